@@ -1,0 +1,17 @@
+import { app } from '@azure/functions';
+import { logout as endSession } from '../../shared/controllers/auth.controller';
+import { httpRoute } from '../../shared/http/handler';
+import { refreshTokenSchema } from '../../shared/models/session.model';
+import { services } from '../../shared/services';
+
+/** POST /api/auth/logout → 204; the session's refresh and access tokens stop working. */
+export const logout = httpRoute({
+  auth: 'none',
+  body: refreshTokenSchema,
+  handle: async ({ body }) => {
+    await endSession(services(), body.refreshToken);
+    return { status: 204 };
+  },
+});
+
+app.http('logout', { methods: ['POST', 'OPTIONS'], route: 'auth/logout', authLevel: 'anonymous', handler: logout });

@@ -1,0 +1,12 @@
+import { app } from '@azure/functions';
+import { currentUser } from '../../shared/controllers/auth.controller';
+import { httpRoute } from '../../shared/http/handler';
+import { services } from '../../shared/services';
+
+/** GET /api/me → the caller. */
+export const me = httpRoute({
+  auth: 'user',
+  handle: async ({ user }) => ({ body: await currentUser(services(), user.id), headers: { 'Cache-Control': 'no-store' } }),
+});
+
+app.http('me', { methods: ['GET', 'OPTIONS'], route: 'me', authLevel: 'anonymous', handler: me });

@@ -1,0 +1,14 @@
+import { app } from '@azure/functions';
+import { refresh as rotate } from '../../shared/controllers/auth.controller';
+import { httpRoute } from '../../shared/http/handler';
+import { refreshTokenSchema } from '../../shared/models/session.model';
+import { services } from '../../shared/services';
+
+/** POST /api/auth/refresh → a new token pair; the presented refresh token stops working. */
+export const refresh = httpRoute({
+  auth: 'none',
+  body: refreshTokenSchema,
+  handle: async ({ body }) => ({ body: await rotate(services(), body.refreshToken), headers: { 'Cache-Control': 'no-store' } }),
+});
+
+app.http('refresh', { methods: ['POST', 'OPTIONS'], route: 'auth/refresh', authLevel: 'anonymous', handler: refresh });

@@ -1,0 +1,75 @@
+import { randomUUID } from 'node:crypto';
+import {
+  type CoreInvocationContext,
+  getProgrammingModel,
+  type InvocationResponse,
+  type RegisteredFunction,
+  type TypedData,
+} from './functionsCore';
+
+export type HostLog = (line: string) => void;
+
+/** The trigger binding of a function: its name in the bindings map and its options. */
+export function triggerOf(fn: RegisteredFunction): { name: string; type: string; options: Record<string, unknown> } {
+  for (const [name, binding] of Object.entries(fn.metadata.bindings)) {
+    if (binding.direction === 'in' && binding.type.endsWith('Trigger')) return { name, type: binding.type, options: binding };
+  }
+  throw new Error(`Function ${fn.metadata.name} has no trigger binding`);
+}
+
+export interface InvocationOutcome {
+  response: InvocationResponse;
+  durationMs: number;
+}
+
+/**
+ * Runs one invocation the way the Node worker does: the library's invocation model turns the
+ * trigger data into handler arguments, calls the handler, and converts its result and outputs.
+ * Logs one line per invocation (name, id, duration, outcome), like the Functions host.
+ */
+export async function invoke(
+  fn: RegisteredFunction,
+  triggerData: TypedData,
+  triggerMetadata: Record<string, TypedData>,
+  log: HostLog,
+): Promise<InvocationOutcome> {
+  const invocationId = randomUUID();
+  const name = fn.metadata.name;
+  const coreContext: CoreInvocationContext = {
+    invocationId,
+    request: {
+      invocationId,
+      functionId: name,
+      inputData: [{ name: triggerOf(fn).name, data: triggerData }],
+      triggerMetadata,
+    },
+    metadata: fn.metadata,
+    log: (level, category, message) => {
+      if (category === 'user' || level === 'error' || level === 'warning') log(`[${name}] ${level === 'information' ? '' : `${level}: `}${message}`);
+    },
+  };
+  const started = performance.now();
+  try {
+    const model = getProgrammingModel().getInvocationModel(coreContext);
+    const { context, inputs } = await model.getArguments();
+    const result = await model.invokeFunction(context, inputs, fn.callback);
+    const response = await model.getResponse(context, result);
+    const durationMs = performance.now() - started;
+    log(`Executed 'Functions.${name}' (Succeeded, Id=${invocationId}, Duration=${durationMs.toFixed(0)}ms)`);
+    return { response, durationMs };
+  } catch (error) {
+    const durationMs = performance.now() - started;
+    const reason = error instanceof Error ? error.message : String(error);
+    log(`Executed 'Functions.${name}' (Failed, Id=${invocationId}, Duration=${durationMs.toFixed(0)}ms): ${reason}`);
+    throw error;
+  }
+}
+
+/** Output data of a response as a string to enqueue (JSON for objects), per the library's typed data. */
+export function typedDataToText(data: TypedData): string | undefined {
+  if (data.string !== undefined) return data.string;
+  if (data.json !== undefined) return data.json;
+  if (data.bytes !== undefined) return Buffer.from(data.bytes).toString('utf8');
+  if (data.int !== undefined) return String(data.int);
+  return undefined;
+}

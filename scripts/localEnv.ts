@@ -1,0 +1,25 @@
+import { randomBytes } from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
+import { PROJECT_ROOT } from '../local/host';
+
+/**
+ * Settings for local runs, as `func start` reads them: local.settings.json "Values" (if present)
+ * under the environment, which wins. In development a JWT secret is made once per data dir, so
+ * no example secret is ever used and tokens survive restarts.
+ */
+export function loadLocalSettings(env: NodeJS.ProcessEnv = process.env): void {
+  const file = path.join(PROJECT_ROOT, 'local.settings.json');
+  if (fs.existsSync(file)) {
+    const values = (JSON.parse(fs.readFileSync(file, 'utf8')) as { Values?: Record<string, string> }).Values ?? {};
+    for (const [key, value] of Object.entries(values)) env[key] ??= value;
+  }
+  env.DATA_DIR ??= path.join(PROJECT_ROOT, '.data');
+  const appEnv = env.APP_ENV ?? 'development';
+  if (!env.JWT_SECRET && env.JWT_ALGORITHM !== 'RS256' && appEnv !== 'production') {
+    const secretFile = path.join(env.DATA_DIR, 'jwt-secret');
+    fs.mkdirSync(env.DATA_DIR, { recursive: true });
+    if (!fs.existsSync(secretFile)) fs.writeFileSync(secretFile, randomBytes(48).toString('base64url'), { mode: 0o600 });
+    env.JWT_SECRET = fs.readFileSync(secretFile, 'utf8').trim();
+  }
+}

@@ -1,0 +1,68 @@
+import path from 'node:path';
+import { azuriteLocation, startAzurite, type AzuriteProcess } from '../local/azurite';
+import { startHost } from '../local/host';
+import { createSqlClient } from '../shared/clients/sql.client';
+import { ConfigError, loadConfig } from '../shared/config';
+import { disposeServices } from '../shared/services';
+import { migrateLatest } from '../sql/migrator';
+import { DEMO_CUSTOMER, DEMO_OPERATOR, seedDemoData } from '../sql/seed';
+import { loadLocalSettings } from './localEnv';
+
+/**
+ * npm start: the local embedded default. Starts Azurite from its npm package, migrates and seeds
+ * SQLite under DATA_DIR, and serves the compiled functions with the local host at the same URLs
+ * as `func start` (http://localhost:7071/api/...). Ctrl-C stops everything.
+ */
+async function main(): Promise<void> {
+  loadLocalSettings();
+  const env = process.env;
+  let azurite: AzuriteProcess | undefined;
+  if (!env.AzureWebJobsStorage && !env.AzureWebJobsStorage__accountName && !env.AzureWebJobsStorage__queueServiceUri) {
+    azurite = await startAzurite({ location: azuriteLocation(path.resolve(env.DATA_DIR ?? '.data')), port: Number(env.AZURITE_QUEUE_PORT ?? 0) });
+    env.AzureWebJobsStorage = azurite.connectionString;
+  } else if (env.AzureWebJobsStorage === 'UseDevelopmentStorage=true') {
+    throw new ConfigError(['AzureWebJobsStorage=UseDevelopmentStorage=true needs Azurite on its default ports; unset it and npm start runs its own']);
+  }
+
+  const config = loadConfig(env);
+  if (config.database.engine === 'sqlite') {
+    const db = createSqlClient(config.database);
+    try {
+      const applied = await migrateLatest(db);
+      if (applied.length > 0) console.log(`Database migrated (${applied.join(', ')}): ${config.database.file}`);
+      const seeded = await seedDemoData(db, { bcryptCost: config.auth.bcryptCost });
+      if (seeded.contracts + seeded.invoices + seeded.users > 0) {
+        console.log(`Demo data: ${seeded.contracts} contracts, ${seeded.invoices} invoices, ${seeded.users} users`);
+      }
+    } finally {
+      await db.destroy();
+    }
+  }
+
+  const host = await startHost({ port: Number(env.PORT ?? 7071) });
+  console.log(`
+Cuponeras EPM is running at ${host.url.replace('127.0.0.1', 'localhost')}
+  health:   ${host.url}/health
+  data:     ${config.dataDir} (SQLite, Azurite queues${azurite ? ` on port ${azurite.port}` : ''}, email outbox)
+  operator: ${DEMO_OPERATOR.email} / ${DEMO_OPERATOR.password}
+  customer: ${DEMO_CUSTOMER.email} / ${DEMO_CUSTOMER.password}
+Press Ctrl-C to stop.`);
+
+  let stopping = false;
+  const stop = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    console.log(`\n${signal} received, stopping...`);
+    await host.stop();
+    await disposeServices();
+    await azurite?.stop();
+    process.exit(0);
+  };
+  process.on('SIGINT', () => void stop('SIGINT'));
+  process.on('SIGTERM', () => void stop('SIGTERM'));
+}
+
+main().catch((error: unknown) => {
+  console.error(error instanceof ConfigError ? error.message : error);
+  process.exit(1);
+});

@@ -1,0 +1,137 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { DefaultAzureCredential, ManagedIdentityCredential, type TokenCredential } from '@azure/identity';
+import knex, { type Knex } from 'knex';
+import type { Config } from '../config';
+
+/**
+ * The SQL client: one knex instance per process, on Azure SQL through tedious or on SQLite
+ * through better-sqlite3. Models build their queries on it; the same call emits T-SQL or SQLite.
+ */
+export type Db = Knex;
+export type DbOrTx = Knex | Knex.Transaction;
+
+type MssqlSettings = Extract<Config['database'], { engine: 'mssql' }>;
+
+/** The tedious connection settings knex passes through, with Entra ID or SQL authentication. */
+export function mssqlConnectionConfig(settings: MssqlSettings, credential?: TokenCredential): Knex.MsSqlConnectionConfig {
+  const base = {
+    server: settings.server,
+    database: settings.database,
+    port: settings.port,
+    encrypt: settings.encrypt,
+    connectionTimeout: 30_000,
+    requestTimeout: 30_000,
+    options: { appName: 'cuponeras-epm', encrypt: settings.encrypt, trustServerCertificate: !settings.encrypt },
+  };
+  if (settings.auth === 'sql-password') {
+    return { ...base, type: 'default', userName: settings.user, password: settings.password } as Knex.MsSqlConnectionConfig;
+  }
+  const tokenCredential =
+    credential ??
+    (settings.auth === 'managed-identity'
+      ? new ManagedIdentityCredential(settings.clientId ? { clientId: settings.clientId } : {})
+      : new DefaultAzureCredential(settings.clientId ? { managedIdentityClientId: settings.clientId } : {}));
+  // tedious asks the credential for a fresh token on every new pooled connection.
+  return { ...base, type: 'token-credential', credential: tokenCredential } as unknown as Knex.MsSqlConnectionConfig;
+}
+
+export function createSqlClient(database: Config['database']): Db {
+  if (database.engine === 'sqlite') {
+    fs.mkdirSync(path.dirname(database.file), { recursive: true });
+    return knex({
+      client: 'better-sqlite3',
+      connection: { filename: database.file },
+      useNullAsDefault: true,
+      pool: {
+        min: 1,
+        max: 1,
+        // WAL lets readers run beside the writer; busy_timeout waits instead of failing on a lock
+        // held by another process (the CLI, a second host).
+        afterCreate: (conn: { pragma: (sql: string) => unknown }, done: (err: Error | null, conn: unknown) => void) => {
+          conn.pragma('journal_mode = WAL');
+          conn.pragma('foreign_keys = ON');
+          conn.pragma('busy_timeout = 5000');
+          conn.pragma('synchronous = NORMAL');
+          done(null, conn);
+        },
+      },
+    });
+  }
+  return knex({
+    client: 'mssql',
+    connection: mssqlConnectionConfig(database),
+    pool: { min: 0, max: database.poolMax, idleTimeoutMillis: 30_000, acquireTimeoutMillis: 30_000 },
+  });
+}
+
+/** A knex that only compiles T-SQL (no connection): for generated scripts and pinned-query tests. */
+export function tsqlCompiler(): Db {
+  return knex({ client: 'mssql' });
+}
+
+/** Azure SQL error numbers that mean "try again": throttling, failover, database waking up. */
+export const TRANSIENT_SQL_ERRORS = new Set([4060, 4221, 10928, 10929, 40143, 40197, 40501, 40540, 40613, 49918, 49919, 49920, 1205]);
+const TRANSIENT_NETWORK_CODES = new Set(['ESOCKET', 'ETIMEOUT', 'ECONNRESET', 'ECONNCLOSED', 'SQLITE_BUSY']);
+
+export function isTransientSqlError(error: unknown): boolean {
+  if (typeof error !== 'object' || error === null) return false;
+  const { number, code } = error as { number?: unknown; code?: unknown };
+  return (typeof number === 'number' && TRANSIENT_SQL_ERRORS.has(number)) || (typeof code === 'string' && TRANSIENT_NETWORK_CODES.has(code));
+}
+
+/** A unique or primary-key violation on either engine. */
+export function isUniqueViolation(error: unknown): boolean {
+  if (typeof error !== 'object' || error === null) return false;
+  const { number, code } = error as { number?: unknown; code?: unknown };
+  return number === 2627 || number === 2601 || code === 'SQLITE_CONSTRAINT_UNIQUE' || code === 'SQLITE_CONSTRAINT_PRIMARYKEY';
+}
+
+export interface RetryOptions {
+  attempts?: number;
+  baseDelayMs?: number;
+  wait?: (ms: number) => Promise<unknown>;
+}
+
+/** Runs work again with exponential back-off and jitter while it fails with a transient error. */
+export async function withTransientRetry<T>(work: () => Promise<T>, options: RetryOptions = {}): Promise<T> {
+  const attempts = options.attempts ?? 5;
+  const baseDelayMs = options.baseDelayMs ?? 200;
+  const wait = options.wait ?? sleep;
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await work();
+    } catch (error) {
+      if (attempt >= attempts || !isTransientSqlError(error)) throw error;
+      await wait(baseDelayMs * 2 ** (attempt - 1) * (0.5 + Math.random()));
+    }
+  }
+}
+
+/** One database transaction, retried whole on a transient error (the work must be re-runnable). */
+export function inTransaction<T>(db: Db, work: (tx: Knex.Transaction) => Promise<T>): Promise<T> {
+  return withTransientRetry(() => db.transaction(work));
+}
+
+/** Dates come back as Date from tedious and as epoch milliseconds from SQLite. */
+export function asDate(value: unknown): Date {
+  if (value instanceof Date) return value;
+  if (typeof value === 'number' || typeof value === 'string') return new Date(value);
+  throw new TypeError(`Not a date: ${String(value)}`);
+}
+
+export function asOptionalDate(value: unknown): Date | null {
+  return value === null || value === undefined ? null : asDate(value);
+}
+
+/** A calendar date column (YYYY-MM-DD) from either engine. */
+export function asDay(value: unknown): string {
+  if (value instanceof Date) return value.toISOString().slice(0, 10);
+  return String(value).slice(0, 10);
+}
+
+/** Row counts come back as number (SQLite) or as a driver-specific shape (tedious): normalise. */
+export function countOf(row: Record<string, unknown> | undefined, key = 'count'): number {
+  return Number(row?.[key] ?? 0);
+}

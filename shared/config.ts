@@ -1,0 +1,260 @@
+import path from 'node:path';
+import { z } from 'zod';
+
+/**
+ * Every setting the app reads, validated once. The same names work as Azure app settings, in
+ * local.settings.json ("Values") and as environment variables; local.settings.example.json
+ * documents each one with a safe example value.
+ */
+
+/** The example secret shipped in local.settings.example.json; refused outside development. */
+export const EXAMPLE_JWT_SECRET = 'dev-only-secret-change-me-0123456789abcdef';
+
+const integer = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
+const csv = z
+  .string()
+  .transform((value) =>
+    value
+      .split(',')
+      .map((item) => item.trim())
+      .filter((item) => item.length > 0),
+  );
+
+const settingsSchema = z
+  .object({
+    APP_ENV: z.enum(['development', 'test', 'production']).default('development'),
+    DATA_DIR: z.string().min(1).default('.data'),
+
+    DB_ENGINE: z.enum(['sqlite', 'mssql']).default('sqlite'),
+    SQLITE_FILE: z.string().min(1).optional(),
+    SQL_SERVER: z.string().min(1).optional(),
+    SQL_DATABASE: z.string().min(1).optional(),
+    SQL_PORT: integer(1, 65535).default(1433),
+    SQL_AUTH: z.enum(['default-credential', 'managed-identity', 'sql-password']).default('default-credential'),
+    SQL_USER: z.string().optional(),
+    SQL_PASSWORD: z.string().optional(),
+    SQL_CLIENT_ID: z.string().optional(),
+    SQL_POOL_MAX: integer(1, 100).default(10),
+    SQL_ENCRYPT: z.enum(['true', 'false']).default('true'),
+
+    AzureWebJobsStorage: z.string().optional(),
+    AzureWebJobsStorage__queueServiceUri: z.string().url().optional(),
+    AzureWebJobsStorage__accountName: z.string().optional(),
+    AzureWebJobsStorage__clientId: z.string().optional(),
+
+    JWT_ALGORITHM: z.enum(['HS256', 'RS256']).default('HS256'),
+    JWT_SECRET: z.string().optional(),
+    JWT_PRIVATE_KEY: z.string().optional(),
+    JWT_PUBLIC_KEY: z.string().optional(),
+    JWT_ISSUER: z.string().min(1).default('https://cuponeras.epm.com.co'),
+    JWT_AUDIENCE: z.string().min(1).default('cuponeras-epm-api'),
+    ACCESS_TOKEN_TTL_SECONDS: integer(60, 3600).default(900),
+    REFRESH_TOKEN_TTL_DAYS: integer(1, 90).default(14),
+    BCRYPT_COST: integer(10, 15).default(12),
+    LOGIN_MAX_FAILURES: integer(1, 100).default(5),
+    LOGIN_FAILURE_WINDOW_MINUTES: integer(1, 1440).default(15),
+    LOGIN_LOCK_MINUTES: integer(1, 1440).default(15),
+    LOGIN_MAX_ATTEMPTS_PER_CLIENT: integer(1, 10000).default(30),
+    LOGIN_CLIENT_WINDOW_MINUTES: integer(1, 1440).default(5),
+
+    CORS_ORIGINS: csv.default([]),
+    MAX_BODY_BYTES: integer(256, 10 * 1024 * 1024).default(64 * 1024),
+
+    COUPON_VALIDITY_HOURS: integer(1, 24 * 30).default(72),
+    COUPON_OVERDUE_VALIDITY_HOURS: integer(1, 72).default(4),
+    BILLER_GLN: z
+      .string()
+      .regex(/^\d{13}$/, 'must be 13 digits')
+      .default('7707181010011'),
+    EXPIRE_COUPONS_SCHEDULE: z.string().min(1).default('0 */5 * * * *'),
+    OUTBOX_DISPATCH_SCHEDULE: z.string().min(1).default('*/10 * * * * *'),
+
+    EMAIL_MODE: z.enum(['outbox', 'acs']).default('outbox'),
+    EMAIL_SENDER: z.string().email().default('DoNotReply@cuponeras.epm.com.co'),
+    ACS_ENDPOINT: z.string().url().optional(),
+    ACS_CONNECTION_STRING: z.string().optional(),
+    ALLOW_LOCAL_DEFAULTS_IN_PRODUCTION: z.enum(['true', 'false']).default('false'),
+  })
+  .superRefine((s, ctx) => {
+    const require = (name: keyof typeof s, why: string) => {
+      if (s[name] === undefined || s[name] === '') {
+        ctx.addIssue({ code: 'custom', path: [name], message: `is required ${why}` });
+      }
+    };
+    if (s.DB_ENGINE === 'mssql') {
+      require('SQL_SERVER', 'when DB_ENGINE=mssql');
+      require('SQL_DATABASE', 'when DB_ENGINE=mssql');
+      if (s.SQL_AUTH === 'sql-password') {
+        require('SQL_USER', 'when SQL_AUTH=sql-password');
+        require('SQL_PASSWORD', 'when SQL_AUTH=sql-password');
+      }
+    }
+    if (!s.AzureWebJobsStorage && !s.AzureWebJobsStorage__queueServiceUri && !s.AzureWebJobsStorage__accountName) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['AzureWebJobsStorage'],
+        message: 'is required (or AzureWebJobsStorage__queueServiceUri / __accountName for managed identity)',
+      });
+    }
+    if (s.JWT_ALGORITHM === 'HS256') {
+      if (!s.JWT_SECRET || s.JWT_SECRET.length < 32) {
+        ctx.addIssue({ code: 'custom', path: ['JWT_SECRET'], message: 'must be at least 32 characters for HS256' });
+      }
+    } else {
+      require('JWT_PRIVATE_KEY', 'when JWT_ALGORITHM=RS256');
+      require('JWT_PUBLIC_KEY', 'when JWT_ALGORITHM=RS256');
+    }
+    if (s.EMAIL_MODE === 'acs' && !s.ACS_ENDPOINT && !s.ACS_CONNECTION_STRING) {
+      ctx.addIssue({ code: 'custom', path: ['ACS_ENDPOINT'], message: 'or ACS_CONNECTION_STRING is required when EMAIL_MODE=acs' });
+    }
+    if (s.APP_ENV === 'production' && s.ALLOW_LOCAL_DEFAULTS_IN_PRODUCTION !== 'true') {
+      if (s.JWT_SECRET === EXAMPLE_JWT_SECRET) {
+        ctx.addIssue({ code: 'custom', path: ['JWT_SECRET'], message: 'is the example secret; set a real one in production' });
+      }
+      if (s.DB_ENGINE === 'sqlite') {
+        ctx.addIssue({ code: 'custom', path: ['DB_ENGINE'], message: 'is sqlite, a local default; use mssql in production' });
+      }
+      if (s.EMAIL_MODE === 'outbox') {
+        ctx.addIssue({ code: 'custom', path: ['EMAIL_MODE'], message: 'is outbox, a local default; use acs in production' });
+      }
+    }
+  });
+
+export type Settings = z.infer<typeof settingsSchema>;
+
+export interface Config {
+  env: Settings['APP_ENV'];
+  dataDir: string;
+  database:
+    | { engine: 'sqlite'; file: string }
+    | {
+        engine: 'mssql';
+        server: string;
+        database: string;
+        port: number;
+        auth: Settings['SQL_AUTH'];
+        user?: string;
+        password?: string;
+        clientId?: string;
+        poolMax: number;
+        encrypt: boolean;
+      };
+  queues: { connectionString?: string; serviceUri?: string; clientId?: string };
+  jwt: {
+    algorithm: 'HS256' | 'RS256';
+    signingKey: string;
+    verifyKey: string;
+    issuer: string;
+    audience: string;
+    accessTokenTtlSeconds: number;
+    refreshTokenTtlDays: number;
+  };
+  auth: {
+    bcryptCost: number;
+    maxFailures: number;
+    failureWindowMinutes: number;
+    lockMinutes: number;
+    maxAttemptsPerClient: number;
+    clientWindowMinutes: number;
+  };
+  http: { corsOrigins: string[]; maxBodyBytes: number };
+  coupons: { validityHours: number; overdueValidityHours: number; billerGln: string };
+  schedules: { expireCoupons: string; dispatchOutbox: string };
+  email: { mode: 'outbox' | 'acs'; sender: string; outboxDir: string; acsEndpoint?: string; acsConnectionString?: string };
+}
+
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`Invalid configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+/** Parses settings from an environment-like record; throws ConfigError naming each bad setting. */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const parsed = settingsSchema.safeParse(withoutEmptyStrings(env));
+  if (!parsed.success) {
+    throw new ConfigError(parsed.error.issues.map((issue) => `${issue.path.join('.') || '(settings)'} ${issue.message}`));
+  }
+  const s = parsed.data;
+  const dataDir = path.resolve(s.DATA_DIR);
+  return {
+    env: s.APP_ENV,
+    dataDir,
+    database:
+      s.DB_ENGINE === 'sqlite'
+        ? { engine: 'sqlite', file: path.resolve(dataDir, s.SQLITE_FILE ?? 'cuponeras.sqlite') }
+        : {
+            engine: 'mssql',
+            server: s.SQL_SERVER ?? '',
+            database: s.SQL_DATABASE ?? '',
+            port: s.SQL_PORT,
+            auth: s.SQL_AUTH,
+            user: s.SQL_USER,
+            password: s.SQL_PASSWORD,
+            clientId: s.SQL_CLIENT_ID,
+            poolMax: s.SQL_POOL_MAX,
+            encrypt: s.SQL_ENCRYPT === 'true',
+          },
+    queues: {
+      connectionString: s.AzureWebJobsStorage,
+      serviceUri:
+        s.AzureWebJobsStorage__queueServiceUri ??
+        (s.AzureWebJobsStorage__accountName ? `https://${s.AzureWebJobsStorage__accountName}.queue.core.windows.net` : undefined),
+      clientId: s.AzureWebJobsStorage__clientId,
+    },
+    jwt: {
+      algorithm: s.JWT_ALGORITHM,
+      signingKey: s.JWT_ALGORITHM === 'HS256' ? (s.JWT_SECRET ?? '') : (s.JWT_PRIVATE_KEY ?? ''),
+      verifyKey: s.JWT_ALGORITHM === 'HS256' ? (s.JWT_SECRET ?? '') : (s.JWT_PUBLIC_KEY ?? ''),
+      issuer: s.JWT_ISSUER,
+      audience: s.JWT_AUDIENCE,
+      accessTokenTtlSeconds: s.ACCESS_TOKEN_TTL_SECONDS,
+      refreshTokenTtlDays: s.REFRESH_TOKEN_TTL_DAYS,
+    },
+    auth: {
+      bcryptCost: s.BCRYPT_COST,
+      maxFailures: s.LOGIN_MAX_FAILURES,
+      failureWindowMinutes: s.LOGIN_FAILURE_WINDOW_MINUTES,
+      lockMinutes: s.LOGIN_LOCK_MINUTES,
+      maxAttemptsPerClient: s.LOGIN_MAX_ATTEMPTS_PER_CLIENT,
+      clientWindowMinutes: s.LOGIN_CLIENT_WINDOW_MINUTES,
+    },
+    http: { corsOrigins: s.CORS_ORIGINS, maxBodyBytes: s.MAX_BODY_BYTES },
+    coupons: {
+      validityHours: s.COUPON_VALIDITY_HOURS,
+      overdueValidityHours: s.COUPON_OVERDUE_VALIDITY_HOURS,
+      billerGln: s.BILLER_GLN,
+    },
+    schedules: { expireCoupons: s.EXPIRE_COUPONS_SCHEDULE, dispatchOutbox: s.OUTBOX_DISPATCH_SCHEDULE },
+    email: {
+      mode: s.EMAIL_MODE,
+      sender: s.EMAIL_SENDER,
+      outboxDir: path.join(dataDir, 'outbox'),
+      acsEndpoint: s.ACS_ENDPOINT,
+      acsConnectionString: s.ACS_CONNECTION_STRING,
+    },
+  };
+}
+
+/** Azure leaves unset app settings as empty strings; treat them as absent so defaults apply. */
+function withoutEmptyStrings(env: NodeJS.ProcessEnv): Record<string, string> {
+  const result: Record<string, string> = {};
+  for (const [key, value] of Object.entries(env)) {
+    if (value !== undefined && value !== '') result[key] = value;
+  }
+  return result;
+}
+
+let cached: Config | undefined;
+
+/** The process-wide configuration, read once on first use. */
+export function config(): Config {
+  cached ??= loadConfig();
+  return cached;
+}
+
+/** Forget the cached configuration (tests that change the environment). */
+export function resetConfig(): void {
+  cached = undefined;
+}

@@ -1,0 +1,145 @@
+import { randomUUID } from 'node:crypto';
+import type { HttpHandler, HttpRequest, HttpResponseInit, InvocationContext } from '@azure/functions';
+import { z } from 'zod';
+import { config } from '../config';
+import { AppError, type FieldError, toProblem } from './errors';
+import { corsHeaders, isPreflight, preflightResponse } from './cors';
+import { authenticate, type AuthUser } from './auth';
+
+z.config(z.locales.es());
+
+/** What a route's handle() receives: validated input plus the request context. */
+export interface RouteInput<B, Q, P, U> {
+  body: B;
+  query: Q;
+  params: P;
+  user: U;
+  headers: Headers;
+  request: HttpRequest;
+  requestId: string;
+  context: InvocationContext;
+}
+
+/** What a route's handle() returns; JSON by default, or a binary file. */
+export interface RouteResult {
+  status?: number;
+  body?: unknown;
+  file?: { contentType: string; data: Buffer; filename?: string };
+  headers?: Record<string, string>;
+}
+
+type Auth = 'none' | 'user' | 'operator';
+type UserFor<A extends Auth> = A extends 'none' ? undefined : AuthUser;
+
+export interface RouteSpec<B extends z.ZodType, Q extends z.ZodType, P extends z.ZodType, A extends Auth> {
+  auth: A;
+  body?: B;
+  query?: Q;
+  params?: P;
+  handle: (input: RouteInput<z.output<B>, z.output<Q>, z.output<P>, UserFor<A>>) => Promise<RouteResult>;
+}
+
+/**
+ * Wraps a route: request id, CORS, auth guard, body/query/param validation and the mapping of
+ * anything thrown to problem+json. Function files stay thin: a spec and a controller call.
+ */
+export function httpRoute<
+  B extends z.ZodType = z.ZodUndefined,
+  Q extends z.ZodType = z.ZodUndefined,
+  P extends z.ZodType = z.ZodUndefined,
+  A extends Auth = 'none',
+>(spec: RouteSpec<B, Q, P, A>): HttpHandler {
+  return async (request: HttpRequest, context: InvocationContext): Promise<HttpResponseInit> => {
+    const started = performance.now();
+    const requestId = requestIdOf(request);
+    const origin = request.headers.get('origin');
+    const instance = new URL(request.url).pathname;
+    let response: HttpResponseInit;
+    try {
+      if (isPreflight(request)) {
+        response = preflightResponse(origin, config().http.corsOrigins);
+      } else {
+        const user = (spec.auth === 'none' ? undefined : await authenticate(request, spec.auth)) as UserFor<A>;
+        const input = {
+          body: spec.body ? validate(spec.body, await readJsonBody(request), 'body') : undefined,
+          query: spec.query ? validate(spec.query, Object.fromEntries(request.query.entries()), 'query') : undefined,
+          params: spec.params ? validate(spec.params, request.params, 'params') : undefined,
+          user,
+          headers: request.headers,
+          request,
+          requestId,
+          context,
+        } as RouteInput<z.output<B>, z.output<Q>, z.output<P>, UserFor<A>>;
+        response = toResponse(await spec.handle(input));
+      }
+    } catch (error) {
+      response = errorResponse(error, requestId, instance, context);
+    }
+    response.headers = {
+      ...(response.headers as Record<string, string>),
+      ...corsHeaders(origin, config().http.corsOrigins),
+      'X-Request-Id': requestId,
+    };
+    const ms = (performance.now() - started).toFixed(1);
+    context.log(`${request.method} ${instance} -> ${response.status ?? 200} in ${ms} ms [request ${requestId}]`);
+    return response;
+  };
+}
+
+/** Runs a schema and turns its issues into VALIDATION_FAILED with field paths. */
+export function validate<S extends z.ZodType>(schema: S, value: unknown, where: string): z.output<S> {
+  const result = schema.safeParse(value);
+  if (result.success) return result.data;
+  const errors: FieldError[] = result.error.issues.map((issue) => ({
+    path: [where, ...issue.path.map(String)].join('.'),
+    message: issue.message,
+  }));
+  throw new AppError('VALIDATION_FAILED', 'Revise los campos indicados en errors.', { errors });
+}
+
+async function readJsonBody(request: HttpRequest): Promise<unknown> {
+  const limit = config().http.maxBodyBytes;
+  const declared = Number(request.headers.get('content-length') ?? '0');
+  if (declared > limit) throw new AppError('PAYLOAD_TOO_LARGE', `El cuerpo supera el límite de ${limit} bytes.`);
+  const raw = Buffer.from(await request.arrayBuffer());
+  if (raw.length > limit) throw new AppError('PAYLOAD_TOO_LARGE', `El cuerpo supera el límite de ${limit} bytes.`);
+  if (raw.length === 0) return {};
+  const contentType = request.headers.get('content-type') ?? '';
+  if (!/^application\/([\w.+-]+\+)?json\b/i.test(contentType)) {
+    throw new AppError('UNSUPPORTED_MEDIA_TYPE', 'Envíe el cuerpo con Content-Type: application/json.');
+  }
+  try {
+    return JSON.parse(raw.toString('utf8')) as unknown;
+  } catch {
+    throw new AppError('MALFORMED_JSON', 'El cuerpo no se pudo interpretar como JSON.');
+  }
+}
+
+function toResponse(result: RouteResult): HttpResponseInit {
+  const headers: Record<string, string> = { ...result.headers };
+  if (result.file) {
+    headers['Content-Type'] = result.file.contentType;
+    if (result.file.filename) headers['Content-Disposition'] = `inline; filename="${result.file.filename}"`;
+    return { status: result.status ?? 200, body: result.file.data, headers };
+  }
+  if (result.body === undefined) return { status: result.status ?? 204, headers };
+  headers['Content-Type'] = 'application/json; charset=utf-8';
+  return { status: result.status ?? 200, body: JSON.stringify(result.body), headers };
+}
+
+/** The one place where anything thrown becomes an HTTP answer. */
+export function errorResponse(error: unknown, requestId: string, instance: string, context: InvocationContext): HttpResponseInit {
+  const appError = error instanceof AppError ? error : new AppError('INTERNAL_ERROR', 'Ocurrió un error inesperado. Intente de nuevo.');
+  if (!(error instanceof AppError)) {
+    // Logged with the request id so support can find it; the client never sees internals.
+    context.error(`Unhandled error [request ${requestId}]:`, error instanceof Error ? (error.stack ?? error.message) : String(error));
+  }
+  const headers: Record<string, string> = { 'Content-Type': 'application/problem+json; charset=utf-8', ...appError.extras.headers };
+  if (appError.extras.retryAfterSeconds !== undefined) headers['Retry-After'] = String(appError.extras.retryAfterSeconds);
+  return { status: appError.status, body: JSON.stringify(toProblem(appError, requestId, instance)), headers };
+}
+
+function requestIdOf(request: HttpRequest): string {
+  const given = request.headers.get('x-request-id');
+  return given && /^[\w.:-]{1,100}$/.test(given) ? given : randomUUID();
+}

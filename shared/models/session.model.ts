@@ -1,0 +1,104 @@
+import { z } from 'zod';
+import { asDate, asOptionalDate, type DbOrTx } from '../clients/sql.client';
+
+/**
+ * A session is one login: a family of rotating refresh tokens with an absolute expiry. Revoking
+ * it (logout, refresh-token reuse) kills every refresh token of the family and, through the `sid`
+ * claim the auth guard checks, every access token issued for it.
+ */
+export interface Session {
+  id: string;
+  userId: string;
+  createdAt: Date;
+  expiresAt: Date;
+  revokedAt: Date | null;
+}
+
+export interface RefreshTokenRecord {
+  id: string;
+  sessionId: string;
+  usedAt: Date | null;
+  expiresAt: Date;
+  session: Session;
+}
+
+export type RevokeReason = 'logout' | 'refresh-token-reuse';
+
+interface SessionRow {
+  id: string;
+  user_id: string;
+  created_at: unknown;
+  expires_at: unknown;
+  revoked_at: unknown;
+}
+
+export const sessionQueries = {
+  activeById: (db: DbOrTx, id: string, now: Date) =>
+    db<SessionRow>('sessions').where({ id }).whereNull('revoked_at').where('expires_at', '>', now).first('id', 'user_id'),
+  refreshTokenByHash: (db: DbOrTx, tokenHash: string) =>
+    db('refresh_tokens as t')
+      .join('sessions as s', 's.id', 't.session_id')
+      .where('t.token_hash', tokenHash)
+      .first(
+        't.id',
+        't.session_id',
+        't.used_at',
+        't.expires_at as token_expires_at',
+        's.user_id',
+        's.created_at',
+        's.expires_at',
+        's.revoked_at',
+      ),
+  /** Marks a refresh token used only if nobody used it first: the rotation's compare-and-set. */
+  markUsed: (db: DbOrTx, id: string, now: Date) => db('refresh_tokens').where({ id }).whereNull('used_at').update({ used_at: now }),
+  revoke: (db: DbOrTx, id: string, reason: RevokeReason, now: Date) =>
+    db('sessions').where({ id }).whereNull('revoked_at').update({ revoked_at: now, revoked_reason: reason }),
+};
+
+export async function createSession(db: DbOrTx, session: { id: string; userId: string; now: Date; expiresAt: Date }): Promise<void> {
+  await db('sessions').insert({ id: session.id, user_id: session.userId, created_at: session.now, expires_at: session.expiresAt });
+}
+
+export async function insertRefreshToken(db: DbOrTx, token: { id: string; sessionId: string; tokenHash: string; now: Date; expiresAt: Date }): Promise<void> {
+  await db('refresh_tokens').insert({
+    id: token.id,
+    session_id: token.sessionId,
+    token_hash: token.tokenHash,
+    created_at: token.now,
+    expires_at: token.expiresAt,
+  });
+}
+
+export async function findRefreshToken(db: DbOrTx, tokenHash: string): Promise<RefreshTokenRecord | undefined> {
+  const row = (await sessionQueries.refreshTokenByHash(db, tokenHash)) as Record<string, unknown> | undefined;
+  if (!row) return undefined;
+  return {
+    id: String(row.id),
+    sessionId: String(row.session_id),
+    usedAt: asOptionalDate(row.used_at),
+    expiresAt: asDate(row.token_expires_at),
+    session: {
+      id: String(row.session_id),
+      userId: String(row.user_id),
+      createdAt: asDate(row.created_at),
+      expiresAt: asDate(row.expires_at),
+      revokedAt: asOptionalDate(row.revoked_at),
+    },
+  };
+}
+
+export async function markRefreshTokenUsed(db: DbOrTx, id: string, now: Date): Promise<boolean> {
+  return (await sessionQueries.markUsed(db, id, now)) === 1;
+}
+
+export async function revokeSession(db: DbOrTx, id: string, reason: RevokeReason, now: Date): Promise<void> {
+  await sessionQueries.revoke(db, id, reason, now);
+}
+
+export async function isSessionActive(db: DbOrTx, id: string, now: Date): Promise<boolean> {
+  return (await sessionQueries.activeById(db, id, now)) !== undefined;
+}
+
+export const refreshTokenSchema = z.object({
+  refreshToken: z.string().min(20, 'Envíe el refreshToken recibido al iniciar sesión.').max(200),
+});

@@ -1,0 +1,252 @@
+import { z } from 'zod';
+import { asDate, asOptionalDate, type DbOrTx } from '../clients/sql.client';
+
+export const ROLES = ['customer', 'operator'] as const;
+export type Role = (typeof ROLES)[number];
+export const DOCUMENT_TYPES = ['CC', 'CE', 'NIT', 'PA', 'TI'] as const;
+export type DocumentType = (typeof DOCUMENT_TYPES)[number];
+
+/** The user as the API shows it: never a hash, never lockout state. */
+export interface User {
+  id: string;
+  email: string;
+  fullName: string;
+  documentType: DocumentType;
+  documentNumber: string;
+  phone: string | null;
+  role: Role;
+  createdAt: Date;
+}
+
+export interface UserWithCredentials extends User {
+  passwordHash: string;
+  failedLogins: number;
+  failedLoginsSince: Date | null;
+  lockedUntil: Date | null;
+}
+
+interface UserRow {
+  id: string;
+  email: string;
+  password_hash: string;
+  full_name: string;
+  document_type: DocumentType;
+  document_number: string;
+  phone: string | null;
+  role: Role;
+  failed_logins: number;
+  failed_logins_since: unknown;
+  locked_until: unknown;
+  created_at: unknown;
+  updated_at: unknown;
+}
+
+// ---- Input schemas (runtime check and TypeScript type in one) ----
+
+export const emailSchema = z
+  .string()
+  .trim()
+  .toLowerCase()
+  .max(254)
+  .pipe(z.email({ message: 'Ingrese un correo electrónico válido.' }));
+
+export const PASSWORD_MIN = 8;
+export const PASSWORD_MAX = 128;
+export const passwordSchema = z
+  .string()
+  .min(PASSWORD_MIN, `La contraseña debe tener al menos ${PASSWORD_MIN} caracteres (se recomiendan 15 o más).`)
+  .max(PASSWORD_MAX, `La contraseña puede tener hasta ${PASSWORD_MAX} caracteres.`);
+
+/** NIT check digit per DIAN (weights 3, 7, 13, … over the digits from the right). */
+export function nitCheckDigit(base: string): number {
+  const weights = [3, 7, 13, 17, 19, 23, 29, 37, 41, 43, 47, 53, 59, 67, 71];
+  const sum = [...base].reverse().reduce((acc, digit, i) => acc + Number(digit) * (weights[i] ?? 0), 0);
+  const rest = sum % 11;
+  return rest > 1 ? 11 - rest : rest;
+}
+
+const DOCUMENT_RULES: Record<DocumentType, { pattern: RegExp; message: string }> = {
+  CC: { pattern: /^\d{6,10}$/, message: 'La cédula de ciudadanía tiene de 6 a 10 dígitos.' },
+  CE: { pattern: /^[A-Z0-9]{6,12}$/, message: 'La cédula de extranjería tiene de 6 a 12 caracteres alfanuméricos.' },
+  TI: { pattern: /^\d{10,11}$/, message: 'La tarjeta de identidad tiene 10 u 11 dígitos.' },
+  NIT: { pattern: /^\d{9}-\d$/, message: 'El NIT tiene 9 dígitos y dígito de verificación (900123456-8).' },
+  PA: { pattern: /^[A-Z0-9]{5,20}$/, message: 'El pasaporte tiene de 5 a 20 caracteres alfanuméricos.' },
+};
+
+/** Normalises a document number (spaces, dots, case; NIT check digit separated by a dash). */
+export function normaliseDocumentNumber(type: DocumentType, raw: string): string {
+  const compact = raw.replace(/[\s.]/g, '').toUpperCase();
+  if (type === 'NIT') {
+    const digits = compact.replace(/-/g, '');
+    return /^\d{10}$/.test(digits) ? `${digits.slice(0, 9)}-${digits.slice(9)}` : compact;
+  }
+  return compact;
+}
+
+/** Colombian mobile (3xx xxx xxxx) or landline (60x xxx xxxx) numbers, stored as E.164. */
+export const phoneSchema = z
+  .string()
+  .transform((raw) => raw.replace(/[\s().-]/g, ''))
+  .transform((compact) => compact.replace(/^(\+57|0057|57(?=\d{10}$))/, ''))
+  .refine((national) => /^(3\d{9}|60\d{8})$/.test(national), 'Ingrese un celular (3001234567) o fijo (6041234567) colombiano.')
+  .transform((national) => `+57${national}`);
+
+export const registerSchema = z
+  .object({
+    email: emailSchema,
+    password: passwordSchema,
+    fullName: z
+      .string()
+      .trim()
+      .min(3, 'Ingrese su nombre completo.')
+      .max(120)
+      .regex(/^[\p{L}][\p{L} .'-]*$/u, 'El nombre solo puede tener letras, espacios, puntos, apóstrofos y guiones.'),
+    documentType: z.enum(DOCUMENT_TYPES, { message: 'Tipo de documento: CC, CE, NIT, PA o TI.' }),
+    documentNumber: z.string().trim().min(1).max(20),
+    phone: phoneSchema.optional(),
+  })
+  .transform((input, ctx) => {
+    const documentNumber = normaliseDocumentNumber(input.documentType, input.documentNumber);
+    const rule = DOCUMENT_RULES[input.documentType];
+    if (!rule.pattern.test(documentNumber)) {
+      ctx.addIssue({ code: 'custom', path: ['documentNumber'], message: rule.message });
+      return z.NEVER;
+    }
+    if (input.documentType === 'NIT' && nitCheckDigit(documentNumber.slice(0, 9)) !== Number(documentNumber.slice(10))) {
+      ctx.addIssue({ code: 'custom', path: ['documentNumber'], message: 'El dígito de verificación del NIT no es correcto.' });
+      return z.NEVER;
+    }
+    return { ...input, documentNumber };
+  });
+export type RegisterInput = z.output<typeof registerSchema>;
+
+export const loginSchema = z.object({
+  email: emailSchema,
+  // No policy at login: a too-short password is simply wrong, with the same answer as any other.
+  password: z.string().min(1, 'Ingrese su contraseña.').max(PASSWORD_MAX),
+});
+export type LoginInput = z.output<typeof loginSchema>;
+
+// ---- Output shape ----
+
+export const userJsonSchema = z.object({
+  id: z.string(),
+  email: z.string(),
+  fullName: z.string(),
+  documentType: z.enum(DOCUMENT_TYPES),
+  documentNumber: z.string(),
+  phone: z.string().nullable(),
+  role: z.enum(ROLES),
+  createdAt: z.string(),
+});
+export type UserJson = z.infer<typeof userJsonSchema>;
+
+export function userToJson(user: User): UserJson {
+  return {
+    id: user.id,
+    email: user.email,
+    fullName: user.fullName,
+    documentType: user.documentType,
+    documentNumber: user.documentNumber,
+    phone: user.phone,
+    role: user.role,
+    createdAt: user.createdAt.toISOString(),
+  };
+}
+
+// ---- Queries ----
+
+function fromRow(row: UserRow): UserWithCredentials {
+  return {
+    id: row.id,
+    email: row.email,
+    fullName: row.full_name,
+    documentType: row.document_type,
+    documentNumber: row.document_number,
+    phone: row.phone,
+    role: row.role,
+    createdAt: asDate(row.created_at),
+    passwordHash: row.password_hash,
+    failedLogins: row.failed_logins,
+    failedLoginsSince: asOptionalDate(row.failed_logins_since),
+    lockedUntil: asOptionalDate(row.locked_until),
+  };
+}
+
+export const userQueries = {
+  byEmail: (db: DbOrTx, email: string) => db<UserRow>('users').where({ email }).first(),
+  byId: (db: DbOrTx, id: string) => db<UserRow>('users').where({ id }).first(),
+  byDocument: (db: DbOrTx, documentType: DocumentType, documentNumber: string) =>
+    db<UserRow>('users').where({ document_type: documentType, document_number: documentNumber }).first('id'),
+  /** One failed login: restarts the count when the window has passed, locks at the limit. */
+  recordFailedLogin: (db: DbOrTx, id: string, now: Date, windowStart: Date, maxFailures: number, lockedUntil: Date) =>
+    db('users')
+      .where({ id })
+      .update({
+        failed_logins: db.raw('CASE WHEN failed_logins_since IS NULL OR failed_logins_since < ? THEN 1 ELSE failed_logins + 1 END', [windowStart]),
+        failed_logins_since: db.raw('CASE WHEN failed_logins_since IS NULL OR failed_logins_since < ? THEN ? ELSE failed_logins_since END', [windowStart, now]),
+        locked_until: db.raw(
+          'CASE WHEN (CASE WHEN failed_logins_since IS NULL OR failed_logins_since < ? THEN 1 ELSE failed_logins + 1 END) >= ? THEN ? ELSE locked_until END',
+          [windowStart, maxFailures, lockedUntil],
+        ),
+        updated_at: now,
+      }),
+  resetFailedLogins: (db: DbOrTx, id: string, now: Date) =>
+    db('users').where({ id }).update({ failed_logins: 0, failed_logins_since: null, locked_until: null, updated_at: now }),
+};
+
+export async function findUserByEmail(db: DbOrTx, email: string): Promise<UserWithCredentials | undefined> {
+  const row = await userQueries.byEmail(db, email);
+  return row ? fromRow(row) : undefined;
+}
+
+export async function findUserById(db: DbOrTx, id: string): Promise<UserWithCredentials | undefined> {
+  const row = await userQueries.byId(db, id);
+  return row ? fromRow(row) : undefined;
+}
+
+export async function documentTaken(db: DbOrTx, documentType: DocumentType, documentNumber: string): Promise<boolean> {
+  return (await userQueries.byDocument(db, documentType, documentNumber)) !== undefined;
+}
+
+export interface NewUser {
+  id: string;
+  email: string;
+  passwordHash: string;
+  fullName: string;
+  documentType: DocumentType;
+  documentNumber: string;
+  phone: string | null;
+  role: Role;
+  now: Date;
+}
+
+export async function insertUser(db: DbOrTx, user: NewUser): Promise<User> {
+  await db('users').insert({
+    id: user.id,
+    email: user.email,
+    password_hash: user.passwordHash,
+    full_name: user.fullName,
+    document_type: user.documentType,
+    document_number: user.documentNumber,
+    phone: user.phone,
+    role: user.role,
+    failed_logins: 0,
+    created_at: user.now,
+    updated_at: user.now,
+  });
+  const { passwordHash: _hash, now, ...rest } = user;
+  return { ...rest, createdAt: now };
+}
+
+export async function recordFailedLogin(
+  db: DbOrTx,
+  id: string,
+  policy: { now: Date; windowStart: Date; maxFailures: number; lockedUntil: Date },
+): Promise<void> {
+  await userQueries.recordFailedLogin(db, id, policy.now, policy.windowStart, policy.maxFailures, policy.lockedUntil);
+}
+
+export async function resetFailedLogins(db: DbOrTx, id: string, now: Date): Promise<void> {
+  await userQueries.resetFailedLogins(db, id, now);
+}

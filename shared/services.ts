@@ -1,0 +1,36 @@
+import { type Clock, systemClock } from './clients/clock.client';
+import { type QueuePublisher, createQueuePublisher } from './clients/queue.client';
+import { type Db, createSqlClient } from './clients/sql.client';
+import { type Config, config } from './config';
+
+/**
+ * The composition root: the clients every controller receives, built once per process from the
+ * configuration. Tests replace parts with setServices (a manual clock, a fault-injecting queue).
+ */
+export interface Services {
+  config: Config;
+  db: Db;
+  queue: QueuePublisher;
+  clock: Clock;
+}
+
+let current: Services | undefined;
+
+export function services(): Services {
+  if (!current) {
+    const cfg = config();
+    current = { config: cfg, db: createSqlClient(cfg.database), queue: createQueuePublisher(cfg.queues), clock: systemClock };
+  }
+  return current;
+}
+
+export function setServices(overrides: Partial<Services>): Services {
+  current = { ...services(), ...overrides };
+  return current;
+}
+
+export async function disposeServices(): Promise<void> {
+  const db = current?.db;
+  current = undefined;
+  await db?.destroy();
+}

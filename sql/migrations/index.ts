@@ -1,0 +1,11 @@
+import type { Knex } from 'knex';
+import * as initial from './0001_initial';
+
+export interface Migration {
+  name: string;
+  up(knex: Knex): Knex.SchemaBuilder;
+  down(knex: Knex): Knex.SchemaBuilder;
+}
+
+/** Every migration, in the order they apply. A new one is a new file added here. */
+export const MIGRATIONS: Migration[] = [initial];
