@@ -17,11 +17,12 @@ async function main(): Promise<void> {
   loadLocalSettings();
   const env = process.env;
   let azurite: AzuriteProcess | undefined;
-  if (!env.AzureWebJobsStorage && !env.AzureWebJobsStorage__accountName && !env.AzureWebJobsStorage__queueServiceUri) {
-    azurite = await startAzurite({ location: azuriteLocation(path.resolve(env.DATA_DIR ?? '.data')), port: Number(env.AZURITE_QUEUE_PORT ?? 0) });
+  const developmentStorage = env.AzureWebJobsStorage === 'UseDevelopmentStorage=true';
+  if (developmentStorage || (!env.AzureWebJobsStorage && !env.AzureWebJobsStorage__accountName && !env.AzureWebJobsStorage__queueServiceUri)) {
+    // "UseDevelopmentStorage=true" (as in local.settings.example.json) means Azurite's default port.
+    const port = Number(env.AZURITE_QUEUE_PORT ?? (developmentStorage ? 10001 : 0));
+    azurite = await startAzurite({ location: azuriteLocation(path.resolve(env.DATA_DIR ?? '.data')), port });
     env.AzureWebJobsStorage = azurite.connectionString;
-  } else if (env.AzureWebJobsStorage === 'UseDevelopmentStorage=true') {
-    throw new ConfigError(['AzureWebJobsStorage=UseDevelopmentStorage=true needs Azurite on its default ports; unset it and npm start runs its own']);
   }
 
   const config = loadConfig(env);

@@ -1,0 +1,146 @@
+import { app, type InvocationContext } from '@azure/functions';
+import { QueueClient } from '@azure/storage-queue';
+import { startAzurite } from '../../local/azurite';
+import { call, startTestApp, type TestApp } from '../support/app';
+
+// Test-only functions, registered beside the app's own before the host starts.
+const handled: string[] = [];
+app.storageQueue('testEcho', {
+  queueName: 'test-echo',
+  connection: 'AzureWebJobsStorage',
+  handler: (message: unknown, context: InvocationContext) => {
+    handled.push(JSON.stringify({ message, dequeueCount: context.triggerMetadata?.dequeueCount }));
+  },
+});
+let failures = 0;
+app.storageQueue('testAlwaysFails', {
+  queueName: 'test-fails',
+  connection: 'AzureWebJobsStorage',
+  handler: () => {
+    failures++;
+    throw new Error('this handler always fails');
+  },
+});
+
+let testApp: TestApp;
+beforeAll(async () => {
+  testApp = await startTestApp();
+});
+afterAll(async () => {
+  await testApp.stop();
+});
+
+function queue(name: string): QueueClient {
+  return new QueueClient(testApp.azurite.connectionString, name);
+}
+
+async function waitFor<T>(probe: () => Promise<T | undefined> | T | undefined, timeoutMs = 15000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await probe();
+    if (value !== undefined && value !== false) return value;
+    if (Date.now() > deadline) throw new Error('condition not met in time');
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
+
+describe('the local host', () => {
+  test('when GET /api/health is called with the database and Azurite up, then 200 with both checks up', async () => {
+    const res = await call(testApp.url, 'GET', '/health');
+    expect(res.status).toBe(200);
+    expect(res.body).toMatchObject({ status: 'ok', checks: { database: { status: 'up' }, queues: { status: 'up' } } });
+    expect(res.headers.get('x-request-id')).toBeTruthy();
+  });
+
+  test('when a route does not exist, then 404 problem+json ROUTE_NOT_FOUND', async () => {
+    const res = await call(testApp.url, 'GET', '/no-such-route');
+    expect(res.status).toBe(404);
+    expect(res.headers.get('content-type')).toContain('application/problem+json');
+    expect(res.body).toMatchObject({ status: 404, code: 'ROUTE_NOT_FOUND', type: expect.stringContaining('route-not-found') });
+  });
+
+  test('when a route is called with a wrong method, then 405 METHOD_NOT_ALLOWED with Allow', async () => {
+    const res = await call(testApp.url, 'DELETE', '/health');
+    expect(res.status).toBe(405);
+    expect(res.body.code).toBe('METHOD_NOT_ALLOWED');
+    expect(res.headers.get('allow')).toContain('GET');
+  });
+
+  test('when the body is not JSON, then 400 MALFORMED_JSON', async () => {
+    const res = await call(testApp.url, 'POST', '/auth/login', { raw: '{"email": ', headers: { 'Content-Type': 'application/json' } });
+    expect(res.status).toBe(400);
+    expect(res.body.code).toBe('MALFORMED_JSON');
+  });
+
+  test('when the body is larger than MAX_BODY_BYTES, then 413 PAYLOAD_TOO_LARGE', async () => {
+    const res = await call(testApp.url, 'POST', '/auth/login', { body: { email: 'a@b.co', password: 'x'.repeat(70_000) } });
+    expect(res.status).toBe(413);
+    expect(res.body.code).toBe('PAYLOAD_TOO_LARGE');
+  });
+
+  test('when the body is sent as text/plain, then 415 UNSUPPORTED_MEDIA_TYPE', async () => {
+    const res = await call(testApp.url, 'POST', '/auth/login', { raw: '{}', headers: { 'Content-Type': 'text/plain' } });
+    expect(res.status).toBe(415);
+    expect(res.body.code).toBe('UNSUPPORTED_MEDIA_TYPE');
+  });
+
+  test('when a browser sends a CORS preflight from an allowed origin, then 204 with the allowed headers', async () => {
+    const res = await call(testApp.url, 'OPTIONS', '/auth/login', {
+      headers: { Origin: 'http://localhost:5173', 'Access-Control-Request-Method': 'POST', 'Access-Control-Request-Headers': 'content-type,idempotency-key' },
+    });
+    expect(res.status).toBe(204);
+    expect(res.headers.get('access-control-allow-origin')).toBe('http://localhost:5173');
+    expect(res.headers.get('access-control-allow-headers')).toContain('Idempotency-Key');
+    expect(res.headers.get('access-control-allow-credentials')).toBeNull();
+  });
+
+  test('when a preflight comes from an unknown origin, then no CORS headers are granted', async () => {
+    const res = await call(testApp.url, 'OPTIONS', '/health', { headers: { Origin: 'https://evil.example', 'Access-Control-Request-Method': 'GET' } });
+    expect(res.status).toBe(403);
+    expect(res.headers.get('access-control-allow-origin')).toBeNull();
+  });
+
+  test('when a message is queued base64-encoded, then the queue trigger gets it decoded with its dequeue count', async () => {
+    await queue('test-echo').createIfNotExists();
+    await queue('test-echo').sendMessage(Buffer.from(JSON.stringify({ hello: 'Medellín' })).toString('base64'));
+    const seen = await waitFor(() => handled.find((h) => h.includes('Medellín')));
+    expect(JSON.parse(seen)).toEqual({ message: { hello: 'Medellín' }, dequeueCount: 1 });
+    expect(testApp.logs.some((line) => /Executed 'Functions.testEcho' \(Succeeded, Id=.+, Duration=\d+ms\)/.test(line))).toBe(true);
+  });
+
+  test('when a handler always fails, then the message is tried maxDequeueCount times and lands in <queue>-poison', async () => {
+    await queue('test-fails').createIfNotExists();
+    await queue('test-fails').sendMessage(Buffer.from('{"n":1}').toString('base64'));
+    const poisoned = await waitFor(async () => {
+      const peeked = await queue('test-fails-poison').peekMessages().catch(() => undefined);
+      return peeked?.peekedMessageItems[0];
+    }, 25000);
+    expect(Buffer.from(poisoned.messageText, 'base64').toString()).toBe('{"n":1}');
+    expect(failures).toBe(5); // host.json maxDequeueCount
+    expect(testApp.logs.some((line) => line.includes("moved to 'test-fails-poison'"))).toBe(true);
+  });
+
+  test('when a message is not base64, then it goes straight to poison with the reason logged', async () => {
+    await queue('test-echo').sendMessage('not base64 at all!');
+    await waitFor(async () => (await queue('test-echo-poison').peekMessages().catch(() => undefined))?.peekedMessageItems[0]);
+    expect(testApp.logs.some((line) => line.includes('not base64-encoded'))).toBe(true);
+  });
+
+  test('when Azurite stops, then /api/health answers 503 within seconds, and 200 again once it is back', async () => {
+    const port = testApp.azurite.port;
+    await testApp.azurite.stop();
+    const started = Date.now();
+    const down = await call(testApp.url, 'GET', '/health');
+    expect(down.status).toBe(503);
+    expect(down.body.checks.queues.status).toBe('down');
+    expect(down.body.checks.database.status).toBe('up');
+    expect(Date.now() - started).toBeLessThan(5000);
+
+    testApp.azurite = await startAzurite({ location: `${process.env.DATA_DIR}/azurite`, port });
+    const up = await waitFor(async () => {
+      const res = await call(testApp.url, 'GET', '/health');
+      return res.status === 200 ? res : undefined;
+    });
+    expect(up.body.status).toBe('ok');
+  });
+});

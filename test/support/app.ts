@@ -1,0 +1,97 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { type AzuriteProcess, startAzurite } from '../../local/azurite';
+import { PROJECT_ROOT, type RunningHost, startHost } from '../../local/host';
+import { ManualClock } from '../../shared/clients/clock.client';
+import { resetConfig } from '../../shared/config';
+import { disposeServices, type Services, services, setServices } from '../../shared/services';
+import { migrateLatest } from '../../sql/migrator';
+
+/** The app's function modules, from source (jest transpiles them). */
+export function sourceFunctionFiles(): string[] {
+  const dir = path.join(PROJECT_ROOT, 'functions');
+  return fs
+    .readdirSync(dir)
+    .map((name) => path.join(dir, name, 'index.ts'))
+    .filter((file) => fs.existsSync(file));
+}
+
+export interface TestApp {
+  url: string;
+  host: RunningHost;
+  azurite: AzuriteProcess;
+  services: Services;
+  clock: ManualClock;
+  logs: string[];
+  stop(): Promise<void>;
+}
+
+/**
+ * The whole app for a test file: a real Azurite on a free port, a fresh SQLite file in the file's
+ * own data dir (migrated), and the local host serving every function on a free port.
+ */
+export async function startTestApp(options: { queues?: boolean; timers?: boolean; clock?: ManualClock; visibilityTimeoutSeconds?: number } = {}): Promise<TestApp> {
+  const dataDir = process.env.DATA_DIR ?? '';
+  const azurite = await startAzurite({ location: path.join(dataDir, 'azurite') });
+  process.env.AzureWebJobsStorage = azurite.connectionString;
+  resetConfig();
+  const clock = options.clock ?? new ManualClock(new Date());
+  const app = setServices({ clock });
+  await migrateLatest(app.db);
+  const logs: string[] = [];
+  const host = await startHost({
+    port: 0,
+    functionFiles: sourceFunctionFiles(),
+    log: (line) => logs.push(line),
+    queues: options.queues ?? true,
+    timers: options.timers ?? false,
+    queueSettings: { visibilityTimeoutSeconds: options.visibilityTimeoutSeconds ?? 0, maxPollingIntervalMs: 200 },
+  });
+  const testApp: TestApp = {
+    url: host.url,
+    host,
+    azurite,
+    services: services(),
+    clock,
+    logs,
+    stop: async () => {
+      await host.stop();
+      await disposeServices();
+      // A test may have replaced Azurite (restarted it): stop whichever runs now.
+      await testApp.azurite.stop();
+    },
+  };
+  return testApp;
+}
+
+export interface ApiResponse<T = any> { // any: test bodies are asserted field by field
+  status: number;
+  headers: Headers;
+  body: T;
+  text: string;
+}
+
+/** A small fetch wrapper: JSON in, parsed JSON (or text) out. */
+export async function call<T = any>( // any: see ApiResponse
+  base: string,
+  method: string,
+  route: string,
+  options: { body?: unknown; token?: string; headers?: Record<string, string>; raw?: string } = {},
+): Promise<ApiResponse<T>> {
+  const headers: Record<string, string> = { ...options.headers };
+  if (options.token) headers.Authorization = `Bearer ${options.token}`;
+  let body: string | undefined = options.raw;
+  if (options.body !== undefined) {
+    body = JSON.stringify(options.body);
+    headers['Content-Type'] ??= 'application/json';
+  }
+  const response = await fetch(base + route, { method, headers, body });
+  const text = await response.text();
+  let parsed: unknown = text;
+  try {
+    parsed = text ? JSON.parse(text) : undefined;
+  } catch {
+    /* not JSON: keep the text */
+  }
+  return { status: response.status, headers: response.headers, body: parsed as T, text };
+}
