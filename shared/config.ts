@@ -1,5 +1,6 @@
 import path from 'node:path';
 import { z } from 'zod';
+import { isValidGln } from './models/barcode';
 
 /**
  * Every setting the app reads, validated once. The same names work as Azure app settings, in
@@ -64,7 +65,7 @@ const settingsSchema = z
     COUPON_OVERDUE_VALIDITY_HOURS: integer(1, 72).default(4),
     BILLER_GLN: z
       .string()
-      .regex(/^\d{13}$/, 'must be 13 digits')
+      .refine(isValidGln, 'must be a 13-digit GLN with a valid GS1 check digit')
       .default('7707181010011'),
     EXPIRE_COUPONS_SCHEDULE: z.string().min(1).default('0 */5 * * * *'),
     OUTBOX_DISPATCH_SCHEDULE: z.string().min(1).default('*/10 * * * * *'),

@@ -94,7 +94,6 @@ export function up(knex: Knex): Knex.SchemaBuilder {
       id(t, 'invoice_id').notNullable().references('id').inTable('invoices').withKeyName('fk_coupons_invoice');
       t.integer('amount').notNullable().checkPositive('ck_coupons_amount');
       t.string('status', 10).notNullable().checkIn(['ACTIVE', 'USED', 'EXPIRED', 'CANCELLED'], 'ck_coupons_status');
-      t.string('payment_reference', 24).notNullable();
       time(t, 'issued_at').notNullable();
       time(t, 'expires_at').notNullable();
       time(t, 'closed_at').nullable();

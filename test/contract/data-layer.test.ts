@@ -59,7 +59,6 @@ describe.each(engines())('the data layer on $name', (engine) => {
         invoice_id: invoice.id,
         amount: invoice.amount,
         status,
-        payment_reference: '1',
         issued_at: now,
         expires_at: now,
       });

@@ -1,0 +1,22 @@
+import { app } from '@azure/functions';
+import { z } from 'zod';
+import { listCoupons as list } from '../../shared/controllers/coupon.controller';
+import { limitSchema } from '../../shared/controllers/pagination';
+import { httpRoute } from '../../shared/http/handler';
+import { COUPON_STATUSES } from '../../shared/models/coupon.model';
+import { services } from '../../shared/services';
+
+export const listCouponsQuerySchema = z.object({
+  status: z.enum(COUPON_STATUSES).optional(),
+  cursor: z.string().max(200).optional(),
+  limit: limitSchema,
+});
+
+/** GET /api/coupons?status=&cursor=&limit= → the caller's "cuponera", newest first. */
+export const listCoupons = httpRoute({
+  auth: 'user',
+  query: listCouponsQuerySchema,
+  handle: async ({ query, user }) => ({ body: await list(services(), user.id, query) }),
+});
+
+app.http('listCoupons', { methods: ['GET', 'OPTIONS'], route: 'coupons', authLevel: 'anonymous', handler: listCoupons });

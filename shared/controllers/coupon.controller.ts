@@ -1,0 +1,237 @@
+import type { Clock } from '../clients/clock.client';
+import type { QueuePublisher } from '../clients/queue.client';
+import { type Db, type DbOrTx, inTransaction, isUniqueViolation } from '../clients/sql.client';
+import type { Config } from '../config';
+import { AppError } from '../http/errors';
+import { type Barcode, buildBarcode } from '../models/barcode';
+import { findContractById, maskAddress, maskWords } from '../models/contract.model';
+import {
+  cancelCoupon as cancelActiveCoupon,
+  type ClosedCoupon,
+  type Coupon,
+  type CouponStatus,
+  couponIdsDueForExpiry,
+  expireCoupons as expireCouponRows,
+  findActiveCoupon,
+  findCouponByCode,
+  formatCouponCode,
+  insertCoupon,
+  newCouponCode,
+  pageCoupons,
+} from '../models/coupon.model';
+import { findInvoice, type Invoice, type InvoiceJson, invoiceToJson } from '../models/invoice.model';
+import { notificationMessage } from '../models/message.model';
+import { addToOutbox } from '../models/outbox.model';
+import { bogotaDay, endOfBogotaDay } from '../models/time';
+import { renderCouponPdf } from '../views/couponPdf';
+import { dispatchSoon } from './outbox.controller';
+import { decodeCursor, encodeCursor, type Page } from './pagination';
+
+export interface CouponDeps {
+  db: Db;
+  clock: Clock;
+  queue: QueuePublisher;
+  config: Pick<Config, 'coupons'>;
+}
+
+export interface CouponJson {
+  code: string;
+  codeFormatted: string;
+  invoiceId: string;
+  amount: number;
+  status: CouponStatus;
+  issuedAt: string;
+  expiresAt: string;
+  closedAt: string | null;
+  barcode: Barcode;
+}
+
+export interface CouponDetailJson extends CouponJson {
+  invoice: InvoiceJson;
+}
+
+/** Payment reference (8020) is the coupon code; the barcode's due date (96) is its last valid day. */
+export function couponToJson(coupon: Coupon, billerGln: string): CouponJson {
+  return {
+    code: coupon.code,
+    codeFormatted: formatCouponCode(coupon.code),
+    invoiceId: coupon.invoiceId,
+    amount: coupon.amount,
+    status: coupon.status,
+    issuedAt: coupon.issuedAt.toISOString(),
+    expiresAt: coupon.expiresAt.toISOString(),
+    closedAt: coupon.closedAt?.toISOString() ?? null,
+    barcode: buildBarcode({ gln: billerGln, reference: coupon.code, amount: coupon.amount, dueDate: bogotaDay(coupon.expiresAt) }),
+  };
+}
+
+/**
+ * How long a new coupon lives: the configured validity, never past the end of the invoice's due
+ * day (Colombia time); an invoice already overdue gets a short-lived coupon.
+ */
+export function couponExpiry(invoice: Pick<Invoice, 'dueDate'>, now: Date, settings: Config['coupons']): Date {
+  if (invoice.dueDate < bogotaDay(now)) return new Date(now.getTime() + settings.overdueValidityHours * 3600_000);
+  return new Date(Math.min(now.getTime() + settings.validityHours * 3600_000, endOfBogotaDay(invoice.dueDate).getTime()));
+}
+
+const notice = (kind: 'COUPON_GENERATED' | 'COUPON_EXPIRED' | 'COUPON_CANCELLED', coupon: Pick<ClosedCoupon, 'userId' | 'code' | 'invoiceId'>, extra: Record<string, string | number> = {}) =>
+  notificationMessage({ kind, userId: coupon.userId, data: { couponCode: coupon.code, invoiceId: coupon.invoiceId, ...extra } });
+
+/** ACTIVE → EXPIRED for the given coupons, with one notice per coupon this call actually expired. */
+async function expireAndAnnounce(tx: DbOrTx, ids: string[], now: Date): Promise<string[]> {
+  const expired = await expireCouponRows(tx, ids, now);
+  return addToOutbox(tx, expired.map((coupon) => notice('COUPON_EXPIRED', coupon)), now);
+}
+
+/**
+ * The caller's ACTIVE coupon for an unpaid invoice: the existing one, or a new one. Two requests
+ * at once cannot both create one: the filtered unique index lets one insert win and the other
+ * reads the winner's coupon.
+ */
+export async function ensureActiveCoupon(deps: CouponDeps, userId: string, invoice: Invoice): Promise<Coupon> {
+  const now = deps.clock.now();
+  const messageIds: string[] = [];
+  const existing = await findActiveCoupon(deps.db, userId, invoice.id);
+  if (existing && existing.expiresAt > now) return existing;
+  if (existing) messageIds.push(...(await inTransaction(deps.db, (tx) => expireAndAnnounce(tx, [existing.id], now))));
+
+  for (let attempt = 1; ; attempt++) {
+    try {
+      const coupon = await inTransaction(deps.db, async (tx) => {
+        const created = await insertCoupon(tx, {
+          code: newCouponCode(),
+          userId,
+          invoiceId: invoice.id,
+          amount: invoice.amount,
+          issuedAt: now,
+          expiresAt: couponExpiry(invoice, now, deps.config.coupons),
+        });
+        messageIds.push(...(await addToOutbox(tx, [notice('COUPON_GENERATED', created, { invoiceNumber: invoice.number, amount: invoice.amount })], now)));
+        return created;
+      });
+      await dispatchSoon(deps, messageIds);
+      return coupon;
+    } catch (error) {
+      if (!isUniqueViolation(error) || attempt >= 3) throw error;
+      const winner = await findActiveCoupon(deps.db, userId, invoice.id);
+      if (winner) return winner; // a concurrent request created it; otherwise the code collided: try another
+    }
+  }
+}
+
+async function ownCoupon(deps: CouponDeps, userId: string, code: string): Promise<Coupon> {
+  const coupon = await findCouponByCode(deps.db, code, userId);
+  // Someone else's coupon is "not found" too: its existence is not the caller's business.
+  if (!coupon) throw new AppError('COUPON_NOT_FOUND', `No tiene un cupón con el código ${formatCouponCode(code)}.`);
+  return coupon;
+}
+
+async function invoiceOf(deps: CouponDeps, coupon: Coupon): Promise<Invoice> {
+  const invoice = await findInvoice(deps.db, coupon.invoiceId);
+  if (!invoice) throw new AppError('INVOICE_NOT_FOUND');
+  return invoice;
+}
+
+export async function getCoupon(deps: CouponDeps, userId: string, code: string): Promise<CouponDetailJson> {
+  const coupon = await ownCoupon(deps, userId, code);
+  const invoice = await invoiceOf(deps, coupon);
+  return { ...couponToJson(coupon, deps.config.coupons.billerGln), invoice: invoiceToJson(invoice, bogotaDay(deps.clock.now())) };
+}
+
+const STATUS_ES: Record<CouponStatus, string> = { ACTIVE: 'Activo', USED: 'Usado (pagado)', EXPIRED: 'Vencido', CANCELLED: 'Anulado' };
+
+const bogotaTime = (instant: Date) =>
+  `${bogotaDay(instant)} ${new Date(instant.getTime() - 5 * 3600_000).toISOString().slice(11, 16)} (hora de Colombia)`;
+
+/** The printable coupon; only an ACTIVE coupon carries a barcode a bank would accept. */
+export async function couponPdf(deps: CouponDeps, userId: string, code: string): Promise<{ filename: string; data: Buffer }> {
+  const coupon = await ownCoupon(deps, userId, code);
+  const invoice = await invoiceOf(deps, coupon);
+  const contract = await findContractById(deps.db, invoice.contractId);
+  const json = couponToJson(coupon, deps.config.coupons.billerGln);
+  const data = await renderCouponPdf({
+    title: 'Cupón de pago',
+    contractNumber: invoice.contractNumber,
+    holderName: contract ? maskWords(contract.holderName) : '',
+    address: contract ? `${maskAddress(contract.address)}, ${contract.city}` : '',
+    invoiceNumber: invoice.number,
+    period: invoice.period,
+    dueDate: invoice.dueDate,
+    amount: coupon.amount,
+    status: STATUS_ES[coupon.status],
+    couponCode: json.codeFormatted,
+    validUntil: bogotaTime(coupon.expiresAt),
+    barcode: coupon.status === 'ACTIVE' ? json.barcode : undefined,
+  });
+  return { filename: `cupon-${coupon.code}.pdf`, data };
+}
+
+export async function listCoupons(
+  deps: CouponDeps,
+  userId: string,
+  query: { status?: CouponStatus; cursor?: string; limit: number },
+): Promise<Page<CouponJson>> {
+  const key = decodeCursor(query.cursor);
+  const page = await pageCoupons(deps.db, userId, { status: query.status, limit: query.limit, cursor: key && { issuedAt: key.at, id: key.id } });
+  const last = page.items[page.items.length - 1];
+  return {
+    items: page.items.map((c) => couponToJson(c, deps.config.coupons.billerGln)),
+    nextCursor: page.hasMore && last ? encodeCursor({ at: last.issuedAt, id: last.id }) : null,
+  };
+}
+
+const refusalFor: Record<Exclude<CouponStatus, 'ACTIVE'>, AppError['code']> = {
+  USED: 'COUPON_ALREADY_USED',
+  EXPIRED: 'COUPON_EXPIRED',
+  CANCELLED: 'COUPON_CANCELLED',
+};
+
+/** The error for a coupon that is not (or no longer) usable. */
+export function couponRefusal(coupon: Coupon, now: Date): AppError | undefined {
+  if (coupon.status !== 'ACTIVE') return new AppError(refusalFor[coupon.status]);
+  if (coupon.expiresAt <= now) return new AppError('COUPON_EXPIRED', 'El cupón venció; busque el contrato de nuevo para obtener uno nuevo.');
+  return undefined;
+}
+
+export async function cancelCoupon(deps: CouponDeps, userId: string, code: string): Promise<CouponJson> {
+  const now = deps.clock.now();
+  const coupon = await ownCoupon(deps, userId, code);
+  const refusal = couponRefusal(coupon, now);
+  if (refusal) throw refusal;
+  const messageIds = await inTransaction(deps.db, async (tx) => {
+    if (!(await cancelActiveCoupon(tx, coupon.id, userId, now))) {
+      const current = await findCouponByCode(tx, code, userId);
+      throw (current && couponRefusal(current, now)) ?? new AppError('COUPON_NOT_ACTIVE');
+    }
+    return addToOutbox(tx, [notice('COUPON_CANCELLED', coupon)], now);
+  });
+  await dispatchSoon(deps, messageIds);
+  return couponToJson({ ...coupon, status: 'CANCELLED', closedAt: now }, deps.config.coupons.billerGln);
+}
+
+export interface ExpiryRun {
+  expired: number;
+  batches: number;
+  durationMs: number;
+}
+
+/**
+ * The expiry timer's work: ACTIVE coupons past their time → EXPIRED, set-based in bounded batches
+ * (short transactions, no long write lock). Overlapping or repeated runs are harmless: each
+ * batch update is conditional and only the rows it changed get a notice.
+ */
+export async function expireDueCoupons(deps: CouponDeps, batchSize = 500): Promise<ExpiryRun> {
+  const started = performance.now();
+  const now = deps.clock.now();
+  let expired = 0;
+  let batches = 0;
+  for (;;) {
+    const ids = await couponIdsDueForExpiry(deps.db, now, batchSize);
+    if (ids.length === 0) break;
+    const messageIds = await inTransaction(deps.db, (tx) => expireAndAnnounce(tx, ids, now));
+    expired += messageIds.length;
+    batches++;
+    if (ids.length < batchSize) break;
+  }
+  return { expired, batches, durationMs: Math.round(performance.now() - started) };
+}

@@ -1,0 +1,68 @@
+import type { Clock } from '../clients/clock.client';
+import type { QueuePublisher } from '../clients/queue.client';
+import type { Db } from '../clients/sql.client';
+import { leaseOutboxRow, markOutboxDispatched, markOutboxFailed, type OutboxRow, pendingOutbox } from '../models/outbox.model';
+
+export interface OutboxDeps {
+  db: Db;
+  clock: Clock;
+  queue: QueuePublisher;
+}
+
+export interface DispatchRun {
+  sent: number;
+  failed: number;
+}
+
+const LEASE_MS = 60_000;
+/** Back-off after a failed send: 5 s, 10 s, 20 s … capped at 5 minutes. */
+const retryDelayMs = (attempts: number) => Math.min(5_000 * 2 ** Math.max(attempts - 1, 0), 300_000);
+
+async function dispatchRow(deps: OutboxDeps, row: OutboxRow): Promise<boolean> {
+  const now = deps.clock.now();
+  if (!(await leaseOutboxRow(deps.db, row.id, now, new Date(now.getTime() + LEASE_MS)))) return false;
+  try {
+    await deps.queue.send(row.queue, row.body);
+    await markOutboxDispatched(deps.db, row.id, deps.clock.now());
+    return true;
+  } catch (error) {
+    const reason = error instanceof Error ? error.message : String(error);
+    await markOutboxFailed(deps.db, row.id, reason, new Date(deps.clock.now().getTime() + retryDelayMs(row.attempts + 1)));
+    throw error;
+  }
+}
+
+/**
+ * Moves pending outbox rows to their queues, oldest first. Each row is leased before it is sent,
+ * so concurrent dispatchers don't double-send; a failed send is retried later with back-off.
+ * Delivery is at least once: consumers de-duplicate by message id.
+ */
+export async function dispatchOutbox(deps: OutboxDeps, limit = 200, onlyIds?: string[]): Promise<DispatchRun> {
+  const run: DispatchRun = { sent: 0, failed: 0 };
+  const rows = await pendingOutbox(deps.db, deps.clock.now(), limit, onlyIds);
+  for (const row of rows) {
+    try {
+      if (await dispatchRow(deps, row)) run.sent++;
+    } catch {
+      run.failed++;
+      if (onlyIds) break; // the queue is down: leave the rest to the timer
+    }
+  }
+  return run;
+}
+
+const IMMEDIATE_DISPATCH_BUDGET_MS = 2_000;
+
+/**
+ * Right after a commit, try to send that commit's messages at once so they arrive within
+ * seconds. Bounded in time and never failing the request: whatever is left, the timer sends.
+ */
+export async function dispatchSoon(deps: OutboxDeps, messageIds: string[]): Promise<void> {
+  if (messageIds.length === 0) return;
+  let timer: NodeJS.Timeout | undefined;
+  const budget = new Promise<void>((resolve) => {
+    timer = setTimeout(resolve, IMMEDIATE_DISPATCH_BUDGET_MS);
+  });
+  await Promise.race([dispatchOutbox(deps, messageIds.length, messageIds).catch(() => undefined), budget]);
+  clearTimeout(timer);
+}

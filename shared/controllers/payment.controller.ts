@@ -1,0 +1,251 @@
+import { createHash } from 'node:crypto';
+import { z } from 'zod';
+import { inTransaction, isUniqueViolation } from '../clients/sql.client';
+import { AppError, toProblem } from '../http/errors';
+import { recordContractAccess } from '../models/contract.model';
+import { cancelOtherActiveCoupons, findCouponByCode, useCoupon } from '../models/coupon.model';
+import { claimIdempotencyKey, completeIdempotencyKey, releaseIdempotencyKey } from '../models/idempotency.model';
+import { findInvoice, type InvoiceJson, invoiceToJson, markInvoicePaid, markInvoiceUnpaid } from '../models/invoice.model';
+import { invoiceEmailMessage, notificationMessage } from '../models/message.model';
+import { addToOutbox } from '../models/outbox.model';
+import { bogotaDay, endOfBogotaDay } from '../models/time';
+import {
+  findTransaction,
+  insertTransaction,
+  pageTransactions,
+  type PaymentMethod,
+  type TransactionJson,
+  transactionToJson,
+} from '../models/transaction.model';
+import { type CouponDeps, type CouponJson, couponRefusal, couponToJson } from './coupon.controller';
+import { dispatchSoon } from './outbox.controller';
+import { decodeCursor, encodeCursor, type Page } from './pagination';
+
+export interface PaymentResult {
+  transaction: TransactionJson;
+  invoice: InvoiceJson;
+  coupon: CouponJson;
+}
+
+export interface PayRequest {
+  userId: string;
+  invoiceId: string;
+  couponCode: string;
+  paymentMethod: PaymentMethod;
+}
+
+/**
+ * Pays an invoice with one of the caller's coupons. In one database transaction: invoice → PAID,
+ * coupon → USED, the other ACTIVE coupons of the invoice → CANCELLED, a PAYMENT row, and the
+ * outbox messages (receipt email, notifications). Both state changes are conditional updates, so
+ * of any number of concurrent payments of one invoice exactly one commits.
+ */
+export async function payInvoice(deps: CouponDeps, request: PayRequest): Promise<PaymentResult> {
+  const now = deps.clock.now();
+  const { result, messageIds } = await inTransaction(deps.db, async (tx) => {
+    const coupon = await findCouponByCode(tx, request.couponCode, request.userId);
+    if (!coupon) throw new AppError('COUPON_NOT_FOUND', 'No tiene un cupón con ese código.');
+    if (coupon.invoiceId !== request.invoiceId) throw new AppError('COUPON_INVOICE_MISMATCH', 'El cupón es de otra factura.');
+    const invoice = await findInvoice(tx, request.invoiceId);
+    if (!invoice) throw new AppError('INVOICE_NOT_FOUND');
+    if (invoice.status === 'PAID') throw new AppError('INVOICE_ALREADY_PAID');
+    const refusal = couponRefusal(coupon, now);
+    if (refusal) throw refusal;
+
+    if (!(await markInvoicePaid(tx, invoice.id, now))) throw new AppError('INVOICE_ALREADY_PAID');
+    if (!(await useCoupon(tx, coupon.id, now))) {
+      const current = await findCouponByCode(tx, request.couponCode, request.userId);
+      throw (current && couponRefusal(current, now)) ?? new AppError('COUPON_ALREADY_USED');
+    }
+    const cancelled = await cancelOtherActiveCoupons(tx, invoice.id, coupon.id, now);
+    const transactionId = await insertTransaction(tx, {
+      type: 'PAYMENT',
+      invoiceId: invoice.id,
+      couponId: coupon.id,
+      userId: request.userId,
+      actorId: request.userId,
+      amount: coupon.amount,
+      paymentMethod: request.paymentMethod,
+      reversesId: null,
+      reason: null,
+      now,
+    });
+    await recordContractAccess(tx, request.userId, invoice.contractId, now);
+    const ids = await addToOutbox(
+      tx,
+      [
+        invoiceEmailMessage({ kind: 'receipt', userId: request.userId, invoiceId: invoice.id, transactionId }),
+        notificationMessage({
+          kind: 'PAYMENT_CONFIRMED',
+          userId: request.userId,
+          data: { invoiceId: invoice.id, invoiceNumber: invoice.number, contractNumber: invoice.contractNumber, amount: coupon.amount, transactionId, paymentMethod: request.paymentMethod },
+        }),
+        ...cancelled.map((other) =>
+          notificationMessage({ kind: 'COUPON_CANCELLED', userId: other.userId, data: { couponCode: other.code, invoiceId: invoice.id, reason: 'INVOICE_PAID' } }),
+        ),
+      ],
+      now,
+    );
+    const transaction = await findTransaction(tx, transactionId);
+    if (!transaction) throw new Error('payment row vanished inside its own transaction');
+    return {
+      messageIds: ids,
+      result: {
+        transaction: transactionToJson(transaction),
+        invoice: invoiceToJson({ ...invoice, status: 'PAID', paidAt: now }, bogotaDay(now)),
+        coupon: couponToJson({ ...coupon, status: 'USED', closedAt: now }, deps.config.coupons.billerGln),
+      },
+    };
+  });
+  await dispatchSoon(deps, messageIds);
+  return result;
+}
+
+// ---- Idempotency ----
+
+export const IDEMPOTENCY_KEY_PATTERN = /^[\w.:-]{8,255}$/;
+const IDEMPOTENCY_TTL_MS = 24 * 3600_000;
+const IN_PROGRESS_LOCK_MS = 60_000;
+
+export interface StoredResponse {
+  status: number;
+  body: unknown;
+  replayed: boolean;
+}
+
+/**
+ * Runs `work` at most once per (user, key), after Stripe: the first answer — success or a
+ * business refusal — is stored for 24 h and replayed for the same key; the same key with a
+ * different request is refused with 422, and while the first is still running with 409. An
+ * unexpected failure releases the key so the client can retry.
+ */
+export async function withIdempotency(
+  deps: Pick<CouponDeps, 'db' | 'clock'>,
+  scope: { userId: string; key: string | null; request: unknown; requestId: string; instance: string },
+  work: () => Promise<{ status: number; body: unknown }>,
+): Promise<StoredResponse> {
+  if (!scope.key) throw new AppError('IDEMPOTENCY_KEY_REQUIRED', 'Envíe un encabezado Idempotency-Key único por pago (por ejemplo un UUID).');
+  if (!IDEMPOTENCY_KEY_PATTERN.test(scope.key)) {
+    throw new AppError('VALIDATION_FAILED', 'La Idempotency-Key debe tener de 8 a 255 caracteres (letras, dígitos, . _ : -).', {
+      errors: [{ path: 'headers.idempotency-key', message: 'Formato no válido.' }],
+    });
+  }
+  const now = deps.clock.now();
+  const requestHash = createHash('sha256').update(JSON.stringify(scope.request)).digest('hex');
+  const claim = await claimIdempotencyKey(deps.db, {
+    userId: scope.userId,
+    key: scope.key,
+    requestHash,
+    now,
+    lockedUntil: new Date(now.getTime() + IN_PROGRESS_LOCK_MS),
+    expiresAt: new Date(now.getTime() + IDEMPOTENCY_TTL_MS),
+  });
+  if (!claim.claimed) {
+    const { existing } = claim;
+    if (existing.requestHash !== requestHash) throw new AppError('IDEMPOTENCY_KEY_REUSED', 'Esta Idempotency-Key ya se usó con otra solicitud; genere una nueva.');
+    if (existing.status === 'IN_PROGRESS') throw new AppError('IDEMPOTENCY_REQUEST_IN_PROGRESS', 'La solicitud original sigue en curso; reintente en unos segundos.', { retryAfterSeconds: 2 });
+    return { status: existing.responseStatus ?? 200, body: JSON.parse(existing.responseBody ?? 'null') as unknown, replayed: true };
+  }
+  let response: { status: number; body: unknown };
+  try {
+    response = await work();
+  } catch (error) {
+    if (!(error instanceof AppError)) {
+      await releaseIdempotencyKey(deps.db, scope.userId, scope.key).catch(() => undefined);
+      throw error;
+    }
+    response = { status: error.status, body: toProblem(error, scope.requestId, scope.instance) };
+  }
+  await completeIdempotencyKey(deps.db, scope.userId, scope.key, response.status, JSON.stringify(response.body));
+  return { ...response, replayed: false };
+}
+
+// ---- Reversal ----
+
+export const reverseSchema = z.object({
+  reason: z.string().trim().min(5, 'Explique el motivo de la reversión (mínimo 5 caracteres).').max(300),
+});
+
+/**
+ * Operator only: undoes a payment. The invoice is UNPAID again, a REVERSAL row points at the
+ * payment (uniquely: a second reversal hits the unique index → 409), and the customer is told.
+ */
+export async function reversePayment(
+  deps: CouponDeps,
+  request: { operatorId: string; transactionId: string; reason: string },
+): Promise<{ transaction: TransactionJson; invoice: InvoiceJson }> {
+  const now = deps.clock.now();
+  const payment = await findTransaction(deps.db, request.transactionId);
+  if (!payment) throw new AppError('TRANSACTION_NOT_FOUND');
+  if (payment.type !== 'PAYMENT') throw new AppError('TRANSACTION_NOT_REVERSIBLE', 'Solo se pueden reversar pagos.');
+  try {
+    const { reversalId, messageIds } = await inTransaction(deps.db, async (tx) => {
+      const id = await insertTransaction(tx, {
+        type: 'REVERSAL',
+        invoiceId: payment.invoiceId,
+        couponId: null,
+        userId: payment.userId,
+        actorId: request.operatorId,
+        amount: payment.amount,
+        paymentMethod: payment.paymentMethod,
+        reversesId: payment.id,
+        reason: request.reason,
+        now,
+      });
+      if (!(await markInvoiceUnpaid(tx, payment.invoiceId, now))) throw new AppError('TRANSACTION_NOT_REVERSIBLE', 'La factura de este pago no está pagada.');
+      const ids = await addToOutbox(
+        tx,
+        [
+          invoiceEmailMessage({ kind: 'reversal', userId: payment.userId, invoiceId: payment.invoiceId, transactionId: id }),
+          notificationMessage({
+            kind: 'PAYMENT_REVERSED',
+            userId: payment.userId,
+            data: { invoiceId: payment.invoiceId, invoiceNumber: payment.invoiceNumber, amount: payment.amount, transactionId: id, reason: request.reason },
+          }),
+        ],
+        now,
+      );
+      return { reversalId: id, messageIds: ids };
+    });
+    await dispatchSoon(deps, messageIds);
+    const [reversal, invoice] = await Promise.all([findTransaction(deps.db, reversalId), findInvoice(deps.db, payment.invoiceId)]);
+    if (!reversal || !invoice) throw new Error('reversal rows missing after commit');
+    return { transaction: transactionToJson(reversal), invoice: invoiceToJson(invoice, bogotaDay(now)) };
+  } catch (error) {
+    if (isUniqueViolation(error)) throw new AppError('ALREADY_REVERSED', 'Este pago ya fue reversado.');
+    throw error;
+  }
+}
+
+// ---- History ----
+
+const day = z.string().regex(/^\d{4}-\d{2}-\d{2}$/, 'Use el formato AAAA-MM-DD.').refine((d) => !Number.isNaN(Date.parse(d)), 'Fecha no válida.');
+export const MAX_HISTORY_DAYS = 366;
+
+export const historyQuerySchema = z
+  .object({ from: day.optional(), to: day.optional(), cursor: z.string().max(200).optional(), limit: z.coerce.number().int().min(1).max(100).default(20) })
+  .superRefine((q, ctx) => {
+    if (q.from && q.to) {
+      if (q.from > q.to) ctx.addIssue({ code: 'custom', path: ['from'], message: '"from" debe ser anterior o igual a "to".' });
+      else if ((Date.parse(q.to) - Date.parse(q.from)) / 86_400_000 > MAX_HISTORY_DAYS) {
+        ctx.addIssue({ code: 'custom', path: ['to'], message: `El rango no puede superar ${MAX_HISTORY_DAYS} días.` });
+      }
+    }
+  });
+export type HistoryQuery = z.output<typeof historyQuerySchema>;
+
+/** The caller's payments and reversals, newest first; from/to are Colombian calendar days, inclusive. */
+export async function listTransactions(deps: Pick<CouponDeps, 'db'>, userId: string, query: HistoryQuery): Promise<Page<TransactionJson>> {
+  const key = decodeCursor(query.cursor);
+  const page = await pageTransactions(deps.db, userId, {
+    from: query.from ? new Date(endOfBogotaDay(query.from).getTime() + 1 - 86_400_000) : undefined,
+    to: query.to ? new Date(endOfBogotaDay(query.to).getTime() + 1) : undefined,
+    cursor: key && { createdAt: key.at, id: key.id },
+    limit: query.limit,
+  });
+  const last = page.items[page.items.length - 1];
+  return {
+    items: page.items.map(transactionToJson),
+    nextCursor: page.hasMore && last ? encodeCursor({ at: last.createdAt, id: last.id }) : null,
+  };
+}

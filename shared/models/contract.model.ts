@@ -1,0 +1,103 @@
+import { z } from 'zod';
+import type { DbOrTx } from '../clients/sql.client';
+
+/** A service contract ("contrato"): its number is what customers type to find their invoices. */
+export interface Contract {
+  id: string;
+  number: string;
+  holderName: string;
+  address: string;
+  city: string;
+  stratum: number;
+  services: string;
+}
+
+export const contractNumberSchema = z
+  .string()
+  .trim()
+  .regex(/^\d{6,12}$/, 'El número de contrato tiene de 6 a 12 dígitos, sin letras ni espacios.');
+
+export const searchInvoicesSchema = z.object({ contractNumber: contractNumberSchema });
+
+/** Each word keeps its first letter: "Juan Restrepo" → "J*** R*******". */
+export function maskWords(text: string): string {
+  return text
+    .split(/\s+/)
+    .filter(Boolean)
+    .map((word) => [...word][0] + '*'.repeat(Math.max([...word].length - 1, 1)))
+    .join(' ');
+}
+
+/** Keeps the street type and the neighbourhood; hides the numbers that locate the house. */
+export function maskAddress(address: string): string {
+  const [street = '', ...rest] = address.split(',');
+  const streetType = street.trim().split(/\s+/)[0] ?? '';
+  return [`${streetType} ** # **-**`, ...rest.map((part) => part.trim())].join(', ');
+}
+
+export interface ContractJson {
+  number: string;
+  holderName: string;
+  address: string;
+  city: string;
+  stratum: number;
+  services: string;
+}
+
+/** The contract as any caller may see it: holder data masked. */
+export function contractToJson(contract: Contract): ContractJson {
+  return {
+    number: contract.number,
+    holderName: maskWords(contract.holderName),
+    address: maskAddress(contract.address),
+    city: contract.city,
+    stratum: contract.stratum,
+    services: contract.services,
+  };
+}
+
+interface ContractRow {
+  id: string;
+  number: string;
+  holder_name: string;
+  address: string;
+  city: string;
+  stratum: number;
+  services: string;
+}
+
+export const contractQueries = {
+  byNumber: (db: DbOrTx, number: string) => db<ContractRow>('contracts').where({ number }).first(),
+  byId: (db: DbOrTx, id: string) => db<ContractRow>('contracts').where({ id }).first(),
+};
+
+const fromRow = (row: ContractRow): Contract => ({
+  id: row.id,
+  number: row.number,
+  holderName: row.holder_name,
+  address: row.address,
+  city: row.city,
+  stratum: Number(row.stratum),
+  services: row.services,
+});
+
+export async function findContractByNumber(db: DbOrTx, number: string): Promise<Contract | undefined> {
+  const row = await contractQueries.byNumber(db, number);
+  return row ? fromRow(row) : undefined;
+}
+
+export async function findContractById(db: DbOrTx, id: string): Promise<Contract | undefined> {
+  const row = await contractQueries.byId(db, id);
+  return row ? fromRow(row) : undefined;
+}
+
+/** Remembers that a user looked up or paid a contract (who may email its invoices). */
+export async function recordContractAccess(db: DbOrTx, userId: string, contractId: string, now: Date): Promise<void> {
+  const known = await db('user_contracts').where({ user_id: userId, contract_id: contractId }).first('user_id');
+  if (known) return;
+  try {
+    await db('user_contracts').insert({ user_id: userId, contract_id: contractId, first_seen_at: now });
+  } catch {
+    // A concurrent search recorded it first: the row exists, which is all that matters.
+  }
+}

@@ -1,0 +1,199 @@
+import { randomInt, randomUUID } from 'node:crypto';
+import { z } from 'zod';
+import { asDate, asOptionalDate, type DbOrTx } from '../clients/sql.client';
+
+/**
+ * The payment coupon ("cupón de pago"): ACTIVE → USED | EXPIRED | CANCELLED, never back. At most
+ * one ACTIVE coupon per (user, invoice), enforced by a filtered unique index. Every transition is
+ * a conditional update on the current status, so concurrent requests cannot both win.
+ */
+export const COUPON_STATUSES = ['ACTIVE', 'USED', 'EXPIRED', 'CANCELLED'] as const;
+export type CouponStatus = (typeof COUPON_STATUSES)[number];
+
+export interface Coupon {
+  id: string;
+  code: string;
+  userId: string;
+  invoiceId: string;
+  amount: number;
+  status: CouponStatus;
+  issuedAt: Date;
+  expiresAt: Date;
+  closedAt: Date | null;
+}
+
+// ---- The code: 11 random digits and a Damm check digit ----
+
+// Damm's quasigroup: its check digit catches every single-digit error and every adjacent transposition.
+const DAMM = [
+  [0, 3, 1, 7, 5, 9, 8, 6, 4, 2],
+  [7, 0, 9, 2, 1, 5, 4, 8, 6, 3],
+  [4, 2, 0, 6, 8, 7, 1, 3, 5, 9],
+  [1, 7, 5, 0, 9, 8, 3, 4, 2, 6],
+  [6, 1, 2, 3, 0, 4, 5, 9, 7, 8],
+  [3, 6, 7, 4, 2, 0, 9, 5, 8, 1],
+  [5, 8, 6, 9, 7, 2, 0, 1, 3, 4],
+  [8, 9, 4, 5, 3, 6, 2, 0, 1, 7],
+  [9, 4, 3, 8, 6, 1, 7, 2, 0, 5],
+  [2, 5, 8, 1, 4, 3, 6, 7, 9, 0],
+];
+
+export function dammCheckDigit(digits: string): number {
+  return [...digits].reduce((interim, digit) => DAMM[interim]?.[Number(digit)] ?? 0, 0);
+}
+
+export const COUPON_CODE_LENGTH = 12;
+
+export function isValidCouponCode(code: string): boolean {
+  return new RegExp(`^\\d{${COUPON_CODE_LENGTH}}$`).test(code) && dammCheckDigit(code) === 0;
+}
+
+export function newCouponCode(): string {
+  const body = Array.from({ length: COUPON_CODE_LENGTH - 1 }, () => randomInt(0, 10)).join('');
+  return body + dammCheckDigit(body);
+}
+
+/** "4821 0937 5512": how the code is printed and read aloud. */
+export function formatCouponCode(code: string): string {
+  return code.replace(/(\d{4})(?=\d)/g, '$1 ');
+}
+
+/** Accepts the code as printed (spaces, dashes) and refuses a typo through the check digit. */
+export const couponCodeSchema = z
+  .string()
+  .transform((raw) => raw.replace(/[\s-]/g, ''))
+  .refine(isValidCouponCode, 'El código del cupón no es válido: revise los 12 dígitos.');
+
+export const couponCodeParamsSchema = z.object({ code: couponCodeSchema });
+
+// ---- Rows and queries ----
+
+interface CouponRow {
+  id: string;
+  code: string;
+  user_id: string;
+  invoice_id: string;
+  amount: number;
+  status: CouponStatus;
+  issued_at: unknown;
+  expires_at: unknown;
+  closed_at: unknown;
+}
+
+export function couponFromRow(row: CouponRow): Coupon {
+  return {
+    id: row.id,
+    code: row.code,
+    userId: row.user_id,
+    invoiceId: row.invoice_id,
+    amount: row.amount,
+    status: row.status,
+    issuedAt: asDate(row.issued_at),
+    expiresAt: asDate(row.expires_at),
+    closedAt: asOptionalDate(row.closed_at),
+  };
+}
+
+export interface CouponCursor {
+  issuedAt: Date;
+  id: string;
+}
+
+export const couponQueries = {
+  activeFor: (db: DbOrTx, userId: string, invoiceId: string) => db<CouponRow>('coupons').where({ user_id: userId, invoice_id: invoiceId, status: 'ACTIVE' }).first(),
+  byCodeFor: (db: DbOrTx, code: string, userId: string) => db<CouponRow>('coupons').where({ code, user_id: userId }).first(),
+  /** ACTIVE → USED, only while it is still ACTIVE and unexpired. */
+  use: (db: DbOrTx, id: string, now: Date) =>
+    db('coupons').where({ id, status: 'ACTIVE' }).where('expires_at', '>', now).update({ status: 'USED', closed_at: now }),
+  /** ACTIVE → CANCELLED for one coupon of its owner. */
+  cancel: (db: DbOrTx, id: string, userId: string, now: Date) => db('coupons').where({ id, user_id: userId, status: 'ACTIVE' }).update({ status: 'CANCELLED', closed_at: now }),
+  /** The other ACTIVE coupons of an invoice that was just paid: cancelled, owners returned for notices. */
+  cancelOthersForInvoice: (db: DbOrTx, invoiceId: string, keepId: string, now: Date) =>
+    db('coupons')
+      .where({ invoice_id: invoiceId, status: 'ACTIVE' })
+      .whereNot({ id: keepId })
+      .update({ status: 'CANCELLED', closed_at: now }, ['id', 'code', 'user_id', 'invoice_id']),
+  /** One bounded batch of ACTIVE coupons whose time is up, oldest first. */
+  dueForExpiry: (db: DbOrTx, now: Date, batchSize: number) =>
+    db('coupons').where({ status: 'ACTIVE' }).where('expires_at', '<=', now).orderBy('expires_at').limit(batchSize).select('id'),
+  /** ACTIVE → EXPIRED for a batch, returning only the rows this statement changed. */
+  expire: (db: DbOrTx, ids: string[], now: Date) =>
+    db('coupons')
+      .whereIn('id', ids)
+      .where({ status: 'ACTIVE' })
+      .where('expires_at', '<=', now)
+      .update({ status: 'EXPIRED', closed_at: now }, ['id', 'code', 'user_id', 'invoice_id']),
+  page: (db: DbOrTx, userId: string, options: { status?: CouponStatus; cursor?: CouponCursor; limit: number }) => {
+    const query = db<CouponRow>('coupons').where({ user_id: userId });
+    if (options.status) query.where({ status: options.status });
+    if (options.cursor) {
+      const { issuedAt, id } = options.cursor;
+      query.where((q) => q.where('issued_at', '<', issuedAt).orWhere((q2) => q2.where('issued_at', '=', issuedAt).where('id', '<', id)));
+    }
+    return query.orderBy([{ column: 'issued_at', order: 'desc' }, { column: 'id', order: 'desc' }]).limit(options.limit + 1).select('*');
+  },
+};
+
+export async function findActiveCoupon(db: DbOrTx, userId: string, invoiceId: string): Promise<Coupon | undefined> {
+  const row = await couponQueries.activeFor(db, userId, invoiceId);
+  return row ? couponFromRow(row) : undefined;
+}
+
+export async function findCouponByCode(db: DbOrTx, code: string, userId: string): Promise<Coupon | undefined> {
+  const row = await couponQueries.byCodeFor(db, code, userId);
+  return row ? couponFromRow(row) : undefined;
+}
+
+export async function insertCoupon(db: DbOrTx, coupon: Omit<Coupon, 'id' | 'status' | 'closedAt'>): Promise<Coupon> {
+  const row = {
+    id: randomUUID(),
+    code: coupon.code,
+    user_id: coupon.userId,
+    invoice_id: coupon.invoiceId,
+    amount: coupon.amount,
+    status: 'ACTIVE' as const,
+    issued_at: coupon.issuedAt,
+    expires_at: coupon.expiresAt,
+  };
+  await db('coupons').insert(row);
+  return couponFromRow({ ...row, closed_at: null });
+}
+
+export async function useCoupon(db: DbOrTx, id: string, now: Date): Promise<boolean> {
+  return (await couponQueries.use(db, id, now)) === 1;
+}
+
+export async function cancelCoupon(db: DbOrTx, id: string, userId: string, now: Date): Promise<boolean> {
+  return (await couponQueries.cancel(db, id, userId, now)) === 1;
+}
+
+export interface ClosedCoupon {
+  id: string;
+  code: string;
+  userId: string;
+  invoiceId: string;
+}
+
+const closedFromRows = (rows: { id: string; code: string; user_id: string; invoice_id: string }[]): ClosedCoupon[] =>
+  rows.map((r) => ({ id: r.id, code: r.code, userId: r.user_id, invoiceId: r.invoice_id }));
+
+export async function cancelOtherActiveCoupons(db: DbOrTx, invoiceId: string, keepId: string, now: Date): Promise<ClosedCoupon[]> {
+  return closedFromRows(await couponQueries.cancelOthersForInvoice(db, invoiceId, keepId, now));
+}
+
+export async function couponIdsDueForExpiry(db: DbOrTx, now: Date, batchSize: number): Promise<string[]> {
+  return (await couponQueries.dueForExpiry(db, now, batchSize)).map((row: { id: string }) => row.id);
+}
+
+export async function expireCoupons(db: DbOrTx, ids: string[], now: Date): Promise<ClosedCoupon[]> {
+  return closedFromRows(await couponQueries.expire(db, ids, now));
+}
+
+export async function pageCoupons(
+  db: DbOrTx,
+  userId: string,
+  options: { status?: CouponStatus; cursor?: CouponCursor; limit: number },
+): Promise<{ items: Coupon[]; hasMore: boolean }> {
+  const rows = await couponQueries.page(db, userId, options);
+  return { items: rows.slice(0, options.limit).map(couponFromRow), hasMore: rows.length > options.limit };
+}

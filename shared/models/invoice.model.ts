@@ -1,0 +1,99 @@
+import { asDay, asOptionalDate, type DbOrTx } from '../clients/sql.client';
+
+/** An invoice ("factura"): UNPAID or PAID; overdue is derived (unpaid after its due day). */
+export const INVOICE_STATUSES = ['UNPAID', 'PAID'] as const;
+export type InvoiceStatus = (typeof INVOICE_STATUSES)[number];
+
+export interface Invoice {
+  id: string;
+  contractId: string;
+  contractNumber: string;
+  number: string;
+  period: string;
+  issueDate: string;
+  dueDate: string;
+  amount: number;
+  status: InvoiceStatus;
+  paidAt: Date | null;
+}
+
+export interface InvoiceJson {
+  id: string;
+  contractNumber: string;
+  number: string;
+  period: string;
+  issueDate: string;
+  dueDate: string;
+  amount: number;
+  status: InvoiceStatus;
+  overdue: boolean;
+  paidAt: string | null;
+}
+
+/** Unpaid after the due day has ended in Colombia (`today` is the Colombian calendar day). */
+export function isOverdue(invoice: Pick<Invoice, 'status' | 'dueDate'>, today: string): boolean {
+  return invoice.status === 'UNPAID' && invoice.dueDate < today;
+}
+
+export function invoiceToJson(invoice: Invoice, today: string): InvoiceJson {
+  return {
+    id: invoice.id,
+    contractNumber: invoice.contractNumber,
+    number: invoice.number,
+    period: invoice.period,
+    issueDate: invoice.issueDate,
+    dueDate: invoice.dueDate,
+    amount: invoice.amount,
+    status: invoice.status,
+    overdue: isOverdue(invoice, today),
+    paidAt: invoice.paidAt?.toISOString() ?? null,
+  };
+}
+
+const COLUMNS = ['i.id', 'i.contract_id', 'c.number as contract_number', 'i.number', 'i.period', 'i.issue_date', 'i.due_date', 'i.amount', 'i.status', 'i.paid_at'];
+
+function fromRow(row: Record<string, unknown>): Invoice {
+  return {
+    id: String(row.id),
+    contractId: String(row.contract_id),
+    contractNumber: String(row.contract_number),
+    number: String(row.number),
+    period: String(row.period),
+    issueDate: asDay(row.issue_date),
+    dueDate: asDay(row.due_date),
+    amount: Number(row.amount),
+    status: row.status as InvoiceStatus,
+    paidAt: asOptionalDate(row.paid_at),
+  };
+}
+
+export const invoiceQueries = {
+  byContract: (db: DbOrTx, contractId: string) =>
+    db('invoices as i')
+      .join('contracts as c', 'c.id', 'i.contract_id')
+      .where('i.contract_id', contractId)
+      .orderBy([{ column: 'i.period', order: 'desc' }, { column: 'i.number', order: 'desc' }])
+      .select(COLUMNS),
+  byId: (db: DbOrTx, id: string) => db('invoices as i').join('contracts as c', 'c.id', 'i.contract_id').where('i.id', id).first(COLUMNS),
+  /** UNPAID → PAID, only if still unpaid: of two concurrent payments exactly one changes the row. */
+  markPaid: (db: DbOrTx, id: string, now: Date) => db('invoices').where({ id, status: 'UNPAID' }).update({ status: 'PAID', paid_at: now, updated_at: now }),
+  /** PAID → UNPAID for a reversal. */
+  markUnpaid: (db: DbOrTx, id: string, now: Date) => db('invoices').where({ id, status: 'PAID' }).update({ status: 'UNPAID', paid_at: null, updated_at: now }),
+};
+
+export async function listContractInvoices(db: DbOrTx, contractId: string): Promise<Invoice[]> {
+  return (await invoiceQueries.byContract(db, contractId)).map(fromRow);
+}
+
+export async function findInvoice(db: DbOrTx, id: string): Promise<Invoice | undefined> {
+  const row = (await invoiceQueries.byId(db, id)) as Record<string, unknown> | undefined;
+  return row ? fromRow(row) : undefined;
+}
+
+export async function markInvoicePaid(db: DbOrTx, id: string, now: Date): Promise<boolean> {
+  return (await invoiceQueries.markPaid(db, id, now)) === 1;
+}
+
+export async function markInvoiceUnpaid(db: DbOrTx, id: string, now: Date): Promise<boolean> {
+  return (await invoiceQueries.markUnpaid(db, id, now)) === 1;
+}

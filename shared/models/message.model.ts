@@ -1,0 +1,45 @@
+import { randomUUID } from 'node:crypto';
+import { z } from 'zod';
+
+/**
+ * Queue messages: one versioned schema per queue, used by the producer (through the outbox) and by
+ * the consumer to validate what it receives. `messageId` is the de-duplication key.
+ */
+export const QUEUES = { invoiceEmails: 'invoice-emails', notifications: 'notifications' } as const;
+export type QueueName = (typeof QUEUES)[keyof typeof QUEUES];
+
+export const invoiceEmailMessageSchema = z.object({
+  v: z.literal(1),
+  messageId: z.string().uuid(),
+  kind: z.enum(['invoice', 'receipt', 'reversal']),
+  userId: z.string().min(1),
+  invoiceId: z.string().min(1),
+  transactionId: z.string().optional(),
+});
+export type InvoiceEmailMessage = z.infer<typeof invoiceEmailMessageSchema>;
+
+export const NOTIFICATION_KINDS = ['PAYMENT_CONFIRMED', 'PAYMENT_REVERSED', 'COUPON_GENERATED', 'COUPON_EXPIRING', 'COUPON_EXPIRED', 'COUPON_CANCELLED'] as const;
+export type NotificationKind = (typeof NOTIFICATION_KINDS)[number];
+
+export const notificationMessageSchema = z.object({
+  v: z.literal(1),
+  messageId: z.string().uuid(),
+  kind: z.enum(NOTIFICATION_KINDS),
+  userId: z.string().min(1),
+  /** What the title and body are rendered from (coupon code, invoice number, amount…). */
+  data: z.record(z.string(), z.union([z.string(), z.number()])),
+});
+export type NotificationMessage = z.infer<typeof notificationMessageSchema>;
+
+export interface OutgoingMessage {
+  queue: QueueName;
+  body: InvoiceEmailMessage | NotificationMessage;
+}
+
+export function invoiceEmailMessage(fields: Omit<InvoiceEmailMessage, 'v' | 'messageId'>): OutgoingMessage {
+  return { queue: QUEUES.invoiceEmails, body: invoiceEmailMessageSchema.parse({ v: 1, messageId: randomUUID(), ...fields }) };
+}
+
+export function notificationMessage(fields: Omit<NotificationMessage, 'v' | 'messageId'>): OutgoingMessage {
+  return { queue: QUEUES.notifications, body: notificationMessageSchema.parse({ v: 1, messageId: randomUUID(), ...fields }) };
+}

@@ -1,0 +1,59 @@
+import { asDate, type DbOrTx } from '../clients/sql.client';
+import type { OutgoingMessage } from './message.model';
+
+/**
+ * The transactional outbox: messages are written in the same database transaction as the change
+ * that causes them, then moved to the queues by the dispatcher. A queue outage delays them; it
+ * never loses them. The row id is the message id.
+ */
+export interface OutboxRow {
+  id: string;
+  queue: string;
+  body: string;
+  attempts: number;
+  createdAt: Date;
+}
+
+export const outboxQueries = {
+  pending: (db: DbOrTx, now: Date, limit: number, ids?: string[]) =>
+    db('outbox')
+      .modify((q) => (ids ? q.whereIn('id', ids) : q))
+      .whereNull('dispatched_at').where('available_at', '<=', now).orderBy('created_at').limit(limit).select('id', 'queue', 'body', 'attempts', 'created_at'),
+  /** Takes a short lease on a row so that two dispatchers don't send it at the same moment. */
+  lease: (db: DbOrTx, id: string, now: Date, until: Date) =>
+    db('outbox').where({ id }).whereNull('dispatched_at').where('available_at', '<=', now).update({ available_at: until, attempts: db.raw('attempts + 1') }),
+  markDispatched: (db: DbOrTx, id: string, now: Date) => db('outbox').where({ id }).update({ dispatched_at: now, last_error: null }),
+  markFailed: (db: DbOrTx, id: string, error: string, retryAt: Date) => db('outbox').where({ id }).update({ last_error: error.slice(0, 500), available_at: retryAt }),
+};
+
+export async function addToOutbox(db: DbOrTx, messages: OutgoingMessage[], now: Date): Promise<string[]> {
+  if (messages.length === 0) return [];
+  await db('outbox').insert(
+    messages.map((m) => ({ id: m.body.messageId, queue: m.queue, body: JSON.stringify(m.body), created_at: now, available_at: now, attempts: 0 })),
+  );
+  return messages.map((m) => m.body.messageId);
+}
+
+/** Rows due for sending, oldest first (only `ids` when given). */
+export async function pendingOutbox(db: DbOrTx, now: Date, limit: number, ids?: string[]): Promise<OutboxRow[]> {
+  const rows = await outboxQueries.pending(db, now, limit, ids);
+  return rows.map((r: Record<string, unknown>) => ({
+    id: String(r.id),
+    queue: String(r.queue),
+    body: String(r.body),
+    attempts: Number(r.attempts),
+    createdAt: asDate(r.created_at),
+  }));
+}
+
+export async function leaseOutboxRow(db: DbOrTx, id: string, now: Date, until: Date): Promise<boolean> {
+  return (await outboxQueries.lease(db, id, now, until)) === 1;
+}
+
+export async function markOutboxDispatched(db: DbOrTx, id: string, now: Date): Promise<void> {
+  await outboxQueries.markDispatched(db, id, now);
+}
+
+export async function markOutboxFailed(db: DbOrTx, id: string, error: string, retryAt: Date): Promise<void> {
+  await outboxQueries.markFailed(db, id, error, retryAt);
+}

@@ -1,0 +1,158 @@
+import { randomUUID } from 'node:crypto';
+import { asDate, type DbOrTx } from '../clients/sql.client';
+
+/** A payment or the reversal of one. Money is whole pesos; a payment is reversed at most once. */
+export const PAYMENT_METHODS = ['PSE', 'CARD', 'CASH'] as const;
+export type PaymentMethod = (typeof PAYMENT_METHODS)[number];
+export type TransactionType = 'PAYMENT' | 'REVERSAL';
+
+export interface Transaction {
+  id: string;
+  type: TransactionType;
+  invoiceId: string;
+  invoiceNumber: string;
+  contractNumber: string;
+  couponCode: string | null;
+  userId: string;
+  amount: number;
+  paymentMethod: PaymentMethod | null;
+  reversesId: string | null;
+  reason: string | null;
+  createdAt: Date;
+}
+
+export interface TransactionJson {
+  id: string;
+  type: TransactionType;
+  invoiceId: string;
+  invoiceNumber: string;
+  contractNumber: string;
+  couponCode: string | null;
+  amount: number;
+  paymentMethod: PaymentMethod | null;
+  reversesId: string | null;
+  reason: string | null;
+  createdAt: string;
+}
+
+export function transactionToJson(t: Transaction): TransactionJson {
+  return {
+    id: t.id,
+    type: t.type,
+    invoiceId: t.invoiceId,
+    invoiceNumber: t.invoiceNumber,
+    contractNumber: t.contractNumber,
+    couponCode: t.couponCode,
+    amount: t.amount,
+    paymentMethod: t.paymentMethod,
+    reversesId: t.reversesId,
+    reason: t.reason,
+    createdAt: t.createdAt.toISOString(),
+  };
+}
+
+export interface TransactionCursor {
+  createdAt: Date;
+  id: string;
+}
+
+const COLUMNS = [
+  't.id',
+  't.type',
+  't.invoice_id',
+  'i.number as invoice_number',
+  'c.number as contract_number',
+  'k.code as coupon_code',
+  't.user_id',
+  't.amount',
+  't.payment_method',
+  't.reverses_id',
+  't.reason',
+  't.created_at',
+];
+
+function withDetails(db: DbOrTx) {
+  return db('transactions as t')
+    .join('invoices as i', 'i.id', 't.invoice_id')
+    .join('contracts as c', 'c.id', 'i.contract_id')
+    .leftJoin('coupons as k', 'k.id', 't.coupon_id');
+}
+
+function fromRow(row: Record<string, unknown>): Transaction {
+  return {
+    id: String(row.id),
+    type: row.type as TransactionType,
+    invoiceId: String(row.invoice_id),
+    invoiceNumber: String(row.invoice_number),
+    contractNumber: String(row.contract_number),
+    couponCode: (row.coupon_code as string | null) ?? null,
+    userId: String(row.user_id),
+    amount: Number(row.amount),
+    paymentMethod: (row.payment_method as PaymentMethod | null) ?? null,
+    reversesId: (row.reverses_id as string | null) ?? null,
+    reason: (row.reason as string | null) ?? null,
+    createdAt: asDate(row.created_at),
+  };
+}
+
+export const transactionQueries = {
+  byId: (db: DbOrTx, id: string) => withDetails(db).where('t.id', id).first(COLUMNS),
+  page: (db: DbOrTx, userId: string, options: { from?: Date; to?: Date; cursor?: TransactionCursor; limit: number }) => {
+    const query = withDetails(db).where('t.user_id', userId);
+    if (options.from) query.where('t.created_at', '>=', options.from);
+    if (options.to) query.where('t.created_at', '<', options.to);
+    if (options.cursor) {
+      const { createdAt, id } = options.cursor;
+      query.where((q) => q.where('t.created_at', '<', createdAt).orWhere((q2) => q2.where('t.created_at', '=', createdAt).where('t.id', '<', id)));
+    }
+    return query
+      .orderBy([{ column: 't.created_at', order: 'desc' }, { column: 't.id', order: 'desc' }])
+      .limit(options.limit + 1)
+      .select(COLUMNS);
+  },
+};
+
+export interface NewTransaction {
+  type: TransactionType;
+  invoiceId: string;
+  couponId: string | null;
+  userId: string;
+  actorId: string;
+  amount: number;
+  paymentMethod: PaymentMethod | null;
+  reversesId: string | null;
+  reason: string | null;
+  now: Date;
+}
+
+export async function insertTransaction(db: DbOrTx, t: NewTransaction): Promise<string> {
+  const id = randomUUID();
+  await db('transactions').insert({
+    id,
+    type: t.type,
+    invoice_id: t.invoiceId,
+    coupon_id: t.couponId,
+    user_id: t.userId,
+    actor_id: t.actorId,
+    amount: t.amount,
+    payment_method: t.paymentMethod,
+    reverses_id: t.reversesId,
+    reason: t.reason,
+    created_at: t.now,
+  });
+  return id;
+}
+
+export async function findTransaction(db: DbOrTx, id: string): Promise<Transaction | undefined> {
+  const row = (await transactionQueries.byId(db, id)) as Record<string, unknown> | undefined;
+  return row ? fromRow(row) : undefined;
+}
+
+export async function pageTransactions(
+  db: DbOrTx,
+  userId: string,
+  options: { from?: Date; to?: Date; cursor?: TransactionCursor; limit: number },
+): Promise<{ items: Transaction[]; hasMore: boolean }> {
+  const rows = (await transactionQueries.page(db, userId, options)) as Record<string, unknown>[];
+  return { items: rows.slice(0, options.limit).map(fromRow), hasMore: rows.length > options.limit };
+}

@@ -1,0 +1,74 @@
+import bwipjs from 'bwip-js';
+import PDFDocument from 'pdfkit';
+import type { Barcode } from '../models/barcode';
+
+/** What a printed coupon (and the invoice PDF) shows; every text already formatted. */
+export interface PrintableCoupon {
+  title: string;
+  contractNumber: string;
+  holderName: string;
+  address: string;
+  invoiceNumber: string;
+  period: string;
+  dueDate: string;
+  amount: number;
+  status: string;
+  couponCode?: string;
+  validUntil?: string;
+  barcode?: Barcode;
+}
+
+const EPM_GREEN = '#00843D';
+
+/** Pesos as Colombians read them: "$ 187.430". */
+export function formatPesos(amount: number): string {
+  return `$ ${amount.toLocaleString('es-CO', { maximumFractionDigits: 0 }).replace(/,/g, '.')}`;
+}
+
+/** The GS1-128 symbol as a PNG; bwip-js inserts FNC1 where the AIs need it. */
+export function renderBarcodePng(barcode: Barcode): Promise<Buffer> {
+  return bwipjs.toBuffer({ bcid: 'gs1-128', text: barcode.humanReadable, scale: 2, height: 14, includetext: true, textxalign: 'center', textsize: 8 });
+}
+
+/** An EPM-style printable page: header, contract and invoice data, amount, due date, barcode. */
+export async function renderCouponPdf(coupon: PrintableCoupon): Promise<Buffer> {
+  const barcodePng = coupon.barcode ? await renderBarcodePng(coupon.barcode) : undefined;
+  const doc = new PDFDocument({ size: 'LETTER', margin: 50, info: { Title: coupon.title, Author: 'EPM - Empresas Públicas de Medellín' } });
+  const chunks: Buffer[] = [];
+  doc.on('data', (chunk: Buffer) => chunks.push(chunk));
+  const done = new Promise<Buffer>((resolve) => doc.on('end', () => resolve(Buffer.concat(chunks))));
+
+  doc.rect(0, 0, doc.page.width, 80).fill(EPM_GREEN);
+  doc.fillColor('white').fontSize(22).font('Helvetica-Bold').text('EPM', 50, 22);
+  doc.fontSize(10).font('Helvetica').text('Empresas Públicas de Medellín E.S.P. · NIT 890.904.996-1', 50, 50);
+  doc.fillColor('black').fontSize(16).font('Helvetica-Bold').text(coupon.title, 50, 110);
+
+  const rows: [string, string][] = [
+    ['Contrato', coupon.contractNumber],
+    ['Titular', coupon.holderName],
+    ['Dirección', coupon.address],
+    ['Factura', coupon.invoiceNumber],
+    ['Periodo', coupon.period],
+    ['Fecha límite de pago', coupon.dueDate],
+    ['Estado', coupon.status],
+  ];
+  if (coupon.couponCode) rows.push(['Código del cupón', coupon.couponCode]);
+  if (coupon.validUntil) rows.push(['Válido hasta', coupon.validUntil]);
+  let y = 145;
+  for (const [label, value] of rows) {
+    doc.fontSize(10).font('Helvetica-Bold').text(label, 50, y, { width: 160 });
+    doc.font('Helvetica').text(value, 220, y, { width: 330 });
+    y += 20;
+  }
+  doc.rect(50, y + 10, 500, 50).lineWidth(1).stroke(EPM_GREEN);
+  doc.fontSize(12).font('Helvetica-Bold').text('Total a pagar', 65, y + 28);
+  doc.fontSize(18).text(formatPesos(coupon.amount), 300, y + 24, { width: 235, align: 'right' });
+  y += 80;
+  if (barcodePng && coupon.barcode) {
+    doc.image(barcodePng, 50, y, { width: 500 });
+    y += 90;
+    doc.fontSize(8).font('Helvetica').text('Pague este cupón en bancos y corresponsales autorizados con el código de barras (GS1-128).', 50, y, { width: 500 });
+  }
+  doc.end();
+  return done;
+}
