@@ -95,3 +95,24 @@ export async function call<T = any>( // any: see ApiResponse
   }
   return { status: response.status, headers: response.headers, body: parsed as T, text };
 }
+
+let userCounter = 0;
+
+/** Registers a fresh customer and logs them in; returns the access token and user id. */
+export async function newCustomer(base: string): Promise<{ token: string; id: string; email: string }> {
+  userCounter++;
+  const email = `cliente.${process.pid}.${userCounter}@example.com`;
+  const password = 'clave larga de pruebas en Medellín';
+  const registered = await call(base, 'POST', '/auth/register', {
+    body: { email, password, fullName: 'Cliente de Prueba', documentType: 'CC', documentNumber: String(70_000_000 + (process.pid % 1000) * 1000 + userCounter) },
+    headers: { 'X-Client-IP': `198.51.100.${userCounter % 250}` },
+  });
+  if (registered.status !== 201) throw new Error(`register failed: ${registered.text}`);
+  return { ...(await logIn(base, email, password)), email };
+}
+
+export async function logIn(base: string, email: string, password: string): Promise<{ token: string; id: string }> {
+  const res = await call(base, 'POST', '/auth/login', { body: { email, password }, headers: { 'X-Client-IP': `192.0.2.${(userCounter % 250) + 1}` } });
+  if (res.status !== 200) throw new Error(`login failed: ${res.text}`);
+  return { token: res.body.accessToken, id: res.body.user.id };
+}

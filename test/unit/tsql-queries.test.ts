@@ -1,0 +1,85 @@
+import { tsqlCompiler } from '../../shared/clients/sql.client';
+import { couponQueries } from '../../shared/models/coupon.model';
+import { idempotencyQueries } from '../../shared/models/idempotency.model';
+import { invoiceQueries } from '../../shared/models/invoice.model';
+import { outboxQueries } from '../../shared/models/outbox.model';
+import { sessionQueries } from '../../shared/models/session.model';
+import { transactionQueries } from '../../shared/models/transaction.model';
+import { userQueries } from '../../shared/models/user.model';
+
+// No SQL Server runs here: the T-SQL of every statement that moves money or state is pinned, so
+// a change to a query (or to knex) that alters what Azure SQL would run shows up in review.
+const db = tsqlCompiler();
+const now = new Date('2026-11-30T15:00:00Z');
+const sql = (builder: { toSQL(): { sql: string } | { sql: string }[] }) => {
+  const compiled = builder.toSQL();
+  return Array.isArray(compiled) ? compiled.map((c) => c.sql).join(';\n') : compiled.sql;
+};
+
+describe('pinned T-SQL', () => {
+  test('paying an invoice is a conditional update on UNPAID', () => {
+    expect(sql(invoiceQueries.markPaid(db, 'i1', now))).toBe(
+      'update [invoices] set [status] = ?, [paid_at] = ?, [updated_at] = ? where [id] = ? and [status] = ?;select @@rowcount',
+    );
+  });
+
+  test('reversing sets the invoice back to UNPAID only from PAID', () => {
+    expect(sql(invoiceQueries.markUnpaid(db, 'i1', now))).toBe('update [invoices] set [status] = ?, [paid_at] = ?, [updated_at] = ? where [id] = ? and [status] = ?;select @@rowcount');
+  });
+
+  test('using a coupon requires it ACTIVE and unexpired', () => {
+    expect(sql(couponQueries.use(db, 'c1', now))).toBe(
+      'update [coupons] set [status] = ?, [closed_at] = ? where [id] = ? and [status] = ? and [expires_at] > ?;select @@rowcount',
+    );
+  });
+
+  test('the other ACTIVE coupons of a paid invoice are cancelled, returning who to tell (OUTPUT inserted)', () => {
+    expect(sql(couponQueries.cancelOthersForInvoice(db, 'i1', 'c1', now))).toBe(
+      'update [coupons] set [status] = ?, [closed_at] = ? output inserted.[id], inserted.[code], inserted.[user_id], inserted.[invoice_id] where [invoice_id] = ? and [status] = ? and not [id] = ?',
+    );
+  });
+
+  test('expiry reads a bounded batch with TOP, then updates it conditionally with OUTPUT', () => {
+    expect(sql(couponQueries.dueForExpiry(db, now, 500))).toBe('select top (?) [id] from [coupons] where [status] = ? and [expires_at] <= ? order by [expires_at] asc');
+    expect(sql(couponQueries.expire(db, ['a', 'b'], now))).toBe(
+      'update [coupons] set [status] = ?, [closed_at] = ? output inserted.[id], inserted.[code], inserted.[user_id], inserted.[invoice_id] where [id] in (?, ?) and [status] = ? and [expires_at] <= ?',
+    );
+  });
+
+  test('the cuponera is paged by keyset (issued_at, id), newest first', () => {
+    expect(sql(couponQueries.page(db, 'u1', { status: 'ACTIVE', cursor: { issuedAt: now, id: 'x' }, limit: 20 }))).toBe(
+      'select top (?) * from [coupons] where [user_id] = ? and [status] = ? and ([issued_at] < ? or ([issued_at] = ? and [id] < ?)) order by [issued_at] desc, [id] desc',
+    );
+  });
+
+  test('history is paged by keyset (created_at, id) within the date range', () => {
+    expect(sql(transactionQueries.page(db, 'u1', { from: now, to: now, limit: 20 }))).toBe(
+      'select top (?) [t].[id], [t].[type], [t].[invoice_id], [i].[number] as [invoice_number], [c].[number] as [contract_number], [k].[code] as [coupon_code], [t].[user_id], [t].[amount], [t].[payment_method], [t].[reverses_id], [t].[reason], [t].[created_at] from [transactions] as [t] inner join [invoices] as [i] on [i].[id] = [t].[invoice_id] inner join [contracts] as [c] on [c].[id] = [i].[contract_id] left join [coupons] as [k] on [k].[id] = [t].[coupon_id] where [t].[user_id] = ? and [t].[created_at] >= ? and [t].[created_at] < ? order by [t].[created_at] desc, [t].[id] desc',
+    );
+  });
+
+  test('an outbox row is leased with a conditional update before it is sent', () => {
+    expect(sql(outboxQueries.lease(db, 'm1', now, now))).toBe(
+      'update [outbox] set [available_at] = ?, [attempts] = attempts + 1 where [id] = ? and [dispatched_at] is null and [available_at] <= ?;select @@rowcount',
+    );
+    expect(sql(outboxQueries.pending(db, now, 200))).toBe(
+      'select top (?) [id], [queue], [body], [attempts], [created_at] from [outbox] where [dispatched_at] is null and [available_at] <= ? order by [created_at] asc',
+    );
+  });
+
+  test('an idempotency key is taken over only when expired or abandoned', () => {
+    expect(sql(idempotencyQueries.takeOver(db, 'u1', 'k1', 'h', now, now, now))).toBe(
+      'update [idempotency_keys] set [request_hash] = ?, [status] = ?, [response_status] = ?, [response_body] = ?, [created_at] = ?, [locked_until] = ?, [expires_at] = ? where [user_id] = ? and [idempotency_key] = ? and ([expires_at] <= ? or ([status] = ? and [locked_until] <= ?));select @@rowcount',
+    );
+  });
+
+  test('refresh-token rotation marks the token used only if nobody did first', () => {
+    expect(sql(sessionQueries.markUsed(db, 't1', now))).toBe('update [refresh_tokens] set [used_at] = ? where [id] = ? and [used_at] is null;select @@rowcount');
+  });
+
+  test('a failed login counts within the window and locks at the limit in one statement', () => {
+    expect(sql(userQueries.recordFailedLogin(db, 'u1', now, now, 5, now))).toContain(
+      'update [users] set [failed_logins] = CASE WHEN failed_logins_since IS NULL OR failed_logins_since < ? THEN 1 ELSE failed_logins + 1 END',
+    );
+  });
+});
