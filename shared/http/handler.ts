@@ -123,7 +123,7 @@ function toResponse(result: RouteResult): HttpResponseInit {
     return { status: result.status ?? 200, body: result.file.data, headers };
   }
   if (result.body === undefined) return { status: result.status ?? 204, headers };
-  headers['Content-Type'] = 'application/json; charset=utf-8';
+  headers['Content-Type'] ??= 'application/json; charset=utf-8';
   return { status: result.status ?? 200, body: JSON.stringify(result.body), headers };
 }
 

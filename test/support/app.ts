@@ -99,7 +99,7 @@ export async function call<T = any>( // any: see ApiResponse
 let userCounter = 0;
 
 /** Registers a fresh customer and logs them in; returns the access token and user id. */
-export async function newCustomer(base: string): Promise<{ token: string; id: string; email: string }> {
+export async function newCustomer(base: string): Promise<{ token: string; id: string; email: string; password: string }> {
   userCounter++;
   const email = `cliente.${process.pid}.${userCounter}@example.com`;
   const password = 'clave larga de pruebas en Medellín';
@@ -108,7 +108,7 @@ export async function newCustomer(base: string): Promise<{ token: string; id: st
     headers: { 'X-Client-IP': `198.51.100.${userCounter % 250}` },
   });
   if (registered.status !== 201) throw new Error(`register failed: ${registered.text}`);
-  return { ...(await logIn(base, email, password)), email };
+  return { ...(await logIn(base, email, password)), email, password };
 }
 
 export async function logIn(base: string, email: string, password: string): Promise<{ token: string; id: string }> {
