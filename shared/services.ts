@@ -1,4 +1,5 @@
 import { type Clock, systemClock } from './clients/clock.client';
+import { createEmailSender, type EmailSender } from './clients/email.client';
 import { type QueuePublisher, createQueuePublisher } from './clients/queue.client';
 import { type Db, createSqlClient } from './clients/sql.client';
 import { type Config, config } from './config';
@@ -12,6 +13,7 @@ export interface Services {
   db: Db;
   queue: QueuePublisher;
   clock: Clock;
+  email: EmailSender;
 }
 
 let current: Services | undefined;
@@ -19,7 +21,13 @@ let current: Services | undefined;
 export function services(): Services {
   if (!current) {
     const cfg = config();
-    current = { config: cfg, db: createSqlClient(cfg.database), queue: createQueuePublisher(cfg.queues), clock: systemClock };
+    current = {
+      config: cfg,
+      db: createSqlClient(cfg.database),
+      queue: createQueuePublisher(cfg.queues),
+      clock: systemClock,
+      email: createEmailSender(cfg.email),
+    };
   }
   return current;
 }

@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { payInvoice as pay, withIdempotency } from '../../shared/controllers/payment.controller';
 import { httpRoute } from '../../shared/http/handler';
 import { couponCodeSchema } from '../../shared/models/coupon.model';
+import { invoiceIdParamsSchema } from '../../shared/models/invoice.model';
 import { PAYMENT_METHODS } from '../../shared/models/transaction.model';
 import { services } from '../../shared/services';
 
@@ -10,7 +11,6 @@ export const payInvoiceBodySchema = z.object({
   couponCode: couponCodeSchema,
   paymentMethod: z.enum(PAYMENT_METHODS, { message: 'Medio de pago: PSE, CARD o CASH.' }),
 });
-export const invoiceIdParamsSchema = z.object({ invoiceId: z.string().min(1).max(64) });
 
 /** POST /api/invoices/{invoiceId}/pay with Idempotency-Key → 201 {transaction, invoice, coupon}; replays answer the same. */
 export const payInvoice = httpRoute({

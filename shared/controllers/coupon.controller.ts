@@ -11,6 +11,8 @@ import {
   type Coupon,
   type CouponStatus,
   couponIdsDueForExpiry,
+  couponIdsDueForExpiryWarning,
+  markExpiryWarned,
   expireCoupons as expireCouponRows,
   findActiveCoupon,
   findCouponByCode,
@@ -24,6 +26,7 @@ import { notificationMessage } from '../models/message.model';
 import { addToOutbox } from '../models/outbox.model';
 import { bogotaDay, endOfBogotaDay } from '../models/time';
 import { renderCouponPdf } from '../views/couponPdf';
+import { formatBogotaTime } from '../views/texts';
 import { dispatchSoon } from './outbox.controller';
 import { decodeCursor, encodeCursor, type Page } from './pagination';
 
@@ -140,9 +143,6 @@ export async function getCoupon(deps: CouponDeps, userId: string, code: string):
 
 const STATUS_ES: Record<CouponStatus, string> = { ACTIVE: 'Activo', USED: 'Usado (pagado)', EXPIRED: 'Vencido', CANCELLED: 'Anulado' };
 
-const bogotaTime = (instant: Date) =>
-  `${bogotaDay(instant)} ${new Date(instant.getTime() - 5 * 3600_000).toISOString().slice(11, 16)} (hora de Colombia)`;
-
 /** The printable coupon; only an ACTIVE coupon carries a barcode a bank would accept. */
 export async function couponPdf(deps: CouponDeps, userId: string, code: string): Promise<{ filename: string; data: Buffer }> {
   const coupon = await ownCoupon(deps, userId, code);
@@ -160,7 +160,7 @@ export async function couponPdf(deps: CouponDeps, userId: string, code: string):
     amount: coupon.amount,
     status: STATUS_ES[coupon.status],
     couponCode: json.codeFormatted,
-    validUntil: bogotaTime(coupon.expiresAt),
+    validUntil: formatBogotaTime(coupon.expiresAt),
     barcode: coupon.status === 'ACTIVE' ? json.barcode : undefined,
   });
   return { filename: `cupon-${coupon.code}.pdf`, data };
@@ -234,4 +234,27 @@ export async function expireDueCoupons(deps: CouponDeps, batchSize = 500): Promi
     if (ids.length < batchSize) break;
   }
   return { expired, batches, durationMs: Math.round(performance.now() - started) };
+}
+
+const EXPIRY_WARNING_HOURS = 24;
+
+/**
+ * The warning timer's work: one COUPON_EXPIRING notice per ACTIVE coupon that ends within the
+ * next 24 h. The conditional mark makes it once per coupon, whatever runs overlap.
+ */
+export async function warnExpiringCoupons(deps: CouponDeps, batchSize = 500): Promise<number> {
+  const now = deps.clock.now();
+  const horizon = new Date(now.getTime() + EXPIRY_WARNING_HOURS * 3600_000);
+  let warned = 0;
+  for (;;) {
+    const ids = await couponIdsDueForExpiryWarning(deps.db, now, horizon, batchSize);
+    if (ids.length === 0) break;
+    const messageIds = await inTransaction(deps.db, async (tx) => {
+      const marked = await markExpiryWarned(tx, ids, now);
+      return addToOutbox(tx, marked.map((c) => notificationMessage({ kind: 'COUPON_EXPIRING', userId: c.userId, data: { couponCode: c.code, invoiceId: c.invoiceId, expiresAt: c.expiresAt.toISOString() } })), now);
+    });
+    warned += messageIds.length;
+    if (ids.length < batchSize) break;
+  }
+  return warned;
 }

@@ -101,3 +101,8 @@ export async function recordContractAccess(db: DbOrTx, userId: string, contractI
     // A concurrent search recorded it first: the row exists, which is all that matters.
   }
 }
+
+/** Whether a user looked up or paid a contract: only then may they email its invoices. */
+export async function hasContractAccess(db: DbOrTx, userId: string, contractId: string): Promise<boolean> {
+  return (await db('user_contracts').where({ user_id: userId, contract_id: contractId }).first('user_id')) !== undefined;
+}

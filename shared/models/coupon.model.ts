@@ -123,6 +123,23 @@ export const couponQueries = {
       .where({ status: 'ACTIVE' })
       .where('expires_at', '<=', now)
       .update({ status: 'EXPIRED', closed_at: now }, ['id', 'code', 'user_id', 'invoice_id']),
+  /** ACTIVE coupons ending within the warning window that were not warned about yet. */
+  dueForExpiryWarning: (db: DbOrTx, now: Date, horizon: Date, batchSize: number) =>
+    db('coupons')
+      .where({ status: 'ACTIVE' })
+      .whereNull('expiry_warned_at')
+      .where('expires_at', '>', now)
+      .where('expires_at', '<=', horizon)
+      .orderBy('expires_at')
+      .limit(batchSize)
+      .select('id'),
+  /** Marks the warning sent, once: returns only the rows this statement marked. */
+  markExpiryWarned: (db: DbOrTx, ids: string[], now: Date) =>
+    db('coupons')
+      .whereIn('id', ids)
+      .where({ status: 'ACTIVE' })
+      .whereNull('expiry_warned_at')
+      .update({ expiry_warned_at: now }, ['id', 'code', 'user_id', 'invoice_id', 'expires_at']),
   page: (db: DbOrTx, userId: string, options: { status?: CouponStatus; cursor?: CouponCursor; limit: number }) => {
     const query = db<CouponRow>('coupons').where({ user_id: userId });
     if (options.status) query.where({ status: options.status });
@@ -196,4 +213,19 @@ export async function pageCoupons(
 ): Promise<{ items: Coupon[]; hasMore: boolean }> {
   const rows = await couponQueries.page(db, userId, options);
   return { items: rows.slice(0, options.limit).map(couponFromRow), hasMore: rows.length > options.limit };
+}
+
+export async function couponIdsDueForExpiryWarning(db: DbOrTx, now: Date, horizon: Date, batchSize: number): Promise<string[]> {
+  return (await couponQueries.dueForExpiryWarning(db, now, horizon, batchSize)).map((row: { id: string }) => row.id);
+}
+
+export async function markExpiryWarned(db: DbOrTx, ids: string[], now: Date): Promise<(ClosedCoupon & { expiresAt: Date })[]> {
+  const rows = await couponQueries.markExpiryWarned(db, ids, now);
+  return rows.map((r: { id: string; code: string; user_id: string; invoice_id: string; expires_at: unknown }) => ({
+    id: r.id,
+    code: r.code,
+    userId: r.user_id,
+    invoiceId: r.invoice_id,
+    expiresAt: asDate(r.expires_at),
+  }));
 }

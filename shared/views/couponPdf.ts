@@ -1,6 +1,7 @@
 import bwipjs from 'bwip-js';
 import PDFDocument from 'pdfkit';
 import type { Barcode } from '../models/barcode';
+import { formatPesos } from './texts';
 
 /** What a printed coupon (and the invoice PDF) shows; every text already formatted. */
 export interface PrintableCoupon {
@@ -20,10 +21,6 @@ export interface PrintableCoupon {
 
 const EPM_GREEN = '#00843D';
 
-/** Pesos as Colombians read them: "$ 187.430". */
-export function formatPesos(amount: number): string {
-  return `$ ${amount.toLocaleString('es-CO', { maximumFractionDigits: 0 }).replace(/,/g, '.')}`;
-}
 
 /** The GS1-128 symbol as a PNG; bwip-js inserts FNC1 where the AIs need it. */
 export function renderBarcodePng(barcode: Barcode): Promise<Buffer> {

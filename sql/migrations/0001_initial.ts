@@ -159,11 +159,6 @@ export function up(knex: Knex): Knex.SchemaBuilder {
       t.string('last_error', 500).nullable();
       t.index(['available_at'], 'ix_outbox_pending', { predicate: knex.whereNull('dispatched_at') });
     })
-    .createTable('processed_messages', (t) => {
-      t.string('message_id', 64).primary('pk_processed_messages');
-      t.string('queue', 63).notNullable();
-      time(t, 'processed_at').notNullable();
-    })
     .createTable('email_deliveries', (t) => {
       t.string('message_id', 64).primary('pk_email_deliveries');
       id(t, 'user_id').notNullable().references('id').inTable('users').withKeyName('fk_email_deliveries_user');
@@ -179,7 +174,6 @@ export function up(knex: Knex): Knex.SchemaBuilder {
 export function down(knex: Knex): Knex.SchemaBuilder {
   return [
     'email_deliveries',
-    'processed_messages',
     'outbox',
     'idempotency_keys',
     'notifications',

@@ -1,0 +1,90 @@
+import { randomBytes } from 'node:crypto';
+import fs from 'node:fs/promises';
+import path from 'node:path';
+import { EmailClient, type EmailMessage as AcsEmailMessage } from '@azure/communication-email';
+import { DefaultAzureCredential } from '@azure/identity';
+import MailComposer from 'nodemailer/lib/mail-composer';
+import type { Config } from '../config';
+
+/** One email to send. `messageId` makes sending idempotent: the same id is sent at most once. */
+export interface EmailMessage {
+  messageId: string;
+  to: { address: string; displayName?: string };
+  subject: string;
+  html: string;
+  text: string;
+  attachments: { filename: string; contentType: string; content: Buffer }[];
+}
+
+export interface EmailSender {
+  send(message: EmailMessage): Promise<{ providerId: string }>;
+}
+
+/**
+ * The simulated sender (the default locally and wherever ACS is not configured): each message is
+ * an RFC 5322 .eml file in the outbox folder, written atomically (temp file + rename) and named
+ * so that files sort by time. A message id already written is not written again.
+ */
+export class OutboxEmailSender implements EmailSender {
+  constructor(
+    private readonly dir: string,
+    private readonly from: string,
+    private readonly now: () => Date = () => new Date(),
+  ) {}
+
+  async send(message: EmailMessage): Promise<{ providerId: string }> {
+    await fs.mkdir(this.dir, { recursive: true });
+    const existing = (await fs.readdir(this.dir)).find((name) => name.endsWith(`-${message.messageId}.eml`));
+    if (existing) return { providerId: existing };
+    const raw = await new MailComposer({
+      from: { name: 'EPM - Cuponeras', address: this.from },
+      to: message.to.displayName ? { name: message.to.displayName, address: message.to.address } : message.to.address,
+      subject: message.subject,
+      text: message.text,
+      html: message.html,
+      messageId: `<${message.messageId}@cuponeras.epm.com.co>`,
+      date: this.now(),
+      attachments: message.attachments.map((a) => ({ filename: a.filename, contentType: a.contentType, content: a.content })),
+    })
+      .compile()
+      .build();
+    const name = `${this.now().toISOString().replace(/[-:]/g, '').replace('.', '')}-${message.messageId}.eml`;
+    const temp = path.join(this.dir, `.${name}.${randomBytes(4).toString('hex')}.tmp`);
+    await fs.writeFile(temp, raw);
+    await fs.rename(temp, path.join(this.dir, name));
+    return { providerId: name };
+  }
+}
+
+/**
+ * Azure Communication Services Email. The message id is sent as the operation id, so a retried
+ * send (the same queue message handled again) is recognised by ACS instead of sent twice.
+ */
+export class AcsEmailSender implements EmailSender {
+  constructor(
+    private readonly client: EmailClient,
+    private readonly sender: string,
+    private readonly pollIntervalMs = 2000,
+  ) {}
+
+  async send(message: EmailMessage): Promise<{ providerId: string }> {
+    const request: AcsEmailMessage = {
+      senderAddress: this.sender,
+      recipients: { to: [{ address: message.to.address, displayName: message.to.displayName }] },
+      content: { subject: message.subject, plainText: message.text, html: message.html },
+      attachments: message.attachments.map((a) => ({ name: a.filename, contentType: a.contentType, contentInBase64: a.content.toString('base64') })),
+    };
+    const poller = await this.client.beginSend(request, { operationId: message.messageId, updateIntervalInMs: this.pollIntervalMs });
+    const result = await poller.pollUntilDone();
+    if (result.status !== 'Succeeded') throw new Error(`ACS email ${result.id} ended ${result.status}: ${result.error?.message ?? 'no detail'}`);
+    return { providerId: result.id };
+  }
+}
+
+export function createEmailSender(email: Config['email']): EmailSender {
+  if (email.mode === 'outbox') return new OutboxEmailSender(email.outboxDir, email.sender);
+  const client = email.acsConnectionString
+    ? new EmailClient(email.acsConnectionString)
+    : new EmailClient(email.acsEndpoint ?? '', new DefaultAzureCredential());
+  return new AcsEmailSender(client, email.sender);
+}

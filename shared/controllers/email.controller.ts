@@ -1,0 +1,118 @@
+import type { EmailSender } from '../clients/email.client';
+import { inTransaction } from '../clients/sql.client';
+import type { Config } from '../config';
+import { AppError } from '../http/errors';
+import { buildBarcode } from '../models/barcode';
+import { findContractById, hasContractAccess, maskAddress, maskWords } from '../models/contract.model';
+import { findActiveCoupon } from '../models/coupon.model';
+import { beginEmailDelivery, markEmailSent } from '../models/emailDelivery.model';
+import { findInvoice, type Invoice } from '../models/invoice.model';
+import { invoiceEmailMessage, invoiceEmailMessageSchema } from '../models/message.model';
+import { addToOutbox } from '../models/outbox.model';
+import { hitRateLimit } from '../models/rateLimit.model';
+import { findTransaction } from '../models/transaction.model';
+import { findUserById } from '../models/user.model';
+import { renderCouponPdf } from '../views/couponPdf';
+import { renderInvoiceEmail } from '../views/emails';
+import { type CouponDeps } from './coupon.controller';
+import { parseMessage, PermanentMessageError } from './consumer';
+import { dispatchSoon } from './outbox.controller';
+
+export interface EmailDeps extends CouponDeps {
+  email: EmailSender;
+  config: Pick<Config, 'coupons' | 'email'>;
+}
+
+/**
+ * POST /invoices/{id}/email: queues the invoice PDF to the caller's own address (never another:
+ * no open relay), for invoices of contracts the caller looked up or paid, within a per-user limit.
+ */
+export async function requestInvoiceEmail(deps: EmailDeps, userId: string, invoiceId: string): Promise<{ messageId: string; status: 'QUEUED' }> {
+  const invoice = await findInvoice(deps.db, invoiceId);
+  // An invoice of a contract the caller never looked up is "not found": no probing other contracts.
+  if (!invoice || !(await hasContractAccess(deps.db, userId, invoice.contractId))) {
+    throw new AppError('INVOICE_NOT_FOUND', 'No encontramos esa factura entre los contratos que ha consultado.');
+  }
+  const now = deps.clock.now();
+  const hour = new Date(Math.floor(now.getTime() / 3600_000) * 3600_000);
+  if ((await hitRateLimit(deps.db, `email:user:${userId}`, hour)) > deps.config.email.maxPerUserPerHour) {
+    const retryAfterSeconds = Math.ceil((hour.getTime() + 3600_000 - now.getTime()) / 1000);
+    throw new AppError('TOO_MANY_REQUESTS', `Puede pedir hasta ${deps.config.email.maxPerUserPerHour} correos por hora.`, { retryAfterSeconds });
+  }
+  const message = invoiceEmailMessage({ kind: 'invoice', userId, invoiceId });
+  const ids = await inTransaction(deps.db, (tx) => addToOutbox(tx, [message], now));
+  await dispatchSoon(deps, ids);
+  return { messageId: message.body.messageId, status: 'QUEUED' };
+}
+
+const PDF_TITLES = { invoice: 'Factura de servicios públicos', receipt: 'Comprobante de pago', reversal: 'Factura (pago reversado)' } as const;
+
+/** The invoice PDF; an unpaid invoice carries its barcode (the user's coupon, else the invoice number as reference). */
+async function invoicePdf(deps: EmailDeps, invoice: Invoice, userId: string, title: string): Promise<Buffer> {
+  const contract = await findContractById(deps.db, invoice.contractId);
+  let barcode;
+  if (invoice.status === 'UNPAID') {
+    const coupon = await findActiveCoupon(deps.db, userId, invoice.id);
+    barcode = coupon
+      ? buildBarcode({ gln: deps.config.coupons.billerGln, reference: coupon.code, amount: coupon.amount, dueDate: invoice.dueDate })
+      : buildBarcode({ gln: deps.config.coupons.billerGln, reference: invoice.number, amount: invoice.amount, dueDate: invoice.dueDate });
+  }
+  return renderCouponPdf({
+    title,
+    contractNumber: invoice.contractNumber,
+    holderName: contract ? maskWords(contract.holderName) : '',
+    address: contract ? `${maskAddress(contract.address)}, ${contract.city}` : '',
+    invoiceNumber: invoice.number,
+    period: invoice.period,
+    dueDate: invoice.dueDate,
+    amount: invoice.amount,
+    status: invoice.status === 'PAID' ? 'Pagada' : 'Pendiente de pago',
+    barcode,
+  });
+}
+
+export type DeliveryOutcome = 'sent' | 'duplicate';
+
+/**
+ * The invoice-emails consumer: renders the Spanish email with the PDF and sends it once. The
+ * delivery row goes PENDING before the send and SENT after it, so a redelivered message is
+ * skipped; a message that can never succeed throws PermanentMessageError.
+ */
+export async function deliverInvoiceEmail(deps: EmailDeps, raw: unknown): Promise<DeliveryOutcome> {
+  const message = parseMessage(invoiceEmailMessageSchema, raw);
+  const user = await findUserById(deps.db, message.userId);
+  if (!user) throw new PermanentMessageError(`unknown user ${message.userId}`);
+  const invoice = await findInvoice(deps.db, message.invoiceId);
+  if (!invoice) throw new PermanentMessageError(`unknown invoice ${message.invoiceId}`);
+  if (message.kind === 'invoice' && !(await hasContractAccess(deps.db, user.id, invoice.contractId))) {
+    throw new PermanentMessageError(`user ${user.id} may not email invoices of contract ${invoice.contractNumber}`);
+  }
+  const transaction = message.transactionId ? await findTransaction(deps.db, message.transactionId) : undefined;
+  if (message.transactionId && (!transaction || transaction.userId !== user.id)) throw new PermanentMessageError(`unknown transaction ${message.transactionId}`);
+
+  const status = await beginEmailDelivery(deps.db, { messageId: message.messageId, userId: user.id, kind: message.kind, now: deps.clock.now() });
+  if (status === 'SENT') return 'duplicate';
+
+  const content = renderInvoiceEmail({
+    kind: message.kind,
+    fullName: user.fullName,
+    contractNumber: invoice.contractNumber,
+    invoiceNumber: invoice.number,
+    period: invoice.period,
+    dueDate: invoice.dueDate,
+    amount: transaction?.amount ?? invoice.amount,
+    status: invoice.status,
+    paymentMethod: transaction?.paymentMethod,
+    transactionId: transaction?.id,
+    reason: transaction?.reason,
+  });
+  const pdf = await invoicePdf(deps, invoice, user.id, PDF_TITLES[message.kind]);
+  const sent = await deps.email.send({
+    messageId: message.messageId,
+    to: { address: user.email, displayName: user.fullName },
+    ...content,
+    attachments: [{ filename: `factura-${invoice.number}.pdf`, contentType: 'application/pdf', content: pdf }],
+  });
+  await markEmailSent(deps.db, message.messageId, sent.providerId, deps.clock.now());
+  return 'sent';
+}

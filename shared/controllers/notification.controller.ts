@@ -1,0 +1,68 @@
+import type { Clock } from '../clients/clock.client';
+import { type Db, isUniqueViolation } from '../clients/sql.client';
+import { AppError } from '../http/errors';
+import { notificationMessageSchema } from '../models/message.model';
+import {
+  findNotification,
+  insertNotification,
+  markAllNotificationsRead,
+  markNotificationRead,
+  type NotificationJson,
+  type NotificationsQuery,
+  notificationToJson,
+  pageNotifications,
+  unreadNotificationCount,
+} from '../models/notification.model';
+import { findUserById } from '../models/user.model';
+import { renderNotification } from '../views/notifications';
+import { parseMessage, PermanentMessageError } from './consumer';
+import { decodeCursor, encodeCursor, type Page } from './pagination';
+
+export interface NotificationDeps {
+  db: Db;
+  clock: Clock;
+}
+
+/**
+ * The notifications consumer: one notification per message id. The insert carries the message id
+ * under a unique index, so a redelivered or duplicated message has no second effect.
+ */
+export async function storeNotification(deps: NotificationDeps, raw: unknown): Promise<'stored' | 'duplicate'> {
+  const message = parseMessage(notificationMessageSchema, raw);
+  if (!(await findUserById(deps.db, message.userId))) throw new PermanentMessageError(`unknown user ${message.userId}`);
+  const { title, body } = renderNotification(message.kind, message.data);
+  try {
+    await insertNotification(deps.db, { userId: message.userId, kind: message.kind, title, body, sourceMessageId: message.messageId, now: deps.clock.now() });
+    return 'stored';
+  } catch (error) {
+    if (isUniqueViolation(error)) return 'duplicate';
+    throw error;
+  }
+}
+
+export async function listNotifications(deps: NotificationDeps, userId: string, query: NotificationsQuery): Promise<Page<NotificationJson> & { unreadCount: number }> {
+  const key = decodeCursor(query.cursor);
+  const [page, unreadCount] = await Promise.all([
+    pageNotifications(deps.db, userId, { unread: query.unread, limit: query.limit, cursor: key && { createdAt: key.at, id: key.id } }),
+    unreadNotificationCount(deps.db, userId),
+  ]);
+  const last = page.items[page.items.length - 1];
+  return {
+    items: page.items.map(notificationToJson),
+    nextCursor: page.hasMore && last ? encodeCursor({ at: last.createdAt, id: last.id }) : null,
+    unreadCount,
+  };
+}
+
+/** Idempotent: reading a read notification keeps its first read time. Another user's is 404. */
+export async function readNotification(deps: NotificationDeps, userId: string, id: string): Promise<NotificationJson> {
+  await markNotificationRead(deps.db, id, userId, deps.clock.now());
+  const notification = await findNotification(deps.db, id, userId);
+  if (!notification) throw new AppError('NOTIFICATION_NOT_FOUND');
+  return notificationToJson(notification);
+}
+
+export async function readAllNotifications(deps: NotificationDeps, userId: string): Promise<{ updated: number; unreadCount: number }> {
+  const updated = await markAllNotificationsRead(deps.db, userId, deps.clock.now());
+  return { updated, unreadCount: await unreadNotificationCount(deps.db, userId) };
+}

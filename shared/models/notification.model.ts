@@ -1,0 +1,114 @@
+import { randomUUID } from 'node:crypto';
+import { z } from 'zod';
+import { asDate, asOptionalDate, countOf, type DbOrTx } from '../clients/sql.client';
+import type { NotificationKind } from './message.model';
+
+/** A notice for one user, created once per queue message (unique source message id). */
+export interface Notification {
+  id: string;
+  userId: string;
+  kind: NotificationKind;
+  title: string;
+  body: string;
+  createdAt: Date;
+  readAt: Date | null;
+}
+
+export interface NotificationJson {
+  id: string;
+  kind: NotificationKind;
+  title: string;
+  body: string;
+  createdAt: string;
+  readAt: string | null;
+}
+
+export const notificationToJson = (n: Notification): NotificationJson => ({
+  id: n.id,
+  kind: n.kind,
+  title: n.title,
+  body: n.body,
+  createdAt: n.createdAt.toISOString(),
+  readAt: n.readAt?.toISOString() ?? null,
+});
+
+export const notificationsQuerySchema = z.object({
+  unread: z.enum(['true', 'false']).transform((v) => v === 'true').optional(),
+  cursor: z.string().max(200).optional(),
+  limit: z.coerce.number().int().min(1).max(100).default(20),
+});
+export type NotificationsQuery = z.output<typeof notificationsQuerySchema>;
+
+export const notificationIdParamsSchema = z.object({ id: z.string().min(1).max(64) });
+
+interface NotificationRow {
+  id: string;
+  user_id: string;
+  kind: NotificationKind;
+  title: string;
+  body: string;
+  created_at: unknown;
+  read_at: unknown;
+}
+
+const fromRow = (r: NotificationRow): Notification => ({
+  id: r.id,
+  userId: r.user_id,
+  kind: r.kind,
+  title: r.title,
+  body: r.body,
+  createdAt: asDate(r.created_at),
+  readAt: asOptionalDate(r.read_at),
+});
+
+export const notificationQueries = {
+  page: (db: DbOrTx, userId: string, options: { unread?: boolean; cursor?: { createdAt: Date; id: string }; limit: number }) => {
+    const query = db<NotificationRow>('notifications').where({ user_id: userId });
+    if (options.unread === true) query.whereNull('read_at');
+    if (options.unread === false) query.whereNotNull('read_at');
+    if (options.cursor) {
+      const { createdAt, id } = options.cursor;
+      query.where((q) => q.where('created_at', '<', createdAt).orWhere((q2) => q2.where('created_at', '=', createdAt).where('id', '<', id)));
+    }
+    return query.orderBy([{ column: 'created_at', order: 'desc' }, { column: 'id', order: 'desc' }]).limit(options.limit + 1).select('*');
+  },
+  unreadCount: (db: DbOrTx, userId: string) => db('notifications').where({ user_id: userId }).whereNull('read_at').count({ count: '*' }).first(),
+  /** Marks read only what is unread, so reading twice keeps the first read time. */
+  markRead: (db: DbOrTx, id: string, userId: string, now: Date) => db('notifications').where({ id, user_id: userId }).whereNull('read_at').update({ read_at: now }),
+  markAllRead: (db: DbOrTx, userId: string, now: Date) => db('notifications').where({ user_id: userId }).whereNull('read_at').update({ read_at: now }),
+};
+
+export async function insertNotification(
+  db: DbOrTx,
+  n: { userId: string; kind: NotificationKind; title: string; body: string; sourceMessageId: string; now: Date },
+): Promise<string> {
+  const id = randomUUID();
+  await db('notifications').insert({ id, user_id: n.userId, kind: n.kind, title: n.title, body: n.body, source_message_id: n.sourceMessageId, created_at: n.now });
+  return id;
+}
+
+export async function findNotification(db: DbOrTx, id: string, userId: string): Promise<Notification | undefined> {
+  const row = await db<NotificationRow>('notifications').where({ id, user_id: userId }).first();
+  return row ? fromRow(row) : undefined;
+}
+
+export async function pageNotifications(
+  db: DbOrTx,
+  userId: string,
+  options: { unread?: boolean; cursor?: { createdAt: Date; id: string }; limit: number },
+): Promise<{ items: Notification[]; hasMore: boolean }> {
+  const rows = (await notificationQueries.page(db, userId, options)) as NotificationRow[];
+  return { items: rows.slice(0, options.limit).map(fromRow), hasMore: rows.length > options.limit };
+}
+
+export async function unreadNotificationCount(db: DbOrTx, userId: string): Promise<number> {
+  return countOf(await notificationQueries.unreadCount(db, userId));
+}
+
+export async function markNotificationRead(db: DbOrTx, id: string, userId: string, now: Date): Promise<void> {
+  await notificationQueries.markRead(db, id, userId, now);
+}
+
+export async function markAllNotificationsRead(db: DbOrTx, userId: string, now: Date): Promise<number> {
+  return notificationQueries.markAllRead(db, userId, now);
+}
