@@ -5,7 +5,7 @@ import { AppError } from '../http/errors';
 import { buildBarcode } from '../models/barcode';
 import { findContractById, hasContractAccess, maskAddress, maskWords } from '../models/contract.model';
 import { findActiveCoupon } from '../models/coupon.model';
-import { beginEmailDelivery, markEmailSent } from '../models/emailDelivery.model';
+import { claimEmailDelivery, markEmailSent, releaseEmailDelivery } from '../models/emailDelivery.model';
 import { findInvoice, type Invoice } from '../models/invoice.model';
 import { invoiceEmailMessage, invoiceEmailMessageSchema } from '../models/message.model';
 import { addToOutbox } from '../models/outbox.model';
@@ -90,8 +90,10 @@ export async function deliverInvoiceEmail(deps: EmailDeps, raw: unknown): Promis
   const transaction = message.transactionId ? await findTransaction(deps.db, message.transactionId) : undefined;
   if (message.transactionId && (!transaction || transaction.userId !== user.id)) throw new PermanentMessageError(`unknown transaction ${message.transactionId}`);
 
-  const status = await beginEmailDelivery(deps.db, { messageId: message.messageId, userId: user.id, kind: message.kind, now: deps.clock.now() });
-  if (status === 'SENT') return 'duplicate';
+  const claim = await claimEmailDelivery(deps.db, { messageId: message.messageId, userId: user.id, kind: message.kind, now: deps.clock.now() });
+  if (claim === 'already-sent') return 'duplicate';
+  // Another copy of this message is being sent right now: retry later, when it will be SENT.
+  if (claim === 'in-progress') throw new Error(`email ${message.messageId} is being sent by another invocation`);
 
   const content = renderInvoiceEmail({
     kind: message.kind,
@@ -106,13 +108,19 @@ export async function deliverInvoiceEmail(deps: EmailDeps, raw: unknown): Promis
     transactionId: transaction?.id,
     reason: transaction?.reason,
   });
-  const pdf = await invoicePdf(deps, invoice, user.id, PDF_TITLES[message.kind]);
-  const sent = await deps.email.send({
-    messageId: message.messageId,
-    to: { address: user.email, displayName: user.fullName },
-    ...content,
-    attachments: [{ filename: `factura-${invoice.number}.pdf`, contentType: 'application/pdf', content: pdf }],
-  });
+  let sent;
+  try {
+    const pdf = await invoicePdf(deps, invoice, user.id, PDF_TITLES[message.kind]);
+    sent = await deps.email.send({
+      messageId: message.messageId,
+      to: { address: user.email, displayName: user.fullName },
+      ...content,
+      attachments: [{ filename: `factura-${invoice.number}.pdf`, contentType: 'application/pdf', content: pdf }],
+    });
+  } catch (error) {
+    await releaseEmailDelivery(deps.db, message.messageId, deps.clock.now());
+    throw error;
+  }
   await markEmailSent(deps.db, message.messageId, sent.providerId, deps.clock.now());
   return 'sent';
 }

@@ -1,30 +1,43 @@
 import { type DbOrTx, isUniqueViolation } from '../clients/sql.client';
 
 /**
- * One row per email queue message: PENDING before the send, SENT after it. A redelivered message
- * whose row is SENT has no second effect; one left PENDING (a crash mid-send) is sent again, and
- * the sender's own idempotency (file name / ACS operation id) keeps that from doubling.
+ * One row per email queue message: PENDING before the send, SENT after it. A sender claims the
+ * row with a short lease, so two copies of one message handled at once cannot both send; a
+ * redelivered message whose row is SENT has no second effect; one left PENDING by a crash is
+ * claimed again once its lease lapses, and the sender's own idempotency (file name / ACS
+ * operation id) keeps that resend from doubling.
  */
-export type DeliveryStatus = 'PENDING' | 'SENT';
+export type ClaimOutcome = 'claimed' | 'already-sent' | 'in-progress';
+
+const LEASE_MS = 2 * 60_000;
 
 export const emailDeliveryQueries = {
   status: (db: DbOrTx, messageId: string) => db('email_deliveries').where({ message_id: messageId }).first('status'),
+  reclaim: (db: DbOrTx, messageId: string, now: Date, until: Date) =>
+    db('email_deliveries').where({ message_id: messageId, status: 'PENDING' }).where('locked_until', '<=', now).update({ locked_until: until }),
+  release: (db: DbOrTx, messageId: string, now: Date) => db('email_deliveries').where({ message_id: messageId, status: 'PENDING' }).update({ locked_until: now }),
   markSent: (db: DbOrTx, messageId: string, providerId: string, now: Date) =>
     db('email_deliveries').where({ message_id: messageId, status: 'PENDING' }).update({ status: 'SENT', provider_id: providerId.slice(0, 200), sent_at: now }),
 };
 
-/** Records the delivery as PENDING unless it exists; returns its status afterwards. */
-export async function beginEmailDelivery(db: DbOrTx, d: { messageId: string; userId: string; kind: string; now: Date }): Promise<DeliveryStatus> {
+export async function claimEmailDelivery(db: DbOrTx, d: { messageId: string; userId: string; kind: string; now: Date }): Promise<ClaimOutcome> {
+  const until = new Date(d.now.getTime() + LEASE_MS);
   try {
-    await db('email_deliveries').insert({ message_id: d.messageId, user_id: d.userId, kind: d.kind, status: 'PENDING', created_at: d.now });
-    return 'PENDING';
+    await db('email_deliveries').insert({ message_id: d.messageId, user_id: d.userId, kind: d.kind, status: 'PENDING', created_at: d.now, locked_until: until });
+    return 'claimed';
   } catch (error) {
     if (!isUniqueViolation(error)) throw error;
-    const row = (await emailDeliveryQueries.status(db, d.messageId)) as { status: DeliveryStatus } | undefined;
-    return row?.status ?? 'PENDING';
   }
+  if ((await emailDeliveryQueries.reclaim(db, d.messageId, d.now, until)) === 1) return 'claimed';
+  const row = (await emailDeliveryQueries.status(db, d.messageId)) as { status: string } | undefined;
+  return row?.status === 'SENT' ? 'already-sent' : 'in-progress';
 }
 
 export async function markEmailSent(db: DbOrTx, messageId: string, providerId: string, now: Date): Promise<void> {
   await emailDeliveryQueries.markSent(db, messageId, providerId, now);
+}
+
+/** After a failed send: let the next try claim the delivery at once. */
+export async function releaseEmailDelivery(db: DbOrTx, messageId: string, now: Date): Promise<void> {
+  await emailDeliveryQueries.release(db, messageId, now);
 }

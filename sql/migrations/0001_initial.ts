@@ -166,6 +166,7 @@ export function up(knex: Knex): Knex.SchemaBuilder {
       t.string('status', 10).notNullable().checkIn(['PENDING', 'SENT'], 'ck_email_deliveries_status');
       t.string('provider_id', 200).nullable();
       time(t, 'created_at').notNullable();
+      time(t, 'locked_until').notNullable();
       time(t, 'sent_at').nullable();
       t.index(['user_id', 'created_at'], 'ix_email_deliveries_user_created');
     });
