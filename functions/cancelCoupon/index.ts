@@ -2,11 +2,17 @@ import { app } from '@azure/functions';
 import { cancelCoupon as cancel } from '../../shared/controllers/coupon.controller';
 import { httpRoute } from '../../shared/http/handler';
 import { services } from '../../shared/services';
-import { couponCodeParamsSchema } from '../../shared/models/coupon.model';
+import { couponCodeParamsSchema, couponJsonSchema } from '../../shared/models/coupon.model';
 
 /** POST /api/coupons/{code}/cancel → the coupon, CANCELLED (only an ACTIVE one). */
 export const cancelCoupon = httpRoute({
   auth: 'user',
+  doc: {
+    summary: 'Anular un cupón',
+    tag: 'Cupones',
+    success: { status: 200, description: 'The coupon, CANCELLED', schema: couponJsonSchema },
+    errors: ['COUPON_NOT_FOUND', 'COUPON_ALREADY_USED', 'COUPON_EXPIRED', 'COUPON_CANCELLED', 'COUPON_NOT_ACTIVE'],
+  },
   params: couponCodeParamsSchema,
   handle: async ({ params, user }) => ({ body: await cancel(services(), user.id, params.code) }),
 });

@@ -1,5 +1,5 @@
 import { app } from '@azure/functions';
-import { requestInvoiceEmail } from '../../shared/controllers/email.controller';
+import { emailQueuedSchema, requestInvoiceEmail } from '../../shared/controllers/email.controller';
 import { httpRoute } from '../../shared/http/handler';
 import { invoiceIdParamsSchema } from '../../shared/models/invoice.model';
 import { services } from '../../shared/services';
@@ -7,6 +7,13 @@ import { services } from '../../shared/services';
 /** POST /api/invoices/{invoiceId}/email → 202; the invoice PDF goes to the caller's own address. */
 export const emailInvoice = httpRoute({
   auth: 'user',
+  doc: {
+    summary: 'Enviar la factura por correo',
+    description: "Queues the invoice PDF to the caller's own address; only invoices of contracts the caller searched or paid; rate-limited per user.",
+    tag: 'Facturas',
+    success: { status: 202, description: 'Queued', schema: emailQueuedSchema },
+    errors: ['INVOICE_NOT_FOUND', 'TOO_MANY_REQUESTS'],
+  },
   params: invoiceIdParamsSchema,
   handle: async ({ params, user }) => ({ status: 202, body: await requestInvoiceEmail(services(), user.id, params.invoiceId) }),
 });

@@ -1,5 +1,5 @@
 import { app } from '@azure/functions';
-import { getCoupon as detail } from '../../shared/controllers/coupon.controller';
+import { couponDetailSchema, getCoupon as detail } from '../../shared/controllers/coupon.controller';
 import { httpRoute } from '../../shared/http/handler';
 import { couponCodeParamsSchema } from '../../shared/models/coupon.model';
 import { services } from '../../shared/services';
@@ -7,6 +7,13 @@ import { services } from '../../shared/services';
 /** GET /api/coupons/{code} → the coupon with its invoice and barcode data. */
 export const getCoupon = httpRoute({
   auth: 'user',
+  doc: {
+    summary: 'Detalle de un cupón',
+    description: "Status, invoice, amount, expiry and the GS1-128 barcode data. Another user's coupon is 404.",
+    tag: 'Cupones',
+    success: { status: 200, description: 'The coupon', schema: couponDetailSchema },
+    errors: ['COUPON_NOT_FOUND', 'INVOICE_NOT_FOUND'],
+  },
   params: couponCodeParamsSchema,
   handle: async ({ params, user }) => ({ body: await detail(services(), user.id, params.code) }),
 });

@@ -7,6 +7,13 @@ import { couponCodeParamsSchema } from '../../shared/models/coupon.model';
 /** GET /api/coupons/{code}/pdf → the printable coupon with its GS1-128 barcode. */
 export const getCouponPdf = httpRoute({
   auth: 'user',
+  doc: {
+    summary: 'Cupón imprimible (PDF)',
+    description: 'EPM-style printable coupon; an ACTIVE coupon carries its GS1-128 barcode.',
+    tag: 'Cupones',
+    success: { status: 200, description: 'The PDF', contentType: 'application/pdf' },
+    errors: ['COUPON_NOT_FOUND', 'INVOICE_NOT_FOUND'],
+  },
   params: couponCodeParamsSchema,
   handle: async ({ params, user }) => {
     const pdf = await couponPdf(services(), user.id, params.code);

@@ -1,11 +1,18 @@
 import { app } from '@azure/functions';
-import { checkHealth } from '../../shared/controllers/health.controller';
+import { checkHealth, healthReportSchema } from '../../shared/controllers/health.controller';
 import { httpRoute } from '../../shared/http/handler';
 import { services } from '../../shared/services';
 
 /** GET /api/health: database and queue checks; 503 when either is down. */
 export const health = httpRoute({
   auth: 'none',
+  doc: {
+    summary: 'Estado del servicio',
+    description: 'Checks the database and the queue service; 503 when either is down.',
+    tag: 'Sistema',
+    success: { status: 200, description: 'Both checks are up (503 with the same body when not)', schema: healthReportSchema, example: { status: 'ok', checks: { database: { status: 'up', durationMs: 3 }, queues: { status: 'up', durationMs: 12 } } } },
+    errors: ['SERVICE_UNAVAILABLE'],
+  },
   handle: async () => {
     const report = await checkHealth(services());
     return { status: report.status === 'ok' ? 200 : 503, body: report, headers: { 'Cache-Control': 'no-store' } };

@@ -1,9 +1,9 @@
 import { app } from '@azure/functions';
 import { z } from 'zod';
 import { listCoupons as list } from '../../shared/controllers/coupon.controller';
-import { limitSchema } from '../../shared/controllers/pagination';
+import { limitSchema, pageSchema } from '../../shared/controllers/pagination';
 import { httpRoute } from '../../shared/http/handler';
-import { COUPON_STATUSES } from '../../shared/models/coupon.model';
+import { COUPON_STATUSES, couponJsonSchema } from '../../shared/models/coupon.model';
 import { services } from '../../shared/services';
 
 export const listCouponsQuerySchema = z.object({
@@ -15,6 +15,12 @@ export const listCouponsQuerySchema = z.object({
 /** GET /api/coupons?status=&cursor=&limit= → the caller's "cuponera", newest first. */
 export const listCoupons = httpRoute({
   auth: 'user',
+  doc: {
+    summary: 'Mi cuponera',
+    description: "The caller's coupons, newest first, keyset-paginated.",
+    tag: 'Cupones',
+    success: { status: 200, description: 'A page of coupons', schema: pageSchema(couponJsonSchema).meta({ id: 'CouponPage' }) },
+  },
   query: listCouponsQuerySchema,
   handle: async ({ query, user }) => ({ body: await list(services(), user.id, query) }),
 });

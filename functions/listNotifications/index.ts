@@ -1,5 +1,5 @@
 import { app } from '@azure/functions';
-import { listNotifications as list } from '../../shared/controllers/notification.controller';
+import { listNotifications as list, notificationsPageSchema } from '../../shared/controllers/notification.controller';
 import { httpRoute } from '../../shared/http/handler';
 import { notificationsQuerySchema } from '../../shared/models/notification.model';
 import { services } from '../../shared/services';
@@ -7,6 +7,11 @@ import { services } from '../../shared/services';
 /** GET /api/notifications?unread=&cursor=&limit= → {items, nextCursor, unreadCount}. */
 export const listNotifications = httpRoute({
   auth: 'user',
+  doc: {
+    summary: 'Mis notificaciones',
+    tag: 'Notificaciones',
+    success: { status: 200, description: 'A page of notifications and the unread count', schema: notificationsPageSchema },
+  },
   query: notificationsQuerySchema,
   handle: async ({ query, user }) => ({ body: await list(services(), user.id, query) }),
 });

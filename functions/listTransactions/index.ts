@@ -2,10 +2,18 @@ import { app } from '@azure/functions';
 import { historyQuerySchema, listTransactions as list } from '../../shared/controllers/payment.controller';
 import { httpRoute } from '../../shared/http/handler';
 import { services } from '../../shared/services';
+import { pageSchema } from '../../shared/controllers/pagination';
+import { transactionJsonSchema } from '../../shared/models/transaction.model';
 
 /** GET /api/transactions?from=&to=&cursor=&limit= → the caller's payments and reversals, newest first. */
 export const listTransactions = httpRoute({
   auth: 'user',
+  doc: {
+    summary: 'Historial de pagos y reversiones',
+    description: 'from/to are Colombian calendar days (YYYY-MM-DD), inclusive, at most 366 days apart.',
+    tag: 'Pagos',
+    success: { status: 200, description: 'A page of transactions', schema: pageSchema(transactionJsonSchema).meta({ id: 'TransactionPage' }) },
+  },
   query: historyQuerySchema,
   handle: async ({ query, user }) => ({ body: await list(services(), user.id, query) }),
 });

@@ -7,6 +7,12 @@ import { services } from '../../shared/services';
 /** POST /api/auth/logout → 204; the session's refresh and access tokens stop working. */
 export const logout = httpRoute({
   auth: 'none',
+  doc: {
+    summary: 'Cerrar sesión',
+    description: "Ends the refresh token's session: its refresh and access tokens stop working. Unknown tokens also get 204.",
+    tag: 'Cuenta',
+    success: { status: 204, description: 'Session ended' },
+  },
   body: refreshTokenSchema,
   handle: async ({ body }) => {
     await endSession(services(), body.refreshToken);

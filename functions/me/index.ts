@@ -2,10 +2,12 @@ import { app } from '@azure/functions';
 import { currentUser } from '../../shared/controllers/auth.controller';
 import { httpRoute } from '../../shared/http/handler';
 import { services } from '../../shared/services';
+import { userJsonSchema } from '../../shared/models/user.model';
 
 /** GET /api/me → the caller. */
 export const me = httpRoute({
   auth: 'user',
+  doc: { summary: 'Usuario actual', tag: 'Cuenta', success: { status: 200, description: 'The caller', schema: userJsonSchema }, errors: ['USER_NOT_FOUND'] },
   handle: async ({ user }) => ({ body: await currentUser(services(), user.id), headers: { 'Cache-Control': 'no-store' } }),
 });
 

@@ -1,6 +1,6 @@
 import { app } from '@azure/functions';
 import { z } from 'zod';
-import { payInvoice as pay, withIdempotency } from '../../shared/controllers/payment.controller';
+import { payInvoice as pay, paymentResultSchema, withIdempotency } from '../../shared/controllers/payment.controller';
 import { httpRoute } from '../../shared/http/handler';
 import { couponCodeSchema } from '../../shared/models/coupon.model';
 import { invoiceIdParamsSchema } from '../../shared/models/invoice.model';
@@ -15,6 +15,27 @@ export const payInvoiceBodySchema = z.object({
 /** POST /api/invoices/{invoiceId}/pay with Idempotency-Key → 201 {transaction, invoice, coupon}; replays answer the same. */
 export const payInvoice = httpRoute({
   auth: 'user',
+  doc: {
+    summary: 'Pagar una factura con un cupón',
+    description:
+      'Simulated payment (no money moves; the method is recorded). Idempotent per user and Idempotency-Key for 24 h: a retry replays the first answer (Idempotent-Replayed: true).',
+    tag: 'Pagos',
+    success: { status: 201, description: 'The payment, the invoice (PAID) and the coupon (USED)', schema: paymentResultSchema },
+    errors: [
+      'IDEMPOTENCY_KEY_REQUIRED',
+      'IDEMPOTENCY_KEY_REUSED',
+      'IDEMPOTENCY_REQUEST_IN_PROGRESS',
+      'COUPON_NOT_FOUND',
+      'COUPON_INVOICE_MISMATCH',
+      'INVOICE_NOT_FOUND',
+      'INVOICE_ALREADY_PAID',
+      'COUPON_ALREADY_USED',
+      'COUPON_EXPIRED',
+      'COUPON_CANCELLED',
+    ],
+    headers: [{ name: 'Idempotency-Key', required: true, description: 'One unique key per payment attempt (8–255 characters, e.g. a UUID); reuse it when retrying', example: '3f0e7c2a-8b1d-4c55-9a57-2f4b8e1d6c90' }],
+    requestExample: { couponCode: '2414 3979 7539', paymentMethod: 'PSE' },
+  },
   params: invoiceIdParamsSchema,
   body: payInvoiceBodySchema,
   handle: async ({ params, body, user, headers, requestId, request }) => {

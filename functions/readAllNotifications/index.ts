@@ -1,11 +1,12 @@
 import { app } from '@azure/functions';
-import { readAllNotifications as markAllRead } from '../../shared/controllers/notification.controller';
+import { readAllNotifications as markAllRead, readAllResultSchema } from '../../shared/controllers/notification.controller';
 import { httpRoute } from '../../shared/http/handler';
 import { services } from '../../shared/services';
 
 /** POST /api/notifications/read-all → {updated, unreadCount}. */
 export const readAllNotifications = httpRoute({
   auth: 'user',
+  doc: { summary: 'Marcar todas como leídas', tag: 'Notificaciones', success: { status: 200, description: 'How many were marked', schema: readAllResultSchema } },
   handle: async ({ user }) => ({ body: await markAllRead(services(), user.id) }),
 });
 

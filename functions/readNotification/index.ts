@@ -1,12 +1,18 @@
 import { app } from '@azure/functions';
 import { readNotification as markRead } from '../../shared/controllers/notification.controller';
 import { httpRoute } from '../../shared/http/handler';
-import { notificationIdParamsSchema } from '../../shared/models/notification.model';
+import { notificationIdParamsSchema, notificationJsonSchema } from '../../shared/models/notification.model';
 import { services } from '../../shared/services';
 
 /** POST /api/notifications/{id}/read → the notification, read (idempotent). */
 export const readNotification = httpRoute({
   auth: 'user',
+  doc: {
+    summary: 'Marcar una notificación como leída',
+    tag: 'Notificaciones',
+    success: { status: 200, description: 'The notification', schema: notificationJsonSchema },
+    errors: ['NOTIFICATION_NOT_FOUND'],
+  },
   params: notificationIdParamsSchema,
   handle: async ({ params, user }) => ({ body: await markRead(services(), user.id, params.id) }),
 });

@@ -1,5 +1,5 @@
 import { app } from '@azure/functions';
-import { refresh as rotate } from '../../shared/controllers/auth.controller';
+import { refresh as rotate, tokenPairSchema } from '../../shared/controllers/auth.controller';
 import { httpRoute } from '../../shared/http/handler';
 import { refreshTokenSchema } from '../../shared/models/session.model';
 import { services } from '../../shared/services';
@@ -7,6 +7,13 @@ import { services } from '../../shared/services';
 /** POST /api/auth/refresh → a new token pair; the presented refresh token stops working. */
 export const refresh = httpRoute({
   auth: 'none',
+  doc: {
+    summary: 'Renovar tokens',
+    description: 'Rotates the refresh token. Presenting an already used one revokes the whole session (401 REFRESH_TOKEN_REUSED).',
+    tag: 'Cuenta',
+    success: { status: 200, description: 'A new token pair', schema: tokenPairSchema },
+    errors: ['INVALID_REFRESH_TOKEN', 'REFRESH_TOKEN_REUSED'],
+  },
   body: refreshTokenSchema,
   handle: async ({ body }) => ({ body: await rotate(services(), body.refreshToken), headers: { 'Cache-Control': 'no-store' } }),
 });

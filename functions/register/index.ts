@@ -1,12 +1,20 @@
 import { app } from '@azure/functions';
 import { register as registerUser } from '../../shared/controllers/auth.controller';
 import { httpRoute } from '../../shared/http/handler';
-import { registerSchema } from '../../shared/models/user.model';
+import { registerSchema, userJsonSchema } from '../../shared/models/user.model';
 import { services } from '../../shared/services';
 
 /** POST /api/auth/register → 201 with the new customer. */
 export const register = httpRoute({
   auth: 'none',
+  doc: {
+    summary: 'Registrar un cliente',
+    description: 'Passwords per OWASP ASVS 5.0: 8–128 characters (15+ recommended), no composition rules, common ones refused.',
+    tag: 'Cuenta',
+    success: { status: 201, description: 'The new customer (never a password hash)', schema: userJsonSchema },
+    errors: ['WEAK_PASSWORD', 'EMAIL_ALREADY_REGISTERED', 'DOCUMENT_ALREADY_REGISTERED'],
+    requestExample: { email: 'lucia.zapata@example.com', password: 'montañas verdes de Antioquia', fullName: 'Lucía Zapata Mejía', documentType: 'CC', documentNumber: '1017234567', phone: '300 123 4567' },
+  },
   body: registerSchema,
   handle: async ({ body }) => {
     const user = await registerUser(services(), body);

@@ -1,12 +1,19 @@
 import { app } from '@azure/functions';
 import { z } from 'zod';
-import { reversePayment as reverse, reverseSchema } from '../../shared/controllers/payment.controller';
+import { reversalResultSchema, reversePayment as reverse, reverseSchema } from '../../shared/controllers/payment.controller';
 import { httpRoute } from '../../shared/http/handler';
 import { services } from '../../shared/services';
 
 /** POST /api/transactions/{id}/reverse {reason} (operators only) → the reversal and the invoice, UNPAID again. */
 export const reversePayment = httpRoute({
   auth: 'operator',
+  doc: {
+    summary: 'Reversar un pago (operador)',
+    tag: 'Pagos',
+    success: { status: 201, description: 'The REVERSAL and the invoice, UNPAID again', schema: reversalResultSchema },
+    errors: ['TRANSACTION_NOT_FOUND', 'TRANSACTION_NOT_REVERSIBLE', 'ALREADY_REVERSED'],
+    requestExample: { reason: 'Pago duplicado reportado por el banco' },
+  },
   params: z.object({ id: z.string().min(1).max(64) }),
   body: reverseSchema,
   handle: async ({ params, body, user }) => ({

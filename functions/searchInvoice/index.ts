@@ -1,5 +1,5 @@
 import { app } from '@azure/functions';
-import { searchInvoices } from '../../shared/controllers/invoice.controller';
+import { searchInvoices, searchResultSchema } from '../../shared/controllers/invoice.controller';
 import { httpRoute } from '../../shared/http/handler';
 import { searchInvoicesSchema } from '../../shared/models/contract.model';
 import { services } from '../../shared/services';
@@ -7,6 +7,14 @@ import { services } from '../../shared/services';
 /** POST /api/invoices/search {contractNumber} → the contract, its invoices and the caller's coupons. */
 export const searchInvoice = httpRoute({
   auth: 'user',
+  doc: {
+    summary: 'Buscar facturas por contrato',
+    description: 'The contract (holder data masked), its invoices newest first, and an ACTIVE coupon of the caller for each unpaid invoice (reused or created).',
+    tag: 'Facturas',
+    success: { status: 200, description: 'Contract, invoices and coupons', schema: searchResultSchema },
+    errors: ['CONTRACT_NOT_FOUND'],
+    requestExample: { contractNumber: '10000001' },
+  },
   body: searchInvoicesSchema,
   handle: async ({ body, user }) => ({ body: await searchInvoices(services(), user.id, body.contractNumber) }),
 });

@@ -3,6 +3,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import bcrypt from 'bcryptjs';
 import jwt from 'jsonwebtoken';
+import { z } from 'zod';
 import type { Clock } from '../clients/clock.client';
 import { type Db, isUniqueViolation } from '../clients/sql.client';
 import type { Config } from '../config';
@@ -27,6 +28,7 @@ import {
   resetFailedLogins,
   type Role,
   type User,
+  userJsonSchema,
   userToJson,
   type UserJson,
 } from '../models/user.model';
@@ -43,14 +45,17 @@ export interface AuthUser {
   sessionId: string;
 }
 
-export interface TokenPair {
-  accessToken: string;
-  tokenType: 'Bearer';
-  expiresIn: number;
-  refreshToken: string;
-  refreshTokenExpiresAt: string;
-  user: UserJson;
-}
+export const tokenPairSchema = z
+  .object({
+    accessToken: z.string().describe('JWT for Authorization: Bearer'),
+    tokenType: z.literal('Bearer'),
+    expiresIn: z.number().int().describe('Seconds the access token lives'),
+    refreshToken: z.string().describe('Opaque; use once with POST /auth/refresh'),
+    refreshTokenExpiresAt: z.string().describe('Absolute end of the session'),
+    user: userJsonSchema,
+  })
+  .meta({ id: 'TokenPair' });
+export type TokenPair = z.infer<typeof tokenPairSchema>;
 
 // ---- Passwords ----
 

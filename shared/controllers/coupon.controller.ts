@@ -1,9 +1,10 @@
+import { z } from 'zod';
 import type { Clock } from '../clients/clock.client';
 import type { QueuePublisher } from '../clients/queue.client';
 import { type Db, type DbOrTx, inTransaction, isUniqueViolation } from '../clients/sql.client';
 import type { Config } from '../config';
 import { AppError } from '../http/errors';
-import { type Barcode, buildBarcode } from '../models/barcode';
+import { buildBarcode } from '../models/barcode';
 import { findContractById, maskAddress, maskWords } from '../models/contract.model';
 import {
   cancelCoupon as cancelActiveCoupon,
@@ -11,6 +12,7 @@ import {
   type Coupon,
   type CouponStatus,
   couponIdsDueForExpiry,
+  couponJsonSchema,
   couponIdsDueForExpiryWarning,
   markExpiryWarned,
   expireCoupons as expireCouponRows,
@@ -21,7 +23,7 @@ import {
   newCouponCode,
   pageCoupons,
 } from '../models/coupon.model';
-import { findInvoice, type Invoice, type InvoiceJson, invoiceToJson } from '../models/invoice.model';
+import { findInvoice, type Invoice, invoiceJsonSchema, invoiceToJson } from '../models/invoice.model';
 import { notificationMessage } from '../models/message.model';
 import { addToOutbox } from '../models/outbox.model';
 import { bogotaDay, endOfBogotaDay } from '../models/time';
@@ -37,21 +39,9 @@ export interface CouponDeps {
   config: Pick<Config, 'coupons'>;
 }
 
-export interface CouponJson {
-  code: string;
-  codeFormatted: string;
-  invoiceId: string;
-  amount: number;
-  status: CouponStatus;
-  issuedAt: string;
-  expiresAt: string;
-  closedAt: string | null;
-  barcode: Barcode;
-}
-
-export interface CouponDetailJson extends CouponJson {
-  invoice: InvoiceJson;
-}
+export type CouponJson = z.infer<typeof couponJsonSchema>;
+export const couponDetailSchema = couponJsonSchema.extend({ invoice: invoiceJsonSchema }).meta({ id: 'CouponDetail' });
+export type CouponDetailJson = z.infer<typeof couponDetailSchema>;
 
 /** Payment reference (8020) is the coupon code; the barcode's due date (96) is its last valid day. */
 export function couponToJson(coupon: Coupon, billerGln: string): CouponJson {

@@ -1,3 +1,4 @@
+import { z } from 'zod';
 import type { EmailSender } from '../clients/email.client';
 import { inTransaction } from '../clients/sql.client';
 import type { Config } from '../config';
@@ -27,7 +28,9 @@ export interface EmailDeps extends CouponDeps {
  * POST /invoices/{id}/email: queues the invoice PDF to the caller's own address (never another:
  * no open relay), for invoices of contracts the caller looked up or paid, within a per-user limit.
  */
-export async function requestInvoiceEmail(deps: EmailDeps, userId: string, invoiceId: string): Promise<{ messageId: string; status: 'QUEUED' }> {
+export const emailQueuedSchema = z.object({ messageId: z.string(), status: z.literal('QUEUED') }).meta({ id: 'EmailQueued' });
+
+export async function requestInvoiceEmail(deps: EmailDeps, userId: string, invoiceId: string): Promise<z.infer<typeof emailQueuedSchema>> {
   const invoice = await findInvoice(deps.db, invoiceId);
   // An invoice of a contract the caller never looked up is "not found": no probing other contracts.
   if (!invoice || !(await hasContractAccess(deps.db, userId, invoice.contractId))) {

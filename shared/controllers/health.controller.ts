@@ -1,17 +1,14 @@
+import { z } from 'zod';
 import type { QueuePublisher } from '../clients/queue.client';
 import type { Db } from '../clients/sql.client';
 import { pingDatabase } from '../models/health.model';
 
-export interface CheckResult {
-  status: 'up' | 'down';
-  durationMs: number;
-  error?: string;
-}
-
-export interface HealthReport {
-  status: 'ok' | 'unavailable';
-  checks: { database: CheckResult; queues: CheckResult };
-}
+const checkSchema = z.object({ status: z.enum(['up', 'down']), durationMs: z.number().int(), error: z.enum(['timeout', 'unreachable']).optional() });
+export const healthReportSchema = z
+  .object({ status: z.enum(['ok', 'unavailable']), checks: z.object({ database: checkSchema, queues: checkSchema }) })
+  .meta({ id: 'Health' });
+type CheckResult = z.infer<typeof checkSchema>;
+export type HealthReport = z.infer<typeof healthReportSchema>;
 
 const CHECK_TIMEOUT_MS = 3000;
 

@@ -1,14 +1,15 @@
 import { AppError } from '../http/errors';
-import { type ContractJson, contractToJson, findContractByNumber, recordContractAccess } from '../models/contract.model';
-import { type InvoiceJson, invoiceToJson, listContractInvoices } from '../models/invoice.model';
+import { z } from 'zod';
+import { contractJsonSchema, contractToJson, findContractByNumber, recordContractAccess } from '../models/contract.model';
+import { couponJsonSchema } from '../models/coupon.model';
+import { invoiceJsonSchema, invoiceToJson, listContractInvoices } from '../models/invoice.model';
 import { bogotaDay } from '../models/time';
-import { type CouponDeps, type CouponJson, couponToJson, ensureActiveCoupon } from './coupon.controller';
+import { type CouponDeps, couponToJson, ensureActiveCoupon } from './coupon.controller';
 
-export interface SearchResult {
-  contract: ContractJson;
-  invoices: InvoiceJson[];
-  coupons: CouponJson[];
-}
+export const searchResultSchema = z
+  .object({ contract: contractJsonSchema, invoices: z.array(invoiceJsonSchema), coupons: z.array(couponJsonSchema) })
+  .meta({ id: 'SearchResult' });
+export type SearchResult = z.infer<typeof searchResultSchema>;
 
 /**
  * Finds a contract's invoices (newest first, holder data masked) and gives the caller an ACTIVE

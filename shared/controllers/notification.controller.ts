@@ -1,3 +1,4 @@
+import { z } from 'zod';
 import type { Clock } from '../clients/clock.client';
 import { type Db, isUniqueViolation } from '../clients/sql.client';
 import { AppError } from '../http/errors';
@@ -8,6 +9,7 @@ import {
   markAllNotificationsRead,
   markNotificationRead,
   type NotificationJson,
+  notificationJsonSchema,
   type NotificationsQuery,
   notificationToJson,
   pageNotifications,
@@ -16,7 +18,7 @@ import {
 import { findUserById } from '../models/user.model';
 import { renderNotification } from '../views/notifications';
 import { parseMessage, PermanentMessageError } from './consumer';
-import { decodeCursor, encodeCursor, type Page } from './pagination';
+import { decodeCursor, encodeCursor, type Page, pageSchema } from './pagination';
 
 export interface NotificationDeps {
   db: Db;
@@ -39,6 +41,9 @@ export async function storeNotification(deps: NotificationDeps, raw: unknown): P
     throw error;
   }
 }
+
+export const notificationsPageSchema = pageSchema(notificationJsonSchema).extend({ unreadCount: z.number().int() }).meta({ id: 'NotificationsPage' });
+export const readAllResultSchema = z.object({ updated: z.number().int(), unreadCount: z.number().int() }).meta({ id: 'ReadAllResult' });
 
 export async function listNotifications(deps: NotificationDeps, userId: string, query: NotificationsQuery): Promise<Page<NotificationJson> & { unreadCount: number }> {
   const key = decodeCursor(query.cursor);

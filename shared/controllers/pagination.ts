@@ -34,3 +34,8 @@ export interface Page<T> {
   items: T[];
   nextCursor: string | null;
 }
+
+/** The documented shape of a page of `item`. */
+export function pageSchema<T extends z.ZodType>(item: T) {
+  return z.object({ items: z.array(item), nextCursor: z.string().nullable().describe('Pass as `cursor` for the next page; null on the last page') });
+}

@@ -3,9 +3,9 @@ import { z } from 'zod';
 import { inTransaction, isUniqueViolation } from '../clients/sql.client';
 import { AppError, toProblem } from '../http/errors';
 import { recordContractAccess } from '../models/contract.model';
-import { cancelOtherActiveCoupons, findCouponByCode, useCoupon } from '../models/coupon.model';
+import { cancelOtherActiveCoupons, couponJsonSchema, findCouponByCode, useCoupon } from '../models/coupon.model';
 import { claimIdempotencyKey, completeIdempotencyKey, releaseIdempotencyKey } from '../models/idempotency.model';
-import { findInvoice, type InvoiceJson, invoiceToJson, markInvoicePaid, markInvoiceUnpaid } from '../models/invoice.model';
+import { findInvoice, type InvoiceJson, invoiceJsonSchema, invoiceToJson, markInvoicePaid, markInvoiceUnpaid } from '../models/invoice.model';
 import { invoiceEmailMessage, notificationMessage } from '../models/message.model';
 import { addToOutbox } from '../models/outbox.model';
 import { bogotaDay, endOfBogotaDay } from '../models/time';
@@ -15,17 +15,18 @@ import {
   pageTransactions,
   type PaymentMethod,
   type TransactionJson,
+  transactionJsonSchema,
   transactionToJson,
 } from '../models/transaction.model';
-import { type CouponDeps, type CouponJson, couponRefusal, couponToJson } from './coupon.controller';
+import { type CouponDeps, couponRefusal, couponToJson } from './coupon.controller';
 import { dispatchSoon } from './outbox.controller';
 import { decodeCursor, encodeCursor, type Page } from './pagination';
 
-export interface PaymentResult {
-  transaction: TransactionJson;
-  invoice: InvoiceJson;
-  coupon: CouponJson;
-}
+export const paymentResultSchema = z
+  .object({ transaction: transactionJsonSchema, invoice: invoiceJsonSchema, coupon: couponJsonSchema })
+  .meta({ id: 'PaymentResult' });
+export type PaymentResult = z.infer<typeof paymentResultSchema>;
+export const reversalResultSchema = z.object({ transaction: transactionJsonSchema, invoice: invoiceJsonSchema }).meta({ id: 'ReversalResult' });
 
 export interface PayRequest {
   userId: string;

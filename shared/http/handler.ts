@@ -4,6 +4,7 @@ import { z } from 'zod';
 import { config } from '../config';
 import { AppError, type FieldError, toProblem } from './errors';
 import { corsHeaders, isPreflight, preflightResponse } from './cors';
+import type { RouteContract, RouteDoc } from './openapi';
 import { authenticate, type AuthUser } from './auth';
 
 z.config(z.locales.es());
@@ -36,6 +37,8 @@ export interface RouteSpec<B extends z.ZodType, Q extends z.ZodType, P extends z
   body?: B;
   query?: Q;
   params?: P;
+  /** For the OpenAPI document (shared/http/openapi.ts). */
+  doc: RouteDoc;
   handle: (input: RouteInput<z.output<B>, z.output<Q>, z.output<P>, UserFor<A>>) => Promise<RouteResult>;
 }
 
@@ -48,8 +51,8 @@ export function httpRoute<
   Q extends z.ZodType = z.ZodUndefined,
   P extends z.ZodType = z.ZodUndefined,
   A extends Auth = 'none',
->(spec: RouteSpec<B, Q, P, A>): HttpHandler {
-  return async (request: HttpRequest, context: InvocationContext): Promise<HttpResponseInit> => {
+>(spec: RouteSpec<B, Q, P, A>): HttpHandler & { contract: RouteContract } {
+  const handler = async (request: HttpRequest, context: InvocationContext): Promise<HttpResponseInit> => {
     const started = performance.now();
     const requestId = requestIdOf(request);
     const origin = request.headers.get('origin');
@@ -84,6 +87,8 @@ export function httpRoute<
     context.log(`${request.method} ${instance} -> ${response.status ?? 200} in ${ms} ms [request ${requestId}]`);
     return response;
   };
+  // The same schemas that validate this route describe it in the OpenAPI document.
+  return Object.assign(handler, { contract: { auth: spec.auth, body: spec.body, query: spec.query, params: spec.params, doc: spec.doc } });
 }
 
 /** Runs a schema and turns its issues into VALIDATION_FAILED with field paths. */

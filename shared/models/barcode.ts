@@ -1,3 +1,5 @@
+import { z } from 'zod';
+
 /**
  * Payment barcode data in the Colombian bank-collection form of GS1-128 (Asobancaria):
  * (415) biller GLN, (8020) payment reference, (3900) amount in whole pesos, (96) due date.
@@ -16,18 +18,15 @@ export function isValidGln(gln: string): boolean {
 /** ASCII GS: the FNC1 separator a scanner transmits after a variable-length element string. */
 export const GS = '\u001d';
 
-export interface BarcodeElement {
-  ai: string;
-  value: string;
-}
-
-export interface Barcode {
-  /** The element string as a scanner transmits it: AIs and values, GS after variable-length ones. */
-  gs1: string;
-  /** The line printed under the bars: each AI in parentheses. */
-  humanReadable: string;
-  elements: BarcodeElement[];
-}
+export const barcodeSchema = z
+  .object({
+    gs1: z.string().describe('The element string a scanner transmits: AIs and values, ASCII 29 (GS) after variable-length elements'),
+    humanReadable: z.string().describe('The line printed under the bars: each AI in parentheses'),
+    elements: z.array(z.object({ ai: z.string(), value: z.string() })),
+  })
+  .meta({ id: 'Barcode' });
+export type Barcode = z.infer<typeof barcodeSchema>;
+export type BarcodeElement = Barcode['elements'][number];
 
 // AIs with a predefined length need no FNC1 after them; 8020, 3900 and 96 are variable length.
 const FIXED_LENGTH_AIS = new Set(['415']);

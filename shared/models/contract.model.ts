@@ -35,14 +35,17 @@ export function maskAddress(address: string): string {
   return [`${streetType} ** # **-**`, ...rest.map((part) => part.trim())].join(', ');
 }
 
-export interface ContractJson {
-  number: string;
-  holderName: string;
-  address: string;
-  city: string;
-  stratum: number;
-  services: string;
-}
+export const contractJsonSchema = z
+  .object({
+    number: z.string(),
+    holderName: z.string().describe('Masked: first letter of each word'),
+    address: z.string().describe('Masked: street numbers hidden'),
+    city: z.string(),
+    stratum: z.number().int().min(1).max(6),
+    services: z.string(),
+  })
+  .meta({ id: 'Contract' });
+export type ContractJson = z.infer<typeof contractJsonSchema>;
 
 /** The contract as any caller may see it: holder data masked. */
 export function contractToJson(contract: Contract): ContractJson {

@@ -1,6 +1,7 @@
 import { randomInt, randomUUID } from 'node:crypto';
 import { z } from 'zod';
 import { asDate, asOptionalDate, type DbOrTx } from '../clients/sql.client';
+import { barcodeSchema } from './barcode';
 
 /**
  * The payment coupon ("cupón de pago"): ACTIVE → USED | EXPIRED | CANCELLED, never back. At most
@@ -9,6 +10,20 @@ import { asDate, asOptionalDate, type DbOrTx } from '../clients/sql.client';
  */
 export const COUPON_STATUSES = ['ACTIVE', 'USED', 'EXPIRED', 'CANCELLED'] as const;
 export type CouponStatus = (typeof COUPON_STATUSES)[number];
+
+export const couponJsonSchema = z
+  .object({
+    code: z.string().describe('12 digits, the last a Damm check digit'),
+    codeFormatted: z.string().describe('As printed: "2414 3979 7539"'),
+    invoiceId: z.string(),
+    amount: z.number().int().describe('Whole Colombian pesos'),
+    status: z.enum(COUPON_STATUSES),
+    issuedAt: z.string(),
+    expiresAt: z.string(),
+    closedAt: z.string().nullable(),
+    barcode: barcodeSchema,
+  })
+  .meta({ id: 'Coupon' });
 
 export interface Coupon {
   id: string;

@@ -20,18 +20,21 @@ export interface Invoice {
   paidAt: Date | null;
 }
 
-export interface InvoiceJson {
-  id: string;
-  contractNumber: string;
-  number: string;
-  period: string;
-  issueDate: string;
-  dueDate: string;
-  amount: number;
-  status: InvoiceStatus;
-  overdue: boolean;
-  paidAt: string | null;
-}
+export const invoiceJsonSchema = z
+  .object({
+    id: z.string(),
+    contractNumber: z.string(),
+    number: z.string(),
+    period: z.string().describe('YYYY-MM'),
+    issueDate: z.string().describe('YYYY-MM-DD'),
+    dueDate: z.string().describe('YYYY-MM-DD, the last day to pay (Colombia)'),
+    amount: z.number().int().describe('Whole Colombian pesos'),
+    status: z.enum(INVOICE_STATUSES),
+    overdue: z.boolean().describe('UNPAID after its due day'),
+    paidAt: z.string().nullable(),
+  })
+  .meta({ id: 'Invoice' });
+export type InvoiceJson = z.infer<typeof invoiceJsonSchema>;
 
 /** Unpaid after the due day has ended in Colombia (`today` is the Colombian calendar day). */
 export function isOverdue(invoice: Pick<Invoice, 'status' | 'dueDate'>, today: string): boolean {

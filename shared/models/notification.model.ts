@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
 import { asDate, asOptionalDate, countOf, type DbOrTx } from '../clients/sql.client';
-import type { NotificationKind } from './message.model';
+import { NOTIFICATION_KINDS, type NotificationKind } from './message.model';
 
 /** A notice for one user, created once per queue message (unique source message id). */
 export interface Notification {
@@ -14,14 +14,17 @@ export interface Notification {
   readAt: Date | null;
 }
 
-export interface NotificationJson {
-  id: string;
-  kind: NotificationKind;
-  title: string;
-  body: string;
-  createdAt: string;
-  readAt: string | null;
-}
+export const notificationJsonSchema = z
+  .object({
+    id: z.string(),
+    kind: z.enum(NOTIFICATION_KINDS),
+    title: z.string(),
+    body: z.string(),
+    createdAt: z.string(),
+    readAt: z.string().nullable(),
+  })
+  .meta({ id: 'Notification' });
+export type NotificationJson = z.infer<typeof notificationJsonSchema>;
 
 export const notificationToJson = (n: Notification): NotificationJson => ({
   id: n.id,

@@ -1,3 +1,4 @@
+import { z } from 'zod';
 import { randomUUID } from 'node:crypto';
 import { asDate, type DbOrTx } from '../clients/sql.client';
 
@@ -21,19 +22,22 @@ export interface Transaction {
   createdAt: Date;
 }
 
-export interface TransactionJson {
-  id: string;
-  type: TransactionType;
-  invoiceId: string;
-  invoiceNumber: string;
-  contractNumber: string;
-  couponCode: string | null;
-  amount: number;
-  paymentMethod: PaymentMethod | null;
-  reversesId: string | null;
-  reason: string | null;
-  createdAt: string;
-}
+export const transactionJsonSchema = z
+  .object({
+    id: z.string(),
+    type: z.enum(['PAYMENT', 'REVERSAL']),
+    invoiceId: z.string(),
+    invoiceNumber: z.string(),
+    contractNumber: z.string(),
+    couponCode: z.string().nullable(),
+    amount: z.number().int(),
+    paymentMethod: z.enum(PAYMENT_METHODS).nullable(),
+    reversesId: z.string().nullable().describe('For a REVERSAL: the payment it reverses'),
+    reason: z.string().nullable(),
+    createdAt: z.string(),
+  })
+  .meta({ id: 'Transaction' });
+export type TransactionJson = z.infer<typeof transactionJsonSchema>;
 
 export function transactionToJson(t: Transaction): TransactionJson {
   return {

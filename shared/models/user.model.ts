@@ -129,16 +129,18 @@ export type LoginInput = z.output<typeof loginSchema>;
 
 // ---- Output shape ----
 
-export const userJsonSchema = z.object({
-  id: z.string(),
-  email: z.string(),
-  fullName: z.string(),
-  documentType: z.enum(DOCUMENT_TYPES),
-  documentNumber: z.string(),
-  phone: z.string().nullable(),
-  role: z.enum(ROLES),
-  createdAt: z.string(),
-});
+export const userJsonSchema = z
+  .object({
+    id: z.string(),
+    email: z.string(),
+    fullName: z.string(),
+    documentType: z.enum(DOCUMENT_TYPES),
+    documentNumber: z.string(),
+    phone: z.string().nullable(),
+    role: z.enum(ROLES),
+    createdAt: z.string(),
+  })
+  .meta({ id: 'User' });
 export type UserJson = z.infer<typeof userJsonSchema>;
 
 export function userToJson(user: User): UserJson {

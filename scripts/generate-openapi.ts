@@ -1,0 +1,33 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { registry } from '../local/functionsCore';
+import { functionFilesFromMain, installFunctionsCore, PROJECT_ROOT } from '../local/host';
+import { type DocumentedRoute, buildOpenApiDocument, type RouteContract } from '../shared/http/openapi';
+import { loadLocalSettings } from './localEnv';
+
+/** The HTTP functions the app registers, with the contract their httpRoute carries. */
+export function documentedRoutes(): DocumentedRoute[] {
+  return [...registry().functions.values()].flatMap((fn) => {
+    const trigger = Object.values(fn.metadata.bindings).find((b) => b.type === 'httpTrigger');
+    if (!trigger) return [];
+    const contract = (fn.callback as { contract?: RouteContract }).contract;
+    if (!contract) throw new Error(`HTTP function ${fn.metadata.name} is not built with httpRoute`);
+    return [{ name: fn.metadata.name, route: String(trigger.route ?? fn.metadata.name), methods: (trigger.methods as string[] | undefined) ?? ['GET'], contract }];
+  });
+}
+
+export function renderOpenApi(): string {
+  const version = (JSON.parse(fs.readFileSync(path.join(PROJECT_ROOT, 'package.json'), 'utf8')) as { version: string }).version;
+  return JSON.stringify(buildOpenApiDocument(documentedRoutes(), { version }), null, 2) + '\n';
+}
+
+/** npm run openapi: loads the compiled functions and writes openapi.json at the repository root. */
+if (require.main === module) {
+  // Loading the function modules reads the configuration: give it the local defaults.
+  loadLocalSettings();
+  process.env.AzureWebJobsStorage ??= 'UseDevelopmentStorage=true';
+  installFunctionsCore();
+  for (const file of functionFilesFromMain()) require(file);
+  fs.writeFileSync(path.join(PROJECT_ROOT, 'openapi.json'), renderOpenApi());
+  console.log('Wrote openapi.json');
+}

@@ -1,0 +1,170 @@
+import { z } from 'zod';
+import { ERROR_CATALOG, type ErrorCode, PROBLEM_BASE_URI } from './errors';
+
+/**
+ * The OpenAPI 3.1 document, built from the same zod schemas that validate each route's input and
+ * shape its output, and from the routes the app registers (see scripts/generate-openapi.ts), so
+ * the document cannot drift from the code.
+ */
+
+export interface RouteDoc {
+  summary: string;
+  description?: string;
+  tag: 'Sistema' | 'Cuenta' | 'Facturas' | 'Cupones' | 'Pagos' | 'Notificaciones';
+  success: { status: number; description: string; schema?: z.ZodType; contentType?: string; example?: unknown };
+  /** Business errors of this route; auth and validation errors are added from the spec. */
+  errors?: ErrorCode[];
+  headers?: { name: string; required: boolean; description: string; example?: string }[];
+  requestExample?: unknown;
+}
+
+/** What httpRoute attaches to its handler for the document. */
+export interface RouteContract {
+  auth: 'none' | 'user' | 'operator';
+  body?: z.ZodType;
+  query?: z.ZodType;
+  params?: z.ZodType;
+  doc?: RouteDoc;
+}
+
+export interface DocumentedRoute {
+  name: string;
+  route: string;
+  methods: string[];
+  contract: RouteContract;
+}
+
+export const problemSchema = z
+  .object({
+    type: z.string().describe(`${PROBLEM_BASE_URI}<code in kebab case>`),
+    title: z.string().describe('Spanish (es-CO) title of the code'),
+    status: z.number().int(),
+    detail: z.string().describe('Spanish (es-CO) explanation for this occurrence'),
+    code: z.enum(Object.keys(ERROR_CATALOG) as [ErrorCode, ...ErrorCode[]]),
+    instance: z.string().optional(),
+    requestId: z.string().optional(),
+    errors: z.array(z.object({ path: z.string().describe('e.g. body.email, query.limit'), message: z.string() })).optional(),
+    retryAfterSeconds: z.number().int().optional(),
+  })
+  .meta({ id: 'Problem' });
+
+type JsonSchema = Record<string, unknown>;
+
+/** zod → JSON Schema 2020-12 (OpenAPI 3.1's dialect); named schemas become component references. */
+function jsonSchema(schema: z.ZodType, io: 'input' | 'output', components: Record<string, JsonSchema>): JsonSchema {
+  const raw = z.toJSONSchema(schema, { io, unrepresentable: 'any', reused: 'inline' });
+  // Schemas with a meta id come back under $defs: they become OpenAPI components.
+  const converted = JSON.parse(JSON.stringify(raw).replace(/#\/\$defs\//g, '#/components/schemas/')) as JsonSchema & { $defs?: Record<string, JsonSchema> };
+  const { $defs, $schema: _dialect, id: _ownId, ...rest } = converted;
+  for (const [id, def] of Object.entries($defs ?? {})) {
+    const { id: _id, ...clean } = def;
+    components[id] ??= clean;
+  }
+  const id = schema.meta()?.id;
+  if (typeof id === 'string') {
+    components[id] ??= rest;
+    return { $ref: `#/components/schemas/${id}` };
+  }
+  return rest;
+}
+
+function parameters(schema: z.ZodType | undefined, where: 'query' | 'path', components: Record<string, JsonSchema>): unknown[] {
+  if (!schema) return [];
+  const object = jsonSchema(schema, 'input', components) as { properties?: Record<string, JsonSchema>; required?: string[] };
+  return Object.entries(object.properties ?? {}).map(([name, property]) => ({
+    name,
+    in: where,
+    required: where === 'path' || (object.required ?? []).includes(name),
+    description: property.description,
+    schema: property,
+  }));
+}
+
+const GENERIC_ERRORS: ErrorCode[] = ['INTERNAL_ERROR'];
+
+function errorCodes(contract: RouteContract): ErrorCode[] {
+  const codes = new Set<ErrorCode>(contract.doc?.errors ?? []);
+  if (contract.body || contract.query || contract.params) codes.add('VALIDATION_FAILED');
+  if (contract.body) ['MALFORMED_JSON', 'UNSUPPORTED_MEDIA_TYPE', 'PAYLOAD_TOO_LARGE'].forEach((c) => codes.add(c as ErrorCode));
+  if (contract.auth !== 'none') ['UNAUTHENTICATED', 'INVALID_TOKEN'].forEach((c) => codes.add(c as ErrorCode));
+  if (contract.auth === 'operator') codes.add('FORBIDDEN');
+  GENERIC_ERRORS.forEach((c) => codes.add(c));
+  return [...codes];
+}
+
+function errorResponses(codes: ErrorCode[]): Record<string, unknown> {
+  const byStatus = new Map<number, ErrorCode[]>();
+  for (const code of codes) byStatus.set(ERROR_CATALOG[code].status, [...(byStatus.get(ERROR_CATALOG[code].status) ?? []), code]);
+  const responses: Record<string, unknown> = {};
+  for (const [status, list] of [...byStatus.entries()].sort(([a], [b]) => a - b)) {
+    responses[String(status)] = {
+      description: list.map((c) => `\`${c}\`: ${ERROR_CATALOG[c].title}`).join('; '),
+      headers: status === 429 || status === 423 ? { 'Retry-After': { description: 'Seconds to wait', schema: { type: 'integer' } } } : undefined,
+      content: {
+        'application/problem+json': {
+          schema: { allOf: [{ $ref: '#/components/schemas/Problem' }, { properties: { code: { enum: list } } }] },
+          example: { type: `${PROBLEM_BASE_URI}${(list[0] ?? 'INTERNAL_ERROR').toLowerCase().replace(/_/g, '-')}`, title: ERROR_CATALOG[list[0] ?? 'INTERNAL_ERROR'].title, status, detail: ERROR_CATALOG[list[0] ?? 'INTERNAL_ERROR'].title, code: list[0] },
+        },
+      },
+    };
+  }
+  return responses;
+}
+
+export function buildOpenApiDocument(routes: DocumentedRoute[], info: { version: string }): Record<string, unknown> {
+  const components: Record<string, JsonSchema> = {};
+  jsonSchema(problemSchema, 'output', components);
+  const paths: Record<string, Record<string, unknown>> = {};
+  for (const route of [...routes].sort((a, b) => a.route.localeCompare(b.route))) {
+    const { contract } = route;
+    const doc = contract.doc;
+    if (!doc) throw new Error(`Route ${route.name} has no documentation (doc) in its httpRoute spec`);
+    const path = '/' + route.route.replace(/\{(\*)?([A-Za-z_]\w*)(:[a-z]+)?\??\}/g, '{$2}');
+    for (const method of route.methods.filter((m) => m !== 'OPTIONS')) {
+      const operation: Record<string, unknown> = {
+        operationId: route.name,
+        summary: doc.summary,
+        description: doc.description,
+        tags: [doc.tag],
+        security: contract.auth === 'none' ? [] : [{ bearerAuth: [] }],
+        parameters: [
+          ...parameters(contract.params, 'path', components),
+          ...parameters(contract.query, 'query', components),
+          ...(doc.headers ?? []).map((h) => ({ name: h.name, in: 'header', required: h.required, description: h.description, schema: { type: 'string' }, example: h.example })),
+        ],
+        responses: {
+          [String(doc.success.status)]: {
+            description: doc.success.description,
+            content: doc.success.schema
+              ? { [doc.success.contentType ?? 'application/json']: { schema: jsonSchema(doc.success.schema, 'output', components), example: doc.success.example } }
+              : doc.success.contentType
+                ? { [doc.success.contentType]: { schema: { type: 'string', contentMediaType: doc.success.contentType } } }
+                : undefined,
+          },
+          ...errorResponses(errorCodes(contract)),
+        },
+      };
+      if (contract.body) {
+        operation.requestBody = { required: true, content: { 'application/json': { schema: jsonSchema(contract.body, 'input', components), example: doc.requestExample } } };
+      }
+      paths[path] = { ...paths[path], [method.toLowerCase()]: JSON.parse(JSON.stringify(operation)) as unknown };
+    }
+  }
+  return {
+    openapi: '3.1.0',
+    info: {
+      title: 'Cuponeras EPM API',
+      version: info.version,
+      description:
+        'Facturas por número de contrato, cupones de pago con código de barras GS1-128, pagos, historial y notificaciones de EPM. ' +
+        'Errors are application/problem+json with a stable `code`; texts are Spanish (es-CO). Money is whole Colombian pesos.',
+    },
+    servers: [{ url: '/api', description: 'This deployment' }],
+    tags: ['Sistema', 'Cuenta', 'Facturas', 'Cupones', 'Pagos', 'Notificaciones'].map((name) => ({ name })),
+    paths,
+    components: {
+      schemas: Object.fromEntries(Object.entries(components).sort(([a], [b]) => a.localeCompare(b))),
+      securitySchemes: { bearerAuth: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT', description: 'The accessToken from POST /auth/login or /auth/refresh' } },
+    },
+  };
+}
