@@ -1654,13 +1654,13 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description A static file */
+            /** @description A static file (CSS, JavaScript or PNG) */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/octet-stream": string;
+                    "*/*": string;
                 };
             };
             /** @description `VALIDATION_FAILED`: Los datos enviados no son válidos */
@@ -2654,7 +2654,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": string;
+                    "application/json": Record<string, never>;
                 };
             };
             /** @description `INTERNAL_ERROR`: Error interno del servidor */

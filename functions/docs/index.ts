@@ -26,7 +26,7 @@ export const docs = httpRoute({
 export const docsAssets = httpRoute({
   auth: 'none',
   params: z.object({ file: z.string().max(60) }),
-  doc: { summary: 'Archivos de la página de referencia', tag: 'Sistema', success: { status: 200, description: 'A static file', contentType: 'application/octet-stream' }, errors: ['ROUTE_NOT_FOUND'] },
+  doc: { summary: 'Archivos de la página de referencia', tag: 'Sistema', success: { status: 200, description: 'A static file (CSS, JavaScript or PNG)', contentType: '*/*' }, errors: ['ROUTE_NOT_FOUND'] },
   handle: async ({ params }) => {
     if (params.file === 'docs-init.js') return { file: { contentType: 'text/javascript; charset=utf-8', data: Buffer.from(DOCS_INIT_SCRIPT) } };
     const contentType = ASSETS[params.file];

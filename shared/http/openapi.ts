@@ -138,7 +138,7 @@ export function buildOpenApiDocument(routes: DocumentedRoute[], info: { version:
             content: doc.success.schema
               ? { [doc.success.contentType ?? 'application/json']: { schema: jsonSchema(doc.success.schema, 'output', components), example: doc.success.example } }
               : doc.success.contentType
-                ? { [doc.success.contentType]: { schema: { type: 'string', contentMediaType: doc.success.contentType } } }
+                ? { [doc.success.contentType]: { schema: doc.success.contentType.includes('json') ? { type: 'object' } : { type: 'string', contentMediaType: doc.success.contentType } } }
                 : undefined,
           },
           ...errorResponses(errorCodes(contract)),

@@ -91,7 +91,16 @@ describe('the local host', () => {
     expect(res.status).toBe(204);
     expect(res.headers.get('access-control-allow-origin')).toBe('http://localhost:5173');
     expect(res.headers.get('access-control-allow-headers')).toContain('Idempotency-Key');
+    expect(res.headers.get('access-control-allow-headers')).toContain('Authorization');
     expect(res.headers.get('access-control-allow-credentials')).toBeNull();
+  });
+
+  test('when an allowed origin calls a route, then the answer exposes Retry-After and X-Request-Id to the browser', async () => {
+    const res = await call(testApp.url, 'POST', '/auth/login', { body: { email: 'a@b.co', password: 'x' }, headers: { Origin: 'http://localhost:5173' } });
+    expect(res.headers.get('access-control-allow-origin')).toBe('http://localhost:5173');
+    expect(res.headers.get('access-control-expose-headers')).toEqual(expect.stringContaining('Retry-After'));
+    expect(res.headers.get('access-control-expose-headers')).toEqual(expect.stringContaining('X-Request-Id'));
+    expect(res.headers.get('vary')).toBe('Origin');
   });
 
   test('when a preflight comes from an unknown origin, then no CORS headers are granted', async () => {

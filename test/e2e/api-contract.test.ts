@@ -1,0 +1,127 @@
+import { randomUUID } from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
+import Ajv2020 from 'ajv/dist/2020';
+import { PROJECT_ROOT } from '../../local/host';
+import { DEMO_OPERATOR, seedDemoData } from '../../sql/seed';
+import { call, logIn, newCustomer, startTestApp, type TestApp, type ApiResponse } from '../support/app';
+
+/**
+ * The frontend's contract: for each documented route, real answers of the local host (a success
+ * and at least one error) validate against the schemas the OpenAPI document gives for that status.
+ */
+type Doc = { paths: Record<string, Record<string, { responses: Record<string, { content?: Record<string, { schema: unknown }> }> }>> };
+const doc = JSON.parse(fs.readFileSync(path.join(PROJECT_ROOT, 'openapi.json'), 'utf8')) as Doc;
+const ajv = new Ajv2020({ strict: false, allErrors: true });
+ajv.addSchema(doc, 'openapi');
+
+const pointer = (...parts: string[]) => parts.map((p) => p.replace(/~/g, '~0').replace(/\//g, '~1')).join('/');
+const checked = new Map<string, Set<string>>();
+
+/** Asserts that a real response matches the documented response of `method path` for its status. */
+function expectDocumented(method: string, template: string, res: ApiResponse): void {
+  const responses = doc.paths[template]?.[method.toLowerCase()]?.responses;
+  expect(responses).toBeDefined();
+  const documented = responses?.[String(res.status)];
+  if (!documented) throw new Error(`${method} ${template} answered ${res.status}, which is not documented: ${res.text.slice(0, 300)}`);
+  const contentType = (res.headers.get('content-type') ?? '').split(';')[0] ?? '';
+  const media = documented.content?.[contentType] ?? documented.content?.['*/*'];
+  if (documented.content && !media) throw new Error(`${method} ${template} ${res.status} answered ${contentType}, documented ${Object.keys(documented.content).join(', ')}`);
+  if (media && contentType.includes('json')) {
+    const validate = ajv.getSchema(`openapi#/${pointer('paths', template, method.toLowerCase(), 'responses', String(res.status), 'content', contentType, 'schema')}`);
+    if (!validate?.(res.body)) throw new Error(`${method} ${template} ${res.status} does not match its schema: ${ajv.errorsText(validate?.errors)}\n${res.text.slice(0, 500)}`);
+  }
+  const key = `${method} ${template}`;
+  checked.set(key, new Set([...(checked.get(key) ?? []), res.status < 400 ? 'success' : 'error']));
+}
+
+let app: TestApp;
+beforeAll(async () => {
+  app = await startTestApp({ queues: true });
+  await seedDemoData(app.services.db, { now: app.clock.now() });
+}, 60_000);
+afterAll(async () => {
+  await app.stop();
+});
+
+test('every documented route answers on the local host (no ROUTE_NOT_FOUND)', async () => {
+  for (const [template, item] of Object.entries(doc.paths)) {
+    for (const method of Object.keys(item)) {
+      const url = template.replace('{file}', 'swagger-ui.css').replace(/\{[^}]+\}/g, '123456789012');
+      const res = await call(app.url, method.toUpperCase(), url);
+      expect({ route: `${method} ${template}`, code: res.body?.code }).not.toEqual({ route: `${method} ${template}`, code: 'ROUTE_NOT_FOUND' });
+      expect(res.status).not.toBe(405);
+    }
+  }
+});
+
+test('every route answers as documented, on success and on error', async () => {
+  const check = async (method: string, template: string, route: string, options: Parameters<typeof call>[3] = {}) => {
+    const res = await call(app.url, method, route, options);
+    expectDocumented(method, template, res);
+    return res;
+  };
+
+  await check('GET', '/health', '/health');
+  await check('GET', '/openapi.json', '/openapi.json');
+  await check('GET', '/docs', '/docs');
+  await check('GET', '/docs/assets/{file}', '/docs/assets/swagger-ui.css');
+  await check('GET', '/docs/assets/{file}', '/docs/assets/secret.txt');
+
+  const email = `contrato.${randomUUID().slice(0, 8)}@example.com`;
+  const password = 'una frase larga de prueba';
+  await check('POST', '/auth/register', '/auth/register', { body: { email, password, fullName: 'Ana María Londoño', documentType: 'CC', documentNumber: '52123987' } });
+  await check('POST', '/auth/register', '/auth/register', { body: { email: 'x' } });
+  const login = await check('POST', '/auth/login', '/auth/login', { body: { email, password } });
+  await check('POST', '/auth/login', '/auth/login', { body: { email, password: 'mala clave' } });
+  const refreshed = await check('POST', '/auth/refresh', '/auth/refresh', { body: { refreshToken: login.body.refreshToken } });
+  await check('POST', '/auth/refresh', '/auth/refresh', { body: { refreshToken: 'not-a-refresh-token-of-this-app-000' } });
+  const token = refreshed.body.accessToken as string;
+  await check('GET', '/me', '/me', { token });
+  await check('GET', '/me', '/me');
+
+  const found = await check('POST', '/invoices/search', '/invoices/search', { token, body: { contractNumber: '10000011' } });
+  await check('POST', '/invoices/search', '/invoices/search', { token, body: { contractNumber: '99999999' } });
+  const [coupon, second] = found.body.coupons;
+  await check('GET', '/coupons', '/coupons?limit=1', { token });
+  await check('GET', '/coupons', '/coupons?status=NOPE', { token });
+  await check('GET', '/coupons/{code}', `/coupons/${coupon.code}`, { token });
+  await check('GET', '/coupons/{code}', '/coupons/123', { token });
+  await check('GET', '/coupons/{code}/pdf', `/coupons/${coupon.code}/pdf`, { token });
+  await check('GET', '/coupons/{code}/pdf', `/coupons/${coupon.code}/pdf`);
+  await check('POST', '/coupons/{code}/cancel', `/coupons/${second.code}/cancel`, { token });
+  await check('POST', '/coupons/{code}/cancel', `/coupons/${second.code}/cancel`, { token });
+
+  await check('POST', '/invoices/{invoiceId}/email', `/invoices/${coupon.invoiceId}/email`, { token });
+  await check('POST', '/invoices/{invoiceId}/email', `/invoices/${randomUUID()}/email`, { token });
+  const pay = (key: string) => check('POST', '/invoices/{invoiceId}/pay', `/invoices/${coupon.invoiceId}/pay`, { token, body: { couponCode: coupon.code, paymentMethod: 'PSE' }, headers: { 'Idempotency-Key': key } });
+  const paid = await pay(randomUUID());
+  await pay(randomUUID()); // 409 INVOICE_ALREADY_PAID
+  await check('POST', '/invoices/{invoiceId}/pay', `/invoices/${coupon.invoiceId}/pay`, { token, body: { couponCode: coupon.code, paymentMethod: 'PSE' } });
+
+  await check('GET', '/transactions', '/transactions', { token });
+  await check('GET', '/transactions', '/transactions?from=2026-12-31&to=2026-01-01', { token });
+  const operator = await logIn(app.url, DEMO_OPERATOR.email, DEMO_OPERATOR.password);
+  await check('POST', '/transactions/{id}/reverse', `/transactions/${paid.body.transaction.id}/reverse`, { token: operator.token, body: { reason: 'Prueba de contrato' } });
+  await check('POST', '/transactions/{id}/reverse', `/transactions/${paid.body.transaction.id}/reverse`, { token, body: { reason: 'Prueba de contrato' } });
+
+  const notices = await check('GET', '/notifications', '/notifications', { token });
+  await check('GET', '/notifications', '/notifications?limit=0', { token });
+  const someNotice = notices.body.items[0] ?? { id: randomUUID() };
+  await check('POST', '/notifications/{id}/read', `/notifications/${someNotice.id}/read`, { token });
+  await check('POST', '/notifications/{id}/read', `/notifications/${randomUUID()}/read`, { token });
+  await check('POST', '/notifications/read-all', '/notifications/read-all', { token });
+  await check('POST', '/notifications/read-all', '/notifications/read-all');
+
+  await check('POST', '/auth/logout', '/auth/logout', { body: { refreshToken: refreshed.body.refreshToken } });
+  await check('POST', '/auth/logout', '/auth/logout', { body: {} });
+
+  const other = await newCustomer(app.url);
+  await check('GET', '/coupons/{code}', `/coupons/${coupon.code}`, { token: other.token });
+
+  // Every documented operation was seen answering both a success and an error.
+  const operations = Object.entries(doc.paths).flatMap(([template, item]) => Object.keys(item).map((m) => `${m.toUpperCase()} ${template}`));
+  for (const operation of operations) {
+    expect({ operation, seen: [...(checked.get(operation) ?? [])].sort() }).toEqual({ operation, seen: operation === 'GET /openapi.json' || operation === 'GET /docs' || operation === 'GET /health' ? ['success'] : ['error', 'success'] });
+  }
+});
