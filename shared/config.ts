@@ -77,6 +77,8 @@ const settingsSchema = z
     ACS_ENDPOINT: z.string().url().optional(),
     ACS_CONNECTION_STRING: z.string().optional(),
     ALLOW_LOCAL_DEFAULTS_IN_PRODUCTION: z.enum(['true', 'false']).default('false'),
+    /** Set by Azure App Service / Functions on every instance: we are running in Azure. */
+    WEBSITE_SITE_NAME: z.string().optional(),
   })
   .superRefine((s, ctx) => {
     const require = (name: keyof typeof s, why: string) => {
@@ -110,9 +112,10 @@ const settingsSchema = z
     if (s.EMAIL_MODE === 'acs' && !s.ACS_ENDPOINT && !s.ACS_CONNECTION_STRING) {
       ctx.addIssue({ code: 'custom', path: ['ACS_ENDPOINT'], message: 'or ACS_CONNECTION_STRING is required when EMAIL_MODE=acs' });
     }
-    if (s.APP_ENV === 'production' && s.ALLOW_LOCAL_DEFAULTS_IN_PRODUCTION !== 'true') {
+    const strict = s.APP_ENV === 'production' || s.WEBSITE_SITE_NAME !== undefined;
+    if (strict && s.ALLOW_LOCAL_DEFAULTS_IN_PRODUCTION !== 'true') {
       if (s.JWT_SECRET === EXAMPLE_JWT_SECRET) {
-        ctx.addIssue({ code: 'custom', path: ['JWT_SECRET'], message: 'is the example secret; set a real one in production' });
+        ctx.addIssue({ code: 'custom', path: ['JWT_SECRET'], message: 'is the example secret; set a real one in production (in Azure: the Key Vault reference)' });
       }
       if (s.DB_ENGINE === 'sqlite') {
         ctx.addIssue({ code: 'custom', path: ['DB_ENGINE'], message: 'is sqlite, a local default; use mssql in production' });
@@ -262,3 +265,6 @@ export function config(): Config {
 export function resetConfig(): void {
   cached = undefined;
 }
+
+/** Every setting name the app reads (for the Azure settings map and its test). */
+export const SETTING_NAMES = Object.keys(settingsSchema.shape);

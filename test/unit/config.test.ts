@@ -51,6 +51,13 @@ describe('configuration', () => {
     );
   });
 
+  test('when running in Azure (WEBSITE_SITE_NAME) with local defaults, then it refuses to start even without APP_ENV', () => {
+    expect(problemsOf({ ...base, WEBSITE_SITE_NAME: 'func-cuponeras-abc' })).toEqual(
+      expect.arrayContaining([expect.stringMatching(/^DB_ENGINE /), expect.stringMatching(/^EMAIL_MODE /)]),
+    );
+    expect(problemsOf({ ...base, WEBSITE_SITE_NAME: 'func-cuponeras-abc', ALLOW_LOCAL_DEFAULTS_IN_PRODUCTION: 'true' })).toEqual([]);
+  });
+
   test('when an Azure app setting is an empty string, then its default applies', () => {
     expect(loadConfig({ ...base, BCRYPT_COST: '' }).auth.bcryptCost).toBe(12);
   });

@@ -1,0 +1,369 @@
+// Cuponeras EPM on Azure: Function App (Flex Consumption) with a system-assigned identity that
+// reaches Storage queues, Azure SQL, Key Vault, Communication Services Email and Application
+// Insights through Entra ID role assignments — no account keys, no SQL passwords.
+// Deploy with `azd up` (azure.yaml); compile/check with `az bicep build --file infra/main.bicep`.
+targetScope = 'resourceGroup'
+
+@minLength(1)
+@maxLength(64)
+@description('Name of the azd environment; used to make resource names unique.')
+param environmentName string
+
+@description('Azure region for every resource.')
+param location string = resourceGroup().location
+
+@description('Object id of the Entra principal running the deployment (user or CI service principal); it becomes the Azure SQL Entra admin so the post-provision hook can create the app user and migrate.')
+param principalId string
+
+@description('Display name (UPN or app name) of that principal, for the SQL Entra admin.')
+param principalName string
+
+@allowed(['User', 'Group', 'Application'])
+@description('Kind of principal in principalId.')
+param principalType string = 'User'
+
+@secure()
+@description('JWT signing secret (≥ 32 characters). Generated once per azd environment by infra/hooks/ensure-secrets.mjs and stored in Key Vault; never in a parameter file.')
+param jwtSecret string
+
+@description('Azure SQL database SKU. Default: serverless General Purpose, 0.5–1 vCore, auto-pause after 60 minutes.')
+param sqlSkuName string = 'GP_S_Gen5'
+
+@description('vCores (max for serverless).')
+param sqlSkuCapacity int = 1
+
+@description('Minutes of inactivity before a serverless database pauses (-1 disables auto-pause).')
+param sqlAutoPauseDelay int = 60
+
+@description('Frontend origins allowed by CORS, comma-separated (e.g. https://cuponeras.epm.com.co).')
+param corsOrigins string = ''
+
+@description('EPM biller GLN for barcode AI 415 (13 digits with a valid check digit).')
+param billerGln string = '7707181010011'
+
+@description('Public IP of the deployer, to let the post-provision hook reach Azure SQL from outside Azure (empty: only Azure services).')
+param deployerIpAddress string = ''
+
+@description('Maximum instances of the Flex Consumption app.')
+param maximumInstanceCount int = 40
+
+@description('Memory of each instance (MB).')
+@allowed([512, 2048, 4096])
+param instanceMemoryMB int = 2048
+
+var suffix = uniqueString(subscription().id, resourceGroup().id, environmentName)
+var tags = { 'azd-env-name': environmentName, application: 'cuponeras-epm' }
+var functionAppName = 'func-cuponeras-${suffix}'
+var deploymentContainer = 'deploymentpackage'
+
+// Built-in role definition ids.
+var roles = {
+  storageBlobDataOwner: 'b7e6dc6d-f1e8-4753-8033-0f276bb0955b'
+  storageQueueDataContributor: '974c5e8b-45b9-4653-ba55-5f855dd0fb88'
+  storageTableDataContributor: '0a9a7e1f-b9d0-4cc4-a60d-0319b160aaa3'
+  keyVaultSecretsUser: '4633458b-17de-408a-b874-0445c86b69e6'
+  monitoringMetricsPublisher: '3913510d-42f4-4e42-8a64-420c390055eb'
+}
+
+// ---- Monitoring ----
+
+resource logAnalytics 'Microsoft.OperationalInsights/workspaces@2023-09-01' = {
+  name: 'log-cuponeras-${suffix}'
+  location: location
+  tags: tags
+  properties: { sku: { name: 'PerGB2018' }, retentionInDays: 30 }
+}
+
+resource appInsights 'Microsoft.Insights/components@2020-02-02' = {
+  name: 'appi-cuponeras-${suffix}'
+  location: location
+  tags: tags
+  kind: 'web'
+  properties: {
+    Application_Type: 'web'
+    WorkspaceResourceId: logAnalytics.id
+    DisableLocalAuth: true
+  }
+}
+
+// ---- Storage: host state, deployment package, queues (identity only) ----
+
+resource storage 'Microsoft.Storage/storageAccounts@2023-05-01' = {
+  name: 'stcup${suffix}'
+  location: location
+  tags: tags
+  kind: 'StorageV2'
+  sku: { name: 'Standard_LRS' }
+  properties: {
+    allowSharedKeyAccess: false
+    allowBlobPublicAccess: false
+    minimumTlsVersion: 'TLS1_2'
+    supportsHttpsTrafficOnly: true
+    defaultToOAuthAuthentication: true
+  }
+}
+
+resource blobService 'Microsoft.Storage/storageAccounts/blobServices@2023-05-01' = {
+  parent: storage
+  name: 'default'
+}
+
+resource deploymentPackages 'Microsoft.Storage/storageAccounts/blobServices/containers@2023-05-01' = {
+  parent: blobService
+  name: deploymentContainer
+}
+
+// ---- Key Vault: the JWT signing secret ----
+
+resource vault 'Microsoft.KeyVault/vaults@2023-07-01' = {
+  name: 'kv-cup-${suffix}'
+  location: location
+  tags: tags
+  properties: {
+    tenantId: subscription().tenantId
+    sku: { family: 'A', name: 'standard' }
+    enableRbacAuthorization: true
+    enableSoftDelete: true
+    softDeleteRetentionInDays: 7
+    enablePurgeProtection: true
+  }
+}
+
+resource jwtSecretResource 'Microsoft.KeyVault/vaults/secrets@2023-07-01' = {
+  parent: vault
+  name: 'jwt-secret'
+  properties: { value: jwtSecret, contentType: 'JWT HS256 signing key' }
+}
+
+// ---- Azure SQL: Entra-only authentication, serverless database ----
+
+resource sqlServer 'Microsoft.Sql/servers@2023-08-01-preview' = {
+  name: 'sql-cuponeras-${suffix}'
+  location: location
+  tags: tags
+  properties: {
+    minimalTlsVersion: '1.2'
+    publicNetworkAccess: 'Enabled'
+    administrators: {
+      administratorType: 'ActiveDirectory'
+      azureADOnlyAuthentication: true
+      login: principalName
+      sid: principalId
+      tenantId: subscription().tenantId
+      principalType: principalType
+    }
+  }
+}
+
+resource sqlAllowAzure 'Microsoft.Sql/servers/firewallRules@2023-08-01-preview' = {
+  parent: sqlServer
+  name: 'AllowAllWindowsAzureIps'
+  properties: { startIpAddress: '0.0.0.0', endIpAddress: '0.0.0.0' }
+}
+
+resource sqlAllowDeployer 'Microsoft.Sql/servers/firewallRules@2023-08-01-preview' = if (!empty(deployerIpAddress)) {
+  parent: sqlServer
+  name: 'AllowDeployer'
+  properties: { startIpAddress: deployerIpAddress, endIpAddress: deployerIpAddress }
+}
+
+resource database 'Microsoft.Sql/servers/databases@2023-08-01-preview' = {
+  parent: sqlServer
+  name: 'cuponeras'
+  location: location
+  tags: tags
+  sku: { name: sqlSkuName, tier: startsWith(sqlSkuName, 'GP') ? 'GeneralPurpose' : 'Standard', family: startsWith(sqlSkuName, 'GP') ? 'Gen5' : null, capacity: sqlSkuCapacity }
+  properties: {
+    collation: 'SQL_Latin1_General_CP1_CI_AS'
+    autoPauseDelay: sqlAutoPauseDelay
+    minCapacity: json('0.5')
+    requestedBackupStorageRedundancy: 'Local'
+  }
+}
+
+// ---- Communication Services Email with an Azure-managed domain ----
+
+resource emailService 'Microsoft.Communication/emailServices@2023-04-01' = {
+  name: 'ecs-cuponeras-${suffix}'
+  location: 'global'
+  tags: tags
+  properties: { dataLocation: 'United States' }
+}
+
+resource emailDomain 'Microsoft.Communication/emailServices/domains@2023-04-01' = {
+  parent: emailService
+  name: 'AzureManagedDomain'
+  location: 'global'
+  properties: { domainManagement: 'AzureManaged', userEngagementTracking: 'Disabled' }
+}
+
+resource communication 'Microsoft.Communication/communicationServices@2023-04-01' = {
+  name: 'acs-cuponeras-${suffix}'
+  location: 'global'
+  tags: tags
+  properties: { dataLocation: 'United States', linkedDomains: [emailDomain.id] }
+}
+
+// Least privilege to send email with Entra ID: read the resource and send through it.
+resource emailSenderRole 'Microsoft.Authorization/roleDefinitions@2022-04-01' = {
+  name: guid(resourceGroup().id, 'cuponeras-email-sender')
+  properties: {
+    roleName: 'Cuponeras email sender (${suffix})'
+    description: 'Send email through Azure Communication Services.'
+    type: 'CustomRole'
+    assignableScopes: [resourceGroup().id]
+    permissions: [
+      {
+        actions: [
+          'Microsoft.Communication/CommunicationServices/Read'
+          'Microsoft.Communication/CommunicationServices/Write'
+          'Microsoft.Communication/EmailServices/write'
+        ]
+        notActions: []
+      }
+    ]
+  }
+}
+
+// ---- The Function App ----
+
+resource plan 'Microsoft.Web/serverfarms@2024-04-01' = {
+  name: 'plan-cuponeras-${suffix}'
+  location: location
+  tags: tags
+  kind: 'functionapp'
+  sku: { name: 'FC1', tier: 'FlexConsumption' }
+  properties: { reserved: true }
+}
+
+resource functionApp 'Microsoft.Web/sites@2024-04-01' = {
+  name: functionAppName
+  location: location
+  tags: union(tags, { 'azd-service-name': 'api' })
+  kind: 'functionapp,linux'
+  identity: { type: 'SystemAssigned' }
+  properties: {
+    serverFarmId: plan.id
+    httpsOnly: true
+    functionAppConfig: {
+      deployment: {
+        storage: {
+          type: 'blobContainer'
+          value: '${storage.properties.primaryEndpoints.blob}${deploymentContainer}'
+          authentication: { type: 'SystemAssignedIdentity' }
+        }
+      }
+      scaleAndConcurrency: { maximumInstanceCount: maximumInstanceCount, instanceMemoryMB: instanceMemoryMB }
+      runtime: { name: 'node', version: '20' }
+    }
+    siteConfig: {
+      minTlsVersion: '1.2'
+      ftpsState: 'Disabled'
+      // CORS is answered by the app itself (shared/http/cors.ts) from CORS_ORIGINS.
+      cors: { allowedOrigins: [] }
+    }
+  }
+
+  resource appSettings 'config' = {
+    name: 'appsettings'
+    properties: {
+      // Host storage and queues through the managed identity (no connection string, no key).
+      AzureWebJobsStorage__accountName: storage.name
+      AzureWebJobsStorage__credential: 'managedidentity'
+      APPLICATIONINSIGHTS_CONNECTION_STRING: appInsights.properties.ConnectionString
+      APPLICATIONINSIGHTS_AUTHENTICATION_STRING: 'Authorization=AAD'
+      APP_ENV: 'production'
+      DB_ENGINE: 'mssql'
+      SQL_SERVER: sqlServer.properties.fullyQualifiedDomainName
+      SQL_DATABASE: database.name
+      SQL_PORT: '1433'
+      SQL_AUTH: 'managed-identity'
+      SQL_ENCRYPT: 'true'
+      SQL_POOL_MAX: '10'
+      JWT_ALGORITHM: 'HS256'
+      JWT_SECRET: '@Microsoft.KeyVault(SecretUri=${jwtSecretResource.properties.secretUri})'
+      JWT_ISSUER: 'https://${functionAppName}.azurewebsites.net'
+      JWT_AUDIENCE: 'cuponeras-epm-api'
+      EMAIL_MODE: 'acs'
+      EMAIL_SENDER: 'DoNotReply@${emailDomain.properties.mailFromSenderDomain}'
+      ACS_ENDPOINT: 'https://${communication.properties.hostName}'
+      CORS_ORIGINS: corsOrigins
+      BILLER_GLN: billerGln
+    }
+    dependsOn: [storageBlobOwner, storageQueueContributor, storageTableContributor, vaultSecretsUser]
+  }
+}
+
+// ---- Role assignments of the app's identity ----
+
+resource storageBlobOwner 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
+  name: guid(storage.id, functionApp.id, roles.storageBlobDataOwner)
+  scope: storage
+  properties: {
+    roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', roles.storageBlobDataOwner)
+    principalId: functionApp.identity.principalId
+    principalType: 'ServicePrincipal'
+  }
+}
+
+resource storageQueueContributor 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
+  name: guid(storage.id, functionApp.id, roles.storageQueueDataContributor)
+  scope: storage
+  properties: {
+    roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', roles.storageQueueDataContributor)
+    principalId: functionApp.identity.principalId
+    principalType: 'ServicePrincipal'
+  }
+}
+
+// The Functions host keeps timer-trigger schedule state in tables.
+resource storageTableContributor 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
+  name: guid(storage.id, functionApp.id, roles.storageTableDataContributor)
+  scope: storage
+  properties: {
+    roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', roles.storageTableDataContributor)
+    principalId: functionApp.identity.principalId
+    principalType: 'ServicePrincipal'
+  }
+}
+
+resource vaultSecretsUser 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
+  name: guid(vault.id, functionApp.id, roles.keyVaultSecretsUser)
+  scope: vault
+  properties: {
+    roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', roles.keyVaultSecretsUser)
+    principalId: functionApp.identity.principalId
+    principalType: 'ServicePrincipal'
+  }
+}
+
+resource telemetryPublisher 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
+  name: guid(appInsights.id, functionApp.id, roles.monitoringMetricsPublisher)
+  scope: appInsights
+  properties: {
+    roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', roles.monitoringMetricsPublisher)
+    principalId: functionApp.identity.principalId
+    principalType: 'ServicePrincipal'
+  }
+}
+
+resource emailSender 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
+  name: guid(communication.id, functionApp.id, 'email-sender')
+  scope: communication
+  properties: {
+    roleDefinitionId: emailSenderRole.id
+    principalId: functionApp.identity.principalId
+    principalType: 'ServicePrincipal'
+  }
+}
+
+// ---- Outputs (azd stores them in the environment; the hooks and the frontend use them) ----
+
+output AZURE_FUNCTION_APP_NAME string = functionApp.name
+output API_BASE_URL string = 'https://${functionApp.properties.defaultHostName}/api'
+output API_DOCS_URL string = 'https://${functionApp.properties.defaultHostName}/api/docs'
+output SQL_SERVER string = sqlServer.properties.fullyQualifiedDomainName
+output SQL_DATABASE string = database.name
+output AZURE_KEY_VAULT_NAME string = vault.name
+output EMAIL_SENDER string = 'DoNotReply@${emailDomain.properties.mailFromSenderDomain}'
+output APPLICATIONINSIGHTS_NAME string = appInsights.name
