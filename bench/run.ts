@@ -1,0 +1,158 @@
+import { randomBytes, randomUUID } from 'node:crypto';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { startAzurite } from '../local/azurite';
+import { functionFilesFromMain, startHost } from '../local/host';
+import { expireDueCoupons } from '../shared/controllers/coupon.controller';
+import { disposeServices, services } from '../shared/services';
+import { migrateLatest } from '../sql/migrator';
+import { seedDemoData } from '../sql/seed';
+
+/**
+ * npm run bench: on-demand measurements of the paths that matter, on this machine, through the
+ * real local host (HTTP, SQLite, Azurite). Not part of npm test. Results go to bench/results/
+ * and the numbers worth keeping to bench/RESULTS.md.
+ *
+ *   BENCH_PAYMENTS=400 BENCH_CONCURRENCY=16 BENCH_EXPIRE=20000 npm run bench
+ */
+const PAYMENTS = Number(process.env.BENCH_PAYMENTS ?? 400);
+const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 16);
+const EXPIRE = Number(process.env.BENCH_EXPIRE ?? 20000);
+const SEARCHES = Number(process.env.BENCH_SEARCHES ?? 300);
+
+// Settings first: configuration and clients are created lazily, on first use below.
+const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'cuponeras-bench-'));
+Object.assign(process.env, { APP_ENV: 'test', DATA_DIR: dataDir, JWT_SECRET: randomBytes(32).toString('hex'), BCRYPT_COST: '10', LOGIN_MAX_ATTEMPTS_PER_CLIENT: '10000' });
+
+function percentile(values: number[], p: number): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? 0;
+}
+
+async function timed<T>(work: () => Promise<T>): Promise<[T, number]> {
+  const started = performance.now();
+  const result = await work();
+  return [result, performance.now() - started];
+}
+
+async function pool<T>(items: T[], concurrency: number, work: (item: T) => Promise<void>): Promise<void> {
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      while (next < items.length) await work(items[next++] as T);
+    }),
+  );
+}
+
+async function main(): Promise<void> {
+  const azurite = await startAzurite({ location: path.join(dataDir, 'azurite') });
+  process.env.AzureWebJobsStorage = azurite.connectionString;
+
+  const { db } = services();
+  await migrateLatest(db);
+  await seedDemoData(db);
+  // Extra contracts with one unpaid invoice each, so that every payment has its own invoice.
+  const now = new Date();
+  for (let i = 0; i < PAYMENTS; i++) {
+    const contractId = randomUUID();
+    await db('contracts').insert({ id: contractId, number: String(20_000_000 + i), holder_name: 'Cliente Benchmark', holder_document_type: 'CC', holder_document_number: String(1_000_000 + i), address: 'Calle 1 # 2-3, Laureles', city: 'Medellín', stratum: 3, services: 'Energía', created_at: now });
+    await db('invoices').insert({ id: randomUUID(), contract_id: contractId, number: `B${i}`, period: '2026-11', issue_date: '2026-11-25', due_date: '2099-12-31', amount: 100_000 + i, status: 'UNPAID', created_at: now, updated_at: now });
+  }
+
+  const logs: string[] = [];
+  const host = await startHost({ port: 0, functionFiles: functionFilesFromMain(), log: (line) => logs.push(line), timers: false });
+  const api = async (method: string, route: string, token?: string, body?: unknown, headers: Record<string, string> = {}) => {
+    const res = await fetch(host.url + route, {
+      method,
+      headers: { 'Content-Type': 'application/json', ...(token ? { Authorization: `Bearer ${token}` } : {}), ...headers },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+    return { status: res.status, body: (await res.json().catch(() => undefined)) as Record<string, any> }; // any: benchmark reads a few known fields
+  };
+
+  await api('POST', '/auth/register', undefined, { email: 'bench@example.com', password: 'una clave larga para medir', fullName: 'Cliente Benchmark', documentType: 'CC', documentNumber: '99887766' });
+  const token = (await api('POST', '/auth/login', undefined, { email: 'bench@example.com', password: 'una clave larga para medir' })).body.accessToken as string;
+  const rssBefore = process.memoryUsage().rss;
+
+  // 1. Search (contract → invoices + coupon), sequential latency.
+  const searchTimes: number[] = [];
+  for (let i = 0; i < SEARCHES; i++) {
+    const [, ms] = await timed(() => api('POST', '/invoices/search', token, { contractNumber: String(10_000_001 + (i % 50)) }));
+    searchTimes.push(ms);
+  }
+
+  // 2. Payments: search the invoice's contract for its coupon, then pay, CONCURRENCY at a time.
+  const coupons: { invoiceId: string; code: string }[] = [];
+  await pool(Array.from({ length: PAYMENTS }, (_, i) => i), CONCURRENCY, async (i) => {
+    const found = await api('POST', '/invoices/search', token, { contractNumber: String(20_000_000 + i) });
+    if (!found.body.coupons?.[0]) throw new Error(`search failed: ${found.status} ${JSON.stringify(found.body)}`);
+    coupons.push({ invoiceId: found.body.coupons[0].invoiceId, code: found.body.coupons[0].code });
+  });
+  const payTimes: number[] = [];
+  let failures = 0;
+  const [, payWallMs] = await timed(() =>
+    pool(coupons, CONCURRENCY, async (coupon) => {
+      const [res, ms] = await timed(() => api('POST', `/invoices/${coupon.invoiceId}/pay`, token, { couponCode: coupon.code, paymentMethod: 'PSE' }, { 'Idempotency-Key': randomUUID() }));
+      payTimes.push(ms);
+      if (res.status !== 201) failures++;
+    }),
+  );
+
+  // 3. Expiry: EXPIRE ACTIVE coupons past their time, expired by the timer's set-based batches.
+  const user = await db('users').where({ email: 'bench@example.com' }).first('id');
+  const invoice = await db('invoices').first('id');
+  const rows = Array.from({ length: EXPIRE }, (_, i) => ({
+    id: randomUUID(),
+    code: String(500_000_000_000 + i),
+    user_id: user.id,
+    invoice_id: invoice.id,
+    amount: 1000,
+    status: i % 2 === 0 ? 'EXPIRED' : 'ACTIVE',
+    issued_at: new Date(now.getTime() - 7 * 86_400_000),
+    expires_at: new Date(now.getTime() - 3600_000),
+  }));
+  // Half ACTIVE: the unique index allows one ACTIVE per user+invoice, so each ACTIVE gets its own user.
+  for (let i = 0; i < rows.length; i += 500) {
+    const batch = rows.slice(i, i + 500);
+    const users = batch.filter((r) => r.status === 'ACTIVE').map((r) => ({ id: randomUUID(), email: `${r.id}@bench.example`, password_hash: 'x', full_name: 'Bench', document_type: 'CC', document_number: r.code.slice(-10), role: 'customer', failed_logins: 0, created_at: now, updated_at: now }));
+    await db.batchInsert('users', users, 250);
+    users.forEach((u, k) => {
+      const row = batch.filter((r) => r.status === 'ACTIVE')[k];
+      if (row) row.user_id = u.id;
+    });
+    await db.batchInsert('coupons', batch, 250);
+  }
+  const [expiry, expireMs] = await timed(() => expireDueCoupons(services()));
+  const rssAfter = process.memoryUsage().rss;
+
+  const results = {
+    date: new Date().toISOString(),
+    machine: `${os.cpus().length} × ${os.cpus()[0]?.model ?? 'cpu'}, ${Math.round(os.totalmem() / 2 ** 30)} GiB, Node ${process.version}`,
+    search: { requests: SEARCHES, p50Ms: +percentile(searchTimes, 50).toFixed(1), p95Ms: +percentile(searchTimes, 95).toFixed(1), p99Ms: +percentile(searchTimes, 99).toFixed(1) },
+    pay: {
+      payments: PAYMENTS,
+      concurrency: CONCURRENCY,
+      failures,
+      throughputPerSecond: +((PAYMENTS / payWallMs) * 1000).toFixed(1),
+      p50Ms: +percentile(payTimes, 50).toFixed(1),
+      p95Ms: +percentile(payTimes, 95).toFixed(1),
+      p99Ms: +percentile(payTimes, 99).toFixed(1),
+    },
+    expire: { coupons: EXPIRE / 2, expired: expiry.expired, batches: expiry.batches, ms: Math.round(expireMs), perSecond: Math.round((expiry.expired / expireMs) * 1000) },
+    memory: { rssBeforeMiB: Math.round(rssBefore / 2 ** 20), rssAfterMiB: Math.round(rssAfter / 2 ** 20) },
+  };
+  console.log(JSON.stringify(results, null, 2));
+  const outDir = path.join(__dirname.includes(`${path.sep}dist${path.sep}`) ? path.resolve(__dirname, '../../bench') : __dirname, 'results');
+  fs.mkdirSync(outDir, { recursive: true });
+  fs.writeFileSync(path.join(outDir, `${results.date.replace(/[:.]/g, '-')}.json`), JSON.stringify(results, null, 2) + '\n');
+
+  await host.stop();
+  await disposeServices();
+  await azurite.stop();
+}
+
+main().catch((error: unknown) => {
+  console.error(error);
+  process.exit(1); // also ends Azurite's child process
+});
