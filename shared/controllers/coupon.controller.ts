@@ -5,7 +5,7 @@ import { type Db, type DbOrTx, inTransaction, isUniqueViolation } from '../clien
 import type { Config } from '../config';
 import { AppError } from '../http/errors';
 import { buildBarcode } from '../models/barcode';
-import { findContractById, maskAddress, maskWords } from '../models/contract.model';
+import { findContractById } from '../models/contract.model';
 import {
   cancelCoupon as cancelActiveCoupon,
   type ClosedCoupon,
@@ -27,7 +27,7 @@ import { findInvoice, type Invoice, invoiceJsonSchema, invoiceToJson } from '../
 import { notificationMessage } from '../models/message.model';
 import { addToOutbox } from '../models/outbox.model';
 import { bogotaDay, endOfBogotaDay } from '../models/time';
-import { renderCouponPdf } from '../views/couponPdf';
+import { printableInvoice, renderCouponPdf } from '../views/couponPdf';
 import { formatBogotaTime } from '../views/texts';
 import { dispatchSoon } from './outbox.controller';
 import { decodeCursor, encodeCursor, type Page } from './pagination';
@@ -141,12 +141,7 @@ export async function couponPdf(deps: CouponDeps, userId: string, code: string):
   const json = couponToJson(coupon, deps.config.coupons.billerGln);
   const data = await renderCouponPdf({
     title: 'Cupón de pago',
-    contractNumber: invoice.contractNumber,
-    holderName: contract ? maskWords(contract.holderName) : '',
-    address: contract ? `${maskAddress(contract.address)}, ${contract.city}` : '',
-    invoiceNumber: invoice.number,
-    period: invoice.period,
-    dueDate: invoice.dueDate,
+    ...printableInvoice(invoice, contract),
     amount: coupon.amount,
     status: STATUS_ES[coupon.status],
     couponCode: json.codeFormatted,

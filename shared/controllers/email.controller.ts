@@ -4,7 +4,7 @@ import { inTransaction } from '../clients/sql.client';
 import type { Config } from '../config';
 import { AppError } from '../http/errors';
 import { buildBarcode } from '../models/barcode';
-import { findContractById, hasContractAccess, maskAddress, maskWords } from '../models/contract.model';
+import { findContractById, hasContractAccess } from '../models/contract.model';
 import { findActiveCoupon } from '../models/coupon.model';
 import { claimEmailDelivery, markEmailSent, releaseEmailDelivery } from '../models/emailDelivery.model';
 import { findInvoice, type Invoice } from '../models/invoice.model';
@@ -13,9 +13,9 @@ import { addToOutbox } from '../models/outbox.model';
 import { hitRateLimit } from '../models/rateLimit.model';
 import { findTransaction } from '../models/transaction.model';
 import { findUserById } from '../models/user.model';
-import { renderCouponPdf } from '../views/couponPdf';
+import { printableInvoice, renderCouponPdf } from '../views/couponPdf';
 import { renderInvoiceEmail } from '../views/emails';
-import { type CouponDeps } from './coupon.controller';
+import { type CouponDeps, couponToJson } from './coupon.controller';
 import { parseMessage, PermanentMessageError } from './consumer';
 import { dispatchSoon } from './outbox.controller';
 
@@ -57,17 +57,12 @@ async function invoicePdf(deps: EmailDeps, invoice: Invoice, userId: string, tit
   if (invoice.status === 'UNPAID') {
     const coupon = await findActiveCoupon(deps.db, userId, invoice.id);
     barcode = coupon
-      ? buildBarcode({ gln: deps.config.coupons.billerGln, reference: coupon.code, amount: coupon.amount, dueDate: invoice.dueDate })
+      ? couponToJson(coupon, deps.config.coupons.billerGln).barcode
       : buildBarcode({ gln: deps.config.coupons.billerGln, reference: invoice.number, amount: invoice.amount, dueDate: invoice.dueDate });
   }
   return renderCouponPdf({
     title,
-    contractNumber: invoice.contractNumber,
-    holderName: contract ? maskWords(contract.holderName) : '',
-    address: contract ? `${maskAddress(contract.address)}, ${contract.city}` : '',
-    invoiceNumber: invoice.number,
-    period: invoice.period,
-    dueDate: invoice.dueDate,
+    ...printableInvoice(invoice, contract),
     amount: invoice.amount,
     status: invoice.status === 'PAID' ? 'Pagada' : 'Pendiente de pago',
     barcode,

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { HttpHandler, HttpRequest, HttpResponseInit, InvocationContext } from '@azure/functions';
 import { z } from 'zod';
+import { isTransientSqlError } from '../clients/sql.client';
 import { config } from '../config';
 import { AppError, type FieldError, toProblem } from './errors';
 import { corsHeaders, isPreflight, preflightResponse } from './cors';
@@ -134,7 +135,12 @@ function toResponse(result: RouteResult): HttpResponseInit {
 
 /** The one place where anything thrown becomes an HTTP answer. */
 export function errorResponse(error: unknown, requestId: string, instance: string, context: InvocationContext): HttpResponseInit {
-  const appError = error instanceof AppError ? error : new AppError('INTERNAL_ERROR', 'Ocurrió un error inesperado. Intente de nuevo.');
+  const appError =
+    error instanceof AppError
+      ? error
+      : isInfrastructureOutage(error)
+        ? new AppError('SERVICE_UNAVAILABLE', 'La base de datos no responde en este momento. Intente de nuevo en unos segundos.', { retryAfterSeconds: 5 })
+        : new AppError('INTERNAL_ERROR', 'Ocurrió un error inesperado. Intente de nuevo.');
   if (!(error instanceof AppError)) {
     // Logged with the request id so support can find it; the client never sees internals.
     context.error(`Unhandled error [request ${requestId}]:`, error instanceof Error ? (error.stack ?? error.message) : String(error));
@@ -142,6 +148,13 @@ export function errorResponse(error: unknown, requestId: string, instance: strin
   const headers: Record<string, string> = { 'Content-Type': 'application/problem+json; charset=utf-8', ...appError.extras.headers };
   if (appError.extras.retryAfterSeconds !== undefined) headers['Retry-After'] = String(appError.extras.retryAfterSeconds);
   return { status: appError.status, body: JSON.stringify(toProblem(appError, requestId, instance)), headers };
+}
+
+/** The database is unreachable, throttling or failing over: a 503 the client may retry, not a 500. */
+function isInfrastructureOutage(error: unknown): boolean {
+  if (isTransientSqlError(error)) return true;
+  const { name, code } = (typeof error === 'object' && error !== null ? error : {}) as { name?: unknown; code?: unknown };
+  return name === 'KnexTimeoutError' || name === 'ConnectionError' || code === 'ECONNREFUSED' || code === 'SQLITE_CANTOPEN';
 }
 
 function requestIdOf(request: HttpRequest): string {

@@ -1,6 +1,8 @@
 import bwipjs from 'bwip-js';
 import PDFDocument from 'pdfkit';
 import type { Barcode } from '../models/barcode';
+import { type Contract, maskAddress, maskWords } from '../models/contract.model';
+import type { Invoice } from '../models/invoice.model';
 import { formatPesos } from './texts';
 
 /** What a printed coupon (and the invoice PDF) shows; every text already formatted. */
@@ -17,6 +19,18 @@ export interface PrintableCoupon {
   couponCode?: string;
   validUntil?: string;
   barcode?: Barcode;
+}
+
+/** The invoice and contract lines every printed page shows (holder data masked). */
+export function printableInvoice(invoice: Invoice, contract: Contract | undefined): Pick<PrintableCoupon, 'contractNumber' | 'holderName' | 'address' | 'invoiceNumber' | 'period' | 'dueDate'> {
+  return {
+    contractNumber: invoice.contractNumber,
+    holderName: contract ? maskWords(contract.holderName) : '',
+    address: contract ? `${maskAddress(contract.address)}, ${contract.city}` : '',
+    invoiceNumber: invoice.number,
+    period: invoice.period,
+    dueDate: invoice.dueDate,
+  };
 }
 
 const EPM_GREEN = '#00843D';

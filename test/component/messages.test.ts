@@ -6,7 +6,7 @@ import { simpleParser } from 'mailparser';
 import type { EmailMessage, EmailSender } from '../../shared/clients/email.client';
 import { setServices } from '../../shared/services';
 import { seedDemoData } from '../../sql/seed';
-import { call, logIn, newCustomer, startTestApp, type TestApp } from '../support/app';
+import { call, logIn, newCustomer, startTestApp, type TestApp, waitFor } from '../support/app';
 
 process.env.EMAIL_MAX_PER_USER_PER_HOUR = '3';
 
@@ -21,15 +21,6 @@ afterAll(async () => {
   await app.stop();
 });
 
-async function waitFor<T>(probe: () => Promise<T | undefined | false> | T | undefined | false, timeoutMs = 20_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined && value !== false) return value;
-    if (Date.now() > deadline) throw new Error('condition not met in time');
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-}
 
 const emlFiles = () => (fs.existsSync(outboxDir) ? fs.readdirSync(outboxDir).filter((f) => f.endsWith('.eml')) : []);
 const emlFor = (messageId: string) => emlFiles().find((f) => f.endsWith(`-${messageId}.eml`));

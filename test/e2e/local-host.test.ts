@@ -1,7 +1,7 @@
 import { app, type InvocationContext } from '@azure/functions';
 import { QueueClient } from '@azure/storage-queue';
 import { startAzurite } from '../../local/azurite';
-import { call, startTestApp, type TestApp } from '../support/app';
+import { call, startTestApp, type TestApp, waitFor } from '../support/app';
 
 // Test-only functions, registered beside the app's own before the host starts.
 const handled: string[] = [];
@@ -34,15 +34,6 @@ function queue(name: string): QueueClient {
   return new QueueClient(testApp.azurite.connectionString, name);
 }
 
-async function waitFor<T>(probe: () => Promise<T | undefined> | T | undefined, timeoutMs = 15000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined && value !== false) return value;
-    if (Date.now() > deadline) throw new Error('condition not met in time');
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-}
 
 describe('the local host', () => {
   test('when GET /api/health is called with the database and Azurite up, then 200 with both checks up', async () => {

@@ -116,3 +116,14 @@ export async function logIn(base: string, email: string, password: string): Prom
   if (res.status !== 200) throw new Error(`login failed: ${res.text}`);
   return { token: res.body.accessToken, id: res.body.user.id };
 }
+
+/** Polls until `probe` gives a value (not undefined/false), for effects that happen asynchronously. */
+export async function waitFor<T>(probe: () => Promise<T | undefined | false> | T | undefined | false, timeoutMs = 20_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await probe();
+    if (value !== undefined && value !== false) return value;
+    if (Date.now() > deadline) throw new Error('condition not met in time');
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}

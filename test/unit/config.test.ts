@@ -1,4 +1,4 @@
-import { ConfigError, EXAMPLE_JWT_SECRET, loadConfig } from '../../shared/config';
+import { ConfigError, EXAMPLE_JWT_SECRET, loadConfig, SETTING_NAMES } from '../../shared/config';
 
 const base = { AzureWebJobsStorage: 'UseDevelopmentStorage=true', JWT_SECRET: 'a'.repeat(40) };
 
@@ -65,5 +65,18 @@ describe('configuration', () => {
   test('when the queue account name is given instead of a connection string, then the queue URI is derived for managed identity', () => {
     const config = loadConfig({ JWT_SECRET: 'a'.repeat(40), AzureWebJobsStorage__accountName: 'stcuponeras' });
     expect(config.queues.serviceUri).toBe('https://stcuponeras.queue.core.windows.net');
+  });
+});
+
+describe('local.settings.example.json', () => {
+  // WEBSITE_SITE_NAME is set by Azure itself, never by hand.
+  const example = JSON.parse(require('node:fs').readFileSync(require('node:path').join(__dirname, '../../local.settings.example.json'), 'utf8')) as { Values: Record<string, string> };
+
+  test.each(SETTING_NAMES.filter((name) => name !== 'WEBSITE_SITE_NAME'))('documents %s with an example value', (name) => {
+    expect(Object.keys(example.Values)).toContain(name);
+  });
+
+  test('its values (with the test-only parts filled in) form a valid development configuration', () => {
+    expect(() => loadConfig({ ...example.Values, JWT_SECRET: example.Values.JWT_SECRET ?? '' })).not.toThrow();
   });
 });
