@@ -44,7 +44,7 @@ export const payInvoice = httpRoute({
     const answer = await withIdempotency(
       deps,
       { userId: user.id, key: headers.get('idempotency-key'), request: payment, requestId, instance: new URL(request.url).pathname },
-      async () => ({ status: 201, body: await pay(deps, payment) }),
+      async (completeWithin) => ({ status: 201, body: await pay(deps, payment, (tx, result) => completeWithin(tx, { status: 201, body: result })) }),
     );
     const isProblem = answer.status >= 400;
     return {

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
-import { inTransaction, isUniqueViolation } from '../clients/sql.client';
+import { type DbOrTx, inTransaction, isUniqueViolation } from '../clients/sql.client';
 import { AppError, toProblem } from '../http/errors';
 import { recordContractAccess } from '../models/contract.model';
 import { cancelOtherActiveCoupons, couponJsonSchema, findCouponByCode, useCoupon } from '../models/coupon.model';
@@ -41,7 +41,10 @@ export interface PayRequest {
  * outbox messages (receipt email, notifications). Both state changes are conditional updates, so
  * of any number of concurrent payments of one invoice exactly one commits.
  */
-export async function payInvoice(deps: CouponDeps, request: PayRequest): Promise<PaymentResult> {
+/** Called inside the payment's transaction, so what it stores commits (or not) with the payment. */
+export type BeforeCommit = (tx: DbOrTx, result: PaymentResult) => Promise<void>;
+
+export async function payInvoice(deps: CouponDeps, request: PayRequest, beforeCommit?: BeforeCommit): Promise<PaymentResult> {
   const now = deps.clock.now();
   const { result, messageIds } = await inTransaction(deps.db, async (tx) => {
     const coupon = await findCouponByCode(tx, request.couponCode, request.userId);
@@ -89,14 +92,13 @@ export async function payInvoice(deps: CouponDeps, request: PayRequest): Promise
     );
     const transaction = await findTransaction(tx, transactionId);
     if (!transaction) throw new Error('payment row vanished inside its own transaction');
-    return {
-      messageIds: ids,
-      result: {
-        transaction: transactionToJson(transaction),
-        invoice: invoiceToJson({ ...invoice, status: 'PAID', paidAt: now }, bogotaDay(now)),
-        coupon: couponToJson({ ...coupon, status: 'USED', closedAt: now }, deps.config.coupons.billerGln),
-      },
+    const paymentResult: PaymentResult = {
+      transaction: transactionToJson(transaction),
+      invoice: invoiceToJson({ ...invoice, status: 'PAID', paidAt: now }, bogotaDay(now)),
+      coupon: couponToJson({ ...coupon, status: 'USED', closedAt: now }, deps.config.coupons.billerGln),
     };
+    await beforeCommit?.(tx, paymentResult);
+    return { messageIds: ids, result: paymentResult };
   });
   await dispatchSoon(deps, messageIds);
   return result;
@@ -114,16 +116,20 @@ export interface StoredResponse {
   replayed: boolean;
 }
 
+/** Stores the answer of an idempotent request inside the caller's own transaction. */
+export type CompleteWithin = (tx: DbOrTx, response: { status: number; body: unknown }) => Promise<void>;
+
 /**
  * Runs `work` at most once per (user, key), after Stripe: the first answer — success or a
  * business refusal — is stored for 24 h and replayed for the same key; the same key with a
- * different request is refused with 422, and while the first is still running with 409. An
- * unexpected failure releases the key so the client can retry.
+ * different request is refused with 422, and while the first is still running with 409. `work`
+ * stores its success with `completeWithin` in its own transaction, so a committed payment always
+ * has its stored answer; an unexpected failure releases the key so the client can retry.
  */
 export async function withIdempotency(
   deps: Pick<CouponDeps, 'db' | 'clock'>,
   scope: { userId: string; key: string | null; request: unknown; requestId: string; instance: string },
-  work: () => Promise<{ status: number; body: unknown }>,
+  work: (completeWithin: CompleteWithin) => Promise<{ status: number; body: unknown }>,
 ): Promise<StoredResponse> {
   if (!scope.key) throw new AppError('IDEMPOTENCY_KEY_REQUIRED', 'Envíe un encabezado Idempotency-Key único por pago (por ejemplo un UUID).');
   if (!IDEMPOTENCY_KEY_PATTERN.test(scope.key)) {
@@ -131,11 +137,12 @@ export async function withIdempotency(
       errors: [{ path: 'headers.idempotency-key', message: 'Formato no válido.' }],
     });
   }
+  const { userId, key } = scope;
   const now = deps.clock.now();
   const requestHash = createHash('sha256').update(JSON.stringify(scope.request)).digest('hex');
   const claim = await claimIdempotencyKey(deps.db, {
-    userId: scope.userId,
-    key: scope.key,
+    userId,
+    key,
     requestHash,
     now,
     lockedUntil: new Date(now.getTime() + IN_PROGRESS_LOCK_MS),
@@ -147,18 +154,19 @@ export async function withIdempotency(
     if (existing.status === 'IN_PROGRESS') throw new AppError('IDEMPOTENCY_REQUEST_IN_PROGRESS', 'La solicitud original sigue en curso; reintente en unos segundos.', { retryAfterSeconds: 2 });
     return { status: existing.responseStatus ?? 200, body: JSON.parse(existing.responseBody ?? 'null') as unknown, replayed: true };
   }
-  let response: { status: number; body: unknown };
+  const completeWithin: CompleteWithin = (tx, response) => completeIdempotencyKey(tx, userId, key, response.status, JSON.stringify(response.body));
   try {
-    response = await work();
+    return { ...(await work(completeWithin)), replayed: false };
   } catch (error) {
     if (!(error instanceof AppError)) {
-      await releaseIdempotencyKey(deps.db, scope.userId, scope.key).catch(() => undefined);
+      await releaseIdempotencyKey(deps.db, userId, key).catch(() => undefined);
       throw error;
     }
-    response = { status: error.status, body: toProblem(error, scope.requestId, scope.instance) };
+    // A business refusal is an answer too: the same key gets the same refusal.
+    const refusal = { status: error.status, body: toProblem(error, scope.requestId, scope.instance) };
+    await completeWithin(deps.db, refusal);
+    return { ...refusal, replayed: false };
   }
-  await completeIdempotencyKey(deps.db, scope.userId, scope.key, response.status, JSON.stringify(response.body));
-  return { ...response, replayed: false };
 }
 
 // ---- Reversal ----

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { QueueClient } from '@azure/storage-queue';
 import { startAzurite } from '../../local/azurite';
+import { payInvoice } from '../../shared/controllers/payment.controller';
 import { DEMO_OPERATOR, seedDemoData } from '../../sql/seed';
 import { call, logIn, newCustomer, startTestApp, type TestApp } from '../support/app';
 
@@ -247,6 +248,20 @@ describe('payInvoice', () => {
     expect(first.body.code).toBe('COUPON_CANCELLED');
     expect(replay.text).toBe(first.text);
     expect(replay.headers.get('content-type')).toContain('application/problem+json');
+  });
+
+  test('when storing the idempotent answer fails, then the payment rolls back with it: never a payment without its stored answer', async () => {
+    const { customer, coupon, invoiceId } = await customerWithCoupon();
+    const request = { userId: customer.id, invoiceId, couponCode: coupon.code, paymentMethod: 'PSE' as const };
+    await expect(
+      payInvoice(app.services, request, async () => {
+        throw new Error('the idempotency store is down');
+      }),
+    ).rejects.toThrow('the idempotency store is down');
+    const invoice = await app.services.db('invoices').where({ id: invoiceId }).first('status');
+    expect(invoice.status).toBe('UNPAID');
+    expect(await app.services.db('transactions').where({ invoice_id: invoiceId })).toEqual([]);
+    expect((await pay(customer.token, invoiceId, coupon.code)).status).toBe(201);
   });
 
   test('when the same key is used by another user, then it is their own key (scoped per user)', async () => {
