@@ -1,6 +1,6 @@
 import { app } from '@azure/functions';
 import { z } from 'zod';
-import { payInvoice as pay, paymentResultSchema, withIdempotency } from '../../shared/controllers/payment.controller';
+import { payInvoiceIdempotently, paymentResultSchema } from '../../shared/controllers/payment.controller';
 import { httpRoute } from '../../shared/http/handler';
 import { couponCodeSchema } from '../../shared/models/coupon.model';
 import { invoiceIdParamsSchema } from '../../shared/models/invoice.model';
@@ -39,12 +39,10 @@ export const payInvoice = httpRoute({
   params: invoiceIdParamsSchema,
   body: payInvoiceBodySchema,
   handle: async ({ params, body, user, headers, requestId, request }) => {
-    const deps = services();
-    const payment = { userId: user.id, invoiceId: params.invoiceId, couponCode: body.couponCode, paymentMethod: body.paymentMethod };
-    const answer = await withIdempotency(
-      deps,
-      { userId: user.id, key: headers.get('idempotency-key'), request: payment, requestId, instance: new URL(request.url).pathname },
-      async (completeWithin) => ({ status: 201, body: await pay(deps, payment, (tx, result) => completeWithin(tx, { status: 201, body: result })) }),
+    const answer = await payInvoiceIdempotently(
+      services(),
+      { userId: user.id, invoiceId: params.invoiceId, couponCode: body.couponCode, paymentMethod: body.paymentMethod },
+      { key: headers.get('idempotency-key'), requestId, instance: new URL(request.url).pathname },
     );
     const isProblem = answer.status >= 400;
     return {

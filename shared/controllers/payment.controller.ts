@@ -169,6 +169,18 @@ export async function withIdempotency(
   }
 }
 
+/** POST /invoices/{id}/pay: the payment under its Idempotency-Key; 201 with the result, or the stored answer. */
+export function payInvoiceIdempotently(
+  deps: CouponDeps,
+  payment: PayRequest,
+  request: { key: string | null; requestId: string; instance: string },
+): Promise<StoredResponse> {
+  return withIdempotency(deps, { userId: payment.userId, request: payment, ...request }, async (completeWithin) => ({
+    status: 201,
+    body: await payInvoice(deps, payment, (tx, result) => completeWithin(tx, { status: 201, body: result })),
+  }));
+}
+
 // ---- Reversal ----
 
 export const reverseSchema = z.object({
