@@ -68,7 +68,7 @@ const settingsSchema = z
       .refine(isValidGln, 'must be a 13-digit GLN with a valid GS1 check digit')
       .default('7707181010011'),
     EXPIRE_COUPONS_SCHEDULE: z.string().min(1).default('0 */5 * * * *'),
-    OUTBOX_DISPATCH_SCHEDULE: z.string().min(1).default('*/10 * * * * *'),
+    OUTBOX_DISPATCH_SCHEDULE: z.string().min(1).default('*/30 * * * * *'),
 
     EMAIL_MODE: z.enum(['outbox', 'acs']).default('outbox'),
     EMAIL_MAX_PER_USER_PER_HOUR: integer(1, 1000).default(10),

@@ -3,7 +3,7 @@ import { dispatchOutbox as dispatch } from '../../shared/controllers/outbox.cont
 import { config } from '../../shared/config';
 import { services } from '../../shared/services';
 
-/** Timer (OUTBOX_DISPATCH_SCHEDULE, default every 10 s): sends outbox messages the request path could not. */
+/** Timer (OUTBOX_DISPATCH_SCHEDULE, default every 30 s): sends outbox messages the request path could not. */
 export async function dispatchOutbox(_timer: Timer, context: InvocationContext): Promise<void> {
   const run = await dispatch(services());
   if (run.sent + run.failed > 0) context.log(`dispatchOutbox: sent ${run.sent}, failed ${run.failed}`);
