@@ -3,6 +3,7 @@ import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { DefaultAzureCredential, ManagedIdentityCredential, type TokenCredential } from '@azure/identity';
 import knex, { type Knex } from 'knex';
+import { TYPES } from 'tedious';
 import type { Config } from '../config';
 
 /**
@@ -23,7 +24,13 @@ export function mssqlConnectionConfig(settings: MssqlSettings, credential?: Toke
     encrypt: settings.encrypt,
     connectionTimeout: 30_000,
     requestTimeout: 30_000,
-    options: { appName: 'cuponeras-epm', encrypt: settings.encrypt, trustServerCertificate: !settings.encrypt },
+    options: {
+      appName: 'cuponeras-epm',
+      encrypt: settings.encrypt,
+      trustServerCertificate: !settings.encrypt,
+      // knex binds a Date as legacy datetime (1/300 s); the columns are datetime2(3): keep milliseconds.
+      mapBinding: (value: unknown) => (value instanceof Date ? { value, type: TYPES.DateTime2 } : undefined),
+    },
   };
   if (settings.auth === 'sql-password') {
     return { ...base, type: 'default', userName: settings.user, password: settings.password } as Knex.MsSqlConnectionConfig;

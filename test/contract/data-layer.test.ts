@@ -2,6 +2,13 @@ import { randomUUID } from 'node:crypto';
 import type { Db } from '../../shared/clients/sql.client';
 import { isUniqueViolation } from '../../shared/clients/sql.client';
 import { bogotaDay } from '../../shared/models/time';
+import { cancelOtherActiveCoupons, couponIdsDueForExpiry, expireCoupons, insertCoupon, newCouponCode, pageCoupons, useCoupon } from '../../shared/models/coupon.model';
+import { claimIdempotencyKey, completeIdempotencyKey } from '../../shared/models/idempotency.model';
+import { findInvoice, markInvoicePaid, markInvoiceUnpaid } from '../../shared/models/invoice.model';
+import { notificationMessage } from '../../shared/models/message.model';
+import { insertNotification, unreadNotificationCount } from '../../shared/models/notification.model';
+import { addToOutbox, leaseOutboxRow, markOutboxDispatched, pendingOutbox } from '../../shared/models/outbox.model';
+import { hitRateLimit } from '../../shared/models/rateLimit.model';
 import { appliedMigrations, migrateLatest } from '../../sql/migrator';
 import { DEMO_CONTRACTS, DEMO_OPERATOR, seedDemoData } from '../../sql/seed';
 import { engines } from '../support/engines';
@@ -100,6 +107,98 @@ describe.each(engines())('the data layer on $name', (engine) => {
         updated_at: now,
       });
       expect(String(await rejectionOf(insert))).toMatch(/FOREIGN KEY/i);
+    });
+  });
+
+  describe('repositories', () => {
+    const t0 = new Date('2026-11-30T15:00:00.000Z');
+    const later = (ms: number) => new Date(t0.getTime() + ms);
+    let userId: string;
+    let otherUserId: string;
+    let invoiceId: string;
+
+    beforeAll(async () => {
+      const users = await db('users').limit(2).select('id');
+      userId = users[0].id;
+      otherUserId = users[1].id;
+      invoiceId = (await db('invoices').where({ status: 'UNPAID' }).orderBy('number', 'desc').first('id')).id;
+    });
+
+    const coupon = (user: string, expiresAt: Date) => insertCoupon(db, { code: newCouponCode(), userId: user, invoiceId, amount: 5000, issuedAt: t0, expiresAt });
+
+    test('an invoice is marked paid once, and unpaid again only from PAID', async () => {
+      expect(await markInvoicePaid(db, invoiceId, t0)).toBe(true);
+      expect(await markInvoicePaid(db, invoiceId, t0)).toBe(false);
+      expect(await markInvoiceUnpaid(db, invoiceId, t0)).toBe(true);
+      expect(await markInvoiceUnpaid(db, invoiceId, t0)).toBe(false);
+      expect((await findInvoice(db, invoiceId))?.status).toBe('UNPAID');
+    });
+
+    test('a coupon is used once, never when expired; the other ACTIVE coupons are cancelled and returned', async () => {
+      await db('coupons').where({ invoice_id: invoiceId }).delete();
+      const mine = await coupon(userId, later(3600_000));
+      const theirs = await coupon(otherUserId, later(3600_000));
+      expect(await useCoupon(db, mine.id, later(7200_000))).toBe(false); // past its expiry
+      expect(await useCoupon(db, mine.id, t0)).toBe(true);
+      expect(await useCoupon(db, mine.id, t0)).toBe(false);
+      const cancelled = await cancelOtherActiveCoupons(db, invoiceId, mine.id, t0);
+      expect(cancelled).toEqual([{ id: theirs.id, code: theirs.code, userId: otherUserId, invoiceId }]);
+      expect(await cancelOtherActiveCoupons(db, invoiceId, mine.id, t0)).toEqual([]);
+    });
+
+    test('expiry selects a bounded batch and expires each coupon once, returning what it changed', async () => {
+      await db('coupons').delete();
+      const due = await coupon(userId, later(-1000));
+      await coupon(otherUserId, later(3600_000));
+      const ids = await couponIdsDueForExpiry(db, t0, 10);
+      expect(ids).toEqual([due.id]);
+      expect((await expireCoupons(db, ids, t0)).map((c) => c.id)).toEqual([due.id]);
+      expect(await expireCoupons(db, ids, t0)).toEqual([]);
+    });
+
+    test('the cuponera pages by (issued_at, id) without gaps or repeats', async () => {
+      await db('coupons').where({ user_id: userId }).delete();
+      const created = [];
+      for (let i = 0; i < 5; i++) {
+        created.push(await insertCoupon(db, { code: newCouponCode(), userId, invoiceId: (await db('invoices').offset(i).first('id')).id, amount: 1000, issuedAt: later(i * 1000), expiresAt: later(86_400_000) }));
+      }
+      const first = await pageCoupons(db, userId, { limit: 2 });
+      const last = first.items[1];
+      const second = await pageCoupons(db, userId, { limit: 10, cursor: last && { issuedAt: last.issuedAt, id: last.id } });
+      expect([...first.items, ...second.items].map((c) => c.id)).toEqual(created.reverse().map((c) => c.id));
+      expect(first.hasMore).toBe(true);
+      expect(second.hasMore).toBe(false);
+      expect(second.items[0]?.issuedAt.toISOString()).toBe(later(2000).toISOString()); // milliseconds survive the round trip
+    });
+
+    test('an outbox row is leased by one dispatcher only, and then marked dispatched', async () => {
+      const [id] = await addToOutbox(db, [notificationMessage({ kind: 'COUPON_EXPIRED', userId, data: { couponCode: '1' } })], t0);
+      expect((await pendingOutbox(db, t0, 10, [id ?? ''])).map((r) => r.id)).toEqual([id]);
+      expect(await leaseOutboxRow(db, id ?? '', t0, later(60_000))).toBe(true);
+      expect(await leaseOutboxRow(db, id ?? '', t0, later(60_000))).toBe(false);
+      await markOutboxDispatched(db, id ?? '', t0);
+      expect(await pendingOutbox(db, later(120_000), 10, [id ?? ''])).toEqual([]);
+    });
+
+    test('an idempotency key is claimed once, replayed after completion, and taken over only once expired', async () => {
+      const claim = { userId, key: `key-${randomUUID()}`, requestHash: 'h1', now: t0, lockedUntil: later(60_000), expiresAt: later(86_400_000) };
+      expect(await claimIdempotencyKey(db, claim)).toEqual({ claimed: true });
+      expect(await claimIdempotencyKey(db, claim)).toMatchObject({ claimed: false, existing: { status: 'IN_PROGRESS', requestHash: 'h1' } });
+      await completeIdempotencyKey(db, userId, claim.key, 201, '{"ok":true}');
+      expect(await claimIdempotencyKey(db, claim)).toMatchObject({ claimed: false, existing: { status: 'COMPLETED', responseStatus: 201, responseBody: '{"ok":true}' } });
+      expect(await claimIdempotencyKey(db, { ...claim, now: later(90_000_000), requestHash: 'h2' })).toEqual({ claimed: true });
+    });
+
+    test('a notification is stored once per source message id', async () => {
+      const sourceMessageId = randomUUID();
+      await insertNotification(db, { userId, kind: 'COUPON_EXPIRED', title: 'Cupón vencido', body: 'El cupón venció.', sourceMessageId, now: t0 });
+      expect(isUniqueViolation(await rejectionOf(insertNotification(db, { userId, kind: 'COUPON_EXPIRED', title: 'x', body: 'y', sourceMessageId, now: t0 })))).toBe(true);
+      expect(await unreadNotificationCount(db, userId)).toBeGreaterThanOrEqual(1);
+    });
+
+    test('rate-limit windows count every hit', async () => {
+      const bucket = `test:${randomUUID()}`;
+      expect([await hitRateLimit(db, bucket, t0), await hitRateLimit(db, bucket, t0), await hitRateLimit(db, bucket, later(60_000))]).toEqual([1, 2, 1]);
     });
   });
 });

@@ -63,6 +63,12 @@ describe('the SQL client', () => {
     expect(config.password).toBeUndefined();
   });
 
+  test('dates are bound as datetime2 (milliseconds kept), other values as knex decides', () => {
+    const config = mssqlConnectionConfig(settings) as unknown as { options: { mapBinding: (v: unknown) => { type: { name: string } } | undefined } };
+    expect(config.options.mapBinding(new Date())?.type.name).toBe('DateTime2');
+    expect(config.options.mapBinding('texto')).toBeUndefined();
+  });
+
   test('when SQL_AUTH is sql-password, then tedious gets SQL authentication', () => {
     const config = mssqlConnectionConfig({ ...settings, auth: 'sql-password', user: 'app', password: 'secret' }) as unknown as Record<string, unknown>;
     expect(config).toMatchObject({ type: 'default', userName: 'app', password: 'secret' });
