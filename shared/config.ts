@@ -73,6 +73,7 @@ const settingsSchema = z
     EMAIL_MODE: z.enum(['outbox', 'acs']).default('outbox'),
     EMAIL_MAX_PER_USER_PER_HOUR: integer(1, 1000).default(10),
     WARN_EXPIRING_COUPONS_SCHEDULE: z.string().min(1).default('0 */15 * * * *'),
+    PURGE_SCHEDULE: z.string().min(1).default('0 0 8 * * *'),
     EMAIL_SENDER: z.string().email().default('DoNotReply@cuponeras.epm.com.co'),
     ACS_ENDPOINT: z.string().url().optional(),
     ACS_CONNECTION_STRING: z.string().optional(),
@@ -165,7 +166,7 @@ export interface Config {
   };
   http: { corsOrigins: string[]; maxBodyBytes: number };
   coupons: { validityHours: number; overdueValidityHours: number; billerGln: string };
-  schedules: { expireCoupons: string; dispatchOutbox: string; warnExpiringCoupons: string };
+  schedules: { expireCoupons: string; dispatchOutbox: string; warnExpiringCoupons: string; purge: string };
   email: { mode: 'outbox' | 'acs'; sender: string; outboxDir: string; maxPerUserPerHour: number; acsEndpoint?: string; acsConnectionString?: string };
 }
 
@@ -232,7 +233,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       overdueValidityHours: s.COUPON_OVERDUE_VALIDITY_HOURS,
       billerGln: s.BILLER_GLN,
     },
-    schedules: { expireCoupons: s.EXPIRE_COUPONS_SCHEDULE, dispatchOutbox: s.OUTBOX_DISPATCH_SCHEDULE, warnExpiringCoupons: s.WARN_EXPIRING_COUPONS_SCHEDULE },
+    schedules: { expireCoupons: s.EXPIRE_COUPONS_SCHEDULE, dispatchOutbox: s.OUTBOX_DISPATCH_SCHEDULE, warnExpiringCoupons: s.WARN_EXPIRING_COUPONS_SCHEDULE, purge: s.PURGE_SCHEDULE },
     email: {
       mode: s.EMAIL_MODE,
       sender: s.EMAIL_SENDER,

@@ -71,3 +71,8 @@ export async function completeIdempotencyKey(db: DbOrTx, userId: string, key: st
 export async function releaseIdempotencyKey(db: DbOrTx, userId: string, key: string): Promise<void> {
   await idempotencyQueries.release(db, userId, key);
 }
+
+/** Keys past their 24 h are forgotten (a later request with the same key is a new request). */
+export async function purgeExpiredIdempotencyKeys(db: DbOrTx, now: Date): Promise<number> {
+  return db('idempotency_keys').where('expires_at', '<=', now).delete();
+}

@@ -57,3 +57,8 @@ export async function markOutboxDispatched(db: DbOrTx, id: string, now: Date): P
 export async function markOutboxFailed(db: DbOrTx, id: string, error: string, retryAt: Date): Promise<void> {
   await outboxQueries.markFailed(db, id, error, retryAt);
 }
+
+/** Sent messages are kept a while for support, then dropped. */
+export async function purgeDispatchedOutbox(db: DbOrTx, before: Date): Promise<number> {
+  return db('outbox').whereNotNull('dispatched_at').where('dispatched_at', '<', before).delete();
+}

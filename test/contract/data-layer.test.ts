@@ -9,6 +9,8 @@ import { notificationMessage } from '../../shared/models/message.model';
 import { insertNotification, unreadNotificationCount } from '../../shared/models/notification.model';
 import { addToOutbox, leaseOutboxRow, markOutboxDispatched, pendingOutbox } from '../../shared/models/outbox.model';
 import { hitRateLimit } from '../../shared/models/rateLimit.model';
+import { ManualClock } from '../../shared/clients/clock.client';
+import { purgeExpiredRecords } from '../../shared/controllers/maintenance.controller';
 import { appliedMigrations, migrateLatest } from '../../sql/migrator';
 import { DEMO_CONTRACTS, DEMO_OPERATOR, seedDemoData } from '../../sql/seed';
 import { engines } from '../support/engines';
@@ -194,6 +196,18 @@ describe.each(engines())('the data layer on $name', (engine) => {
       await insertNotification(db, { userId, kind: 'COUPON_EXPIRED', title: 'Cupón vencido', body: 'El cupón venció.', sourceMessageId, now: t0 });
       expect(isUniqueViolation(await rejectionOf(insertNotification(db, { userId, kind: 'COUPON_EXPIRED', title: 'x', body: 'y', sourceMessageId, now: t0 })))).toBe(true);
       expect(await unreadNotificationCount(db, userId)).toBeGreaterThanOrEqual(1);
+    });
+
+    test('the purge drops only what has expired', async () => {
+      const bucket = `purge:${randomUUID()}`;
+      await hitRateLimit(db, bucket, later(-3 * 86_400_000));
+      await hitRateLimit(db, bucket, t0);
+      const key = { userId, key: `purge-${randomUUID()}`, requestHash: 'h', now: t0, lockedUntil: t0, expiresAt: later(1000) };
+      await claimIdempotencyKey(db, key);
+      const run = await purgeExpiredRecords({ db, clock: new ManualClock(later(2000)) });
+      expect(run.rateLimitWindows).toBeGreaterThanOrEqual(1);
+      expect(run.idempotencyKeys).toBeGreaterThanOrEqual(1);
+      expect(Number((await db('rate_limits').where({ bucket }).count({ n: '*' }).first())?.n)).toBe(1);
     });
 
     test('rate-limit windows count every hit', async () => {
