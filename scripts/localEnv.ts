@@ -6,7 +6,8 @@ import { PROJECT_ROOT } from '../local/host';
 /**
  * Settings for local runs, as `func start` reads them: local.settings.json "Values" (if present)
  * under the environment, which wins. In development a JWT secret is made once per data dir, so
- * no example secret is ever used and tokens survive restarts.
+ * no example secret is ever used and tokens survive restarts, and CORS admits the usual frontend
+ * dev-server origins unless CORS_ORIGINS says otherwise.
  */
 export function loadLocalSettings(env: NodeJS.ProcessEnv = process.env): void {
   const file = path.join(PROJECT_ROOT, 'local.settings.json');
@@ -16,6 +17,8 @@ export function loadLocalSettings(env: NodeJS.ProcessEnv = process.env): void {
   }
   env.DATA_DIR ??= path.join(PROJECT_ROOT, '.data');
   const appEnv = env.APP_ENV ?? 'development';
+  // The usual frontend dev servers (Vite, Next/CRA, Angular) may call the local API out of the box.
+  if (appEnv !== 'production') env.CORS_ORIGINS ??= 'http://localhost:5173,http://localhost:3000,http://localhost:4200';
   if (!env.JWT_SECRET && env.JWT_ALGORITHM !== 'RS256' && appEnv !== 'production') {
     const secretFile = path.join(env.DATA_DIR, 'jwt-secret');
     fs.mkdirSync(env.DATA_DIR, { recursive: true });
