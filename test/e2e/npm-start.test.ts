@@ -18,6 +18,7 @@ beforeAll(async () => {
   const env: NodeJS.ProcessEnv = { ...process.env, PORT: String(port), DATA_DIR: dataDir, APP_ENV: 'development', BCRYPT_COST: '10' };
   delete env.AzureWebJobsStorage;
   delete env.JWT_SECRET;
+  delete env.CORS_ORIGINS;
   child = spawn(process.execPath, ['dist/scripts/start.js'], { cwd: PROJECT_ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
   child.stdout?.on('data', (chunk: Buffer) => (output += chunk.toString()));
   child.stderr?.on('data', (chunk: Buffer) => (output += chunk.toString()));
@@ -57,6 +58,12 @@ test('when a new user registers, logs in, calls /me, refreshes and logs out, the
   const logout = await call(base, 'POST', '/auth/logout', { body: { refreshToken: refreshed.body.refreshToken } });
   expect(logout.status).toBe(204);
   expect((await call(base, 'GET', '/me', { token: refreshed.body.accessToken })).status).toBe(401);
+});
+
+test('when a frontend dev server (Vite, localhost:5173) sends a preflight, then npm start admits it by default', async () => {
+  const res = await fetch(`${base}/invoices/search`, { method: 'OPTIONS', headers: { Origin: 'http://localhost:5173', 'Access-Control-Request-Method': 'POST' } });
+  expect(res.status).toBe(204);
+  expect(res.headers.get('access-control-allow-origin')).toBe('http://localhost:5173');
 });
 
 test('when Ctrl-C is pressed, then the host and Azurite stop and the process exits 0', async () => {
