@@ -1,20 +1,23 @@
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { freePort } from '../../local/azurite';
 import { PROJECT_ROOT } from '../../local/host';
-import { call } from '../support/app';
+import { DEMO_CUSTOMER, DEMO_OPERATOR } from '../../sql/seed';
+import { call, waitFor } from '../support/app';
 
 // The quick start itself: the compiled app started the way `npm start` starts it, on a fresh data dir.
 let child: ChildProcess;
 let output = '';
 let base: string;
+let dataDir: string;
 
 beforeAll(async () => {
   execFileSync(process.execPath, [path.join(PROJECT_ROOT, 'node_modules/typescript/bin/tsc'), '-p', 'tsconfig.json'], { cwd: PROJECT_ROOT, stdio: 'pipe' });
   const port = await freePort();
-  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'cuponeras-start-'));
+  dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'cuponeras-start-'));
   const env: NodeJS.ProcessEnv = { ...process.env, PORT: String(port), DATA_DIR: dataDir, APP_ENV: 'development', BCRYPT_COST: '10' };
   delete env.AzureWebJobsStorage;
   delete env.JWT_SECRET;
@@ -58,6 +61,32 @@ test('when a new user registers, logs in, calls /me, refreshes and logs out, the
   const logout = await call(base, 'POST', '/auth/logout', { body: { refreshToken: refreshed.body.refreshToken } });
   expect(logout.status).toBe(204);
   expect((await call(base, 'GET', '/me', { token: refreshed.body.accessToken })).status).toBe(401);
+});
+
+test('when the demo customer pays contract 10000001, then history shows it, a receipt .eml lands in DATA_DIR/outbox, a notification is unread, and the operator can reverse it', async () => {
+  const customer = await call(base, 'POST', '/auth/login', { body: { email: DEMO_CUSTOMER.email, password: DEMO_CUSTOMER.password } });
+  const token = customer.body.accessToken as string;
+  const found = await call(base, 'POST', '/invoices/search', { token, body: { contractNumber: '10000001' } });
+  const coupon = found.body.coupons[0];
+  expect(coupon.barcode.humanReadable).toMatch(/^\(415\)7707181010011\(8020\)/);
+  const pdf = await fetch(`${base}/coupons/${coupon.code}/pdf`, { headers: { Authorization: `Bearer ${token}` } });
+  expect(pdf.headers.get('content-type')).toBe('application/pdf');
+  const paid = await call(base, 'POST', `/invoices/${coupon.invoiceId}/pay`, { token, body: { couponCode: coupon.code, paymentMethod: 'CASH' }, headers: { 'Idempotency-Key': randomUUID() } });
+  expect(paid.status).toBe(201);
+  expect((await call(base, 'GET', '/transactions', { token })).body.items[0].id).toBe(paid.body.transaction.id);
+
+  const outbox = path.join(dataDir, 'outbox');
+  const eml = await waitFor(() => (fs.existsSync(outbox) ? fs.readdirSync(outbox).find((f) => f.endsWith('.eml')) : undefined));
+  expect(fs.readFileSync(path.join(outbox, eml), 'utf8')).toContain('Content-Type: application/pdf');
+  const notices = await waitFor(async () => {
+    const res = await call(base, 'GET', '/notifications?unread=true', { token });
+    return res.body.items.some((n: { kind: string }) => n.kind === 'PAYMENT_CONFIRMED') ? res.body : undefined;
+  });
+  expect(notices.unreadCount).toBeGreaterThan(0);
+
+  const operator = await call(base, 'POST', '/auth/login', { body: { email: DEMO_OPERATOR.email, password: DEMO_OPERATOR.password } });
+  const reversed = await call(base, 'POST', `/transactions/${paid.body.transaction.id}/reverse`, { token: operator.body.accessToken, body: { reason: 'Prueba de extremo a extremo' } });
+  expect(reversed.body.invoice.status).toBe('UNPAID');
 });
 
 test('when a frontend dev server (Vite, localhost:5173) sends a preflight, then npm start admits it by default', async () => {
