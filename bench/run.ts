@@ -2,6 +2,7 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+
 import { startAzurite } from '../local/azurite';
 import { functionFilesFromMain, startHost } from '../local/host';
 import { expireDueCoupons } from '../shared/controllers/coupon.controller';

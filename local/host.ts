@@ -2,9 +2,10 @@ import fs from 'node:fs';
 import type http from 'node:http';
 import Module from 'node:module';
 import path from 'node:path';
-import { registry, type RegisteredFunction } from './functionsCore';
+
+import { type RegisteredFunction,registry } from './functionsCore';
 import { createHttpServer } from './httpServer';
-import { type HostLog, triggerOf } from './invoke';
+import { type HostLog, optionText, triggerOf } from './invoke';
 import { type QueueSettings, startQueueTrigger } from './queueTrigger';
 import { startTimerTrigger } from './timerTrigger';
 
@@ -86,7 +87,8 @@ export async function startHost(options: HostOptions = {}): Promise<RunningHost>
   const env = options.env ?? process.env;
   const log = options.log ?? ((line: string) => console.log(`[${new Date().toISOString()}] ${line}`));
   installFunctionsCore();
-  for (const file of options.functionFiles ?? functionFilesFromMain()) require(file);
+  // The app's own modules register their functions as they load, as under the Functions host.
+  for (const file of options.functionFiles ?? functionFilesFromMain()) require(file); // eslint-disable-line @typescript-eslint/no-require-imports -- files known only at run time
   const functions = [...registry().functions.values()];
   const hostJson = readHostJson();
   const queueSettings = { ...hostJson.queues, ...options.queueSettings };
@@ -106,10 +108,10 @@ export async function startHost(options: HostOptions = {}): Promise<RunningHost>
   for (const fn of functions) {
     const trigger = triggerOf(fn);
     const what = trigger.type === 'httpTrigger'
-      ? `${((trigger.options.methods as string[] | undefined) ?? ['*']).join(',')} http://127.0.0.1:${port}/${hostJson.routePrefix}/${String(trigger.options.route ?? fn.metadata.name)}`
+      ? `${((trigger.options.methods as string[] | undefined) ?? ['*']).join(',')} http://127.0.0.1:${port}/${hostJson.routePrefix}/${optionText(trigger.options.route, fn.metadata.name)}`
       : trigger.type === 'queueTrigger'
-        ? `queue ${String(trigger.options.queueName)}`
-        : `timer ${String(trigger.options.schedule)}`;
+        ? `queue ${optionText(trigger.options.queueName, '?')}`
+        : `timer ${optionText(trigger.options.schedule, '?')}`;
     log(`  ${fn.metadata.name}: ${what}`);
   }
 

@@ -1,8 +1,9 @@
 import http from 'node:http';
+
 import { AppError, type ErrorCode, toProblem } from '../shared/http/errors';
 import type { RegisteredFunction, TypedData } from './functionsCore';
 import { type HostLog, invoke, triggerOf } from './invoke';
-import { compileRoute, type CompiledRoute, matchRoute, sortRoutes } from './routes';
+import { type CompiledRoute, compileRoute, matchRoute, sortRoutes } from './routes';
 
 /** Bodies larger than this are refused by the host itself, before any function sees them. */
 const HOST_MAX_BODY_BYTES = 10 * 1024 * 1024;

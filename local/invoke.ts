@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+
 import {
   type CoreInvocationContext,
   getProgrammingModel,
@@ -8,6 +9,11 @@ import {
 } from './functionsCore';
 
 export type HostLog = (line: string) => void;
+
+/** A binding option that should be text (route, queue name, connection), or the fallback. */
+export function optionText(value: unknown, fallback: string): string {
+  return typeof value === 'string' && value.length > 0 ? value : fallback;
+}
 
 /** The trigger binding of a function: its name in the bindings map and its options. */
 export function triggerOf(fn: RegisteredFunction): { name: string; type: string; options: Record<string, unknown> } {

@@ -1,7 +1,9 @@
 import { setTimeout as sleep } from 'node:timers/promises';
+
 import { QueueClient, QueueServiceClient } from '@azure/storage-queue';
-import type { RegisteredFunction, InvocationResponse } from './functionsCore';
-import { type HostLog, invoke, triggerOf, typedDataToText } from './invoke';
+
+import type { InvocationResponse,RegisteredFunction } from './functionsCore';
+import { type HostLog, invoke, optionText, triggerOf, typedDataToText } from './invoke';
 
 /** The queue settings of host.json (extensions.queues) that the local host honours. */
 export interface QueueSettings {
@@ -37,7 +39,7 @@ export async function sendQueueOutputs(fn: RegisteredFunction, response: Invocat
   for (const output of response.outputData ?? []) {
     const binding = fn.metadata.bindings[output.name];
     if (binding?.type !== 'queue') continue;
-    const client = queueClientFor(String(binding.connection ?? 'AzureWebJobsStorage'), String(binding.queueName), env);
+    const client = queueClientFor(optionText(binding.connection, 'AzureWebJobsStorage'), optionText(binding.queueName, ''), env);
     await client.createIfNotExists();
     const values = output.data.json !== undefined ? (JSON.parse(output.data.json) as unknown) : typedDataToText(output.data);
     for (const value of Array.isArray(values) ? values : [values]) {
@@ -54,8 +56,8 @@ export async function sendQueueOutputs(fn: RegisteredFunction, response: Invocat
  */
 export function startQueueTrigger(fn: RegisteredFunction, settings: QueueSettings, env: NodeJS.ProcessEnv, log: HostLog): { stop(): Promise<void> } {
   const options = triggerOf(fn).options;
-  const queueName = String(options.queueName);
-  const connection = String(options.connection ?? 'AzureWebJobsStorage');
+  const queueName = optionText(options.queueName, '');
+  const connection = optionText(options.connection, 'AzureWebJobsStorage');
   const queue = queueClientFor(connection, queueName, env);
   const poison = queueClientFor(connection, `${queueName}-poison`, env);
   let stopped = false;

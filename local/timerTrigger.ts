@@ -1,6 +1,7 @@
 import { CronExpressionParser } from 'cron-parser';
+
 import type { RegisteredFunction } from './functionsCore';
-import { type HostLog, invoke, triggerOf } from './invoke';
+import { type HostLog, invoke, optionText, triggerOf } from './invoke';
 
 /** Resolves `%SETTING%` in a binding value from the environment, as the host does. */
 export function resolveAppSetting(value: string, env: NodeJS.ProcessEnv): string {
@@ -20,7 +21,7 @@ export function nextOccurrence(schedule: string, after: Date): Date {
 /** Runs a timer-triggered function on its schedule, one run at a time (a late run is marked past due). */
 export function startTimerTrigger(fn: RegisteredFunction, env: NodeJS.ProcessEnv, log: HostLog, scheduled = true): { stop(): Promise<void>; runNow(): Promise<void> } {
   const options = triggerOf(fn).options;
-  const schedule = resolveAppSetting(String(options.schedule), env);
+  const schedule = resolveAppSetting(optionText(options.schedule, ''), env);
   let timer: NodeJS.Timeout | undefined;
   let running: Promise<void> | undefined;
   let stopped = false;

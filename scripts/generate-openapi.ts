@@ -1,8 +1,10 @@
 import fs from 'node:fs';
 import path from 'node:path';
+
 import { registry } from '../local/functionsCore';
 import { functionFilesFromMain, installFunctionsCore, PROJECT_ROOT } from '../local/host';
-import { type DocumentedRoute, buildOpenApiDocument, type RouteContract } from '../shared/http/openapi';
+import { optionText } from '../local/invoke';
+import { buildOpenApiDocument, type DocumentedRoute, type RouteContract } from '../shared/http/openapi';
 import { loadLocalSettings } from './localEnv';
 
 /** The HTTP functions the app registers, with the contract their httpRoute carries. */
@@ -12,7 +14,7 @@ export function documentedRoutes(): DocumentedRoute[] {
     if (!trigger) return [];
     const contract = (fn.callback as { contract?: RouteContract }).contract;
     if (!contract) throw new Error(`HTTP function ${fn.metadata.name} is not built with httpRoute`);
-    return [{ name: fn.metadata.name, route: String(trigger.route ?? fn.metadata.name), methods: (trigger.methods as string[] | undefined) ?? ['GET'], contract }];
+    return [{ name: fn.metadata.name, route: optionText(trigger.route, fn.metadata.name), methods: (trigger.methods as string[] | undefined) ?? ['GET'], contract }];
   });
 }
 
@@ -27,7 +29,7 @@ if (require.main === module) {
   loadLocalSettings();
   process.env.AzureWebJobsStorage ??= 'UseDevelopmentStorage=true';
   installFunctionsCore();
-  for (const file of functionFilesFromMain()) require(file);
+  for (const file of functionFilesFromMain()) require(file); // eslint-disable-line @typescript-eslint/no-require-imports -- files known only at run time
   fs.writeFileSync(path.join(PROJECT_ROOT, 'openapi.json'), renderOpenApi());
   console.log('Wrote openapi.json');
 }

@@ -1,5 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
+
 import { renderTsqlScript } from '../sql/tsqlScript';
 
 /** npm run sql:script: writes sql/azure-sql-schema.sql from the migrations. */

@@ -1,5 +1,6 @@
 import { DefaultAzureCredential, type TokenCredential } from '@azure/identity';
 import knex, { type Knex } from 'knex';
+
 import { mssqlConnectionConfig } from '../shared/clients/sql.client';
 import { migrateLatest } from '../sql/migrator';
 

@@ -1,5 +1,6 @@
 import path from 'node:path';
-import { azuriteLocation, startAzurite, type AzuriteProcess } from '../local/azurite';
+
+import { azuriteLocation, type AzuriteProcess,startAzurite } from '../local/azurite';
 import { startHost } from '../local/host';
 import { createSqlClient } from '../shared/clients/sql.client';
 import { ConfigError, loadConfig } from '../shared/config';

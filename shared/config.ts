@@ -1,5 +1,7 @@
 import path from 'node:path';
+
 import { z } from 'zod';
+
 import { isValidGln } from './models/barcode';
 
 /**

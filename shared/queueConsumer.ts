@@ -1,4 +1,5 @@
 import { type InvocationContext, output, type StorageQueueOutput } from '@azure/functions';
+
 import { PermanentMessageError } from './controllers/consumer';
 
 /** The `<queue>-poison` output binding a consumer declares, for messages that can never succeed. */
@@ -13,18 +14,18 @@ export function poisonQueue(queueName: string): StorageQueueOutput {
  */
 export function queueConsumer(poison: StorageQueueOutput, handle: (message: unknown) => Promise<string>) {
   return async (message: unknown, context: InvocationContext): Promise<void> => {
-    const id = String(context.triggerMetadata?.id ?? '?');
-    const attempt = String(context.triggerMetadata?.dequeueCount ?? '?');
+    const { id, dequeueCount } = (context.triggerMetadata ?? {}) as { id?: string; dequeueCount?: number };
+    const attempt = dequeueCount ?? '?';
     try {
       const outcome = await handle(message);
-      context.log(`message ${id} (try ${attempt}): ${outcome}`);
+      context.log(`message ${id ?? '?'} (try ${attempt}): ${outcome}`);
     } catch (error) {
       if (error instanceof PermanentMessageError) {
-        context.error(`message ${id} moved to ${poison.queueName}: ${error.message}`);
+        context.error(`message ${id ?? '?'} moved to ${poison.queueName}: ${error.message}`);
         context.extraOutputs.set(poison, message);
         return;
       }
-      context.error(`message ${id} (try ${attempt}) failed, will be retried:`, error instanceof Error ? error.message : String(error));
+      context.error(`message ${id ?? '?'} (try ${attempt}) failed, will be retried:`, error instanceof Error ? error.message : String(error));
       throw error;
     }
   };

@@ -1,4 +1,5 @@
 import type { Knex } from 'knex';
+
 import { type Migration, MIGRATIONS } from './migrations';
 
 export const MIGRATIONS_TABLE = 'schema_migrations';

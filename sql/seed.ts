@@ -1,5 +1,7 @@
 import { randomUUID } from 'node:crypto';
+
 import type { Knex } from 'knex';
+
 import { hashPassword } from '../shared/controllers/auth.controller';
 import { addDays, bogotaDay } from '../shared/models/time';
 
@@ -85,7 +87,7 @@ export async function seedDemoData(db: Knex, options: { now?: Date; bcryptCost?:
     const next = random(contractNumber);
     const number = String(contractNumber);
     await db.transaction(async (tx) => {
-      let contract = await tx('contracts').where({ number }).first('id');
+      let contract = await tx<{ id: string; number: string }>('contracts').where({ number }).first('id');
       if (!contract) {
         const place = pick(PLACES, next);
         const holder = `${pick(FIRST_NAMES, next)} ${pick(SURNAMES, next)} ${pick(SURNAMES, next)}`;
@@ -106,7 +108,7 @@ export async function seedDemoData(db: Knex, options: { now?: Date; bcryptCost?:
       }
       for (const invoice of invoicesFor(contractNumber, today, next, contractNumber === DEMO_CONTRACTS.allPaid)) {
         const invoiceNumber = `F${number}${invoice.period.replace('-', '')}`;
-        if (await tx('invoices').where({ number: invoiceNumber }).first('id')) continue;
+        if ((await tx('invoices').where({ number: invoiceNumber }).first('id')) as unknown) continue;
         await tx('invoices').insert({
           id: randomUUID(),
           contract_id: contract.id,
@@ -130,7 +132,7 @@ export async function seedDemoData(db: Knex, options: { now?: Date; bcryptCost?:
     { ...DEMO_CUSTOMER, role: 'customer', documentNumber: '71234567' },
   ];
   for (const user of users) {
-    if (await db('users').where({ email: user.email }).first('id')) continue;
+    if ((await db('users').where({ email: user.email }).first('id')) as unknown) continue;
     await db('users').insert({
       id: randomUUID(),
       email: user.email,

@@ -1,8 +1,9 @@
 import { app } from '@azure/functions';
+
 import { cancelCoupon as cancel } from '../../shared/controllers/coupon.controller';
 import { httpRoute } from '../../shared/http/handler';
-import { services } from '../../shared/services';
 import { couponCodeParamsSchema, couponJsonSchema } from '../../shared/models/coupon.model';
+import { services } from '../../shared/services';
 
 /** POST /api/coupons/{code}/cancel → the coupon, CANCELLED (only an ACTIVE one). */
 export const cancelCoupon = httpRoute({

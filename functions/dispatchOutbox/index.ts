@@ -1,6 +1,7 @@
 import { app, type InvocationContext, type Timer } from '@azure/functions';
-import { dispatchOutbox as dispatch } from '../../shared/controllers/outbox.controller';
+
 import { config } from '../../shared/config';
+import { dispatchOutbox as dispatch } from '../../shared/controllers/outbox.controller';
 import { services } from '../../shared/services';
 
 /** Timer (OUTBOX_DISPATCH_SCHEDULE, default every 30 s): sends outbox messages the request path could not. */

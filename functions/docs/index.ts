@@ -1,7 +1,9 @@
 import fs from 'node:fs';
 import path from 'node:path';
+
 import { app } from '@azure/functions';
 import { z } from 'zod';
+
 import { AppError } from '../../shared/http/errors';
 import { httpRoute } from '../../shared/http/handler';
 import { DOCS_INIT_SCRIPT, renderDocsPage } from '../../shared/views/docsPage';

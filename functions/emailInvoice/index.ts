@@ -1,4 +1,5 @@
 import { app } from '@azure/functions';
+
 import { emailQueuedSchema, requestInvoiceEmail } from '../../shared/controllers/email.controller';
 import { httpRoute } from '../../shared/http/handler';
 import { invoiceIdParamsSchema } from '../../shared/models/invoice.model';

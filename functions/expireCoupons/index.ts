@@ -1,7 +1,8 @@
 import { app, type InvocationContext, type Timer } from '@azure/functions';
+
+import { config } from '../../shared/config';
 import { expireDueCoupons } from '../../shared/controllers/coupon.controller';
 import { dispatchOutbox } from '../../shared/controllers/outbox.controller';
-import { config } from '../../shared/config';
 import { services } from '../../shared/services';
 
 /** Timer (EXPIRE_COUPONS_SCHEDULE, default every 5 minutes): ACTIVE coupons past their time → EXPIRED. */

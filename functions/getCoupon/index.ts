@@ -1,4 +1,5 @@
 import { app } from '@azure/functions';
+
 import { couponDetailSchema, getCoupon as detail } from '../../shared/controllers/coupon.controller';
 import { httpRoute } from '../../shared/http/handler';
 import { couponCodeParamsSchema } from '../../shared/models/coupon.model';

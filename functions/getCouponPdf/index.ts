@@ -1,8 +1,9 @@
 import { app } from '@azure/functions';
+
 import { couponPdf } from '../../shared/controllers/coupon.controller';
 import { httpRoute } from '../../shared/http/handler';
-import { services } from '../../shared/services';
 import { couponCodeParamsSchema } from '../../shared/models/coupon.model';
+import { services } from '../../shared/services';
 
 /** GET /api/coupons/{code}/pdf → the printable coupon with its GS1-128 barcode. */
 export const getCouponPdf = httpRoute({

@@ -1,4 +1,5 @@
 import { app } from '@azure/functions';
+
 import { checkHealth, healthReportSchema } from '../../shared/controllers/health.controller';
 import { httpRoute } from '../../shared/http/handler';
 import { services } from '../../shared/services';

@@ -1,5 +1,6 @@
 import { app } from '@azure/functions';
 import { z } from 'zod';
+
 import { listCoupons as list } from '../../shared/controllers/coupon.controller';
 import { limitSchema, pageSchema } from '../../shared/controllers/pagination';
 import { httpRoute } from '../../shared/http/handler';

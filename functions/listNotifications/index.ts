@@ -1,4 +1,5 @@
 import { app } from '@azure/functions';
+
 import { listNotifications as list, notificationsPageSchema } from '../../shared/controllers/notification.controller';
 import { httpRoute } from '../../shared/http/handler';
 import { notificationsQuerySchema } from '../../shared/models/notification.model';

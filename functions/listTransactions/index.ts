@@ -1,9 +1,10 @@
 import { app } from '@azure/functions';
+
+import { pageSchema } from '../../shared/controllers/pagination';
 import { historyQuerySchema, listTransactions as list } from '../../shared/controllers/payment.controller';
 import { httpRoute } from '../../shared/http/handler';
-import { services } from '../../shared/services';
-import { pageSchema } from '../../shared/controllers/pagination';
 import { transactionJsonSchema } from '../../shared/models/transaction.model';
+import { services } from '../../shared/services';
 
 /** GET /api/transactions?from=&to=&cursor=&limit= → the caller's payments and reversals, newest first. */
 export const listTransactions = httpRoute({

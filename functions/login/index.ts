@@ -1,4 +1,5 @@
 import { app } from '@azure/functions';
+
 import { login as logIn, tokenPairSchema } from '../../shared/controllers/auth.controller';
 import { clientKeyOf } from '../../shared/http/auth';
 import { httpRoute } from '../../shared/http/handler';

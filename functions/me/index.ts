@@ -1,8 +1,9 @@
 import { app } from '@azure/functions';
+
 import { currentUser } from '../../shared/controllers/auth.controller';
 import { httpRoute } from '../../shared/http/handler';
-import { services } from '../../shared/services';
 import { userJsonSchema } from '../../shared/models/user.model';
+import { services } from '../../shared/services';
 
 /** GET /api/me → the caller. */
 export const me = httpRoute({

@@ -1,4 +1,5 @@
 import { app } from '@azure/functions';
+
 import { storeNotification } from '../../shared/controllers/notification.controller';
 import { QUEUES } from '../../shared/models/message.model';
 import { poisonQueue, queueConsumer } from '../../shared/queueConsumer';

@@ -1,6 +1,8 @@
 import fs from 'node:fs';
 import path from 'node:path';
+
 import { app } from '@azure/functions';
+
 import { httpRoute } from '../../shared/http/handler';
 import { projectRoot } from '../../shared/projectFiles';
 

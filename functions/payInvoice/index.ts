@@ -1,5 +1,6 @@
 import { app } from '@azure/functions';
 import { z } from 'zod';
+
 import { payInvoiceIdempotently, paymentResultSchema } from '../../shared/controllers/payment.controller';
 import { httpRoute } from '../../shared/http/handler';
 import { couponCodeSchema } from '../../shared/models/coupon.model';

@@ -1,4 +1,5 @@
 import { app, type InvocationContext, type Timer } from '@azure/functions';
+
 import { config } from '../../shared/config';
 import { purgeExpiredRecords as purge } from '../../shared/controllers/maintenance.controller';
 import { services } from '../../shared/services';

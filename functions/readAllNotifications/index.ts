@@ -1,4 +1,5 @@
 import { app } from '@azure/functions';
+
 import { readAllNotifications as markAllRead, readAllResultSchema } from '../../shared/controllers/notification.controller';
 import { httpRoute } from '../../shared/http/handler';
 import { services } from '../../shared/services';

@@ -1,4 +1,5 @@
 import { app } from '@azure/functions';
+
 import { readNotification as markRead } from '../../shared/controllers/notification.controller';
 import { httpRoute } from '../../shared/http/handler';
 import { notificationIdParamsSchema, notificationJsonSchema } from '../../shared/models/notification.model';

@@ -1,4 +1,5 @@
 import { app } from '@azure/functions';
+
 import { refresh as rotate, tokenPairSchema } from '../../shared/controllers/auth.controller';
 import { httpRoute } from '../../shared/http/handler';
 import { refreshTokenSchema } from '../../shared/models/session.model';

@@ -1,4 +1,5 @@
 import { app } from '@azure/functions';
+
 import { register as registerUser } from '../../shared/controllers/auth.controller';
 import { httpRoute } from '../../shared/http/handler';
 import { registerSchema, userJsonSchema } from '../../shared/models/user.model';

@@ -1,5 +1,6 @@
 import { app } from '@azure/functions';
 import { z } from 'zod';
+
 import { reversalResultSchema, reversePayment as reverse, reverseSchema } from '../../shared/controllers/payment.controller';
 import { httpRoute } from '../../shared/http/handler';
 import { services } from '../../shared/services';

@@ -1,4 +1,5 @@
 import { app } from '@azure/functions';
+
 import { searchInvoices, searchResultSchema } from '../../shared/controllers/invoice.controller';
 import { httpRoute } from '../../shared/http/handler';
 import { searchInvoicesSchema } from '../../shared/models/contract.model';

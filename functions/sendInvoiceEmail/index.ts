@@ -1,4 +1,5 @@
 import { app } from '@azure/functions';
+
 import { deliverInvoiceEmail } from '../../shared/controllers/email.controller';
 import { QUEUES } from '../../shared/models/message.model';
 import { poisonQueue, queueConsumer } from '../../shared/queueConsumer';

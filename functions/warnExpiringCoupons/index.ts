@@ -1,4 +1,5 @@
 import { app, type InvocationContext, type Timer } from '@azure/functions';
+
 import { config } from '../../shared/config';
 import { warnExpiringCoupons as warn } from '../../shared/controllers/coupon.controller';
 import { dispatchOutbox } from '../../shared/controllers/outbox.controller';

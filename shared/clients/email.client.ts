@@ -1,9 +1,11 @@
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs/promises';
 import path from 'node:path';
+
 import { EmailClient, type EmailMessage as AcsEmailMessage } from '@azure/communication-email';
 import { DefaultAzureCredential } from '@azure/identity';
 import MailComposer from 'nodemailer/lib/mail-composer';
+
 import type { Config } from '../config';
 
 /** One email to send. `messageId` makes sending idempotent: the same id is sent at most once. */

@@ -1,5 +1,6 @@
 import { DefaultAzureCredential, ManagedIdentityCredential } from '@azure/identity';
 import { QueueServiceClient } from '@azure/storage-queue';
+
 import type { Config } from '../config';
 
 /** Sends messages to Storage Queues. Bodies are base64-encoded, as the Functions queue extension expects. */

@@ -1,9 +1,11 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+
 import { DefaultAzureCredential, ManagedIdentityCredential, type TokenCredential } from '@azure/identity';
 import knex, { type Knex } from 'knex';
 import { TYPES } from 'tedious';
+
 import type { Config } from '../config';
 
 /**
@@ -33,7 +35,7 @@ export function mssqlConnectionConfig(settings: MssqlSettings, credential?: Toke
     },
   };
   if (settings.auth === 'sql-password') {
-    return { ...base, type: 'default', userName: settings.user, password: settings.password } as Knex.MsSqlConnectionConfig;
+    return { ...base, type: 'default', userName: settings.user, password: settings.password };
   }
   const tokenCredential =
     credential ??

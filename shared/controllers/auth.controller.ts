@@ -1,9 +1,11 @@
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
+
 import bcrypt from 'bcryptjs';
 import jwt from 'jsonwebtoken';
 import { z } from 'zod';
+
 import type { Clock } from '../clients/clock.client';
 import { type Db, isUniqueViolation } from '../clients/sql.client';
 import type { Config } from '../config';
@@ -23,14 +25,14 @@ import {
   findUserById,
   insertUser,
   type LoginInput,
-  type RegisterInput,
   recordFailedLogin,
+  type RegisterInput,
   resetFailedLogins,
   type Role,
   type User,
+  type UserJson,
   userJsonSchema,
   userToJson,
-  type UserJson,
 } from '../models/user.model';
 
 export interface AuthDeps {

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+
 import type { Clock } from '../clients/clock.client';
 import type { QueuePublisher } from '../clients/queue.client';
 import { type Db, type DbOrTx, inTransaction, isUniqueViolation } from '../clients/sql.client';
@@ -10,16 +11,16 @@ import {
   cancelCoupon as cancelActiveCoupon,
   type ClosedCoupon,
   type Coupon,
-  type CouponStatus,
   couponIdsDueForExpiry,
-  couponJsonSchema,
   couponIdsDueForExpiryWarning,
-  markExpiryWarned,
+  couponJsonSchema,
+  type CouponStatus,
   expireCoupons as expireCouponRows,
   findActiveCoupon,
   findCouponByCode,
   formatCouponCode,
   insertCoupon,
+  markExpiryWarned,
   newCouponCode,
   pageCoupons,
 } from '../models/coupon.model';

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+
 import type { EmailSender } from '../clients/email.client';
 import { inTransaction } from '../clients/sql.client';
 import type { Config } from '../config';
@@ -15,8 +16,8 @@ import { findTransaction } from '../models/transaction.model';
 import { findUserById } from '../models/user.model';
 import { printableInvoice, renderCouponPdf } from '../views/couponPdf';
 import { renderInvoiceEmail } from '../views/emails';
-import { type CouponDeps, couponToJson } from './coupon.controller';
 import { parseMessage, PermanentMessageError } from './consumer';
+import { type CouponDeps, couponToJson } from './coupon.controller';
 import { dispatchSoon } from './outbox.controller';
 
 export interface EmailDeps extends CouponDeps {

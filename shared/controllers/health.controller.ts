@@ -1,4 +1,5 @@
 import { z } from 'zod';
+
 import type { QueuePublisher } from '../clients/queue.client';
 import type { Db } from '../clients/sql.client';
 import { pingDatabase } from '../models/health.model';

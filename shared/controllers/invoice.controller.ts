@@ -1,5 +1,6 @@
-import { AppError } from '../http/errors';
 import { z } from 'zod';
+
+import { AppError } from '../http/errors';
 import { contractJsonSchema, contractToJson, findContractByNumber, recordContractAccess } from '../models/contract.model';
 import { couponJsonSchema } from '../models/coupon.model';
 import { invoiceJsonSchema, invoiceToJson, listContractInvoices } from '../models/invoice.model';

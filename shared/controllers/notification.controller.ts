@@ -1,4 +1,5 @@
 import { z } from 'zod';
+
 import type { Clock } from '../clients/clock.client';
 import { type Db, isUniqueViolation } from '../clients/sql.client';
 import { AppError } from '../http/errors';

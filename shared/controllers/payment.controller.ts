@@ -1,5 +1,7 @@
 import { createHash } from 'node:crypto';
+
 import { z } from 'zod';
+
 import { type DbOrTx, inTransaction, isUniqueViolation } from '../clients/sql.client';
 import { AppError, toProblem } from '../http/errors';
 import { recordContractAccess } from '../models/contract.model';

@@ -1,4 +1,5 @@
 import type { HttpRequest } from '@azure/functions';
+
 import { type AuthUser, verifyAccessToken } from '../controllers/auth.controller';
 import { services } from '../services';
 import { AppError } from './errors';

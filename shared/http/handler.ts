@@ -1,12 +1,14 @@
 import { randomUUID } from 'node:crypto';
+
 import type { HttpHandler, HttpRequest, HttpResponseInit, InvocationContext } from '@azure/functions';
 import { z } from 'zod';
+
 import { isTransientSqlError } from '../clients/sql.client';
 import { config } from '../config';
-import { AppError, type FieldError, toProblem } from './errors';
-import { corsHeaders, isPreflight, preflightResponse } from './cors';
-import type { RouteContract, RouteDoc } from './openapi';
 import { authenticate, type AuthUser } from './auth';
+import { corsHeaders, isPreflight, preflightResponse } from './cors';
+import { AppError, type FieldError, toProblem } from './errors';
+import type { RouteContract, RouteDoc } from './openapi';
 
 z.config(z.locales.es());
 

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+
 import { ERROR_CATALOG, type ErrorCode, PROBLEM_BASE_URI } from './errors';
 
 /**

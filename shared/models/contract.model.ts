@@ -1,4 +1,5 @@
 import { z } from 'zod';
+
 import type { DbOrTx } from '../clients/sql.client';
 
 /** A service contract ("contrato"): its number is what customers type to find their invoices. */
@@ -96,7 +97,7 @@ export async function findContractById(db: DbOrTx, id: string): Promise<Contract
 
 /** Remembers that a user looked up or paid a contract (who may email its invoices). */
 export async function recordContractAccess(db: DbOrTx, userId: string, contractId: string, now: Date): Promise<void> {
-  const known = await db('user_contracts').where({ user_id: userId, contract_id: contractId }).first('user_id');
+  const known = (await db('user_contracts').where({ user_id: userId, contract_id: contractId }).first('user_id')) as unknown;
   if (known) return;
   try {
     await db('user_contracts').insert({ user_id: userId, contract_id: contractId, first_seen_at: now });

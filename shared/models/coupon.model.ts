@@ -1,5 +1,7 @@
 import { randomInt, randomUUID } from 'node:crypto';
+
 import { z } from 'zod';
+
 import { asDate, asOptionalDate, type DbOrTx } from '../clients/sql.client';
 import { barcodeSchema } from './barcode';
 
@@ -160,7 +162,11 @@ export const couponQueries = {
     if (options.status) query.where({ status: options.status });
     if (options.cursor) {
       const { issuedAt, id } = options.cursor;
-      query.where((q) => q.where('issued_at', '<', issuedAt).orWhere((q2) => q2.where('issued_at', '=', issuedAt).where('id', '<', id)));
+      query.where((q) => {
+        void q.where('issued_at', '<', issuedAt).orWhere((q2) => {
+          void q2.where('issued_at', '=', issuedAt).where('id', '<', id);
+        });
+      });
     }
     return query.orderBy([{ column: 'issued_at', order: 'desc' }, { column: 'id', order: 'desc' }]).limit(options.limit + 1).select('*');
   },
@@ -206,11 +212,12 @@ export interface ClosedCoupon {
   invoiceId: string;
 }
 
-const closedFromRows = (rows: { id: string; code: string; user_id: string; invoice_id: string }[]): ClosedCoupon[] =>
+type ClosedRow = { id: string; code: string; user_id: string; invoice_id: string };
+const closedFromRows = (rows: ClosedRow[]): ClosedCoupon[] =>
   rows.map((r) => ({ id: r.id, code: r.code, userId: r.user_id, invoiceId: r.invoice_id }));
 
 export async function cancelOtherActiveCoupons(db: DbOrTx, invoiceId: string, keepId: string, now: Date): Promise<ClosedCoupon[]> {
-  return closedFromRows(await couponQueries.cancelOthersForInvoice(db, invoiceId, keepId, now));
+  return closedFromRows((await couponQueries.cancelOthersForInvoice(db, invoiceId, keepId, now)) as ClosedRow[]);
 }
 
 export async function couponIdsDueForExpiry(db: DbOrTx, now: Date, batchSize: number): Promise<string[]> {
@@ -218,7 +225,7 @@ export async function couponIdsDueForExpiry(db: DbOrTx, now: Date, batchSize: nu
 }
 
 export async function expireCoupons(db: DbOrTx, ids: string[], now: Date): Promise<ClosedCoupon[]> {
-  return closedFromRows(await couponQueries.expire(db, ids, now));
+  return closedFromRows((await couponQueries.expire(db, ids, now)) as ClosedRow[]);
 }
 
 export async function pageCoupons(

@@ -19,7 +19,11 @@ export const idempotencyQueries = {
   takeOver: (db: DbOrTx, userId: string, key: string, requestHash: string, now: Date, lockedUntil: Date, expiresAt: Date) =>
     db('idempotency_keys')
       .where({ user_id: userId, idempotency_key: key })
-      .where((q) => q.where('expires_at', '<=', now).orWhere((q2) => q2.where({ status: 'IN_PROGRESS' }).where('locked_until', '<=', now)))
+      .where((q) => {
+        void q.where('expires_at', '<=', now).orWhere((q2) => {
+          void q2.where({ status: 'IN_PROGRESS' }).where('locked_until', '<=', now);
+        });
+      })
       .update({ request_hash: requestHash, status: 'IN_PROGRESS', response_status: null, response_body: null, created_at: now, locked_until: lockedUntil, expires_at: expiresAt }),
   complete: (db: DbOrTx, userId: string, key: string, status: number, body: string) =>
     db('idempotency_keys').where({ user_id: userId, idempotency_key: key, status: 'IN_PROGRESS' }).update({ status: 'COMPLETED', response_status: status, response_body: body }),

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+
 import { asDay, asOptionalDate, type DbOrTx } from '../clients/sql.client';
 
 /** An invoice ("factura"): UNPAID or PAID; overdue is derived (unpaid after its due day). */

@@ -1,5 +1,7 @@
 import { randomUUID } from 'node:crypto';
+
 import { z } from 'zod';
+
 import { asDate, asOptionalDate, countOf, type DbOrTx } from '../clients/sql.client';
 import { NOTIFICATION_KINDS, type NotificationKind } from './message.model';
 
@@ -71,7 +73,11 @@ export const notificationQueries = {
     if (options.unread === false) query.whereNotNull('read_at');
     if (options.cursor) {
       const { createdAt, id } = options.cursor;
-      query.where((q) => q.where('created_at', '<', createdAt).orWhere((q2) => q2.where('created_at', '=', createdAt).where('id', '<', id)));
+      query.where((q) => {
+        void q.where('created_at', '<', createdAt).orWhere((q2) => {
+          void q2.where('created_at', '=', createdAt).where('id', '<', id);
+        });
+      });
     }
     return query.orderBy([{ column: 'created_at', order: 'desc' }, { column: 'id', order: 'desc' }]).limit(options.limit + 1).select('*');
   },
@@ -100,7 +106,7 @@ export async function pageNotifications(
   userId: string,
   options: { unread?: boolean; cursor?: { createdAt: Date; id: string }; limit: number },
 ): Promise<{ items: Notification[]; hasMore: boolean }> {
-  const rows = (await notificationQueries.page(db, userId, options)) as NotificationRow[];
+  const rows = (await notificationQueries.page(db, userId, options));
   return { items: rows.slice(0, options.limit).map(fromRow), hasMore: rows.length > options.limit };
 }
 

@@ -17,7 +17,9 @@ export interface OutboxRow {
 export const outboxQueries = {
   pending: (db: DbOrTx, now: Date, limit: number, ids?: string[]) =>
     db('outbox')
-      .modify((q) => (ids ? q.whereIn('id', ids) : q))
+      .modify((q) => {
+        if (ids) void q.whereIn('id', ids);
+      })
       .whereNull('dispatched_at').where('available_at', '<=', now).orderBy('created_at').limit(limit).select('id', 'queue', 'body', 'attempts', 'created_at'),
   /** Takes a short lease on a row so that two dispatchers don't send it at the same moment. */
   lease: (db: DbOrTx, id: string, now: Date, until: Date) =>
@@ -36,8 +38,8 @@ export async function addToOutbox(db: DbOrTx, messages: OutgoingMessage[], now: 
 
 /** Rows due for sending, oldest first (only `ids` when given). */
 export async function pendingOutbox(db: DbOrTx, now: Date, limit: number, ids?: string[]): Promise<OutboxRow[]> {
-  const rows = await outboxQueries.pending(db, now, limit, ids);
-  return rows.map((r: Record<string, unknown>) => ({
+  const rows = (await outboxQueries.pending(db, now, limit, ids)) as Record<string, unknown>[];
+  return rows.map((r) => ({
     id: String(r.id),
     queue: String(r.queue),
     body: String(r.body),

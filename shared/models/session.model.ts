@@ -1,4 +1,5 @@
 import { z } from 'zod';
+
 import { asDate, asOptionalDate, type DbOrTx } from '../clients/sql.client';
 
 /**

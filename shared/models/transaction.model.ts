@@ -1,5 +1,7 @@
-import { z } from 'zod';
 import { randomUUID } from 'node:crypto';
+
+import { z } from 'zod';
+
 import { asDate, type DbOrTx } from '../clients/sql.client';
 
 /** A payment or the reversal of one. Money is whole pesos; a payment is reversed at most once. */
@@ -107,7 +109,11 @@ export const transactionQueries = {
     if (options.to) query.where('t.created_at', '<', options.to);
     if (options.cursor) {
       const { createdAt, id } = options.cursor;
-      query.where((q) => q.where('t.created_at', '<', createdAt).orWhere((q2) => q2.where('t.created_at', '=', createdAt).where('t.id', '<', id)));
+      query.where((q) => {
+        void q.where('t.created_at', '<', createdAt).orWhere((q2) => {
+          void q2.where('t.created_at', '=', createdAt).where('t.id', '<', id);
+        });
+      });
     }
     return query
       .orderBy([{ column: 't.created_at', order: 'desc' }, { column: 't.id', order: 'desc' }])

@@ -1,5 +1,6 @@
 import bwipjs from 'bwip-js';
 import PDFDocument from 'pdfkit';
+
 import type { Barcode } from '../models/barcode';
 import { type Contract, maskAddress, maskWords } from '../models/contract.model';
 import type { Invoice } from '../models/invoice.model';

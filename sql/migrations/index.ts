@@ -1,4 +1,5 @@
 import type { Knex } from 'knex';
+
 import * as initial from './0001_initial';
 
 export interface Migration {

@@ -1,4 +1,5 @@
 import jwt from 'jsonwebtoken';
+
 import { call, startTestApp, type TestApp } from '../support/app';
 
 let app: TestApp;

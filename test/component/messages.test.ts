@@ -1,8 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
+
 import { QueueClient } from '@azure/storage-queue';
 import { simpleParser } from 'mailparser';
+
 import type { EmailMessage, EmailSender } from '../../shared/clients/email.client';
 import { setServices } from '../../shared/services';
 import { seedDemoData } from '../../sql/seed';

@@ -1,5 +1,7 @@
 import { randomUUID } from 'node:crypto';
+
 import { QueueClient } from '@azure/storage-queue';
+
 import { startAzurite } from '../../local/azurite';
 import { payInvoice } from '../../shared/controllers/payment.controller';
 import { DEMO_OPERATOR, seedDemoData } from '../../sql/seed';

@@ -1,7 +1,9 @@
 import { randomUUID } from 'node:crypto';
+
+import { ManualClock } from '../../shared/clients/clock.client';
 import type { Db } from '../../shared/clients/sql.client';
 import { isUniqueViolation } from '../../shared/clients/sql.client';
-import { bogotaDay } from '../../shared/models/time';
+import { purgeExpiredRecords } from '../../shared/controllers/maintenance.controller';
 import { cancelOtherActiveCoupons, couponIdsDueForExpiry, expireCoupons, insertCoupon, newCouponCode, pageCoupons, useCoupon } from '../../shared/models/coupon.model';
 import { claimIdempotencyKey, completeIdempotencyKey } from '../../shared/models/idempotency.model';
 import { findInvoice, markInvoicePaid, markInvoiceUnpaid } from '../../shared/models/invoice.model';
@@ -9,8 +11,7 @@ import { notificationMessage } from '../../shared/models/message.model';
 import { insertNotification, unreadNotificationCount } from '../../shared/models/notification.model';
 import { addToOutbox, leaseOutboxRow, markOutboxDispatched, pendingOutbox } from '../../shared/models/outbox.model';
 import { hitRateLimit } from '../../shared/models/rateLimit.model';
-import { ManualClock } from '../../shared/clients/clock.client';
-import { purgeExpiredRecords } from '../../shared/controllers/maintenance.controller';
+import { bogotaDay } from '../../shared/models/time';
 import { appliedMigrations, migrateLatest } from '../../sql/migrator';
 import { DEMO_CONTRACTS, DEMO_OPERATOR, seedDemoData } from '../../sql/seed';
 import { engines } from '../support/engines';

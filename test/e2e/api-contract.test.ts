@@ -1,10 +1,12 @@
 import { randomUUID } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
+
 import Ajv2020 from 'ajv/dist/2020';
+
 import { PROJECT_ROOT } from '../../local/host';
 import { DEMO_OPERATOR, seedDemoData } from '../../sql/seed';
-import { call, logIn, newCustomer, startTestApp, type TestApp, type ApiResponse } from '../support/app';
+import { type ApiResponse,call, logIn, newCustomer, startTestApp, type TestApp } from '../support/app';
 
 /**
  * The frontend's contract: for each documented route, real answers of the local host (a success

@@ -1,6 +1,8 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { chromium, type Browser } from 'playwright-core';
+
+import { type Browser,chromium } from 'playwright-core';
+
 import { PROJECT_ROOT } from '../../local/host';
 import { startTestApp, type TestApp } from '../support/app';
 

@@ -1,5 +1,6 @@
 import { app, type InvocationContext } from '@azure/functions';
 import { QueueClient } from '@azure/storage-queue';
+
 import { startAzurite } from '../../local/azurite';
 import { call, startTestApp, type TestApp, waitFor } from '../support/app';
 

@@ -3,6 +3,7 @@ import { randomUUID } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+
 import { freePort } from '../../local/azurite';
 import { PROJECT_ROOT } from '../../local/host';
 import { DEMO_CUSTOMER, DEMO_OPERATOR } from '../../sql/seed';

@@ -1,5 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
+
 import { type AzuriteProcess, startAzurite } from '../../local/azurite';
 import { PROJECT_ROOT, type RunningHost, startHost } from '../../local/host';
 import { ManualClock } from '../../shared/clients/clock.client';

@@ -1,7 +1,9 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+
 import knex from 'knex';
+
 import { createSqlClient, type Db } from '../../shared/clients/sql.client';
 
 /**

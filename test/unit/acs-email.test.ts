@@ -1,5 +1,7 @@
 import http from 'node:http';
+
 import { EmailClient } from '@azure/communication-email';
+
 import { AcsEmailSender, type EmailMessage } from '../../shared/clients/email.client';
 
 /**

@@ -1,5 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
+
 import { PROJECT_ROOT } from '../../local/host';
 
 // api.http holds one runnable request per route: it must not fall behind the OpenAPI document.

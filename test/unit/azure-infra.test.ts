@@ -1,6 +1,8 @@
 import fs from 'node:fs';
 import path from 'node:path';
+
 import { ManagedIdentityCredential, type TokenCredential } from '@azure/identity';
+
 import { PROJECT_ROOT } from '../../local/host';
 import { databaseUserStatements, deployerConnection } from '../../scripts/provision-database';
 import { SETTING_NAMES } from '../../shared/config';

@@ -2,6 +2,7 @@ import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+
 import { registry } from '../../local/functionsCore';
 import { PROJECT_ROOT } from '../../local/host';
 import { documentedRoutes, renderOpenApi } from '../../scripts/generate-openapi';

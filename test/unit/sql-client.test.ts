@@ -1,4 +1,5 @@
 import { ManagedIdentityCredential } from '@azure/identity';
+
 import { isTransientSqlError, isUniqueViolation, mssqlConnectionConfig, withTransientRetry } from '../../shared/clients/sql.client';
 
 const settings = {

@@ -1,5 +1,7 @@
 import { createHmac, generateKeyPairSync } from 'node:crypto';
+
 import jwt from 'jsonwebtoken';
+
 import { ManualClock } from '../../shared/clients/clock.client';
 import { type AuthDeps, verifyAccessToken } from '../../shared/controllers/auth.controller';
 import { AppError } from '../../shared/http/errors';

@@ -1,5 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
+
 import { tsqlCompiler } from '../../shared/clients/sql.client';
 import { up } from '../../sql/migrations/0001_initial';
 import { renderTsqlScript } from '../../sql/tsqlScript';

@@ -1,6 +1,8 @@
 import fs from 'node:fs';
 import path from 'node:path';
+
 import { validateWorkflow } from '@action-validator/core';
+
 import { PROJECT_ROOT } from '../../local/host';
 
 const dir = path.join(PROJECT_ROOT, '.github/workflows');
