@@ -31,7 +31,7 @@ import { bogotaDay, endOfBogotaDay } from '../models/time';
 import { printableInvoice, renderCouponPdf } from '../views/couponPdf';
 import { formatBogotaTime } from '../views/texts';
 import { dispatchSoon } from './outbox.controller';
-import { decodeCursor, encodeCursor, type Page } from './pagination';
+import { decodeCursor, type Page, toPage } from './pagination';
 
 export interface CouponDeps {
   db: Db;
@@ -157,13 +157,8 @@ export async function listCoupons(
   userId: string,
   query: { status?: CouponStatus; cursor?: string; limit: number },
 ): Promise<Page<CouponJson>> {
-  const key = decodeCursor(query.cursor);
-  const page = await pageCoupons(deps.db, userId, { status: query.status, limit: query.limit, cursor: key && { issuedAt: key.at, id: key.id } });
-  const last = page.items[page.items.length - 1];
-  return {
-    items: page.items.map((c) => couponToJson(c, deps.config.coupons.billerGln)),
-    nextCursor: page.hasMore && last ? encodeCursor({ at: last.issuedAt, id: last.id }) : null,
-  };
+  const page = await pageCoupons(deps.db, userId, { status: query.status, limit: query.limit, cursor: decodeCursor(query.cursor) });
+  return toPage(page, (c) => ({ at: c.issuedAt, id: c.id }), (c) => couponToJson(c, deps.config.coupons.billerGln));
 }
 
 const refusalFor: Record<Exclude<CouponStatus, 'ACTIVE'>, AppError['code']> = {

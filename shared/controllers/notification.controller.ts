@@ -19,7 +19,7 @@ import {
 import { findUserById } from '../models/user.model';
 import { renderNotification } from '../views/notifications';
 import { parseMessage, PermanentMessageError } from './consumer';
-import { decodeCursor, encodeCursor, type Page, pageSchema } from './pagination';
+import { decodeCursor, type Page, pageSchema, toPage } from './pagination';
 
 export interface NotificationDeps {
   db: Db;
@@ -47,17 +47,11 @@ export const notificationsPageSchema = pageSchema(notificationJsonSchema).extend
 export const readAllResultSchema = z.object({ updated: z.number().int(), unreadCount: z.number().int() }).meta({ id: 'ReadAllResult' });
 
 export async function listNotifications(deps: NotificationDeps, userId: string, query: NotificationsQuery): Promise<Page<NotificationJson> & { unreadCount: number }> {
-  const key = decodeCursor(query.cursor);
   const [page, unreadCount] = await Promise.all([
-    pageNotifications(deps.db, userId, { unread: query.unread, limit: query.limit, cursor: key && { createdAt: key.at, id: key.id } }),
+    pageNotifications(deps.db, userId, { unread: query.unread, limit: query.limit, cursor: decodeCursor(query.cursor) }),
     unreadNotificationCount(deps.db, userId),
   ]);
-  const last = page.items[page.items.length - 1];
-  return {
-    items: page.items.map(notificationToJson),
-    nextCursor: page.hasMore && last ? encodeCursor({ at: last.createdAt, id: last.id }) : null,
-    unreadCount,
-  };
+  return { ...toPage(page, (n) => ({ at: n.createdAt, id: n.id }), notificationToJson), unreadCount };
 }
 
 /** Idempotent: reading a read notification keeps its first read time. Another user's is 404. */

@@ -1,16 +1,9 @@
 import { z } from 'zod';
 
 import { AppError } from '../http/errors';
+import type { Keyset } from '../models/keyset';
 
-/**
- * Keyset pagination: the cursor is the (time, id) of the last item served, opaque to clients.
- * It stays correct while rows are added, unlike OFFSET.
- */
-export interface Keyset {
-  at: Date;
-  id: string;
-}
-
+/** The opaque cursor clients pass back: the (time, id) keyset of the last item served. */
 export function encodeCursor(key: Keyset): string {
   return Buffer.from(JSON.stringify({ at: key.at.toISOString(), id: key.id })).toString('base64url');
 }
@@ -34,6 +27,12 @@ export const limitSchema = z.coerce.number().int().min(1).max(100).default(20);
 export interface Page<T> {
   items: T[];
   nextCursor: string | null;
+}
+
+/** The API page of a model page: items as JSON, and the cursor of the last one when more follow. */
+export function toPage<R, T>(page: { items: R[]; hasMore: boolean }, keyOf: (row: R) => Keyset, toJson: (row: R) => T): Page<T> {
+  const last = page.items[page.items.length - 1];
+  return { items: page.items.map(toJson), nextCursor: page.hasMore && last ? encodeCursor(keyOf(last)) : null };
 }
 
 /** The documented shape of a page of `item`. */

@@ -22,7 +22,7 @@ import {
 } from '../models/transaction.model';
 import { type CouponDeps, couponRefusal, couponToJson } from './coupon.controller';
 import { dispatchSoon } from './outbox.controller';
-import { decodeCursor, encodeCursor, type Page } from './pagination';
+import { decodeCursor, type Page, toPage } from './pagination';
 
 export const paymentResultSchema = z
   .object({ transaction: transactionJsonSchema, invoice: invoiceJsonSchema, coupon: couponJsonSchema })
@@ -259,16 +259,11 @@ export type HistoryQuery = z.output<typeof historyQuerySchema>;
 
 /** The caller's payments and reversals, newest first; from/to are Colombian calendar days, inclusive. */
 export async function listTransactions(deps: Pick<CouponDeps, 'db'>, userId: string, query: HistoryQuery): Promise<Page<TransactionJson>> {
-  const key = decodeCursor(query.cursor);
   const page = await pageTransactions(deps.db, userId, {
     from: query.from ? new Date(endOfBogotaDay(query.from).getTime() + 1 - 86_400_000) : undefined,
     to: query.to ? new Date(endOfBogotaDay(query.to).getTime() + 1) : undefined,
-    cursor: key && { createdAt: key.at, id: key.id },
+    cursor: decodeCursor(query.cursor),
     limit: query.limit,
   });
-  const last = page.items[page.items.length - 1];
-  return {
-    items: page.items.map(transactionToJson),
-    nextCursor: page.hasMore && last ? encodeCursor({ at: last.createdAt, id: last.id }) : null,
-  };
+  return toPage(page, (t) => ({ at: t.createdAt, id: t.id }), transactionToJson);
 }

@@ -4,6 +4,7 @@ import { z } from 'zod';
 
 import { asDate, asOptionalDate, type DbOrTx } from '../clients/sql.client';
 import { barcodeSchema } from './barcode';
+import { type Keyset, keysetPage, pageOfRows } from './keyset';
 
 /**
  * The payment coupon ("cupón de pago"): ACTIVE → USED | EXPIRED | CANCELLED, never back. At most
@@ -111,11 +112,6 @@ export function couponFromRow(row: CouponRow): Coupon {
   };
 }
 
-export interface CouponCursor {
-  issuedAt: Date;
-  id: string;
-}
-
 export const couponQueries = {
   activeFor: (db: DbOrTx, userId: string, invoiceId: string) => db<CouponRow>('coupons').where({ user_id: userId, invoice_id: invoiceId, status: 'ACTIVE' }).first(),
   byCodeFor: (db: DbOrTx, code: string, userId: string) => db<CouponRow>('coupons').where({ code, user_id: userId }).first(),
@@ -157,18 +153,10 @@ export const couponQueries = {
       .where({ status: 'ACTIVE' })
       .whereNull('expiry_warned_at')
       .update({ expiry_warned_at: now }, ['id', 'code', 'user_id', 'invoice_id', 'expires_at']),
-  page: (db: DbOrTx, userId: string, options: { status?: CouponStatus; cursor?: CouponCursor; limit: number }) => {
+  page: (db: DbOrTx, userId: string, options: { status?: CouponStatus; cursor?: Keyset; limit: number }) => {
     const query = db<CouponRow>('coupons').where({ user_id: userId });
-    if (options.status) query.where({ status: options.status });
-    if (options.cursor) {
-      const { issuedAt, id } = options.cursor;
-      query.where((q) => {
-        void q.where('issued_at', '<', issuedAt).orWhere((q2) => {
-          void q2.where('issued_at', '=', issuedAt).where('id', '<', id);
-        });
-      });
-    }
-    return query.orderBy([{ column: 'issued_at', order: 'desc' }, { column: 'id', order: 'desc' }]).limit(options.limit + 1).select('*');
+    if (options.status) void query.where({ status: options.status });
+    return keysetPage(query, { at: 'issued_at', id: 'id' }, options.cursor, options.limit).select('*');
   },
 };
 
@@ -231,10 +219,9 @@ export async function expireCoupons(db: DbOrTx, ids: string[], now: Date): Promi
 export async function pageCoupons(
   db: DbOrTx,
   userId: string,
-  options: { status?: CouponStatus; cursor?: CouponCursor; limit: number },
+  options: { status?: CouponStatus; cursor?: Keyset; limit: number },
 ): Promise<{ items: Coupon[]; hasMore: boolean }> {
-  const rows = await couponQueries.page(db, userId, options);
-  return { items: rows.slice(0, options.limit).map(couponFromRow), hasMore: rows.length > options.limit };
+  return pageOfRows(await couponQueries.page(db, userId, options), options.limit, couponFromRow);
 }
 
 export async function couponIdsDueForExpiryWarning(db: DbOrTx, now: Date, horizon: Date, batchSize: number): Promise<string[]> {

@@ -3,6 +3,7 @@ import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
 
 import { asDate, asOptionalDate, countOf, type DbOrTx } from '../clients/sql.client';
+import { type Keyset, keysetPage, pageOfRows } from './keyset';
 import { NOTIFICATION_KINDS, type NotificationKind } from './message.model';
 
 /** A notice for one user, created once per queue message (unique source message id). */
@@ -67,19 +68,11 @@ const fromRow = (r: NotificationRow): Notification => ({
 });
 
 export const notificationQueries = {
-  page: (db: DbOrTx, userId: string, options: { unread?: boolean; cursor?: { createdAt: Date; id: string }; limit: number }) => {
+  page: (db: DbOrTx, userId: string, options: { unread?: boolean; cursor?: Keyset; limit: number }) => {
     const query = db<NotificationRow>('notifications').where({ user_id: userId });
-    if (options.unread === true) query.whereNull('read_at');
-    if (options.unread === false) query.whereNotNull('read_at');
-    if (options.cursor) {
-      const { createdAt, id } = options.cursor;
-      query.where((q) => {
-        void q.where('created_at', '<', createdAt).orWhere((q2) => {
-          void q2.where('created_at', '=', createdAt).where('id', '<', id);
-        });
-      });
-    }
-    return query.orderBy([{ column: 'created_at', order: 'desc' }, { column: 'id', order: 'desc' }]).limit(options.limit + 1).select('*');
+    if (options.unread === true) void query.whereNull('read_at');
+    if (options.unread === false) void query.whereNotNull('read_at');
+    return keysetPage(query, { at: 'created_at', id: 'id' }, options.cursor, options.limit).select('*');
   },
   unreadCount: (db: DbOrTx, userId: string) => db('notifications').where({ user_id: userId }).whereNull('read_at').count({ count: '*' }).first(),
   /** Marks read only what is unread, so reading twice keeps the first read time. */
@@ -104,10 +97,9 @@ export async function findNotification(db: DbOrTx, id: string, userId: string): 
 export async function pageNotifications(
   db: DbOrTx,
   userId: string,
-  options: { unread?: boolean; cursor?: { createdAt: Date; id: string }; limit: number },
+  options: { unread?: boolean; cursor?: Keyset; limit: number },
 ): Promise<{ items: Notification[]; hasMore: boolean }> {
-  const rows = (await notificationQueries.page(db, userId, options));
-  return { items: rows.slice(0, options.limit).map(fromRow), hasMore: rows.length > options.limit };
+  return pageOfRows(await notificationQueries.page(db, userId, options), options.limit, fromRow);
 }
 
 export async function unreadNotificationCount(db: DbOrTx, userId: string): Promise<number> {

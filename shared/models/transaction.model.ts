@@ -3,6 +3,7 @@ import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
 
 import { asDate, type DbOrTx } from '../clients/sql.client';
+import { type Keyset, keysetPage, pageOfRows } from './keyset';
 
 /** A payment or the reversal of one. Money is whole pesos; a payment is reversed at most once. */
 export const PAYMENT_METHODS = ['PSE', 'CARD', 'CASH'] as const;
@@ -57,11 +58,6 @@ export function transactionToJson(t: Transaction): TransactionJson {
   };
 }
 
-export interface TransactionCursor {
-  createdAt: Date;
-  id: string;
-}
-
 const COLUMNS = [
   't.id',
   't.type',
@@ -103,22 +99,11 @@ function fromRow(row: Record<string, unknown>): Transaction {
 
 export const transactionQueries = {
   byId: (db: DbOrTx, id: string) => withDetails(db).where('t.id', id).first(COLUMNS),
-  page: (db: DbOrTx, userId: string, options: { from?: Date; to?: Date; cursor?: TransactionCursor; limit: number }) => {
+  page: (db: DbOrTx, userId: string, options: { from?: Date; to?: Date; cursor?: Keyset; limit: number }) => {
     const query = withDetails(db).where('t.user_id', userId);
-    if (options.from) query.where('t.created_at', '>=', options.from);
-    if (options.to) query.where('t.created_at', '<', options.to);
-    if (options.cursor) {
-      const { createdAt, id } = options.cursor;
-      query.where((q) => {
-        void q.where('t.created_at', '<', createdAt).orWhere((q2) => {
-          void q2.where('t.created_at', '=', createdAt).where('t.id', '<', id);
-        });
-      });
-    }
-    return query
-      .orderBy([{ column: 't.created_at', order: 'desc' }, { column: 't.id', order: 'desc' }])
-      .limit(options.limit + 1)
-      .select(COLUMNS);
+    if (options.from) void query.where('t.created_at', '>=', options.from);
+    if (options.to) void query.where('t.created_at', '<', options.to);
+    return keysetPage(query, { at: 't.created_at', id: 't.id' }, options.cursor, options.limit).select(COLUMNS);
   },
 };
 
@@ -161,8 +146,7 @@ export async function findTransaction(db: DbOrTx, id: string): Promise<Transacti
 export async function pageTransactions(
   db: DbOrTx,
   userId: string,
-  options: { from?: Date; to?: Date; cursor?: TransactionCursor; limit: number },
+  options: { from?: Date; to?: Date; cursor?: Keyset; limit: number },
 ): Promise<{ items: Transaction[]; hasMore: boolean }> {
-  const rows = (await transactionQueries.page(db, userId, options)) as Record<string, unknown>[];
-  return { items: rows.slice(0, options.limit).map(fromRow), hasMore: rows.length > options.limit };
+  return pageOfRows((await transactionQueries.page(db, userId, options)) as Record<string, unknown>[], options.limit, fromRow);
 }

@@ -167,7 +167,7 @@ describe.each(engines())('the data layer on $name', (engine) => {
       }
       const first = await pageCoupons(db, userId, { limit: 2 });
       const last = first.items[1];
-      const second = await pageCoupons(db, userId, { limit: 10, cursor: last && { issuedAt: last.issuedAt, id: last.id } });
+      const second = await pageCoupons(db, userId, { limit: 10, cursor: last && { at: last.issuedAt, id: last.id } });
       expect([...first.items, ...second.items].map((c) => c.id)).toEqual(created.reverse().map((c) => c.id));
       expect(first.hasMore).toBe(true);
       expect(second.hasMore).toBe(false);

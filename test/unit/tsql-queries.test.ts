@@ -47,7 +47,7 @@ describe('pinned T-SQL', () => {
   });
 
   test('the cuponera is paged by keyset (issued_at, id), newest first', () => {
-    expect(sql(couponQueries.page(db, 'u1', { status: 'ACTIVE', cursor: { issuedAt: now, id: 'x' }, limit: 20 }))).toBe(
+    expect(sql(couponQueries.page(db, 'u1', { status: 'ACTIVE', cursor: { at: now, id: 'x' }, limit: 20 }))).toBe(
       'select top (?) * from [coupons] where [user_id] = ? and [status] = ? and ([issued_at] < ? or ([issued_at] = ? and [id] < ?)) order by [issued_at] desc, [id] desc',
     );
   });
