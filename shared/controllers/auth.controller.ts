@@ -10,7 +10,6 @@ import type { Clock } from '../clients/clock.client';
 import { type Db, isUniqueViolation } from '../clients/sql.client';
 import type { Config } from '../config';
 import { AppError } from '../http/errors';
-import { hitRateLimit } from '../models/rateLimit.model';
 import {
   createSession,
   findRefreshToken,
@@ -34,6 +33,7 @@ import {
   userJsonSchema,
   userToJson,
 } from '../models/user.model';
+import { enforceRateLimit } from './throttle';
 
 export interface AuthDeps {
   db: Db;
@@ -225,25 +225,14 @@ export async function register(deps: AuthDeps, input: RegisterInput): Promise<Us
   }
 }
 
-function windowStart(now: Date, minutes: number): Date {
-  const size = minutes * 60_000;
-  return new Date(Math.floor(now.getTime() / size) * size);
-}
-
-/** Per-client throttle against password spraying: N attempts per window per client address. */
-async function throttleClient(deps: AuthDeps, action: string, clientKey: string): Promise<void> {
-  const { maxAttemptsPerClient, clientWindowMinutes } = deps.config.auth;
-  const now = deps.clock.now();
-  const start = windowStart(now, clientWindowMinutes);
-  const hits = await hitRateLimit(deps.db, `${action}:client:${clientKey}`, start);
-  if (hits > maxAttemptsPerClient) {
-    const retryAfterSeconds = Math.max(1, Math.ceil((start.getTime() + clientWindowMinutes * 60_000 - now.getTime()) / 1000));
-    throw new AppError('TOO_MANY_REQUESTS', 'Demasiados intentos desde este cliente. Espere e intente de nuevo.', { retryAfterSeconds });
-  }
-}
-
 export async function login(deps: AuthDeps, input: LoginInput, clientKey: string): Promise<TokenPair> {
-  await throttleClient(deps, 'login', clientKey);
+  // Per-client throttle against password spraying: N attempts per window per client address.
+  await enforceRateLimit(deps, {
+    bucket: `login:client:${clientKey}`,
+    max: deps.config.auth.maxAttemptsPerClient,
+    windowMs: deps.config.auth.clientWindowMinutes * 60_000,
+    detail: 'Demasiados intentos desde este cliente. Espere e intente de nuevo.',
+  });
   const { auth } = deps.config;
   const now = deps.clock.now();
   const user = await findUserByEmail(deps.db, input.email);

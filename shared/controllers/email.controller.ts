@@ -11,7 +11,6 @@ import { claimEmailDelivery, markEmailSent, releaseEmailDelivery } from '../mode
 import { findInvoice, type Invoice } from '../models/invoice.model';
 import { invoiceEmailMessage, invoiceEmailMessageSchema } from '../models/message.model';
 import { addToOutbox } from '../models/outbox.model';
-import { hitRateLimit } from '../models/rateLimit.model';
 import { findTransaction } from '../models/transaction.model';
 import { findUserById } from '../models/user.model';
 import { printableInvoice, renderCouponPdf } from '../views/couponPdf';
@@ -19,6 +18,7 @@ import { renderInvoiceEmail } from '../views/emails';
 import { parseMessage, PermanentMessageError } from './consumer';
 import { type CouponDeps, couponToJson } from './coupon.controller';
 import { dispatchSoon } from './outbox.controller';
+import { enforceRateLimit } from './throttle';
 
 export interface EmailDeps extends CouponDeps {
   email: EmailSender;
@@ -37,12 +37,13 @@ export async function requestInvoiceEmail(deps: EmailDeps, userId: string, invoi
   if (!invoice || !(await hasContractAccess(deps.db, userId, invoice.contractId))) {
     throw new AppError('INVOICE_NOT_FOUND', 'No encontramos esa factura entre los contratos que ha consultado.');
   }
+  await enforceRateLimit(deps, {
+    bucket: `email:user:${userId}`,
+    max: deps.config.email.maxPerUserPerHour,
+    windowMs: 3600_000,
+    detail: `Puede pedir hasta ${deps.config.email.maxPerUserPerHour} correos por hora.`,
+  });
   const now = deps.clock.now();
-  const hour = new Date(Math.floor(now.getTime() / 3600_000) * 3600_000);
-  if ((await hitRateLimit(deps.db, `email:user:${userId}`, hour)) > deps.config.email.maxPerUserPerHour) {
-    const retryAfterSeconds = Math.ceil((hour.getTime() + 3600_000 - now.getTime()) / 1000);
-    throw new AppError('TOO_MANY_REQUESTS', `Puede pedir hasta ${deps.config.email.maxPerUserPerHour} correos por hora.`, { retryAfterSeconds });
-  }
   const message = invoiceEmailMessage({ kind: 'invoice', userId, invoiceId });
   const ids = await inTransaction(deps.db, (tx) => addToOutbox(tx, [message], now));
   await dispatchSoon(deps, ids);

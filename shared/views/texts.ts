@@ -1,4 +1,5 @@
 /** Formatting shared by every Spanish (es-CO) text the app renders. */
+import { bogotaDateTime } from '../models/time';
 
 /** Pesos as Colombians read them: "$ 187.430". */
 export function formatPesos(amount: number): string {
@@ -7,8 +8,7 @@ export function formatPesos(amount: number): string {
 
 /** An instant as a Colombian date and time: "2026-12-03 04:19 (hora de Colombia)". */
 export function formatBogotaTime(instant: Date): string {
-  const local = new Date(instant.getTime() - 5 * 3600_000).toISOString();
-  return `${local.slice(0, 10)} ${local.slice(11, 16)} (hora de Colombia)`;
+  return `${bogotaDateTime(instant)} (hora de Colombia)`;
 }
 
 export function escapeHtml(text: string): string {
