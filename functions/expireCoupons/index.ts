@@ -2,14 +2,12 @@ import { app, type InvocationContext, type Timer } from '@azure/functions';
 
 import { config } from '../../shared/config';
 import { expireDueCoupons } from '../../shared/controllers/coupon.controller';
-import { dispatchOutbox } from '../../shared/controllers/outbox.controller';
 import { services } from '../../shared/services';
 
 /** Timer (EXPIRE_COUPONS_SCHEDULE, default every 5 minutes): ACTIVE coupons past their time → EXPIRED. */
 export async function expireCoupons(_timer: Timer, context: InvocationContext): Promise<void> {
   const run = await expireDueCoupons(services());
   context.log(`expireCoupons: expired ${run.expired} coupons in ${run.batches} batches, ${run.durationMs} ms`);
-  if (run.expired > 0) await dispatchOutbox(services());
 }
 
 app.timer('expireCoupons', { schedule: config().schedules.expireCoupons, handler: expireCoupons });

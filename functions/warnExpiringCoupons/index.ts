@@ -2,14 +2,12 @@ import { app, type InvocationContext, type Timer } from '@azure/functions';
 
 import { config } from '../../shared/config';
 import { warnExpiringCoupons as warn } from '../../shared/controllers/coupon.controller';
-import { dispatchOutbox } from '../../shared/controllers/outbox.controller';
 import { services } from '../../shared/services';
 
 /** Timer (WARN_EXPIRING_COUPONS_SCHEDULE, default every 15 minutes): one notice per coupon ending within 24 h. */
 export async function warnExpiringCoupons(_timer: Timer, context: InvocationContext): Promise<void> {
   const warned = await warn(services());
   context.log(`warnExpiringCoupons: warned about ${warned} coupons`);
-  if (warned > 0) await dispatchOutbox(services());
 }
 
 app.timer('warnExpiringCoupons', { schedule: config().schedules.warnExpiringCoupons, handler: warnExpiringCoupons });

@@ -30,7 +30,7 @@ import { addToOutbox } from '../models/outbox.model';
 import { bogotaDay, endOfBogotaDay } from '../models/time';
 import { printableInvoice, renderCouponPdf } from '../views/couponPdf';
 import { formatBogotaTime } from '../views/texts';
-import { dispatchSoon } from './outbox.controller';
+import { dispatchOutbox, dispatchSoon } from './outbox.controller';
 import { decodeCursor, type Page, toPage } from './pagination';
 
 export interface CouponDeps {
@@ -204,17 +204,36 @@ export interface ExpiryRun {
 export async function expireDueCoupons(deps: CouponDeps, batchSize = 500): Promise<ExpiryRun> {
   const started = performance.now();
   const now = deps.clock.now();
-  let expired = 0;
+  const run = await announceInBatches(
+    deps,
+    batchSize,
+    () => couponIdsDueForExpiry(deps.db, now, batchSize),
+    (tx, ids) => expireAndAnnounce(tx, ids, now),
+  );
+  return { expired: run.announced, batches: run.batches, durationMs: Math.round(performance.now() - started) };
+}
+
+/**
+ * The timers' shape: select a bounded batch of ids, change them and write their notices in one
+ * short transaction, until a batch comes back short; then send the notices.
+ */
+async function announceInBatches(
+  deps: CouponDeps,
+  batchSize: number,
+  select: () => Promise<string[]>,
+  changeAndAnnounce: (tx: DbOrTx, ids: string[]) => Promise<string[]>,
+): Promise<{ announced: number; batches: number }> {
+  const messageIds: string[] = [];
   let batches = 0;
   for (;;) {
-    const ids = await couponIdsDueForExpiry(deps.db, now, batchSize);
+    const ids = await select();
     if (ids.length === 0) break;
-    const messageIds = await inTransaction(deps.db, (tx) => expireAndAnnounce(tx, ids, now));
-    expired += messageIds.length;
+    messageIds.push(...(await inTransaction(deps.db, (tx) => changeAndAnnounce(tx, ids))));
     batches++;
     if (ids.length < batchSize) break;
   }
-  return { expired, batches, durationMs: Math.round(performance.now() - started) };
+  if (messageIds.length > 0) await dispatchOutbox(deps);
+  return { announced: messageIds.length, batches };
 }
 
 const EXPIRY_WARNING_HOURS = 24;
@@ -226,16 +245,14 @@ const EXPIRY_WARNING_HOURS = 24;
 export async function warnExpiringCoupons(deps: CouponDeps, batchSize = 500): Promise<number> {
   const now = deps.clock.now();
   const horizon = new Date(now.getTime() + EXPIRY_WARNING_HOURS * 3600_000);
-  let warned = 0;
-  for (;;) {
-    const ids = await couponIdsDueForExpiryWarning(deps.db, now, horizon, batchSize);
-    if (ids.length === 0) break;
-    const messageIds = await inTransaction(deps.db, async (tx) => {
+  const run = await announceInBatches(
+    deps,
+    batchSize,
+    () => couponIdsDueForExpiryWarning(deps.db, now, horizon, batchSize),
+    async (tx, ids) => {
       const marked = await markExpiryWarned(tx, ids, now);
       return addToOutbox(tx, marked.map((c) => notificationMessage({ kind: 'COUPON_EXPIRING', userId: c.userId, data: { couponCode: c.code, invoiceId: c.invoiceId, expiresAt: c.expiresAt.toISOString() } })), now);
-    });
-    warned += messageIds.length;
-    if (ids.length < batchSize) break;
-  }
-  return warned;
+    },
+  );
+  return run.announced;
 }
