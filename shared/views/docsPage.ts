@@ -1,3 +1,8 @@
+import fs from 'node:fs';
+import path from 'node:path';
+
+import { AppError } from '../http/errors';
+
 /** The API reference page: Swagger UI over /api/openapi.json, its files served by the app itself. */
 export function renderDocsPage(): string {
   return `<!doctype html>
@@ -30,3 +35,20 @@ export const DOCS_INIT_SCRIPT = `window.ui = SwaggerUIBundle({
   layout: 'StandaloneLayout',
 });
 `;
+
+// Swagger UI's files, served from the npm package: the page works offline, with no CDN.
+const ASSETS: Record<string, string> = {
+  'swagger-ui.css': 'text/css; charset=utf-8',
+  'swagger-ui-bundle.js': 'text/javascript; charset=utf-8',
+  'swagger-ui-standalone-preset.js': 'text/javascript; charset=utf-8',
+  'favicon-32x32.png': 'image/png',
+};
+
+/** One file the page loads: our init script or a whitelisted Swagger UI asset; anything else is 404. */
+export async function docsAsset(file: string): Promise<{ contentType: string; data: Buffer }> {
+  if (file === 'docs-init.js') return { contentType: 'text/javascript; charset=utf-8', data: Buffer.from(DOCS_INIT_SCRIPT) };
+  const contentType = ASSETS[file];
+  if (!contentType) throw new AppError('ROUTE_NOT_FOUND', `No existe ${file}.`);
+  const dir = path.dirname(require.resolve('swagger-ui-dist/package.json'));
+  return { contentType, data: await fs.promises.readFile(path.join(dir, file)) };
+}
