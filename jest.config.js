@@ -1,11 +1,48 @@
-/** @type {import('jest').Config} */
-module.exports = {
+/**
+ * Two projects over one test tree: every suite on SQLite, and every suite that touches the
+ * database again on the T-SQL engine named by MSSQL_TEST_CONNECTION (each test file in a fresh
+ * database, see test/support/mssql-database.ts). Without that setting the T-SQL project is left
+ * out and one line says so; with MSSQL_TESTS_REQUIRED=true (.ci/run) its absence is an error.
+ */
+const common = {
   testEnvironment: 'node',
+  rootDir: __dirname,
   roots: ['<rootDir>/test'],
   transform: { '^.+\\.ts$': ['@swc/jest', { jsc: { target: 'es2022', parser: { syntax: 'typescript' } }, module: { type: 'commonjs' } }] },
   // The local host's stand-in for the module the Functions worker provides (see local/functionsCore.ts).
   moduleNameMapper: { '^@azure/functions-core$': '<rootDir>/local/functionsCore.ts' },
+};
+
+const sqlite = {
+  ...common,
+  displayName: 'sqlite',
   setupFiles: ['<rootDir>/test/setup-env.ts'],
+  // The T-SQL walk-through starts the app with DB_ENGINE=mssql: it belongs to the other project only.
+  testPathIgnorePatterns: ['/node_modules/', '<rootDir>/test/e2e/tsql-engine.test.ts'],
+};
+
+const mssql = {
+  ...common,
+  displayName: 'mssql',
+  // The suites that reach the database; unit tests and the quick-start test (SQLite by definition) run once.
+  testMatch: ['<rootDir>/test/contract/**/*.test.ts', '<rootDir>/test/component/**/*.test.ts', '<rootDir>/test/e2e/{api-contract,local-host,tsql-engine}.test.ts'],
+  setupFiles: ['<rootDir>/test/setup-env.ts'],
+  setupFilesAfterEnv: ['<rootDir>/test/support/mssql-database.ts'],
+};
+
+const hasMssql = Boolean(process.env.MSSQL_TEST_CONNECTION);
+if (!hasMssql) {
+  if (process.env.MSSQL_TESTS_REQUIRED === 'true') {
+    throw new Error('MSSQL_TESTS_REQUIRED=true but MSSQL_TEST_CONNECTION is not set: the T-SQL suites would be skipped');
+  }
+  console.log(
+    'T-SQL engine suites skipped: set MSSQL_TEST_CONNECTION (e.g. Babelfish from ../shared/babelfish, as .ci/run does, or SQL Server 2022 as in .github/workflows/sqlserver.yml) to run them.',
+  );
+}
+
+/** @type {import('jest').Config} */
+module.exports = {
   testTimeout: 30000,
   maxWorkers: 2,
+  projects: hasMssql ? [sqlite, mssql] : [sqlite],
 };

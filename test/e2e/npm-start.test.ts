@@ -1,46 +1,35 @@
-import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 
-import { freePort } from '../../local/azurite';
-import { PROJECT_ROOT } from '../../local/host';
 import { DEMO_CUSTOMER, DEMO_OPERATOR } from '../../sql/seed';
 import { call, waitFor } from '../support/app';
+import { type CompiledApp, startCompiledApp } from '../support/compiled';
 
 // The quick start itself: the compiled app started the way `npm start` starts it, on a fresh data dir.
-let child: ChildProcess;
-let output = '';
+let app: CompiledApp;
 let base: string;
 let dataDir: string;
+const output = () => app.output();
 
 beforeAll(async () => {
-  execFileSync(process.execPath, [path.join(PROJECT_ROOT, 'node_modules/typescript/bin/tsc'), '-p', 'tsconfig.json'], { cwd: PROJECT_ROOT, stdio: 'pipe' });
-  const port = await freePort();
   dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'cuponeras-start-'));
-  const env: NodeJS.ProcessEnv = { ...process.env, PORT: String(port), DATA_DIR: dataDir, APP_ENV: 'development', BCRYPT_COST: '10' };
+  const env: NodeJS.ProcessEnv = { ...process.env, DATA_DIR: dataDir, APP_ENV: 'development', DB_ENGINE: 'sqlite', BCRYPT_COST: '10' };
   delete env.AzureWebJobsStorage;
   delete env.JWT_SECRET;
   delete env.CORS_ORIGINS;
-  child = spawn(process.execPath, ['dist/scripts/start.js'], { cwd: PROJECT_ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
-  child.stdout?.on('data', (chunk: Buffer) => (output += chunk.toString()));
-  child.stderr?.on('data', (chunk: Buffer) => (output += chunk.toString()));
-  const deadline = Date.now() + 45_000;
-  while (!output.includes('Press Ctrl-C to stop.')) {
-    if (Date.now() > deadline || child.exitCode !== null) throw new Error(`npm start did not come up:\n${output}`);
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-  base = `http://127.0.0.1:${port}/api`;
-}, 60_000);
+  app = await startCompiledApp(env);
+  base = app.base;
+}, 120_000);
 
-afterAll(async () => {
-  if (child?.exitCode === null) child.kill('SIGKILL');
+afterAll(() => {
+  app?.kill();
 });
 
 test('when started on an empty data dir, then it migrates, seeds and serves /api/health with both checks up', async () => {
-  expect(output).toContain('Database migrated (0001_initial)');
-  expect(output).toMatch(/Demo data: 51 contracts/);
+  expect(output()).toContain('Database migrated (0001_initial)');
+  expect(output()).toMatch(/Demo data: 51 contracts/);
   const res = await call(base, 'GET', '/health');
   expect(res.status).toBe(200);
   expect(res.body.checks).toMatchObject({ database: { status: 'up' }, queues: { status: 'up' } });
@@ -97,8 +86,8 @@ test('when a frontend dev server (Vite, localhost:5173) sends a preflight, then 
 });
 
 test('when Ctrl-C is pressed, then the host and Azurite stop and the process exits 0', async () => {
-  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
-  child.kill('SIGINT');
+  const exited = new Promise<number | null>((resolve) => app.child.once('exit', (code) => resolve(code)));
+  app.kill('SIGINT');
   expect(await exited).toBe(0);
-  expect(output).toContain('SIGINT received, stopping');
+  expect(output()).toContain('SIGINT received, stopping');
 });

@@ -1,57 +1,71 @@
-import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
-
-import knex from 'knex';
+import { randomBytes } from 'node:crypto';
 
 import { createSqlClient, type Db } from '../../shared/clients/sql.client';
+import { loadConfig } from '../../shared/config';
 
 /**
- * The engines a contract suite runs on: SQLite always, SQL Server too when MSSQL_TEST_CONNECTION
- * holds an ADO-style connection string (Server=host,1433;Database=…;User Id=…;Password=…).
+ * The database engine of this jest project: SQLite (a temporary file under the test file's own
+ * DATA_DIR), or the T-SQL engine named by MSSQL_TEST_CONNECTION, where every test file gets a
+ * database of its own (test/support/mssql-database.ts). Clients are built by the production
+ * createSqlClient, so tests run with the app's pool, DateTime2 binding and retry settings.
  */
-export interface Engine {
-  name: 'sqlite' | 'mssql';
-  create(): Promise<Db>;
+export type EngineName = 'sqlite' | 'mssql';
+
+export function testEngineName(): EngineName {
+  return process.env.DB_ENGINE === 'mssql' ? 'mssql' : 'sqlite';
 }
 
-function parseConnectionString(value: string): Record<string, string> {
-  return Object.fromEntries(
-    value
+/** A client on this test file's database, from the settings the app itself would read. */
+export function createTestDb(): Db {
+  return createSqlClient(loadConfig().database);
+}
+
+/** The app settings for one database on the server of MSSQL_TEST_CONNECTION (ADO-style: Server=host,port;User Id=…;Password=…). */
+export function mssqlSettings(database: string, connection = process.env.MSSQL_TEST_CONNECTION ?? ''): Record<string, string> {
+  const parts = Object.fromEntries(
+    connection
       .split(';')
       .map((part) => part.split('='))
       .filter((kv): kv is [string, string] => kv.length >= 2 && kv[0] !== '')
       .map(([key, ...rest]) => [key.trim().toLowerCase(), rest.join('=').trim()]),
   );
+  const [server = 'localhost', port = '1433'] = (parts.server ?? parts['data source'] ?? '').replace(/^tcp:/, '').split(',');
+  return {
+    DB_ENGINE: 'mssql',
+    SQL_SERVER: server,
+    SQL_PORT: port,
+    SQL_DATABASE: database,
+    SQL_AUTH: 'sql-password',
+    SQL_USER: parts['user id'] ?? parts.uid ?? '',
+    SQL_PASSWORD: parts.password ?? parts.pwd ?? '',
+    SQL_ENCRYPT: parts.encrypt === 'true' ? 'true' : 'false',
+  };
 }
 
-export function engines(): Engine[] {
-  const list: Engine[] = [
-    {
-      name: 'sqlite',
-      create: async () => createSqlClient({ engine: 'sqlite', file: path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'cuponeras-db-')), 'test.sqlite') }),
-    },
-  ];
-  const connection = process.env.MSSQL_TEST_CONNECTION;
-  if (connection) {
-    list.push({
-      name: 'mssql',
-      create: async () => {
-        const cs = parseConnectionString(connection);
-        const [server = 'localhost', port = '1433'] = (cs.server ?? '').replace(/^tcp:/, '').split(',');
-        const admin = knex({
-          client: 'mssql',
-          connection: { server, port: Number(port), userName: cs['user id'], password: cs.password, database: 'master', options: { encrypt: cs.encrypt === 'true', trustServerCertificate: true } },
-        });
-        const database = `cuponeras_test_${Date.now()}_${Math.floor(Math.random() * 1e6)}`;
-        await admin.raw(`CREATE DATABASE [${database}]`);
-        await admin.destroy();
-        return knex({
-          client: 'mssql',
-          connection: { server, port: Number(port), userName: cs['user id'], password: cs.password, database, options: { encrypt: cs.encrypt === 'true', trustServerCertificate: true } },
-        });
-      },
-    });
+function masterDb(): Db {
+  return createSqlClient(loadConfig({ ...process.env, ...mssqlSettings('master') }).database);
+}
+
+/** Creates an empty database on the T-SQL server and returns its name. */
+export async function createMssqlDatabase(prefix = 'cuponeras_test'): Promise<string> {
+  const name = `${prefix}_${Date.now().toString(36)}_${randomBytes(4).toString('hex')}`;
+  const master = masterDb();
+  try {
+    await master.raw(`CREATE DATABASE [${name}]`);
+  } finally {
+    await master.destroy();
   }
-  return list;
+  return name;
+}
+
+/** Drops a test database; best effort (a server that still holds a connection keeps it, harmlessly). */
+export async function dropMssqlDatabase(name: string): Promise<void> {
+  const master = masterDb();
+  try {
+    await master.raw(`DROP DATABASE [${name}]`);
+  } catch {
+    /* left for the server's owner: the name says it is a test database */
+  } finally {
+    await master.destroy();
+  }
 }

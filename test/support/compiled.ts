@@ -1,0 +1,89 @@
+import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+
+import { freePort } from '../../local/azurite';
+import { PROJECT_ROOT } from '../../local/host';
+
+const SOURCE_DIRS = ['functions', 'shared', 'sql', 'scripts', 'local', 'bench'];
+const BUILT_MARK = path.join(PROJECT_ROOT, 'dist', 'scripts', 'start.js');
+const LOCK = path.join(PROJECT_ROOT, '.build-lock');
+
+function newestSourceMs(dir: string): number {
+  let newest = 0;
+  for (const entry of fs.readdirSync(dir, { withFileTypes: true })) {
+    const full = path.join(dir, entry.name);
+    if (entry.isDirectory()) newest = Math.max(newest, newestSourceMs(full));
+    else if (entry.name.endsWith('.ts')) newest = Math.max(newest, fs.statSync(full).mtimeMs);
+  }
+  return newest;
+}
+
+function isFresh(): boolean {
+  if (!fs.existsSync(BUILT_MARK)) return false;
+  const built = fs.statSync(BUILT_MARK).mtimeMs;
+  return SOURCE_DIRS.every((dir) => !fs.existsSync(path.join(PROJECT_ROOT, dir)) || newestSourceMs(path.join(PROJECT_ROOT, dir)) <= built);
+}
+
+/**
+ * The compiled app (dist/), as `npm start` runs it, built at most once however many test files
+ * need it at the same time: `npm test` has just built it, and a lone test file builds it itself.
+ */
+export async function ensureBuilt(): Promise<void> {
+  for (;;) {
+    try {
+      fs.mkdirSync(LOCK);
+      break;
+    } catch {
+      // Another test file is building; a lock older than any build is a leftover of a killed run.
+      const lock = fs.statSync(LOCK, { throwIfNoEntry: false });
+      if (lock && Date.now() - lock.mtimeMs > 180_000) fs.rmSync(LOCK, { recursive: true, force: true });
+      await sleep(200);
+    }
+  }
+  try {
+    if (!isFresh()) execFileSync(process.execPath, [path.join(PROJECT_ROOT, 'node_modules/typescript/bin/tsc'), '-p', 'tsconfig.json'], { cwd: PROJECT_ROOT, stdio: 'pipe' });
+  } finally {
+    fs.rmdirSync(LOCK);
+  }
+}
+
+export interface CompiledApp {
+  child: ChildProcess;
+  base: string;
+  output(): string;
+  kill(signal?: NodeJS.Signals): void;
+}
+
+/** `npm start` itself (dist/scripts/start.js) on a free port with the given settings; resolves once it serves. */
+export async function startCompiledApp(env: NodeJS.ProcessEnv, timeoutMs = 45_000): Promise<CompiledApp> {
+  await ensureBuilt();
+  const port = await freePort();
+  const child = spawn(process.execPath, ['dist/scripts/start.js'], { cwd: PROJECT_ROOT, env: { ...env, PORT: String(port) }, stdio: ['ignore', 'pipe', 'pipe'] });
+  let output = '';
+  child.stdout?.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  child.stderr?.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  const deadline = Date.now() + timeoutMs;
+  while (!output.includes('Press Ctrl-C to stop.')) {
+    if (Date.now() > deadline || child.exitCode !== null) {
+      child.kill('SIGKILL');
+      throw new Error(`npm start did not come up:\n${output}`);
+    }
+    await sleep(100);
+  }
+  return {
+    child,
+    base: `http://127.0.0.1:${port}/api`,
+    output: () => output,
+    kill: (signal = 'SIGKILL') => {
+      if (child.exitCode === null) child.kill(signal);
+    },
+  };
+}
+
+/** Runs one compiled script (dist/scripts/NAME.js, as its npm script does) and returns what it printed. */
+export async function runCompiledScript(name: string, env: NodeJS.ProcessEnv): Promise<string> {
+  await ensureBuilt();
+  return execFileSync(process.execPath, [`dist/scripts/${name}.js`], { cwd: PROJECT_ROOT, env, encoding: 'utf8', stdio: 'pipe' });
+}
