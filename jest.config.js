@@ -17,8 +17,8 @@ const sqlite = {
   ...common,
   displayName: 'sqlite',
   setupFiles: ['<rootDir>/test/setup-env.ts'],
-  // The T-SQL walk-through starts the app with DB_ENGINE=mssql: it belongs to the other project only.
-  testPathIgnorePatterns: ['/node_modules/', '<rootDir>/test/e2e/tsql-engine.test.ts'],
+  // The T-SQL walk-through and the T-SQL script run only on the T-SQL engine.
+  testPathIgnorePatterns: ['/node_modules/', '<rootDir>/test/e2e/tsql-engine.test.ts', '<rootDir>/test/contract/tsql-script.test.ts'],
 };
 
 const mssql = {
@@ -28,6 +28,8 @@ const mssql = {
   testMatch: ['<rootDir>/test/contract/**/*.test.ts', '<rootDir>/test/component/**/*.test.ts', '<rootDir>/test/e2e/{api-contract,local-host,tsql-engine}.test.ts'],
   setupFiles: ['<rootDir>/test/setup-env.ts'],
   setupFilesAfterEnv: ['<rootDir>/test/support/mssql-database.ts'],
+  globalSetup: '<rootDir>/test/support/mssql-global-setup.ts',
+  globalTeardown: '<rootDir>/test/support/mssql-global-teardown.ts',
 };
 
 const hasMssql = Boolean(process.env.MSSQL_TEST_CONNECTION);

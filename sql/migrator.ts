@@ -21,6 +21,12 @@ export async function migrateLatest(db: Knex): Promise<string[]> {
   return applied;
 }
 
+/** Applies the next pending migration only (tests of an upgrade over existing data). */
+export async function migrateNext(db: Knex): Promise<string[]> {
+  const [, applied] = (await db.migrate.up(options)) as [number, string[]];
+  return applied;
+}
+
 export async function appliedMigrations(db: Knex): Promise<string[]> {
   const [completed] = (await db.migrate.list(options)) as [{ name: string }[], unknown[]];
   return completed.map((m) => m.name);

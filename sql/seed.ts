@@ -1,8 +1,7 @@
-import { randomUUID } from 'node:crypto';
-
 import type { Knex } from 'knex';
 
 import { hashPassword } from '../shared/controllers/auth.controller';
+import { newId } from '../shared/models/ids';
 import { addDays, bogotaDay } from '../shared/models/time';
 
 /**
@@ -91,7 +90,7 @@ export async function seedDemoData(db: Knex, options: { now?: Date; bcryptCost?:
       if (!contract) {
         const place = pick(PLACES, next);
         const holder = `${pick(FIRST_NAMES, next)} ${pick(SURNAMES, next)} ${pick(SURNAMES, next)}`;
-        contract = { id: randomUUID() };
+        contract = { id: newId() };
         await tx('contracts').insert({
           id: contract.id,
           number,
@@ -110,7 +109,7 @@ export async function seedDemoData(db: Knex, options: { now?: Date; bcryptCost?:
         const invoiceNumber = `F${number}${invoice.period.replace('-', '')}`;
         if ((await tx('invoices').where({ number: invoiceNumber }).first('id')) as unknown) continue;
         await tx('invoices').insert({
-          id: randomUUID(),
+          id: newId(),
           contract_id: contract.id,
           number: invoiceNumber,
           period: invoice.period,
@@ -134,7 +133,7 @@ export async function seedDemoData(db: Knex, options: { now?: Date; bcryptCost?:
   for (const user of users) {
     if ((await db('users').where({ email: user.email }).first('id')) as unknown) continue;
     await db('users').insert({
-      id: randomUUID(),
+      id: newId(),
       email: user.email,
       password_hash: await hashPassword(user.password, options.bcryptCost ?? 10),
       full_name: user.fullName,

@@ -3,6 +3,7 @@ import { z } from 'zod';
 
 import { reversalResultSchema, reversePayment as reverse, reverseSchema } from '../../shared/controllers/payment.controller';
 import { httpRoute } from '../../shared/http/handler';
+import { idSchema } from '../../shared/models/ids';
 import { services } from '../../shared/services';
 
 /** POST /api/transactions/{id}/reverse {reason} (operators only) → the reversal and the invoice, UNPAID again. */
@@ -15,7 +16,7 @@ export const reversePayment = httpRoute({
     errors: ['TRANSACTION_NOT_FOUND', 'TRANSACTION_NOT_REVERSIBLE', 'ALREADY_REVERSED'],
     requestExample: { reason: 'Pago duplicado reportado por el banco' },
   },
-  params: z.object({ id: z.string().min(1).max(64) }),
+  params: z.object({ id: idSchema }),
   body: reverseSchema,
   handle: async ({ params, body, user }) => ({
     status: 201,

@@ -30,6 +30,8 @@ export function mssqlConnectionConfig(settings: MssqlSettings, credential?: Toke
       appName: 'cuponeras-epm',
       encrypt: settings.encrypt,
       trustServerCertificate: !settings.encrypt,
+      // Ids are uniqueidentifier: read them back in the lower case the app writes and the API shows.
+      lowerCaseGuids: true,
       // knex binds a Date as legacy datetime (1/300 s); the columns are datetime2(3): keep milliseconds.
       mapBinding: (value: unknown) => (value instanceof Date ? { value, type: TYPES.DateTime2 } : undefined),
     },

@@ -10,6 +10,7 @@ import type { Clock } from '../clients/clock.client';
 import { type Db, isUniqueViolation } from '../clients/sql.client';
 import type { Config } from '../config';
 import { AppError } from '../http/errors';
+import { newId } from '../models/ids';
 import {
   createSession,
   findRefreshToken,
@@ -135,7 +136,7 @@ function signAccessToken(deps: AuthDeps, user: { id: string; role: Role }, sessi
 async function issueTokens(deps: AuthDeps, user: User, sessionId: string, sessionExpiresAt: Date): Promise<TokenPair> {
   const refreshToken = randomBytes(32).toString('base64url');
   await insertRefreshToken(deps.db, {
-    id: randomUUID(),
+    id: newId(),
     sessionId,
     tokenHash: sha256(refreshToken),
     now: deps.clock.now(),
@@ -206,7 +207,7 @@ export async function register(deps: AuthDeps, input: RegisterInput): Promise<Us
   const passwordHash = await hashPassword(input.password, deps.config.auth.bcryptCost);
   try {
     const user = await insertUser(deps.db, {
-      id: randomUUID(),
+      id: newId(),
       email: input.email,
       passwordHash,
       fullName: input.fullName,
@@ -253,7 +254,7 @@ export async function login(deps: AuthDeps, input: LoginInput, clientKey: string
     throw new AppError('INVALID_CREDENTIALS', 'El correo o la contraseña no son correctos.');
   }
   if (user.failedLogins > 0 || user.lockedUntil) await resetFailedLogins(deps.db, user.id, now);
-  const sessionId = randomUUID();
+  const sessionId = newId();
   const sessionExpiresAt = new Date(now.getTime() + deps.config.jwt.refreshTokenTtlDays * 86_400_000);
   await createSession(deps.db, { id: sessionId, userId: user.id, now, expiresAt: sessionExpiresAt });
   return issueTokens(deps, user, sessionId, sessionExpiresAt);

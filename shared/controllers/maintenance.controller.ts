@@ -3,23 +3,28 @@ import type { Db } from '../clients/sql.client';
 import { purgeExpiredIdempotencyKeys } from '../models/idempotency.model';
 import { purgeDispatchedOutbox } from '../models/outbox.model';
 import { pruneRateLimits } from '../models/rateLimit.model';
+import { purgeExpiredSessions } from '../models/session.model';
 
 const DAY_MS = 86_400_000;
 /** How long sent outbox messages stay for support before they are dropped. */
 export const OUTBOX_RETENTION_DAYS = 7;
+/** How long ended sessions stay after their absolute expiry (support and security questions). */
+export const SESSION_RETENTION_DAYS = 30;
 
 export interface PurgeRun {
   rateLimitWindows: number;
   idempotencyKeys: number;
   outboxMessages: number;
+  sessions: number;
 }
 
-/** Keeps the bookkeeping tables bounded: old throttling windows, expired idempotency keys, sent messages. */
+/** Keeps the bookkeeping tables bounded: old throttling windows, expired idempotency keys, sent messages, long-expired sessions. */
 export async function purgeExpiredRecords(deps: { db: Db; clock: Clock }): Promise<PurgeRun> {
   const now = deps.clock.now();
   return {
     rateLimitWindows: await pruneRateLimits(deps.db, new Date(now.getTime() - DAY_MS)),
     idempotencyKeys: await purgeExpiredIdempotencyKeys(deps.db, now),
     outboxMessages: await purgeDispatchedOutbox(deps.db, new Date(now.getTime() - OUTBOX_RETENTION_DAYS * DAY_MS)),
+    sessions: await purgeExpiredSessions(deps.db, new Date(now.getTime() - SESSION_RETENTION_DAYS * DAY_MS)),
   };
 }

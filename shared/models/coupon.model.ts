@@ -1,9 +1,10 @@
-import { randomInt, randomUUID } from 'node:crypto';
+import { randomInt } from 'node:crypto';
 
 import { z } from 'zod';
 
 import { asDate, asOptionalDate, type DbOrTx } from '../clients/sql.client';
 import { barcodeSchema } from './barcode';
+import { newId } from './ids';
 import { type Keyset, keysetPage, pageOfRows } from './keyset';
 
 /**
@@ -104,7 +105,7 @@ export function couponFromRow(row: CouponRow): Coupon {
     code: row.code,
     userId: row.user_id,
     invoiceId: row.invoice_id,
-    amount: row.amount,
+    amount: Number(row.amount), // bigint: tedious reads it as a string
     status: row.status,
     issuedAt: asDate(row.issued_at),
     expiresAt: asDate(row.expires_at),
@@ -172,7 +173,7 @@ export async function findCouponByCode(db: DbOrTx, code: string, userId: string)
 
 export async function insertCoupon(db: DbOrTx, coupon: Omit<Coupon, 'id' | 'status' | 'closedAt'>): Promise<Coupon> {
   const row = {
-    id: randomUUID(),
+    id: newId(),
     code: coupon.code,
     user_id: coupon.userId,
     invoice_id: coupon.invoiceId,

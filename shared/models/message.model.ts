@@ -1,6 +1,6 @@
-import { randomUUID } from 'node:crypto';
-
 import { z } from 'zod';
+
+import { newId } from './ids';
 
 /**
  * Queue messages: one versioned schema per queue, used by the producer (through the outbox) and by
@@ -38,9 +38,9 @@ export interface OutgoingMessage {
 }
 
 export function invoiceEmailMessage(fields: Omit<InvoiceEmailMessage, 'v' | 'messageId'>): OutgoingMessage {
-  return { queue: QUEUES.invoiceEmails, body: invoiceEmailMessageSchema.parse({ v: 1, messageId: randomUUID(), ...fields }) };
+  return { queue: QUEUES.invoiceEmails, body: invoiceEmailMessageSchema.parse({ v: 1, messageId: newId(), ...fields }) };
 }
 
 export function notificationMessage(fields: Omit<NotificationMessage, 'v' | 'messageId'>): OutgoingMessage {
-  return { queue: QUEUES.notifications, body: notificationMessageSchema.parse({ v: 1, messageId: randomUUID(), ...fields }) };
+  return { queue: QUEUES.notifications, body: notificationMessageSchema.parse({ v: 1, messageId: newId(), ...fields }) };
 }

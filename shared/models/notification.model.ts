@@ -1,8 +1,8 @@
-import { randomUUID } from 'node:crypto';
-
 import { z } from 'zod';
 
 import { asDate, asOptionalDate, countOf, type DbOrTx } from '../clients/sql.client';
+import { newId } from './ids';
+import { idSchema } from './ids';
 import { type Keyset, keysetPage, pageOfRows } from './keyset';
 import { NOTIFICATION_KINDS, type NotificationKind } from './message.model';
 
@@ -45,7 +45,7 @@ export const notificationsQuerySchema = z.object({
 });
 export type NotificationsQuery = z.output<typeof notificationsQuerySchema>;
 
-export const notificationIdParamsSchema = z.object({ id: z.string().min(1).max(64) });
+export const notificationIdParamsSchema = z.object({ id: idSchema });
 
 interface NotificationRow {
   id: string;
@@ -84,7 +84,7 @@ export async function insertNotification(
   db: DbOrTx,
   n: { userId: string; kind: NotificationKind; title: string; body: string; sourceMessageId: string; now: Date },
 ): Promise<string> {
-  const id = randomUUID();
+  const id = newId();
   await db('notifications').insert({ id, user_id: n.userId, kind: n.kind, title: n.title, body: n.body, source_message_id: n.sourceMessageId, created_at: n.now });
   return id;
 }

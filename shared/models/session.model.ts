@@ -103,3 +103,10 @@ export async function isSessionActive(db: DbOrTx, id: string, now: Date): Promis
 export const refreshTokenSchema = z.object({
   refreshToken: z.string().min(20, 'Envíe el refreshToken recibido al iniciar sesión.').max(200),
 });
+
+/** Sessions (and their refresh tokens) whose absolute expiry passed before `before`: nothing can use them again. */
+export async function purgeExpiredSessions(db: DbOrTx, before: Date): Promise<number> {
+  const expired = db('sessions').where('expires_at', '<', before).select('id');
+  await db('refresh_tokens').whereIn('session_id', expired).delete();
+  return db('sessions').where('expires_at', '<', before).delete();
+}

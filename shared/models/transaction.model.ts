@@ -1,8 +1,7 @@
-import { randomUUID } from 'node:crypto';
-
 import { z } from 'zod';
 
 import { asDate, type DbOrTx } from '../clients/sql.client';
+import { newId } from './ids';
 import { type Keyset, keysetPage, pageOfRows } from './keyset';
 
 /** A payment or the reversal of one. Money is whole pesos; a payment is reversed at most once. */
@@ -121,7 +120,7 @@ export interface NewTransaction {
 }
 
 export async function insertTransaction(db: DbOrTx, t: NewTransaction): Promise<string> {
-  const id = randomUUID();
+  const id = newId();
   await db('transactions').insert({
     id,
     type: t.type,

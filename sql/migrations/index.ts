@@ -1,6 +1,7 @@
 import type { Knex } from 'knex';
 
 import * as initial from './0001_initial';
+import * as dbaSchema from './0002_dba_schema';
 
 export interface Migration {
   name: string;
@@ -9,4 +10,4 @@ export interface Migration {
 }
 
 /** Every migration, in the order they apply. A new one is a new file added here. */
-export const MIGRATIONS: Migration[] = [initial];
+export const MIGRATIONS: Migration[] = [initial, dbaSchema];

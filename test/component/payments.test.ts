@@ -329,6 +329,12 @@ describe('reversePayment', () => {
     expect(res.body.code).toBe('FORBIDDEN');
   });
 
+  test('when the transaction id is not a UUID, then 400 VALIDATION_FAILED on the id (it never reaches the uniqueidentifier column)', async () => {
+    const res = await call(app.url, 'POST', '/transactions/not-an-id/reverse', { token: operator.token, body: { reason: 'No existe' } });
+    expect(res.status).toBe(400);
+    expect(res.body.errors).toEqual([{ path: 'params.id', message: 'Identificador no válido.' }]);
+  });
+
   test('when the transaction does not exist, then 404', async () => {
     const res = await call(app.url, 'POST', `/transactions/${randomUUID()}/reverse`, { token: operator.token, body: { reason: 'No existe' } });
     expect(res.body.code).toBe('TRANSACTION_NOT_FOUND');

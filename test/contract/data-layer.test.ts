@@ -6,12 +6,15 @@ import { isUniqueViolation } from '../../shared/clients/sql.client';
 import { purgeExpiredRecords } from '../../shared/controllers/maintenance.controller';
 import { cancelOtherActiveCoupons, couponIdsDueForExpiry, expireCoupons, insertCoupon, newCouponCode, pageCoupons, useCoupon } from '../../shared/models/coupon.model';
 import { claimIdempotencyKey, completeIdempotencyKey } from '../../shared/models/idempotency.model';
+import { newId } from '../../shared/models/ids';
 import { findInvoice, markInvoicePaid, markInvoiceUnpaid } from '../../shared/models/invoice.model';
 import { notificationMessage } from '../../shared/models/message.model';
 import { insertNotification, unreadNotificationCount } from '../../shared/models/notification.model';
 import { addToOutbox, leaseOutboxRow, markOutboxDispatched, pendingOutbox } from '../../shared/models/outbox.model';
 import { hitRateLimit } from '../../shared/models/rateLimit.model';
+import { createSession, insertRefreshToken } from '../../shared/models/session.model';
 import { bogotaDay } from '../../shared/models/time';
+import { MIGRATIONS } from '../../sql/migrations';
 import { appliedMigrations, migrateLatest } from '../../sql/migrator';
 import { DEMO_CONTRACTS, DEMO_OPERATOR, seedDemoData } from '../../sql/seed';
 import { createTestDb, testEngineName } from '../support/engines';
@@ -48,7 +51,7 @@ describe(`the data layer on ${testEngineName()}`, () => {
 
   test('when migrations run twice, then the second run applies nothing and the table records them', async () => {
     expect(await migrateLatest(db)).toEqual([]);
-    expect(await appliedMigrations(db)).toEqual(['0001_initial']);
+    expect(await appliedMigrations(db)).toEqual(MIGRATIONS.map((m) => m.name));
   });
 
   describe('with the demo data', () => {
@@ -67,7 +70,7 @@ describe(`the data layer on ${testEngineName()}`, () => {
         const dueDay = (d: unknown) => (d instanceof Date ? d.toISOString().slice(0, 10) : String(d));
         expect(invoices.some((i) => i.status === 'UNPAID' && dueDay(i.due_date) > today)).toBe(true);
         expect(invoices.some((i) => i.status === 'PAID')).toBe(true);
-        expect(invoices.every((i) => Number.isInteger(i.amount) && i.amount > 0)).toBe(true);
+        expect(invoices.every((i) => Number.isInteger(Number(i.amount)) && Number(i.amount) > 0)).toBe(true); // bigint: a string from tedious
       }
     });
 
@@ -87,8 +90,9 @@ describe(`the data layer on ${testEngineName()}`, () => {
         invoice_id: invoice.id,
         amount: invoice.amount,
         status,
-        issued_at: now,
+        issued_at: new Date(now.getTime() - 3600_000),
         expires_at: now,
+        closed_at: status === 'ACTIVE' ? null : now,
       });
       await db('coupons').insert(coupon('ACTIVE'));
       await db('coupons').insert(coupon('EXPIRED')); // closed coupons don't count
@@ -131,7 +135,7 @@ describe(`the data layer on ${testEngineName()}`, () => {
       invoiceId = (await db('invoices').where({ status: 'UNPAID' }).orderBy('number', 'desc').first('id')).id;
     });
 
-    const coupon = (user: string, expiresAt: Date) => insertCoupon(db, { code: newCouponCode(), userId: user, invoiceId, amount: 5000, issuedAt: t0, expiresAt });
+    const coupon = (user: string, expiresAt: Date) => insertCoupon(db, { code: newCouponCode(), userId: user, invoiceId, amount: 5000, issuedAt: later(-3600_000), expiresAt });
 
     test('an invoice is marked paid once, and unpaid again only from PAID', async () => {
       expect(await markInvoicePaid(db, invoiceId, t0)).toBe(true);
@@ -209,10 +213,19 @@ describe(`the data layer on ${testEngineName()}`, () => {
       await hitRateLimit(db, bucket, t0);
       const key = { userId, key: `purge-${randomUUID()}`, requestHash: 'h', now: t0, lockedUntil: t0, expiresAt: later(1000) };
       await claimIdempotencyKey(db, key);
+      const longGone = { id: newId(), userId, now: later(-60 * 86_400_000), expiresAt: later(-31 * 86_400_000) };
+      const recent = { id: newId(), userId, now: later(-40 * 86_400_000), expiresAt: later(-29 * 86_400_000) };
+      for (const session of [longGone, recent]) {
+        await createSession(db, session);
+        await insertRefreshToken(db, { id: newId(), sessionId: session.id, tokenHash: randomUUID().replace(/-/g, ''), now: session.now, expiresAt: session.expiresAt });
+      }
       const run = await purgeExpiredRecords({ db, clock: new ManualClock(later(2000)) });
       expect(run.rateLimitWindows).toBeGreaterThanOrEqual(1);
       expect(run.idempotencyKeys).toBeGreaterThanOrEqual(1);
+      expect(run.sessions).toBe(1);
       expect(Number((await db('rate_limits').where({ bucket }).count({ n: '*' }).first())?.n)).toBe(1);
+      expect((await db('sessions').whereIn('id', [longGone.id, recent.id]).select('id')).map((r: { id: string }) => r.id)).toEqual([recent.id]);
+      expect(Number((await db('refresh_tokens').where({ session_id: longGone.id }).count({ n: '*' }).first())?.n)).toBe(0);
     });
 
     test('rate-limit windows count every hit', async () => {

@@ -28,7 +28,7 @@ afterAll(() => {
 });
 
 test('when started on an empty data dir, then it migrates, seeds and serves /api/health with both checks up', async () => {
-  expect(output()).toContain('Database migrated (0001_initial)');
+  expect(output()).toContain('Database migrated (0001_initial, 0002_dba_schema)');
   expect(output()).toMatch(/Demo data: 51 contracts/);
   const res = await call(base, 'GET', '/health');
   expect(res.status).toBe(200);

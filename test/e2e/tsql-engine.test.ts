@@ -17,7 +17,7 @@ let env: NodeJS.ProcessEnv;
 beforeAll(async () => {
   env = { ...process.env, DATA_DIR: fs.mkdtempSync(path.join(os.tmpdir(), 'cuponeras-tsql-')), APP_ENV: 'development', BCRYPT_COST: '10' };
   expect(env.DB_ENGINE).toBe('mssql');
-  expect(await runCompiledScript('migrate', env)).toMatch(/^Applied .*0001_initial/);
+  expect(await runCompiledScript('migrate', env)).toMatch(/^Applied 0001_initial, 0002_dba_schema/);
   expect(await runCompiledScript('migrate', env)).toMatch(/^Already up to date/);
   expect(await runCompiledScript('seed', env)).toMatch(/^Seeded 51 contracts/);
   delete env.AzureWebJobsStorage; // npm start brings its own Azurite

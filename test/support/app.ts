@@ -56,6 +56,9 @@ export async function startTestApp(options: { queues?: boolean; timers?: boolean
     clock,
     logs,
     stop: async () => {
+      // An unexpected failure behind a 500 is easier to fix when the test run shows it.
+      const unhandled = logs.filter((line) => line.includes('Unhandled error'));
+      if (unhandled.length > 0) console.warn(`The app logged ${unhandled.length} unhandled error(s):\n${unhandled.join('\n')}`);
       await host.stop();
       await disposeServices();
       // A test may have replaced Azurite (restarted it): stop whichever runs now.

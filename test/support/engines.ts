@@ -42,30 +42,30 @@ export function mssqlSettings(database: string, connection = process.env.MSSQL_T
   };
 }
 
-function masterDb(): Db {
-  return createSqlClient(loadConfig({ ...process.env, ...mssqlSettings('master') }).database);
+/** A client on one database of the T-SQL test server, through the production createSqlClient. */
+export function mssqlClient(database: string): Db {
+  const s = mssqlSettings(database);
+  return createSqlClient({
+    engine: 'mssql',
+    server: s.SQL_SERVER ?? '',
+    port: Number(s.SQL_PORT),
+    database,
+    auth: 'sql-password',
+    user: s.SQL_USER,
+    password: s.SQL_PASSWORD,
+    poolMax: 4,
+    encrypt: s.SQL_ENCRYPT === 'true',
+  });
 }
 
-/** Creates an empty database on the T-SQL server and returns its name. */
-export async function createMssqlDatabase(prefix = 'cuponeras_test'): Promise<string> {
-  const name = `${prefix}_${Date.now().toString(36)}_${randomBytes(4).toString('hex')}`;
-  const master = masterDb();
+/** Creates an empty database on the T-SQL server and returns its name (under this run's prefix, dropped at its end). */
+export async function createMssqlDatabase(): Promise<string> {
+  const name = `cuponeras_test_${process.env.MSSQL_TEST_RUN ?? 'adhoc'}_${Date.now().toString(36)}${randomBytes(3).toString('hex')}`;
+  const master = mssqlClient('master');
   try {
     await master.raw(`CREATE DATABASE [${name}]`);
   } finally {
     await master.destroy();
   }
   return name;
-}
-
-/** Drops a test database; best effort (a server that still holds a connection keeps it, harmlessly). */
-export async function dropMssqlDatabase(name: string): Promise<void> {
-  const master = masterDb();
-  try {
-    await master.raw(`DROP DATABASE [${name}]`);
-  } catch {
-    /* left for the server's owner: the name says it is a test database */
-  } finally {
-    await master.destroy();
-  }
 }

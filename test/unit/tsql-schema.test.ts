@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 
 import { tsqlCompiler } from '../../shared/clients/sql.client';
-import { up } from '../../sql/migrations/0001_initial';
+import { up } from '../../sql/migrations/0002_dba_schema';
 import { renderTsqlScript } from '../../sql/tsqlScript';
 
 describe('the Azure SQL schema script', () => {
@@ -26,11 +26,32 @@ describe('the Azure SQL schema script', () => {
     expect(find('[ix_coupons_active_expiry]')).toBe("CREATE INDEX [ix_coupons_active_expiry] ON [coupons] ([expires_at]) where status = 'ACTIVE'");
   });
 
-  test('statuses are check constraints and money is an integer', () => {
+  test('statuses are ASCII check constraints and money is a bounded whole number of pesos', () => {
     const invoices = find('CREATE TABLE [invoices]') ?? '';
-    expect(invoices).toContain("constraint ck_invoices_status check ([status] in ('UNPAID','PAID'))");
-    expect(invoices).toContain('[amount] int not null constraint ck_invoices_amount check ([amount] > 0)');
+    expect(invoices).toContain("[status] varchar(10) not null constraint ck_invoices_status check ([status] in ('UNPAID','PAID'))");
+    expect(invoices).toContain('[amount] bigint not null constraint ck_invoices_amount check ([amount] between 1 and 999999999999)');
     expect(find('CREATE TABLE [coupons]')).toContain("check ([status] in ('ACTIVE','USED','EXPIRED','CANCELLED'))");
+    expect(find('CREATE TABLE [transactions]')).toContain('[amount] bigint not null constraint ck_transactions_amount check ([amount] between 1 and 999999999999)');
+  });
+
+  test('states and their timestamps agree: PAID ⇔ paid_at, ACTIVE ⇔ no closed_at, a reversal points at its payment, the period is YYYY-MM', () => {
+    expect(find('CREATE TABLE [invoices]')).toContain("constraint ck_invoices_paid_at check (([status] = 'PAID' AND [paid_at] IS NOT NULL) OR ([status] = 'UNPAID' AND [paid_at] IS NULL))");
+    expect(find('CREATE TABLE [invoices]')).toContain("constraint ck_invoices_period check ([period] LIKE '[12][0-9][0-9][0-9]-[01][0-9]' AND SUBSTRING([period], 6, 2) BETWEEN '01' AND '12')");
+    expect(find('CREATE TABLE [coupons]')).toContain("constraint ck_coupons_closed_at check (([status] = 'ACTIVE' AND [closed_at] IS NULL) OR ([status] <> 'ACTIVE' AND [closed_at] IS NOT NULL))");
+    expect(find('CREATE TABLE [transactions]')).toContain("constraint ck_transactions_reverses check (([type] = 'PAYMENT' AND [reverses_id] IS NULL) OR ([type] = 'REVERSAL' AND [reverses_id] IS NOT NULL))");
+    expect(find('CREATE TABLE [email_deliveries]')).toContain("constraint ck_email_deliveries_sent_at check (([status] = 'SENT' AND [sent_at] IS NOT NULL) OR ([status] = 'PENDING' AND [sent_at] IS NULL))");
+  });
+
+  test('the purge and sweep paths have their indexes', () => {
+    for (const index of [
+      'CREATE INDEX [ix_outbox_dispatched] ON [outbox] ([dispatched_at]) where [dispatched_at] is not null',
+      'CREATE INDEX [ix_sessions_expires] ON [sessions] ([expires_at])',
+      'CREATE INDEX [ix_refresh_tokens_expires] ON [refresh_tokens] ([expires_at])',
+      'CREATE INDEX [ix_rate_limits_window] ON [rate_limits] ([window_start])',
+      'CREATE INDEX [ix_idempotency_keys_expires] ON [idempotency_keys] ([expires_at])',
+    ]) {
+      expect(statements).toContain(index);
+    }
   });
 
   test('every lookup the API makes has its index', () => {
@@ -46,8 +67,18 @@ describe('the Azure SQL schema script', () => {
     }
   });
 
-  test('times are datetime2 and ids are fixed-length strings', () => {
-    expect(find('CREATE TABLE [users]')).toContain('[created_at] datetime2 not null');
-    expect(find('CREATE TABLE [users]')).toContain('[id] nvarchar(36) not null');
+  test('times are datetime2(3), ids are uniqueidentifier, codes are varchar and names stay Unicode', () => {
+    const users = find('CREATE TABLE [users]') ?? '';
+    expect(users).toContain('[created_at] datetime2(3) not null');
+    expect(users).toContain('[id] uniqueidentifier not null');
+    expect(users).toContain('[full_name] nvarchar(120) not null');
+    expect(users).toContain('[document_number] varchar(20) not null');
+    expect(find('CREATE TABLE [coupons]')).toContain('[code] varchar(16) not null');
+  });
+
+  test('the upgrade copies every table aside, rebuilds it and copies it back, in one transaction of the script', () => {
+    expect(statements[0]).toBe('SELECT * INTO [_0001_users] FROM [users]');
+    expect(statements).toContain('INSERT INTO [coupons] SELECT * FROM [_0001_coupons]');
+    expect(statements.at(-1)).toBe('DROP TABLE [_0001_email_deliveries]');
   });
 });
