@@ -5,7 +5,7 @@ import path from 'node:path';
 
 import { startAzurite } from '../local/azurite';
 import { functionFilesFromMain, startHost } from '../local/host';
-import { expireDueCoupons } from '../shared/controllers/coupon.controller';
+import * as coupons from '../shared/controllers/coupon.controller';
 import { disposeServices, services } from '../shared/services';
 import { migrateLatest } from '../sql/migrator';
 import { seedDemoData } from '../sql/seed';
@@ -84,16 +84,16 @@ async function main(): Promise<void> {
   }
 
   // 2. Payments: search the invoice's contract for its coupon, then pay, CONCURRENCY at a time.
-  const coupons: { invoiceId: string; code: string }[] = [];
+  const payable: { invoiceId: string; code: string }[] = [];
   await pool(Array.from({ length: PAYMENTS }, (_, i) => i), CONCURRENCY, async (i) => {
     const found = await api('POST', '/invoices/search', token, { contractNumber: String(20_000_000 + i) });
     if (!found.body.coupons?.[0]) throw new Error(`search failed: ${found.status} ${JSON.stringify(found.body)}`);
-    coupons.push({ invoiceId: found.body.coupons[0].invoiceId, code: found.body.coupons[0].code });
+    payable.push({ invoiceId: found.body.coupons[0].invoiceId, code: found.body.coupons[0].code });
   });
   const payTimes: number[] = [];
   let failures = 0;
   const [, payWallMs] = await timed(() =>
-    pool(coupons, CONCURRENCY, async (coupon) => {
+    pool(payable, CONCURRENCY, async (coupon) => {
       const [res, ms] = await timed(() => api('POST', `/invoices/${coupon.invoiceId}/pay`, token, { couponCode: coupon.code, paymentMethod: 'PSE' }, { 'Idempotency-Key': randomUUID() }));
       payTimes.push(ms);
       if (res.status !== 201) failures++;
@@ -124,7 +124,7 @@ async function main(): Promise<void> {
     });
     await db.batchInsert('coupons', batch, 250);
   }
-  const [expiry, expireMs] = await timed(() => expireDueCoupons(services()));
+  const [expiry, expireMs] = await timed(() => coupons.expireDue(services()));
   const rssAfter = process.memoryUsage().rss;
 
   const results = {

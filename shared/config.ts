@@ -2,7 +2,7 @@ import path from 'node:path';
 
 import { z } from 'zod';
 
-import { isValidGln } from './models/barcode';
+import { isValidGln } from './gs1';
 
 /**
  * Every setting the app reads, validated once. The same names work as Azure app settings, in

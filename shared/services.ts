@@ -16,6 +16,9 @@ export interface Services {
   email: EmailSender;
 }
 
+/** What the billing use cases (coupons, invoices, payments, their emails) need: they change state and publish messages. */
+export type BillingDeps = Pick<Services, 'db' | 'clock' | 'queue'> & { config: Pick<Config, 'coupons'> };
+
 let current: Services | undefined;
 
 export function services(): Services {

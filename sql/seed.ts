@@ -1,7 +1,7 @@
 import type { Knex } from 'knex';
 
-import { hashPassword } from '../shared/controllers/auth.controller';
 import { newId } from '../shared/models/ids';
+import { hashPassword } from '../shared/models/password';
 import { addDays, bogotaDay } from '../shared/models/time';
 
 /**

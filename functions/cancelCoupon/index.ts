@@ -1,6 +1,6 @@
 import { app } from '@azure/functions';
 
-import { cancelCoupon as cancel } from '../../shared/controllers/coupon.controller';
+import * as coupons from '../../shared/controllers/coupon.controller';
 import { httpRoute } from '../../shared/http/handler';
 import { couponCodeParamsSchema, couponJsonSchema } from '../../shared/models/coupon.model';
 import { services } from '../../shared/services';
@@ -15,7 +15,7 @@ export const cancelCoupon = httpRoute({
     errors: ['COUPON_NOT_FOUND', 'COUPON_ALREADY_USED', 'COUPON_EXPIRED', 'COUPON_CANCELLED', 'COUPON_NOT_ACTIVE'],
   },
   params: couponCodeParamsSchema,
-  handle: async ({ params, user }) => ({ body: await cancel(services(), user.id, params.code) }),
+  handle: async ({ params, user }) => ({ body: await coupons.cancel(services(), user.id, params.code) }),
 });
 
 app.http('cancelCoupon', { methods: ['POST', 'OPTIONS'], route: 'coupons/{code}/cancel', authLevel: 'anonymous', handler: cancelCoupon });

@@ -1,6 +1,6 @@
 import { app } from '@azure/functions';
 
-import { emailQueuedSchema, requestInvoiceEmail } from '../../shared/controllers/email.controller';
+import * as emails from '../../shared/controllers/email.controller';
 import { httpRoute } from '../../shared/http/handler';
 import { invoiceIdParamsSchema } from '../../shared/models/invoice.model';
 import { services } from '../../shared/services';
@@ -12,11 +12,11 @@ export const emailInvoice = httpRoute({
     summary: 'Enviar la factura por correo',
     description: "Queues the invoice PDF to the caller's own address; only invoices of contracts the caller searched or paid; rate-limited per user.",
     tag: 'Facturas',
-    success: { status: 202, description: 'Queued', schema: emailQueuedSchema },
+    success: { status: 202, description: 'Queued', schema: emails.emailQueuedSchema },
     errors: ['INVOICE_NOT_FOUND', 'TOO_MANY_REQUESTS'],
   },
   params: invoiceIdParamsSchema,
-  handle: async ({ params, user }) => ({ status: 202, body: await requestInvoiceEmail(services(), user.id, params.invoiceId) }),
+  handle: async ({ params, user }) => ({ status: 202, body: await emails.request(services(), user.id, params.invoiceId) }),
 });
 
 app.http('emailInvoice', { methods: ['POST', 'OPTIONS'], route: 'invoices/{invoiceId}/email', authLevel: 'anonymous', handler: emailInvoice });

@@ -1,12 +1,12 @@
 import { app, type InvocationContext, type Timer } from '@azure/functions';
 
 import { config } from '../../shared/config';
-import { expireDueCoupons } from '../../shared/controllers/coupon.controller';
+import * as coupons from '../../shared/controllers/coupon.controller';
 import { services } from '../../shared/services';
 
 /** Timer (EXPIRE_COUPONS_SCHEDULE, default every 5 minutes): ACTIVE coupons past their time → EXPIRED. */
 export async function expireCoupons(_timer: Timer, context: InvocationContext): Promise<void> {
-  const run = await expireDueCoupons(services());
+  const run = await coupons.expireDue(services());
   context.log(`expireCoupons: expired ${run.expired} coupons in ${run.batches} batches, ${run.durationMs} ms`);
 }
 

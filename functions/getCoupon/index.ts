@@ -1,6 +1,6 @@
 import { app } from '@azure/functions';
 
-import { couponDetailSchema, getCoupon as detail } from '../../shared/controllers/coupon.controller';
+import * as coupons from '../../shared/controllers/coupon.controller';
 import { httpRoute } from '../../shared/http/handler';
 import { couponCodeParamsSchema } from '../../shared/models/coupon.model';
 import { services } from '../../shared/services';
@@ -12,11 +12,11 @@ export const getCoupon = httpRoute({
     summary: 'Detalle de un cupón',
     description: "Status, invoice, amount, expiry and the GS1-128 barcode data. Another user's coupon is 404.",
     tag: 'Cupones',
-    success: { status: 200, description: 'The coupon', schema: couponDetailSchema },
+    success: { status: 200, description: 'The coupon', schema: coupons.couponDetailSchema },
     errors: ['COUPON_NOT_FOUND', 'INVOICE_NOT_FOUND'],
   },
   params: couponCodeParamsSchema,
-  handle: async ({ params, user }) => ({ body: await detail(services(), user.id, params.code) }),
+  handle: async ({ params, user }) => ({ body: await coupons.detail(services(), user.id, params.code) }),
 });
 
 app.http('getCoupon', { methods: ['GET', 'OPTIONS'], route: 'coupons/{code}', authLevel: 'anonymous', handler: getCoupon });

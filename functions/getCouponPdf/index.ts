@@ -1,6 +1,6 @@
 import { app } from '@azure/functions';
 
-import { couponPdf } from '../../shared/controllers/coupon.controller';
+import * as coupons from '../../shared/controllers/coupon.controller';
 import { httpRoute } from '../../shared/http/handler';
 import { couponCodeParamsSchema } from '../../shared/models/coupon.model';
 import { services } from '../../shared/services';
@@ -17,7 +17,7 @@ export const getCouponPdf = httpRoute({
   },
   params: couponCodeParamsSchema,
   handle: async ({ params, user }) => {
-    const pdf = await couponPdf(services(), user.id, params.code);
+    const pdf = await coupons.pdf(services(), user.id, params.code);
     return { file: { contentType: 'application/pdf', data: pdf.data, filename: pdf.filename } };
   },
 });

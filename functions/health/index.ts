@@ -1,6 +1,6 @@
 import { app } from '@azure/functions';
 
-import { checkHealth, healthReportSchema } from '../../shared/controllers/health.controller';
+import * as healthChecks from '../../shared/controllers/health.controller';
 import { httpRoute } from '../../shared/http/handler';
 import { services } from '../../shared/services';
 
@@ -11,11 +11,11 @@ export const health = httpRoute({
     summary: 'Estado del servicio',
     description: 'Checks the database and the queue service; 503 when either is down.',
     tag: 'Sistema',
-    success: { status: 200, description: 'Both checks are up (503 with the same body when not)', schema: healthReportSchema, example: { status: 'ok', checks: { database: { status: 'up', durationMs: 3 }, queues: { status: 'up', durationMs: 12 } } } },
+    success: { status: 200, description: 'Both checks are up (503 with the same body when not)', schema: healthChecks.healthReportSchema, example: { status: 'ok', checks: { database: { status: 'up', durationMs: 3 }, queues: { status: 'up', durationMs: 12 } } } },
     errors: ['SERVICE_UNAVAILABLE'],
   },
   handle: async () => {
-    const report = await checkHealth(services());
+    const report = await healthChecks.check(services());
     return { status: report.status === 'ok' ? 200 : 503, body: report, headers: { 'Cache-Control': 'no-store' } };
   },
 });

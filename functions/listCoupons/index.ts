@@ -1,7 +1,7 @@
 import { app } from '@azure/functions';
 import { z } from 'zod';
 
-import { listCoupons as list } from '../../shared/controllers/coupon.controller';
+import * as coupons from '../../shared/controllers/coupon.controller';
 import { limitSchema, pageSchema } from '../../shared/controllers/pagination';
 import { httpRoute } from '../../shared/http/handler';
 import { COUPON_STATUSES, couponJsonSchema } from '../../shared/models/coupon.model';
@@ -23,7 +23,7 @@ export const listCoupons = httpRoute({
     success: { status: 200, description: 'A page of coupons', schema: pageSchema(couponJsonSchema).meta({ id: 'CouponPage' }) },
   },
   query: listCouponsQuerySchema,
-  handle: async ({ query, user }) => ({ body: await list(services(), user.id, query) }),
+  handle: async ({ query, user }) => ({ body: await coupons.list(services(), user.id, query) }),
 });
 
 app.http('listCoupons', { methods: ['GET', 'OPTIONS'], route: 'coupons', authLevel: 'anonymous', handler: listCoupons });

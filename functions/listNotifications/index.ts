@@ -1,6 +1,6 @@
 import { app } from '@azure/functions';
 
-import { listNotifications as list, notificationsPageSchema } from '../../shared/controllers/notification.controller';
+import * as notifications from '../../shared/controllers/notification.controller';
 import { httpRoute } from '../../shared/http/handler';
 import { notificationsQuerySchema } from '../../shared/models/notification.model';
 import { services } from '../../shared/services';
@@ -11,10 +11,10 @@ export const listNotifications = httpRoute({
   doc: {
     summary: 'Mis notificaciones',
     tag: 'Notificaciones',
-    success: { status: 200, description: 'A page of notifications and the unread count', schema: notificationsPageSchema },
+    success: { status: 200, description: 'A page of notifications and the unread count', schema: notifications.notificationsPageSchema },
   },
   query: notificationsQuerySchema,
-  handle: async ({ query, user }) => ({ body: await list(services(), user.id, query) }),
+  handle: async ({ query, user }) => ({ body: await notifications.list(services(), user.id, query) }),
 });
 
 app.http('listNotifications', { methods: ['GET', 'OPTIONS'], route: 'notifications', authLevel: 'anonymous', handler: listNotifications });

@@ -1,7 +1,7 @@
 import { app } from '@azure/functions';
 
 import { pageSchema } from '../../shared/controllers/pagination';
-import { historyQuerySchema, listTransactions as list } from '../../shared/controllers/payment.controller';
+import * as payments from '../../shared/controllers/payment.controller';
 import { httpRoute } from '../../shared/http/handler';
 import { transactionJsonSchema } from '../../shared/models/transaction.model';
 import { services } from '../../shared/services';
@@ -15,8 +15,8 @@ export const listTransactions = httpRoute({
     tag: 'Pagos',
     success: { status: 200, description: 'A page of transactions', schema: pageSchema(transactionJsonSchema).meta({ id: 'TransactionPage' }) },
   },
-  query: historyQuerySchema,
-  handle: async ({ query, user }) => ({ body: await list(services(), user.id, query) }),
+  query: payments.historyQuerySchema,
+  handle: async ({ query, user }) => ({ body: await payments.list(services(), user.id, query) }),
 });
 
 app.http('listTransactions', { methods: ['GET', 'OPTIONS'], route: 'transactions', authLevel: 'anonymous', handler: listTransactions });

@@ -1,6 +1,6 @@
 import { app } from '@azure/functions';
 
-import { login as logIn, tokenPairSchema } from '../../shared/controllers/auth.controller';
+import * as auth from '../../shared/controllers/auth.controller';
 import { clientKeyOf } from '../../shared/http/auth';
 import { httpRoute } from '../../shared/http/handler';
 import { loginSchema } from '../../shared/models/user.model';
@@ -13,13 +13,13 @@ export const login = httpRoute({
     summary: 'Iniciar sesión',
     description: 'Wrong password and unknown email give the same 401. Accounts lock after repeated failures (423); clients are throttled (429).',
     tag: 'Cuenta',
-    success: { status: 200, description: 'Access and refresh tokens', schema: tokenPairSchema },
+    success: { status: 200, description: 'Access and refresh tokens', schema: auth.tokenPairSchema },
     errors: ['INVALID_CREDENTIALS', 'ACCOUNT_LOCKED', 'TOO_MANY_REQUESTS'],
     requestExample: { email: 'cliente.demo@example.com', password: 'Cuponera-Demo-2026' },
   },
   body: loginSchema,
   handle: async ({ body, request }) => ({
-    body: await logIn(services(), body, clientKeyOf(request)),
+    body: await auth.login(services(), body, clientKeyOf(request)),
     headers: { 'Cache-Control': 'no-store' },
   }),
 });

@@ -1,6 +1,6 @@
 import { app } from '@azure/functions';
 
-import { logout as endSession } from '../../shared/controllers/auth.controller';
+import * as auth from '../../shared/controllers/auth.controller';
 import { httpRoute } from '../../shared/http/handler';
 import { refreshTokenSchema } from '../../shared/models/session.model';
 import { services } from '../../shared/services';
@@ -16,7 +16,7 @@ export const logout = httpRoute({
   },
   body: refreshTokenSchema,
   handle: async ({ body }) => {
-    await endSession(services(), body.refreshToken);
+    await auth.logout(services(), body.refreshToken);
     return { status: 204 };
   },
 });

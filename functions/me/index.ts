@@ -1,6 +1,6 @@
 import { app } from '@azure/functions';
 
-import { currentUser } from '../../shared/controllers/auth.controller';
+import * as auth from '../../shared/controllers/auth.controller';
 import { httpRoute } from '../../shared/http/handler';
 import { userJsonSchema } from '../../shared/models/user.model';
 import { services } from '../../shared/services';
@@ -9,7 +9,7 @@ import { services } from '../../shared/services';
 export const me = httpRoute({
   auth: 'user',
   doc: { summary: 'Usuario actual', tag: 'Cuenta', success: { status: 200, description: 'The caller', schema: userJsonSchema }, errors: ['USER_NOT_FOUND'] },
-  handle: async ({ user }) => ({ body: await currentUser(services(), user.id), headers: { 'Cache-Control': 'no-store' } }),
+  handle: async ({ user }) => ({ body: await auth.currentUser(services(), user.id), headers: { 'Cache-Control': 'no-store' } }),
 });
 
 app.http('me', { methods: ['GET', 'OPTIONS'], route: 'me', authLevel: 'anonymous', handler: me });

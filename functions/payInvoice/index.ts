@@ -1,7 +1,7 @@
 import { app } from '@azure/functions';
 import { z } from 'zod';
 
-import { payInvoiceIdempotently, paymentResultSchema } from '../../shared/controllers/payment.controller';
+import * as payments from '../../shared/controllers/payment.controller';
 import { httpRoute } from '../../shared/http/handler';
 import { couponCodeSchema } from '../../shared/models/coupon.model';
 import { invoiceIdParamsSchema } from '../../shared/models/invoice.model';
@@ -21,7 +21,7 @@ export const payInvoice = httpRoute({
     description:
       'Simulated payment (no money moves; the method is recorded). Idempotent per user and Idempotency-Key for 24 h: a retry replays the first answer (Idempotent-Replayed: true).',
     tag: 'Pagos',
-    success: { status: 201, description: 'The payment, the invoice (PAID) and the coupon (USED)', schema: paymentResultSchema },
+    success: { status: 201, description: 'The payment, the invoice (PAID) and the coupon (USED)', schema: payments.paymentResultSchema },
     errors: [
       'IDEMPOTENCY_KEY_REQUIRED',
       'IDEMPOTENCY_KEY_REUSED',
@@ -39,19 +39,11 @@ export const payInvoice = httpRoute({
   },
   params: invoiceIdParamsSchema,
   body: payInvoiceBodySchema,
-  handle: async ({ params, body, user, headers, requestId, request }) => {
-    const answer = await payInvoiceIdempotently(
-      services(),
-      { userId: user.id, invoiceId: params.invoiceId, couponCode: body.couponCode, paymentMethod: body.paymentMethod },
-      { key: headers.get('idempotency-key'), requestId, instance: new URL(request.url).pathname },
-    );
-    const isProblem = answer.status >= 400;
-    return {
-      status: answer.status,
-      body: answer.body,
-      headers: { 'Idempotent-Replayed': String(answer.replayed), ...(isProblem ? { 'Content-Type': 'application/problem+json; charset=utf-8' } : {}) },
-    };
-  },
+  idempotency: 'required',
+  handle: async ({ params, body, user, storeWithin }) => ({
+    status: 201,
+    body: await payments.pay(services(), { userId: user.id, invoiceId: params.invoiceId, couponCode: body.couponCode, paymentMethod: body.paymentMethod }, storeWithin),
+  }),
 });
 
 app.http('payInvoice', { methods: ['POST', 'OPTIONS'], route: 'invoices/{invoiceId}/pay', authLevel: 'anonymous', handler: payInvoice });

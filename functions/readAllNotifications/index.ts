@@ -1,14 +1,14 @@
 import { app } from '@azure/functions';
 
-import { readAllNotifications as markAllRead, readAllResultSchema } from '../../shared/controllers/notification.controller';
+import * as notifications from '../../shared/controllers/notification.controller';
 import { httpRoute } from '../../shared/http/handler';
 import { services } from '../../shared/services';
 
 /** POST /api/notifications/read-all → {updated, unreadCount}. */
 export const readAllNotifications = httpRoute({
   auth: 'user',
-  doc: { summary: 'Marcar todas como leídas', tag: 'Notificaciones', success: { status: 200, description: 'How many were marked', schema: readAllResultSchema } },
-  handle: async ({ user }) => ({ body: await markAllRead(services(), user.id) }),
+  doc: { summary: 'Marcar todas como leídas', tag: 'Notificaciones', success: { status: 200, description: 'How many were marked', schema: notifications.readAllResultSchema } },
+  handle: async ({ user }) => ({ body: await notifications.markAllRead(services(), user.id) }),
 });
 
 app.http('readAllNotifications', { methods: ['POST', 'OPTIONS'], route: 'notifications/read-all', authLevel: 'anonymous', handler: readAllNotifications });

@@ -1,6 +1,6 @@
 import { app } from '@azure/functions';
 
-import { readNotification as markRead } from '../../shared/controllers/notification.controller';
+import * as notifications from '../../shared/controllers/notification.controller';
 import { httpRoute } from '../../shared/http/handler';
 import { notificationIdParamsSchema, notificationJsonSchema } from '../../shared/models/notification.model';
 import { services } from '../../shared/services';
@@ -15,7 +15,7 @@ export const readNotification = httpRoute({
     errors: ['NOTIFICATION_NOT_FOUND'],
   },
   params: notificationIdParamsSchema,
-  handle: async ({ params, user }) => ({ body: await markRead(services(), user.id, params.id) }),
+  handle: async ({ params, user }) => ({ body: await notifications.markRead(services(), user.id, params.id) }),
 });
 
 app.http('readNotification', { methods: ['POST', 'OPTIONS'], route: 'notifications/{id}/read', authLevel: 'anonymous', handler: readNotification });

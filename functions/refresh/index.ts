@@ -1,6 +1,6 @@
 import { app } from '@azure/functions';
 
-import { refresh as rotate, tokenPairSchema } from '../../shared/controllers/auth.controller';
+import * as auth from '../../shared/controllers/auth.controller';
 import { httpRoute } from '../../shared/http/handler';
 import { refreshTokenSchema } from '../../shared/models/session.model';
 import { services } from '../../shared/services';
@@ -12,11 +12,11 @@ export const refresh = httpRoute({
     summary: 'Renovar tokens',
     description: 'Rotates the refresh token. Presenting an already used one revokes the whole session (401 REFRESH_TOKEN_REUSED).',
     tag: 'Cuenta',
-    success: { status: 200, description: 'A new token pair', schema: tokenPairSchema },
+    success: { status: 200, description: 'A new token pair', schema: auth.tokenPairSchema },
     errors: ['INVALID_REFRESH_TOKEN', 'REFRESH_TOKEN_REUSED'],
   },
   body: refreshTokenSchema,
-  handle: async ({ body }) => ({ body: await rotate(services(), body.refreshToken), headers: { 'Cache-Control': 'no-store' } }),
+  handle: async ({ body }) => ({ body: await auth.refresh(services(), body.refreshToken), headers: { 'Cache-Control': 'no-store' } }),
 });
 
 app.http('refresh', { methods: ['POST', 'OPTIONS'], route: 'auth/refresh', authLevel: 'anonymous', handler: refresh });

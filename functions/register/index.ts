@@ -1,6 +1,6 @@
 import { app } from '@azure/functions';
 
-import { register as registerUser } from '../../shared/controllers/auth.controller';
+import * as auth from '../../shared/controllers/auth.controller';
 import { httpRoute } from '../../shared/http/handler';
 import { registerSchema, userJsonSchema } from '../../shared/models/user.model';
 import { services } from '../../shared/services';
@@ -18,7 +18,7 @@ export const register = httpRoute({
   },
   body: registerSchema,
   handle: async ({ body }) => {
-    const user = await registerUser(services(), body);
+    const user = await auth.register(services(), body);
     return { status: 201, body: user, headers: { Location: `/api/me` } };
   },
 });

@@ -1,7 +1,7 @@
 import { app } from '@azure/functions';
 import { z } from 'zod';
 
-import { reversalResultSchema, reversePayment as reverse, reverseSchema } from '../../shared/controllers/payment.controller';
+import * as payments from '../../shared/controllers/payment.controller';
 import { httpRoute } from '../../shared/http/handler';
 import { idSchema } from '../../shared/models/ids';
 import { services } from '../../shared/services';
@@ -12,15 +12,15 @@ export const reversePayment = httpRoute({
   doc: {
     summary: 'Reversar un pago (operador)',
     tag: 'Pagos',
-    success: { status: 201, description: 'The REVERSAL and the invoice, UNPAID again', schema: reversalResultSchema },
+    success: { status: 201, description: 'The REVERSAL and the invoice, UNPAID again', schema: payments.reversalResultSchema },
     errors: ['TRANSACTION_NOT_FOUND', 'TRANSACTION_NOT_REVERSIBLE', 'ALREADY_REVERSED'],
     requestExample: { reason: 'Pago duplicado reportado por el banco' },
   },
   params: z.object({ id: idSchema }),
-  body: reverseSchema,
+  body: payments.reverseSchema,
   handle: async ({ params, body, user }) => ({
     status: 201,
-    body: await reverse(services(), { operatorId: user.id, transactionId: params.id, reason: body.reason }),
+    body: await payments.reverse(services(), { operatorId: user.id, transactionId: params.id, reason: body.reason }),
   }),
 });
 

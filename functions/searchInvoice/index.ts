@@ -1,6 +1,6 @@
 import { app } from '@azure/functions';
 
-import { searchInvoices, searchResultSchema } from '../../shared/controllers/invoice.controller';
+import * as invoices from '../../shared/controllers/invoice.controller';
 import { httpRoute } from '../../shared/http/handler';
 import { searchInvoicesSchema } from '../../shared/models/contract.model';
 import { services } from '../../shared/services';
@@ -12,12 +12,12 @@ export const searchInvoice = httpRoute({
     summary: 'Buscar facturas por contrato',
     description: 'The contract (holder data masked), its invoices newest first, and an ACTIVE coupon of the caller for each unpaid invoice (reused or created).',
     tag: 'Facturas',
-    success: { status: 200, description: 'Contract, invoices and coupons', schema: searchResultSchema },
+    success: { status: 200, description: 'Contract, invoices and coupons', schema: invoices.searchResultSchema },
     errors: ['CONTRACT_NOT_FOUND'],
     requestExample: { contractNumber: '10000001' },
   },
   body: searchInvoicesSchema,
-  handle: async ({ body, user }) => ({ body: await searchInvoices(services(), user.id, body.contractNumber) }),
+  handle: async ({ body, user }) => ({ body: await invoices.search(services(), user.id, body.contractNumber) }),
 });
 
 app.http('searchInvoice', { methods: ['POST', 'OPTIONS'], route: 'invoices/search', authLevel: 'anonymous', handler: searchInvoice });

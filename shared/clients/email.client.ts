@@ -27,7 +27,7 @@ export interface EmailSender {
  * an RFC 5322 .eml file in the outbox folder, written atomically (temp file + rename) and named
  * so that files sort by time. A message id already written is not written again.
  */
-export class OutboxEmailSender implements EmailSender {
+export class EmlFolderEmailSender implements EmailSender {
   constructor(
     private readonly dir: string,
     private readonly from: string,
@@ -84,7 +84,7 @@ export class AcsEmailSender implements EmailSender {
 }
 
 export function createEmailSender(email: Config['email']): EmailSender {
-  if (email.mode === 'outbox') return new OutboxEmailSender(email.outboxDir, email.sender);
+  if (email.mode === 'outbox') return new EmlFolderEmailSender(email.outboxDir, email.sender);
   const client = email.acsConnectionString
     ? new EmailClient(email.acsConnectionString)
     : new EmailClient(email.acsEndpoint ?? '', new DefaultAzureCredential());

@@ -92,6 +92,13 @@ export function isTransientSqlError(error: unknown): boolean {
   return (typeof number === 'number' && TRANSIENT_SQL_ERRORS.has(number)) || (typeof code === 'string' && TRANSIENT_NETWORK_CODES.has(code));
 }
 
+/** The database can't be reached or is failing over: the caller may retry later (503, not 500). */
+export function isDatabaseUnavailable(error: unknown): boolean {
+  if (isTransientSqlError(error)) return true;
+  const { name, code } = (typeof error === 'object' && error !== null ? error : {}) as { name?: unknown; code?: unknown };
+  return name === 'KnexTimeoutError' || name === 'ConnectionError' || code === 'ECONNREFUSED' || code === 'SQLITE_CANTOPEN';
+}
+
 /** A unique or primary-key violation on either engine. */
 export function isUniqueViolation(error: unknown): boolean {
   if (typeof error !== 'object' || error === null) return false;

@@ -1,16 +1,14 @@
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
-import fs from 'node:fs';
-import path from 'node:path';
 
-import bcrypt from 'bcryptjs';
 import jwt from 'jsonwebtoken';
 import { z } from 'zod';
 
 import type { Clock } from '../clients/clock.client';
-import { type Db, isUniqueViolation } from '../clients/sql.client';
+import type { Db } from '../clients/sql.client';
 import type { Config } from '../config';
 import { AppError } from '../http/errors';
 import { newId } from '../models/ids';
+import { dummyHash, hashPassword, passwordProblems, verifyPassword } from '../models/password';
 import {
   createSession,
   findRefreshToken,
@@ -59,63 +57,6 @@ export const tokenPairSchema = z
   })
   .meta({ id: 'TokenPair' });
 export type TokenPair = z.infer<typeof tokenPairSchema>;
-
-// ---- Passwords ----
-
-let commonPasswords: Set<string> | undefined;
-
-/** The shipped list of the most common passwords (shared/data/common-passwords.txt). */
-function isCommonPassword(password: string): boolean {
-  if (!commonPasswords) {
-    const file = path.resolve(__dirname, '../data/common-passwords.txt');
-    const source = fs.existsSync(file) ? file : path.resolve(__dirname, '../../../shared/data/common-passwords.txt');
-    commonPasswords = new Set(
-      fs
-        .readFileSync(source, 'utf8')
-        .split('\n')
-        .filter((line) => line && !line.startsWith('#'))
-        .map((line) => line.trim().toLowerCase()),
-    );
-  }
-  return commonPasswords.has(password.toLowerCase());
-}
-
-/** ASVS 5.0 V6.2: no composition rules, but no common password and nothing built from the email. */
-export function passwordProblems(password: string, email: string): string | undefined {
-  if (isCommonPassword(password)) return 'Esa contraseña es muy común y fácil de adivinar. Use una frase larga (se recomiendan 15 o más caracteres).';
-  const localPart = email.split('@')[0] ?? '';
-  if (localPart.length >= 3 && password.toLowerCase().includes(localPart.toLowerCase())) {
-    return 'La contraseña no puede contener su correo electrónico.';
-  }
-  return undefined;
-}
-
-/**
- * bcrypt reads only the first 72 bytes; hashing a SHA-256 digest first keeps every character of a
- * long passphrase significant (ASVS asks for at least 64 characters to be allowed).
- */
-function prehash(password: string): string {
-  return createHash('sha256').update(password, 'utf8').digest('base64');
-}
-
-export function hashPassword(password: string, cost: number): Promise<string> {
-  return bcrypt.hash(prehash(password), Math.max(cost, 10));
-}
-
-function verifyPassword(password: string, hash: string): Promise<boolean> {
-  return bcrypt.compare(prehash(password), hash);
-}
-
-const dummyHashes = new Map<number, Promise<string>>();
-/** Compared against when the email is unknown, so both answers cost one bcrypt comparison. */
-function dummyHash(cost: number): Promise<string> {
-  let hash = dummyHashes.get(cost);
-  if (!hash) {
-    hash = hashPassword(randomBytes(16).toString('hex'), cost);
-    dummyHashes.set(cost, hash);
-  }
-  return hash;
-}
 
 // ---- Tokens ----
 
@@ -205,8 +146,7 @@ export async function register(deps: AuthDeps, input: RegisterInput): Promise<Us
   if (await findUserByEmail(deps.db, input.email)) throw emailTaken();
   if (await documentTaken(deps.db, input.documentType, input.documentNumber)) throw docTaken();
   const passwordHash = await hashPassword(input.password, deps.config.auth.bcryptCost);
-  try {
-    const user = await insertUser(deps.db, {
+  const user = await insertUser(deps.db, {
       id: newId(),
       email: input.email,
       passwordHash,
@@ -216,14 +156,11 @@ export async function register(deps: AuthDeps, input: RegisterInput): Promise<Us
       phone: input.phone ?? null,
       role: 'customer',
       now: deps.clock.now(),
-    });
-    return userToJson(user);
-  } catch (error) {
-    // Lost a race with a concurrent registration: the unique index decided, name which one.
-    if (!isUniqueViolation(error)) throw error;
-    if (await findUserByEmail(deps.db, input.email)) throw emailTaken();
-    throw docTaken();
-  }
+  });
+  // A concurrent registration may win the race: the unique index decided, name which one.
+  if (user === 'email-taken') throw emailTaken();
+  if (user === 'document-taken') throw docTaken();
+  return userToJson(user);
 }
 
 export async function login(deps: AuthDeps, input: LoginInput, clientKey: string): Promise<TokenPair> {

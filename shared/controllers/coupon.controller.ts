@@ -1,25 +1,23 @@
 import { z } from 'zod';
 
-import type { Clock } from '../clients/clock.client';
-import type { QueuePublisher } from '../clients/queue.client';
-import { type Db, type DbOrTx, inTransaction, isUniqueViolation } from '../clients/sql.client';
+import { type DbOrTx, inTransaction } from '../clients/sql.client';
 import type { Config } from '../config';
 import { AppError } from '../http/errors';
 import { buildBarcode } from '../models/barcode';
 import { findContractById } from '../models/contract.model';
 import {
-  cancelCoupon as cancelActiveCoupon,
   type ClosedCoupon,
   type Coupon,
   couponIdsDueForExpiry,
   couponIdsDueForExpiryWarning,
   couponJsonSchema,
   type CouponStatus,
-  expireCoupons as expireCouponRows,
   findActiveCoupon,
   findCouponByCode,
   formatCouponCode,
   insertCoupon,
+  markCouponCancelled,
+  markCouponsExpired,
   markExpiryWarned,
   newCouponCode,
   pageCoupons,
@@ -28,17 +26,11 @@ import { findInvoice, type Invoice, invoiceJsonSchema, invoiceToJson } from '../
 import { notificationMessage } from '../models/message.model';
 import { addToOutbox } from '../models/outbox.model';
 import { bogotaDay, endOfBogotaDay } from '../models/time';
+import type { BillingDeps } from '../services';
 import { printableInvoice, renderCouponPdf } from '../views/couponPdf';
-import { formatBogotaTime } from '../views/texts';
-import { dispatchOutbox, dispatchSoon } from './outbox.controller';
+import { COUPON_STATUS_LABELS, formatBogotaTime } from '../views/texts';
+import * as outbox from './outbox.controller';
 import { decodeCursor, type Page, toPage } from './pagination';
-
-export interface CouponDeps {
-  db: Db;
-  clock: Clock;
-  queue: QueuePublisher;
-  config: Pick<Config, 'coupons'>;
-}
 
 export type CouponJson = z.infer<typeof couponJsonSchema>;
 export const couponDetailSchema = couponJsonSchema.extend({ invoice: invoiceJsonSchema }).meta({ id: 'CouponDetail' });
@@ -73,7 +65,7 @@ const notice = (kind: 'COUPON_GENERATED' | 'COUPON_EXPIRED' | 'COUPON_CANCELLED'
 
 /** ACTIVE → EXPIRED for the given coupons, with one notice per coupon this call actually expired. */
 async function expireAndAnnounce(tx: DbOrTx, ids: string[], now: Date): Promise<string[]> {
-  const expired = await expireCouponRows(tx, ids, now);
+  const expired = await markCouponsExpired(tx, ids, now);
   return addToOutbox(tx, expired.map((coupon) => notice('COUPON_EXPIRED', coupon)), now);
 }
 
@@ -82,7 +74,7 @@ async function expireAndAnnounce(tx: DbOrTx, ids: string[], now: Date): Promise<
  * at once cannot both create one: the filtered unique index lets one insert win and the other
  * reads the winner's coupon.
  */
-export async function ensureActiveCoupon(deps: CouponDeps, userId: string, invoice: Invoice): Promise<Coupon> {
+export async function ensureActiveCoupon(deps: BillingDeps, userId: string, invoice: Invoice): Promise<Coupon> {
   const now = deps.clock.now();
   const messageIds: string[] = [];
   const existing = await findActiveCoupon(deps.db, userId, invoice.id);
@@ -90,52 +82,50 @@ export async function ensureActiveCoupon(deps: CouponDeps, userId: string, invoi
   if (existing) messageIds.push(...(await inTransaction(deps.db, (tx) => expireAndAnnounce(tx, [existing.id], now))));
 
   for (let attempt = 1; ; attempt++) {
-    try {
-      const coupon = await inTransaction(deps.db, async (tx) => {
-        const created = await insertCoupon(tx, {
-          code: newCouponCode(),
-          userId,
-          invoiceId: invoice.id,
-          amount: invoice.amount,
-          issuedAt: now,
-          expiresAt: couponExpiry(invoice, now, deps.config.coupons),
-        });
-        messageIds.push(...(await addToOutbox(tx, [notice('COUPON_GENERATED', created, { invoiceNumber: invoice.number, amount: invoice.amount })], now)));
-        return created;
+    const coupon = await inTransaction(deps.db, async (tx) => {
+      const created = await insertCoupon(tx, {
+        code: newCouponCode(),
+        userId,
+        invoiceId: invoice.id,
+        amount: invoice.amount,
+        issuedAt: now,
+        expiresAt: couponExpiry(invoice, now, deps.config.coupons),
       });
-      await dispatchSoon(deps, messageIds);
+      if (created === 'duplicate') return created; // nothing written: the transaction ends empty
+      messageIds.push(...(await addToOutbox(tx, [notice('COUPON_GENERATED', created, { invoiceNumber: invoice.number, amount: invoice.amount })], now)));
+      return created;
+    });
+    if (coupon !== 'duplicate') {
+      await outbox.dispatchSoon(deps, messageIds);
       return coupon;
-    } catch (error) {
-      if (!isUniqueViolation(error) || attempt >= 3) throw error;
-      const winner = await findActiveCoupon(deps.db, userId, invoice.id);
-      if (winner) return winner; // a concurrent request created it; otherwise the code collided: try another
     }
+    const winner = await findActiveCoupon(deps.db, userId, invoice.id);
+    if (winner) return winner; // a concurrent request created it; otherwise the code collided: try another
+    if (attempt >= 3) throw new Error('three coupon codes in a row were taken');
   }
 }
 
-async function ownCoupon(deps: CouponDeps, userId: string, code: string): Promise<Coupon> {
+async function ownCoupon(deps: BillingDeps, userId: string, code: string): Promise<Coupon> {
   const coupon = await findCouponByCode(deps.db, code, userId);
   // Someone else's coupon is "not found" too: its existence is not the caller's business.
   if (!coupon) throw new AppError('COUPON_NOT_FOUND', `No tiene un cupón con el código ${formatCouponCode(code)}.`);
   return coupon;
 }
 
-async function invoiceOf(deps: CouponDeps, coupon: Coupon): Promise<Invoice> {
+async function invoiceOf(deps: BillingDeps, coupon: Coupon): Promise<Invoice> {
   const invoice = await findInvoice(deps.db, coupon.invoiceId);
   if (!invoice) throw new AppError('INVOICE_NOT_FOUND');
   return invoice;
 }
 
-export async function getCoupon(deps: CouponDeps, userId: string, code: string): Promise<CouponDetailJson> {
+export async function detail(deps: BillingDeps, userId: string, code: string): Promise<CouponDetailJson> {
   const coupon = await ownCoupon(deps, userId, code);
   const invoice = await invoiceOf(deps, coupon);
   return { ...couponToJson(coupon, deps.config.coupons.billerGln), invoice: invoiceToJson(invoice, bogotaDay(deps.clock.now())) };
 }
 
-const STATUS_ES: Record<CouponStatus, string> = { ACTIVE: 'Activo', USED: 'Usado (pagado)', EXPIRED: 'Vencido', CANCELLED: 'Anulado' };
-
 /** The printable coupon; only an ACTIVE coupon carries a barcode a bank would accept. */
-export async function couponPdf(deps: CouponDeps, userId: string, code: string): Promise<{ filename: string; data: Buffer }> {
+export async function pdf(deps: BillingDeps, userId: string, code: string): Promise<{ filename: string; data: Buffer }> {
   const coupon = await ownCoupon(deps, userId, code);
   const invoice = await invoiceOf(deps, coupon);
   const contract = await findContractById(deps.db, invoice.contractId);
@@ -144,7 +134,7 @@ export async function couponPdf(deps: CouponDeps, userId: string, code: string):
     title: 'Cupón de pago',
     ...printableInvoice(invoice, contract),
     amount: coupon.amount,
-    status: STATUS_ES[coupon.status],
+    status: COUPON_STATUS_LABELS[coupon.status],
     couponCode: json.codeFormatted,
     validUntil: formatBogotaTime(coupon.expiresAt),
     barcode: coupon.status === 'ACTIVE' ? json.barcode : undefined,
@@ -152,8 +142,8 @@ export async function couponPdf(deps: CouponDeps, userId: string, code: string):
   return { filename: `cupon-${coupon.code}.pdf`, data };
 }
 
-export async function listCoupons(
-  deps: CouponDeps,
+export async function list(
+  deps: BillingDeps,
   userId: string,
   query: { status?: CouponStatus; cursor?: string; limit: number },
 ): Promise<Page<CouponJson>> {
@@ -174,19 +164,19 @@ export function couponRefusal(coupon: Coupon, now: Date): AppError | undefined {
   return undefined;
 }
 
-export async function cancelCoupon(deps: CouponDeps, userId: string, code: string): Promise<CouponJson> {
+export async function cancel(deps: BillingDeps, userId: string, code: string): Promise<CouponJson> {
   const now = deps.clock.now();
   const coupon = await ownCoupon(deps, userId, code);
   const refusal = couponRefusal(coupon, now);
   if (refusal) throw refusal;
   const messageIds = await inTransaction(deps.db, async (tx) => {
-    if (!(await cancelActiveCoupon(tx, coupon.id, userId, now))) {
+    if (!(await markCouponCancelled(tx, coupon.id, userId, now))) {
       const current = await findCouponByCode(tx, code, userId);
       throw (current && couponRefusal(current, now)) ?? new AppError('COUPON_NOT_ACTIVE');
     }
     return addToOutbox(tx, [notice('COUPON_CANCELLED', coupon)], now);
   });
-  await dispatchSoon(deps, messageIds);
+  await outbox.dispatchSoon(deps, messageIds);
   return couponToJson({ ...coupon, status: 'CANCELLED', closedAt: now }, deps.config.coupons.billerGln);
 }
 
@@ -201,7 +191,7 @@ export interface ExpiryRun {
  * (short transactions, no long write lock). Overlapping or repeated runs are harmless: each
  * batch update is conditional and only the rows it changed get a notice.
  */
-export async function expireDueCoupons(deps: CouponDeps, batchSize = 500): Promise<ExpiryRun> {
+export async function expireDue(deps: BillingDeps, batchSize = 500): Promise<ExpiryRun> {
   const started = performance.now();
   const now = deps.clock.now();
   const run = await announceInBatches(
@@ -218,7 +208,7 @@ export async function expireDueCoupons(deps: CouponDeps, batchSize = 500): Promi
  * short transaction, until a batch comes back short; then send the notices.
  */
 async function announceInBatches(
-  deps: CouponDeps,
+  deps: BillingDeps,
   batchSize: number,
   select: () => Promise<string[]>,
   changeAndAnnounce: (tx: DbOrTx, ids: string[]) => Promise<string[]>,
@@ -232,7 +222,7 @@ async function announceInBatches(
     batches++;
     if (ids.length < batchSize) break;
   }
-  if (messageIds.length > 0) await dispatchOutbox(deps);
+  if (messageIds.length > 0) await outbox.dispatch(deps);
   return { announced: messageIds.length, batches };
 }
 
@@ -242,7 +232,7 @@ const EXPIRY_WARNING_HOURS = 24;
  * The warning timer's work: one COUPON_EXPIRING notice per ACTIVE coupon that ends within the
  * next 24 h. The conditional mark makes it once per coupon, whatever runs overlap.
  */
-export async function warnExpiringCoupons(deps: CouponDeps, batchSize = 500): Promise<number> {
+export async function warnExpiring(deps: BillingDeps, batchSize = 500): Promise<number> {
   const now = deps.clock.now();
   const horizon = new Date(now.getTime() + EXPIRY_WARNING_HOURS * 3600_000);
   const run = await announceInBatches(

@@ -13,14 +13,16 @@ import { invoiceEmailMessage, invoiceEmailMessageSchema } from '../models/messag
 import { addToOutbox } from '../models/outbox.model';
 import { findTransaction } from '../models/transaction.model';
 import { findUserById } from '../models/user.model';
+import { parseMessage, PermanentMessageError } from '../queueConsumer';
+import type { BillingDeps } from '../services';
 import { printableInvoice, renderCouponPdf } from '../views/couponPdf';
 import { renderInvoiceEmail } from '../views/emails';
-import { parseMessage, PermanentMessageError } from './consumer';
-import { type CouponDeps, couponToJson } from './coupon.controller';
+import { INVOICE_STATUS_LABELS } from '../views/texts';
+import { couponToJson } from './coupon.controller';
 import { dispatchSoon } from './outbox.controller';
 import { enforceRateLimit } from './throttle';
 
-export interface EmailDeps extends CouponDeps {
+export interface EmailDeps extends BillingDeps {
   email: EmailSender;
   config: Pick<Config, 'coupons' | 'email'>;
 }
@@ -31,7 +33,7 @@ export interface EmailDeps extends CouponDeps {
  */
 export const emailQueuedSchema = z.object({ messageId: z.string(), status: z.literal('QUEUED') }).meta({ id: 'EmailQueued' });
 
-export async function requestInvoiceEmail(deps: EmailDeps, userId: string, invoiceId: string): Promise<z.infer<typeof emailQueuedSchema>> {
+export async function request(deps: EmailDeps, userId: string, invoiceId: string): Promise<z.infer<typeof emailQueuedSchema>> {
   const invoice = await findInvoice(deps.db, invoiceId);
   // An invoice of a contract the caller never looked up is "not found": no probing other contracts.
   if (!invoice || !(await hasContractAccess(deps.db, userId, invoice.contractId))) {
@@ -66,7 +68,7 @@ async function invoicePdf(deps: EmailDeps, invoice: Invoice, userId: string, tit
     title,
     ...printableInvoice(invoice, contract),
     amount: invoice.amount,
-    status: invoice.status === 'PAID' ? 'Pagada' : 'Pendiente de pago',
+    status: INVOICE_STATUS_LABELS[invoice.status],
     barcode,
   });
 }
@@ -78,7 +80,7 @@ export type DeliveryOutcome = 'sent' | 'duplicate';
  * delivery row goes PENDING before the send and SENT after it, so a redelivered message is
  * skipped; a message that can never succeed throws PermanentMessageError.
  */
-export async function deliverInvoiceEmail(deps: EmailDeps, raw: unknown): Promise<DeliveryOutcome> {
+export async function deliver(deps: EmailDeps, raw: unknown): Promise<DeliveryOutcome> {
   const message = parseMessage(invoiceEmailMessageSchema, raw);
   const user = await findUserById(deps.db, message.userId);
   if (!user) throw new PermanentMessageError(`unknown user ${message.userId}`);

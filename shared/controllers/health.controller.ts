@@ -32,7 +32,7 @@ async function timed(check: () => Promise<unknown>): Promise<CheckResult> {
 }
 
 /** Checks the database and the queue service side by side. */
-export async function checkHealth(deps: { db: Db; queue: QueuePublisher }): Promise<HealthReport> {
+export async function check(deps: { db: Db; queue: QueuePublisher }): Promise<HealthReport> {
   const [database, queues] = await Promise.all([timed(() => pingDatabase(deps.db)), timed(() => deps.queue.ping())]);
   return { status: database.status === 'up' && queues.status === 'up' ? 'ok' : 'unavailable', checks: { database, queues } };
 }

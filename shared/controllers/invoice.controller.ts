@@ -5,7 +5,8 @@ import { contractJsonSchema, contractToJson, findContractByNumber, recordContrac
 import { couponJsonSchema } from '../models/coupon.model';
 import { invoiceJsonSchema, invoiceToJson, listContractInvoices } from '../models/invoice.model';
 import { bogotaDay } from '../models/time';
-import { type CouponDeps, couponToJson, ensureActiveCoupon } from './coupon.controller';
+import type { BillingDeps } from '../services';
+import { couponToJson, ensureActiveCoupon } from './coupon.controller';
 
 export const searchResultSchema = z
   .object({ contract: contractJsonSchema, invoices: z.array(invoiceJsonSchema), coupons: z.array(couponJsonSchema) })
@@ -16,7 +17,7 @@ export type SearchResult = z.infer<typeof searchResultSchema>;
  * Finds a contract's invoices (newest first, holder data masked) and gives the caller an ACTIVE
  * coupon for each unpaid one, reusing the coupon they already hold.
  */
-export async function searchInvoices(deps: CouponDeps, userId: string, contractNumber: string): Promise<SearchResult> {
+export async function search(deps: BillingDeps, userId: string, contractNumber: string): Promise<SearchResult> {
   const contract = await findContractByNumber(deps.db, contractNumber);
   if (!contract) throw new AppError('CONTRACT_NOT_FOUND', `No existe el contrato ${contractNumber}.`);
   const now = deps.clock.now();

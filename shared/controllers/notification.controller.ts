@@ -1,7 +1,7 @@
 import { z } from 'zod';
 
 import type { Clock } from '../clients/clock.client';
-import { type Db, isUniqueViolation } from '../clients/sql.client';
+import type { Db } from '../clients/sql.client';
 import { AppError } from '../http/errors';
 import { notificationMessageSchema } from '../models/message.model';
 import {
@@ -17,8 +17,8 @@ import {
   unreadNotificationCount,
 } from '../models/notification.model';
 import { findUserById } from '../models/user.model';
+import { parseMessage, PermanentMessageError } from '../queueConsumer';
 import { renderNotification } from '../views/notifications';
-import { parseMessage, PermanentMessageError } from './consumer';
 import { decodeCursor, type Page, pageSchema, toPage } from './pagination';
 
 export interface NotificationDeps {
@@ -30,23 +30,17 @@ export interface NotificationDeps {
  * The notifications consumer: one notification per message id. The insert carries the message id
  * under a unique index, so a redelivered or duplicated message has no second effect.
  */
-export async function storeNotification(deps: NotificationDeps, raw: unknown): Promise<'stored' | 'duplicate'> {
+export async function store(deps: NotificationDeps, raw: unknown): Promise<'stored' | 'duplicate'> {
   const message = parseMessage(notificationMessageSchema, raw);
   if (!(await findUserById(deps.db, message.userId))) throw new PermanentMessageError(`unknown user ${message.userId}`);
   const { title, body } = renderNotification(message.kind, message.data);
-  try {
-    await insertNotification(deps.db, { userId: message.userId, kind: message.kind, title, body, sourceMessageId: message.messageId, now: deps.clock.now() });
-    return 'stored';
-  } catch (error) {
-    if (isUniqueViolation(error)) return 'duplicate';
-    throw error;
-  }
+  return insertNotification(deps.db, { userId: message.userId, kind: message.kind, title, body, sourceMessageId: message.messageId, now: deps.clock.now() });
 }
 
 export const notificationsPageSchema = pageSchema(notificationJsonSchema).extend({ unreadCount: z.number().int() }).meta({ id: 'NotificationsPage' });
 export const readAllResultSchema = z.object({ updated: z.number().int(), unreadCount: z.number().int() }).meta({ id: 'ReadAllResult' });
 
-export async function listNotifications(deps: NotificationDeps, userId: string, query: NotificationsQuery): Promise<Page<NotificationJson> & { unreadCount: number }> {
+export async function list(deps: NotificationDeps, userId: string, query: NotificationsQuery): Promise<Page<NotificationJson> & { unreadCount: number }> {
   const [page, unreadCount] = await Promise.all([
     pageNotifications(deps.db, userId, { unread: query.unread, limit: query.limit, cursor: decodeCursor(query.cursor) }),
     unreadNotificationCount(deps.db, userId),
@@ -55,14 +49,14 @@ export async function listNotifications(deps: NotificationDeps, userId: string, 
 }
 
 /** Idempotent: reading a read notification keeps its first read time. Another user's is 404. */
-export async function readNotification(deps: NotificationDeps, userId: string, id: string): Promise<NotificationJson> {
+export async function markRead(deps: NotificationDeps, userId: string, id: string): Promise<NotificationJson> {
   await markNotificationRead(deps.db, id, userId, deps.clock.now());
   const notification = await findNotification(deps.db, id, userId);
   if (!notification) throw new AppError('NOTIFICATION_NOT_FOUND');
   return notificationToJson(notification);
 }
 
-export async function readAllNotifications(deps: NotificationDeps, userId: string): Promise<{ updated: number; unreadCount: number }> {
+export async function markAllRead(deps: NotificationDeps, userId: string): Promise<{ updated: number; unreadCount: number }> {
   const updated = await markAllNotificationsRead(deps.db, userId, deps.clock.now());
   return { updated, unreadCount: await unreadNotificationCount(deps.db, userId) };
 }

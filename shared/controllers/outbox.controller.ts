@@ -37,7 +37,7 @@ async function dispatchRow(deps: OutboxDeps, row: OutboxRow): Promise<boolean> {
  * so concurrent dispatchers don't double-send; a failed send is retried later with back-off.
  * Delivery is at least once: consumers de-duplicate by message id.
  */
-export async function dispatchOutbox(deps: OutboxDeps, limit = 200, onlyIds?: string[]): Promise<DispatchRun> {
+export async function dispatch(deps: OutboxDeps, limit = 200, onlyIds?: string[]): Promise<DispatchRun> {
   const run: DispatchRun = { sent: 0, failed: 0 };
   const rows = await pendingOutbox(deps.db, deps.clock.now(), limit, onlyIds);
   for (const row of rows) {
@@ -63,6 +63,6 @@ export async function dispatchSoon(deps: OutboxDeps, messageIds: string[]): Prom
   const budget = new Promise<void>((resolve) => {
     timer = setTimeout(resolve, IMMEDIATE_DISPATCH_BUDGET_MS);
   });
-  await Promise.race([dispatchOutbox(deps, messageIds.length, messageIds).catch(() => undefined), budget]);
+  await Promise.race([dispatch(deps, messageIds.length, messageIds).catch(() => undefined), budget]);
   clearTimeout(timer);
 }

@@ -1,18 +1,16 @@
-import { createHash } from 'node:crypto';
-
 import { z } from 'zod';
 
-import { type DbOrTx, inTransaction, isUniqueViolation } from '../clients/sql.client';
-import { AppError, toProblem } from '../http/errors';
+import { type DbOrTx, inTransaction } from '../clients/sql.client';
+import { AppError } from '../http/errors';
 import { recordContractAccess } from '../models/contract.model';
-import { cancelOtherActiveCoupons, couponJsonSchema, findCouponByCode, useCoupon } from '../models/coupon.model';
-import { claimIdempotencyKey, completeIdempotencyKey, releaseIdempotencyKey } from '../models/idempotency.model';
+import { couponJsonSchema, findCouponByCode, markCouponUsed,markOtherActiveCouponsCancelled } from '../models/coupon.model';
 import { findInvoice, type InvoiceJson, invoiceJsonSchema, invoiceToJson, markInvoicePaid, markInvoiceUnpaid } from '../models/invoice.model';
 import { invoiceEmailMessage, notificationMessage } from '../models/message.model';
 import { addToOutbox } from '../models/outbox.model';
 import { bogotaDay, endOfBogotaDay } from '../models/time';
 import {
   findTransaction,
+  insertReversal,
   insertTransaction,
   pageTransactions,
   type PaymentMethod,
@@ -20,7 +18,8 @@ import {
   transactionJsonSchema,
   transactionToJson,
 } from '../models/transaction.model';
-import { type CouponDeps, couponRefusal, couponToJson } from './coupon.controller';
+import type { BillingDeps } from '../services';
+import { couponRefusal, couponToJson } from './coupon.controller';
 import { dispatchSoon } from './outbox.controller';
 import { decodeCursor, type Page, toPage } from './pagination';
 
@@ -37,16 +36,16 @@ export interface PayRequest {
   paymentMethod: PaymentMethod;
 }
 
+/** Called inside the payment's transaction, so what it stores commits (or not) with the payment. */
+export type BeforeCommit = (tx: DbOrTx, result: PaymentResult) => Promise<void>;
+
 /**
  * Pays an invoice with one of the caller's coupons. In one database transaction: invoice → PAID,
  * coupon → USED, the other ACTIVE coupons of the invoice → CANCELLED, a PAYMENT row, and the
  * outbox messages (receipt email, notifications). Both state changes are conditional updates, so
  * of any number of concurrent payments of one invoice exactly one commits.
  */
-/** Called inside the payment's transaction, so what it stores commits (or not) with the payment. */
-export type BeforeCommit = (tx: DbOrTx, result: PaymentResult) => Promise<void>;
-
-export async function payInvoice(deps: CouponDeps, request: PayRequest, beforeCommit?: BeforeCommit): Promise<PaymentResult> {
+export async function pay(deps: BillingDeps, request: PayRequest, beforeCommit?: BeforeCommit): Promise<PaymentResult> {
   const now = deps.clock.now();
   const { result, messageIds } = await inTransaction(deps.db, async (tx) => {
     const coupon = await findCouponByCode(tx, request.couponCode, request.userId);
@@ -59,11 +58,11 @@ export async function payInvoice(deps: CouponDeps, request: PayRequest, beforeCo
     if (refusal) throw refusal;
 
     if (!(await markInvoicePaid(tx, invoice.id, now))) throw new AppError('INVOICE_ALREADY_PAID');
-    if (!(await useCoupon(tx, coupon.id, now))) {
+    if (!(await markCouponUsed(tx, coupon.id, now))) {
       const current = await findCouponByCode(tx, request.couponCode, request.userId);
       throw (current && couponRefusal(current, now)) ?? new AppError('COUPON_ALREADY_USED');
     }
-    const cancelled = await cancelOtherActiveCoupons(tx, invoice.id, coupon.id, now);
+    const cancelled = await markOtherActiveCouponsCancelled(tx, invoice.id, coupon.id, now);
     const transactionId = await insertTransaction(tx, {
       type: 'PAYMENT',
       invoiceId: invoice.id,
@@ -106,83 +105,6 @@ export async function payInvoice(deps: CouponDeps, request: PayRequest, beforeCo
   return result;
 }
 
-// ---- Idempotency ----
-
-export const IDEMPOTENCY_KEY_PATTERN = /^[\w.:-]{8,255}$/;
-const IDEMPOTENCY_TTL_MS = 24 * 3600_000;
-const IN_PROGRESS_LOCK_MS = 60_000;
-
-export interface StoredResponse {
-  status: number;
-  body: unknown;
-  replayed: boolean;
-}
-
-/** Stores the answer of an idempotent request inside the caller's own transaction. */
-export type CompleteWithin = (tx: DbOrTx, response: { status: number; body: unknown }) => Promise<void>;
-
-/**
- * Runs `work` at most once per (user, key), after Stripe: the first answer — success or a
- * business refusal — is stored for 24 h and replayed for the same key; the same key with a
- * different request is refused with 422, and while the first is still running with 409. `work`
- * stores its success with `completeWithin` in its own transaction, so a committed payment always
- * has its stored answer; an unexpected failure releases the key so the client can retry.
- */
-export async function withIdempotency(
-  deps: Pick<CouponDeps, 'db' | 'clock'>,
-  scope: { userId: string; key: string | null; request: unknown; requestId: string; instance: string },
-  work: (completeWithin: CompleteWithin) => Promise<{ status: number; body: unknown }>,
-): Promise<StoredResponse> {
-  if (!scope.key) throw new AppError('IDEMPOTENCY_KEY_REQUIRED', 'Envíe un encabezado Idempotency-Key único por pago (por ejemplo un UUID).');
-  if (!IDEMPOTENCY_KEY_PATTERN.test(scope.key)) {
-    throw new AppError('VALIDATION_FAILED', 'La Idempotency-Key debe tener de 8 a 255 caracteres (letras, dígitos, . _ : -).', {
-      errors: [{ path: 'headers.idempotency-key', message: 'Formato no válido.' }],
-    });
-  }
-  const { userId, key } = scope;
-  const now = deps.clock.now();
-  const requestHash = createHash('sha256').update(JSON.stringify(scope.request)).digest('hex');
-  const claim = await claimIdempotencyKey(deps.db, {
-    userId,
-    key,
-    requestHash,
-    now,
-    lockedUntil: new Date(now.getTime() + IN_PROGRESS_LOCK_MS),
-    expiresAt: new Date(now.getTime() + IDEMPOTENCY_TTL_MS),
-  });
-  if (!claim.claimed) {
-    const { existing } = claim;
-    if (existing.requestHash !== requestHash) throw new AppError('IDEMPOTENCY_KEY_REUSED', 'Esta Idempotency-Key ya se usó con otra solicitud; genere una nueva.');
-    if (existing.status === 'IN_PROGRESS') throw new AppError('IDEMPOTENCY_REQUEST_IN_PROGRESS', 'La solicitud original sigue en curso; reintente en unos segundos.', { retryAfterSeconds: 2 });
-    return { status: existing.responseStatus ?? 200, body: JSON.parse(existing.responseBody ?? 'null') as unknown, replayed: true };
-  }
-  const completeWithin: CompleteWithin = (tx, response) => completeIdempotencyKey(tx, userId, key, response.status, JSON.stringify(response.body));
-  try {
-    return { ...(await work(completeWithin)), replayed: false };
-  } catch (error) {
-    if (!(error instanceof AppError)) {
-      await releaseIdempotencyKey(deps.db, userId, key).catch(() => undefined);
-      throw error;
-    }
-    // A business refusal is an answer too: the same key gets the same refusal.
-    const refusal = { status: error.status, body: toProblem(error, scope.requestId, scope.instance) };
-    await completeWithin(deps.db, refusal);
-    return { ...refusal, replayed: false };
-  }
-}
-
-/** POST /invoices/{id}/pay: the payment under its Idempotency-Key; 201 with the result, or the stored answer. */
-export function payInvoiceIdempotently(
-  deps: CouponDeps,
-  payment: PayRequest,
-  request: { key: string | null; requestId: string; instance: string },
-): Promise<StoredResponse> {
-  return withIdempotency(deps, { userId: payment.userId, request: payment, ...request }, async (completeWithin) => ({
-    status: 201,
-    body: await payInvoice(deps, payment, (tx, result) => completeWithin(tx, { status: 201, body: result })),
-  }));
-}
-
 // ---- Reversal ----
 
 export const reverseSchema = z.object({
@@ -193,17 +115,16 @@ export const reverseSchema = z.object({
  * Operator only: undoes a payment. The invoice is UNPAID again, a REVERSAL row points at the
  * payment (uniquely: a second reversal hits the unique index → 409), and the customer is told.
  */
-export async function reversePayment(
-  deps: CouponDeps,
+export async function reverse(
+  deps: BillingDeps,
   request: { operatorId: string; transactionId: string; reason: string },
 ): Promise<{ transaction: TransactionJson; invoice: InvoiceJson }> {
   const now = deps.clock.now();
   const payment = await findTransaction(deps.db, request.transactionId);
   if (!payment) throw new AppError('TRANSACTION_NOT_FOUND');
   if (payment.type !== 'PAYMENT') throw new AppError('TRANSACTION_NOT_REVERSIBLE', 'Solo se pueden reversar pagos.');
-  try {
-    const { reversalId, messageIds } = await inTransaction(deps.db, async (tx) => {
-      const id = await insertTransaction(tx, {
+  const { reversalId, messageIds } = await inTransaction(deps.db, async (tx) => {
+      const inserted = await insertReversal(tx, {
         type: 'REVERSAL',
         invoiceId: payment.invoiceId,
         couponId: null,
@@ -215,6 +136,8 @@ export async function reversePayment(
         reason: request.reason,
         now,
       });
+      if (inserted === 'already-reversed') throw new AppError('ALREADY_REVERSED', 'Este pago ya fue reversado.');
+      const { id } = inserted;
       if (!(await markInvoiceUnpaid(tx, payment.invoiceId, now))) throw new AppError('TRANSACTION_NOT_REVERSIBLE', 'La factura de este pago no está pagada.');
       const ids = await addToOutbox(
         tx,
@@ -234,10 +157,6 @@ export async function reversePayment(
     const [reversal, invoice] = await Promise.all([findTransaction(deps.db, reversalId), findInvoice(deps.db, payment.invoiceId)]);
     if (!reversal || !invoice) throw new Error('reversal rows missing after commit');
     return { transaction: transactionToJson(reversal), invoice: invoiceToJson(invoice, bogotaDay(now)) };
-  } catch (error) {
-    if (isUniqueViolation(error)) throw new AppError('ALREADY_REVERSED', 'Este pago ya fue reversado.');
-    throw error;
-  }
 }
 
 // ---- History ----
@@ -258,7 +177,7 @@ export const historyQuerySchema = z
 export type HistoryQuery = z.output<typeof historyQuerySchema>;
 
 /** The caller's payments and reversals, newest first; from/to are Colombian calendar days, inclusive. */
-export async function listTransactions(deps: Pick<CouponDeps, 'db'>, userId: string, query: HistoryQuery): Promise<Page<TransactionJson>> {
+export async function list(deps: Pick<BillingDeps, 'db'>, userId: string, query: HistoryQuery): Promise<Page<TransactionJson>> {
   const page = await pageTransactions(deps.db, userId, {
     from: query.from ? new Date(endOfBogotaDay(query.from).getTime() + 1 - 86_400_000) : undefined,
     to: query.to ? new Date(endOfBogotaDay(query.to).getTime() + 1) : undefined,

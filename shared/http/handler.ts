@@ -3,11 +3,12 @@ import { randomUUID } from 'node:crypto';
 import type { HttpHandler, HttpRequest, HttpResponseInit, InvocationContext } from '@azure/functions';
 import { z } from 'zod';
 
-import { isTransientSqlError } from '../clients/sql.client';
+import { isDatabaseUnavailable } from '../clients/sql.client';
 import { config } from '../config';
 import { authenticate, type AuthUser } from './auth';
 import { corsHeaders, isPreflight, preflightResponse } from './cors';
 import { AppError, type FieldError, toProblem } from './errors';
+import { answerOnce, idempotencyKeyOf, type StoreWithin } from './idempotency';
 import type { RouteContract, RouteDoc } from './openapi';
 
 z.config(z.locales.es());
@@ -22,6 +23,8 @@ export interface RouteInput<B, Q, P, U> {
   request: HttpRequest;
   requestId: string;
   context: InvocationContext;
+  /** Idempotent routes: stores the answer inside the route's own transaction (pass it to the controller). */
+  storeWithin?: StoreWithin;
 }
 
 /** What a route's handle() returns; JSON by default, or a binary file. */
@@ -40,6 +43,8 @@ export interface RouteSpec<B extends z.ZodType, Q extends z.ZodType, P extends z
   body?: B;
   query?: Q;
   params?: P;
+  /** 'required': an Idempotency-Key header per request; its first answer is replayed (shared/http/idempotency.ts). */
+  idempotency?: 'required';
   /** For the OpenAPI document (shared/http/openapi.ts). */
   doc: RouteDoc;
   handle: (input: RouteInput<z.output<B>, z.output<Q>, z.output<P>, UserFor<A>>) => Promise<RouteResult>;
@@ -76,10 +81,11 @@ export function httpRoute<
           requestId,
           context,
         } as RouteInput<z.output<B>, z.output<Q>, z.output<P>, UserFor<A>>;
-        response = toResponse(await spec.handle(input));
+        response = spec.idempotency === 'required' ? await idempotentResponse(spec, input, instance) : toResponse(await spec.handle(input));
       }
     } catch (error) {
       response = errorResponse(error, requestId, instance, context);
+      if (spec.idempotency === 'required') response.headers = { ...(response.headers as Record<string, string>), 'Idempotent-Replayed': 'false' };
     }
     response.headers = {
       ...(response.headers as Record<string, string>),
@@ -92,6 +98,26 @@ export function httpRoute<
   };
   // The same schemas that validate this route describe it in the OpenAPI document.
   return Object.assign(handler, { contract: { auth: spec.auth, body: spec.body, query: spec.query, params: spec.params, doc: spec.doc } });
+}
+
+/** Runs an idempotent route once per (user, key) and answers with its first answer ever after. */
+async function idempotentResponse<B extends z.ZodType, Q extends z.ZodType, P extends z.ZodType, A extends Auth>(
+  spec: RouteSpec<B, Q, P, A>,
+  input: RouteInput<z.output<B>, z.output<Q>, z.output<P>, UserFor<A>>,
+  instance: string,
+): Promise<HttpResponseInit> {
+  const userId = input.user?.id ?? 'anonymous';
+  const scope = { userId, key: idempotencyKeyOf(input.headers), request: { userId, ...(input.params as object), ...(input.body as object) } };
+  const outcome = await answerOnce(scope, spec.doc.success.status, (error) => toProblem(error, input.requestId, instance), (storeWithin) =>
+    spec.handle({ ...input, storeWithin }),
+  );
+  if ('result' in outcome) {
+    const response = toResponse(outcome.result);
+    return { ...response, headers: { ...(response.headers as Record<string, string>), 'Idempotent-Replayed': 'false' } };
+  }
+  const { status, body } = outcome.replayed;
+  const contentType = status >= 400 ? 'application/problem+json; charset=utf-8' : 'application/json; charset=utf-8';
+  return { status, body: JSON.stringify(body), headers: { 'Content-Type': contentType, 'Idempotent-Replayed': 'true' } };
 }
 
 /** Runs a schema and turns its issues into VALIDATION_FAILED with field paths. */
@@ -140,7 +166,7 @@ export function errorResponse(error: unknown, requestId: string, instance: strin
   const appError =
     error instanceof AppError
       ? error
-      : isInfrastructureOutage(error)
+      : isDatabaseUnavailable(error)
         ? new AppError('SERVICE_UNAVAILABLE', 'La base de datos no responde en este momento. Intente de nuevo en unos segundos.', { retryAfterSeconds: 5 })
         : new AppError('INTERNAL_ERROR', 'Ocurrió un error inesperado. Intente de nuevo.');
   if (!(error instanceof AppError)) {
@@ -150,13 +176,6 @@ export function errorResponse(error: unknown, requestId: string, instance: strin
   const headers: Record<string, string> = { 'Content-Type': 'application/problem+json; charset=utf-8', ...appError.extras.headers };
   if (appError.extras.retryAfterSeconds !== undefined) headers['Retry-After'] = String(appError.extras.retryAfterSeconds);
   return { status: appError.status, body: JSON.stringify(toProblem(appError, requestId, instance)), headers };
-}
-
-/** The database is unreachable, throttling or failing over: a 503 the client may retry, not a 500. */
-function isInfrastructureOutage(error: unknown): boolean {
-  if (isTransientSqlError(error)) return true;
-  const { name, code } = (typeof error === 'object' && error !== null ? error : {}) as { name?: unknown; code?: unknown };
-  return name === 'KnexTimeoutError' || name === 'ConnectionError' || code === 'ECONNREFUSED' || code === 'SQLITE_CANTOPEN';
 }
 
 function requestIdOf(request: HttpRequest): string {

@@ -1,19 +1,11 @@
 import { z } from 'zod';
 
+import { isValidGln } from '../gs1';
+
 /**
  * Payment barcode data in the Colombian bank-collection form of GS1-128 (Asobancaria):
  * (415) biller GLN, (8020) payment reference, (3900) amount in whole pesos, (96) due date.
  */
-
-/** GS1 mod-10 check digit over the digits before it (weights 3,1,3,1… from the right). */
-export function gs1CheckDigit(digits: string): number {
-  const sum = [...digits].reverse().reduce((acc, digit, i) => acc + Number(digit) * (i % 2 === 0 ? 3 : 1), 0);
-  return (10 - (sum % 10)) % 10;
-}
-
-export function isValidGln(gln: string): boolean {
-  return /^\d{13}$/.test(gln) && gs1CheckDigit(gln.slice(0, 12)) === Number(gln[12]);
-}
 
 /** ASCII GS: the FNC1 separator a scanner transmits after a variable-length element string. */
 export const GS = '\u001d';

@@ -2,7 +2,7 @@ import { randomInt } from 'node:crypto';
 
 import { z } from 'zod';
 
-import { asDate, asOptionalDate, type DbOrTx } from '../clients/sql.client';
+import { asDate, asOptionalDate, type DbOrTx, isUniqueViolation } from '../clients/sql.client';
 import { barcodeSchema } from './barcode';
 import { newId } from './ids';
 import { type Keyset, keysetPage, pageOfRows } from './keyset';
@@ -171,7 +171,11 @@ export async function findCouponByCode(db: DbOrTx, code: string, userId: string)
   return row ? couponFromRow(row) : undefined;
 }
 
-export async function insertCoupon(db: DbOrTx, coupon: Omit<Coupon, 'id' | 'status' | 'closedAt'>): Promise<Coupon> {
+/**
+ * A new ACTIVE coupon, or 'duplicate' when a unique index refused it: the user already has an
+ * ACTIVE coupon for the invoice (a concurrent request made it) or, rarely, the code is taken.
+ */
+export async function insertCoupon(db: DbOrTx, coupon: Omit<Coupon, 'id' | 'status' | 'closedAt'>): Promise<Coupon | 'duplicate'> {
   const row = {
     id: newId(),
     code: coupon.code,
@@ -182,15 +186,20 @@ export async function insertCoupon(db: DbOrTx, coupon: Omit<Coupon, 'id' | 'stat
     issued_at: coupon.issuedAt,
     expires_at: coupon.expiresAt,
   };
-  await db('coupons').insert(row);
+  try {
+    await db('coupons').insert(row);
+  } catch (error) {
+    if (isUniqueViolation(error)) return 'duplicate';
+    throw error;
+  }
   return couponFromRow({ ...row, closed_at: null });
 }
 
-export async function useCoupon(db: DbOrTx, id: string, now: Date): Promise<boolean> {
+export async function markCouponUsed(db: DbOrTx, id: string, now: Date): Promise<boolean> {
   return (await couponQueries.use(db, id, now)) === 1;
 }
 
-export async function cancelCoupon(db: DbOrTx, id: string, userId: string, now: Date): Promise<boolean> {
+export async function markCouponCancelled(db: DbOrTx, id: string, userId: string, now: Date): Promise<boolean> {
   return (await couponQueries.cancel(db, id, userId, now)) === 1;
 }
 
@@ -205,7 +214,7 @@ type ClosedRow = { id: string; code: string; user_id: string; invoice_id: string
 const closedFromRows = (rows: ClosedRow[]): ClosedCoupon[] =>
   rows.map((r) => ({ id: r.id, code: r.code, userId: r.user_id, invoiceId: r.invoice_id }));
 
-export async function cancelOtherActiveCoupons(db: DbOrTx, invoiceId: string, keepId: string, now: Date): Promise<ClosedCoupon[]> {
+export async function markOtherActiveCouponsCancelled(db: DbOrTx, invoiceId: string, keepId: string, now: Date): Promise<ClosedCoupon[]> {
   return closedFromRows((await couponQueries.cancelOthersForInvoice(db, invoiceId, keepId, now)) as ClosedRow[]);
 }
 
@@ -213,7 +222,7 @@ export async function couponIdsDueForExpiry(db: DbOrTx, now: Date, batchSize: nu
   return (await couponQueries.dueForExpiry(db, now, batchSize)).map((row: { id: string }) => row.id);
 }
 
-export async function expireCoupons(db: DbOrTx, ids: string[], now: Date): Promise<ClosedCoupon[]> {
+export async function markCouponsExpired(db: DbOrTx, ids: string[], now: Date): Promise<ClosedCoupon[]> {
   return closedFromRows((await couponQueries.expire(db, ids, now)) as ClosedRow[]);
 }
 

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 
-import { asDate, asOptionalDate, countOf, type DbOrTx } from '../clients/sql.client';
+import { asDate, asOptionalDate, countOf, type DbOrTx, isUniqueViolation } from '../clients/sql.client';
 import { newId } from './ids';
 import { idSchema } from './ids';
 import { type Keyset, keysetPage, pageOfRows } from './keyset';
@@ -83,10 +83,14 @@ export const notificationQueries = {
 export async function insertNotification(
   db: DbOrTx,
   n: { userId: string; kind: NotificationKind; title: string; body: string; sourceMessageId: string; now: Date },
-): Promise<string> {
-  const id = newId();
-  await db('notifications').insert({ id, user_id: n.userId, kind: n.kind, title: n.title, body: n.body, source_message_id: n.sourceMessageId, created_at: n.now });
-  return id;
+): Promise<'stored' | 'duplicate'> {
+  try {
+    await db('notifications').insert({ id: newId(), user_id: n.userId, kind: n.kind, title: n.title, body: n.body, source_message_id: n.sourceMessageId, created_at: n.now });
+    return 'stored';
+  } catch (error) {
+    if (isUniqueViolation(error)) return 'duplicate'; // the same message delivered again
+    throw error;
+  }
 }
 
 export async function findNotification(db: DbOrTx, id: string, userId: string): Promise<Notification | undefined> {

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 
-import { asDate, type DbOrTx } from '../clients/sql.client';
+import { asDate, type DbOrTx, isUniqueViolation } from '../clients/sql.client';
 import { newId } from './ids';
 import { type Keyset, keysetPage, pageOfRows } from './keyset';
 
@@ -117,6 +117,16 @@ export interface NewTransaction {
   reversesId: string | null;
   reason: string | null;
   now: Date;
+}
+
+/** A REVERSAL of a payment, or 'already-reversed' when the unique index on reverses_id refused a second one. */
+export async function insertReversal(db: DbOrTx, t: NewTransaction & { reversesId: string }): Promise<{ id: string } | 'already-reversed'> {
+  try {
+    return { id: await insertTransaction(db, t) };
+  } catch (error) {
+    if (isUniqueViolation(error)) return 'already-reversed';
+    throw error;
+  }
 }
 
 export async function insertTransaction(db: DbOrTx, t: NewTransaction): Promise<string> {

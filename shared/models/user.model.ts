@@ -1,6 +1,6 @@
 import { z } from 'zod';
 
-import { asDate, asOptionalDate, type DbOrTx } from '../clients/sql.client';
+import { asDate, asOptionalDate, type DbOrTx, isUniqueViolation } from '../clients/sql.client';
 
 export const ROLES = ['customer', 'operator'] as const;
 export type Role = (typeof ROLES)[number];
@@ -224,7 +224,19 @@ export interface NewUser {
   now: Date;
 }
 
-export async function insertUser(db: DbOrTx, user: NewUser): Promise<User> {
+/** The new user, or which unique field was taken (a concurrent registration may win the race). */
+export async function insertUser(db: DbOrTx, user: NewUser): Promise<User | 'email-taken' | 'document-taken'> {
+  try {
+    await insertUserRow(db, user);
+  } catch (error) {
+    if (!isUniqueViolation(error)) throw error;
+    return (await findUserByEmail(db, user.email)) ? 'email-taken' : 'document-taken';
+  }
+  const { passwordHash: _hash, now, ...rest } = user;
+  return { ...rest, createdAt: now };
+}
+
+async function insertUserRow(db: DbOrTx, user: NewUser): Promise<void> {
   await db('users').insert({
     id: user.id,
     email: user.email,
@@ -238,8 +250,6 @@ export async function insertUser(db: DbOrTx, user: NewUser): Promise<User> {
     created_at: user.now,
     updated_at: user.now,
   });
-  const { passwordHash: _hash, now, ...rest } = user;
-  return { ...rest, createdAt: now };
 }
 
 export async function recordFailedLogin(

@@ -1,4 +1,4 @@
-import { escapeHtml, formatPesos } from './texts';
+import { escapeHtml, formatPesos, INVOICE_STATUS_LABELS } from './texts';
 
 /** The data every invoice email shows. */
 export interface InvoiceEmailData {
@@ -36,7 +36,7 @@ export function renderInvoiceEmail(d: InvoiceEmailData): { subject: string; html
     ['Periodo', d.period],
     ['Fecha límite de pago', d.dueDate],
     ['Valor', formatPesos(d.amount)],
-    ['Estado', d.status === 'PAID' ? 'Pagada' : 'Pendiente de pago'],
+    ['Estado', INVOICE_STATUS_LABELS[d.status]],
   ];
   if (d.transactionId) rows.push(['Transacción', d.transactionId]);
   const intro = INTROS[d.kind](d);

@@ -3,7 +3,7 @@ import { randomUUID } from 'node:crypto';
 import { QueueClient } from '@azure/storage-queue';
 
 import { startAzurite } from '../../local/azurite';
-import { payInvoice } from '../../shared/controllers/payment.controller';
+import * as payments from '../../shared/controllers/payment.controller';
 import { DEMO_OPERATOR, seedDemoData } from '../../sql/seed';
 import { call, logIn, newCustomer, startTestApp, type TestApp } from '../support/app';
 
@@ -256,7 +256,7 @@ describe('payInvoice', () => {
     const { customer, coupon, invoiceId } = await customerWithCoupon();
     const request = { userId: customer.id, invoiceId, couponCode: coupon.code, paymentMethod: 'PSE' as const };
     await expect(
-      payInvoice(app.services, request, async () => {
+      payments.pay(app.services, request, async () => {
         throw new Error('the idempotency store is down');
       }),
     ).rejects.toThrow('the idempotency store is down');

@@ -4,7 +4,7 @@ import { ManualClock } from '../../shared/clients/clock.client';
 import type { Db } from '../../shared/clients/sql.client';
 import { isUniqueViolation } from '../../shared/clients/sql.client';
 import { purgeExpiredRecords } from '../../shared/controllers/maintenance.controller';
-import { cancelOtherActiveCoupons, couponIdsDueForExpiry, expireCoupons, insertCoupon, newCouponCode, pageCoupons, useCoupon } from '../../shared/models/coupon.model';
+import { type Coupon, couponIdsDueForExpiry, insertCoupon, markCouponsExpired, markCouponUsed,markOtherActiveCouponsCancelled, newCouponCode, pageCoupons } from '../../shared/models/coupon.model';
 import { claimIdempotencyKey, completeIdempotencyKey } from '../../shared/models/idempotency.model';
 import { newId } from '../../shared/models/ids';
 import { findInvoice, markInvoicePaid, markInvoiceUnpaid } from '../../shared/models/invoice.model';
@@ -24,6 +24,13 @@ import { createTestDb, testEngineName } from '../support/engines';
  * toThrow: the native SQLite binding is shared by test files, so its errors come from another
  * realm and are not `instanceof Error` here.
  */
+/** A coupon the test inserts; a unique-index refusal would be a broken fixture. */
+async function inserted(coupon: Promise<Coupon | 'duplicate'>): Promise<Coupon> {
+  const result = await coupon;
+  if (result === 'duplicate') throw new Error('the fixture coupon was refused as a duplicate');
+  return result;
+}
+
 async function rejectionOf(query: PromiseLike<unknown>): Promise<unknown> {
   try {
     await query;
@@ -135,7 +142,7 @@ describe(`the data layer on ${testEngineName()}`, () => {
       invoiceId = (await db('invoices').where({ status: 'UNPAID' }).orderBy('number', 'desc').first('id')).id;
     });
 
-    const coupon = (user: string, expiresAt: Date) => insertCoupon(db, { code: newCouponCode(), userId: user, invoiceId, amount: 5000, issuedAt: later(-3600_000), expiresAt });
+    const coupon = (user: string, expiresAt: Date) => inserted(insertCoupon(db, { code: newCouponCode(), userId: user, invoiceId, amount: 5000, issuedAt: later(-3600_000), expiresAt }));
 
     test('an invoice is marked paid once, and unpaid again only from PAID', async () => {
       expect(await markInvoicePaid(db, invoiceId, t0)).toBe(true);
@@ -149,12 +156,12 @@ describe(`the data layer on ${testEngineName()}`, () => {
       await db('coupons').where({ invoice_id: invoiceId }).delete();
       const mine = await coupon(userId, later(3600_000));
       const theirs = await coupon(otherUserId, later(3600_000));
-      expect(await useCoupon(db, mine.id, later(7200_000))).toBe(false); // past its expiry
-      expect(await useCoupon(db, mine.id, t0)).toBe(true);
-      expect(await useCoupon(db, mine.id, t0)).toBe(false);
-      const cancelled = await cancelOtherActiveCoupons(db, invoiceId, mine.id, t0);
+      expect(await markCouponUsed(db, mine.id, later(7200_000))).toBe(false); // past its expiry
+      expect(await markCouponUsed(db, mine.id, t0)).toBe(true);
+      expect(await markCouponUsed(db, mine.id, t0)).toBe(false);
+      const cancelled = await markOtherActiveCouponsCancelled(db, invoiceId, mine.id, t0);
       expect(cancelled).toEqual([{ id: theirs.id, code: theirs.code, userId: otherUserId, invoiceId }]);
-      expect(await cancelOtherActiveCoupons(db, invoiceId, mine.id, t0)).toEqual([]);
+      expect(await markOtherActiveCouponsCancelled(db, invoiceId, mine.id, t0)).toEqual([]);
     });
 
     test('expiry selects a bounded batch and expires each coupon once, returning what it changed', async () => {
@@ -163,15 +170,15 @@ describe(`the data layer on ${testEngineName()}`, () => {
       await coupon(otherUserId, later(3600_000));
       const ids = await couponIdsDueForExpiry(db, t0, 10);
       expect(ids).toEqual([due.id]);
-      expect((await expireCoupons(db, ids, t0)).map((c) => c.id)).toEqual([due.id]);
-      expect(await expireCoupons(db, ids, t0)).toEqual([]);
+      expect((await markCouponsExpired(db, ids, t0)).map((c) => c.id)).toEqual([due.id]);
+      expect(await markCouponsExpired(db, ids, t0)).toEqual([]);
     });
 
     test('the cuponera pages by (issued_at, id) without gaps or repeats', async () => {
       await db('coupons').where({ user_id: userId }).delete();
       const created = [];
       for (let i = 0; i < 5; i++) {
-        created.push(await insertCoupon(db, { code: newCouponCode(), userId, invoiceId: (await db('invoices').orderBy('id').offset(i).first('id')).id, amount: 1000, issuedAt: later(i * 1000), expiresAt: later(86_400_000) }));
+        created.push(await inserted(insertCoupon(db, { code: newCouponCode(), userId, invoiceId: (await db('invoices').orderBy('id').offset(i).first('id')).id, amount: 1000, issuedAt: later(i * 1000), expiresAt: later(86_400_000) })));
       }
       const first = await pageCoupons(db, userId, { limit: 2 });
       const last = first.items[1];
@@ -202,8 +209,8 @@ describe(`the data layer on ${testEngineName()}`, () => {
 
     test('a notification is stored once per source message id', async () => {
       const sourceMessageId = randomUUID();
-      await insertNotification(db, { userId, kind: 'COUPON_EXPIRED', title: 'Cupón vencido', body: 'El cupón venció.', sourceMessageId, now: t0 });
-      expect(isUniqueViolation(await rejectionOf(insertNotification(db, { userId, kind: 'COUPON_EXPIRED', title: 'x', body: 'y', sourceMessageId, now: t0 })))).toBe(true);
+      expect(await insertNotification(db, { userId, kind: 'COUPON_EXPIRED', title: 'Cupón vencido', body: 'El cupón venció.', sourceMessageId, now: t0 })).toBe('stored');
+      expect(await insertNotification(db, { userId, kind: 'COUPON_EXPIRED', title: 'x', body: 'y', sourceMessageId, now: t0 })).toBe('duplicate');
       expect(await unreadNotificationCount(db, userId)).toBeGreaterThanOrEqual(1);
     });
 

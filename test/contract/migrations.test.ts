@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 
 import type { Db } from '../../shared/clients/sql.client';
 import { recordContractAccess } from '../../shared/models/contract.model';
-import { insertCoupon, newCouponCode, useCoupon } from '../../shared/models/coupon.model';
+import { insertCoupon, markCouponUsed,newCouponCode } from '../../shared/models/coupon.model';
 import { claimEmailDelivery, markEmailSent } from '../../shared/models/emailDelivery.model';
 import { claimIdempotencyKey, completeIdempotencyKey } from '../../shared/models/idempotency.model';
 import { newId } from '../../shared/models/ids';
@@ -66,7 +66,8 @@ test(`when the schema is upgraded over live data on ${testEngineName()}, then ev
   await insertRefreshToken(db, { id: newId(), sessionId, tokenHash: 'a'.repeat(64), now, expiresAt: new Date(now.getTime() + 86_400_000) });
   await hitRateLimit(db, 'login:client:203.0.113.9', now);
   const coupon = await insertCoupon(db, { code: newCouponCode(), userId: user.id, invoiceId: invoice.id, amount: Number(invoice.amount), issuedAt: now, expiresAt: new Date(now.getTime() + 3600_000) });
-  expect(await useCoupon(db, coupon.id, now)).toBe(true);
+  if (coupon === 'duplicate') throw new Error('the fixture coupon was refused');
+  expect(await markCouponUsed(db, coupon.id, now)).toBe(true);
   expect(await markInvoicePaid(db, invoice.id, now)).toBe(true);
   await insertTransaction(db, { type: 'PAYMENT', invoiceId: invoice.id, couponId: coupon.id, userId: user.id, actorId: user.id, amount: coupon.amount, paymentMethod: 'PSE', reversesId: null, reason: null, now });
   const message = notificationMessage({ kind: 'PAYMENT_CONFIRMED', userId: user.id, data: { invoiceId: invoice.id } });

@@ -23,8 +23,8 @@ beforeAll(async () => {
   base = app.base;
 }, 120_000);
 
-afterAll(() => {
-  app?.kill();
+afterAll(async () => {
+  await app?.stop();
 });
 
 test('when started on an empty data dir, then it migrates, seeds and serves /api/health with both checks up', async () => {

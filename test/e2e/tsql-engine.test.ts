@@ -25,8 +25,8 @@ beforeAll(async () => {
   base = app.base;
 }, 180_000);
 
-afterAll(() => {
-  app?.kill();
+afterAll(async () => {
+  await app?.stop();
 });
 
 let people = 0;

@@ -54,6 +54,8 @@ export interface CompiledApp {
   base: string;
   output(): string;
   kill(signal?: NodeJS.Signals): void;
+  /** Ctrl-C, as a person stops it (the app stops its Azurite too); SIGKILL if it hangs. */
+  stop(): Promise<void>;
 }
 
 /** `npm start` itself (dist/scripts/start.js) on a free port with the given settings; resolves once it serves. */
@@ -78,6 +80,14 @@ export async function startCompiledApp(env: NodeJS.ProcessEnv, timeoutMs = 45_00
     output: () => output,
     kill: (signal = 'SIGKILL') => {
       if (child.exitCode === null) child.kill(signal);
+    },
+    stop: async () => {
+      if (child.exitCode !== null || child.signalCode !== null) return;
+      const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+      child.kill('SIGINT');
+      const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
+      await exited;
+      clearTimeout(timer);
     },
   };
 }
