@@ -1,8 +1,9 @@
 import { app } from '@azure/functions';
+import { z } from 'zod';
 
 import * as coupons from '../../shared/controllers/coupon.controller';
 import { httpRoute } from '../../shared/http/handler';
-import { couponCodeParamsSchema, couponJsonSchema } from '../../shared/models/coupon.model';
+import { couponCodeSchema, couponJsonSchema } from '../../shared/models/coupon.model';
 import { services } from '../../shared/services';
 
 /** POST /api/coupons/{code}/cancel → the coupon, CANCELLED (only an ACTIVE one). */
@@ -14,7 +15,7 @@ export const cancelCoupon = httpRoute({
     success: { status: 200, description: 'The coupon, CANCELLED', schema: couponJsonSchema },
     errors: ['COUPON_NOT_FOUND', 'COUPON_ALREADY_USED', 'COUPON_EXPIRED', 'COUPON_CANCELLED', 'COUPON_NOT_ACTIVE'],
   },
-  params: couponCodeParamsSchema,
+  params: z.object({ code: couponCodeSchema }),
   handle: async ({ params, user }) => ({ body: await coupons.cancel(services(), user.id, params.code) }),
 });
 

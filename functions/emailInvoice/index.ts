@@ -1,8 +1,9 @@
 import { app } from '@azure/functions';
+import { z } from 'zod';
 
 import * as emails from '../../shared/controllers/email.controller';
 import { httpRoute } from '../../shared/http/handler';
-import { invoiceIdParamsSchema } from '../../shared/models/invoice.model';
+import { idSchema } from '../../shared/models/ids';
 import { services } from '../../shared/services';
 
 /** POST /api/invoices/{invoiceId}/email → 202; the invoice PDF goes to the caller's own address. */
@@ -15,7 +16,7 @@ export const emailInvoice = httpRoute({
     success: { status: 202, description: 'Queued', schema: emails.emailQueuedSchema },
     errors: ['INVOICE_NOT_FOUND', 'TOO_MANY_REQUESTS'],
   },
-  params: invoiceIdParamsSchema,
+  params: z.object({ invoiceId: idSchema }),
   handle: async ({ params, user }) => ({ status: 202, body: await emails.request(services(), user.id, params.invoiceId) }),
 });
 

@@ -1,8 +1,9 @@
 import { app } from '@azure/functions';
+import { z } from 'zod';
 
 import * as coupons from '../../shared/controllers/coupon.controller';
 import { httpRoute } from '../../shared/http/handler';
-import { couponCodeParamsSchema } from '../../shared/models/coupon.model';
+import { couponCodeSchema } from '../../shared/models/coupon.model';
 import { services } from '../../shared/services';
 
 /** GET /api/coupons/{code} → the coupon with its invoice and barcode data. */
@@ -15,7 +16,7 @@ export const getCoupon = httpRoute({
     success: { status: 200, description: 'The coupon', schema: coupons.couponDetailSchema },
     errors: ['COUPON_NOT_FOUND', 'INVOICE_NOT_FOUND'],
   },
-  params: couponCodeParamsSchema,
+  params: z.object({ code: couponCodeSchema }),
   handle: async ({ params, user }) => ({ body: await coupons.detail(services(), user.id, params.code) }),
 });
 

@@ -1,8 +1,9 @@
 import { app } from '@azure/functions';
+import { z } from 'zod';
 
 import * as coupons from '../../shared/controllers/coupon.controller';
 import { httpRoute } from '../../shared/http/handler';
-import { couponCodeParamsSchema } from '../../shared/models/coupon.model';
+import { couponCodeSchema } from '../../shared/models/coupon.model';
 import { services } from '../../shared/services';
 
 /** GET /api/coupons/{code}/pdf → the printable coupon with its GS1-128 barcode. */
@@ -15,7 +16,7 @@ export const getCouponPdf = httpRoute({
     success: { status: 200, description: 'The PDF', contentType: 'application/pdf' },
     errors: ['COUPON_NOT_FOUND', 'INVOICE_NOT_FOUND'],
   },
-  params: couponCodeParamsSchema,
+  params: z.object({ code: couponCodeSchema }),
   handle: async ({ params, user }) => {
     const pdf = await coupons.pdf(services(), user.id, params.code);
     return { file: { contentType: 'application/pdf', data: pdf.data, filename: pdf.filename } };

@@ -2,16 +2,13 @@ import { app } from '@azure/functions';
 import { z } from 'zod';
 
 import * as coupons from '../../shared/controllers/coupon.controller';
-import { limitSchema, pageSchema } from '../../shared/controllers/pagination';
+import { pageSchema } from '../../shared/controllers/pagination';
 import { httpRoute } from '../../shared/http/handler';
 import { COUPON_STATUSES, couponJsonSchema } from '../../shared/models/coupon.model';
+import { pageQueryFields } from '../../shared/models/keyset';
 import { services } from '../../shared/services';
 
-export const listCouponsQuerySchema = z.object({
-  status: z.enum(COUPON_STATUSES).optional(),
-  cursor: z.string().max(200).optional(),
-  limit: limitSchema,
-});
+export const listCouponsQuerySchema = z.object({ status: z.enum(COUPON_STATUSES).optional(), ...pageQueryFields });
 
 /** GET /api/coupons?status=&cursor=&limit= → the caller's "cuponera", newest first. */
 export const listCoupons = httpRoute({

@@ -1,8 +1,10 @@
 import { app } from '@azure/functions';
+import { z } from 'zod';
 
 import * as notifications from '../../shared/controllers/notification.controller';
 import { httpRoute } from '../../shared/http/handler';
-import { notificationsQuerySchema } from '../../shared/models/notification.model';
+import { pageQueryFields } from '../../shared/models/keyset';
+import { unreadFilterSchema } from '../../shared/models/notification.model';
 import { services } from '../../shared/services';
 
 /** GET /api/notifications?unread=&cursor=&limit= → {items, nextCursor, unreadCount}. */
@@ -13,7 +15,7 @@ export const listNotifications = httpRoute({
     tag: 'Notificaciones',
     success: { status: 200, description: 'A page of notifications and the unread count', schema: notifications.notificationsPageSchema },
   },
-  query: notificationsQuerySchema,
+  query: z.object({ unread: unreadFilterSchema.optional(), ...pageQueryFields }),
   handle: async ({ query, user }) => ({ body: await notifications.list(services(), user.id, query) }),
 });
 

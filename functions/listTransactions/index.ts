@@ -1,8 +1,11 @@
 import { app } from '@azure/functions';
+import { z } from 'zod';
 
 import { pageSchema } from '../../shared/controllers/pagination';
 import * as payments from '../../shared/controllers/payment.controller';
 import { httpRoute } from '../../shared/http/handler';
+import { pageQueryFields } from '../../shared/models/keyset';
+import { calendarDaySchema, checkDayRange } from '../../shared/models/time';
 import { transactionJsonSchema } from '../../shared/models/transaction.model';
 import { services } from '../../shared/services';
 
@@ -15,7 +18,7 @@ export const listTransactions = httpRoute({
     tag: 'Pagos',
     success: { status: 200, description: 'A page of transactions', schema: pageSchema(transactionJsonSchema).meta({ id: 'TransactionPage' }) },
   },
-  query: payments.historyQuerySchema,
+  query: z.object({ from: calendarDaySchema.optional(), to: calendarDaySchema.optional(), ...pageQueryFields }).superRefine(checkDayRange),
   handle: async ({ query, user }) => ({ body: await payments.list(services(), user.id, query) }),
 });
 

@@ -1,9 +1,10 @@
 import { app } from '@azure/functions';
+import { z } from 'zod';
 
 import * as auth from '../../shared/controllers/auth.controller';
 import { clientKeyOf } from '../../shared/http/auth';
 import { httpRoute } from '../../shared/http/handler';
-import { loginSchema } from '../../shared/models/user.model';
+import { emailSchema, loginPasswordSchema } from '../../shared/models/user.model';
 import { services } from '../../shared/services';
 
 /** POST /api/auth/login → access token, refresh token and the user. */
@@ -17,7 +18,7 @@ export const login = httpRoute({
     errors: ['INVALID_CREDENTIALS', 'ACCOUNT_LOCKED', 'TOO_MANY_REQUESTS'],
     requestExample: { email: 'cliente.demo@example.com', password: 'Cuponera-Demo-2026' },
   },
-  body: loginSchema,
+  body: z.object({ email: emailSchema, password: loginPasswordSchema }),
   handle: async ({ body, request }) => ({
     body: await auth.login(services(), body, clientKeyOf(request)),
     headers: { 'Cache-Control': 'no-store' },

@@ -1,4 +1,5 @@
 import { app } from '@azure/functions';
+import { z } from 'zod';
 
 import * as auth from '../../shared/controllers/auth.controller';
 import { httpRoute } from '../../shared/http/handler';
@@ -14,7 +15,7 @@ export const logout = httpRoute({
     tag: 'Cuenta',
     success: { status: 204, description: 'Session ended' },
   },
-  body: refreshTokenSchema,
+  body: z.object({ refreshToken: refreshTokenSchema }),
   handle: async ({ body }) => {
     await auth.logout(services(), body.refreshToken);
     return { status: 204 };

@@ -4,7 +4,7 @@ import { z } from 'zod';
 import * as payments from '../../shared/controllers/payment.controller';
 import { httpRoute } from '../../shared/http/handler';
 import { couponCodeSchema } from '../../shared/models/coupon.model';
-import { invoiceIdParamsSchema } from '../../shared/models/invoice.model';
+import { idSchema } from '../../shared/models/ids';
 import { PAYMENT_METHODS } from '../../shared/models/transaction.model';
 import { services } from '../../shared/services';
 
@@ -37,7 +37,7 @@ export const payInvoice = httpRoute({
     headers: [{ name: 'Idempotency-Key', required: true, description: 'One unique key per payment attempt (8–255 characters, e.g. a UUID); reuse it when retrying', example: '3f0e7c2a-8b1d-4c55-9a57-2f4b8e1d6c90' }],
     requestExample: { couponCode: '2414 3979 7539', paymentMethod: 'PSE' },
   },
-  params: invoiceIdParamsSchema,
+  params: z.object({ invoiceId: idSchema }),
   body: payInvoiceBodySchema,
   idempotency: 'required',
   handle: async ({ params, body, user, storeWithin }) => ({

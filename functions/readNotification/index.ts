@@ -1,8 +1,10 @@
 import { app } from '@azure/functions';
+import { z } from 'zod';
 
 import * as notifications from '../../shared/controllers/notification.controller';
 import { httpRoute } from '../../shared/http/handler';
-import { notificationIdParamsSchema, notificationJsonSchema } from '../../shared/models/notification.model';
+import { idSchema } from '../../shared/models/ids';
+import { notificationJsonSchema } from '../../shared/models/notification.model';
 import { services } from '../../shared/services';
 
 /** POST /api/notifications/{id}/read → the notification, read (idempotent). */
@@ -14,7 +16,7 @@ export const readNotification = httpRoute({
     success: { status: 200, description: 'The notification', schema: notificationJsonSchema },
     errors: ['NOTIFICATION_NOT_FOUND'],
   },
-  params: notificationIdParamsSchema,
+  params: z.object({ id: idSchema }),
   handle: async ({ params, user }) => ({ body: await notifications.markRead(services(), user.id, params.id) }),
 });
 

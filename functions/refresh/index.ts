@@ -1,4 +1,5 @@
 import { app } from '@azure/functions';
+import { z } from 'zod';
 
 import * as auth from '../../shared/controllers/auth.controller';
 import { httpRoute } from '../../shared/http/handler';
@@ -15,7 +16,7 @@ export const refresh = httpRoute({
     success: { status: 200, description: 'A new token pair', schema: auth.tokenPairSchema },
     errors: ['INVALID_REFRESH_TOKEN', 'REFRESH_TOKEN_REUSED'],
   },
-  body: refreshTokenSchema,
+  body: z.object({ refreshToken: refreshTokenSchema }),
   handle: async ({ body }) => ({ body: await auth.refresh(services(), body.refreshToken), headers: { 'Cache-Control': 'no-store' } }),
 });
 

@@ -1,9 +1,30 @@
 import { app } from '@azure/functions';
+import { z } from 'zod';
 
 import * as auth from '../../shared/controllers/auth.controller';
 import { httpRoute } from '../../shared/http/handler';
-import { registerSchema, userJsonSchema } from '../../shared/models/user.model';
+import {
+  documentNumberSchema,
+  documentTypeSchema,
+  emailSchema,
+  fullNameSchema,
+  passwordSchema,
+  phoneSchema,
+  userJsonSchema,
+  withValidDocument,
+} from '../../shared/models/user.model';
 import { services } from '../../shared/services';
+
+export const registerBodySchema = z
+  .object({
+    email: emailSchema,
+    password: passwordSchema,
+    fullName: fullNameSchema,
+    documentType: documentTypeSchema,
+    documentNumber: documentNumberSchema,
+    phone: phoneSchema.optional(),
+  })
+  .transform(withValidDocument);
 
 /** POST /api/auth/register → 201 with the new customer. */
 export const register = httpRoute({
@@ -16,7 +37,7 @@ export const register = httpRoute({
     errors: ['WEAK_PASSWORD', 'EMAIL_ALREADY_REGISTERED', 'DOCUMENT_ALREADY_REGISTERED'],
     requestExample: { email: 'lucia.zapata@example.com', password: 'montañas verdes de Antioquia', fullName: 'Lucía Zapata Mejía', documentType: 'CC', documentNumber: '1017234567', phone: '300 123 4567' },
   },
-  body: registerSchema,
+  body: registerBodySchema,
   handle: async ({ body }) => {
     const user = await auth.register(services(), body);
     return { status: 201, body: user, headers: { Location: `/api/me` } };

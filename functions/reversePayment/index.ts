@@ -4,6 +4,7 @@ import { z } from 'zod';
 import * as payments from '../../shared/controllers/payment.controller';
 import { httpRoute } from '../../shared/http/handler';
 import { idSchema } from '../../shared/models/ids';
+import { reversalReasonSchema } from '../../shared/models/transaction.model';
 import { services } from '../../shared/services';
 
 /** POST /api/transactions/{id}/reverse {reason} (operators only) → the reversal and the invoice, UNPAID again. */
@@ -17,7 +18,7 @@ export const reversePayment = httpRoute({
     requestExample: { reason: 'Pago duplicado reportado por el banco' },
   },
   params: z.object({ id: idSchema }),
-  body: payments.reverseSchema,
+  body: z.object({ reason: reversalReasonSchema }),
   handle: async ({ params, body, user }) => ({
     status: 201,
     body: await payments.reverse(services(), { operatorId: user.id, transactionId: params.id, reason: body.reason }),

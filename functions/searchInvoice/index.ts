@@ -1,8 +1,9 @@
 import { app } from '@azure/functions';
+import { z } from 'zod';
 
 import * as invoices from '../../shared/controllers/invoice.controller';
 import { httpRoute } from '../../shared/http/handler';
-import { searchInvoicesSchema } from '../../shared/models/contract.model';
+import { contractNumberSchema } from '../../shared/models/contract.model';
 import { services } from '../../shared/services';
 
 /** POST /api/invoices/search {contractNumber} → the contract, its invoices and the caller's coupons. */
@@ -16,7 +17,7 @@ export const searchInvoice = httpRoute({
     errors: ['CONTRACT_NOT_FOUND'],
     requestExample: { contractNumber: '10000001' },
   },
-  body: searchInvoicesSchema,
+  body: z.object({ contractNumber: contractNumberSchema }),
   handle: async ({ body, user }) => ({ body: await invoices.search(services(), user.id, body.contractNumber) }),
 });
 

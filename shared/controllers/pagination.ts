@@ -22,8 +22,6 @@ export function decodeCursor(cursor: string | undefined): Keyset | undefined {
   }
 }
 
-export const limitSchema = z.coerce.number().int().min(1).max(100).default(20);
-
 export interface Page<T> {
   items: T[];
   nextCursor: string | null;

@@ -107,10 +107,6 @@ export async function pay(deps: BillingDeps, request: PayRequest, beforeCommit?:
 
 // ---- Reversal ----
 
-export const reverseSchema = z.object({
-  reason: z.string().trim().min(5, 'Explique el motivo de la reversión (mínimo 5 caracteres).').max(300),
-});
-
 /**
  * Operator only: undoes a payment. The invoice is UNPAID again, a REVERSAL row points at the
  * payment (uniquely: a second reversal hits the unique index → 409), and the customer is told.
@@ -161,20 +157,13 @@ export async function reverse(
 
 // ---- History ----
 
-const day = z.string().regex(/^\d{4}-\d{2}-\d{2}$/, 'Use el formato AAAA-MM-DD.').refine((d) => !Number.isNaN(Date.parse(d)), 'Fecha no válida.');
-export const MAX_HISTORY_DAYS = 366;
-
-export const historyQuerySchema = z
-  .object({ from: day.optional(), to: day.optional(), cursor: z.string().max(200).optional(), limit: z.coerce.number().int().min(1).max(100).default(20) })
-  .superRefine((q, ctx) => {
-    if (q.from && q.to) {
-      if (q.from > q.to) ctx.addIssue({ code: 'custom', path: ['from'], message: '"from" debe ser anterior o igual a "to".' });
-      else if ((Date.parse(q.to) - Date.parse(q.from)) / 86_400_000 > MAX_HISTORY_DAYS) {
-        ctx.addIssue({ code: 'custom', path: ['to'], message: `El rango no puede superar ${MAX_HISTORY_DAYS} días.` });
-      }
-    }
-  });
-export type HistoryQuery = z.output<typeof historyQuerySchema>;
+export interface HistoryQuery {
+  /** Colombian calendar days, inclusive (YYYY-MM-DD). */
+  from?: string;
+  to?: string;
+  cursor?: string;
+  limit: number;
+}
 
 /** The caller's payments and reversals, newest first; from/to are Colombian calendar days, inclusive. */
 export async function list(deps: Pick<BillingDeps, 'db'>, userId: string, query: HistoryQuery): Promise<Page<TransactionJson>> {

@@ -18,7 +18,6 @@ export const contractNumberSchema = z
   .trim()
   .regex(/^\d{6,12}$/, 'El número de contrato tiene de 6 a 12 dígitos, sin letras ni espacios.');
 
-export const searchInvoicesSchema = z.object({ contractNumber: contractNumberSchema });
 
 /** Each word keeps its first letter: "Juan Restrepo" → "J*** R*******". */
 export function maskWords(text: string): string {

@@ -83,7 +83,6 @@ export const couponCodeSchema = z
   .transform((raw) => raw.replace(/[\s-]/g, ''))
   .refine(isValidCouponCode, 'El código del cupón no es válido: revise los 12 dígitos.');
 
-export const couponCodeParamsSchema = z.object({ code: couponCodeSchema });
 
 // ---- Rows and queries ----
 

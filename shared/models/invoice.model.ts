@@ -1,13 +1,11 @@
 import { z } from 'zod';
 
 import { asDay, asOptionalDate, type DbOrTx } from '../clients/sql.client';
-import { idSchema } from './ids';
 
 /** An invoice ("factura"): UNPAID or PAID; overdue is derived (unpaid after its due day). */
 export const INVOICE_STATUSES = ['UNPAID', 'PAID'] as const;
 export type InvoiceStatus = (typeof INVOICE_STATUSES)[number];
 
-export const invoiceIdParamsSchema = z.object({ invoiceId: idSchema });
 
 export interface Invoice {
   id: string;

@@ -1,4 +1,5 @@
 import type { Knex } from 'knex';
+import { z } from 'zod';
 
 /**
  * Keyset pagination over (time, id), newest first: the cursor is the last row served. It stays
@@ -8,6 +9,12 @@ export interface Keyset {
   at: Date;
   id: string;
 }
+
+/** The fields of every paged list's query: the opaque `cursor` of the previous page and the page size. */
+export const pageQueryFields = {
+  cursor: z.string().max(200).optional(),
+  limit: z.coerce.number().int().min(1).max(100).default(20),
+};
 
 /** Orders newest first, keeps only rows after `cursor`, and reads one row more than a page. */
 export function keysetPage<Q extends Knex.QueryBuilder>(query: Q, columns: { at: string; id: string }, cursor: Keyset | undefined, limit: number): Q {

@@ -2,7 +2,6 @@ import { z } from 'zod';
 
 import { asDate, asOptionalDate, countOf, type DbOrTx, isUniqueViolation } from '../clients/sql.client';
 import { newId } from './ids';
-import { idSchema } from './ids';
 import { type Keyset, keysetPage, pageOfRows } from './keyset';
 import { NOTIFICATION_KINDS, type NotificationKind } from './message.model';
 
@@ -38,14 +37,14 @@ export const notificationToJson = (n: Notification): NotificationJson => ({
   readAt: n.readAt?.toISOString() ?? null,
 });
 
-export const notificationsQuerySchema = z.object({
-  unread: z.enum(['true', 'false']).transform((v) => v === 'true').optional(),
-  cursor: z.string().max(200).optional(),
-  limit: z.coerce.number().int().min(1).max(100).default(20),
-});
-export type NotificationsQuery = z.output<typeof notificationsQuerySchema>;
+/** `?unread=true|false` */
+export const unreadFilterSchema = z.enum(['true', 'false']).transform((v) => v === 'true');
 
-export const notificationIdParamsSchema = z.object({ id: idSchema });
+export interface NotificationsQuery {
+  unread?: boolean;
+  cursor?: string;
+  limit: number;
+}
 
 interface NotificationRow {
   id: string;

@@ -100,9 +100,8 @@ export async function isSessionActive(db: DbOrTx, id: string, now: Date): Promis
   return (await sessionQueries.activeById(db, id, now)) !== undefined;
 }
 
-export const refreshTokenSchema = z.object({
-  refreshToken: z.string().min(20, 'Envíe el refreshToken recibido al iniciar sesión.').max(200),
-});
+/** The opaque refresh token a client sends back. */
+export const refreshTokenSchema = z.string().min(20, 'Envíe el refreshToken recibido al iniciar sesión.').max(200);
 
 /** Sessions (and their refresh tokens) whose absolute expiry passed before `before`: nothing can use them again. */
 export async function purgeExpiredSessions(db: DbOrTx, before: Date): Promise<number> {

@@ -120,6 +120,9 @@ export interface NewTransaction {
 }
 
 /** A REVERSAL of a payment, or 'already-reversed' when the unique index on reverses_id refused a second one. */
+/** Why an operator reverses a payment (kept on the REVERSAL). */
+export const reversalReasonSchema = z.string().trim().min(5, 'Explique el motivo de la reversión (mínimo 5 caracteres).').max(300);
+
 export async function insertReversal(db: DbOrTx, t: NewTransaction & { reversesId: string }): Promise<{ id: string } | 'already-reversed'> {
   try {
     return { id: await insertTransaction(db, t) };

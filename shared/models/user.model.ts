@@ -92,41 +92,51 @@ export const phoneSchema = z
   .refine((national) => /^(3\d{9}|60\d{8})$/.test(national), 'Ingrese un celular (3001234567) o fijo (6041234567) colombiano.')
   .transform((national) => `+57${national}`);
 
-export const registerSchema = z
-  .object({
-    email: emailSchema,
-    password: passwordSchema,
-    fullName: z
-      .string()
-      .trim()
-      .min(3, 'Ingrese su nombre completo.')
-      .max(120)
-      .regex(/^[\p{L}][\p{L} .'-]*$/u, 'El nombre solo puede tener letras, espacios, puntos, apóstrofos y guiones.'),
-    documentType: z.enum(DOCUMENT_TYPES, { message: 'Tipo de documento: CC, CE, NIT, PA o TI.' }),
-    documentNumber: z.string().trim().min(1).max(20),
-    phone: phoneSchema.optional(),
-  })
-  .transform((input, ctx) => {
-    const documentNumber = normaliseDocumentNumber(input.documentType, input.documentNumber);
-    const rule = DOCUMENT_RULES[input.documentType];
-    if (!rule.pattern.test(documentNumber)) {
-      ctx.addIssue({ code: 'custom', path: ['documentNumber'], message: rule.message });
-      return z.NEVER;
-    }
-    if (input.documentType === 'NIT' && nitCheckDigit(documentNumber.slice(0, 9)) !== Number(documentNumber.slice(10))) {
-      ctx.addIssue({ code: 'custom', path: ['documentNumber'], message: 'El dígito de verificación del NIT no es correcto.' });
-      return z.NEVER;
-    }
-    return { ...input, documentNumber };
-  });
-export type RegisterInput = z.output<typeof registerSchema>;
+export const fullNameSchema = z
+  .string()
+  .trim()
+  .min(3, 'Ingrese su nombre completo.')
+  .max(120)
+  .regex(/^[\p{L}][\p{L} .'-]*$/u, 'El nombre solo puede tener letras, espacios, puntos, apóstrofos y guiones.');
 
-export const loginSchema = z.object({
-  email: emailSchema,
-  // No policy at login: a too-short password is simply wrong, with the same answer as any other.
-  password: z.string().min(1, 'Ingrese su contraseña.').max(PASSWORD_MAX),
-});
-export type LoginInput = z.output<typeof loginSchema>;
+export const documentTypeSchema = z.enum(DOCUMENT_TYPES, { message: 'Tipo de documento: CC, CE, NIT, PA o TI.' });
+/** As typed; checked and normalised against its type by withValidDocument. */
+export const documentNumberSchema = z.string().trim().min(1).max(20);
+
+/** No policy at login: a too-short password is simply wrong, with the same answer as any other. */
+export const loginPasswordSchema = z.string().min(1, 'Ingrese su contraseña.').max(PASSWORD_MAX);
+
+/**
+ * Normalises an input's document number for its document type and checks it (length, NIT check
+ * digit); for `.transform()` on any object with documentType and documentNumber.
+ */
+export function withValidDocument<T extends { documentType: DocumentType; documentNumber: string }>(input: T, ctx: z.RefinementCtx): T {
+  const documentNumber = normaliseDocumentNumber(input.documentType, input.documentNumber);
+  const rule = DOCUMENT_RULES[input.documentType];
+  if (!rule.pattern.test(documentNumber)) {
+    ctx.addIssue({ code: 'custom', path: ['documentNumber'], message: rule.message });
+    return z.NEVER;
+  }
+  if (input.documentType === 'NIT' && nitCheckDigit(documentNumber.slice(0, 9)) !== Number(documentNumber.slice(10))) {
+    ctx.addIssue({ code: 'custom', path: ['documentNumber'], message: 'El dígito de verificación del NIT no es correcto.' });
+    return z.NEVER;
+  }
+  return { ...input, documentNumber };
+}
+
+export interface RegisterInput {
+  email: string;
+  password: string;
+  fullName: string;
+  documentType: DocumentType;
+  documentNumber: string;
+  phone?: string;
+}
+
+export interface LoginInput {
+  email: string;
+  password: string;
+}
 
 // ---- Output shape ----
 
