@@ -73,9 +73,13 @@ export interface RegisteredFunction {
   callback: FunctionCallback;
 }
 
+export type HookCallback = (coreContext: { hookData: Record<string, unknown> }) => unknown;
+
 interface Registry {
   programmingModel?: ProgrammingModel;
   functions: Map<string, RegisteredFunction>;
+  /** appStart / appTerminate hooks (app.hook.*), run by the host as the Functions worker runs them. */
+  hooks: Map<string, HookCallback[]>;
   log: (level: string, category: string, message: string) => void;
 }
 
@@ -88,6 +92,7 @@ export function registry(): Registry {
   const holder = globalThis as GlobalWithRegistry;
   holder[REGISTRY_KEY] ??= {
     functions: new Map(),
+    hooks: new Map(),
     log: (level, category, message) => {
       if (level === 'error' || level === 'warning' || category === 'user') console.log(`[${level}] ${message}`);
     },
@@ -112,9 +117,15 @@ export function registerFunction(metadata: FunctionMetadata, callback: FunctionC
   return { dispose: () => functions.delete(metadata.name) };
 }
 
-/** Invocation hooks are not used by this app; accepted so that libraries calling them keep working. */
-export function registerHook(): { dispose(): void } {
-  return { dispose: () => undefined };
+export function registerHook(hookName: string, callback: HookCallback): { dispose(): void } {
+  const hooks = registry().hooks;
+  hooks.set(hookName, [...(hooks.get(hookName) ?? []), callback]);
+  return { dispose: () => hooks.set(hookName, (hooks.get(hookName) ?? []).filter((c) => c !== callback)) };
+}
+
+/** Runs the hooks registered under a name, in registration order (appStart before the first invocation). */
+export async function runHooks(hookName: string): Promise<void> {
+  for (const callback of registry().hooks.get(hookName) ?? []) await callback({ hookData: {} });
 }
 
 export function log(level: string, category: string, message: string): void {

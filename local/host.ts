@@ -3,7 +3,7 @@ import type http from 'node:http';
 import Module from 'node:module';
 import path from 'node:path';
 
-import { type RegisteredFunction,registry } from './functionsCore';
+import { type RegisteredFunction, registry, runHooks } from './functionsCore';
 import { createHttpServer } from './httpServer';
 import { type HostLog, optionText, triggerOf } from './invoke';
 import { type QueueSettings, startQueueTrigger } from './queueTrigger';
@@ -90,6 +90,7 @@ export async function startHost(options: HostOptions = {}): Promise<RunningHost>
   // The app's own modules register their functions as they load, as under the Functions host.
   for (const file of options.functionFiles ?? functionFilesFromMain()) require(file); // eslint-disable-line @typescript-eslint/no-require-imports -- files known only at run time
   const functions = [...registry().functions.values()];
+  await runHooks('appStart');
   const hostJson = readHostJson();
   const queueSettings = { ...hostJson.queues, ...options.queueSettings };
 
@@ -130,6 +131,7 @@ export async function startHost(options: HostOptions = {}): Promise<RunningHost>
         server.closeAllConnections();
       });
       await Promise.all([...pollers.map((p) => p.stop()), ...[...timers.values()].map((t) => t.stop())]);
+      await runHooks('appTerminate');
     },
   };
 }

@@ -1,6 +1,6 @@
 import http from 'node:http';
+import type { Duplex } from 'node:stream';
 
-import { AppError, type ErrorCode, toProblem } from '../shared/http/errors';
 import type { RegisteredFunction, TypedData } from './functionsCore';
 import { type HostLog, invoke, triggerOf } from './invoke';
 import { type CompiledRoute, compileRoute, matchRoute, sortRoutes } from './routes';
@@ -8,10 +8,27 @@ import { type CompiledRoute, compileRoute, matchRoute, sortRoutes } from './rout
 /** Bodies larger than this are refused by the host itself, before any function sees them. */
 const HOST_MAX_BODY_BYTES = 10 * 1024 * 1024;
 
-function problem(res: http.ServerResponse, code: ErrorCode, detail: string, headers: Record<string, string> = {}): void {
-  const error = new AppError(code, detail);
-  res.writeHead(error.status, { 'Content-Type': 'application/problem+json; charset=utf-8', ...headers });
-  res.end(JSON.stringify(toProblem(error)));
+/**
+ * The host's own answers, for requests no function sees (RFC 9457, type about:blank: these are
+ * HTTP's problems, not the app's). An unmatched route or method is a bare 404, as the Functions
+ * host gives it; the app answers those itself through its catch-all function.
+ */
+function hostProblem(res: http.ServerResponse, status: number, title: string, headers: Record<string, string> = {}): void {
+  res.writeHead(status, { 'Content-Type': 'application/problem+json; charset=utf-8', ...headers });
+  res.end(JSON.stringify({ type: 'about:blank', title, status }));
+}
+
+function notFound(res: http.ServerResponse): void {
+  res.writeHead(404, { 'Content-Length': '0' });
+  res.end();
+}
+
+/** Malformed requests node's parser refuses before any route: 431 for oversized headers, else 400. */
+function onClientError(error: Error & { code?: string }, socket: Duplex): void {
+  if (!socket.writable) return;
+  const [status, title] = error.code === 'HPE_HEADER_OVERFLOW' ? [431, 'Request Header Fields Too Large'] : [400, 'Bad Request'];
+  const body = JSON.stringify({ type: 'about:blank', title, status });
+  socket.end(`HTTP/1.1 ${status} ${title}\r\nContent-Type: application/problem+json; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
 }
 
 async function readBody(req: http.IncomingMessage): Promise<Buffer | 'too-large'> {
@@ -49,28 +66,15 @@ export function httpRoutes(functions: RegisteredFunction[]): CompiledRoute<Regis
 export function createHttpServer(functions: RegisteredFunction[], routePrefix: string, log: HostLog): http.Server {
   const routes = httpRoutes(functions);
   const prefix = `/${routePrefix}`;
-  return http.createServer((req, res) => {
+  const server = http.createServer((req, res) => {
     void (async () => {
       const url = new URL(req.url ?? '/', `http://${req.headers.host ?? 'localhost'}`);
       const method = (req.method ?? 'GET').toUpperCase();
-      if (url.pathname !== prefix && !url.pathname.startsWith(prefix + '/')) {
-        problem(res, 'ROUTE_NOT_FOUND', `No existe la ruta ${url.pathname}.`);
-        return;
-      }
+      if (url.pathname !== prefix && !url.pathname.startsWith(prefix + '/')) return notFound(res);
       const match = matchRoute(routes, method, url.pathname.slice(prefix.length) || '/');
-      if (match.kind === 'not-found') {
-        problem(res, 'ROUTE_NOT_FOUND', `No existe la ruta ${url.pathname}.`);
-        return;
-      }
-      if (match.kind === 'method-not-allowed') {
-        problem(res, 'METHOD_NOT_ALLOWED', `La ruta ${url.pathname} no acepta ${method}.`, { Allow: match.allowed.join(', ') });
-        return;
-      }
+      if (match.kind !== 'found') return notFound(res);
       const body = await readBody(req);
-      if (body === 'too-large') {
-        problem(res, 'PAYLOAD_TOO_LARGE', 'El cuerpo de la solicitud es demasiado grande.', { Connection: 'close' });
-        return;
-      }
+      if (body === 'too-large') return hostProblem(res, 413, 'Payload Too Large', { Connection: 'close' });
       const request: TypedData = {
         http: {
           method,
@@ -87,8 +91,10 @@ export function createHttpServer(functions: RegisteredFunction[], routePrefix: s
       res.end(rpc?.body?.bytes ? Buffer.from(rpc.body.bytes) : (rpc?.body?.string ?? undefined));
     })().catch((error: unknown) => {
       log(`HTTP request failed in the host: ${error instanceof Error ? error.message : String(error)}`);
-      if (!res.headersSent) problem(res, 'INTERNAL_ERROR', 'Ocurrió un error inesperado. Intente de nuevo.');
+      if (!res.headersSent) hostProblem(res, 500, 'Internal Server Error');
       else res.end();
     });
   });
+  server.on('clientError', onClientError);
+  return server;
 }

@@ -2,9 +2,10 @@ import fs from 'node:fs';
 import path from 'node:path';
 
 import { registry } from '../local/functionsCore';
-import { functionFilesFromMain, installFunctionsCore, PROJECT_ROOT } from '../local/host';
+import { functionFilesFromMain, installFunctionsCore } from '../local/host';
 import { optionText } from '../local/invoke';
 import { buildOpenApiDocument, type DocumentedRoute, type RouteContract } from '../shared/http/openapi';
+import { projectRoot } from '../shared/projectFiles';
 import { loadLocalSettings } from './localEnv';
 
 /** The HTTP functions the app registers, with the contract their httpRoute carries. */
@@ -14,12 +15,13 @@ export function documentedRoutes(): DocumentedRoute[] {
     if (!trigger) return [];
     const contract = (fn.callback as { contract?: RouteContract }).contract;
     if (!contract) throw new Error(`HTTP function ${fn.metadata.name} is not built with httpRoute`);
+    if (contract.doc?.hidden) return []; // the catch-all answers unknown routes; it is no operation of the API
     return [{ name: fn.metadata.name, route: optionText(trigger.route, fn.metadata.name), methods: (trigger.methods as string[] | undefined) ?? ['GET'], contract }];
   });
 }
 
 export function renderOpenApi(): string {
-  const version = (JSON.parse(fs.readFileSync(path.join(PROJECT_ROOT, 'package.json'), 'utf8')) as { version: string }).version;
+  const version = (JSON.parse(fs.readFileSync(path.join(projectRoot(), 'package.json'), 'utf8')) as { version: string }).version;
   return JSON.stringify(buildOpenApiDocument(documentedRoutes(), { version }), null, 2) + '\n';
 }
 
@@ -30,6 +32,6 @@ if (require.main === module) {
   process.env.AzureWebJobsStorage ??= 'UseDevelopmentStorage=true';
   installFunctionsCore();
   for (const file of functionFilesFromMain()) require(file); // eslint-disable-line @typescript-eslint/no-require-imports -- files known only at run time
-  fs.writeFileSync(path.join(PROJECT_ROOT, 'openapi.json'), renderOpenApi());
+  fs.writeFileSync(path.join(projectRoot(), 'openapi.json'), renderOpenApi());
   console.log('Wrote openapi.json');
 }

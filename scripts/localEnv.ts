@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 
-import { PROJECT_ROOT } from '../local/host';
+import { projectRoot } from '../shared/projectFiles';
 
 /**
  * Settings for local runs, as `func start` reads them: local.settings.json "Values" (if present)
@@ -11,12 +11,12 @@ import { PROJECT_ROOT } from '../local/host';
  * dev-server origins unless CORS_ORIGINS says otherwise.
  */
 export function loadLocalSettings(env: NodeJS.ProcessEnv = process.env): void {
-  const file = path.join(PROJECT_ROOT, 'local.settings.json');
+  const file = path.join(projectRoot(), 'local.settings.json');
   if (fs.existsSync(file)) {
     const values = (JSON.parse(fs.readFileSync(file, 'utf8')) as { Values?: Record<string, string> }).Values ?? {};
     for (const [key, value] of Object.entries(values)) env[key] ??= value;
   }
-  env.DATA_DIR ??= path.join(PROJECT_ROOT, '.data');
+  env.DATA_DIR ??= path.join(projectRoot(), '.data');
   const appEnv = env.APP_ENV ?? 'development';
   // The usual frontend dev servers (Vite, Next/CRA, Angular) may call the local API out of the box.
   if (appEnv !== 'production') env.CORS_ORIGINS ??= 'http://localhost:5173,http://localhost:3000,http://localhost:4200';

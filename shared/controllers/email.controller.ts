@@ -27,12 +27,12 @@ export interface EmailDeps extends BillingDeps {
   config: Pick<Config, 'coupons' | 'email'>;
 }
 
+export const emailQueuedSchema = z.object({ messageId: z.string(), status: z.literal('QUEUED') }).meta({ id: 'EmailQueued' });
+
 /**
  * POST /invoices/{id}/email: queues the invoice PDF to the caller's own address (never another:
  * no open relay), for invoices of contracts the caller looked up or paid, within a per-user limit.
  */
-export const emailQueuedSchema = z.object({ messageId: z.string(), status: z.literal('QUEUED') }).meta({ id: 'EmailQueued' });
-
 export async function request(deps: EmailDeps, userId: string, invoiceId: string): Promise<z.infer<typeof emailQueuedSchema>> {
   const invoice = await findInvoice(deps.db, invoiceId);
   // An invoice of a contract the caller never looked up is "not found": no probing other contracts.

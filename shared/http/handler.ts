@@ -11,8 +11,6 @@ import { AppError, type FieldError, toProblem } from './errors';
 import { answerOnce, idempotencyKeyOf, type StoreWithin } from './idempotency';
 import type { RouteContract, RouteDoc } from './openapi';
 
-z.config(z.locales.es());
-
 /** What a route's handle() receives: validated input plus the request context. */
 export interface RouteInput<B, Q, P, U> {
   body: B;

@@ -17,6 +17,8 @@ export interface RouteDoc {
   errors?: ErrorCode[];
   headers?: { name: string; required: boolean; description: string; example?: string }[];
   requestExample?: unknown;
+  /** Not an operation of the API (the catch-all that answers unknown routes): left out of the document. */
+  hidden?: boolean;
 }
 
 /** What httpRoute attaches to its handler for the document. */

@@ -1,8 +1,8 @@
 import fs from 'node:fs';
 import path from 'node:path';
 
-import { PROJECT_ROOT } from '../../local/host';
 import type { Db } from '../../shared/clients/sql.client';
+import { projectRoot } from '../../shared/projectFiles';
 import { MIGRATIONS } from '../../sql/migrations';
 import { appliedMigrations, migrateLatest } from '../../sql/migrator';
 import { createMssqlDatabase, createTestDb, mssqlClient } from '../support/engines';
@@ -12,7 +12,7 @@ import { createMssqlDatabase, createTestDb, mssqlClient } from '../support/engin
  * way sqlcmd runs it (batches split on GO): twice, the second time changing nothing, and giving the
  * same tables, columns, indexes and constraints as the migration runner. T-SQL project only.
  */
-const script = fs.readFileSync(path.join(PROJECT_ROOT, 'sql/azure-sql-schema.sql'), 'utf8');
+const script = fs.readFileSync(path.join(projectRoot(), 'sql/azure-sql-schema.sql'), 'utf8');
 const batches = script.split(/^GO\s*$/m).map((b) => b.trim()).filter((b) => b.replace(/^--.*$/gm, '').trim() !== '');
 
 async function runScript(db: Db): Promise<void> {

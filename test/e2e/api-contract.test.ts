@@ -4,7 +4,7 @@ import path from 'node:path';
 
 import Ajv2020 from 'ajv/dist/2020';
 
-import { PROJECT_ROOT } from '../../local/host';
+import { projectRoot } from '../../shared/projectFiles';
 import { DEMO_OPERATOR, seedDemoData } from '../../sql/seed';
 import { type ApiResponse,call, logIn, newCustomer, startTestApp, type TestApp } from '../support/app';
 
@@ -13,7 +13,7 @@ import { type ApiResponse,call, logIn, newCustomer, startTestApp, type TestApp }
  * and at least one error) validate against the schemas the OpenAPI document gives for that status.
  */
 type Doc = { paths: Record<string, Record<string, { responses: Record<string, { content?: Record<string, { schema: unknown }> }> }>> };
-const doc = JSON.parse(fs.readFileSync(path.join(PROJECT_ROOT, 'openapi.json'), 'utf8')) as Doc;
+const doc = JSON.parse(fs.readFileSync(path.join(projectRoot(), 'openapi.json'), 'utf8')) as Doc;
 const ajv = new Ajv2020({ strict: false, allErrors: true });
 ajv.addSchema(doc, 'openapi');
 

@@ -3,7 +3,7 @@ import path from 'node:path';
 
 import { type Browser,chromium } from 'playwright-core';
 
-import { PROJECT_ROOT } from '../../local/host';
+import { projectRoot } from '../../shared/projectFiles';
 import { startTestApp, type TestApp } from '../support/app';
 
 /**
@@ -51,7 +51,7 @@ describeWithBrowser('the API reference page in a real browser', () => {
     const body = await page.textContent('#operations-Sistema-health .live-responses-table .microlight');
     expect(body).toContain('"database"');
 
-    const artifacts = path.join(PROJECT_ROOT, 'test-artifacts');
+    const artifacts = path.join(projectRoot(), 'test-artifacts');
     fs.mkdirSync(artifacts, { recursive: true });
     await page.screenshot({ path: path.join(artifacts, 'docs-page.png'), fullPage: false });
     expect(offline).toEqual([]); // no CDN: every asset came from the app

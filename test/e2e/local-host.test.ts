@@ -1,7 +1,11 @@
+import type http from 'node:http';
+import net, { type AddressInfo } from 'node:net';
+
 import { app, type InvocationContext } from '@azure/functions';
 import { QueueClient } from '@azure/storage-queue';
 
 import { startAzurite } from '../../local/azurite';
+import { createHttpServer } from '../../local/httpServer';
 import { call, startTestApp, type TestApp, waitFor } from '../support/app';
 
 // Test-only functions, registered beside the app's own before the host starts.
@@ -143,5 +147,50 @@ describe('the local host', () => {
       return res.status === 200 ? res : undefined;
     });
     expect(up.body.status).toBe('ok');
+  });
+});
+
+describe('the host itself (what the Functions host answers before any function runs)', () => {
+  let server: http.Server;
+  let base: string;
+  beforeAll(async () => {
+    // The app's functions without its catch-all: what is left is the host's own behaviour.
+    const functions = testApp.host.functions.filter((fn) => fn.metadata.name !== 'notFound');
+    server = createHttpServer(functions, 'api', () => undefined);
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
+    base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  });
+  afterAll(async () => {
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+  });
+
+  test('when no function takes a route or its method, then a bare 404 with an empty body, as the Functions host gives', async () => {
+    for (const [method, route] of [['GET', '/api/no-such-route'], ['DELETE', '/api/health'], ['GET', '/outside-the-prefix']]) {
+      const res = await fetch(base + route, { method });
+      expect({ method, route, status: res.status, body: await res.text() }).toEqual({ method, route, status: 404, body: '' });
+    }
+  });
+
+  test('when the app is there, then its catch-all answers the same requests with problem+json (404 ROUTE_NOT_FOUND, 405 with Allow)', async () => {
+    expect((await call(testApp.url, 'GET', '/no-such-route')).body.code).toBe('ROUTE_NOT_FOUND');
+    const wrongMethod = await call(testApp.url, 'DELETE', '/invoices/3f0e7c2a-8b1d-4c55-9a57-2f4b8e1d6c90/pay');
+    expect(wrongMethod.status).toBe(405);
+    expect(wrongMethod.headers.get('allow')).toBe('POST, OPTIONS');
+  });
+
+  test('when the request line or headers are malformed or too large, then the host answers 400 / 431 problem+json itself', async () => {
+    const raw = (request: string) =>
+      new Promise<string>((resolve) => {
+        const socket = net.connect((server.address() as AddressInfo).port, '127.0.0.1', () => socket.write(request));
+        let answer = '';
+        socket.on('data', (chunk) => (answer += chunk.toString()));
+        socket.on('close', () => resolve(answer));
+      });
+    const malformed = await raw('GARBAGE\r\n\r\n');
+    expect(malformed).toMatch(/^HTTP\/1\.1 400 /);
+    expect(malformed).toContain('application/problem+json');
+    const huge = await raw(`GET /api/health HTTP/1.1\r\nHost: x\r\nX-Big: ${'a'.repeat(20_000)}\r\n\r\n`);
+    expect(huge).toMatch(/^HTTP\/1\.1 431 /);
+    expect(huge.split('\r\n\r\n')[1]).toBe(JSON.stringify({ type: 'about:blank', title: 'Request Header Fields Too Large', status: 431 }));
   });
 });

@@ -2,15 +2,16 @@ import fs from 'node:fs';
 import path from 'node:path';
 
 import { type AzuriteProcess, startAzurite } from '../../local/azurite';
-import { PROJECT_ROOT, type RunningHost, startHost } from '../../local/host';
+import { type RunningHost, startHost } from '../../local/host';
 import { ManualClock } from '../../shared/clients/clock.client';
 import { resetConfig } from '../../shared/config';
+import { projectRoot } from '../../shared/projectFiles';
 import { disposeServices, type Services, services, setServices } from '../../shared/services';
 import { migrateLatest } from '../../sql/migrator';
 
 /** The app's function modules, from source (jest transpiles them). */
 export function sourceFunctionFiles(): string[] {
-  const dir = path.join(PROJECT_ROOT, 'functions');
+  const dir = path.join(projectRoot(), 'functions');
   return fs
     .readdirSync(dir)
     .map((name) => path.join(dir, name, 'index.ts'))

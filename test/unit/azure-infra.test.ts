@@ -3,14 +3,14 @@ import path from 'node:path';
 
 import { ManagedIdentityCredential, type TokenCredential } from '@azure/identity';
 
-import { PROJECT_ROOT } from '../../local/host';
 import { databaseUserStatements, deployerConnection } from '../../scripts/provision-database';
 import { SETTING_NAMES } from '../../shared/config';
+import { projectRoot } from '../../shared/projectFiles';
 
 // No Bicep compiler installs from npm: these are structural checks of the files (docs/deploy.md
 // gives the `az bicep build` command a user runs).
-const bicep = fs.readFileSync(path.join(PROJECT_ROOT, 'infra/main.bicep'), 'utf8');
-const deployDoc = fs.readFileSync(path.join(PROJECT_ROOT, 'docs/deploy.md'), 'utf8');
+const bicep = fs.readFileSync(path.join(projectRoot(), 'infra/main.bicep'), 'utf8');
+const deployDoc = fs.readFileSync(path.join(projectRoot(), 'docs/deploy.md'), 'utf8');
 const optionalTable = deployDoc.slice(deployDoc.indexOf('Optional settings'), deployDoc.indexOf('**The app refuses'));
 
 describe('the Azure infrastructure', () => {
@@ -53,7 +53,7 @@ describe('the Azure infrastructure', () => {
   });
 
   test('no parameter file holds a secret value', () => {
-    const parameters = fs.readFileSync(path.join(PROJECT_ROOT, 'infra/main.parameters.json'), 'utf8');
+    const parameters = fs.readFileSync(path.join(projectRoot(), 'infra/main.parameters.json'), 'utf8');
     expect(JSON.parse(parameters).parameters.jwtSecret.value).toBe('${JWT_SECRET}');
   });
 });

@@ -4,15 +4,16 @@ import os from 'node:os';
 import path from 'node:path';
 
 import { registry } from '../../local/functionsCore';
-import { PROJECT_ROOT } from '../../local/host';
 import { documentedRoutes, renderOpenApi } from '../../scripts/generate-openapi';
+import type { RouteContract } from '../../shared/http/openapi';
+import { projectRoot } from '../../shared/projectFiles';
 import { sourceFunctionFiles } from '../support/app';
 
 beforeAll(() => {
   for (const file of sourceFunctionFiles()) require(file);
 });
 
-const committed = () => fs.readFileSync(path.join(PROJECT_ROOT, 'openapi.json'), 'utf8');
+const committed = () => fs.readFileSync(path.join(projectRoot(), 'openapi.json'), 'utf8');
 
 describe('the OpenAPI document', () => {
   test('when the routes or their schemas change, then the committed openapi.json must be regenerated (npm run openapi)', () => {
@@ -20,7 +21,7 @@ describe('the OpenAPI document', () => {
   });
 
   test('it is a valid OpenAPI 3.1 document (@apidevtools/swagger-parser)', () => {
-    const result = execFileSync(process.execPath, [path.join(__dirname, '../support/validate-openapi.cjs'), path.join(PROJECT_ROOT, 'openapi.json')], { cwd: PROJECT_ROOT }).toString();
+    const result = execFileSync(process.execPath, [path.join(__dirname, '../support/validate-openapi.cjs'), path.join(projectRoot(), 'openapi.json')], { cwd: projectRoot() }).toString();
     expect(JSON.parse(result)).toEqual({ valid: true, openapi: '3.1.0' });
   });
 
@@ -29,6 +30,7 @@ describe('the OpenAPI document', () => {
     const operations = Object.values(doc.paths).flatMap((item) => Object.values(item).map((op) => op.operationId));
     const httpFunctions = [...registry().functions.values()]
       .filter((fn) => Object.values(fn.metadata.bindings).some((b) => b.type === 'httpTrigger'))
+      .filter((fn) => !(fn.callback as { contract?: RouteContract }).contract?.doc?.hidden)
       .map((fn) => fn.metadata.name);
     expect(operations.sort()).toEqual(httpFunctions.sort());
     expect(documentedRoutes()).toHaveLength(httpFunctions.length);
@@ -49,7 +51,7 @@ describe('the OpenAPI document', () => {
 
   test('the committed TypeScript client types match the document (openapi-typescript)', () => {
     const out = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'api-types-')), 'api.d.ts');
-    execFileSync(process.execPath, [path.join(PROJECT_ROOT, 'node_modules/openapi-typescript/bin/cli.js'), path.join(PROJECT_ROOT, 'openapi.json'), '--output', out], { stdio: 'pipe' });
-    expect(fs.readFileSync(path.join(PROJECT_ROOT, 'client/api.d.ts'), 'utf8')).toBe(fs.readFileSync(out, 'utf8'));
+    execFileSync(process.execPath, [path.join(projectRoot(), 'node_modules/openapi-typescript/bin/cli.js'), path.join(projectRoot(), 'openapi.json'), '--output', out], { stdio: 'pipe' });
+    expect(fs.readFileSync(path.join(projectRoot(), 'client/api.d.ts'), 'utf8')).toBe(fs.readFileSync(out, 'utf8'));
   });
 });

@@ -27,7 +27,11 @@ describe('the SQL client', () => {
     expect(result).toBe('ok');
     expect(calls).toBe(3);
     expect(waits).toHaveLength(2);
-    expect(waits[1] ?? 0).toBeGreaterThan((waits[0] ?? 0) * 0.9);
+    // Exponential with ±50 % jitter: the n-th wait lies in [0.5, 1.5) × base × 2^(n-1), whatever the random draw.
+    expect(waits[0]).toBeGreaterThanOrEqual(50);
+    expect(waits[0]).toBeLessThan(150);
+    expect(waits[1]).toBeGreaterThanOrEqual(100);
+    expect(waits[1]).toBeLessThan(300);
   });
 
   test('when the error is not transient, then it is thrown at once', async () => {

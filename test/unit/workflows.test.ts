@@ -3,9 +3,9 @@ import path from 'node:path';
 
 import { validateWorkflow } from '@action-validator/core';
 
-import { PROJECT_ROOT } from '../../local/host';
+import { projectRoot } from '../../shared/projectFiles';
 
-const dir = path.join(PROJECT_ROOT, '.github/workflows');
+const dir = path.join(projectRoot(), '.github/workflows');
 
 describe('GitHub Actions workflows', () => {
   test.each(fs.readdirSync(dir).filter((f) => f.endsWith('.yml')))('%s validates against the workflow schema (action-validator)', (file) => {
