@@ -8,7 +8,12 @@ const common = {
   testEnvironment: 'node',
   rootDir: __dirname,
   roots: ['<rootDir>/test'],
-  transform: { '^.+\\.ts$': ['@swc/jest', { jsc: { target: 'es2022', parser: { syntax: 'typescript' } }, module: { type: 'commonjs' } }] },
+  transform: {
+    '^.+\\.ts$': [
+      '@swc/jest',
+      { jsc: { target: 'es2022', parser: { syntax: 'typescript' } }, module: { type: 'commonjs' } },
+    ],
+  },
   // The local host's stand-in for the module the Functions worker provides (see local/functionsCore.ts).
   moduleNameMapper: { '^@azure/functions-core$': '<rootDir>/local/functionsCore.ts' },
 };
@@ -18,14 +23,22 @@ const sqlite = {
   displayName: 'sqlite',
   setupFiles: ['<rootDir>/test/setup-env.ts'],
   // The T-SQL walk-through and the T-SQL script run only on the T-SQL engine.
-  testPathIgnorePatterns: ['/node_modules/', '<rootDir>/test/e2e/tsql-engine.test.ts', '<rootDir>/test/contract/tsql-script.test.ts'],
+  testPathIgnorePatterns: [
+    '/node_modules/',
+    '<rootDir>/test/e2e/tsql-engine.test.ts',
+    '<rootDir>/test/contract/tsql-script.test.ts',
+  ],
 };
 
 const mssql = {
   ...common,
   displayName: 'mssql',
   // The suites that reach the database; unit tests and the quick-start test (SQLite by definition) run once.
-  testMatch: ['<rootDir>/test/contract/**/*.test.ts', '<rootDir>/test/component/**/*.test.ts', '<rootDir>/test/e2e/{api-contract,local-host,tsql-engine}.test.ts'],
+  testMatch: [
+    '<rootDir>/test/contract/**/*.test.ts',
+    '<rootDir>/test/component/**/*.test.ts',
+    '<rootDir>/test/e2e/{api-contract,local-host,tsql-engine}.test.ts',
+  ],
   setupFiles: ['<rootDir>/test/setup-env.ts'],
   setupFilesAfterEnv: ['<rootDir>/test/support/mssql-database.ts'],
   globalSetup: '<rootDir>/test/support/mssql-global-setup.ts',
@@ -35,7 +48,9 @@ const mssql = {
 const hasMssql = Boolean(process.env.MSSQL_TEST_CONNECTION);
 if (!hasMssql) {
   if (process.env.MSSQL_TESTS_REQUIRED === 'true') {
-    throw new Error('MSSQL_TESTS_REQUIRED=true but MSSQL_TEST_CONNECTION is not set: the T-SQL suites would be skipped');
+    throw new Error(
+      'MSSQL_TESTS_REQUIRED=true but MSSQL_TEST_CONNECTION is not set: the T-SQL suites would be skipped',
+    );
   }
   console.log(
     'T-SQL engine suites skipped: set MSSQL_TEST_CONNECTION (e.g. Babelfish from ../shared/babelfish, as .ci/run does, or SQL Server 2022 as in .github/workflows/sqlserver.yml) to run them.',

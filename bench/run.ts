@@ -24,7 +24,13 @@ const SEARCHES = Number(process.env.BENCH_SEARCHES ?? 300);
 
 // Settings first: configuration and clients are created lazily, on first use below.
 const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'cuponeras-bench-'));
-Object.assign(process.env, { APP_ENV: 'test', DATA_DIR: dataDir, JWT_SECRET: randomBytes(32).toString('hex'), BCRYPT_COST: '10', LOGIN_MAX_ATTEMPTS_PER_CLIENT: '10000' });
+Object.assign(process.env, {
+  APP_ENV: 'test',
+  DATA_DIR: dataDir,
+  JWT_SECRET: randomBytes(32).toString('hex'),
+  BCRYPT_COST: '10',
+  LOGIN_MAX_ATTEMPTS_PER_CLIENT: '10000',
+});
 
 function percentile(values: number[], p: number): number {
   const sorted = [...values].sort((a, b) => a - b);
@@ -57,44 +63,103 @@ async function main(): Promise<void> {
   const now = new Date();
   for (let i = 0; i < PAYMENTS; i++) {
     const contractId = randomUUID();
-    await db('contracts').insert({ id: contractId, number: String(20_000_000 + i), holder_name: 'Cliente Benchmark', holder_document_type: 'CC', holder_document_number: String(1_000_000 + i), address: 'Calle 1 # 2-3, Laureles', city: 'Medellín', stratum: 3, services: 'Energía', created_at: now });
-    await db('invoices').insert({ id: randomUUID(), contract_id: contractId, number: `B${i}`, period: '2026-11', issue_date: '2026-11-25', due_date: '2099-12-31', amount: 100_000 + i, status: 'UNPAID', created_at: now, updated_at: now });
+    await db('contracts').insert({
+      id: contractId,
+      number: String(20_000_000 + i),
+      holder_name: 'Cliente Benchmark',
+      holder_document_type: 'CC',
+      holder_document_number: String(1_000_000 + i),
+      address: 'Calle 1 # 2-3, Laureles',
+      city: 'Medellín',
+      stratum: 3,
+      services: 'Energía',
+      created_at: now,
+    });
+    await db('invoices').insert({
+      id: randomUUID(),
+      contract_id: contractId,
+      number: `B${i}`,
+      period: '2026-11',
+      issue_date: '2026-11-25',
+      due_date: '2099-12-31',
+      amount: 100_000 + i,
+      status: 'UNPAID',
+      created_at: now,
+      updated_at: now,
+    });
   }
 
   const logs: string[] = [];
-  const host = await startHost({ port: 0, functionFiles: functionFilesFromMain(), log: (line) => logs.push(line), timers: false });
-  const api = async (method: string, route: string, token?: string, body?: unknown, headers: Record<string, string> = {}) => {
+  const host = await startHost({
+    port: 0,
+    functionFiles: functionFilesFromMain(),
+    log: (line) => logs.push(line),
+    timers: false,
+  });
+  const api = async (
+    method: string,
+    route: string,
+    token?: string,
+    body?: unknown,
+    headers: Record<string, string> = {},
+  ) => {
     const res = await fetch(host.url + route, {
       method,
-      headers: { 'Content-Type': 'application/json', ...(token ? { Authorization: `Bearer ${token}` } : {}), ...headers },
+      headers: {
+        'Content-Type': 'application/json',
+        ...(token ? { Authorization: `Bearer ${token}` } : {}),
+        ...headers,
+      },
       body: body === undefined ? undefined : JSON.stringify(body),
     });
     return { status: res.status, body: (await res.json().catch(() => undefined)) as Record<string, any> }; // any: benchmark reads a few known fields
   };
 
-  await api('POST', '/auth/register', undefined, { email: 'bench@example.com', password: 'una clave larga para medir', fullName: 'Cliente Benchmark', documentType: 'CC', documentNumber: '99887766' });
-  const token = (await api('POST', '/auth/login', undefined, { email: 'bench@example.com', password: 'una clave larga para medir' })).body.accessToken as string;
+  await api('POST', '/auth/register', undefined, {
+    email: 'bench@example.com',
+    password: 'una clave larga para medir',
+    fullName: 'Cliente Benchmark',
+    documentType: 'CC',
+    documentNumber: '99887766',
+  });
+  const token = (
+    await api('POST', '/auth/login', undefined, { email: 'bench@example.com', password: 'una clave larga para medir' })
+  ).body.accessToken as string;
   const rssBefore = process.memoryUsage().rss;
 
   // 1. Search (contract → invoices + coupon), sequential latency.
   const searchTimes: number[] = [];
   for (let i = 0; i < SEARCHES; i++) {
-    const [, ms] = await timed(() => api('POST', '/invoices/search', token, { contractNumber: String(10_000_001 + (i % 50)) }));
+    const [, ms] = await timed(() =>
+      api('POST', '/invoices/search', token, { contractNumber: String(10_000_001 + (i % 50)) }),
+    );
     searchTimes.push(ms);
   }
 
   // 2. Payments: search the invoice's contract for its coupon, then pay, CONCURRENCY at a time.
   const payable: { invoiceId: string; code: string }[] = [];
-  await pool(Array.from({ length: PAYMENTS }, (_, i) => i), CONCURRENCY, async (i) => {
-    const found = await api('POST', '/invoices/search', token, { contractNumber: String(20_000_000 + i) });
-    if (!found.body.coupons?.[0]) throw new Error(`search failed: ${found.status} ${JSON.stringify(found.body)}`);
-    payable.push({ invoiceId: found.body.coupons[0].invoiceId, code: found.body.coupons[0].code });
-  });
+  await pool(
+    Array.from({ length: PAYMENTS }, (_, i) => i),
+    CONCURRENCY,
+    async (i) => {
+      const found = await api('POST', '/invoices/search', token, { contractNumber: String(20_000_000 + i) });
+      if (!found.body.coupons?.[0]) throw new Error(`search failed: ${found.status} ${JSON.stringify(found.body)}`);
+      payable.push({ invoiceId: found.body.coupons[0].invoiceId, code: found.body.coupons[0].code });
+    },
+  );
   const payTimes: number[] = [];
   let failures = 0;
   const [, payWallMs] = await timed(() =>
     pool(payable, CONCURRENCY, async (coupon) => {
-      const [res, ms] = await timed(() => api('POST', `/invoices/${coupon.invoiceId}/pay`, token, { couponCode: coupon.code, paymentMethod: 'PSE' }, { 'Idempotency-Key': randomUUID() }));
+      const [res, ms] = await timed(() =>
+        api(
+          'POST',
+          `/invoices/${coupon.invoiceId}/pay`,
+          token,
+          { couponCode: coupon.code, paymentMethod: 'PSE' },
+          { 'Idempotency-Key': randomUUID() },
+        ),
+      );
       payTimes.push(ms);
       if (res.status !== 201) failures++;
     }),
@@ -116,7 +181,20 @@ async function main(): Promise<void> {
   // Half ACTIVE: the unique index allows one ACTIVE per user+invoice, so each ACTIVE gets its own user.
   for (let i = 0; i < rows.length; i += 500) {
     const batch = rows.slice(i, i + 500);
-    const users = batch.filter((r) => r.status === 'ACTIVE').map((r) => ({ id: randomUUID(), email: `${r.id}@bench.example`, password_hash: 'x', full_name: 'Bench', document_type: 'CC', document_number: r.code.slice(-10), role: 'customer', failed_logins: 0, created_at: now, updated_at: now }));
+    const users = batch
+      .filter((r) => r.status === 'ACTIVE')
+      .map((r) => ({
+        id: randomUUID(),
+        email: `${r.id}@bench.example`,
+        password_hash: 'x',
+        full_name: 'Bench',
+        document_type: 'CC',
+        document_number: r.code.slice(-10),
+        role: 'customer',
+        failed_logins: 0,
+        created_at: now,
+        updated_at: now,
+      }));
     await db.batchInsert('users', users, 250);
     users.forEach((u, k) => {
       const row = batch.filter((r) => r.status === 'ACTIVE')[k];
@@ -130,7 +208,12 @@ async function main(): Promise<void> {
   const results = {
     date: new Date().toISOString(),
     machine: `${os.cpus().length} × ${os.cpus()[0]?.model ?? 'cpu'}, ${Math.round(os.totalmem() / 2 ** 30)} GiB, Node ${process.version}`,
-    search: { requests: SEARCHES, p50Ms: +percentile(searchTimes, 50).toFixed(1), p95Ms: +percentile(searchTimes, 95).toFixed(1), p99Ms: +percentile(searchTimes, 99).toFixed(1) },
+    search: {
+      requests: SEARCHES,
+      p50Ms: +percentile(searchTimes, 50).toFixed(1),
+      p95Ms: +percentile(searchTimes, 95).toFixed(1),
+      p99Ms: +percentile(searchTimes, 99).toFixed(1),
+    },
     pay: {
       payments: PAYMENTS,
       concurrency: CONCURRENCY,
@@ -140,13 +223,25 @@ async function main(): Promise<void> {
       p95Ms: +percentile(payTimes, 95).toFixed(1),
       p99Ms: +percentile(payTimes, 99).toFixed(1),
     },
-    expire: { coupons: EXPIRE / 2, expired: expiry.expired, batches: expiry.batches, ms: Math.round(expireMs), perSecond: Math.round((expiry.expired / expireMs) * 1000) },
+    expire: {
+      coupons: EXPIRE / 2,
+      expired: expiry.expired,
+      batches: expiry.batches,
+      ms: Math.round(expireMs),
+      perSecond: Math.round((expiry.expired / expireMs) * 1000),
+    },
     memory: { rssBeforeMiB: Math.round(rssBefore / 2 ** 20), rssAfterMiB: Math.round(rssAfter / 2 ** 20) },
   };
   console.log(JSON.stringify(results, null, 2));
-  const outDir = path.join(__dirname.includes(`${path.sep}dist${path.sep}`) ? path.resolve(__dirname, '../../bench') : __dirname, 'results');
+  const outDir = path.join(
+    __dirname.includes(`${path.sep}dist${path.sep}`) ? path.resolve(__dirname, '../../bench') : __dirname,
+    'results',
+  );
   fs.mkdirSync(outDir, { recursive: true });
-  fs.writeFileSync(path.join(outDir, `${results.date.replace(/[:.]/g, '-')}.json`), JSON.stringify(results, null, 2) + '\n');
+  fs.writeFileSync(
+    path.join(outDir, `${results.date.replace(/[:.]/g, '-')}.json`),
+    JSON.stringify(results, null, 2) + '\n',
+  );
 
   await host.stop();
   await disposeServices();

@@ -20,7 +20,9 @@ export async function freePort(): Promise<number> {
     server.on('error', reject);
     server.listen(0, '127.0.0.1', () => {
       const address = server.address();
-      server.close(() => (typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port'))));
+      server.close(() =>
+        typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port')),
+      );
     });
   });
 }
@@ -53,13 +55,29 @@ export interface AzuriteProcess {
  * Starts the Azurite queue service from the npm package (no global install, telemetry off),
  * keeping its data under `location`. Port 0 picks a free one.
  */
-export async function startAzurite(options: { location: string; port?: number; quiet?: boolean }): Promise<AzuriteProcess> {
+export async function startAzurite(options: {
+  location: string;
+  port?: number;
+  quiet?: boolean;
+}): Promise<AzuriteProcess> {
   fs.mkdirSync(options.location, { recursive: true });
   const port = options.port && options.port > 0 ? options.port : await freePort();
   const main = require.resolve('azurite/dist/src/queue/main.js');
   const child = spawn(
     process.execPath,
-    [main, '--queueHost', '127.0.0.1', '--queuePort', String(port), '--location', options.location, '--silent', '--skipApiVersionCheck', '--loose', '--disableTelemetry'],
+    [
+      main,
+      '--queueHost',
+      '127.0.0.1',
+      '--queuePort',
+      String(port),
+      '--location',
+      options.location,
+      '--silent',
+      '--skipApiVersionCheck',
+      '--loose',
+      '--disableTelemetry',
+    ],
     { stdio: options.quiet === false ? 'inherit' : 'ignore', env: { ...process.env, AZURITE_DB: '' } },
   );
   await waitForPort(port, child, 20_000);

@@ -120,7 +120,13 @@ export function registerFunction(metadata: FunctionMetadata, callback: FunctionC
 export function registerHook(hookName: string, callback: HookCallback): { dispose(): void } {
   const hooks = registry().hooks;
   hooks.set(hookName, [...(hooks.get(hookName) ?? []), callback]);
-  return { dispose: () => hooks.set(hookName, (hooks.get(hookName) ?? []).filter((c) => c !== callback)) };
+  return {
+    dispose: () =>
+      hooks.set(
+        hookName,
+        (hooks.get(hookName) ?? []).filter((c) => c !== callback),
+      ),
+  };
 }
 
 /** Runs the hooks registered under a name, in registration order (appStart before the first invocation). */

@@ -20,7 +20,8 @@ export function installFunctionsCore(): void {
   const original = moduleWithResolver._resolveFilename;
   if ((original as { cuponeras?: boolean }).cuponeras) return;
   const target = require.resolve('./functionsCore');
-  const patched = (request: string, ...rest: unknown[]) => (request === '@azure/functions-core' ? target : original.call(Module, request, ...rest));
+  const patched = (request: string, ...rest: unknown[]) =>
+    request === '@azure/functions-core' ? target : original.call(Module, request, ...rest);
   (patched as { cuponeras?: boolean }).cuponeras = true;
   moduleWithResolver._resolveFilename = patched;
 }
@@ -102,17 +103,25 @@ export async function startHost(options: HostOptions = {}): Promise<RunningHost>
   const address = server.address();
   const port = typeof address === 'object' && address ? address.port : 0;
 
-  const pollers = options.queues === false ? [] : functions.filter((fn) => triggerOf(fn).type === 'queueTrigger').map((fn) => startQueueTrigger(fn, queueSettings, env, log));
+  const pollers =
+    options.queues === false
+      ? []
+      : functions
+          .filter((fn) => triggerOf(fn).type === 'queueTrigger')
+          .map((fn) => startQueueTrigger(fn, queueSettings, env, log));
   const timerFunctions = functions.filter((fn) => triggerOf(fn).type === 'timerTrigger');
-  const timers = new Map(timerFunctions.map((fn) => [fn.metadata.name, startTimerTrigger(fn, env, log, options.timers !== false)]));
+  const timers = new Map(
+    timerFunctions.map((fn) => [fn.metadata.name, startTimerTrigger(fn, env, log, options.timers !== false)]),
+  );
 
   for (const fn of functions) {
     const trigger = triggerOf(fn);
-    const what = trigger.type === 'httpTrigger'
-      ? `${((trigger.options.methods as string[] | undefined) ?? ['*']).join(',')} http://127.0.0.1:${port}/${hostJson.routePrefix}/${optionText(trigger.options.route, fn.metadata.name)}`
-      : trigger.type === 'queueTrigger'
-        ? `queue ${optionText(trigger.options.queueName, '?')}`
-        : `timer ${optionText(trigger.options.schedule, '?')}`;
+    const what =
+      trigger.type === 'httpTrigger'
+        ? `${((trigger.options.methods as string[] | undefined) ?? ['*']).join(',')} http://127.0.0.1:${port}/${hostJson.routePrefix}/${optionText(trigger.options.route, fn.metadata.name)}`
+        : trigger.type === 'queueTrigger'
+          ? `queue ${optionText(trigger.options.queueName, '?')}`
+          : `timer ${optionText(trigger.options.schedule, '?')}`;
     log(`  ${fn.metadata.name}: ${what}`);
   }
 

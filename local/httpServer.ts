@@ -13,7 +13,12 @@ const HOST_MAX_BODY_BYTES = 10 * 1024 * 1024;
  * HTTP's problems, not the app's). An unmatched route or method is a bare 404, as the Functions
  * host gives it; the app answers those itself through its catch-all function.
  */
-function hostProblem(res: http.ServerResponse, status: number, title: string, headers: Record<string, string> = {}): void {
+function hostProblem(
+  res: http.ServerResponse,
+  status: number,
+  title: string,
+  headers: Record<string, string> = {},
+): void {
   res.writeHead(status, { 'Content-Type': 'application/problem+json; charset=utf-8', ...headers });
   res.end(JSON.stringify({ type: 'about:blank', title, status }));
 }
@@ -26,9 +31,12 @@ function notFound(res: http.ServerResponse): void {
 /** Malformed requests node's parser refuses before any route: 431 for oversized headers, else 400. */
 function onClientError(error: Error & { code?: string }, socket: Duplex): void {
   if (!socket.writable) return;
-  const [status, title] = error.code === 'HPE_HEADER_OVERFLOW' ? [431, 'Request Header Fields Too Large'] : [400, 'Bad Request'];
+  const [status, title] =
+    error.code === 'HPE_HEADER_OVERFLOW' ? [431, 'Request Header Fields Too Large'] : [400, 'Bad Request'];
   const body = JSON.stringify({ type: 'about:blank', title, status });
-  socket.end(`HTTP/1.1 ${status} ${title}\r\nContent-Type: application/problem+json; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
+  socket.end(
+    `HTTP/1.1 ${status} ${title}\r\nContent-Type: application/problem+json; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+  );
 }
 
 async function readBody(req: http.IncomingMessage): Promise<Buffer | 'too-large'> {
@@ -79,7 +87,10 @@ export function createHttpServer(functions: RegisteredFunction[], routePrefix: s
         http: {
           method,
           url: url.toString(),
-          headers: { ...headerRecord(req), 'x-forwarded-for': [req.headers['x-forwarded-for'], req.socket.remoteAddress].filter(Boolean).join(', ') },
+          headers: {
+            ...headerRecord(req),
+            'x-forwarded-for': [req.headers['x-forwarded-for'], req.socket.remoteAddress].filter(Boolean).join(', '),
+          },
           query: Object.fromEntries(url.searchParams.entries()),
           params: match.params,
           body: { bytes: body },

@@ -18,7 +18,8 @@ export function optionText(value: unknown, fallback: string): string {
 /** The trigger binding of a function: its name in the bindings map and its options. */
 export function triggerOf(fn: RegisteredFunction): { name: string; type: string; options: Record<string, unknown> } {
   for (const [name, binding] of Object.entries(fn.metadata.bindings)) {
-    if (binding.direction === 'in' && binding.type.endsWith('Trigger')) return { name, type: binding.type, options: binding };
+    if (binding.direction === 'in' && binding.type.endsWith('Trigger'))
+      return { name, type: binding.type, options: binding };
   }
   throw new Error(`Function ${fn.metadata.name} has no trigger binding`);
 }
@@ -51,7 +52,8 @@ export async function invoke(
     },
     metadata: fn.metadata,
     log: (level, category, message) => {
-      if (category === 'user' || level === 'error' || level === 'warning') log(`[${name}] ${level === 'information' ? '' : `${level}: `}${message}`);
+      if (category === 'user' || level === 'error' || level === 'warning')
+        log(`[${name}] ${level === 'information' ? '' : `${level}: `}${message}`);
     },
   };
   const started = performance.now();

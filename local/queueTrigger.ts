@@ -2,7 +2,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 
 import { QueueClient, QueueServiceClient } from '@azure/storage-queue';
 
-import type { InvocationResponse,RegisteredFunction } from './functionsCore';
+import type { InvocationResponse, RegisteredFunction } from './functionsCore';
 import { type HostLog, invoke, optionText, triggerOf, typedDataToText } from './invoke';
 
 /** The queue settings of host.json (extensions.queues) that the local host honours. */
@@ -35,13 +35,22 @@ function decodeBase64(text: string): string | undefined {
 }
 
 /** Queue output bindings (context.extraOutputs) are enqueued only after the handler succeeded. */
-export async function sendQueueOutputs(fn: RegisteredFunction, response: InvocationResponse, env: NodeJS.ProcessEnv): Promise<void> {
+export async function sendQueueOutputs(
+  fn: RegisteredFunction,
+  response: InvocationResponse,
+  env: NodeJS.ProcessEnv,
+): Promise<void> {
   for (const output of response.outputData ?? []) {
     const binding = fn.metadata.bindings[output.name];
     if (binding?.type !== 'queue') continue;
-    const client = queueClientFor(optionText(binding.connection, 'AzureWebJobsStorage'), optionText(binding.queueName, ''), env);
+    const client = queueClientFor(
+      optionText(binding.connection, 'AzureWebJobsStorage'),
+      optionText(binding.queueName, ''),
+      env,
+    );
     await client.createIfNotExists();
-    const values = output.data.json !== undefined ? (JSON.parse(output.data.json) as unknown) : typedDataToText(output.data);
+    const values =
+      output.data.json !== undefined ? (JSON.parse(output.data.json) as unknown) : typedDataToText(output.data);
     for (const value of Array.isArray(values) ? values : [values]) {
       await client.sendMessage(encode(typeof value === 'string' ? value : JSON.stringify(value)));
     }
@@ -54,7 +63,12 @@ export async function sendQueueOutputs(fn: RegisteredFunction, response: Invocat
  * visible again after visibilityTimeout on failure, and move it to `<queue>-poison` once it has
  * been tried maxDequeueCount times.
  */
-export function startQueueTrigger(fn: RegisteredFunction, settings: QueueSettings, env: NodeJS.ProcessEnv, log: HostLog): { stop(): Promise<void> } {
+export function startQueueTrigger(
+  fn: RegisteredFunction,
+  settings: QueueSettings,
+  env: NodeJS.ProcessEnv,
+  log: HostLog,
+): { stop(): Promise<void> } {
   const options = triggerOf(fn).options;
   const queueName = optionText(options.queueName, '');
   const connection = optionText(options.connection, 'AzureWebJobsStorage');
@@ -70,10 +84,22 @@ export function startQueueTrigger(fn: RegisteredFunction, settings: QueueSetting
     log(`Message ${messageId} from '${queueName}' moved to '${queueName}-poison': ${why}`);
   }
 
-  async function handle(message: { messageId: string; popReceipt: string; dequeueCount: number; messageText: string; insertedOn: Date; expiresOn: Date }): Promise<void> {
+  async function handle(message: {
+    messageId: string;
+    popReceipt: string;
+    dequeueCount: number;
+    messageText: string;
+    insertedOn: Date;
+    expiresOn: Date;
+  }): Promise<void> {
     const text = decodeBase64(message.messageText);
     if (text === undefined) {
-      await moveToPoison(message.messageText, message.messageId, message.popReceipt, 'the message is not base64-encoded');
+      await moveToPoison(
+        message.messageText,
+        message.messageId,
+        message.popReceipt,
+        'the message is not base64-encoded',
+      );
       return;
     }
     try {
@@ -94,7 +120,12 @@ export function startQueueTrigger(fn: RegisteredFunction, settings: QueueSetting
     } catch (error) {
       const why = error instanceof Error ? error.message : String(error);
       if (message.dequeueCount >= settings.maxDequeueCount) {
-        await moveToPoison(message.messageText, message.messageId, message.popReceipt, `failed ${message.dequeueCount} times, last: ${why}`);
+        await moveToPoison(
+          message.messageText,
+          message.messageId,
+          message.popReceipt,
+          `failed ${message.dequeueCount} times, last: ${why}`,
+        );
       } else {
         await queue.updateMessage(message.messageId, message.popReceipt, undefined, settings.visibilityTimeoutSeconds);
       }
@@ -111,14 +142,19 @@ export function startQueueTrigger(fn: RegisteredFunction, settings: QueueSetting
           created = true;
         }
         // The lease covers the handler's run; a crash makes the message visible again after it.
-        const { receivedMessageItems } = await queue.receiveMessages({ numberOfMessages: settings.batchSize, visibilityTimeout: 300 });
+        const { receivedMessageItems } = await queue.receiveMessages({
+          numberOfMessages: settings.batchSize,
+          visibilityTimeout: 300,
+        });
         await Promise.all(receivedMessageItems.map((message) => handle(message)));
-        idleDelay = receivedMessageItems.length > 0 ? 0 : Math.min(Math.max(idleDelay * 2, 100), settings.maxPollingIntervalMs);
+        idleDelay =
+          receivedMessageItems.length > 0 ? 0 : Math.min(Math.max(idleDelay * 2, 100), settings.maxPollingIntervalMs);
       } catch (error) {
         log(`Polling '${queueName}' failed: ${error instanceof Error ? error.message : String(error)}`);
         idleDelay = settings.maxPollingIntervalMs;
       }
-      if (idleDelay > 0 && !stopped) await sleep(idleDelay, undefined, { signal: wakeUp.signal }).catch(() => undefined);
+      if (idleDelay > 0 && !stopped)
+        await sleep(idleDelay, undefined, { signal: wakeUp.signal }).catch(() => undefined);
     }
   })();
 

@@ -12,7 +12,11 @@ export interface CompiledRoute<T> {
   specificity: number[];
 }
 
-const CONSTRAINTS: Record<string, string> = { int: '-?\\d+', guid: '[0-9a-fA-F]{8}-(?:[0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}', alpha: '[A-Za-z]+' };
+const CONSTRAINTS: Record<string, string> = {
+  int: '-?\\d+',
+  guid: '[0-9a-fA-F]{8}-(?:[0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}',
+  alpha: '[A-Za-z]+',
+};
 
 export function compileRoute<T>(template: string, methods: string[] | undefined, target: T): CompiledRoute<T> {
   const paramNames: string[] = [];
@@ -31,7 +35,14 @@ export function compileRoute<T>(template: string, methods: string[] | undefined,
     pattern += optional || catchAll ? `(?:/(${valuePattern}))?` : `/(${valuePattern})`;
     specificity.push(catchAll ? 0 : constraint ? 2 : 1);
   }
-  return { template, methods: methods?.map((m) => m.toUpperCase()), target, matcher: new RegExp(pattern + '/?$'), paramNames, specificity };
+  return {
+    template,
+    methods: methods?.map((m) => m.toUpperCase()),
+    target,
+    matcher: new RegExp(pattern + '/?$'),
+    paramNames,
+    specificity,
+  };
 }
 
 /** Most specific first, so `coupons/export` is tried before `coupons/{code}`. */

@@ -14,12 +14,18 @@ export function resolveAppSetting(value: string, env: NodeJS.ProcessEnv): string
 
 /** Next occurrence of a six-field NCRONTAB expression (seconds first), in UTC. */
 export function nextOccurrence(schedule: string, after: Date): Date {
-  if (schedule.trim().split(/\s+/).length !== 6) throw new Error(`"${schedule}" is not a six-field NCRONTAB expression`);
+  if (schedule.trim().split(/\s+/).length !== 6)
+    throw new Error(`"${schedule}" is not a six-field NCRONTAB expression`);
   return CronExpressionParser.parse(schedule, { tz: 'UTC', currentDate: after }).next().toDate();
 }
 
 /** Runs a timer-triggered function on its schedule, one run at a time (a late run is marked past due). */
-export function startTimerTrigger(fn: RegisteredFunction, env: NodeJS.ProcessEnv, log: HostLog, scheduled = true): { stop(): Promise<void>; runNow(): Promise<void> } {
+export function startTimerTrigger(
+  fn: RegisteredFunction,
+  env: NodeJS.ProcessEnv,
+  log: HostLog,
+  scheduled = true,
+): { stop(): Promise<void>; runNow(): Promise<void> } {
   const options = triggerOf(fn).options;
   const schedule = resolveAppSetting(optionText(options.schedule, ''), env);
   let timer: NodeJS.Timeout | undefined;
@@ -32,7 +38,11 @@ export function startTimerTrigger(fn: RegisteredFunction, env: NodeJS.ProcessEnv
     const next = nextOccurrence(schedule, new Date());
     const timerInfo = {
       Schedule: { AdjustForDST: false },
-      ScheduleStatus: { Last: (last ?? scheduled).toISOString(), Next: next.toISOString(), LastUpdated: new Date().toISOString() },
+      ScheduleStatus: {
+        Last: (last ?? scheduled).toISOString(),
+        Next: next.toISOString(),
+        LastUpdated: new Date().toISOString(),
+      },
       IsPastDue: Date.now() - scheduled.getTime() > 1000,
     };
     last = scheduled;
@@ -48,10 +58,13 @@ export function startTimerTrigger(fn: RegisteredFunction, env: NodeJS.ProcessEnv
   const arm = () => {
     if (stopped) return;
     const due = nextOccurrence(schedule, new Date());
-    timer = setTimeout(() => {
-      void run(due);
-      arm();
-    }, Math.max(0, due.getTime() - Date.now()));
+    timer = setTimeout(
+      () => {
+        void run(due);
+        arm();
+      },
+      Math.max(0, due.getTime() - Date.now()),
+    );
   };
 
   if (scheduled) {

@@ -16,12 +16,20 @@ export function documentedRoutes(): DocumentedRoute[] {
     const contract = (fn.callback as { contract?: RouteContract }).contract;
     if (!contract) throw new Error(`HTTP function ${fn.metadata.name} is not built with httpRoute`);
     if (contract.doc?.hidden) return []; // the catch-all answers unknown routes; it is no operation of the API
-    return [{ name: fn.metadata.name, route: optionText(trigger.route, fn.metadata.name), methods: (trigger.methods as string[] | undefined) ?? ['GET'], contract }];
+    return [
+      {
+        name: fn.metadata.name,
+        route: optionText(trigger.route, fn.metadata.name),
+        methods: (trigger.methods as string[] | undefined) ?? ['GET'],
+        contract,
+      },
+    ];
   });
 }
 
 export function renderOpenApi(): string {
-  const version = (JSON.parse(fs.readFileSync(path.join(projectRoot(), 'package.json'), 'utf8')) as { version: string }).version;
+  const version = (JSON.parse(fs.readFileSync(path.join(projectRoot(), 'package.json'), 'utf8')) as { version: string })
+    .version;
   return JSON.stringify(buildOpenApiDocument(documentedRoutes(), { version }), null, 2) + '\n';
 }
 

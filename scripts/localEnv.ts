@@ -23,7 +23,8 @@ export function loadLocalSettings(env: NodeJS.ProcessEnv = process.env): void {
   if (!env.JWT_SECRET && env.JWT_ALGORITHM !== 'RS256' && appEnv !== 'production') {
     const secretFile = path.join(env.DATA_DIR, 'jwt-secret');
     fs.mkdirSync(env.DATA_DIR, { recursive: true });
-    if (!fs.existsSync(secretFile)) fs.writeFileSync(secretFile, randomBytes(48).toString('base64url'), { mode: 0o600 });
+    if (!fs.existsSync(secretFile))
+      fs.writeFileSync(secretFile, randomBytes(48).toString('base64url'), { mode: 0o600 });
     env.JWT_SECRET = fs.readFileSync(secretFile, 'utf8').trim();
   }
 }

@@ -10,7 +10,10 @@ async function main(): Promise<void> {
   const db = createSqlClient(config.database);
   try {
     const applied = await migrateLatest(db);
-    const where = config.database.engine === 'sqlite' ? config.database.file : `${config.database.server}/${config.database.database}`;
+    const where =
+      config.database.engine === 'sqlite'
+        ? config.database.file
+        : `${config.database.server}/${config.database.database}`;
     console.log(applied.length > 0 ? `Applied ${applied.join(', ')} to ${where}` : `Already up to date: ${where}`);
   } finally {
     await db.destroy();

@@ -12,7 +12,9 @@ async function main(): Promise<void> {
   try {
     await migrateLatest(db);
     const result = await seedDemoData(db, { bcryptCost: config.auth.bcryptCost });
-    console.log(`Seeded ${result.contracts} contracts, ${result.invoices} invoices, ${result.users} users (existing rows kept).`);
+    console.log(
+      `Seeded ${result.contracts} contracts, ${result.invoices} invoices, ${result.users} users (existing rows kept).`,
+    );
   } finally {
     await db.destroy();
   }

@@ -1,6 +1,6 @@
 import path from 'node:path';
 
-import { azuriteLocation, type AzuriteProcess,startAzurite } from '../local/azurite';
+import { azuriteLocation, type AzuriteProcess, startAzurite } from '../local/azurite';
 import { startHost } from '../local/host';
 import { createSqlClient } from '../shared/clients/sql.client';
 import { ConfigError, loadConfig } from '../shared/config';
@@ -19,7 +19,10 @@ async function main(): Promise<void> {
   const env = process.env;
   let azurite: AzuriteProcess | undefined;
   const developmentStorage = env.AzureWebJobsStorage === 'UseDevelopmentStorage=true';
-  if (developmentStorage || (!env.AzureWebJobsStorage && !env.AzureWebJobsStorage__accountName && !env.AzureWebJobsStorage__queueServiceUri)) {
+  if (
+    developmentStorage ||
+    (!env.AzureWebJobsStorage && !env.AzureWebJobsStorage__accountName && !env.AzureWebJobsStorage__queueServiceUri)
+  ) {
     // "UseDevelopmentStorage=true" (as in local.settings.example.json) means Azurite's default port.
     const port = Number(env.AZURITE_QUEUE_PORT ?? (developmentStorage ? 10001 : 0));
     azurite = await startAzurite({ location: azuriteLocation(path.resolve(env.DATA_DIR ?? '.data')), port });

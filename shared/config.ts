@@ -14,14 +14,12 @@ import { isValidGln } from './gs1';
 export const EXAMPLE_JWT_SECRET = 'dev-only-secret-change-me-0123456789abcdef';
 
 const integer = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
-const csv = z
-  .string()
-  .transform((value) =>
-    value
-      .split(',')
-      .map((item) => item.trim())
-      .filter((item) => item.length > 0),
-  );
+const csv = z.string().transform((value) =>
+  value
+    .split(',')
+    .map((item) => item.trim())
+    .filter((item) => item.length > 0),
+);
 
 const settingsSchema = z
   .object({
@@ -113,18 +111,34 @@ const settingsSchema = z
       require('JWT_PUBLIC_KEY', 'when JWT_ALGORITHM=RS256');
     }
     if (s.EMAIL_MODE === 'acs' && !s.ACS_ENDPOINT && !s.ACS_CONNECTION_STRING) {
-      ctx.addIssue({ code: 'custom', path: ['ACS_ENDPOINT'], message: 'or ACS_CONNECTION_STRING is required when EMAIL_MODE=acs' });
+      ctx.addIssue({
+        code: 'custom',
+        path: ['ACS_ENDPOINT'],
+        message: 'or ACS_CONNECTION_STRING is required when EMAIL_MODE=acs',
+      });
     }
     const strict = s.APP_ENV === 'production' || s.WEBSITE_SITE_NAME !== undefined;
     if (strict && s.ALLOW_LOCAL_DEFAULTS_IN_PRODUCTION !== 'true') {
       if (s.JWT_SECRET === EXAMPLE_JWT_SECRET) {
-        ctx.addIssue({ code: 'custom', path: ['JWT_SECRET'], message: 'is the example secret; set a real one in production (in Azure: the Key Vault reference)' });
+        ctx.addIssue({
+          code: 'custom',
+          path: ['JWT_SECRET'],
+          message: 'is the example secret; set a real one in production (in Azure: the Key Vault reference)',
+        });
       }
       if (s.DB_ENGINE === 'sqlite') {
-        ctx.addIssue({ code: 'custom', path: ['DB_ENGINE'], message: 'is sqlite, a local default; use mssql in production' });
+        ctx.addIssue({
+          code: 'custom',
+          path: ['DB_ENGINE'],
+          message: 'is sqlite, a local default; use mssql in production',
+        });
       }
       if (s.EMAIL_MODE === 'outbox') {
-        ctx.addIssue({ code: 'custom', path: ['EMAIL_MODE'], message: 'is outbox, a local default; use acs in production' });
+        ctx.addIssue({
+          code: 'custom',
+          path: ['EMAIL_MODE'],
+          message: 'is outbox, a local default; use acs in production',
+        });
       }
     }
   });
@@ -169,7 +183,14 @@ export interface Config {
   http: { corsOrigins: string[]; maxBodyBytes: number };
   coupons: { validityHours: number; overdueValidityHours: number; billerGln: string };
   schedules: { expireCoupons: string; dispatchOutbox: string; warnExpiringCoupons: string; purge: string };
-  email: { mode: 'outbox' | 'acs'; sender: string; outboxDir: string; maxPerUserPerHour: number; acsEndpoint?: string; acsConnectionString?: string };
+  email: {
+    mode: 'outbox' | 'acs';
+    sender: string;
+    outboxDir: string;
+    maxPerUserPerHour: number;
+    acsEndpoint?: string;
+    acsConnectionString?: string;
+  };
 }
 
 export class ConfigError extends Error {
@@ -183,7 +204,9 @@ export class ConfigError extends Error {
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const parsed = settingsSchema.safeParse(withoutEmptyStrings(env));
   if (!parsed.success) {
-    throw new ConfigError(parsed.error.issues.map((issue) => `${issue.path.join('.') || '(settings)'} ${issue.message}`));
+    throw new ConfigError(
+      parsed.error.issues.map((issue) => `${issue.path.join('.') || '(settings)'} ${issue.message}`),
+    );
   }
   const s = parsed.data;
   const dataDir = path.resolve(s.DATA_DIR);
@@ -209,7 +232,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       connectionString: s.AzureWebJobsStorage,
       serviceUri:
         s.AzureWebJobsStorage__queueServiceUri ??
-        (s.AzureWebJobsStorage__accountName ? `https://${s.AzureWebJobsStorage__accountName}.queue.core.windows.net` : undefined),
+        (s.AzureWebJobsStorage__accountName
+          ? `https://${s.AzureWebJobsStorage__accountName}.queue.core.windows.net`
+          : undefined),
       clientId: s.AzureWebJobsStorage__clientId,
     },
     jwt: {
@@ -235,7 +260,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       overdueValidityHours: s.COUPON_OVERDUE_VALIDITY_HOURS,
       billerGln: s.BILLER_GLN,
     },
-    schedules: { expireCoupons: s.EXPIRE_COUPONS_SCHEDULE, dispatchOutbox: s.OUTBOX_DISPATCH_SCHEDULE, warnExpiringCoupons: s.WARN_EXPIRING_COUPONS_SCHEDULE, purge: s.PURGE_SCHEDULE },
+    schedules: {
+      expireCoupons: s.EXPIRE_COUPONS_SCHEDULE,
+      dispatchOutbox: s.OUTBOX_DISPATCH_SCHEDULE,
+      warnExpiringCoupons: s.WARN_EXPIRING_COUPONS_SCHEDULE,
+      purge: s.PURGE_SCHEDULE,
+    },
     email: {
       mode: s.EMAIL_MODE,
       sender: s.EMAIL_SENDER,

@@ -22,7 +22,9 @@ export function parseMessage<S extends z.ZodType>(schema: S, raw: unknown): z.ou
   const result = schema.safeParse(raw);
   if (!result.success) {
     const issues = result.error.issues.map((i) => `${i.path.join('.') || '(message)'}: ${i.message}`).join('; ');
-    throw new PermanentMessageError(typeof raw === 'string' ? 'the message is not JSON' : `the message does not match its schema: ${issues}`);
+    throw new PermanentMessageError(
+      typeof raw === 'string' ? 'the message is not JSON' : `the message does not match its schema: ${issues}`,
+    );
   }
   return result.data;
 }
@@ -50,7 +52,10 @@ export function queueConsumer(poison: StorageQueueOutput, handle: (message: unkn
         context.extraOutputs.set(poison, message);
         return;
       }
-      context.error(`message ${id ?? '?'} (try ${attempt}) failed, will be retried:`, error instanceof Error ? error.message : String(error));
+      context.error(
+        `message ${id ?? '?'} (try ${attempt}) failed, will be retried:`,
+        error instanceof Error ? error.message : String(error),
+      );
       throw error;
     }
   };

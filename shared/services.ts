@@ -1,7 +1,7 @@
 import { type Clock, systemClock } from './clients/clock.client';
 import { createEmailSender, type EmailSender } from './clients/email.client';
-import { createQueuePublisher,type QueuePublisher } from './clients/queue.client';
-import { createSqlClient,type Db } from './clients/sql.client';
+import { createQueuePublisher, type QueuePublisher } from './clients/queue.client';
+import { createSqlClient, type Db } from './clients/sql.client';
 import { type Config, config } from './config';
 
 /**

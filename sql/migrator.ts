@@ -7,7 +7,8 @@ export const MIGRATIONS_TABLE = 'schema_migrations';
 const source: Knex.MigrationSource<Migration> = {
   getMigrations: () => Promise.resolve(MIGRATIONS),
   getMigrationName: (migration) => migration.name,
-  getMigration: (migration) => Promise.resolve({ up: (knex: Knex) => migration.up(knex), down: (knex: Knex) => migration.down(knex) }),
+  getMigration: (migration) =>
+    Promise.resolve({ up: (knex: Knex) => migration.up(knex), down: (knex: Knex) => migration.down(knex) }),
 };
 
 const options = { migrationSource: source, tableName: MIGRATIONS_TABLE };

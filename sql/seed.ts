@@ -10,12 +10,62 @@ import { addDays, bogotaDay } from '../shared/models/time';
  * with everything paid, an operator and a demo customer. Deterministic and idempotent: rows
  * that exist (by contract number, invoice number, email) are left alone.
  */
-export const DEMO_OPERATOR = { email: 'operador@epm.com.co', password: 'Operador-Cuponeras-2026', fullName: 'Operadora de Recaudo EPM' };
-export const DEMO_CUSTOMER = { email: 'cliente.demo@example.com', password: 'Cuponera-Demo-2026', fullName: 'Juan Pablo Restrepo Gómez' };
+export const DEMO_OPERATOR = {
+  email: 'operador@epm.com.co',
+  password: 'Operador-Cuponeras-2026',
+  fullName: 'Operadora de Recaudo EPM',
+};
+export const DEMO_CUSTOMER = {
+  email: 'cliente.demo@example.com',
+  password: 'Cuponera-Demo-2026',
+  fullName: 'Juan Pablo Restrepo Gómez',
+};
 export const DEMO_CONTRACTS = { first: 10000001, last: 10000050, allPaid: 10000099 };
 
-const FIRST_NAMES = ['Juan', 'María', 'Carlos', 'Luz', 'Andrés', 'Ana', 'Jorge', 'Paula', 'Santiago', 'Valentina', 'Luis', 'Diana', 'Felipe', 'Camila', 'Alejandro', 'Natalia', 'Mateo', 'Sara', 'Julián', 'Daniela'];
-const SURNAMES = ['Restrepo', 'Gómez', 'Ospina', 'Zapata', 'Londoño', 'Arango', 'Jaramillo', 'Vélez', 'Mejía', 'Echeverri', 'Betancur', 'Correa', 'Cardona', 'Montoya', 'Álvarez', 'Henao', 'Uribe', 'Posada', 'Giraldo', 'Agudelo'];
+const FIRST_NAMES = [
+  'Juan',
+  'María',
+  'Carlos',
+  'Luz',
+  'Andrés',
+  'Ana',
+  'Jorge',
+  'Paula',
+  'Santiago',
+  'Valentina',
+  'Luis',
+  'Diana',
+  'Felipe',
+  'Camila',
+  'Alejandro',
+  'Natalia',
+  'Mateo',
+  'Sara',
+  'Julián',
+  'Daniela',
+];
+const SURNAMES = [
+  'Restrepo',
+  'Gómez',
+  'Ospina',
+  'Zapata',
+  'Londoño',
+  'Arango',
+  'Jaramillo',
+  'Vélez',
+  'Mejía',
+  'Echeverri',
+  'Betancur',
+  'Correa',
+  'Cardona',
+  'Montoya',
+  'Álvarez',
+  'Henao',
+  'Uribe',
+  'Posada',
+  'Giraldo',
+  'Agudelo',
+];
 const PLACES = [
   { city: 'Medellín', neighbourhood: 'El Poblado' },
   { city: 'Medellín', neighbourhood: 'Laureles' },
@@ -28,7 +78,12 @@ const PLACES = [
   { city: 'Sabaneta', neighbourhood: 'Las Vegas' },
   { city: 'Rionegro', neighbourhood: 'San Antonio' },
 ];
-const SERVICES = ['Energía, Acueducto, Alcantarillado', 'Energía, Acueducto, Alcantarillado, Gas', 'Energía, Gas', 'Energía'];
+const SERVICES = [
+  'Energía, Acueducto, Alcantarillado',
+  'Energía, Acueducto, Alcantarillado, Gas',
+  'Energía, Gas',
+  'Energía',
+];
 
 /** A small deterministic PRNG (mulberry32) so that every seeded database holds the same data. */
 function random(seed: number): () => number {
@@ -81,7 +136,10 @@ export async function seedDemoData(db: Knex, options: { now?: Date; bcryptCost?:
   const today = bogotaDay(now);
   const result: SeedResult = { contracts: 0, invoices: 0, users: 0 };
 
-  const numbers = [...Array.from({ length: DEMO_CONTRACTS.last - DEMO_CONTRACTS.first + 1 }, (_, i) => DEMO_CONTRACTS.first + i), DEMO_CONTRACTS.allPaid];
+  const numbers = [
+    ...Array.from({ length: DEMO_CONTRACTS.last - DEMO_CONTRACTS.first + 1 }, (_, i) => DEMO_CONTRACTS.first + i),
+    DEMO_CONTRACTS.allPaid,
+  ];
   for (const contractNumber of numbers) {
     const next = random(contractNumber);
     const number = String(contractNumber);

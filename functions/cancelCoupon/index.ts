@@ -19,4 +19,9 @@ export const cancelCoupon = httpRoute({
   handle: async ({ params, user }) => ({ body: await coupons.cancel(services(), user.id, params.code) }),
 });
 
-app.http('cancelCoupon', { methods: ['POST', 'OPTIONS'], route: 'coupons/{code}/cancel', authLevel: 'anonymous', handler: cancelCoupon });
+app.http('cancelCoupon', {
+  methods: ['POST', 'OPTIONS'],
+  route: 'coupons/{code}/cancel',
+  authLevel: 'anonymous',
+  handler: cancelCoupon,
+});

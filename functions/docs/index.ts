@@ -7,7 +7,11 @@ import { docsAsset, renderDocsPage } from '../../shared/views/docsPage';
 /** GET /api/docs → the API reference page with "try it out" against this app. */
 export const docs = httpRoute({
   auth: 'none',
-  doc: { summary: 'Referencia de la API (Swagger UI)', tag: 'Sistema', success: { status: 200, description: 'An HTML page', contentType: 'text/html' } },
+  doc: {
+    summary: 'Referencia de la API (Swagger UI)',
+    tag: 'Sistema',
+    success: { status: 200, description: 'An HTML page', contentType: 'text/html' },
+  },
   handle: async () => ({ file: { contentType: 'text/html; charset=utf-8', data: Buffer.from(renderDocsPage()) } }),
 });
 
@@ -15,9 +19,22 @@ export const docs = httpRoute({
 export const docsAssets = httpRoute({
   auth: 'none',
   params: z.object({ file: z.string().max(60) }),
-  doc: { summary: 'Archivos de la página de referencia', tag: 'Sistema', success: { status: 200, description: 'A static file (CSS, JavaScript or PNG)', contentType: '*/*' }, errors: ['ROUTE_NOT_FOUND'] },
-  handle: async ({ params }) => ({ file: await docsAsset(params.file), headers: { 'Cache-Control': 'public, max-age=86400' } }),
+  doc: {
+    summary: 'Archivos de la página de referencia',
+    tag: 'Sistema',
+    success: { status: 200, description: 'A static file (CSS, JavaScript or PNG)', contentType: '*/*' },
+    errors: ['ROUTE_NOT_FOUND'],
+  },
+  handle: async ({ params }) => ({
+    file: await docsAsset(params.file),
+    headers: { 'Cache-Control': 'public, max-age=86400' },
+  }),
 });
 
 app.http('docs', { methods: ['GET', 'OPTIONS'], route: 'docs', authLevel: 'anonymous', handler: docs });
-app.http('docsAssets', { methods: ['GET', 'OPTIONS'], route: 'docs/assets/{file}', authLevel: 'anonymous', handler: docsAssets });
+app.http('docsAssets', {
+  methods: ['GET', 'OPTIONS'],
+  route: 'docs/assets/{file}',
+  authLevel: 'anonymous',
+  handler: docsAssets,
+});

@@ -11,13 +11,22 @@ export const emailInvoice = httpRoute({
   auth: 'user',
   doc: {
     summary: 'Enviar la factura por correo',
-    description: "Queues the invoice PDF to the caller's own address; only invoices of contracts the caller searched or paid; rate-limited per user.",
+    description:
+      "Queues the invoice PDF to the caller's own address; only invoices of contracts the caller searched or paid; rate-limited per user.",
     tag: 'Facturas',
     success: { status: 202, description: 'Queued', schema: emails.emailQueuedSchema },
     errors: ['INVOICE_NOT_FOUND', 'TOO_MANY_REQUESTS'],
   },
   params: z.object({ invoiceId: idSchema }),
-  handle: async ({ params, user }) => ({ status: 202, body: await emails.request(services(), user.id, params.invoiceId) }),
+  handle: async ({ params, user }) => ({
+    status: 202,
+    body: await emails.request(services(), user.id, params.invoiceId),
+  }),
 });
 
-app.http('emailInvoice', { methods: ['POST', 'OPTIONS'], route: 'invoices/{invoiceId}/email', authLevel: 'anonymous', handler: emailInvoice });
+app.http('emailInvoice', {
+  methods: ['POST', 'OPTIONS'],
+  route: 'invoices/{invoiceId}/email',
+  authLevel: 'anonymous',
+  handler: emailInvoice,
+});

@@ -20,4 +20,9 @@ export const getCoupon = httpRoute({
   handle: async ({ params, user }) => ({ body: await coupons.detail(services(), user.id, params.code) }),
 });
 
-app.http('getCoupon', { methods: ['GET', 'OPTIONS'], route: 'coupons/{code}', authLevel: 'anonymous', handler: getCoupon });
+app.http('getCoupon', {
+  methods: ['GET', 'OPTIONS'],
+  route: 'coupons/{code}',
+  authLevel: 'anonymous',
+  handler: getCoupon,
+});

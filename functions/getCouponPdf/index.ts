@@ -23,4 +23,9 @@ export const getCouponPdf = httpRoute({
   },
 });
 
-app.http('getCouponPdf', { methods: ['GET', 'OPTIONS'], route: 'coupons/{code}/pdf', authLevel: 'anonymous', handler: getCouponPdf });
+app.http('getCouponPdf', {
+  methods: ['GET', 'OPTIONS'],
+  route: 'coupons/{code}/pdf',
+  authLevel: 'anonymous',
+  handler: getCouponPdf,
+});

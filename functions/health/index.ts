@@ -11,7 +11,15 @@ export const health = httpRoute({
     summary: 'Estado del servicio',
     description: 'Checks the database and the queue service; 503 when either is down.',
     tag: 'Sistema',
-    success: { status: 200, description: 'Both checks are up (503 with the same body when not)', schema: healthChecks.healthReportSchema, example: { status: 'ok', checks: { database: { status: 'up', durationMs: 3 }, queues: { status: 'up', durationMs: 12 } } } },
+    success: {
+      status: 200,
+      description: 'Both checks are up (503 with the same body when not)',
+      schema: healthChecks.healthReportSchema,
+      example: {
+        status: 'ok',
+        checks: { database: { status: 'up', durationMs: 3 }, queues: { status: 'up', durationMs: 12 } },
+      },
+    },
     errors: ['SERVICE_UNAVAILABLE'],
   },
   handle: async () => {

@@ -17,10 +17,19 @@ export const listCoupons = httpRoute({
     summary: 'Mi cuponera',
     description: "The caller's coupons, newest first, keyset-paginated.",
     tag: 'Cupones',
-    success: { status: 200, description: 'A page of coupons', schema: pageSchema(couponJsonSchema).meta({ id: 'CouponPage' }) },
+    success: {
+      status: 200,
+      description: 'A page of coupons',
+      schema: pageSchema(couponJsonSchema).meta({ id: 'CouponPage' }),
+    },
   },
   query: listCouponsQuerySchema,
   handle: async ({ query, user }) => ({ body: await coupons.list(services(), user.id, query) }),
 });
 
-app.http('listCoupons', { methods: ['GET', 'OPTIONS'], route: 'coupons', authLevel: 'anonymous', handler: listCoupons });
+app.http('listCoupons', {
+  methods: ['GET', 'OPTIONS'],
+  route: 'coupons',
+  authLevel: 'anonymous',
+  handler: listCoupons,
+});

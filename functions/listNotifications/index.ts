@@ -13,10 +13,19 @@ export const listNotifications = httpRoute({
   doc: {
     summary: 'Mis notificaciones',
     tag: 'Notificaciones',
-    success: { status: 200, description: 'A page of notifications and the unread count', schema: notifications.notificationsPageSchema },
+    success: {
+      status: 200,
+      description: 'A page of notifications and the unread count',
+      schema: notifications.notificationsPageSchema,
+    },
   },
   query: z.object({ unread: unreadFilterSchema.optional(), ...pageQueryFields }),
   handle: async ({ query, user }) => ({ body: await notifications.list(services(), user.id, query) }),
 });
 
-app.http('listNotifications', { methods: ['GET', 'OPTIONS'], route: 'notifications', authLevel: 'anonymous', handler: listNotifications });
+app.http('listNotifications', {
+  methods: ['GET', 'OPTIONS'],
+  route: 'notifications',
+  authLevel: 'anonymous',
+  handler: listNotifications,
+});

@@ -16,10 +16,21 @@ export const listTransactions = httpRoute({
     summary: 'Historial de pagos y reversiones',
     description: 'from/to are Colombian calendar days (YYYY-MM-DD), inclusive, at most 366 days apart.',
     tag: 'Pagos',
-    success: { status: 200, description: 'A page of transactions', schema: pageSchema(transactionJsonSchema).meta({ id: 'TransactionPage' }) },
+    success: {
+      status: 200,
+      description: 'A page of transactions',
+      schema: pageSchema(transactionJsonSchema).meta({ id: 'TransactionPage' }),
+    },
   },
-  query: z.object({ from: calendarDaySchema.optional(), to: calendarDaySchema.optional(), ...pageQueryFields }).superRefine(checkDayRange),
+  query: z
+    .object({ from: calendarDaySchema.optional(), to: calendarDaySchema.optional(), ...pageQueryFields })
+    .superRefine(checkDayRange),
   handle: async ({ query, user }) => ({ body: await payments.list(services(), user.id, query) }),
 });
 
-app.http('listTransactions', { methods: ['GET', 'OPTIONS'], route: 'transactions', authLevel: 'anonymous', handler: listTransactions });
+app.http('listTransactions', {
+  methods: ['GET', 'OPTIONS'],
+  route: 'transactions',
+  authLevel: 'anonymous',
+  handler: listTransactions,
+});

@@ -12,7 +12,8 @@ export const login = httpRoute({
   auth: 'none',
   doc: {
     summary: 'Iniciar sesión',
-    description: 'Wrong password and unknown email give the same 401. Accounts lock after repeated failures (423); clients are throttled (429).',
+    description:
+      'Wrong password and unknown email give the same 401. Accounts lock after repeated failures (423); clients are throttled (429).',
     tag: 'Cuenta',
     success: { status: 200, description: 'Access and refresh tokens', schema: auth.tokenPairSchema },
     errors: ['INVALID_CREDENTIALS', 'ACCOUNT_LOCKED', 'TOO_MANY_REQUESTS'],

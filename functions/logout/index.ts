@@ -11,7 +11,8 @@ export const logout = httpRoute({
   auth: 'none',
   doc: {
     summary: 'Cerrar sesión',
-    description: "Ends the refresh token's session: its refresh and access tokens stop working. Unknown tokens also get 204.",
+    description:
+      "Ends the refresh token's session: its refresh and access tokens stop working. Unknown tokens also get 204.",
     tag: 'Cuenta',
     success: { status: 204, description: 'Session ended' },
   },

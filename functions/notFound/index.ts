@@ -12,13 +12,20 @@ import { methodsFor } from '../../shared/http/routeCatalog';
  */
 export const notFound = httpRoute({
   auth: 'none',
-  doc: { summary: 'Ruta inexistente', tag: 'Sistema', success: { status: 404, description: 'Never succeeds' }, hidden: true },
+  doc: {
+    summary: 'Ruta inexistente',
+    tag: 'Sistema',
+    success: { status: 404, description: 'Never succeeds' },
+    hidden: true,
+  },
   params: z.object({ path: z.string().optional() }),
   handle: async ({ params, request }) => {
     const path = `/${params.path ?? ''}`;
     const allowed = methodsFor(path);
     if (allowed.length > 0) {
-      throw new AppError('METHOD_NOT_ALLOWED', `La ruta ${path} no acepta ${request.method}.`, { headers: { Allow: [...allowed, 'OPTIONS'].join(', ') } });
+      throw new AppError('METHOD_NOT_ALLOWED', `La ruta ${path} no acepta ${request.method}.`, {
+        headers: { Allow: [...allowed, 'OPTIONS'].join(', ') },
+      });
     }
     throw new AppError('ROUTE_NOT_FOUND', `No existe la ruta ${new URL(request.url).pathname}.`);
   },

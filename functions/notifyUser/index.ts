@@ -10,4 +10,9 @@ const poison = poisonQueue(QUEUES.notifications);
 /** Queue trigger on notifications: stores the user's notification, once per message. */
 export const notifyUser = queueConsumer(poison, (message) => notifications.store(services(), message));
 
-app.storageQueue('notifyUser', { queueName: QUEUES.notifications, connection: 'AzureWebJobsStorage', extraOutputs: [poison], handler: notifyUser });
+app.storageQueue('notifyUser', {
+  queueName: QUEUES.notifications,
+  connection: 'AzureWebJobsStorage',
+  extraOutputs: [poison],
+  handler: notifyUser,
+});

@@ -21,7 +21,11 @@ export const payInvoice = httpRoute({
     description:
       'Simulated payment (no money moves; the method is recorded). Idempotent per user and Idempotency-Key for 24 h: a retry replays the first answer (Idempotent-Replayed: true).',
     tag: 'Pagos',
-    success: { status: 201, description: 'The payment, the invoice (PAID) and the coupon (USED)', schema: payments.paymentResultSchema },
+    success: {
+      status: 201,
+      description: 'The payment, the invoice (PAID) and the coupon (USED)',
+      schema: payments.paymentResultSchema,
+    },
     errors: [
       'IDEMPOTENCY_KEY_REQUIRED',
       'IDEMPOTENCY_KEY_REUSED',
@@ -34,7 +38,14 @@ export const payInvoice = httpRoute({
       'COUPON_EXPIRED',
       'COUPON_CANCELLED',
     ],
-    headers: [{ name: 'Idempotency-Key', required: true, description: 'One unique key per payment attempt (8–255 characters, e.g. a UUID); reuse it when retrying', example: '3f0e7c2a-8b1d-4c55-9a57-2f4b8e1d6c90' }],
+    headers: [
+      {
+        name: 'Idempotency-Key',
+        required: true,
+        description: 'One unique key per payment attempt (8–255 characters, e.g. a UUID); reuse it when retrying',
+        example: '3f0e7c2a-8b1d-4c55-9a57-2f4b8e1d6c90',
+      },
+    ],
     requestExample: { couponCode: '2414 3979 7539', paymentMethod: 'PSE' },
   },
   params: z.object({ invoiceId: idSchema }),
@@ -42,8 +53,17 @@ export const payInvoice = httpRoute({
   idempotency: 'required',
   handle: async ({ params, body, user, storeWithin }) => ({
     status: 201,
-    body: await payments.pay(services(), { userId: user.id, invoiceId: params.invoiceId, couponCode: body.couponCode, paymentMethod: body.paymentMethod }, storeWithin),
+    body: await payments.pay(
+      services(),
+      { userId: user.id, invoiceId: params.invoiceId, couponCode: body.couponCode, paymentMethod: body.paymentMethod },
+      storeWithin,
+    ),
   }),
 });
 
-app.http('payInvoice', { methods: ['POST', 'OPTIONS'], route: 'invoices/{invoiceId}/pay', authLevel: 'anonymous', handler: payInvoice });
+app.http('payInvoice', {
+  methods: ['POST', 'OPTIONS'],
+  route: 'invoices/{invoiceId}/pay',
+  authLevel: 'anonymous',
+  handler: payInvoice,
+});

@@ -7,7 +7,9 @@ import { services } from '../../shared/services';
 /** Timer (PURGE_SCHEDULE, default daily 08:00 UTC = 03:00 in Medellín): drops expired bookkeeping rows. */
 export async function purgeExpiredRecords(_timer: Timer, context: InvocationContext): Promise<void> {
   const run = await maintenance.purgeExpiredRecords(services());
-  context.log(`purgeExpiredRecords: ${run.rateLimitWindows} rate-limit windows, ${run.idempotencyKeys} idempotency keys, ${run.outboxMessages} sent outbox messages`);
+  context.log(
+    `purgeExpiredRecords: ${run.rateLimitWindows} rate-limit windows, ${run.idempotencyKeys} idempotency keys, ${run.outboxMessages} sent outbox messages`,
+  );
 }
 
 app.timer('purgeExpiredRecords', { schedule: config().schedules.purge, handler: purgeExpiredRecords });

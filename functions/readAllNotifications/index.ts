@@ -7,8 +7,17 @@ import { services } from '../../shared/services';
 /** POST /api/notifications/read-all → {updated, unreadCount}. */
 export const readAllNotifications = httpRoute({
   auth: 'user',
-  doc: { summary: 'Marcar todas como leídas', tag: 'Notificaciones', success: { status: 200, description: 'How many were marked', schema: notifications.readAllResultSchema } },
+  doc: {
+    summary: 'Marcar todas como leídas',
+    tag: 'Notificaciones',
+    success: { status: 200, description: 'How many were marked', schema: notifications.readAllResultSchema },
+  },
   handle: async ({ user }) => ({ body: await notifications.markAllRead(services(), user.id) }),
 });
 
-app.http('readAllNotifications', { methods: ['POST', 'OPTIONS'], route: 'notifications/read-all', authLevel: 'anonymous', handler: readAllNotifications });
+app.http('readAllNotifications', {
+  methods: ['POST', 'OPTIONS'],
+  route: 'notifications/read-all',
+  authLevel: 'anonymous',
+  handler: readAllNotifications,
+});

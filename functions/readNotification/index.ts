@@ -20,4 +20,9 @@ export const readNotification = httpRoute({
   handle: async ({ params, user }) => ({ body: await notifications.markRead(services(), user.id, params.id) }),
 });
 
-app.http('readNotification', { methods: ['POST', 'OPTIONS'], route: 'notifications/{id}/read', authLevel: 'anonymous', handler: readNotification });
+app.http('readNotification', {
+  methods: ['POST', 'OPTIONS'],
+  route: 'notifications/{id}/read',
+  authLevel: 'anonymous',
+  handler: readNotification,
+});

@@ -11,13 +11,17 @@ export const refresh = httpRoute({
   auth: 'none',
   doc: {
     summary: 'Renovar tokens',
-    description: 'Rotates the refresh token. Presenting an already used one revokes the whole session (401 REFRESH_TOKEN_REUSED).',
+    description:
+      'Rotates the refresh token. Presenting an already used one revokes the whole session (401 REFRESH_TOKEN_REUSED).',
     tag: 'Cuenta',
     success: { status: 200, description: 'A new token pair', schema: auth.tokenPairSchema },
     errors: ['INVALID_REFRESH_TOKEN', 'REFRESH_TOKEN_REUSED'],
   },
   body: z.object({ refreshToken: refreshTokenSchema }),
-  handle: async ({ body }) => ({ body: await auth.refresh(services(), body.refreshToken), headers: { 'Cache-Control': 'no-store' } }),
+  handle: async ({ body }) => ({
+    body: await auth.refresh(services(), body.refreshToken),
+    headers: { 'Cache-Control': 'no-store' },
+  }),
 });
 
 app.http('refresh', { methods: ['POST', 'OPTIONS'], route: 'auth/refresh', authLevel: 'anonymous', handler: refresh });

@@ -31,11 +31,19 @@ export const register = httpRoute({
   auth: 'none',
   doc: {
     summary: 'Registrar un cliente',
-    description: 'Passwords per OWASP ASVS 5.0: 8–128 characters (15+ recommended), no composition rules, common ones refused.',
+    description:
+      'Passwords per OWASP ASVS 5.0: 8–128 characters (15+ recommended), no composition rules, common ones refused.',
     tag: 'Cuenta',
     success: { status: 201, description: 'The new customer (never a password hash)', schema: userJsonSchema },
     errors: ['WEAK_PASSWORD', 'EMAIL_ALREADY_REGISTERED', 'DOCUMENT_ALREADY_REGISTERED'],
-    requestExample: { email: 'lucia.zapata@example.com', password: 'montañas verdes de Antioquia', fullName: 'Lucía Zapata Mejía', documentType: 'CC', documentNumber: '1017234567', phone: '300 123 4567' },
+    requestExample: {
+      email: 'lucia.zapata@example.com',
+      password: 'montañas verdes de Antioquia',
+      fullName: 'Lucía Zapata Mejía',
+      documentType: 'CC',
+      documentNumber: '1017234567',
+      phone: '300 123 4567',
+    },
   },
   body: registerBodySchema,
   handle: async ({ body }) => {
@@ -44,4 +52,9 @@ export const register = httpRoute({
   },
 });
 
-app.http('register', { methods: ['POST', 'OPTIONS'], route: 'auth/register', authLevel: 'anonymous', handler: register });
+app.http('register', {
+  methods: ['POST', 'OPTIONS'],
+  route: 'auth/register',
+  authLevel: 'anonymous',
+  handler: register,
+});

@@ -13,7 +13,11 @@ export const reversePayment = httpRoute({
   doc: {
     summary: 'Reversar un pago (operador)',
     tag: 'Pagos',
-    success: { status: 201, description: 'The REVERSAL and the invoice, UNPAID again', schema: payments.reversalResultSchema },
+    success: {
+      status: 201,
+      description: 'The REVERSAL and the invoice, UNPAID again',
+      schema: payments.reversalResultSchema,
+    },
     errors: ['TRANSACTION_NOT_FOUND', 'TRANSACTION_NOT_REVERSIBLE', 'ALREADY_REVERSED'],
     requestExample: { reason: 'Pago duplicado reportado por el banco' },
   },
@@ -25,4 +29,9 @@ export const reversePayment = httpRoute({
   }),
 });
 
-app.http('reversePayment', { methods: ['POST', 'OPTIONS'], route: 'transactions/{id}/reverse', authLevel: 'anonymous', handler: reversePayment });
+app.http('reversePayment', {
+  methods: ['POST', 'OPTIONS'],
+  route: 'transactions/{id}/reverse',
+  authLevel: 'anonymous',
+  handler: reversePayment,
+});

@@ -11,7 +11,8 @@ export const searchInvoice = httpRoute({
   auth: 'user',
   doc: {
     summary: 'Buscar facturas por contrato',
-    description: 'The contract (holder data masked), its invoices newest first, and an ACTIVE coupon of the caller for each unpaid invoice (reused or created).',
+    description:
+      'The contract (holder data masked), its invoices newest first, and an ACTIVE coupon of the caller for each unpaid invoice (reused or created).',
     tag: 'Facturas',
     success: { status: 200, description: 'Contract, invoices and coupons', schema: invoices.searchResultSchema },
     errors: ['CONTRACT_NOT_FOUND'],
@@ -21,4 +22,9 @@ export const searchInvoice = httpRoute({
   handle: async ({ body, user }) => ({ body: await invoices.search(services(), user.id, body.contractNumber) }),
 });
 
-app.http('searchInvoice', { methods: ['POST', 'OPTIONS'], route: 'invoices/search', authLevel: 'anonymous', handler: searchInvoice });
+app.http('searchInvoice', {
+  methods: ['POST', 'OPTIONS'],
+  route: 'invoices/search',
+  authLevel: 'anonymous',
+  handler: searchInvoice,
+});

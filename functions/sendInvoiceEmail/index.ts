@@ -10,4 +10,9 @@ const poison = poisonQueue(QUEUES.invoiceEmails);
 /** Queue trigger on invoice-emails: the invoice, receipt or reversal email with its PDF, sent once. */
 export const sendInvoiceEmail = queueConsumer(poison, (message) => emails.deliver(services(), message));
 
-app.storageQueue('sendInvoiceEmail', { queueName: QUEUES.invoiceEmails, connection: 'AzureWebJobsStorage', extraOutputs: [poison], handler: sendInvoiceEmail });
+app.storageQueue('sendInvoiceEmail', {
+  queueName: QUEUES.invoiceEmails,
+  connection: 'AzureWebJobsStorage',
+  extraOutputs: [poison],
+  handler: sendInvoiceEmail,
+});

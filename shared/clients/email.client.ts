@@ -46,7 +46,11 @@ export class EmlFolderEmailSender implements EmailSender {
       html: message.html,
       messageId: `<${message.messageId}@cuponeras.epm.com.co>`,
       date: this.now(),
-      attachments: message.attachments.map((a) => ({ filename: a.filename, contentType: a.contentType, content: a.content })),
+      attachments: message.attachments.map((a) => ({
+        filename: a.filename,
+        contentType: a.contentType,
+        content: a.content,
+      })),
     })
       .compile()
       .build();
@@ -74,11 +78,19 @@ export class AcsEmailSender implements EmailSender {
       senderAddress: this.sender,
       recipients: { to: [{ address: message.to.address, displayName: message.to.displayName }] },
       content: { subject: message.subject, plainText: message.text, html: message.html },
-      attachments: message.attachments.map((a) => ({ name: a.filename, contentType: a.contentType, contentInBase64: a.content.toString('base64') })),
+      attachments: message.attachments.map((a) => ({
+        name: a.filename,
+        contentType: a.contentType,
+        contentInBase64: a.content.toString('base64'),
+      })),
     };
-    const poller = await this.client.beginSend(request, { operationId: message.messageId, updateIntervalInMs: this.pollIntervalMs });
+    const poller = await this.client.beginSend(request, {
+      operationId: message.messageId,
+      updateIntervalInMs: this.pollIntervalMs,
+    });
     const result = await poller.pollUntilDone();
-    if (result.status !== 'Succeeded') throw new Error(`ACS email ${result.id} ended ${result.status}: ${result.error?.message ?? 'no detail'}`);
+    if (result.status !== 'Succeeded')
+      throw new Error(`ACS email ${result.id} ended ${result.status}: ${result.error?.message ?? 'no detail'}`);
     return { providerId: result.id };
   }
 }

@@ -10,13 +10,18 @@ export interface QueuePublisher {
   ping(): Promise<void>;
 }
 
-export function queueServiceClient(queues: Config['queues'], retry = { maxTries: 3, tryTimeoutInMs: 5000 }): QueueServiceClient {
+export function queueServiceClient(
+  queues: Config['queues'],
+  retry = { maxTries: 3, tryTimeoutInMs: 5000 },
+): QueueServiceClient {
   if (queues.connectionString) {
     return QueueServiceClient.fromConnectionString(queues.connectionString, { retryOptions: retry });
   }
   if (!queues.serviceUri) throw new Error('No queue connection configured');
   // In Azure: the app's managed identity (Storage Queue Data Contributor), no account keys.
-  const credential = queues.clientId ? new ManagedIdentityCredential({ clientId: queues.clientId }) : new DefaultAzureCredential();
+  const credential = queues.clientId
+    ? new ManagedIdentityCredential({ clientId: queues.clientId })
+    : new DefaultAzureCredential();
   return new QueueServiceClient(queues.serviceUri, credential, { retryOptions: retry });
 }
 
@@ -44,5 +49,8 @@ export class StorageQueuePublisher implements QueuePublisher {
 
 export function createQueuePublisher(queues: Config['queues']): StorageQueuePublisher {
   // The probe fails fast (one try, short timeout) so that /health answers within seconds.
-  return new StorageQueuePublisher(queueServiceClient(queues), queueServiceClient(queues, { maxTries: 1, tryTimeoutInMs: 2000 }));
+  return new StorageQueuePublisher(
+    queueServiceClient(queues),
+    queueServiceClient(queues, { maxTries: 1, tryTimeoutInMs: 2000 }),
+  );
 }

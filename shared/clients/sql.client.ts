@@ -18,7 +18,10 @@ export type DbOrTx = Knex | Knex.Transaction;
 type MssqlSettings = Extract<Config['database'], { engine: 'mssql' }>;
 
 /** The tedious connection settings knex passes through, with Entra ID or SQL authentication. */
-export function mssqlConnectionConfig(settings: MssqlSettings, credential?: TokenCredential): Knex.MsSqlConnectionConfig {
+export function mssqlConnectionConfig(
+  settings: MssqlSettings,
+  credential?: TokenCredential,
+): Knex.MsSqlConnectionConfig {
   const base = {
     server: settings.server,
     database: settings.database,
@@ -83,27 +86,39 @@ export function tsqlCompiler(): Db {
 }
 
 /** Azure SQL error numbers that mean "try again": throttling, failover, database waking up. */
-export const TRANSIENT_SQL_ERRORS = new Set([4060, 4221, 10928, 10929, 40143, 40197, 40501, 40540, 40613, 49918, 49919, 49920, 1205]);
+export const TRANSIENT_SQL_ERRORS = new Set([
+  4060, 4221, 10928, 10929, 40143, 40197, 40501, 40540, 40613, 49918, 49919, 49920, 1205,
+]);
 const TRANSIENT_NETWORK_CODES = new Set(['ESOCKET', 'ETIMEOUT', 'ECONNRESET', 'ECONNCLOSED', 'SQLITE_BUSY']);
 
 export function isTransientSqlError(error: unknown): boolean {
   if (typeof error !== 'object' || error === null) return false;
   const { number, code } = error as { number?: unknown; code?: unknown };
-  return (typeof number === 'number' && TRANSIENT_SQL_ERRORS.has(number)) || (typeof code === 'string' && TRANSIENT_NETWORK_CODES.has(code));
+  return (
+    (typeof number === 'number' && TRANSIENT_SQL_ERRORS.has(number)) ||
+    (typeof code === 'string' && TRANSIENT_NETWORK_CODES.has(code))
+  );
 }
 
 /** The database can't be reached or is failing over: the caller may retry later (503, not 500). */
 export function isDatabaseUnavailable(error: unknown): boolean {
   if (isTransientSqlError(error)) return true;
-  const { name, code } = (typeof error === 'object' && error !== null ? error : {}) as { name?: unknown; code?: unknown };
-  return name === 'KnexTimeoutError' || name === 'ConnectionError' || code === 'ECONNREFUSED' || code === 'SQLITE_CANTOPEN';
+  const { name, code } = (typeof error === 'object' && error !== null ? error : {}) as {
+    name?: unknown;
+    code?: unknown;
+  };
+  return (
+    name === 'KnexTimeoutError' || name === 'ConnectionError' || code === 'ECONNREFUSED' || code === 'SQLITE_CANTOPEN'
+  );
 }
 
 /** A unique or primary-key violation on either engine. */
 export function isUniqueViolation(error: unknown): boolean {
   if (typeof error !== 'object' || error === null) return false;
   const { number, code } = error as { number?: unknown; code?: unknown };
-  return number === 2627 || number === 2601 || code === 'SQLITE_CONSTRAINT_UNIQUE' || code === 'SQLITE_CONSTRAINT_PRIMARYKEY';
+  return (
+    number === 2627 || number === 2601 || code === 'SQLITE_CONSTRAINT_UNIQUE' || code === 'SQLITE_CONSTRAINT_PRIMARYKEY'
+  );
 }
 
 export interface RetryOptions {

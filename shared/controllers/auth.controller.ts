@@ -65,13 +65,17 @@ const sha256 = (value: string) => createHash('sha256').update(value, 'utf8').dig
 function signAccessToken(deps: AuthDeps, user: { id: string; role: Role }, sessionId: string): string {
   const { jwt: settings } = deps.config;
   const now = Math.floor(deps.clock.now().getTime() / 1000);
-  return jwt.sign({ role: user.role, sid: sessionId, iat: now, nbf: now, exp: now + settings.accessTokenTtlSeconds }, settings.signingKey, {
-    algorithm: settings.algorithm,
-    issuer: settings.issuer,
-    audience: settings.audience,
-    subject: user.id,
-    jwtid: randomUUID(),
-  });
+  return jwt.sign(
+    { role: user.role, sid: sessionId, iat: now, nbf: now, exp: now + settings.accessTokenTtlSeconds },
+    settings.signingKey,
+    {
+      algorithm: settings.algorithm,
+      issuer: settings.issuer,
+      audience: settings.audience,
+      subject: user.id,
+      jwtid: randomUUID(),
+    },
+  );
 }
 
 async function issueTokens(deps: AuthDeps, user: User, sessionId: string, sessionExpiresAt: Date): Promise<TokenPair> {
@@ -102,11 +106,17 @@ interface AccessClaims {
 function isAccessClaims(payload: unknown): payload is AccessClaims {
   if (typeof payload !== 'object' || payload === null) return false;
   const claims = payload as Record<string, unknown>;
-  return typeof claims.sub === 'string' && typeof claims.sid === 'string' && (claims.role === 'customer' || claims.role === 'operator');
+  return (
+    typeof claims.sub === 'string' &&
+    typeof claims.sid === 'string' &&
+    (claims.role === 'customer' || claims.role === 'operator')
+  );
 }
 
 const invalidToken = (detail: string) =>
-  new AppError('INVALID_TOKEN', detail, { headers: { 'WWW-Authenticate': `Bearer realm="cuponeras-epm", error="invalid_token"` } });
+  new AppError('INVALID_TOKEN', detail, {
+    headers: { 'WWW-Authenticate': `Bearer realm="cuponeras-epm", error="invalid_token"` },
+  });
 
 /**
  * Verifies an access token: signature with the configured algorithm only (never `none`, never a
@@ -124,10 +134,15 @@ export async function verifyAccessToken(deps: AuthDeps, token: string): Promise<
       clockTolerance: 5,
     });
   } catch (error) {
-    throw invalidToken(error instanceof jwt.TokenExpiredError ? 'El token de acceso expiró; renuévelo con el refreshToken.' : 'El token de acceso no es válido.');
+    throw invalidToken(
+      error instanceof jwt.TokenExpiredError
+        ? 'El token de acceso expiró; renuévelo con el refreshToken.'
+        : 'El token de acceso no es válido.',
+    );
   }
   if (!isAccessClaims(payload)) throw invalidToken('El token de acceso no es válido.');
-  if (!(await isSessionActive(deps.db, payload.sid, deps.clock.now()))) throw invalidToken('La sesión de este token fue cerrada.');
+  if (!(await isSessionActive(deps.db, payload.sid, deps.clock.now())))
+    throw invalidToken('La sesión de este token fue cerrada.');
   return { id: payload.sub, role: payload.role, sessionId: payload.sid };
 }
 
@@ -136,26 +151,34 @@ export async function verifyAccessToken(deps: AuthDeps, token: string): Promise<
 /** Registers a customer. Duplicate email or document → 409, naming only what the caller typed. */
 export async function register(deps: AuthDeps, input: RegisterInput): Promise<UserJson> {
   const weakness = passwordProblems(input.password, input.email);
-  if (weakness) throw new AppError('WEAK_PASSWORD', weakness, { errors: [{ path: 'body.password', message: weakness }] });
-  const emailTaken = () => new AppError('EMAIL_ALREADY_REGISTERED', `Ya existe una cuenta con el correo ${input.email}.`, { errors: [{ path: 'body.email', message: 'Correo ya registrado.' }] });
-  const docTaken = () =>
-    new AppError('DOCUMENT_ALREADY_REGISTERED', `Ya existe una cuenta con el documento ${input.documentType} ${input.documentNumber}.`, {
-      errors: [{ path: 'body.documentNumber', message: 'Documento ya registrado.' }],
+  if (weakness)
+    throw new AppError('WEAK_PASSWORD', weakness, { errors: [{ path: 'body.password', message: weakness }] });
+  const emailTaken = () =>
+    new AppError('EMAIL_ALREADY_REGISTERED', `Ya existe una cuenta con el correo ${input.email}.`, {
+      errors: [{ path: 'body.email', message: 'Correo ya registrado.' }],
     });
+  const docTaken = () =>
+    new AppError(
+      'DOCUMENT_ALREADY_REGISTERED',
+      `Ya existe una cuenta con el documento ${input.documentType} ${input.documentNumber}.`,
+      {
+        errors: [{ path: 'body.documentNumber', message: 'Documento ya registrado.' }],
+      },
+    );
 
   if (await findUserByEmail(deps.db, input.email)) throw emailTaken();
   if (await documentTaken(deps.db, input.documentType, input.documentNumber)) throw docTaken();
   const passwordHash = await hashPassword(input.password, deps.config.auth.bcryptCost);
   const user = await insertUser(deps.db, {
-      id: newId(),
-      email: input.email,
-      passwordHash,
-      fullName: input.fullName,
-      documentType: input.documentType,
-      documentNumber: input.documentNumber,
-      phone: input.phone ?? null,
-      role: 'customer',
-      now: deps.clock.now(),
+    id: newId(),
+    email: input.email,
+    passwordHash,
+    fullName: input.fullName,
+    documentType: input.documentType,
+    documentNumber: input.documentNumber,
+    phone: input.phone ?? null,
+    role: 'customer',
+    now: deps.clock.now(),
   });
   // A concurrent registration may win the race: the unique index decided, name which one.
   if (user === 'email-taken') throw emailTaken();
@@ -176,7 +199,9 @@ export async function login(deps: AuthDeps, input: LoginInput, clientKey: string
   const user = await findUserByEmail(deps.db, input.email);
   if (user?.lockedUntil && user.lockedUntil > now) {
     const retryAfterSeconds = Math.ceil((user.lockedUntil.getTime() - now.getTime()) / 1000);
-    throw new AppError('ACCOUNT_LOCKED', 'Demasiados intentos fallidos. La cuenta está bloqueada temporalmente.', { retryAfterSeconds });
+    throw new AppError('ACCOUNT_LOCKED', 'Demasiados intentos fallidos. La cuenta está bloqueada temporalmente.', {
+      retryAfterSeconds,
+    });
   }
   const valid = await verifyPassword(input.password, user?.passwordHash ?? (await dummyHash(auth.bcryptCost)));
   if (!user || !valid) {
@@ -197,7 +222,8 @@ export async function login(deps: AuthDeps, input: LoginInput, clientKey: string
   return issueTokens(deps, user, sessionId, sessionExpiresAt);
 }
 
-const invalidRefresh = () => new AppError('INVALID_REFRESH_TOKEN', 'La sesión no es válida o expiró. Inicie sesión de nuevo.');
+const invalidRefresh = () =>
+  new AppError('INVALID_REFRESH_TOKEN', 'La sesión no es válida o expiró. Inicie sesión de nuevo.');
 
 /**
  * Rotates a refresh token. A token that was already rotated means it leaked (or the client is
@@ -206,11 +232,15 @@ const invalidRefresh = () => new AppError('INVALID_REFRESH_TOKEN', 'La sesión n
 export async function refresh(deps: AuthDeps, refreshToken: string): Promise<TokenPair> {
   const now = deps.clock.now();
   const record = await findRefreshToken(deps.db, sha256(refreshToken));
-  if (!record || record.session.revokedAt || record.session.expiresAt <= now || record.expiresAt <= now) throw invalidRefresh();
+  if (!record || record.session.revokedAt || record.session.expiresAt <= now || record.expiresAt <= now)
+    throw invalidRefresh();
   const rotated = await markRefreshTokenUsed(deps.db, record.id, now);
   if (record.usedAt || !rotated) {
     await revokeSession(deps.db, record.sessionId, 'refresh-token-reuse', now);
-    throw new AppError('REFRESH_TOKEN_REUSED', 'Este refreshToken ya se había usado. Por seguridad se cerró la sesión; inicie sesión de nuevo.');
+    throw new AppError(
+      'REFRESH_TOKEN_REUSED',
+      'Este refreshToken ya se había usado. Por seguridad se cerró la sesión; inicie sesión de nuevo.',
+    );
   }
   const user = await findUserById(deps.db, record.session.userId);
   if (!user) throw invalidRefresh();

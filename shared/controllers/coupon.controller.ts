@@ -47,7 +47,12 @@ export function couponToJson(coupon: Coupon, billerGln: string): CouponJson {
     issuedAt: coupon.issuedAt.toISOString(),
     expiresAt: coupon.expiresAt.toISOString(),
     closedAt: coupon.closedAt?.toISOString() ?? null,
-    barcode: buildBarcode({ gln: billerGln, reference: coupon.code, amount: coupon.amount, dueDate: bogotaDay(coupon.expiresAt) }),
+    barcode: buildBarcode({
+      gln: billerGln,
+      reference: coupon.code,
+      amount: coupon.amount,
+      dueDate: bogotaDay(coupon.expiresAt),
+    }),
   };
 }
 
@@ -57,16 +62,30 @@ export function couponToJson(coupon: Coupon, billerGln: string): CouponJson {
  */
 export function couponExpiry(invoice: Pick<Invoice, 'dueDate'>, now: Date, settings: Config['coupons']): Date {
   if (invoice.dueDate < bogotaDay(now)) return new Date(now.getTime() + settings.overdueValidityHours * 3600_000);
-  return new Date(Math.min(now.getTime() + settings.validityHours * 3600_000, endOfBogotaDay(invoice.dueDate).getTime()));
+  return new Date(
+    Math.min(now.getTime() + settings.validityHours * 3600_000, endOfBogotaDay(invoice.dueDate).getTime()),
+  );
 }
 
-const notice = (kind: 'COUPON_GENERATED' | 'COUPON_EXPIRED' | 'COUPON_CANCELLED', coupon: Pick<ClosedCoupon, 'userId' | 'code' | 'invoiceId'>, extra: Record<string, string | number> = {}) =>
-  notificationMessage({ kind, userId: coupon.userId, data: { couponCode: coupon.code, invoiceId: coupon.invoiceId, ...extra } });
+const notice = (
+  kind: 'COUPON_GENERATED' | 'COUPON_EXPIRED' | 'COUPON_CANCELLED',
+  coupon: Pick<ClosedCoupon, 'userId' | 'code' | 'invoiceId'>,
+  extra: Record<string, string | number> = {},
+) =>
+  notificationMessage({
+    kind,
+    userId: coupon.userId,
+    data: { couponCode: coupon.code, invoiceId: coupon.invoiceId, ...extra },
+  });
 
 /** ACTIVE → EXPIRED for the given coupons, with one notice per coupon this call actually expired. */
 async function expireAndAnnounce(tx: DbOrTx, ids: string[], now: Date): Promise<string[]> {
   const expired = await markCouponsExpired(tx, ids, now);
-  return addToOutbox(tx, expired.map((coupon) => notice('COUPON_EXPIRED', coupon)), now);
+  return addToOutbox(
+    tx,
+    expired.map((coupon) => notice('COUPON_EXPIRED', coupon)),
+    now,
+  );
 }
 
 /**
@@ -92,7 +111,13 @@ export async function ensureActiveCoupon(deps: BillingDeps, userId: string, invo
         expiresAt: couponExpiry(invoice, now, deps.config.coupons),
       });
       if (created === 'duplicate') return created; // nothing written: the transaction ends empty
-      messageIds.push(...(await addToOutbox(tx, [notice('COUPON_GENERATED', created, { invoiceNumber: invoice.number, amount: invoice.amount })], now)));
+      messageIds.push(
+        ...(await addToOutbox(
+          tx,
+          [notice('COUPON_GENERATED', created, { invoiceNumber: invoice.number, amount: invoice.amount })],
+          now,
+        )),
+      );
       return created;
     });
     if (coupon !== 'duplicate') {
@@ -121,11 +146,18 @@ async function invoiceOf(deps: BillingDeps, coupon: Coupon): Promise<Invoice> {
 export async function detail(deps: BillingDeps, userId: string, code: string): Promise<CouponDetailJson> {
   const coupon = await ownCoupon(deps, userId, code);
   const invoice = await invoiceOf(deps, coupon);
-  return { ...couponToJson(coupon, deps.config.coupons.billerGln), invoice: invoiceToJson(invoice, bogotaDay(deps.clock.now())) };
+  return {
+    ...couponToJson(coupon, deps.config.coupons.billerGln),
+    invoice: invoiceToJson(invoice, bogotaDay(deps.clock.now())),
+  };
 }
 
 /** The printable coupon; only an ACTIVE coupon carries a barcode a bank would accept. */
-export async function pdf(deps: BillingDeps, userId: string, code: string): Promise<{ filename: string; data: Buffer }> {
+export async function pdf(
+  deps: BillingDeps,
+  userId: string,
+  code: string,
+): Promise<{ filename: string; data: Buffer }> {
   const coupon = await ownCoupon(deps, userId, code);
   const invoice = await invoiceOf(deps, coupon);
   const contract = await findContractById(deps.db, invoice.contractId);
@@ -147,8 +179,16 @@ export async function list(
   userId: string,
   query: { status?: CouponStatus; cursor?: string; limit: number },
 ): Promise<Page<CouponJson>> {
-  const page = await pageCoupons(deps.db, userId, { status: query.status, limit: query.limit, cursor: decodeCursor(query.cursor) });
-  return toPage(page, (c) => ({ at: c.issuedAt, id: c.id }), (c) => couponToJson(c, deps.config.coupons.billerGln));
+  const page = await pageCoupons(deps.db, userId, {
+    status: query.status,
+    limit: query.limit,
+    cursor: decodeCursor(query.cursor),
+  });
+  return toPage(
+    page,
+    (c) => ({ at: c.issuedAt, id: c.id }),
+    (c) => couponToJson(c, deps.config.coupons.billerGln),
+  );
 }
 
 const refusalFor: Record<Exclude<CouponStatus, 'ACTIVE'>, AppError['code']> = {
@@ -160,7 +200,8 @@ const refusalFor: Record<Exclude<CouponStatus, 'ACTIVE'>, AppError['code']> = {
 /** The error for a coupon that is not (or no longer) usable. */
 export function couponRefusal(coupon: Coupon, now: Date): AppError | undefined {
   if (coupon.status !== 'ACTIVE') return new AppError(refusalFor[coupon.status]);
-  if (coupon.expiresAt <= now) return new AppError('COUPON_EXPIRED', 'El cupón venció; busque el contrato de nuevo para obtener uno nuevo.');
+  if (coupon.expiresAt <= now)
+    return new AppError('COUPON_EXPIRED', 'El cupón venció; busque el contrato de nuevo para obtener uno nuevo.');
   return undefined;
 }
 
@@ -241,7 +282,17 @@ export async function warnExpiring(deps: BillingDeps, batchSize = 500): Promise<
     () => couponIdsDueForExpiryWarning(deps.db, now, horizon, batchSize),
     async (tx, ids) => {
       const marked = await markExpiryWarned(tx, ids, now);
-      return addToOutbox(tx, marked.map((c) => notificationMessage({ kind: 'COUPON_EXPIRING', userId: c.userId, data: { couponCode: c.code, invoiceId: c.invoiceId, expiresAt: c.expiresAt.toISOString() } })), now);
+      return addToOutbox(
+        tx,
+        marked.map((c) =>
+          notificationMessage({
+            kind: 'COUPON_EXPIRING',
+            userId: c.userId,
+            data: { couponCode: c.code, invoiceId: c.invoiceId, expiresAt: c.expiresAt.toISOString() },
+          }),
+        ),
+        now,
+      );
     },
   );
   return run.announced;

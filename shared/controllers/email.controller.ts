@@ -27,13 +27,19 @@ export interface EmailDeps extends BillingDeps {
   config: Pick<Config, 'coupons' | 'email'>;
 }
 
-export const emailQueuedSchema = z.object({ messageId: z.string(), status: z.literal('QUEUED') }).meta({ id: 'EmailQueued' });
+export const emailQueuedSchema = z
+  .object({ messageId: z.string(), status: z.literal('QUEUED') })
+  .meta({ id: 'EmailQueued' });
 
 /**
  * POST /invoices/{id}/email: queues the invoice PDF to the caller's own address (never another:
  * no open relay), for invoices of contracts the caller looked up or paid, within a per-user limit.
  */
-export async function request(deps: EmailDeps, userId: string, invoiceId: string): Promise<z.infer<typeof emailQueuedSchema>> {
+export async function request(
+  deps: EmailDeps,
+  userId: string,
+  invoiceId: string,
+): Promise<z.infer<typeof emailQueuedSchema>> {
   const invoice = await findInvoice(deps.db, invoiceId);
   // An invoice of a contract the caller never looked up is "not found": no probing other contracts.
   if (!invoice || !(await hasContractAccess(deps.db, userId, invoice.contractId))) {
@@ -52,7 +58,11 @@ export async function request(deps: EmailDeps, userId: string, invoiceId: string
   return { messageId: message.body.messageId, status: 'QUEUED' };
 }
 
-const PDF_TITLES = { invoice: 'Factura de servicios públicos', receipt: 'Comprobante de pago', reversal: 'Factura (pago reversado)' } as const;
+const PDF_TITLES = {
+  invoice: 'Factura de servicios públicos',
+  receipt: 'Comprobante de pago',
+  reversal: 'Factura (pago reversado)',
+} as const;
 
 /** The invoice PDF; an unpaid invoice carries its barcode (the user's coupon, else the invoice number as reference). */
 async function invoicePdf(deps: EmailDeps, invoice: Invoice, userId: string, title: string): Promise<Buffer> {
@@ -62,7 +72,12 @@ async function invoicePdf(deps: EmailDeps, invoice: Invoice, userId: string, tit
     const coupon = await findActiveCoupon(deps.db, userId, invoice.id);
     barcode = coupon
       ? couponToJson(coupon, deps.config.coupons.billerGln).barcode
-      : buildBarcode({ gln: deps.config.coupons.billerGln, reference: invoice.number, amount: invoice.amount, dueDate: invoice.dueDate });
+      : buildBarcode({
+          gln: deps.config.coupons.billerGln,
+          reference: invoice.number,
+          amount: invoice.amount,
+          dueDate: invoice.dueDate,
+        });
   }
   return renderCouponPdf({
     title,
@@ -90,9 +105,15 @@ export async function deliver(deps: EmailDeps, raw: unknown): Promise<DeliveryOu
     throw new PermanentMessageError(`user ${user.id} may not email invoices of contract ${invoice.contractNumber}`);
   }
   const transaction = message.transactionId ? await findTransaction(deps.db, message.transactionId) : undefined;
-  if (message.transactionId && (!transaction || transaction.userId !== user.id)) throw new PermanentMessageError(`unknown transaction ${message.transactionId}`);
+  if (message.transactionId && (!transaction || transaction.userId !== user.id))
+    throw new PermanentMessageError(`unknown transaction ${message.transactionId}`);
 
-  const claim = await claimEmailDelivery(deps.db, { messageId: message.messageId, userId: user.id, kind: message.kind, now: deps.clock.now() });
+  const claim = await claimEmailDelivery(deps.db, {
+    messageId: message.messageId,
+    userId: user.id,
+    kind: message.kind,
+    now: deps.clock.now(),
+  });
   if (claim === 'already-sent') return 'duplicate';
   // Another copy of this message is being sent right now: retry later, when it will be SENT.
   if (claim === 'in-progress') throw new Error(`email ${message.messageId} is being sent by another invocation`);

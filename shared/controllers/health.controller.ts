@@ -4,7 +4,11 @@ import type { QueuePublisher } from '../clients/queue.client';
 import type { Db } from '../clients/sql.client';
 import { pingDatabase } from '../models/health.model';
 
-const checkSchema = z.object({ status: z.enum(['up', 'down']), durationMs: z.number().int(), error: z.enum(['timeout', 'unreachable']).optional() });
+const checkSchema = z.object({
+  status: z.enum(['up', 'down']),
+  durationMs: z.number().int(),
+  error: z.enum(['timeout', 'unreachable']).optional(),
+});
 export const healthReportSchema = z
   .object({ status: z.enum(['ok', 'unavailable']), checks: z.object({ database: checkSchema, queues: checkSchema }) })
   .meta({ id: 'Health' });
@@ -34,5 +38,8 @@ async function timed(check: () => Promise<unknown>): Promise<CheckResult> {
 /** Checks the database and the queue service side by side. */
 export async function check(deps: { db: Db; queue: QueuePublisher }): Promise<HealthReport> {
   const [database, queues] = await Promise.all([timed(() => pingDatabase(deps.db)), timed(() => deps.queue.ping())]);
-  return { status: database.status === 'up' && queues.status === 'up' ? 'ok' : 'unavailable', checks: { database, queues } };
+  return {
+    status: database.status === 'up' && queues.status === 'up' ? 'ok' : 'unavailable',
+    checks: { database, queues },
+  };
 }

@@ -26,7 +26,10 @@ export interface StoredAnswer {
 }
 
 /** Claims the key for a new request (`undefined`), or returns the first answer to replay. */
-export async function claim(deps: { db: Db; clock: Clock }, scope: IdempotencyScope): Promise<StoredAnswer | undefined> {
+export async function claim(
+  deps: { db: Db; clock: Clock },
+  scope: IdempotencyScope,
+): Promise<StoredAnswer | undefined> {
   const now = deps.clock.now();
   const requestHash = hashOf(scope.request);
   const outcome = await claimIdempotencyKey(deps.db, {
@@ -39,8 +42,17 @@ export async function claim(deps: { db: Db; clock: Clock }, scope: IdempotencySc
   });
   if (outcome.claimed) return undefined;
   const { existing } = outcome;
-  if (existing.requestHash !== requestHash) throw new AppError('IDEMPOTENCY_KEY_REUSED', 'Esta Idempotency-Key ya se usó con otra solicitud; genere una nueva.');
-  if (existing.status === 'IN_PROGRESS') throw new AppError('IDEMPOTENCY_REQUEST_IN_PROGRESS', 'La solicitud original sigue en curso; reintente en unos segundos.', { retryAfterSeconds: 2 });
+  if (existing.requestHash !== requestHash)
+    throw new AppError(
+      'IDEMPOTENCY_KEY_REUSED',
+      'Esta Idempotency-Key ya se usó con otra solicitud; genere una nueva.',
+    );
+  if (existing.status === 'IN_PROGRESS')
+    throw new AppError(
+      'IDEMPOTENCY_REQUEST_IN_PROGRESS',
+      'La solicitud original sigue en curso; reintente en unos segundos.',
+      { retryAfterSeconds: 2 },
+    );
   return { status: existing.responseStatus ?? 200, body: JSON.parse(existing.responseBody ?? 'null') as unknown };
 }
 

@@ -1,7 +1,12 @@
 import { z } from 'zod';
 
 import { AppError } from '../http/errors';
-import { contractJsonSchema, contractToJson, findContractByNumber, recordContractAccess } from '../models/contract.model';
+import {
+  contractJsonSchema,
+  contractToJson,
+  findContractByNumber,
+  recordContractAccess,
+} from '../models/contract.model';
 import { couponJsonSchema } from '../models/coupon.model';
 import { invoiceJsonSchema, invoiceToJson, listContractInvoices } from '../models/invoice.model';
 import { bogotaDay } from '../models/time';
@@ -24,7 +29,8 @@ export async function search(deps: BillingDeps, userId: string, contractNumber: 
   await recordContractAccess(deps.db, userId, contract.id, now);
   const invoices = await listContractInvoices(deps.db, contract.id);
   const coupons = [];
-  for (const invoice of invoices.filter((i) => i.status === 'UNPAID')) coupons.push(await ensureActiveCoupon(deps, userId, invoice));
+  for (const invoice of invoices.filter((i) => i.status === 'UNPAID'))
+    coupons.push(await ensureActiveCoupon(deps, userId, invoice));
   const today = bogotaDay(now);
   return {
     contract: contractToJson(contract),

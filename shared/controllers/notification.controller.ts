@@ -34,15 +34,34 @@ export async function store(deps: NotificationDeps, raw: unknown): Promise<'stor
   const message = parseMessage(notificationMessageSchema, raw);
   if (!(await findUserById(deps.db, message.userId))) throw new PermanentMessageError(`unknown user ${message.userId}`);
   const { title, body } = renderNotification(message.kind, message.data);
-  return insertNotification(deps.db, { userId: message.userId, kind: message.kind, title, body, sourceMessageId: message.messageId, now: deps.clock.now() });
+  return insertNotification(deps.db, {
+    userId: message.userId,
+    kind: message.kind,
+    title,
+    body,
+    sourceMessageId: message.messageId,
+    now: deps.clock.now(),
+  });
 }
 
-export const notificationsPageSchema = pageSchema(notificationJsonSchema).extend({ unreadCount: z.number().int() }).meta({ id: 'NotificationsPage' });
-export const readAllResultSchema = z.object({ updated: z.number().int(), unreadCount: z.number().int() }).meta({ id: 'ReadAllResult' });
+export const notificationsPageSchema = pageSchema(notificationJsonSchema)
+  .extend({ unreadCount: z.number().int() })
+  .meta({ id: 'NotificationsPage' });
+export const readAllResultSchema = z
+  .object({ updated: z.number().int(), unreadCount: z.number().int() })
+  .meta({ id: 'ReadAllResult' });
 
-export async function list(deps: NotificationDeps, userId: string, query: NotificationsQuery): Promise<Page<NotificationJson> & { unreadCount: number }> {
+export async function list(
+  deps: NotificationDeps,
+  userId: string,
+  query: NotificationsQuery,
+): Promise<Page<NotificationJson> & { unreadCount: number }> {
   const [page, unreadCount] = await Promise.all([
-    pageNotifications(deps.db, userId, { unread: query.unread, limit: query.limit, cursor: decodeCursor(query.cursor) }),
+    pageNotifications(deps.db, userId, {
+      unread: query.unread,
+      limit: query.limit,
+      cursor: decodeCursor(query.cursor),
+    }),
     unreadNotificationCount(deps.db, userId),
   ]);
   return { ...toPage(page, (n) => ({ at: n.createdAt, id: n.id }), notificationToJson), unreadCount };
@@ -56,7 +75,10 @@ export async function markRead(deps: NotificationDeps, userId: string, id: strin
   return notificationToJson(notification);
 }
 
-export async function markAllRead(deps: NotificationDeps, userId: string): Promise<{ updated: number; unreadCount: number }> {
+export async function markAllRead(
+  deps: NotificationDeps,
+  userId: string,
+): Promise<{ updated: number; unreadCount: number }> {
   const updated = await markAllNotificationsRead(deps.db, userId, deps.clock.now());
   return { updated, unreadCount: await unreadNotificationCount(deps.db, userId) };
 }

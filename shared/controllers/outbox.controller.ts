@@ -1,7 +1,13 @@
 import type { Clock } from '../clients/clock.client';
 import type { QueuePublisher } from '../clients/queue.client';
 import type { Db } from '../clients/sql.client';
-import { leaseOutboxRow, markOutboxDispatched, markOutboxFailed, type OutboxRow, pendingOutbox } from '../models/outbox.model';
+import {
+  leaseOutboxRow,
+  markOutboxDispatched,
+  markOutboxFailed,
+  type OutboxRow,
+  pendingOutbox,
+} from '../models/outbox.model';
 
 export interface OutboxDeps {
   db: Db;
@@ -27,7 +33,12 @@ async function dispatchRow(deps: OutboxDeps, row: OutboxRow): Promise<boolean> {
     return true;
   } catch (error) {
     const reason = error instanceof Error ? error.message : String(error);
-    await markOutboxFailed(deps.db, row.id, reason, new Date(deps.clock.now().getTime() + retryDelayMs(row.attempts + 1)));
+    await markOutboxFailed(
+      deps.db,
+      row.id,
+      reason,
+      new Date(deps.clock.now().getTime() + retryDelayMs(row.attempts + 1)),
+    );
     throw error;
   }
 }

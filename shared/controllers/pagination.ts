@@ -28,12 +28,19 @@ export interface Page<T> {
 }
 
 /** The API page of a model page: items as JSON, and the cursor of the last one when more follow. */
-export function toPage<R, T>(page: { items: R[]; hasMore: boolean }, keyOf: (row: R) => Keyset, toJson: (row: R) => T): Page<T> {
+export function toPage<R, T>(
+  page: { items: R[]; hasMore: boolean },
+  keyOf: (row: R) => Keyset,
+  toJson: (row: R) => T,
+): Page<T> {
   const last = page.items[page.items.length - 1];
   return { items: page.items.map(toJson), nextCursor: page.hasMore && last ? encodeCursor(keyOf(last)) : null };
 }
 
 /** The documented shape of a page of `item`. */
 export function pageSchema<T extends z.ZodType>(item: T) {
-  return z.object({ items: z.array(item), nextCursor: z.string().nullable().describe('Pass as `cursor` for the next page; null on the last page') });
+  return z.object({
+    items: z.array(item),
+    nextCursor: z.string().nullable().describe('Pass as `cursor` for the next page; null on the last page'),
+  });
 }

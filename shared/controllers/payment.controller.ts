@@ -3,8 +3,20 @@ import { z } from 'zod';
 import { type DbOrTx, inTransaction } from '../clients/sql.client';
 import { AppError } from '../http/errors';
 import { recordContractAccess } from '../models/contract.model';
-import { couponJsonSchema, findCouponByCode, markCouponUsed,markOtherActiveCouponsCancelled } from '../models/coupon.model';
-import { findInvoice, type InvoiceJson, invoiceJsonSchema, invoiceToJson, markInvoicePaid, markInvoiceUnpaid } from '../models/invoice.model';
+import {
+  couponJsonSchema,
+  findCouponByCode,
+  markCouponUsed,
+  markOtherActiveCouponsCancelled,
+} from '../models/coupon.model';
+import {
+  findInvoice,
+  type InvoiceJson,
+  invoiceJsonSchema,
+  invoiceToJson,
+  markInvoicePaid,
+  markInvoiceUnpaid,
+} from '../models/invoice.model';
 import { invoiceEmailMessage, notificationMessage } from '../models/message.model';
 import { addToOutbox } from '../models/outbox.model';
 import { bogotaDay, endOfBogotaDay } from '../models/time';
@@ -27,7 +39,9 @@ export const paymentResultSchema = z
   .object({ transaction: transactionJsonSchema, invoice: invoiceJsonSchema, coupon: couponJsonSchema })
   .meta({ id: 'PaymentResult' });
 export type PaymentResult = z.infer<typeof paymentResultSchema>;
-export const reversalResultSchema = z.object({ transaction: transactionJsonSchema, invoice: invoiceJsonSchema }).meta({ id: 'ReversalResult' });
+export const reversalResultSchema = z
+  .object({ transaction: transactionJsonSchema, invoice: invoiceJsonSchema })
+  .meta({ id: 'ReversalResult' });
 
 export interface PayRequest {
   userId: string;
@@ -50,7 +64,8 @@ export async function pay(deps: BillingDeps, request: PayRequest, beforeCommit?:
   const { result, messageIds } = await inTransaction(deps.db, async (tx) => {
     const coupon = await findCouponByCode(tx, request.couponCode, request.userId);
     if (!coupon) throw new AppError('COUPON_NOT_FOUND', 'No tiene un cupón con ese código.');
-    if (coupon.invoiceId !== request.invoiceId) throw new AppError('COUPON_INVOICE_MISMATCH', 'El cupón es de otra factura.');
+    if (coupon.invoiceId !== request.invoiceId)
+      throw new AppError('COUPON_INVOICE_MISMATCH', 'El cupón es de otra factura.');
     const invoice = await findInvoice(tx, request.invoiceId);
     if (!invoice) throw new AppError('INVOICE_NOT_FOUND');
     if (invoice.status === 'PAID') throw new AppError('INVOICE_ALREADY_PAID');
@@ -83,10 +98,21 @@ export async function pay(deps: BillingDeps, request: PayRequest, beforeCommit?:
         notificationMessage({
           kind: 'PAYMENT_CONFIRMED',
           userId: request.userId,
-          data: { invoiceId: invoice.id, invoiceNumber: invoice.number, contractNumber: invoice.contractNumber, amount: coupon.amount, transactionId, paymentMethod: request.paymentMethod },
+          data: {
+            invoiceId: invoice.id,
+            invoiceNumber: invoice.number,
+            contractNumber: invoice.contractNumber,
+            amount: coupon.amount,
+            transactionId,
+            paymentMethod: request.paymentMethod,
+          },
         }),
         ...cancelled.map((other) =>
-          notificationMessage({ kind: 'COUPON_CANCELLED', userId: other.userId, data: { couponCode: other.code, invoiceId: invoice.id, reason: 'INVOICE_PAID' } }),
+          notificationMessage({
+            kind: 'COUPON_CANCELLED',
+            userId: other.userId,
+            data: { couponCode: other.code, invoiceId: invoice.id, reason: 'INVOICE_PAID' },
+          }),
         ),
       ],
       now,
@@ -120,39 +146,54 @@ export async function reverse(
   if (!payment) throw new AppError('TRANSACTION_NOT_FOUND');
   if (payment.type !== 'PAYMENT') throw new AppError('TRANSACTION_NOT_REVERSIBLE', 'Solo se pueden reversar pagos.');
   const { reversalId, messageIds } = await inTransaction(deps.db, async (tx) => {
-      const inserted = await insertReversal(tx, {
-        type: 'REVERSAL',
-        invoiceId: payment.invoiceId,
-        couponId: null,
-        userId: payment.userId,
-        actorId: request.operatorId,
-        amount: payment.amount,
-        paymentMethod: payment.paymentMethod,
-        reversesId: payment.id,
-        reason: request.reason,
-        now,
-      });
-      if (inserted === 'already-reversed') throw new AppError('ALREADY_REVERSED', 'Este pago ya fue reversado.');
-      const { id } = inserted;
-      if (!(await markInvoiceUnpaid(tx, payment.invoiceId, now))) throw new AppError('TRANSACTION_NOT_REVERSIBLE', 'La factura de este pago no está pagada.');
-      const ids = await addToOutbox(
-        tx,
-        [
-          invoiceEmailMessage({ kind: 'reversal', userId: payment.userId, invoiceId: payment.invoiceId, transactionId: id }),
-          notificationMessage({
-            kind: 'PAYMENT_REVERSED',
-            userId: payment.userId,
-            data: { invoiceId: payment.invoiceId, invoiceNumber: payment.invoiceNumber, amount: payment.amount, transactionId: id, reason: request.reason },
-          }),
-        ],
-        now,
-      );
-      return { reversalId: id, messageIds: ids };
+    const inserted = await insertReversal(tx, {
+      type: 'REVERSAL',
+      invoiceId: payment.invoiceId,
+      couponId: null,
+      userId: payment.userId,
+      actorId: request.operatorId,
+      amount: payment.amount,
+      paymentMethod: payment.paymentMethod,
+      reversesId: payment.id,
+      reason: request.reason,
+      now,
     });
-    await dispatchSoon(deps, messageIds);
-    const [reversal, invoice] = await Promise.all([findTransaction(deps.db, reversalId), findInvoice(deps.db, payment.invoiceId)]);
-    if (!reversal || !invoice) throw new Error('reversal rows missing after commit');
-    return { transaction: transactionToJson(reversal), invoice: invoiceToJson(invoice, bogotaDay(now)) };
+    if (inserted === 'already-reversed') throw new AppError('ALREADY_REVERSED', 'Este pago ya fue reversado.');
+    const { id } = inserted;
+    if (!(await markInvoiceUnpaid(tx, payment.invoiceId, now)))
+      throw new AppError('TRANSACTION_NOT_REVERSIBLE', 'La factura de este pago no está pagada.');
+    const ids = await addToOutbox(
+      tx,
+      [
+        invoiceEmailMessage({
+          kind: 'reversal',
+          userId: payment.userId,
+          invoiceId: payment.invoiceId,
+          transactionId: id,
+        }),
+        notificationMessage({
+          kind: 'PAYMENT_REVERSED',
+          userId: payment.userId,
+          data: {
+            invoiceId: payment.invoiceId,
+            invoiceNumber: payment.invoiceNumber,
+            amount: payment.amount,
+            transactionId: id,
+            reason: request.reason,
+          },
+        }),
+      ],
+      now,
+    );
+    return { reversalId: id, messageIds: ids };
+  });
+  await dispatchSoon(deps, messageIds);
+  const [reversal, invoice] = await Promise.all([
+    findTransaction(deps.db, reversalId),
+    findInvoice(deps.db, payment.invoiceId),
+  ]);
+  if (!reversal || !invoice) throw new Error('reversal rows missing after commit');
+  return { transaction: transactionToJson(reversal), invoice: invoiceToJson(invoice, bogotaDay(now)) };
 }
 
 // ---- History ----
@@ -166,7 +207,11 @@ export interface HistoryQuery {
 }
 
 /** The caller's payments and reversals, newest first; from/to are Colombian calendar days, inclusive. */
-export async function list(deps: Pick<BillingDeps, 'db'>, userId: string, query: HistoryQuery): Promise<Page<TransactionJson>> {
+export async function list(
+  deps: Pick<BillingDeps, 'db'>,
+  userId: string,
+  query: HistoryQuery,
+): Promise<Page<TransactionJson>> {
   const page = await pageTransactions(deps.db, userId, {
     from: query.from ? new Date(endOfBogotaDay(query.from).getTime() + 1 - 86_400_000) : undefined,
     to: query.to ? new Date(endOfBogotaDay(query.to).getTime() + 1) : undefined,

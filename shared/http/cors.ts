@@ -2,7 +2,13 @@ import type { HttpRequest, HttpResponseInit } from '@azure/functions';
 
 /** CORS for the frontend origins in CORS_ORIGINS ("*" allows any). Credentials stay off: auth is a bearer token. */
 export const CORS_ALLOWED_HEADERS = ['Authorization', 'Content-Type', 'Idempotency-Key', 'X-Request-Id'];
-export const CORS_EXPOSED_HEADERS = ['Retry-After', 'X-Request-Id', 'Idempotent-Replayed', 'Location', 'WWW-Authenticate'];
+export const CORS_EXPOSED_HEADERS = [
+  'Retry-After',
+  'X-Request-Id',
+  'Idempotent-Replayed',
+  'Location',
+  'WWW-Authenticate',
+];
 export const CORS_ALLOWED_METHODS = ['GET', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'];
 
 function allowedOrigin(origin: string | null, allowed: string[]): string | undefined {

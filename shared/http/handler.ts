@@ -79,11 +79,15 @@ export function httpRoute<
           requestId,
           context,
         } as RouteInput<z.output<B>, z.output<Q>, z.output<P>, UserFor<A>>;
-        response = spec.idempotency === 'required' ? await idempotentResponse(spec, input, instance) : toResponse(await spec.handle(input));
+        response =
+          spec.idempotency === 'required'
+            ? await idempotentResponse(spec, input, instance)
+            : toResponse(await spec.handle(input));
       }
     } catch (error) {
       response = errorResponse(error, requestId, instance, context);
-      if (spec.idempotency === 'required') response.headers = { ...(response.headers as Record<string, string>), 'Idempotent-Replayed': 'false' };
+      if (spec.idempotency === 'required')
+        response.headers = { ...(response.headers as Record<string, string>), 'Idempotent-Replayed': 'false' };
     }
     response.headers = {
       ...(response.headers as Record<string, string>),
@@ -95,7 +99,9 @@ export function httpRoute<
     return response;
   };
   // The same schemas that validate this route describe it in the OpenAPI document.
-  return Object.assign(handler, { contract: { auth: spec.auth, body: spec.body, query: spec.query, params: spec.params, doc: spec.doc } });
+  return Object.assign(handler, {
+    contract: { auth: spec.auth, body: spec.body, query: spec.query, params: spec.params, doc: spec.doc },
+  });
 }
 
 /** Runs an idempotent route once per (user, key) and answers with its first answer ever after. */
@@ -105,17 +111,31 @@ async function idempotentResponse<B extends z.ZodType, Q extends z.ZodType, P ex
   instance: string,
 ): Promise<HttpResponseInit> {
   const userId = input.user?.id ?? 'anonymous';
-  const scope = { userId, key: idempotencyKeyOf(input.headers), request: { userId, ...(input.params as object), ...(input.body as object) } };
-  const outcome = await answerOnce(scope, spec.doc.success.status, (error) => toProblem(error, input.requestId, instance), (storeWithin) =>
-    spec.handle({ ...input, storeWithin }),
+  const scope = {
+    userId,
+    key: idempotencyKeyOf(input.headers),
+    request: { userId, ...(input.params as object), ...(input.body as object) },
+  };
+  const outcome = await answerOnce(
+    scope,
+    spec.doc.success.status,
+    (error) => toProblem(error, input.requestId, instance),
+    (storeWithin) => spec.handle({ ...input, storeWithin }),
   );
   if ('result' in outcome) {
     const response = toResponse(outcome.result);
-    return { ...response, headers: { ...(response.headers as Record<string, string>), 'Idempotent-Replayed': 'false' } };
+    return {
+      ...response,
+      headers: { ...(response.headers as Record<string, string>), 'Idempotent-Replayed': 'false' },
+    };
   }
   const { status, body } = outcome.replayed;
   const contentType = status >= 400 ? 'application/problem+json; charset=utf-8' : 'application/json; charset=utf-8';
-  return { status, body: JSON.stringify(body), headers: { 'Content-Type': contentType, 'Idempotent-Replayed': 'true' } };
+  return {
+    status,
+    body: JSON.stringify(body),
+    headers: { 'Content-Type': contentType, 'Idempotent-Replayed': 'true' },
+  };
 }
 
 /** Runs a schema and turns its issues into VALIDATION_FAILED with field paths. */
@@ -160,19 +180,35 @@ function toResponse(result: RouteResult): HttpResponseInit {
 }
 
 /** The one place where anything thrown becomes an HTTP answer. */
-export function errorResponse(error: unknown, requestId: string, instance: string, context: InvocationContext): HttpResponseInit {
+export function errorResponse(
+  error: unknown,
+  requestId: string,
+  instance: string,
+  context: InvocationContext,
+): HttpResponseInit {
   const appError =
     error instanceof AppError
       ? error
       : isDatabaseUnavailable(error)
-        ? new AppError('SERVICE_UNAVAILABLE', 'La base de datos no responde en este momento. Intente de nuevo en unos segundos.', { retryAfterSeconds: 5 })
+        ? new AppError(
+            'SERVICE_UNAVAILABLE',
+            'La base de datos no responde en este momento. Intente de nuevo en unos segundos.',
+            { retryAfterSeconds: 5 },
+          )
         : new AppError('INTERNAL_ERROR', 'Ocurrió un error inesperado. Intente de nuevo.');
   if (!(error instanceof AppError)) {
     // Logged with the request id so support can find it; the client never sees internals.
-    context.error(`Unhandled error [request ${requestId}]:`, error instanceof Error ? (error.stack ?? error.message) : String(error));
+    context.error(
+      `Unhandled error [request ${requestId}]:`,
+      error instanceof Error ? (error.stack ?? error.message) : String(error),
+    );
   }
-  const headers: Record<string, string> = { 'Content-Type': 'application/problem+json; charset=utf-8', ...appError.extras.headers };
-  if (appError.extras.retryAfterSeconds !== undefined) headers['Retry-After'] = String(appError.extras.retryAfterSeconds);
+  const headers: Record<string, string> = {
+    'Content-Type': 'application/problem+json; charset=utf-8',
+    ...appError.extras.headers,
+  };
+  if (appError.extras.retryAfterSeconds !== undefined)
+    headers['Retry-After'] = String(appError.extras.retryAfterSeconds);
   return { status: appError.status, body: JSON.stringify(toProblem(appError, requestId, instance)), headers };
 }
 

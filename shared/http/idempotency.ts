@@ -11,11 +11,19 @@ export const IDEMPOTENCY_KEY_PATTERN = /^[\w.:-]{8,255}$/;
 /** The Idempotency-Key header of a request, required and well-formed. */
 export function idempotencyKeyOf(headers: Headers): string {
   const key = headers.get('idempotency-key');
-  if (!key) throw new AppError('IDEMPOTENCY_KEY_REQUIRED', 'Envíe un encabezado Idempotency-Key único por pago (por ejemplo un UUID).');
+  if (!key)
+    throw new AppError(
+      'IDEMPOTENCY_KEY_REQUIRED',
+      'Envíe un encabezado Idempotency-Key único por pago (por ejemplo un UUID).',
+    );
   if (!IDEMPOTENCY_KEY_PATTERN.test(key)) {
-    throw new AppError('VALIDATION_FAILED', 'La Idempotency-Key debe tener de 8 a 255 caracteres (letras, dígitos, . _ : -).', {
-      errors: [{ path: 'headers.idempotency-key', message: 'Formato no válido.' }],
-    });
+    throw new AppError(
+      'VALIDATION_FAILED',
+      'La Idempotency-Key debe tener de 8 a 255 caracteres (letras, dígitos, . _ : -).',
+      {
+        errors: [{ path: 'headers.idempotency-key', message: 'Formato no válido.' }],
+      },
+    );
   }
   return key;
 }

@@ -46,7 +46,9 @@ export const problemSchema = z
     code: z.enum(Object.keys(ERROR_CATALOG) as [ErrorCode, ...ErrorCode[]]),
     instance: z.string().optional(),
     requestId: z.string().optional(),
-    errors: z.array(z.object({ path: z.string().describe('e.g. body.email, query.limit'), message: z.string() })).optional(),
+    errors: z
+      .array(z.object({ path: z.string().describe('e.g. body.email, query.limit'), message: z.string() }))
+      .optional(),
     retryAfterSeconds: z.number().int().optional(),
   })
   .meta({ id: 'Problem' });
@@ -57,7 +59,9 @@ type JsonSchema = Record<string, unknown>;
 function jsonSchema(schema: z.ZodType, io: 'input' | 'output', components: Record<string, JsonSchema>): JsonSchema {
   const raw = z.toJSONSchema(schema, { io, unrepresentable: 'any', reused: 'inline' });
   // Schemas with a meta id come back under $defs: they become OpenAPI components.
-  const converted = JSON.parse(JSON.stringify(raw).replace(/#\/\$defs\//g, '#/components/schemas/')) as JsonSchema & { $defs?: Record<string, JsonSchema> };
+  const converted = JSON.parse(JSON.stringify(raw).replace(/#\/\$defs\//g, '#/components/schemas/')) as JsonSchema & {
+    $defs?: Record<string, JsonSchema>;
+  };
   const { $defs, $schema: _dialect, id: _ownId, ...rest } = converted;
   for (const [id, def] of Object.entries($defs ?? {})) {
     const { id: _id, ...clean } = def;
@@ -71,9 +75,16 @@ function jsonSchema(schema: z.ZodType, io: 'input' | 'output', components: Recor
   return rest;
 }
 
-function parameters(schema: z.ZodType | undefined, where: 'query' | 'path', components: Record<string, JsonSchema>): unknown[] {
+function parameters(
+  schema: z.ZodType | undefined,
+  where: 'query' | 'path',
+  components: Record<string, JsonSchema>,
+): unknown[] {
   if (!schema) return [];
-  const object = jsonSchema(schema, 'input', components) as { properties?: Record<string, JsonSchema>; required?: string[] };
+  const object = jsonSchema(schema, 'input', components) as {
+    properties?: Record<string, JsonSchema>;
+    required?: string[];
+  };
   return Object.entries(object.properties ?? {}).map(([name, property]) => ({
     name,
     in: where,
@@ -88,7 +99,8 @@ const GENERIC_ERRORS: ErrorCode[] = ['INTERNAL_ERROR'];
 function errorCodes(contract: RouteContract): ErrorCode[] {
   const codes = new Set<ErrorCode>(contract.doc?.errors ?? []);
   if (contract.body || contract.query || contract.params) codes.add('VALIDATION_FAILED');
-  if (contract.body) ['MALFORMED_JSON', 'UNSUPPORTED_MEDIA_TYPE', 'PAYLOAD_TOO_LARGE'].forEach((c) => codes.add(c as ErrorCode));
+  if (contract.body)
+    ['MALFORMED_JSON', 'UNSUPPORTED_MEDIA_TYPE', 'PAYLOAD_TOO_LARGE'].forEach((c) => codes.add(c as ErrorCode));
   if (contract.auth !== 'none') ['UNAUTHENTICATED', 'INVALID_TOKEN'].forEach((c) => codes.add(c as ErrorCode));
   if (contract.auth === 'operator') codes.add('FORBIDDEN');
   GENERIC_ERRORS.forEach((c) => codes.add(c));
@@ -97,16 +109,26 @@ function errorCodes(contract: RouteContract): ErrorCode[] {
 
 function errorResponses(codes: ErrorCode[]): Record<string, unknown> {
   const byStatus = new Map<number, ErrorCode[]>();
-  for (const code of codes) byStatus.set(ERROR_CATALOG[code].status, [...(byStatus.get(ERROR_CATALOG[code].status) ?? []), code]);
+  for (const code of codes)
+    byStatus.set(ERROR_CATALOG[code].status, [...(byStatus.get(ERROR_CATALOG[code].status) ?? []), code]);
   const responses: Record<string, unknown> = {};
   for (const [status, list] of [...byStatus.entries()].sort(([a], [b]) => a - b)) {
     responses[String(status)] = {
       description: list.map((c) => `\`${c}\`: ${ERROR_CATALOG[c].title}`).join('; '),
-      headers: status === 429 || status === 423 ? { 'Retry-After': { description: 'Seconds to wait', schema: { type: 'integer' } } } : undefined,
+      headers:
+        status === 429 || status === 423
+          ? { 'Retry-After': { description: 'Seconds to wait', schema: { type: 'integer' } } }
+          : undefined,
       content: {
         'application/problem+json': {
           schema: { allOf: [{ $ref: '#/components/schemas/Problem' }, { properties: { code: { enum: list } } }] },
-          example: { type: `${PROBLEM_BASE_URI}${(list[0] ?? 'INTERNAL_ERROR').toLowerCase().replace(/_/g, '-')}`, title: ERROR_CATALOG[list[0] ?? 'INTERNAL_ERROR'].title, status, detail: ERROR_CATALOG[list[0] ?? 'INTERNAL_ERROR'].title, code: list[0] },
+          example: {
+            type: `${PROBLEM_BASE_URI}${(list[0] ?? 'INTERNAL_ERROR').toLowerCase().replace(/_/g, '-')}`,
+            title: ERROR_CATALOG[list[0] ?? 'INTERNAL_ERROR'].title,
+            status,
+            detail: ERROR_CATALOG[list[0] ?? 'INTERNAL_ERROR'].title,
+            code: list[0],
+          },
         },
       },
     };
@@ -133,22 +155,45 @@ export function buildOpenApiDocument(routes: DocumentedRoute[], info: { version:
         parameters: [
           ...parameters(contract.params, 'path', components),
           ...parameters(contract.query, 'query', components),
-          ...(doc.headers ?? []).map((h) => ({ name: h.name, in: 'header', required: h.required, description: h.description, schema: { type: 'string' }, example: h.example })),
+          ...(doc.headers ?? []).map((h) => ({
+            name: h.name,
+            in: 'header',
+            required: h.required,
+            description: h.description,
+            schema: { type: 'string' },
+            example: h.example,
+          })),
         ],
         responses: {
           [String(doc.success.status)]: {
             description: doc.success.description,
             content: doc.success.schema
-              ? { [doc.success.contentType ?? 'application/json']: { schema: jsonSchema(doc.success.schema, 'output', components), example: doc.success.example } }
+              ? {
+                  [doc.success.contentType ?? 'application/json']: {
+                    schema: jsonSchema(doc.success.schema, 'output', components),
+                    example: doc.success.example,
+                  },
+                }
               : doc.success.contentType
-                ? { [doc.success.contentType]: { schema: doc.success.contentType.includes('json') ? { type: 'object' } : { type: 'string', contentMediaType: doc.success.contentType } } }
+                ? {
+                    [doc.success.contentType]: {
+                      schema: doc.success.contentType.includes('json')
+                        ? { type: 'object' }
+                        : { type: 'string', contentMediaType: doc.success.contentType },
+                    },
+                  }
                 : undefined,
           },
           ...errorResponses(errorCodes(contract)),
         },
       };
       if (contract.body) {
-        operation.requestBody = { required: true, content: { 'application/json': { schema: jsonSchema(contract.body, 'input', components), example: doc.requestExample } } };
+        operation.requestBody = {
+          required: true,
+          content: {
+            'application/json': { schema: jsonSchema(contract.body, 'input', components), example: doc.requestExample },
+          },
+        };
       }
       paths[path] = { ...paths[path], [method.toLowerCase()]: JSON.parse(JSON.stringify(operation)) as unknown };
     }
@@ -167,7 +212,14 @@ export function buildOpenApiDocument(routes: DocumentedRoute[], info: { version:
     paths,
     components: {
       schemas: Object.fromEntries(Object.entries(components).sort(([a], [b]) => a.localeCompare(b))),
-      securitySchemes: { bearerAuth: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT', description: 'The accessToken from POST /auth/login or /auth/refresh' } },
+      securitySchemes: {
+        bearerAuth: {
+          type: 'http',
+          scheme: 'bearer',
+          bearerFormat: 'JWT',
+          description: 'The accessToken from POST /auth/login or /auth/refresh',
+        },
+      },
     },
   };
 }

@@ -17,7 +17,9 @@ let catalog: CatalogRoute[] | undefined;
 
 function routes(): CatalogRoute[] {
   if (!catalog) {
-    const doc = JSON.parse(fs.readFileSync(path.join(projectRoot(), 'openapi.json'), 'utf8')) as { paths: Record<string, Record<string, unknown>> };
+    const doc = JSON.parse(fs.readFileSync(path.join(projectRoot(), 'openapi.json'), 'utf8')) as {
+      paths: Record<string, Record<string, unknown>>;
+    };
     catalog = Object.entries(doc.paths).map(([template, operations]) => ({
       pattern: new RegExp(`^${template.split('/').map(segmentPattern).join('/')}/?$`),
       methods: Object.keys(operations).map((m) => m.toUpperCase()),

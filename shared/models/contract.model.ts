@@ -18,7 +18,6 @@ export const contractNumberSchema = z
   .trim()
   .regex(/^\d{6,12}$/, 'El número de contrato tiene de 6 a 12 dígitos, sin letras ni espacios.');
 
-
 /** Each word keeps its first letter: "Juan Restrepo" → "J*** R*******". */
 export function maskWords(text: string): string {
   return text
@@ -96,7 +95,9 @@ export async function findContractById(db: DbOrTx, id: string): Promise<Contract
 
 /** Remembers that a user looked up or paid a contract (who may email its invoices). */
 export async function recordContractAccess(db: DbOrTx, userId: string, contractId: string, now: Date): Promise<void> {
-  const known = (await db('user_contracts').where({ user_id: userId, contract_id: contractId }).first('user_id')) as unknown;
+  const known = (await db('user_contracts')
+    .where({ user_id: userId, contract_id: contractId })
+    .first('user_id')) as unknown;
   if (known) return;
   try {
     await db('user_contracts').insert({ user_id: userId, contract_id: contractId, first_seen_at: now });
@@ -107,5 +108,7 @@ export async function recordContractAccess(db: DbOrTx, userId: string, contractI
 
 /** Whether a user looked up or paid a contract: only then may they email its invoices. */
 export async function hasContractAccess(db: DbOrTx, userId: string, contractId: string): Promise<boolean> {
-  return (await db('user_contracts').where({ user_id: userId, contract_id: contractId }).first('user_id')) !== undefined;
+  return (
+    (await db('user_contracts').where({ user_id: userId, contract_id: contractId }).first('user_id')) !== undefined
+  );
 }

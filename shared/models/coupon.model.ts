@@ -83,7 +83,6 @@ export const couponCodeSchema = z
   .transform((raw) => raw.replace(/[\s-]/g, ''))
   .refine(isValidCouponCode, 'El código del cupón no es válido: revise los 12 dígitos.');
 
-
 // ---- Rows and queries ----
 
 interface CouponRow {
@@ -113,13 +112,19 @@ export function couponFromRow(row: CouponRow): Coupon {
 }
 
 export const couponQueries = {
-  activeFor: (db: DbOrTx, userId: string, invoiceId: string) => db<CouponRow>('coupons').where({ user_id: userId, invoice_id: invoiceId, status: 'ACTIVE' }).first(),
-  byCodeFor: (db: DbOrTx, code: string, userId: string) => db<CouponRow>('coupons').where({ code, user_id: userId }).first(),
+  activeFor: (db: DbOrTx, userId: string, invoiceId: string) =>
+    db<CouponRow>('coupons').where({ user_id: userId, invoice_id: invoiceId, status: 'ACTIVE' }).first(),
+  byCodeFor: (db: DbOrTx, code: string, userId: string) =>
+    db<CouponRow>('coupons').where({ code, user_id: userId }).first(),
   /** ACTIVE → USED, only while it is still ACTIVE and unexpired. */
   use: (db: DbOrTx, id: string, now: Date) =>
-    db('coupons').where({ id, status: 'ACTIVE' }).where('expires_at', '>', now).update({ status: 'USED', closed_at: now }),
+    db('coupons')
+      .where({ id, status: 'ACTIVE' })
+      .where('expires_at', '>', now)
+      .update({ status: 'USED', closed_at: now }),
   /** ACTIVE → CANCELLED for one coupon of its owner. */
-  cancel: (db: DbOrTx, id: string, userId: string, now: Date) => db('coupons').where({ id, user_id: userId, status: 'ACTIVE' }).update({ status: 'CANCELLED', closed_at: now }),
+  cancel: (db: DbOrTx, id: string, userId: string, now: Date) =>
+    db('coupons').where({ id, user_id: userId, status: 'ACTIVE' }).update({ status: 'CANCELLED', closed_at: now }),
   /** The other ACTIVE coupons of an invoice that was just paid: cancelled, owners returned for notices. */
   cancelOthersForInvoice: (db: DbOrTx, invoiceId: string, keepId: string, now: Date) =>
     db('coupons')
@@ -128,7 +133,12 @@ export const couponQueries = {
       .update({ status: 'CANCELLED', closed_at: now }, ['id', 'code', 'user_id', 'invoice_id']),
   /** One bounded batch of ACTIVE coupons whose time is up, oldest first. */
   dueForExpiry: (db: DbOrTx, now: Date, batchSize: number) =>
-    db('coupons').where({ status: 'ACTIVE' }).where('expires_at', '<=', now).orderBy('expires_at').limit(batchSize).select('id'),
+    db('coupons')
+      .where({ status: 'ACTIVE' })
+      .where('expires_at', '<=', now)
+      .orderBy('expires_at')
+      .limit(batchSize)
+      .select('id'),
   /** ACTIVE → EXPIRED for a batch, returning only the rows this statement changed. */
   expire: (db: DbOrTx, ids: string[], now: Date) =>
     db('coupons')
@@ -174,7 +184,10 @@ export async function findCouponByCode(db: DbOrTx, code: string, userId: string)
  * A new ACTIVE coupon, or 'duplicate' when a unique index refused it: the user already has an
  * ACTIVE coupon for the invoice (a concurrent request made it) or, rarely, the code is taken.
  */
-export async function insertCoupon(db: DbOrTx, coupon: Omit<Coupon, 'id' | 'status' | 'closedAt'>): Promise<Coupon | 'duplicate'> {
+export async function insertCoupon(
+  db: DbOrTx,
+  coupon: Omit<Coupon, 'id' | 'status' | 'closedAt'>,
+): Promise<Coupon | 'duplicate'> {
   const row = {
     id: newId(),
     code: coupon.code,
@@ -213,7 +226,12 @@ type ClosedRow = { id: string; code: string; user_id: string; invoice_id: string
 const closedFromRows = (rows: ClosedRow[]): ClosedCoupon[] =>
   rows.map((r) => ({ id: r.id, code: r.code, userId: r.user_id, invoiceId: r.invoice_id }));
 
-export async function markOtherActiveCouponsCancelled(db: DbOrTx, invoiceId: string, keepId: string, now: Date): Promise<ClosedCoupon[]> {
+export async function markOtherActiveCouponsCancelled(
+  db: DbOrTx,
+  invoiceId: string,
+  keepId: string,
+  now: Date,
+): Promise<ClosedCoupon[]> {
   return closedFromRows((await couponQueries.cancelOthersForInvoice(db, invoiceId, keepId, now)) as ClosedRow[]);
 }
 
@@ -233,11 +251,20 @@ export async function pageCoupons(
   return pageOfRows(await couponQueries.page(db, userId, options), options.limit, couponFromRow);
 }
 
-export async function couponIdsDueForExpiryWarning(db: DbOrTx, now: Date, horizon: Date, batchSize: number): Promise<string[]> {
+export async function couponIdsDueForExpiryWarning(
+  db: DbOrTx,
+  now: Date,
+  horizon: Date,
+  batchSize: number,
+): Promise<string[]> {
   return (await couponQueries.dueForExpiryWarning(db, now, horizon, batchSize)).map((row: { id: string }) => row.id);
 }
 
-export async function markExpiryWarned(db: DbOrTx, ids: string[], now: Date): Promise<(ClosedCoupon & { expiresAt: Date })[]> {
+export async function markExpiryWarned(
+  db: DbOrTx,
+  ids: string[],
+  now: Date,
+): Promise<(ClosedCoupon & { expiresAt: Date })[]> {
   const rows = await couponQueries.markExpiryWarned(db, ids, now);
   return rows.map((r: { id: string; code: string; user_id: string; invoice_id: string; expires_at: unknown }) => ({
     id: r.id,

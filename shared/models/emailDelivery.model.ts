@@ -14,16 +14,32 @@ const LEASE_MS = 2 * 60_000;
 export const emailDeliveryQueries = {
   status: (db: DbOrTx, messageId: string) => db('email_deliveries').where({ message_id: messageId }).first('status'),
   reclaim: (db: DbOrTx, messageId: string, now: Date, until: Date) =>
-    db('email_deliveries').where({ message_id: messageId, status: 'PENDING' }).where('locked_until', '<=', now).update({ locked_until: until }),
-  release: (db: DbOrTx, messageId: string, now: Date) => db('email_deliveries').where({ message_id: messageId, status: 'PENDING' }).update({ locked_until: now }),
+    db('email_deliveries')
+      .where({ message_id: messageId, status: 'PENDING' })
+      .where('locked_until', '<=', now)
+      .update({ locked_until: until }),
+  release: (db: DbOrTx, messageId: string, now: Date) =>
+    db('email_deliveries').where({ message_id: messageId, status: 'PENDING' }).update({ locked_until: now }),
   markSent: (db: DbOrTx, messageId: string, providerId: string, now: Date) =>
-    db('email_deliveries').where({ message_id: messageId, status: 'PENDING' }).update({ status: 'SENT', provider_id: providerId.slice(0, 200), sent_at: now }),
+    db('email_deliveries')
+      .where({ message_id: messageId, status: 'PENDING' })
+      .update({ status: 'SENT', provider_id: providerId.slice(0, 200), sent_at: now }),
 };
 
-export async function claimEmailDelivery(db: DbOrTx, d: { messageId: string; userId: string; kind: string; now: Date }): Promise<ClaimOutcome> {
+export async function claimEmailDelivery(
+  db: DbOrTx,
+  d: { messageId: string; userId: string; kind: string; now: Date },
+): Promise<ClaimOutcome> {
   const until = new Date(d.now.getTime() + LEASE_MS);
   try {
-    await db('email_deliveries').insert({ message_id: d.messageId, user_id: d.userId, kind: d.kind, status: 'PENDING', created_at: d.now, locked_until: until });
+    await db('email_deliveries').insert({
+      message_id: d.messageId,
+      user_id: d.userId,
+      kind: d.kind,
+      status: 'PENDING',
+      created_at: d.now,
+      locked_until: until,
+    });
     return 'claimed';
   } catch (error) {
     if (!isUniqueViolation(error)) throw error;

@@ -14,9 +14,18 @@ export interface IdempotencyRecord {
 }
 
 export const idempotencyQueries = {
-  find: (db: DbOrTx, userId: string, key: string) => db('idempotency_keys').where({ user_id: userId, idempotency_key: key }).first(),
+  find: (db: DbOrTx, userId: string, key: string) =>
+    db('idempotency_keys').where({ user_id: userId, idempotency_key: key }).first(),
   /** Takes over a key whose earlier holder crashed (lock lapsed) or that has expired. */
-  takeOver: (db: DbOrTx, userId: string, key: string, requestHash: string, now: Date, lockedUntil: Date, expiresAt: Date) =>
+  takeOver: (
+    db: DbOrTx,
+    userId: string,
+    key: string,
+    requestHash: string,
+    now: Date,
+    lockedUntil: Date,
+    expiresAt: Date,
+  ) =>
     db('idempotency_keys')
       .where({ user_id: userId, idempotency_key: key })
       .where((q) => {
@@ -24,10 +33,21 @@ export const idempotencyQueries = {
           void q2.where({ status: 'IN_PROGRESS' }).where('locked_until', '<=', now);
         });
       })
-      .update({ request_hash: requestHash, status: 'IN_PROGRESS', response_status: null, response_body: null, created_at: now, locked_until: lockedUntil, expires_at: expiresAt }),
+      .update({
+        request_hash: requestHash,
+        status: 'IN_PROGRESS',
+        response_status: null,
+        response_body: null,
+        created_at: now,
+        locked_until: lockedUntil,
+        expires_at: expiresAt,
+      }),
   complete: (db: DbOrTx, userId: string, key: string, status: number, body: string) =>
-    db('idempotency_keys').where({ user_id: userId, idempotency_key: key, status: 'IN_PROGRESS' }).update({ status: 'COMPLETED', response_status: status, response_body: body }),
-  release: (db: DbOrTx, userId: string, key: string) => db('idempotency_keys').where({ user_id: userId, idempotency_key: key, status: 'IN_PROGRESS' }).delete(),
+    db('idempotency_keys')
+      .where({ user_id: userId, idempotency_key: key, status: 'IN_PROGRESS' })
+      .update({ status: 'COMPLETED', response_status: status, response_body: body }),
+  release: (db: DbOrTx, userId: string, key: string) =>
+    db('idempotency_keys').where({ user_id: userId, idempotency_key: key, status: 'IN_PROGRESS' }).delete(),
 };
 
 export type ClaimResult = { claimed: true } | { claimed: false; existing: IdempotencyRecord };
@@ -51,7 +71,15 @@ export async function claimIdempotencyKey(
   } catch (error) {
     if (!isUniqueViolation(error)) throw error;
   }
-  const takenOver = await idempotencyQueries.takeOver(db, claim.userId, claim.key, claim.requestHash, claim.now, claim.lockedUntil, claim.expiresAt);
+  const takenOver = await idempotencyQueries.takeOver(
+    db,
+    claim.userId,
+    claim.key,
+    claim.requestHash,
+    claim.now,
+    claim.lockedUntil,
+    claim.expiresAt,
+  );
   if (takenOver === 1) return { claimed: true };
   const row = (await idempotencyQueries.find(db, claim.userId, claim.key)) as Record<string, unknown> | undefined;
   if (!row) return claimIdempotencyKey(db, claim); // released between our insert and read: try again
@@ -68,7 +96,13 @@ export async function claimIdempotencyKey(
   };
 }
 
-export async function completeIdempotencyKey(db: DbOrTx, userId: string, key: string, status: number, body: string): Promise<void> {
+export async function completeIdempotencyKey(
+  db: DbOrTx,
+  userId: string,
+  key: string,
+  status: number,
+  body: string,
+): Promise<void> {
   await idempotencyQueries.complete(db, userId, key, status, body);
 }
 

@@ -6,7 +6,6 @@ import { asDay, asOptionalDate, type DbOrTx } from '../clients/sql.client';
 export const INVOICE_STATUSES = ['UNPAID', 'PAID'] as const;
 export type InvoiceStatus = (typeof INVOICE_STATUSES)[number];
 
-
 export interface Invoice {
   id: string;
   contractId: string;
@@ -56,7 +55,18 @@ export function invoiceToJson(invoice: Invoice, today: string): InvoiceJson {
   };
 }
 
-const COLUMNS = ['i.id', 'i.contract_id', 'c.number as contract_number', 'i.number', 'i.period', 'i.issue_date', 'i.due_date', 'i.amount', 'i.status', 'i.paid_at'];
+const COLUMNS = [
+  'i.id',
+  'i.contract_id',
+  'c.number as contract_number',
+  'i.number',
+  'i.period',
+  'i.issue_date',
+  'i.due_date',
+  'i.amount',
+  'i.status',
+  'i.paid_at',
+];
 
 function fromRow(row: Record<string, unknown>): Invoice {
   return {
@@ -78,13 +88,19 @@ export const invoiceQueries = {
     db('invoices as i')
       .join('contracts as c', 'c.id', 'i.contract_id')
       .where('i.contract_id', contractId)
-      .orderBy([{ column: 'i.period', order: 'desc' }, { column: 'i.number', order: 'desc' }])
+      .orderBy([
+        { column: 'i.period', order: 'desc' },
+        { column: 'i.number', order: 'desc' },
+      ])
       .select(COLUMNS),
-  byId: (db: DbOrTx, id: string) => db('invoices as i').join('contracts as c', 'c.id', 'i.contract_id').where('i.id', id).first(COLUMNS),
+  byId: (db: DbOrTx, id: string) =>
+    db('invoices as i').join('contracts as c', 'c.id', 'i.contract_id').where('i.id', id).first(COLUMNS),
   /** UNPAID → PAID, only if still unpaid: of two concurrent payments exactly one changes the row. */
-  markPaid: (db: DbOrTx, id: string, now: Date) => db('invoices').where({ id, status: 'UNPAID' }).update({ status: 'PAID', paid_at: now, updated_at: now }),
+  markPaid: (db: DbOrTx, id: string, now: Date) =>
+    db('invoices').where({ id, status: 'UNPAID' }).update({ status: 'PAID', paid_at: now, updated_at: now }),
   /** PAID → UNPAID for a reversal. */
-  markUnpaid: (db: DbOrTx, id: string, now: Date) => db('invoices').where({ id, status: 'PAID' }).update({ status: 'UNPAID', paid_at: null, updated_at: now }),
+  markUnpaid: (db: DbOrTx, id: string, now: Date) =>
+    db('invoices').where({ id, status: 'PAID' }).update({ status: 'UNPAID', paid_at: null, updated_at: now }),
 };
 
 export async function listContractInvoices(db: DbOrTx, contractId: string): Promise<Invoice[]> {

@@ -17,7 +17,12 @@ export const pageQueryFields = {
 };
 
 /** Orders newest first, keeps only rows after `cursor`, and reads one row more than a page. */
-export function keysetPage<Q extends Knex.QueryBuilder>(query: Q, columns: { at: string; id: string }, cursor: Keyset | undefined, limit: number): Q {
+export function keysetPage<Q extends Knex.QueryBuilder>(
+  query: Q,
+  columns: { at: string; id: string },
+  cursor: Keyset | undefined,
+  limit: number,
+): Q {
   if (cursor) {
     void query.where((q) => {
       void q.where(columns.at, '<', cursor.at).orWhere((q2) => {

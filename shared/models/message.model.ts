@@ -19,7 +19,14 @@ export const invoiceEmailMessageSchema = z.object({
 });
 export type InvoiceEmailMessage = z.infer<typeof invoiceEmailMessageSchema>;
 
-export const NOTIFICATION_KINDS = ['PAYMENT_CONFIRMED', 'PAYMENT_REVERSED', 'COUPON_GENERATED', 'COUPON_EXPIRING', 'COUPON_EXPIRED', 'COUPON_CANCELLED'] as const;
+export const NOTIFICATION_KINDS = [
+  'PAYMENT_CONFIRMED',
+  'PAYMENT_REVERSED',
+  'COUPON_GENERATED',
+  'COUPON_EXPIRING',
+  'COUPON_EXPIRED',
+  'COUPON_CANCELLED',
+] as const;
 export type NotificationKind = (typeof NOTIFICATION_KINDS)[number];
 
 export const notificationMessageSchema = z.object({
@@ -38,9 +45,15 @@ export interface OutgoingMessage {
 }
 
 export function invoiceEmailMessage(fields: Omit<InvoiceEmailMessage, 'v' | 'messageId'>): OutgoingMessage {
-  return { queue: QUEUES.invoiceEmails, body: invoiceEmailMessageSchema.parse({ v: 1, messageId: newId(), ...fields }) };
+  return {
+    queue: QUEUES.invoiceEmails,
+    body: invoiceEmailMessageSchema.parse({ v: 1, messageId: newId(), ...fields }),
+  };
 }
 
 export function notificationMessage(fields: Omit<NotificationMessage, 'v' | 'messageId'>): OutgoingMessage {
-  return { queue: QUEUES.notifications, body: notificationMessageSchema.parse({ v: 1, messageId: newId(), ...fields }) };
+  return {
+    queue: QUEUES.notifications,
+    body: notificationMessageSchema.parse({ v: 1, messageId: newId(), ...fields }),
+  };
 }

@@ -73,10 +73,13 @@ export const notificationQueries = {
     if (options.unread === false) void query.whereNotNull('read_at');
     return keysetPage(query, { at: 'created_at', id: 'id' }, options.cursor, options.limit).select('*');
   },
-  unreadCount: (db: DbOrTx, userId: string) => db('notifications').where({ user_id: userId }).whereNull('read_at').count({ count: '*' }).first(),
+  unreadCount: (db: DbOrTx, userId: string) =>
+    db('notifications').where({ user_id: userId }).whereNull('read_at').count({ count: '*' }).first(),
   /** Marks read only what is unread, so reading twice keeps the first read time. */
-  markRead: (db: DbOrTx, id: string, userId: string, now: Date) => db('notifications').where({ id, user_id: userId }).whereNull('read_at').update({ read_at: now }),
-  markAllRead: (db: DbOrTx, userId: string, now: Date) => db('notifications').where({ user_id: userId }).whereNull('read_at').update({ read_at: now }),
+  markRead: (db: DbOrTx, id: string, userId: string, now: Date) =>
+    db('notifications').where({ id, user_id: userId }).whereNull('read_at').update({ read_at: now }),
+  markAllRead: (db: DbOrTx, userId: string, now: Date) =>
+    db('notifications').where({ user_id: userId }).whereNull('read_at').update({ read_at: now }),
 };
 
 export async function insertNotification(
@@ -84,7 +87,15 @@ export async function insertNotification(
   n: { userId: string; kind: NotificationKind; title: string; body: string; sourceMessageId: string; now: Date },
 ): Promise<'stored' | 'duplicate'> {
   try {
-    await db('notifications').insert({ id: newId(), user_id: n.userId, kind: n.kind, title: n.title, body: n.body, source_message_id: n.sourceMessageId, created_at: n.now });
+    await db('notifications').insert({
+      id: newId(),
+      user_id: n.userId,
+      kind: n.kind,
+      title: n.title,
+      body: n.body,
+      source_message_id: n.sourceMessageId,
+      created_at: n.now,
+    });
     return 'stored';
   } catch (error) {
     if (isUniqueViolation(error)) return 'duplicate'; // the same message delivered again

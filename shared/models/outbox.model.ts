@@ -20,18 +20,37 @@ export const outboxQueries = {
       .modify((q) => {
         if (ids) void q.whereIn('id', ids);
       })
-      .whereNull('dispatched_at').where('available_at', '<=', now).orderBy('created_at').limit(limit).select('id', 'queue', 'body', 'attempts', 'created_at'),
+      .whereNull('dispatched_at')
+      .where('available_at', '<=', now)
+      .orderBy('created_at')
+      .limit(limit)
+      .select('id', 'queue', 'body', 'attempts', 'created_at'),
   /** Takes a short lease on a row so that two dispatchers don't send it at the same moment. */
   lease: (db: DbOrTx, id: string, now: Date, until: Date) =>
-    db('outbox').where({ id }).whereNull('dispatched_at').where('available_at', '<=', now).update({ available_at: until, attempts: db.raw('attempts + 1') }),
-  markDispatched: (db: DbOrTx, id: string, now: Date) => db('outbox').where({ id }).update({ dispatched_at: now, last_error: null }),
-  markFailed: (db: DbOrTx, id: string, error: string, retryAt: Date) => db('outbox').where({ id }).update({ last_error: error.slice(0, 500), available_at: retryAt }),
+    db('outbox')
+      .where({ id })
+      .whereNull('dispatched_at')
+      .where('available_at', '<=', now)
+      .update({ available_at: until, attempts: db.raw('attempts + 1') }),
+  markDispatched: (db: DbOrTx, id: string, now: Date) =>
+    db('outbox').where({ id }).update({ dispatched_at: now, last_error: null }),
+  markFailed: (db: DbOrTx, id: string, error: string, retryAt: Date) =>
+    db('outbox')
+      .where({ id })
+      .update({ last_error: error.slice(0, 500), available_at: retryAt }),
 };
 
 export async function addToOutbox(db: DbOrTx, messages: OutgoingMessage[], now: Date): Promise<string[]> {
   if (messages.length === 0) return [];
   await db('outbox').insert(
-    messages.map((m) => ({ id: m.body.messageId, queue: m.queue, body: JSON.stringify(m.body), created_at: now, available_at: now, attempts: 0 })),
+    messages.map((m) => ({
+      id: m.body.messageId,
+      queue: m.queue,
+      body: JSON.stringify(m.body),
+      created_at: now,
+      available_at: now,
+      attempts: 0,
+    })),
   );
   return messages.map((m) => m.body.messageId);
 }

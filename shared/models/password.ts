@@ -29,7 +29,8 @@ function isCommonPassword(password: string): boolean {
 
 /** ASVS 5.0 V6.2: no composition rules, but no common password and nothing built from the email. */
 export function passwordProblems(password: string, email: string): string | undefined {
-  if (isCommonPassword(password)) return 'Esa contraseña es muy común y fácil de adivinar. Use una frase larga (se recomiendan 15 o más caracteres).';
+  if (isCommonPassword(password))
+    return 'Esa contraseña es muy común y fácil de adivinar. Use una frase larga (se recomiendan 15 o más caracteres).';
   const localPart = email.split('@')[0] ?? '';
   if (localPart.length >= 3 && password.toLowerCase().includes(localPart.toLowerCase())) {
     return 'La contraseña no puede contener su correo electrónico.';

@@ -16,7 +16,9 @@ export async function hitRateLimit(db: DbOrTx, bucket: string, windowStart: Date
       await db('rate_limits').where({ bucket, window_start: windowStart }).increment('hits', 1);
     }
   }
-  const row = await db<{ bucket: string; window_start: Date; hits: number }>('rate_limits').where({ bucket, window_start: windowStart }).first('hits');
+  const row = await db<{ bucket: string; window_start: Date; hits: number }>('rate_limits')
+    .where({ bucket, window_start: windowStart })
+    .first('hits');
   return Number(row?.hits ?? 0);
 }
 

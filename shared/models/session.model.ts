@@ -35,7 +35,11 @@ interface SessionRow {
 
 export const sessionQueries = {
   activeById: (db: DbOrTx, id: string, now: Date) =>
-    db<SessionRow>('sessions').where({ id }).whereNull('revoked_at').where('expires_at', '>', now).first('id', 'user_id'),
+    db<SessionRow>('sessions')
+      .where({ id })
+      .whereNull('revoked_at')
+      .where('expires_at', '>', now)
+      .first('id', 'user_id'),
   refreshTokenByHash: (db: DbOrTx, tokenHash: string) =>
     db('refresh_tokens as t')
       .join('sessions as s', 's.id', 't.session_id')
@@ -51,16 +55,28 @@ export const sessionQueries = {
         's.revoked_at',
       ),
   /** Marks a refresh token used only if nobody used it first: the rotation's compare-and-set. */
-  markUsed: (db: DbOrTx, id: string, now: Date) => db('refresh_tokens').where({ id }).whereNull('used_at').update({ used_at: now }),
+  markUsed: (db: DbOrTx, id: string, now: Date) =>
+    db('refresh_tokens').where({ id }).whereNull('used_at').update({ used_at: now }),
   revoke: (db: DbOrTx, id: string, reason: RevokeReason, now: Date) =>
     db('sessions').where({ id }).whereNull('revoked_at').update({ revoked_at: now, revoked_reason: reason }),
 };
 
-export async function createSession(db: DbOrTx, session: { id: string; userId: string; now: Date; expiresAt: Date }): Promise<void> {
-  await db('sessions').insert({ id: session.id, user_id: session.userId, created_at: session.now, expires_at: session.expiresAt });
+export async function createSession(
+  db: DbOrTx,
+  session: { id: string; userId: string; now: Date; expiresAt: Date },
+): Promise<void> {
+  await db('sessions').insert({
+    id: session.id,
+    user_id: session.userId,
+    created_at: session.now,
+    expires_at: session.expiresAt,
+  });
 }
 
-export async function insertRefreshToken(db: DbOrTx, token: { id: string; sessionId: string; tokenHash: string; now: Date; expiresAt: Date }): Promise<void> {
+export async function insertRefreshToken(
+  db: DbOrTx,
+  token: { id: string; sessionId: string; tokenHash: string; now: Date; expiresAt: Date },
+): Promise<void> {
   await db('refresh_tokens').insert({
     id: token.id,
     session_id: token.sessionId,

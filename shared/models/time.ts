@@ -38,7 +38,8 @@ export const MAX_RANGE_DAYS = 366;
 /** Checks an optional `from`–`to` day range: in order and at most MAX_RANGE_DAYS long. */
 export function checkDayRange(range: { from?: string; to?: string }, ctx: z.RefinementCtx): void {
   if (!range.from || !range.to) return;
-  if (range.from > range.to) ctx.addIssue({ code: 'custom', path: ['from'], message: '"from" debe ser anterior o igual a "to".' });
+  if (range.from > range.to)
+    ctx.addIssue({ code: 'custom', path: ['from'], message: '"from" debe ser anterior o igual a "to".' });
   else if ((Date.parse(range.to) - Date.parse(range.from)) / 86_400_000 > MAX_RANGE_DAYS) {
     ctx.addIssue({ code: 'custom', path: ['to'], message: `El rango no puede superar ${MAX_RANGE_DAYS} días.` });
   }

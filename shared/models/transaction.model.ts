@@ -121,9 +121,16 @@ export interface NewTransaction {
 
 /** A REVERSAL of a payment, or 'already-reversed' when the unique index on reverses_id refused a second one. */
 /** Why an operator reverses a payment (kept on the REVERSAL). */
-export const reversalReasonSchema = z.string().trim().min(5, 'Explique el motivo de la reversión (mínimo 5 caracteres).').max(300);
+export const reversalReasonSchema = z
+  .string()
+  .trim()
+  .min(5, 'Explique el motivo de la reversión (mínimo 5 caracteres).')
+  .max(300);
 
-export async function insertReversal(db: DbOrTx, t: NewTransaction & { reversesId: string }): Promise<{ id: string } | 'already-reversed'> {
+export async function insertReversal(
+  db: DbOrTx,
+  t: NewTransaction & { reversesId: string },
+): Promise<{ id: string } | 'already-reversed'> {
   try {
     return { id: await insertTransaction(db, t) };
   } catch (error) {
@@ -160,5 +167,9 @@ export async function pageTransactions(
   userId: string,
   options: { from?: Date; to?: Date; cursor?: Keyset; limit: number },
 ): Promise<{ items: Transaction[]; hasMore: boolean }> {
-  return pageOfRows((await transactionQueries.page(db, userId, options)) as Record<string, unknown>[], options.limit, fromRow);
+  return pageOfRows(
+    (await transactionQueries.page(db, userId, options)) as Record<string, unknown>[],
+    options.limit,
+    fromRow,
+  );
 }

@@ -89,7 +89,10 @@ export const phoneSchema = z
   .string()
   .transform((raw) => raw.replace(/[\s().-]/g, ''))
   .transform((compact) => compact.replace(/^(\+57|0057|57(?=\d{10}$))/, ''))
-  .refine((national) => /^(3\d{9}|60\d{8})$/.test(national), 'Ingrese un celular (3001234567) o fijo (6041234567) colombiano.')
+  .refine(
+    (national) => /^(3\d{9}|60\d{8})$/.test(national),
+    'Ingrese un celular (3001234567) o fijo (6041234567) colombiano.',
+  )
   .transform((national) => `+57${national}`);
 
 export const fullNameSchema = z
@@ -110,7 +113,10 @@ export const loginPasswordSchema = z.string().min(1, 'Ingrese su contraseña.').
  * Normalises an input's document number for its document type and checks it (length, NIT check
  * digit); for `.transform()` on any object with documentType and documentNumber.
  */
-export function withValidDocument<T extends { documentType: DocumentType; documentNumber: string }>(input: T, ctx: z.RefinementCtx): T {
+export function withValidDocument<T extends { documentType: DocumentType; documentNumber: string }>(
+  input: T,
+  ctx: z.RefinementCtx,
+): T {
   const documentNumber = normaliseDocumentNumber(input.documentType, input.documentNumber);
   const rule = DOCUMENT_RULES[input.documentType];
   if (!rule.pattern.test(documentNumber)) {
@@ -118,7 +124,11 @@ export function withValidDocument<T extends { documentType: DocumentType; docume
     return z.NEVER;
   }
   if (input.documentType === 'NIT' && nitCheckDigit(documentNumber.slice(0, 9)) !== Number(documentNumber.slice(10))) {
-    ctx.addIssue({ code: 'custom', path: ['documentNumber'], message: 'El dígito de verificación del NIT no es correcto.' });
+    ctx.addIssue({
+      code: 'custom',
+      path: ['documentNumber'],
+      message: 'El dígito de verificación del NIT no es correcto.',
+    });
     return z.NEVER;
   }
   return { ...input, documentNumber };
@@ -196,8 +206,14 @@ export const userQueries = {
     db('users')
       .where({ id })
       .update({
-        failed_logins: db.raw('CASE WHEN failed_logins_since IS NULL OR failed_logins_since < ? THEN 1 ELSE failed_logins + 1 END', [windowStart]),
-        failed_logins_since: db.raw('CASE WHEN failed_logins_since IS NULL OR failed_logins_since < ? THEN ? ELSE failed_logins_since END', [windowStart, now]),
+        failed_logins: db.raw(
+          'CASE WHEN failed_logins_since IS NULL OR failed_logins_since < ? THEN 1 ELSE failed_logins + 1 END',
+          [windowStart],
+        ),
+        failed_logins_since: db.raw(
+          'CASE WHEN failed_logins_since IS NULL OR failed_logins_since < ? THEN ? ELSE failed_logins_since END',
+          [windowStart, now],
+        ),
         locked_until: db.raw(
           'CASE WHEN (CASE WHEN failed_logins_since IS NULL OR failed_logins_since < ? THEN 1 ELSE failed_logins + 1 END) >= ? THEN ? ELSE locked_until END',
           [windowStart, maxFailures, lockedUntil],
@@ -205,7 +221,9 @@ export const userQueries = {
         updated_at: now,
       }),
   resetFailedLogins: (db: DbOrTx, id: string, now: Date) =>
-    db('users').where({ id }).update({ failed_logins: 0, failed_logins_since: null, locked_until: null, updated_at: now }),
+    db('users')
+      .where({ id })
+      .update({ failed_logins: 0, failed_logins_since: null, locked_until: null, updated_at: now }),
 };
 
 export async function findUserByEmail(db: DbOrTx, email: string): Promise<UserWithCredentials | undefined> {

@@ -23,7 +23,10 @@ export interface PrintableCoupon {
 }
 
 /** The invoice and contract lines every printed page shows (holder data masked). */
-export function printableInvoice(invoice: Invoice, contract: Contract | undefined): Pick<PrintableCoupon, 'contractNumber' | 'holderName' | 'address' | 'invoiceNumber' | 'period' | 'dueDate'> {
+export function printableInvoice(
+  invoice: Invoice,
+  contract: Contract | undefined,
+): Pick<PrintableCoupon, 'contractNumber' | 'holderName' | 'address' | 'invoiceNumber' | 'period' | 'dueDate'> {
   return {
     contractNumber: invoice.contractNumber,
     holderName: contract ? maskWords(contract.holderName) : '',
@@ -36,16 +39,27 @@ export function printableInvoice(invoice: Invoice, contract: Contract | undefine
 
 const EPM_GREEN = '#00843D';
 
-
 /** The GS1-128 symbol as a PNG; bwip-js inserts FNC1 where the AIs need it. */
 export function renderBarcodePng(barcode: Barcode): Promise<Buffer> {
-  return bwipjs.toBuffer({ bcid: 'gs1-128', text: barcode.humanReadable, scale: 2, height: 14, includetext: true, textxalign: 'center', textsize: 8 });
+  return bwipjs.toBuffer({
+    bcid: 'gs1-128',
+    text: barcode.humanReadable,
+    scale: 2,
+    height: 14,
+    includetext: true,
+    textxalign: 'center',
+    textsize: 8,
+  });
 }
 
 /** An EPM-style printable page: header, contract and invoice data, amount, due date, barcode. */
 export async function renderCouponPdf(coupon: PrintableCoupon): Promise<Buffer> {
   const barcodePng = coupon.barcode ? await renderBarcodePng(coupon.barcode) : undefined;
-  const doc = new PDFDocument({ size: 'LETTER', margin: 50, info: { Title: coupon.title, Author: 'EPM - Empresas Públicas de Medellín' } });
+  const doc = new PDFDocument({
+    size: 'LETTER',
+    margin: 50,
+    info: { Title: coupon.title, Author: 'EPM - Empresas Públicas de Medellín' },
+  });
   const chunks: Buffer[] = [];
   doc.on('data', (chunk: Buffer) => chunks.push(chunk));
   const done = new Promise<Buffer>((resolve) => doc.on('end', () => resolve(Buffer.concat(chunks))));
@@ -72,14 +86,25 @@ export async function renderCouponPdf(coupon: PrintableCoupon): Promise<Buffer> 
     doc.font('Helvetica').text(value, 220, y, { width: 330 });
     y += 20;
   }
-  doc.rect(50, y + 10, 500, 50).lineWidth(1).stroke(EPM_GREEN);
-  doc.fontSize(12).font('Helvetica-Bold').text('Total a pagar', 65, y + 28);
+  doc
+    .rect(50, y + 10, 500, 50)
+    .lineWidth(1)
+    .stroke(EPM_GREEN);
+  doc
+    .fontSize(12)
+    .font('Helvetica-Bold')
+    .text('Total a pagar', 65, y + 28);
   doc.fontSize(18).text(formatPesos(coupon.amount), 300, y + 24, { width: 235, align: 'right' });
   y += 80;
   if (barcodePng && coupon.barcode) {
     doc.image(barcodePng, 50, y, { width: 500 });
     y += 90;
-    doc.fontSize(8).font('Helvetica').text('Pague este cupón en bancos y corresponsales autorizados con el código de barras (GS1-128).', 50, y, { width: 500 });
+    doc
+      .fontSize(8)
+      .font('Helvetica')
+      .text('Pague este cupón en bancos y corresponsales autorizados con el código de barras (GS1-128).', 50, y, {
+        width: 500,
+      });
   }
   doc.end();
   return done;

@@ -46,7 +46,8 @@ const ASSETS: Record<string, string> = {
 
 /** One file the page loads: our init script or a whitelisted Swagger UI asset; anything else is 404. */
 export async function docsAsset(file: string): Promise<{ contentType: string; data: Buffer }> {
-  if (file === 'docs-init.js') return { contentType: 'text/javascript; charset=utf-8', data: Buffer.from(DOCS_INIT_SCRIPT) };
+  if (file === 'docs-init.js')
+    return { contentType: 'text/javascript; charset=utf-8', data: Buffer.from(DOCS_INIT_SCRIPT) };
   const contentType = ASSETS[file];
   if (!contentType) throw new AppError('ROUTE_NOT_FOUND', `No existe ${file}.`);
   const dir = path.dirname(require.resolve('swagger-ui-dist/package.json'));

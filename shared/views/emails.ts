@@ -23,7 +23,8 @@ const SUBJECTS: Record<InvoiceEmailData['kind'], (d: InvoiceEmailData) => string
 
 const INTROS: Record<InvoiceEmailData['kind'], (d: InvoiceEmailData) => string> = {
   invoice: (d) => `Adjuntamos la factura ${d.invoiceNumber} del contrato ${d.contractNumber}.`,
-  receipt: (d) => `Confirmamos el pago de ${formatPesos(d.amount)} de la factura ${d.invoiceNumber} del contrato ${d.contractNumber}${d.paymentMethod ? ` por ${d.paymentMethod}` : ''}. Adjuntamos el comprobante.`,
+  receipt: (d) =>
+    `Confirmamos el pago de ${formatPesos(d.amount)} de la factura ${d.invoiceNumber} del contrato ${d.contractNumber}${d.paymentMethod ? ` por ${d.paymentMethod}` : ''}. Adjuntamos el comprobante.`,
   reversal: (d) =>
     `El pago de ${formatPesos(d.amount)} de la factura ${d.invoiceNumber} fue reversado${d.reason ? ` (motivo: ${d.reason})` : ''}. La factura quedó pendiente de pago; puede generar un nuevo cupón buscando su contrato.`,
 };
@@ -40,7 +41,16 @@ export function renderInvoiceEmail(d: InvoiceEmailData): { subject: string; html
   ];
   if (d.transactionId) rows.push(['Transacción', d.transactionId]);
   const intro = INTROS[d.kind](d);
-  const text = [`Hola, ${d.fullName}:`, '', intro, '', ...rows.map(([k, v]) => `${k}: ${v}`), '', 'EPM - Empresas Públicas de Medellín E.S.P.', 'Este correo se envió automáticamente; no lo responda.'].join('\n');
+  const text = [
+    `Hola, ${d.fullName}:`,
+    '',
+    intro,
+    '',
+    ...rows.map(([k, v]) => `${k}: ${v}`),
+    '',
+    'EPM - Empresas Públicas de Medellín E.S.P.',
+    'Este correo se envió automáticamente; no lo responda.',
+  ].join('\n');
   const html = `<!doctype html><html lang="es-CO"><body style="font-family:Arial,sans-serif;color:#222">
 <div style="background:#00843D;color:#fff;padding:16px 24px;font-size:20px;font-weight:bold">EPM</div>
 <div style="padding:24px"><p>Hola, ${escapeHtml(d.fullName)}:</p><p>${escapeHtml(intro)}</p>

@@ -30,7 +30,10 @@ const TEXTS: Record<NotificationKind, (d: Data) => { title: string; body: string
   }),
   COUPON_CANCELLED: (d) => ({
     title: 'Cupón anulado',
-    body: d.reason === 'INVOICE_PAID' ? `El cupón ${code(d)} se anuló porque la factura ya fue pagada.` : `El cupón ${code(d)} fue anulado.`,
+    body:
+      d.reason === 'INVOICE_PAID'
+        ? `El cupón ${code(d)} se anuló porque la factura ya fue pagada.`
+        : `El cupón ${code(d)} fue anulado.`,
   }),
 };
 

@@ -3,7 +3,9 @@ import { bogotaDateTime } from '../models/time';
 
 /** Pesos as Colombians read them: "$ 187.430". */
 export function formatPesos(amount: number): string {
-  return `$ ${Math.round(amount).toString().replace(/\B(?=(\d{3})+(?!\d))/g, '.')}`;
+  return `$ ${Math.round(amount)
+    .toString()
+    .replace(/\B(?=(\d{3})+(?!\d))/g, '.')}`;
 }
 
 /** An instant as a Colombian date and time: "2026-12-03 04:19 (hora de Colombia)". */
@@ -13,8 +15,16 @@ export function formatBogotaTime(instant: Date): string {
 
 /** What people read for each status (the only place these labels live). */
 export const INVOICE_STATUS_LABELS = { UNPAID: 'Pendiente de pago', PAID: 'Pagada' } as const;
-export const COUPON_STATUS_LABELS = { ACTIVE: 'Activo', USED: 'Usado (pagado)', EXPIRED: 'Vencido', CANCELLED: 'Anulado' } as const;
+export const COUPON_STATUS_LABELS = {
+  ACTIVE: 'Activo',
+  USED: 'Usado (pagado)',
+  EXPIRED: 'Vencido',
+  CANCELLED: 'Anulado',
+} as const;
 
 export function escapeHtml(text: string): string {
-  return text.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c] ?? c);
+  return text.replace(
+    /[&<>"']/g,
+    (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c] ?? c,
+  );
 }

@@ -59,7 +59,9 @@ export function up(knex: Knex): Knex.SchemaBuilder {
       id(t).notNullable().primary('pk_contracts');
       t.string('number', 12).notNullable().unique({ indexName: 'uq_contracts_number' });
       t.string('holder_name', 120).notNullable();
-      t.string('holder_document_type', 3).notNullable().checkIn(['CC', 'CE', 'NIT', 'PA', 'TI'], 'ck_contracts_holder_document_type');
+      t.string('holder_document_type', 3)
+        .notNullable()
+        .checkIn(['CC', 'CE', 'NIT', 'PA', 'TI'], 'ck_contracts_holder_document_type');
       t.string('holder_document_number', 20).notNullable();
       t.string('address', 200).notNullable();
       t.string('city', 60).notNullable();
@@ -83,7 +85,11 @@ export function up(knex: Knex): Knex.SchemaBuilder {
     })
     .createTable('user_contracts', (t) => {
       id(t, 'user_id').notNullable().references('id').inTable('users').withKeyName('fk_user_contracts_user');
-      id(t, 'contract_id').notNullable().references('id').inTable('contracts').withKeyName('fk_user_contracts_contract');
+      id(t, 'contract_id')
+        .notNullable()
+        .references('id')
+        .inTable('contracts')
+        .withKeyName('fk_user_contracts_contract');
       time(t, 'first_seen_at').notNullable();
       t.primary(['user_id', 'contract_id'], 'pk_user_contracts');
     })
@@ -99,7 +105,10 @@ export function up(knex: Knex): Knex.SchemaBuilder {
       time(t, 'closed_at').nullable();
       time(t, 'expiry_warned_at').nullable();
       // At most one ACTIVE coupon per user and invoice, enforced by the database itself.
-      t.unique(['user_id', 'invoice_id'], { indexName: 'uq_coupons_active_user_invoice', predicate: knex.whereRaw("status = 'ACTIVE'") });
+      t.unique(['user_id', 'invoice_id'], {
+        indexName: 'uq_coupons_active_user_invoice',
+        predicate: knex.whereRaw("status = 'ACTIVE'"),
+      });
       t.index(['user_id', 'issued_at', 'id'], 'ix_coupons_user_issued');
       t.index(['user_id', 'status', 'issued_at'], 'ix_coupons_user_status');
       t.index(['expires_at'], 'ix_coupons_active_expiry', { predicate: knex.whereRaw("status = 'ACTIVE'") });
@@ -131,7 +140,10 @@ export function up(knex: Knex): Knex.SchemaBuilder {
       t.string('source_message_id', 64).nullable();
       time(t, 'created_at').notNullable();
       time(t, 'read_at').nullable();
-      t.unique(['source_message_id'], { indexName: 'uq_notifications_message', predicate: knex.whereNotNull('source_message_id') });
+      t.unique(['source_message_id'], {
+        indexName: 'uq_notifications_message',
+        predicate: knex.whereNotNull('source_message_id'),
+      });
       t.index(['user_id', 'created_at', 'id'], 'ix_notifications_user_created');
       t.index(['user_id'], 'ix_notifications_user_unread', { predicate: knex.whereNull('read_at') });
     })

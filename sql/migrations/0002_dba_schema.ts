@@ -41,10 +41,12 @@ export const MAX_AMOUNT = 999_999_999_999;
 
 const DOCUMENT_TYPES = ['CC', 'CE', 'NIT', 'PA', 'TI'];
 const uid = (t: Knex.CreateTableBuilder, column = 'id') => t.uuid(column);
-const ascii = (t: Knex.CreateTableBuilder, column: string, length: number) => t.specificType(column, `varchar(${length})`);
+const ascii = (t: Knex.CreateTableBuilder, column: string, length: number) =>
+  t.specificType(column, `varchar(${length})`);
 // datetime2(3): milliseconds, as a JavaScript Date holds them (7 bytes; knex's datetime gives datetime2(7)).
 const time = (t: Knex.CreateTableBuilder, column: string) => t.specificType(column, 'datetime2(3)');
-const money = (t: Knex.CreateTableBuilder, column: string, constraint: string) => t.bigInteger(column).notNullable().checkBetween([1, MAX_AMOUNT], constraint);
+const money = (t: Knex.CreateTableBuilder, column: string, constraint: string) =>
+  t.bigInteger(column).notNullable().checkBetween([1, MAX_AMOUNT], constraint);
 
 function isTsql(knex: Knex): boolean {
   return (knex.client as { config: { client: string } }).config.client === 'mssql';
@@ -130,12 +132,20 @@ export function createTables(knex: Knex, schema: Knex.SchemaBuilder): Knex.Schem
       time(t, 'updated_at').notNullable();
       t.check(periodCheck(knex), [], 'ck_invoices_period');
       t.check('?? >= ??', ['due_date', 'issue_date'], 'ck_invoices_dates');
-      t.check("(?? = 'PAID' AND ?? IS NOT NULL) OR (?? = 'UNPAID' AND ?? IS NULL)", ['status', 'paid_at', 'status', 'paid_at'], 'ck_invoices_paid_at');
+      t.check(
+        "(?? = 'PAID' AND ?? IS NOT NULL) OR (?? = 'UNPAID' AND ?? IS NULL)",
+        ['status', 'paid_at', 'status', 'paid_at'],
+        'ck_invoices_paid_at',
+      );
       t.index(['contract_id', 'period'], 'ix_invoices_contract_period');
     })
     .createTable('user_contracts', (t) => {
       uid(t, 'user_id').notNullable().references('id').inTable('users').withKeyName('fk_user_contracts_user');
-      uid(t, 'contract_id').notNullable().references('id').inTable('contracts').withKeyName('fk_user_contracts_contract');
+      uid(t, 'contract_id')
+        .notNullable()
+        .references('id')
+        .inTable('contracts')
+        .withKeyName('fk_user_contracts_contract');
       time(t, 'first_seen_at').notNullable();
       t.primary(['user_id', 'contract_id'], 'pk_user_contracts');
       t.index(['contract_id'], 'ix_user_contracts_contract');
@@ -152,9 +162,16 @@ export function createTables(knex: Knex, schema: Knex.SchemaBuilder): Knex.Schem
       time(t, 'closed_at').nullable();
       time(t, 'expiry_warned_at').nullable();
       t.check('?? > ??', ['expires_at', 'issued_at'], 'ck_coupons_validity');
-      t.check("(?? = 'ACTIVE' AND ?? IS NULL) OR (?? <> 'ACTIVE' AND ?? IS NOT NULL)", ['status', 'closed_at', 'status', 'closed_at'], 'ck_coupons_closed_at');
+      t.check(
+        "(?? = 'ACTIVE' AND ?? IS NULL) OR (?? <> 'ACTIVE' AND ?? IS NOT NULL)",
+        ['status', 'closed_at', 'status', 'closed_at'],
+        'ck_coupons_closed_at',
+      );
       // At most one ACTIVE coupon per user and invoice, enforced by the database itself.
-      t.unique(['user_id', 'invoice_id'], { indexName: 'uq_coupons_active_user_invoice', predicate: knex.whereRaw("status = 'ACTIVE'") });
+      t.unique(['user_id', 'invoice_id'], {
+        indexName: 'uq_coupons_active_user_invoice',
+        predicate: knex.whereRaw("status = 'ACTIVE'"),
+      });
       t.index(['user_id', 'issued_at', 'id'], 'ix_coupons_user_issued');
       t.index(['user_id', 'status', 'issued_at'], 'ix_coupons_user_status');
       t.index(['expires_at'], 'ix_coupons_active_expiry', { predicate: knex.whereRaw("status = 'ACTIVE'") });
@@ -173,7 +190,11 @@ export function createTables(knex: Knex, schema: Knex.SchemaBuilder): Knex.Schem
       uid(t, 'reverses_id').nullable().references('id').inTable('transactions').withKeyName('fk_transactions_reverses');
       t.string('reason', 300).nullable();
       time(t, 'created_at').notNullable();
-      t.check("(?? = 'PAYMENT' AND ?? IS NULL) OR (?? = 'REVERSAL' AND ?? IS NOT NULL)", ['type', 'reverses_id', 'type', 'reverses_id'], 'ck_transactions_reverses');
+      t.check(
+        "(?? = 'PAYMENT' AND ?? IS NULL) OR (?? = 'REVERSAL' AND ?? IS NOT NULL)",
+        ['type', 'reverses_id', 'type', 'reverses_id'],
+        'ck_transactions_reverses',
+      );
       t.unique(['reverses_id'], { indexName: 'uq_transactions_reverses', predicate: knex.whereNotNull('reverses_id') });
       t.index(['user_id', 'created_at', 'id'], 'ix_transactions_user_created');
       t.index(['invoice_id'], 'ix_transactions_invoice');
@@ -187,7 +208,10 @@ export function createTables(knex: Knex, schema: Knex.SchemaBuilder): Knex.Schem
       ascii(t, 'source_message_id', 64).nullable();
       time(t, 'created_at').notNullable();
       time(t, 'read_at').nullable();
-      t.unique(['source_message_id'], { indexName: 'uq_notifications_message', predicate: knex.whereNotNull('source_message_id') });
+      t.unique(['source_message_id'], {
+        indexName: 'uq_notifications_message',
+        predicate: knex.whereNotNull('source_message_id'),
+      });
       t.index(['user_id', 'created_at', 'id'], 'ix_notifications_user_created');
       t.index(['user_id'], 'ix_notifications_user_unread', { predicate: knex.whereNull('read_at') });
     })
@@ -201,7 +225,11 @@ export function createTables(knex: Knex, schema: Knex.SchemaBuilder): Knex.Schem
       time(t, 'created_at').notNullable();
       time(t, 'locked_until').notNullable();
       time(t, 'expires_at').notNullable();
-      t.check("(?? = 'IN_PROGRESS' AND ?? IS NULL) OR (?? = 'COMPLETED' AND ?? IS NOT NULL)", ['status', 'response_status', 'status', 'response_status'], 'ck_idempotency_keys_response');
+      t.check(
+        "(?? = 'IN_PROGRESS' AND ?? IS NULL) OR (?? = 'COMPLETED' AND ?? IS NOT NULL)",
+        ['status', 'response_status', 'status', 'response_status'],
+        'ck_idempotency_keys_response',
+      );
       t.primary(['user_id', 'idempotency_key'], 'pk_idempotency_keys');
       t.index(['expires_at'], 'ix_idempotency_keys_expires');
     })
@@ -226,7 +254,11 @@ export function createTables(knex: Knex, schema: Knex.SchemaBuilder): Knex.Schem
       time(t, 'created_at').notNullable();
       time(t, 'locked_until').notNullable();
       time(t, 'sent_at').nullable();
-      t.check("(?? = 'SENT' AND ?? IS NOT NULL) OR (?? = 'PENDING' AND ?? IS NULL)", ['status', 'sent_at', 'status', 'sent_at'], 'ck_email_deliveries_sent_at');
+      t.check(
+        "(?? = 'SENT' AND ?? IS NOT NULL) OR (?? = 'PENDING' AND ?? IS NULL)",
+        ['status', 'sent_at', 'status', 'sent_at'],
+        'ck_email_deliveries_sent_at',
+      );
       t.index(['user_id', 'created_at'], 'ix_email_deliveries_user_created');
     });
 }
@@ -237,7 +269,11 @@ export function up(knex: Knex): Knex.SchemaBuilder {
   const q = (table: string) => (isTsql(knex) ? `[${table}]` : `"${table}"`);
   let schema = knex.schema;
   for (const table of TABLES) {
-    schema = schema.raw(isTsql(knex) ? `SELECT * INTO ${q(aside(table))} FROM ${q(table)}` : `CREATE TABLE ${q(aside(table))} AS SELECT * FROM ${q(table)}`);
+    schema = schema.raw(
+      isTsql(knex)
+        ? `SELECT * INTO ${q(aside(table))} FROM ${q(table)}`
+        : `CREATE TABLE ${q(aside(table))} AS SELECT * FROM ${q(table)}`,
+    );
   }
   for (const table of [...TABLES].reverse()) schema = schema.dropTable(table);
   schema = createTables(knex, schema);

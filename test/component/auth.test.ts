@@ -33,7 +33,9 @@ async function registered(overrides: Record<string, unknown> = {}) {
 
 async function loggedIn(overrides: Record<string, unknown> = {}) {
   const customer = await registered(overrides);
-  const res = await call(app.url, 'POST', '/auth/login', { body: { email: customer.email, password: customer.password } });
+  const res = await call(app.url, 'POST', '/auth/login', {
+    body: { email: customer.email, password: customer.password },
+  });
   expect(res.status).toBe(200);
   return { customer, tokens: res.body as { accessToken: string; refreshToken: string } };
 }
@@ -85,7 +87,9 @@ describe('register', () => {
   });
 
   test('when a valid NIT with its check digit is given, then it is accepted and normalised', async () => {
-    const res = await call(app.url, 'POST', '/auth/register', { body: newCustomer({ documentType: 'NIT', documentNumber: '890.904.996-1' }) });
+    const res = await call(app.url, 'POST', '/auth/register', {
+      body: newCustomer({ documentType: 'NIT', documentNumber: '890.904.996-1' }),
+    });
     expect(res.status).toBe(201);
     expect(res.body.documentNumber).toBe('890904996-1');
   });
@@ -98,20 +102,26 @@ describe('register', () => {
   });
 
   test('when the password contains the email, then 400 WEAK_PASSWORD', async () => {
-    const res = await call(app.url, 'POST', '/auth/register', { body: newCustomer({ email: 'santiago.arango@example.com', password: 'Santiago.Arango1990' }) });
+    const res = await call(app.url, 'POST', '/auth/register', {
+      body: newCustomer({ email: 'santiago.arango@example.com', password: 'Santiago.Arango1990' }),
+    });
     expect(res.body.code).toBe('WEAK_PASSWORD');
   });
 
   test('when the email is already registered in another case, then 409 EMAIL_ALREADY_REGISTERED', async () => {
     const first = await registered();
-    const res = await call(app.url, 'POST', '/auth/register', { body: newCustomer({ email: first.email.toUpperCase() }) });
+    const res = await call(app.url, 'POST', '/auth/register', {
+      body: newCustomer({ email: first.email.toUpperCase() }),
+    });
     expect(res.status).toBe(409);
     expect(res.body.code).toBe('EMAIL_ALREADY_REGISTERED');
   });
 
   test('when the document is already registered, then 409 DOCUMENT_ALREADY_REGISTERED without naming the other account', async () => {
     const first = await registered();
-    const res = await call(app.url, 'POST', '/auth/register', { body: newCustomer({ documentNumber: first.documentNumber }) });
+    const res = await call(app.url, 'POST', '/auth/register', {
+      body: newCustomer({ documentNumber: first.documentNumber }),
+    });
     expect(res.status).toBe(409);
     expect(res.body.code).toBe('DOCUMENT_ALREADY_REGISTERED');
     expect(res.text).not.toContain(first.email);
@@ -140,8 +150,12 @@ describe('login', () => {
 
   test('when the password is wrong or the email unknown, then the same 401 INVALID_CREDENTIALS', async () => {
     const customer = await registered();
-    const wrong = await call(app.url, 'POST', '/auth/login', { body: { email: customer.email, password: 'otra contraseña larga' } });
-    const unknown = await call(app.url, 'POST', '/auth/login', { body: { email: 'nadie@example.com', password: 'otra contraseña larga' } });
+    const wrong = await call(app.url, 'POST', '/auth/login', {
+      body: { email: customer.email, password: 'otra contraseña larga' },
+    });
+    const unknown = await call(app.url, 'POST', '/auth/login', {
+      body: { email: 'nadie@example.com', password: 'otra contraseña larga' },
+    });
     expect(wrong.status).toBe(401);
     expect(withoutRequestIds(wrong.body)).toEqual(withoutRequestIds(unknown.body));
     expect(wrong.body.code).toBe('INVALID_CREDENTIALS');
@@ -149,7 +163,11 @@ describe('login', () => {
 
   test('when an account fails too often, then it is locked with Retry-After, and it opens again after the lock time', async () => {
     const customer = await registered();
-    const attempt = (password: string) => call(app.url, 'POST', '/auth/login', { body: { email: customer.email, password }, headers: { 'X-Client-IP': '10.9.8.7' } });
+    const attempt = (password: string) =>
+      call(app.url, 'POST', '/auth/login', {
+        body: { email: customer.email, password },
+        headers: { 'X-Client-IP': '10.9.8.7' },
+      });
     for (let i = 0; i < 5; i++) expect((await attempt('no es la clave')).status).toBe(401);
     const locked = await attempt(customer.password);
     expect(locked.status).toBe(423);
@@ -162,17 +180,25 @@ describe('login', () => {
 
   test('when failures are spread beyond the window, then the count restarts and nothing is locked', async () => {
     const customer = await registered();
-    for (let i = 0; i < 4; i++) await call(app.url, 'POST', '/auth/login', { body: { email: customer.email, password: 'no es la clave' } });
+    for (let i = 0; i < 4; i++)
+      await call(app.url, 'POST', '/auth/login', { body: { email: customer.email, password: 'no es la clave' } });
     app.clock.advance(16 * 60_000);
-    for (let i = 0; i < 4; i++) await call(app.url, 'POST', '/auth/login', { body: { email: customer.email, password: 'no es la clave' } });
-    expect((await call(app.url, 'POST', '/auth/login', { body: { email: customer.email, password: customer.password } })).status).toBe(200);
+    for (let i = 0; i < 4; i++)
+      await call(app.url, 'POST', '/auth/login', { body: { email: customer.email, password: 'no es la clave' } });
+    expect(
+      (await call(app.url, 'POST', '/auth/login', { body: { email: customer.email, password: customer.password } }))
+        .status,
+    ).toBe(200);
   });
 
   test('when one client sprays many accounts, then it is throttled with 429 and Retry-After', async () => {
     const statuses: number[] = [];
     let last;
     for (let i = 0; i < 32; i++) {
-      last = await call(app.url, 'POST', '/auth/login', { body: { email: `victima${i}@example.com`, password: 'Verano2026!' }, headers: { 'X-Client-IP': '203.0.113.50' } });
+      last = await call(app.url, 'POST', '/auth/login', {
+        body: { email: `victima${i}@example.com`, password: 'Verano2026!' },
+        headers: { 'X-Client-IP': '203.0.113.50' },
+      });
       statuses.push(last.status);
     }
     expect(statuses.slice(0, 30).every((s) => s === 401)).toBe(true);
@@ -213,8 +239,12 @@ describe('sessions', () => {
 
   test('when the user logs out, then both the refresh token and the access token stop working', async () => {
     const { tokens } = await loggedIn();
-    expect((await call(app.url, 'POST', '/auth/logout', { body: { refreshToken: tokens.refreshToken } })).status).toBe(204);
-    expect((await call(app.url, 'POST', '/auth/refresh', { body: { refreshToken: tokens.refreshToken } })).status).toBe(401);
+    expect((await call(app.url, 'POST', '/auth/logout', { body: { refreshToken: tokens.refreshToken } })).status).toBe(
+      204,
+    );
+    expect((await call(app.url, 'POST', '/auth/refresh', { body: { refreshToken: tokens.refreshToken } })).status).toBe(
+      401,
+    );
     const me = await call(app.url, 'GET', '/me', { token: tokens.accessToken });
     expect(me.status).toBe(401);
     expect(me.body.code).toBe('INVALID_TOKEN');
@@ -269,7 +299,9 @@ describe('the auth guard', () => {
   test('when the payload is tampered with (role raised to operator), then 401', async () => {
     const { tokens } = await claimsOfFreshToken();
     const [header, payload, signature] = tokens.accessToken.split('.');
-    const raised = Buffer.from(JSON.stringify({ ...JSON.parse(Buffer.from(payload ?? '', 'base64url').toString()), role: 'operator' })).toString('base64url');
+    const raised = Buffer.from(
+      JSON.stringify({ ...JSON.parse(Buffer.from(payload ?? '', 'base64url').toString()), role: 'operator' }),
+    ).toString('base64url');
     expect((await call(app.url, 'GET', '/me', { token: `${header}.${raised}.${signature}` })).status).toBe(401);
   });
 

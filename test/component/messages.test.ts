@@ -23,7 +23,6 @@ afterAll(async () => {
   await app.stop();
 });
 
-
 const emlFiles = () => (fs.existsSync(outboxDir) ? fs.readdirSync(outboxDir).filter((f) => f.endsWith('.eml')) : []);
 const emlFor = (messageId: string) => emlFiles().find((f) => f.endsWith(`-${messageId}.eml`));
 const queue = (name: string) => new QueueClient(app.azurite.connectionString, name);
@@ -35,7 +34,10 @@ const enqueue = async (name: string, body: unknown) => {
 let nextContract = 10000021;
 async function paidInvoice() {
   const customer = await newCustomer(app.url);
-  const found = await call(app.url, 'POST', '/invoices/search', { token: customer.token, body: { contractNumber: String(nextContract++) } });
+  const found = await call(app.url, 'POST', '/invoices/search', {
+    token: customer.token,
+    body: { contractNumber: String(nextContract++) },
+  });
   const coupon = found.body.coupons[0];
   const paid = await call(app.url, 'POST', `/invoices/${coupon.invoiceId}/pay`, {
     token: customer.token,
@@ -49,18 +51,27 @@ async function paidInvoice() {
 describe('after a payment', () => {
   test('within seconds one receipt .eml with the invoice PDF is in the outbox and one unread notification is listed', async () => {
     const { customer, paid } = await paidInvoice();
-    const receipt = await app.services.db('outbox').where({ queue: 'invoice-emails' }).where('body', 'like', `%${paid.body.transaction.id}%`).first('id');
+    const receipt = await app.services
+      .db('outbox')
+      .where({ queue: 'invoice-emails' })
+      .where('body', 'like', `%${paid.body.transaction.id}%`)
+      .first('id');
     const file = await waitFor(() => emlFor(receipt.id));
     expect(file).toMatch(/^\d{8}T\d{9}Z-/); // sorts by time
 
     const mail = await simpleParser(fs.readFileSync(path.join(outboxDir, file)));
-    expect(mail.subject).toBe(`Recibimos tu pago de $ ${paid.body.transaction.amount.toString().replace(/\B(?=(\d{3})+(?!\d))/g, '.')} – factura ${paid.body.invoice.number}`);
+    expect(mail.subject).toBe(
+      `Recibimos tu pago de $ ${paid.body.transaction.amount.toString().replace(/\B(?=(\d{3})+(?!\d))/g, '.')} – factura ${paid.body.invoice.number}`,
+    );
     expect(mail.to && 'text' in mail.to ? mail.to.text : '').toContain(customer.email);
     expect(mail.from?.text).toContain('DoNotReply@cuponeras.epm.com.co');
     expect(mail.text).toContain('Confirmamos el pago');
     expect(mail.html).toContain('<table');
     expect(mail.attachments).toHaveLength(1);
-    expect(mail.attachments[0]).toMatchObject({ contentType: 'application/pdf', filename: `factura-${paid.body.invoice.number}.pdf` });
+    expect(mail.attachments[0]).toMatchObject({
+      contentType: 'application/pdf',
+      filename: `factura-${paid.body.invoice.number}.pdf`,
+    });
     expect(mail.attachments[0]?.size).toBeGreaterThan(1000);
     expect(mail.attachments[0]?.content.subarray(0, 5).toString()).toBe('%PDF-');
 
@@ -70,14 +81,20 @@ describe('after a payment', () => {
     });
     expect(notices.unreadCount).toBeGreaterThanOrEqual(2); // coupon generated + payment confirmed
     expect(notices.items.filter((n: { kind: string }) => n.kind === 'PAYMENT_CONFIRMED')).toHaveLength(1);
-    expect(notices.items.find((n: { kind: string }) => n.kind === 'PAYMENT_CONFIRMED')).toMatchObject({ title: 'Pago confirmado', readAt: null });
+    expect(notices.items.find((n: { kind: string }) => n.kind === 'PAYMENT_CONFIRMED')).toMatchObject({
+      title: 'Pago confirmado',
+      readAt: null,
+    });
   });
 });
 
 describe('POST /invoices/{id}/email', () => {
   test('when the caller searched the contract, then 202 and then an .eml with the invoice PDF', async () => {
     const customer = await newCustomer(app.url);
-    const found = await call(app.url, 'POST', '/invoices/search', { token: customer.token, body: { contractNumber: String(nextContract++) } });
+    const found = await call(app.url, 'POST', '/invoices/search', {
+      token: customer.token,
+      body: { contractNumber: String(nextContract++) },
+    });
     const invoice = found.body.invoices[0];
     const res = await call(app.url, 'POST', `/invoices/${invoice.id}/email`, { token: customer.token });
     expect(res.status).toBe(202);
@@ -91,7 +108,10 @@ describe('POST /invoices/{id}/email', () => {
   test('when the caller never looked up that contract, then 404 (no open relay)', async () => {
     const customer = await newCustomer(app.url);
     const other = await newCustomer(app.url);
-    const found = await call(app.url, 'POST', '/invoices/search', { token: other.token, body: { contractNumber: String(nextContract++) } });
+    const found = await call(app.url, 'POST', '/invoices/search', {
+      token: other.token,
+      body: { contractNumber: String(nextContract++) },
+    });
     const res = await call(app.url, 'POST', `/invoices/${found.body.invoices[0].id}/email`, { token: customer.token });
     expect(res.status).toBe(404);
     expect(res.body.code).toBe('INVOICE_NOT_FOUND');
@@ -99,10 +119,14 @@ describe('POST /invoices/{id}/email', () => {
 
   test('when a user asks for more than the hourly limit, then 429 with Retry-After', async () => {
     const customer = await newCustomer(app.url);
-    const found = await call(app.url, 'POST', '/invoices/search', { token: customer.token, body: { contractNumber: String(nextContract++) } });
+    const found = await call(app.url, 'POST', '/invoices/search', {
+      token: customer.token,
+      body: { contractNumber: String(nextContract++) },
+    });
     const id = found.body.invoices[0].id;
     const statuses = [];
-    for (let i = 0; i < 4; i++) statuses.push((await call(app.url, 'POST', `/invoices/${id}/email`, { token: customer.token })).status);
+    for (let i = 0; i < 4; i++)
+      statuses.push((await call(app.url, 'POST', `/invoices/${id}/email`, { token: customer.token })).status);
     expect(statuses).toEqual([202, 202, 202, 429]);
   });
 });
@@ -110,7 +134,14 @@ describe('POST /invoices/{id}/email', () => {
 describe('at-least-once delivery, exactly-once effect', () => {
   test('when the same email message is delivered twice, then one email is written', async () => {
     const { customer, paid } = await paidInvoice();
-    const message = { v: 1, messageId: randomUUID(), kind: 'receipt', userId: customer.id, invoiceId: paid.body.invoice.id, transactionId: paid.body.transaction.id };
+    const message = {
+      v: 1,
+      messageId: randomUUID(),
+      kind: 'receipt',
+      userId: customer.id,
+      invoiceId: paid.body.invoice.id,
+      transactionId: paid.body.transaction.id,
+    };
     await enqueue('invoice-emails', message);
     await enqueue('invoice-emails', message);
     await waitFor(() => emlFor(message.messageId));
@@ -124,11 +155,19 @@ describe('at-least-once delivery, exactly-once effect', () => {
 
   test('when the same notification message is delivered twice, then one notification is stored', async () => {
     const customer = await newCustomer(app.url);
-    const message = { v: 1, messageId: randomUUID(), kind: 'COUPON_EXPIRED', userId: customer.id, data: { couponCode: '123456789012', invoiceId: 'x' } };
+    const message = {
+      v: 1,
+      messageId: randomUUID(),
+      kind: 'COUPON_EXPIRED',
+      userId: customer.id,
+      data: { couponCode: '123456789012', invoiceId: 'x' },
+    };
     await enqueue('notifications', message);
     await enqueue('notifications', message);
     await waitFor(async () => (await queue('notifications').peekMessages()).peekedMessageItems.length === 0);
-    await waitFor(async () => (await call(app.url, 'GET', '/notifications', { token: customer.token })).body.items.length > 0);
+    await waitFor(
+      async () => (await call(app.url, 'GET', '/notifications', { token: customer.token })).body.items.length > 0,
+    );
     const rows = await app.services.db('notifications').where({ source_message_id: message.messageId });
     expect(rows).toHaveLength(1);
   });
@@ -137,13 +176,26 @@ describe('at-least-once delivery, exactly-once effect', () => {
     await enqueue('notifications', 'esto no es JSON');
     await enqueue('invoice-emails', { v: 2, kind: 'receipt' });
     const poisoned = await waitFor(async () => {
-      const items = (await queue('notifications-poison').peekMessages().catch(() => undefined))?.peekedMessageItems;
+      const items = (
+        await queue('notifications-poison')
+          .peekMessages()
+          .catch(() => undefined)
+      )?.peekedMessageItems;
       return items && items.length > 0 ? items : undefined;
     });
     expect(Buffer.from(poisoned[0]?.messageText ?? '', 'base64').toString()).toContain('esto no es JSON');
-    await waitFor(async () => ((await queue('invoice-emails-poison').peekMessages().catch(() => undefined))?.peekedMessageItems.length ?? 0) > 0);
+    await waitFor(
+      async () =>
+        ((
+          await queue('invoice-emails-poison')
+            .peekMessages()
+            .catch(() => undefined)
+        )?.peekedMessageItems.length ?? 0) > 0,
+    );
     expect(app.logs.some((l) => l.includes('moved to notifications-poison: the message is not JSON'))).toBe(true);
-    expect(app.logs.some((l) => l.includes('moved to invoice-emails-poison: the message does not match its schema'))).toBe(true);
+    expect(
+      app.logs.some((l) => l.includes('moved to invoice-emails-poison: the message does not match its schema')),
+    ).toBe(true);
   });
 
   test('when the invoice does not exist, then the email message is poisoned, not retried', async () => {
@@ -166,7 +218,13 @@ describe('at-least-once delivery, exactly-once effect', () => {
     setServices({ email: flaky });
     try {
       const { customer } = await paidInvoice();
-      const messageId = (await app.services.db('outbox').where({ queue: 'invoice-emails' }).where('body', 'like', `%${customer.id}%`).first('id')).id;
+      const messageId = (
+        await app.services
+          .db('outbox')
+          .where({ queue: 'invoice-emails' })
+          .where('body', 'like', `%${customer.id}%`)
+          .first('id')
+      ).id;
       await waitFor(() => emlFor(messageId), 30_000);
       expect(app.logs.some((l) => l.includes('will be retried') && l.includes('bad day'))).toBe(true);
       expect(emlFiles().filter((f) => f.includes(messageId))).toHaveLength(1);
@@ -180,9 +238,18 @@ describe('the notifications API', () => {
   async function customerWithNotices(count: number) {
     const customer = await newCustomer(app.url);
     for (let i = 0; i < count; i++) {
-      await enqueue('notifications', { v: 1, messageId: randomUUID(), kind: 'COUPON_GENERATED', userId: customer.id, data: { couponCode: '123456789012', amount: 1000 * (i + 1), invoiceNumber: `F${i}` } });
+      await enqueue('notifications', {
+        v: 1,
+        messageId: randomUUID(),
+        kind: 'COUPON_GENERATED',
+        userId: customer.id,
+        data: { couponCode: '123456789012', amount: 1000 * (i + 1), invoiceNumber: `F${i}` },
+      });
     }
-    await waitFor(async () => (await app.services.db('notifications').where({ user_id: customer.id }).count({ n: '*' }).first())?.n === count);
+    await waitFor(
+      async () =>
+        (await app.services.db('notifications').where({ user_id: customer.id }).count({ n: '*' }).first())?.n === count,
+    );
     return customer;
   }
 
@@ -191,7 +258,9 @@ describe('the notifications API', () => {
     const first = await call(app.url, 'GET', '/notifications?limit=2', { token: customer.token });
     expect(first.body).toMatchObject({ unreadCount: 5, nextCursor: expect.any(String) });
     expect(first.body.items).toHaveLength(2);
-    const rest = await call(app.url, 'GET', `/notifications?limit=10&cursor=${first.body.nextCursor}`, { token: customer.token });
+    const rest = await call(app.url, 'GET', `/notifications?limit=10&cursor=${first.body.nextCursor}`, {
+      token: customer.token,
+    });
     expect(rest.body.items).toHaveLength(3);
     expect(rest.body.nextCursor).toBeNull();
     expect(first.body.items[0].body).toMatch(/Tu cupón 1234 5678 9012 por \$ \d/);
@@ -205,10 +274,14 @@ describe('the notifications API', () => {
     app.clock.advance(60_000);
     const again = await call(app.url, 'POST', `/notifications/${id}/read`, { token: customer.token });
     expect(again.body.readAt).toBe(read.body.readAt);
-    expect((await call(app.url, 'GET', '/notifications?unread=true', { token: customer.token })).body.items).toHaveLength(2);
+    expect(
+      (await call(app.url, 'GET', '/notifications?unread=true', { token: customer.token })).body.items,
+    ).toHaveLength(2);
     const all = await call(app.url, 'POST', '/notifications/read-all', { token: customer.token });
     expect(all.body).toEqual({ updated: 2, unreadCount: 0 });
-    expect((await call(app.url, 'GET', '/notifications?unread=false', { token: customer.token })).body.items).toHaveLength(3);
+    expect(
+      (await call(app.url, 'GET', '/notifications?unread=false', { token: customer.token })).body.items,
+    ).toHaveLength(3);
   });
 
   test('another user’s notification is 404 and never listed', async () => {
@@ -225,7 +298,10 @@ describe('the notifications API', () => {
 describe('warnExpiringCoupons', () => {
   test('a coupon ending within 24 h is announced once, however often the timer runs', async () => {
     const customer = await newCustomer(app.url);
-    const found = await call(app.url, 'POST', '/invoices/search', { token: customer.token, body: { contractNumber: String(nextContract++) } });
+    const found = await call(app.url, 'POST', '/invoices/search', {
+      token: customer.token,
+      body: { contractNumber: String(nextContract++) },
+    });
     const coupon = found.body.coupons[0];
     app.clock.set(new Date(Date.parse(coupon.expiresAt) - 3 * 3600_000));
     await Promise.all([app.host.runTimer('warnExpiringCoupons'), app.host.runTimer('warnExpiringCoupons')]);

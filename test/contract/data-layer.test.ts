@@ -4,7 +4,16 @@ import { ManualClock } from '../../shared/clients/clock.client';
 import type { Db } from '../../shared/clients/sql.client';
 import { isUniqueViolation } from '../../shared/clients/sql.client';
 import { purgeExpiredRecords } from '../../shared/controllers/maintenance.controller';
-import { type Coupon, couponIdsDueForExpiry, insertCoupon, markCouponsExpired, markCouponUsed,markOtherActiveCouponsCancelled, newCouponCode, pageCoupons } from '../../shared/models/coupon.model';
+import {
+  type Coupon,
+  couponIdsDueForExpiry,
+  insertCoupon,
+  markCouponsExpired,
+  markCouponUsed,
+  markOtherActiveCouponsCancelled,
+  newCouponCode,
+  pageCoupons,
+} from '../../shared/models/coupon.model';
 import { claimIdempotencyKey, completeIdempotencyKey } from '../../shared/models/idempotency.model';
 import { newId } from '../../shared/models/ids';
 import { findInvoice, markInvoicePaid, markInvoiceUnpaid } from '../../shared/models/invoice.model';
@@ -53,7 +62,9 @@ describe(`the data layer on ${testEngineName()}`, () => {
   });
 
   test('the client talks to the engine this jest project names (no suite silently runs SQLite twice)', () => {
-    expect((db.client as { config: { client: string } }).config.client).toBe(testEngineName() === 'mssql' ? 'mssql' : 'better-sqlite3');
+    expect((db.client as { config: { client: string } }).config.client).toBe(
+      testEngineName() === 'mssql' ? 'mssql' : 'better-sqlite3',
+    );
   });
 
   test('when migrations run twice, then the second run applies nothing and the table records them', async () => {
@@ -73,7 +84,10 @@ describe(`the data layer on ${testEngineName()}`, () => {
     test('contracts 10000001–10000050 each owe an invoice due in the future and have paid history', async () => {
       const today = bogotaDay(now);
       for (let n = DEMO_CONTRACTS.first; n <= DEMO_CONTRACTS.last; n++) {
-        const invoices = await db('invoices as i').join('contracts as c', 'c.id', 'i.contract_id').where('c.number', String(n)).select('i.status', 'i.due_date', 'i.amount');
+        const invoices = await db('invoices as i')
+          .join('contracts as c', 'c.id', 'i.contract_id')
+          .where('c.number', String(n))
+          .select('i.status', 'i.due_date', 'i.amount');
         const dueDay = (d: unknown) => (d instanceof Date ? d.toISOString().slice(0, 10) : String(d));
         expect(invoices.some((i) => i.status === 'UNPAID' && dueDay(i.due_date) > today)).toBe(true);
         expect(invoices.some((i) => i.status === 'PAID')).toBe(true);
@@ -82,7 +96,11 @@ describe(`the data layer on ${testEngineName()}`, () => {
     });
 
     test('contract 10000099 has nothing unpaid, and the operator exists', async () => {
-      const unpaid = await db('invoices as i').join('contracts as c', 'c.id', 'i.contract_id').where({ 'c.number': String(DEMO_CONTRACTS.allPaid), 'i.status': 'UNPAID' }).count({ n: '*' }).first();
+      const unpaid = await db('invoices as i')
+        .join('contracts as c', 'c.id', 'i.contract_id')
+        .where({ 'c.number': String(DEMO_CONTRACTS.allPaid), 'i.status': 'UNPAID' })
+        .count({ n: '*' })
+        .first();
       expect(Number(unpaid?.n)).toBe(0);
       expect(await db('users').where({ email: DEMO_OPERATOR.email, role: 'operator' }).first('id')).toBeDefined();
     });
@@ -108,7 +126,9 @@ describe(`the data layer on ${testEngineName()}`, () => {
 
     test('when a status outside the state machine is written, then the check constraint refuses it', async () => {
       const invoice = await db('invoices').first('id');
-      expect(String(await rejectionOf(db('invoices').where({ id: invoice.id }).update({ status: 'LOST' })))).toMatch(/CHECK constraint/i);
+      expect(String(await rejectionOf(db('invoices').where({ id: invoice.id }).update({ status: 'LOST' })))).toMatch(
+        /CHECK constraint/i,
+      );
     });
 
     test('when an invoice points at a missing contract, then the foreign key refuses it', async () => {
@@ -142,7 +162,17 @@ describe(`the data layer on ${testEngineName()}`, () => {
       invoiceId = (await db('invoices').where({ status: 'UNPAID' }).orderBy('number', 'desc').first('id')).id;
     });
 
-    const coupon = (user: string, expiresAt: Date) => inserted(insertCoupon(db, { code: newCouponCode(), userId: user, invoiceId, amount: 5000, issuedAt: later(-3600_000), expiresAt }));
+    const coupon = (user: string, expiresAt: Date) =>
+      inserted(
+        insertCoupon(db, {
+          code: newCouponCode(),
+          userId: user,
+          invoiceId,
+          amount: 5000,
+          issuedAt: later(-3600_000),
+          expiresAt,
+        }),
+      );
 
     test('an invoice is marked paid once, and unpaid again only from PAID', async () => {
       expect(await markInvoicePaid(db, invoiceId, t0)).toBe(true);
@@ -178,7 +208,18 @@ describe(`the data layer on ${testEngineName()}`, () => {
       await db('coupons').where({ user_id: userId }).delete();
       const created = [];
       for (let i = 0; i < 5; i++) {
-        created.push(await inserted(insertCoupon(db, { code: newCouponCode(), userId, invoiceId: (await db('invoices').orderBy('id').offset(i).first('id')).id, amount: 1000, issuedAt: later(i * 1000), expiresAt: later(86_400_000) })));
+        created.push(
+          await inserted(
+            insertCoupon(db, {
+              code: newCouponCode(),
+              userId,
+              invoiceId: (await db('invoices').orderBy('id').offset(i).first('id')).id,
+              amount: 1000,
+              issuedAt: later(i * 1000),
+              expiresAt: later(86_400_000),
+            }),
+          ),
+        );
       }
       const first = await pageCoupons(db, userId, { limit: 2 });
       const last = first.items[1];
@@ -190,7 +231,11 @@ describe(`the data layer on ${testEngineName()}`, () => {
     });
 
     test('an outbox row is leased by one dispatcher only, and then marked dispatched', async () => {
-      const [id] = await addToOutbox(db, [notificationMessage({ kind: 'COUPON_EXPIRED', userId, data: { couponCode: '1' } })], t0);
+      const [id] = await addToOutbox(
+        db,
+        [notificationMessage({ kind: 'COUPON_EXPIRED', userId, data: { couponCode: '1' } })],
+        t0,
+      );
       expect((await pendingOutbox(db, t0, 10, [id ?? ''])).map((r) => r.id)).toEqual([id]);
       expect(await leaseOutboxRow(db, id ?? '', t0, later(60_000))).toBe(true);
       expect(await leaseOutboxRow(db, id ?? '', t0, later(60_000))).toBe(false);
@@ -199,18 +244,51 @@ describe(`the data layer on ${testEngineName()}`, () => {
     });
 
     test('an idempotency key is claimed once, replayed after completion, and taken over only once expired', async () => {
-      const claim = { userId, key: `key-${randomUUID()}`, requestHash: 'h1', now: t0, lockedUntil: later(60_000), expiresAt: later(86_400_000) };
+      const claim = {
+        userId,
+        key: `key-${randomUUID()}`,
+        requestHash: 'h1',
+        now: t0,
+        lockedUntil: later(60_000),
+        expiresAt: later(86_400_000),
+      };
       expect(await claimIdempotencyKey(db, claim)).toEqual({ claimed: true });
-      expect(await claimIdempotencyKey(db, claim)).toMatchObject({ claimed: false, existing: { status: 'IN_PROGRESS', requestHash: 'h1' } });
+      expect(await claimIdempotencyKey(db, claim)).toMatchObject({
+        claimed: false,
+        existing: { status: 'IN_PROGRESS', requestHash: 'h1' },
+      });
       await completeIdempotencyKey(db, userId, claim.key, 201, '{"ok":true}');
-      expect(await claimIdempotencyKey(db, claim)).toMatchObject({ claimed: false, existing: { status: 'COMPLETED', responseStatus: 201, responseBody: '{"ok":true}' } });
-      expect(await claimIdempotencyKey(db, { ...claim, now: later(90_000_000), requestHash: 'h2' })).toEqual({ claimed: true });
+      expect(await claimIdempotencyKey(db, claim)).toMatchObject({
+        claimed: false,
+        existing: { status: 'COMPLETED', responseStatus: 201, responseBody: '{"ok":true}' },
+      });
+      expect(await claimIdempotencyKey(db, { ...claim, now: later(90_000_000), requestHash: 'h2' })).toEqual({
+        claimed: true,
+      });
     });
 
     test('a notification is stored once per source message id', async () => {
       const sourceMessageId = randomUUID();
-      expect(await insertNotification(db, { userId, kind: 'COUPON_EXPIRED', title: 'Cupón vencido', body: 'El cupón venció.', sourceMessageId, now: t0 })).toBe('stored');
-      expect(await insertNotification(db, { userId, kind: 'COUPON_EXPIRED', title: 'x', body: 'y', sourceMessageId, now: t0 })).toBe('duplicate');
+      expect(
+        await insertNotification(db, {
+          userId,
+          kind: 'COUPON_EXPIRED',
+          title: 'Cupón vencido',
+          body: 'El cupón venció.',
+          sourceMessageId,
+          now: t0,
+        }),
+      ).toBe('stored');
+      expect(
+        await insertNotification(db, {
+          userId,
+          kind: 'COUPON_EXPIRED',
+          title: 'x',
+          body: 'y',
+          sourceMessageId,
+          now: t0,
+        }),
+      ).toBe('duplicate');
       expect(await unreadNotificationCount(db, userId)).toBeGreaterThanOrEqual(1);
     });
 
@@ -218,26 +296,47 @@ describe(`the data layer on ${testEngineName()}`, () => {
       const bucket = `purge:${randomUUID()}`;
       await hitRateLimit(db, bucket, later(-3 * 86_400_000));
       await hitRateLimit(db, bucket, t0);
-      const key = { userId, key: `purge-${randomUUID()}`, requestHash: 'h', now: t0, lockedUntil: t0, expiresAt: later(1000) };
+      const key = {
+        userId,
+        key: `purge-${randomUUID()}`,
+        requestHash: 'h',
+        now: t0,
+        lockedUntil: t0,
+        expiresAt: later(1000),
+      };
       await claimIdempotencyKey(db, key);
       const longGone = { id: newId(), userId, now: later(-60 * 86_400_000), expiresAt: later(-31 * 86_400_000) };
       const recent = { id: newId(), userId, now: later(-40 * 86_400_000), expiresAt: later(-29 * 86_400_000) };
       for (const session of [longGone, recent]) {
         await createSession(db, session);
-        await insertRefreshToken(db, { id: newId(), sessionId: session.id, tokenHash: randomUUID().replace(/-/g, ''), now: session.now, expiresAt: session.expiresAt });
+        await insertRefreshToken(db, {
+          id: newId(),
+          sessionId: session.id,
+          tokenHash: randomUUID().replace(/-/g, ''),
+          now: session.now,
+          expiresAt: session.expiresAt,
+        });
       }
       const run = await purgeExpiredRecords({ db, clock: new ManualClock(later(2000)) });
       expect(run.rateLimitWindows).toBeGreaterThanOrEqual(1);
       expect(run.idempotencyKeys).toBeGreaterThanOrEqual(1);
       expect(run.sessions).toBe(1);
       expect(Number((await db('rate_limits').where({ bucket }).count({ n: '*' }).first())?.n)).toBe(1);
-      expect((await db('sessions').whereIn('id', [longGone.id, recent.id]).select('id')).map((r: { id: string }) => r.id)).toEqual([recent.id]);
-      expect(Number((await db('refresh_tokens').where({ session_id: longGone.id }).count({ n: '*' }).first())?.n)).toBe(0);
+      expect(
+        (await db('sessions').whereIn('id', [longGone.id, recent.id]).select('id')).map((r: { id: string }) => r.id),
+      ).toEqual([recent.id]);
+      expect(Number((await db('refresh_tokens').where({ session_id: longGone.id }).count({ n: '*' }).first())?.n)).toBe(
+        0,
+      );
     });
 
     test('rate-limit windows count every hit', async () => {
       const bucket = `test:${randomUUID()}`;
-      expect([await hitRateLimit(db, bucket, t0), await hitRateLimit(db, bucket, t0), await hitRateLimit(db, bucket, later(60_000))]).toEqual([1, 2, 1]);
+      expect([
+        await hitRateLimit(db, bucket, t0),
+        await hitRateLimit(db, bucket, t0),
+        await hitRateLimit(db, bucket, later(60_000)),
+      ]).toEqual([1, 2, 1]);
     });
   });
 });

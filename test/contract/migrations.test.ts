@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 
 import type { Db } from '../../shared/clients/sql.client';
 import { recordContractAccess } from '../../shared/models/contract.model';
-import { insertCoupon, markCouponUsed,newCouponCode } from '../../shared/models/coupon.model';
+import { insertCoupon, markCouponUsed, newCouponCode } from '../../shared/models/coupon.model';
 import { claimEmailDelivery, markEmailSent } from '../../shared/models/emailDelivery.model';
 import { claimIdempotencyKey, completeIdempotencyKey } from '../../shared/models/idempotency.model';
 import { newId } from '../../shared/models/ids';
@@ -22,7 +22,21 @@ import { createTestDb, testEngineName } from '../support/engines';
  * An upgrade over live data: a database at 0001 holding the demo data and a day of activity in
  * every table is migrated to the latest schema, and every row comes through unchanged.
  */
-const TABLES = ['users', 'sessions', 'refresh_tokens', 'rate_limits', 'contracts', 'invoices', 'user_contracts', 'coupons', 'transactions', 'notifications', 'idempotency_keys', 'outbox', 'email_deliveries'];
+const TABLES = [
+  'users',
+  'sessions',
+  'refresh_tokens',
+  'rate_limits',
+  'contracts',
+  'invoices',
+  'user_contracts',
+  'coupons',
+  'transactions',
+  'notifications',
+  'idempotency_keys',
+  'outbox',
+  'email_deliveries',
+];
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /** A row as a value independent of the column types: times as epoch ms, ids in lower case, whole numbers as numbers. */
@@ -38,7 +52,8 @@ function normalise(row: Record<string, unknown>): string {
 
 async function snapshot(db: Db): Promise<Record<string, string[]>> {
   const tables: Record<string, string[]> = {};
-  for (const table of TABLES) tables[table] = ((await db(table).select('*')) as Record<string, unknown>[]).map(normalise).sort();
+  for (const table of TABLES)
+    tables[table] = ((await db(table).select('*')) as Record<string, unknown>[]).map(normalise).sort();
   return tables;
 }
 
@@ -58,23 +73,64 @@ test(`when the schema is upgraded over live data on ${testEngineName()}, then ev
   // A day of activity touching every table.
   const user = await db('users').where({ role: 'customer' }).first<{ id: string } | undefined>('id');
   if (!user) throw new Error('the seed has a customer');
-  const invoice = await db('invoices').where({ status: 'UNPAID' }).orderBy('number').first<{ id: string; amount: number; contract_id: string } | undefined>('id', 'amount', 'contract_id');
+  const invoice = await db('invoices')
+    .where({ status: 'UNPAID' })
+    .orderBy('number')
+    .first<{ id: string; amount: number; contract_id: string } | undefined>('id', 'amount', 'contract_id');
   if (!invoice) throw new Error('the seed has an unpaid invoice');
   await recordContractAccess(db, user.id, invoice.contract_id, now);
   const sessionId = newId();
   await createSession(db, { id: sessionId, userId: user.id, now, expiresAt: new Date(now.getTime() + 86_400_000) });
-  await insertRefreshToken(db, { id: newId(), sessionId, tokenHash: 'a'.repeat(64), now, expiresAt: new Date(now.getTime() + 86_400_000) });
+  await insertRefreshToken(db, {
+    id: newId(),
+    sessionId,
+    tokenHash: 'a'.repeat(64),
+    now,
+    expiresAt: new Date(now.getTime() + 86_400_000),
+  });
   await hitRateLimit(db, 'login:client:203.0.113.9', now);
-  const coupon = await insertCoupon(db, { code: newCouponCode(), userId: user.id, invoiceId: invoice.id, amount: Number(invoice.amount), issuedAt: now, expiresAt: new Date(now.getTime() + 3600_000) });
+  const coupon = await insertCoupon(db, {
+    code: newCouponCode(),
+    userId: user.id,
+    invoiceId: invoice.id,
+    amount: Number(invoice.amount),
+    issuedAt: now,
+    expiresAt: new Date(now.getTime() + 3600_000),
+  });
   if (coupon === 'duplicate') throw new Error('the fixture coupon was refused');
   expect(await markCouponUsed(db, coupon.id, now)).toBe(true);
   expect(await markInvoicePaid(db, invoice.id, now)).toBe(true);
-  await insertTransaction(db, { type: 'PAYMENT', invoiceId: invoice.id, couponId: coupon.id, userId: user.id, actorId: user.id, amount: coupon.amount, paymentMethod: 'PSE', reversesId: null, reason: null, now });
+  await insertTransaction(db, {
+    type: 'PAYMENT',
+    invoiceId: invoice.id,
+    couponId: coupon.id,
+    userId: user.id,
+    actorId: user.id,
+    amount: coupon.amount,
+    paymentMethod: 'PSE',
+    reversesId: null,
+    reason: null,
+    now,
+  });
   const message = notificationMessage({ kind: 'PAYMENT_CONFIRMED', userId: user.id, data: { invoiceId: invoice.id } });
   await addToOutbox(db, [message], now);
-  await insertNotification(db, { userId: user.id, kind: 'PAYMENT_CONFIRMED', title: 'Pago confirmado', body: 'Recibimos su pago.', sourceMessageId: message.body.messageId, now });
+  await insertNotification(db, {
+    userId: user.id,
+    kind: 'PAYMENT_CONFIRMED',
+    title: 'Pago confirmado',
+    body: 'Recibimos su pago.',
+    sourceMessageId: message.body.messageId,
+    now,
+  });
   const key = randomUUID();
-  await claimIdempotencyKey(db, { userId: user.id, key, requestHash: 'b'.repeat(64), now, lockedUntil: now, expiresAt: new Date(now.getTime() + 86_400_000) });
+  await claimIdempotencyKey(db, {
+    userId: user.id,
+    key,
+    requestHash: 'b'.repeat(64),
+    now,
+    lockedUntil: now,
+    expiresAt: new Date(now.getTime() + 86_400_000),
+  });
   await completeIdempotencyKey(db, user.id, key, 201, '{"ok":true}');
   await claimEmailDelivery(db, { messageId: randomUUID(), userId: user.id, kind: 'receipt', now });
   const sent = randomUUID();

@@ -63,7 +63,9 @@ test(`when a foreign key or a CHECK is violated on ${engine}, then it is neither
 });
 
 /** Two transactions that take the same two rows in opposite order, each waiting for the other. */
-function crossedTransactions(run: (work: (tx: Knex.Transaction) => Promise<void>) => Promise<void>): Promise<PromiseSettledResult<void>[]> {
+function crossedTransactions(
+  run: (work: (tx: Knex.Transaction) => Promise<void>) => Promise<void>,
+): Promise<PromiseSettledResult<void>[]> {
   let firstStepsDone = 0;
   const bothHoldOneRow = new Promise<void>((resolve) => {
     const check = setInterval(() => {

@@ -13,7 +13,10 @@ import { createMssqlDatabase, createTestDb, mssqlClient } from '../support/engin
  * same tables, columns, indexes and constraints as the migration runner. T-SQL project only.
  */
 const script = fs.readFileSync(path.join(projectRoot(), 'sql/azure-sql-schema.sql'), 'utf8');
-const batches = script.split(/^GO\s*$/m).map((b) => b.trim()).filter((b) => b.replace(/^--.*$/gm, '').trim() !== '');
+const batches = script
+  .split(/^GO\s*$/m)
+  .map((b) => b.trim())
+  .filter((b) => b.replace(/^--.*$/gm, '').trim() !== '');
 
 async function runScript(db: Db): Promise<void> {
   for (const batch of batches) await db.raw(batch);
@@ -27,7 +30,9 @@ async function describeSchema(db: Db): Promise<unknown> {
             WHERE t.name NOT LIKE 'knex%' ORDER BY t.name, c.column_id`),
     db.raw(`SELECT t.name AS table_name, i.name AS index_name, i.is_unique AS is_unique, i.has_filter AS has_filter
             FROM sys.indexes i JOIN sys.tables t ON t.object_id = i.object_id WHERE i.name IS NOT NULL AND t.name NOT LIKE 'knex%' ORDER BY t.name, i.name`),
-    db.raw(`SELECT name AS constraint_name FROM sys.check_constraints UNION ALL SELECT name FROM sys.foreign_keys ORDER BY 1`),
+    db.raw(
+      `SELECT name AS constraint_name FROM sys.check_constraints UNION ALL SELECT name FROM sys.foreign_keys ORDER BY 1`,
+    ),
   ]);
   return { columns, indexes, constraints };
 }

@@ -6,13 +6,18 @@ import Ajv2020 from 'ajv/dist/2020';
 
 import { projectRoot } from '../../shared/projectFiles';
 import { DEMO_OPERATOR, seedDemoData } from '../../sql/seed';
-import { type ApiResponse,call, logIn, newCustomer, startTestApp, type TestApp } from '../support/app';
+import { type ApiResponse, call, logIn, newCustomer, startTestApp, type TestApp } from '../support/app';
 
 /**
  * The frontend's contract: for each documented route, real answers of the local host (a success
  * and at least one error) validate against the schemas the OpenAPI document gives for that status.
  */
-type Doc = { paths: Record<string, Record<string, { responses: Record<string, { content?: Record<string, { schema: unknown }> }> }>> };
+type Doc = {
+  paths: Record<
+    string,
+    Record<string, { responses: Record<string, { content?: Record<string, { schema: unknown }> }> }>
+  >;
+};
 const doc = JSON.parse(fs.readFileSync(path.join(projectRoot(), 'openapi.json'), 'utf8')) as Doc;
 const ajv = new Ajv2020({ strict: false, allErrors: true });
 ajv.addSchema(doc, 'openapi');
@@ -25,13 +30,22 @@ function expectDocumented(method: string, template: string, res: ApiResponse): v
   const responses = doc.paths[template]?.[method.toLowerCase()]?.responses;
   expect(responses).toBeDefined();
   const documented = responses?.[String(res.status)];
-  if (!documented) throw new Error(`${method} ${template} answered ${res.status}, which is not documented: ${res.text.slice(0, 300)}`);
+  if (!documented)
+    throw new Error(`${method} ${template} answered ${res.status}, which is not documented: ${res.text.slice(0, 300)}`);
   const contentType = (res.headers.get('content-type') ?? '').split(';')[0] ?? '';
   const media = documented.content?.[contentType] ?? documented.content?.['*/*'];
-  if (documented.content && !media) throw new Error(`${method} ${template} ${res.status} answered ${contentType}, documented ${Object.keys(documented.content).join(', ')}`);
+  if (documented.content && !media)
+    throw new Error(
+      `${method} ${template} ${res.status} answered ${contentType}, documented ${Object.keys(documented.content).join(', ')}`,
+    );
   if (media && contentType.includes('json')) {
-    const validate = ajv.getSchema(`openapi#/${pointer('paths', template, method.toLowerCase(), 'responses', String(res.status), 'content', contentType, 'schema')}`);
-    if (!validate?.(res.body)) throw new Error(`${method} ${template} ${res.status} does not match its schema: ${ajv.errorsText(validate?.errors)}\n${res.text.slice(0, 500)}`);
+    const validate = ajv.getSchema(
+      `openapi#/${pointer('paths', template, method.toLowerCase(), 'responses', String(res.status), 'content', contentType, 'schema')}`,
+    );
+    if (!validate?.(res.body))
+      throw new Error(
+        `${method} ${template} ${res.status} does not match its schema: ${ajv.errorsText(validate?.errors)}\n${res.text.slice(0, 500)}`,
+      );
   }
   const key = `${method} ${template}`;
   checked.set(key, new Set([...(checked.get(key) ?? []), res.status < 400 ? 'success' : 'error']));
@@ -51,7 +65,10 @@ test('every documented route answers on the local host (no ROUTE_NOT_FOUND)', as
     for (const method of Object.keys(item)) {
       const url = template.replace('{file}', 'swagger-ui.css').replace(/\{[^}]+\}/g, '123456789012');
       const res = await call(app.url, method.toUpperCase(), url);
-      expect({ route: `${method} ${template}`, code: res.body?.code }).not.toEqual({ route: `${method} ${template}`, code: 'ROUTE_NOT_FOUND' });
+      expect({ route: `${method} ${template}`, code: res.body?.code }).not.toEqual({
+        route: `${method} ${template}`,
+        code: 'ROUTE_NOT_FOUND',
+      });
       expect(res.status).not.toBe(405);
     }
   }
@@ -72,17 +89,26 @@ test('every route answers as documented, on success and on error', async () => {
 
   const email = `contrato.${randomUUID().slice(0, 8)}@example.com`;
   const password = 'una frase larga de prueba';
-  await check('POST', '/auth/register', '/auth/register', { body: { email, password, fullName: 'Ana María Londoño', documentType: 'CC', documentNumber: '52123987' } });
+  await check('POST', '/auth/register', '/auth/register', {
+    body: { email, password, fullName: 'Ana María Londoño', documentType: 'CC', documentNumber: '52123987' },
+  });
   await check('POST', '/auth/register', '/auth/register', { body: { email: 'x' } });
   const login = await check('POST', '/auth/login', '/auth/login', { body: { email, password } });
   await check('POST', '/auth/login', '/auth/login', { body: { email, password: 'mala clave' } });
-  const refreshed = await check('POST', '/auth/refresh', '/auth/refresh', { body: { refreshToken: login.body.refreshToken } });
-  await check('POST', '/auth/refresh', '/auth/refresh', { body: { refreshToken: 'not-a-refresh-token-of-this-app-000' } });
+  const refreshed = await check('POST', '/auth/refresh', '/auth/refresh', {
+    body: { refreshToken: login.body.refreshToken },
+  });
+  await check('POST', '/auth/refresh', '/auth/refresh', {
+    body: { refreshToken: 'not-a-refresh-token-of-this-app-000' },
+  });
   const token = refreshed.body.accessToken as string;
   await check('GET', '/me', '/me', { token });
   await check('GET', '/me', '/me');
 
-  const found = await check('POST', '/invoices/search', '/invoices/search', { token, body: { contractNumber: '10000011' } });
+  const found = await check('POST', '/invoices/search', '/invoices/search', {
+    token,
+    body: { contractNumber: '10000011' },
+  });
   await check('POST', '/invoices/search', '/invoices/search', { token, body: { contractNumber: '99999999' } });
   const [coupon, second] = found.body.coupons;
   await check('GET', '/coupons', '/coupons?limit=1', { token });
@@ -96,16 +122,30 @@ test('every route answers as documented, on success and on error', async () => {
 
   await check('POST', '/invoices/{invoiceId}/email', `/invoices/${coupon.invoiceId}/email`, { token });
   await check('POST', '/invoices/{invoiceId}/email', `/invoices/${randomUUID()}/email`, { token });
-  const pay = (key: string) => check('POST', '/invoices/{invoiceId}/pay', `/invoices/${coupon.invoiceId}/pay`, { token, body: { couponCode: coupon.code, paymentMethod: 'PSE' }, headers: { 'Idempotency-Key': key } });
+  const pay = (key: string) =>
+    check('POST', '/invoices/{invoiceId}/pay', `/invoices/${coupon.invoiceId}/pay`, {
+      token,
+      body: { couponCode: coupon.code, paymentMethod: 'PSE' },
+      headers: { 'Idempotency-Key': key },
+    });
   const paid = await pay(randomUUID());
   await pay(randomUUID()); // 409 INVOICE_ALREADY_PAID
-  await check('POST', '/invoices/{invoiceId}/pay', `/invoices/${coupon.invoiceId}/pay`, { token, body: { couponCode: coupon.code, paymentMethod: 'PSE' } });
+  await check('POST', '/invoices/{invoiceId}/pay', `/invoices/${coupon.invoiceId}/pay`, {
+    token,
+    body: { couponCode: coupon.code, paymentMethod: 'PSE' },
+  });
 
   await check('GET', '/transactions', '/transactions', { token });
   await check('GET', '/transactions', '/transactions?from=2026-12-31&to=2026-01-01', { token });
   const operator = await logIn(app.url, DEMO_OPERATOR.email, DEMO_OPERATOR.password);
-  await check('POST', '/transactions/{id}/reverse', `/transactions/${paid.body.transaction.id}/reverse`, { token: operator.token, body: { reason: 'Prueba de contrato' } });
-  await check('POST', '/transactions/{id}/reverse', `/transactions/${paid.body.transaction.id}/reverse`, { token, body: { reason: 'Prueba de contrato' } });
+  await check('POST', '/transactions/{id}/reverse', `/transactions/${paid.body.transaction.id}/reverse`, {
+    token: operator.token,
+    body: { reason: 'Prueba de contrato' },
+  });
+  await check('POST', '/transactions/{id}/reverse', `/transactions/${paid.body.transaction.id}/reverse`, {
+    token,
+    body: { reason: 'Prueba de contrato' },
+  });
 
   const notices = await check('GET', '/notifications', '/notifications', { token });
   await check('GET', '/notifications', '/notifications?limit=0', { token });
@@ -122,8 +162,16 @@ test('every route answers as documented, on success and on error', async () => {
   await check('GET', '/coupons/{code}', `/coupons/${coupon.code}`, { token: other.token });
 
   // Every documented operation was seen answering both a success and an error.
-  const operations = Object.entries(doc.paths).flatMap(([template, item]) => Object.keys(item).map((m) => `${m.toUpperCase()} ${template}`));
+  const operations = Object.entries(doc.paths).flatMap(([template, item]) =>
+    Object.keys(item).map((m) => `${m.toUpperCase()} ${template}`),
+  );
   for (const operation of operations) {
-    expect({ operation, seen: [...(checked.get(operation) ?? [])].sort() }).toEqual({ operation, seen: operation === 'GET /openapi.json' || operation === 'GET /docs' || operation === 'GET /health' ? ['success'] : ['error', 'success'] });
+    expect({ operation, seen: [...(checked.get(operation) ?? [])].sort() }).toEqual({
+      operation,
+      seen:
+        operation === 'GET /openapi.json' || operation === 'GET /docs' || operation === 'GET /health'
+          ? ['success']
+          : ['error', 'success'],
+    });
   }
 });

@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 
-import { type Browser,chromium } from 'playwright-core';
+import { type Browser, chromium } from 'playwright-core';
 
 import { projectRoot } from '../../shared/projectFiles';
 import { startTestApp, type TestApp } from '../support/app';
@@ -12,7 +12,10 @@ import { startTestApp, type TestApp } from '../support/app';
  */
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const hasChromium = fs.existsSync(CHROMIUM);
-if (!hasChromium) console.warn(`SKIPPING the browser test: no Chromium at ${CHROMIUM} (apt-get install chromium, or set CHROMIUM_PATH)`);
+if (!hasChromium)
+  console.warn(
+    `SKIPPING the browser test: no Chromium at ${CHROMIUM} (apt-get install chromium, or set CHROMIUM_PATH)`,
+  );
 const describeWithBrowser = hasChromium ? describe : describe.skip;
 
 describeWithBrowser('the API reference page in a real browser', () => {
@@ -23,7 +26,16 @@ describeWithBrowser('the API reference page in a real browser', () => {
     app = await startTestApp({ queues: false });
     browser = await chromium.launch({
       executablePath: CHROMIUM,
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+      args: [
+        '--headless',
+        '--no-sandbox',
+        '--disable-gpu',
+        '--disable-quic',
+        '--no-first-run',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--disable-sync',
+      ],
     });
   }, 60_000);
   afterAll(async () => {
@@ -39,14 +51,28 @@ describeWithBrowser('the API reference page in a real browser', () => {
     });
     await page.goto(`${app.url}/docs`);
     await page.waitForSelector('.opblock-summary-path', { timeout: 20_000 });
-    const listed = await page.$$eval('.opblock-summary-path', (nodes) => nodes.map((n) => n.getAttribute('data-path') ?? n.textContent ?? ''));
-    expect(listed).toEqual(expect.arrayContaining(['/invoices/search', '/invoices/{invoiceId}/pay', '/coupons/{code}/pdf', '/notifications', '/health']));
+    const listed = await page.$$eval('.opblock-summary-path', (nodes) =>
+      nodes.map((n) => n.getAttribute('data-path') ?? n.textContent ?? ''),
+    );
+    expect(listed).toEqual(
+      expect.arrayContaining([
+        '/invoices/search',
+        '/invoices/{invoiceId}/pay',
+        '/coupons/{code}/pdf',
+        '/notifications',
+        '/health',
+      ]),
+    );
 
     await page.click('#operations-Sistema-health .opblock-summary');
     // tryItOutEnabled: the request form is open at once, "Execute" runs it.
     await page.click('#operations-Sistema-health .execute');
-    await page.waitForSelector('#operations-Sistema-health .live-responses-table tbody .response-col_status', { timeout: 15_000 });
-    const status = await page.textContent('#operations-Sistema-health .live-responses-table tbody .response-col_status');
+    await page.waitForSelector('#operations-Sistema-health .live-responses-table tbody .response-col_status', {
+      timeout: 15_000,
+    });
+    const status = await page.textContent(
+      '#operations-Sistema-health .live-responses-table tbody .response-col_status',
+    );
     expect(status?.trim()).toBe('200');
     const body = await page.textContent('#operations-Sistema-health .live-responses-table .microlight');
     expect(body).toContain('"database"');

@@ -39,7 +39,6 @@ function queue(name: string): QueueClient {
   return new QueueClient(testApp.azurite.connectionString, name);
 }
 
-
 describe('the local host', () => {
   test('when GET /api/health is called with the database and Azurite up, then 200 with both checks up', async () => {
     const res = await call(testApp.url, 'GET', '/health');
@@ -52,7 +51,11 @@ describe('the local host', () => {
     const res = await call(testApp.url, 'GET', '/no-such-route');
     expect(res.status).toBe(404);
     expect(res.headers.get('content-type')).toContain('application/problem+json');
-    expect(res.body).toMatchObject({ status: 404, code: 'ROUTE_NOT_FOUND', type: expect.stringContaining('route-not-found') });
+    expect(res.body).toMatchObject({
+      status: 404,
+      code: 'ROUTE_NOT_FOUND',
+      type: expect.stringContaining('route-not-found'),
+    });
   });
 
   test('when a route is called with a wrong method, then 405 METHOD_NOT_ALLOWED with Allow', async () => {
@@ -63,26 +66,38 @@ describe('the local host', () => {
   });
 
   test('when the body is not JSON, then 400 MALFORMED_JSON', async () => {
-    const res = await call(testApp.url, 'POST', '/auth/login', { raw: '{"email": ', headers: { 'Content-Type': 'application/json' } });
+    const res = await call(testApp.url, 'POST', '/auth/login', {
+      raw: '{"email": ',
+      headers: { 'Content-Type': 'application/json' },
+    });
     expect(res.status).toBe(400);
     expect(res.body.code).toBe('MALFORMED_JSON');
   });
 
   test('when the body is larger than MAX_BODY_BYTES, then 413 PAYLOAD_TOO_LARGE', async () => {
-    const res = await call(testApp.url, 'POST', '/auth/login', { body: { email: 'a@b.co', password: 'x'.repeat(70_000) } });
+    const res = await call(testApp.url, 'POST', '/auth/login', {
+      body: { email: 'a@b.co', password: 'x'.repeat(70_000) },
+    });
     expect(res.status).toBe(413);
     expect(res.body.code).toBe('PAYLOAD_TOO_LARGE');
   });
 
   test('when the body is sent as text/plain, then 415 UNSUPPORTED_MEDIA_TYPE', async () => {
-    const res = await call(testApp.url, 'POST', '/auth/login', { raw: '{}', headers: { 'Content-Type': 'text/plain' } });
+    const res = await call(testApp.url, 'POST', '/auth/login', {
+      raw: '{}',
+      headers: { 'Content-Type': 'text/plain' },
+    });
     expect(res.status).toBe(415);
     expect(res.body.code).toBe('UNSUPPORTED_MEDIA_TYPE');
   });
 
   test('when a browser sends a CORS preflight from an allowed origin, then 204 with the allowed headers', async () => {
     const res = await call(testApp.url, 'OPTIONS', '/auth/login', {
-      headers: { Origin: 'http://localhost:5173', 'Access-Control-Request-Method': 'POST', 'Access-Control-Request-Headers': 'content-type,idempotency-key' },
+      headers: {
+        Origin: 'http://localhost:5173',
+        'Access-Control-Request-Method': 'POST',
+        'Access-Control-Request-Headers': 'content-type,idempotency-key',
+      },
     });
     expect(res.status).toBe(204);
     expect(res.headers.get('access-control-allow-origin')).toBe('http://localhost:5173');
@@ -92,7 +107,10 @@ describe('the local host', () => {
   });
 
   test('when an allowed origin calls a route, then the answer exposes Retry-After and X-Request-Id to the browser', async () => {
-    const res = await call(testApp.url, 'POST', '/auth/login', { body: { email: 'a@b.co', password: 'x' }, headers: { Origin: 'http://localhost:5173' } });
+    const res = await call(testApp.url, 'POST', '/auth/login', {
+      body: { email: 'a@b.co', password: 'x' },
+      headers: { Origin: 'http://localhost:5173' },
+    });
     expect(res.headers.get('access-control-allow-origin')).toBe('http://localhost:5173');
     expect(res.headers.get('access-control-expose-headers')).toEqual(expect.stringContaining('Retry-After'));
     expect(res.headers.get('access-control-expose-headers')).toEqual(expect.stringContaining('X-Request-Id'));
@@ -100,7 +118,9 @@ describe('the local host', () => {
   });
 
   test('when a preflight comes from an unknown origin, then no CORS headers are granted', async () => {
-    const res = await call(testApp.url, 'OPTIONS', '/health', { headers: { Origin: 'https://evil.example', 'Access-Control-Request-Method': 'GET' } });
+    const res = await call(testApp.url, 'OPTIONS', '/health', {
+      headers: { Origin: 'https://evil.example', 'Access-Control-Request-Method': 'GET' },
+    });
     expect(res.status).toBe(403);
     expect(res.headers.get('access-control-allow-origin')).toBeNull();
   });
@@ -110,14 +130,18 @@ describe('the local host', () => {
     await queue('test-echo').sendMessage(Buffer.from(JSON.stringify({ hello: 'Medellín' })).toString('base64'));
     const seen = await waitFor(() => handled.find((h) => h.includes('Medellín')));
     expect(JSON.parse(seen)).toEqual({ message: { hello: 'Medellín' }, dequeueCount: 1 });
-    expect(testApp.logs.some((line) => /Executed 'Functions.testEcho' \(Succeeded, Id=.+, Duration=\d+ms\)/.test(line))).toBe(true);
+    expect(
+      testApp.logs.some((line) => /Executed 'Functions.testEcho' \(Succeeded, Id=.+, Duration=\d+ms\)/.test(line)),
+    ).toBe(true);
   });
 
   test('when a handler always fails, then the message is tried maxDequeueCount times and lands in <queue>-poison', async () => {
     await queue('test-fails').createIfNotExists();
     await queue('test-fails').sendMessage(Buffer.from('{"n":1}').toString('base64'));
     const poisoned = await waitFor(async () => {
-      const peeked = await queue('test-fails-poison').peekMessages().catch(() => undefined);
+      const peeked = await queue('test-fails-poison')
+        .peekMessages()
+        .catch(() => undefined);
       return peeked?.peekedMessageItems[0];
     }, 25000);
     expect(Buffer.from(poisoned.messageText, 'base64').toString()).toBe('{"n":1}');
@@ -127,7 +151,14 @@ describe('the local host', () => {
 
   test('when a message is not base64, then it goes straight to poison with the reason logged', async () => {
     await queue('test-echo').sendMessage('not base64 at all!');
-    await waitFor(async () => (await queue('test-echo-poison').peekMessages().catch(() => undefined))?.peekedMessageItems[0]);
+    await waitFor(
+      async () =>
+        (
+          await queue('test-echo-poison')
+            .peekMessages()
+            .catch(() => undefined)
+        )?.peekedMessageItems[0],
+    );
     expect(testApp.logs.some((line) => line.includes('not base64-encoded'))).toBe(true);
   });
 
@@ -165,9 +196,18 @@ describe('the host itself (what the Functions host answers before any function r
   });
 
   test('when no function takes a route or its method, then a bare 404 with an empty body, as the Functions host gives', async () => {
-    for (const [method, route] of [['GET', '/api/no-such-route'], ['DELETE', '/api/health'], ['GET', '/outside-the-prefix']]) {
+    for (const [method, route] of [
+      ['GET', '/api/no-such-route'],
+      ['DELETE', '/api/health'],
+      ['GET', '/outside-the-prefix'],
+    ]) {
       const res = await fetch(base + route, { method });
-      expect({ method, route, status: res.status, body: await res.text() }).toEqual({ method, route, status: 404, body: '' });
+      expect({ method, route, status: res.status, body: await res.text() }).toEqual({
+        method,
+        route,
+        status: 404,
+        body: '',
+      });
     }
   });
 
@@ -191,6 +231,8 @@ describe('the host itself (what the Functions host answers before any function r
     expect(malformed).toContain('application/problem+json');
     const huge = await raw(`GET /api/health HTTP/1.1\r\nHost: x\r\nX-Big: ${'a'.repeat(20_000)}\r\n\r\n`);
     expect(huge).toMatch(/^HTTP\/1\.1 431 /);
-    expect(huge.split('\r\n\r\n')[1]).toBe(JSON.stringify({ type: 'about:blank', title: 'Request Header Fields Too Large', status: 431 }));
+    expect(huge.split('\r\n\r\n')[1]).toBe(
+      JSON.stringify({ type: 'about:blank', title: 'Request Header Fields Too Large', status: 431 }),
+    );
   });
 });

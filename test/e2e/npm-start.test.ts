@@ -15,7 +15,13 @@ const output = () => app.output();
 
 beforeAll(async () => {
   dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'cuponeras-start-'));
-  const env: NodeJS.ProcessEnv = { ...process.env, DATA_DIR: dataDir, APP_ENV: 'development', DB_ENGINE: 'sqlite', BCRYPT_COST: '10' };
+  const env: NodeJS.ProcessEnv = {
+    ...process.env,
+    DATA_DIR: dataDir,
+    APP_ENV: 'development',
+    DB_ENGINE: 'sqlite',
+    BCRYPT_COST: '10',
+  };
   delete env.AzureWebJobsStorage;
   delete env.JWT_SECRET;
   delete env.CORS_ORIGINS;
@@ -39,7 +45,14 @@ test('when a new user registers, logs in, calls /me, refreshes and logs out, the
   const email = 'lucia.zapata@example.com';
   const password = 'montañas verdes de Antioquia';
   const registered = await call(base, 'POST', '/auth/register', {
-    body: { email, password, fullName: 'Lucía Zapata Mejía', documentType: 'CC', documentNumber: '1017234567', phone: '300 123 4567' },
+    body: {
+      email,
+      password,
+      fullName: 'Lucía Zapata Mejía',
+      documentType: 'CC',
+      documentNumber: '1017234567',
+      phone: '300 123 4567',
+    },
   });
   expect(registered.status).toBe(201);
   const login = await call(base, 'POST', '/auth/login', { body: { email, password } });
@@ -54,19 +67,27 @@ test('when a new user registers, logs in, calls /me, refreshes and logs out, the
 });
 
 test('when the demo customer pays contract 10000001, then history shows it, a receipt .eml lands in DATA_DIR/outbox, a notification is unread, and the operator can reverse it', async () => {
-  const customer = await call(base, 'POST', '/auth/login', { body: { email: DEMO_CUSTOMER.email, password: DEMO_CUSTOMER.password } });
+  const customer = await call(base, 'POST', '/auth/login', {
+    body: { email: DEMO_CUSTOMER.email, password: DEMO_CUSTOMER.password },
+  });
   const token = customer.body.accessToken as string;
   const found = await call(base, 'POST', '/invoices/search', { token, body: { contractNumber: '10000001' } });
   const coupon = found.body.coupons[0];
   expect(coupon.barcode.humanReadable).toMatch(/^\(415\)7707181010011\(8020\)/);
   const pdf = await fetch(`${base}/coupons/${coupon.code}/pdf`, { headers: { Authorization: `Bearer ${token}` } });
   expect(pdf.headers.get('content-type')).toBe('application/pdf');
-  const paid = await call(base, 'POST', `/invoices/${coupon.invoiceId}/pay`, { token, body: { couponCode: coupon.code, paymentMethod: 'CASH' }, headers: { 'Idempotency-Key': randomUUID() } });
+  const paid = await call(base, 'POST', `/invoices/${coupon.invoiceId}/pay`, {
+    token,
+    body: { couponCode: coupon.code, paymentMethod: 'CASH' },
+    headers: { 'Idempotency-Key': randomUUID() },
+  });
   expect(paid.status).toBe(201);
   expect((await call(base, 'GET', '/transactions', { token })).body.items[0].id).toBe(paid.body.transaction.id);
 
   const outbox = path.join(dataDir, 'outbox');
-  const eml = await waitFor(() => (fs.existsSync(outbox) ? fs.readdirSync(outbox).find((f) => f.endsWith('.eml')) : undefined));
+  const eml = await waitFor(() =>
+    fs.existsSync(outbox) ? fs.readdirSync(outbox).find((f) => f.endsWith('.eml')) : undefined,
+  );
   expect(fs.readFileSync(path.join(outbox, eml), 'utf8')).toContain('Content-Type: application/pdf');
   const notices = await waitFor(async () => {
     const res = await call(base, 'GET', '/notifications?unread=true', { token });
@@ -74,13 +95,21 @@ test('when the demo customer pays contract 10000001, then history shows it, a re
   });
   expect(notices.unreadCount).toBeGreaterThan(0);
 
-  const operator = await call(base, 'POST', '/auth/login', { body: { email: DEMO_OPERATOR.email, password: DEMO_OPERATOR.password } });
-  const reversed = await call(base, 'POST', `/transactions/${paid.body.transaction.id}/reverse`, { token: operator.body.accessToken, body: { reason: 'Prueba de extremo a extremo' } });
+  const operator = await call(base, 'POST', '/auth/login', {
+    body: { email: DEMO_OPERATOR.email, password: DEMO_OPERATOR.password },
+  });
+  const reversed = await call(base, 'POST', `/transactions/${paid.body.transaction.id}/reverse`, {
+    token: operator.body.accessToken,
+    body: { reason: 'Prueba de extremo a extremo' },
+  });
   expect(reversed.body.invoice.status).toBe('UNPAID');
 });
 
 test('when a frontend dev server (Vite, localhost:5173) sends a preflight, then npm start admits it by default', async () => {
-  const res = await fetch(`${base}/invoices/search`, { method: 'OPTIONS', headers: { Origin: 'http://localhost:5173', 'Access-Control-Request-Method': 'POST' } });
+  const res = await fetch(`${base}/invoices/search`, {
+    method: 'OPTIONS',
+    headers: { Origin: 'http://localhost:5173', 'Access-Control-Request-Method': 'POST' },
+  });
   expect(res.status).toBe(204);
   expect(res.headers.get('access-control-allow-origin')).toBe('http://localhost:5173');
 });

@@ -15,7 +15,12 @@ let base: string;
 let env: NodeJS.ProcessEnv;
 
 beforeAll(async () => {
-  env = { ...process.env, DATA_DIR: fs.mkdtempSync(path.join(os.tmpdir(), 'cuponeras-tsql-')), APP_ENV: 'development', BCRYPT_COST: '10' };
+  env = {
+    ...process.env,
+    DATA_DIR: fs.mkdtempSync(path.join(os.tmpdir(), 'cuponeras-tsql-')),
+    APP_ENV: 'development',
+    BCRYPT_COST: '10',
+  };
   expect(env.DB_ENGINE).toBe('mssql');
   expect(await runCompiledScript('migrate', env)).toMatch(/^Applied 0001_initial, 0002_dba_schema/);
   expect(await runCompiledScript('migrate', env)).toMatch(/^Already up to date/);
@@ -35,7 +40,13 @@ async function customer(): Promise<string> {
   const email = `tsql.${people}@example.com`;
   const password = 'clave del motor T-SQL en Medellín';
   const registered = await call(base, 'POST', '/auth/register', {
-    body: { email, password, fullName: 'Cliente T-SQL', documentType: 'CC', documentNumber: String(88_000_000 + people) },
+    body: {
+      email,
+      password,
+      fullName: 'Cliente T-SQL',
+      documentType: 'CC',
+      documentNumber: String(88_000_000 + people),
+    },
   });
   expect(registered.status).toBe(201);
   const login = await call(base, 'POST', '/auth/login', { body: { email, password } });
@@ -58,10 +69,19 @@ test('when a customer searches, prints, pays (and retries), then history, notifi
 
   const pdf = await fetch(`${base}/coupons/${coupon.code}/pdf`, { headers: { Authorization: `Bearer ${token}` } });
   expect(pdf.status).toBe(200);
-  expect(Buffer.from(await pdf.arrayBuffer()).subarray(0, 5).toString()).toBe('%PDF-');
+  expect(
+    Buffer.from(await pdf.arrayBuffer())
+      .subarray(0, 5)
+      .toString(),
+  ).toBe('%PDF-');
 
   const key = randomUUID();
-  const pay = () => call(base, 'POST', `/invoices/${coupon.invoiceId}/pay`, { token, body: { couponCode: coupon.code, paymentMethod: 'PSE' }, headers: { 'Idempotency-Key': key } });
+  const pay = () =>
+    call(base, 'POST', `/invoices/${coupon.invoiceId}/pay`, {
+      token,
+      body: { couponCode: coupon.code, paymentMethod: 'PSE' },
+      headers: { 'Idempotency-Key': key },
+    });
   const paid = await pay();
   expect(paid.status).toBe(201);
   expect(paid.body.invoice.status).toBe('PAID');
@@ -78,11 +98,19 @@ test('when a customer searches, prints, pays (and retries), then history, notifi
   });
   expect(confirmed.readAt).toBeNull();
 
-  const operator = await call(base, 'POST', '/auth/login', { body: { email: DEMO_OPERATOR.email, password: DEMO_OPERATOR.password } });
-  const reversed = await call(base, 'POST', `/transactions/${paid.body.transaction.id}/reverse`, { token: operator.body.accessToken, body: { reason: 'Prueba en el motor T-SQL' } });
+  const operator = await call(base, 'POST', '/auth/login', {
+    body: { email: DEMO_OPERATOR.email, password: DEMO_OPERATOR.password },
+  });
+  const reversed = await call(base, 'POST', `/transactions/${paid.body.transaction.id}/reverse`, {
+    token: operator.body.accessToken,
+    body: { reason: 'Prueba en el motor T-SQL' },
+  });
   expect(reversed.status).toBe(201);
   expect(reversed.body.invoice.status).toBe('UNPAID');
-  const again = await call(base, 'POST', `/transactions/${paid.body.transaction.id}/reverse`, { token: operator.body.accessToken, body: { reason: 'Prueba en el motor T-SQL' } });
+  const again = await call(base, 'POST', `/transactions/${paid.body.transaction.id}/reverse`, {
+    token: operator.body.accessToken,
+    body: { reason: 'Prueba en el motor T-SQL' },
+  });
   expect(again.body.code).toBe('ALREADY_REVERSED');
 });
 
@@ -99,11 +127,17 @@ test('when 20 customers pay the same invoice at once with their own coupons, the
 
   const answers = await Promise.all(
     tokens.map((token, i) =>
-      call(base, 'POST', `/invoices/${invoiceId}/pay`, { token, body: { couponCode: coupons[i]?.code, paymentMethod: 'CARD' }, headers: { 'Idempotency-Key': randomUUID() } }),
+      call(base, 'POST', `/invoices/${invoiceId}/pay`, {
+        token,
+        body: { couponCode: coupons[i]?.code, paymentMethod: 'CARD' },
+        headers: { 'Idempotency-Key': randomUUID() },
+      }),
     ),
   );
   const statuses = answers.map((a) => a.status);
   expect(statuses.filter((s) => s === 201)).toHaveLength(1);
   expect(statuses.filter((s) => s === 409)).toHaveLength(19);
-  expect(new Set(answers.filter((a) => a.status === 409).map((a) => a.body.code))).toEqual(new Set(['INVOICE_ALREADY_PAID']));
+  expect(new Set(answers.filter((a) => a.status === 409).map((a) => a.body.code))).toEqual(
+    new Set(['INVOICE_ALREADY_PAID']),
+  );
 });

@@ -32,7 +32,9 @@ export interface TestApp {
  * The whole app for a test file: a real Azurite on a free port, a fresh SQLite file in the file's
  * own data dir (migrated), and the local host serving every function on a free port.
  */
-export async function startTestApp(options: { queues?: boolean; timers?: boolean; clock?: ManualClock; visibilityTimeoutSeconds?: number } = {}): Promise<TestApp> {
+export async function startTestApp(
+  options: { queues?: boolean; timers?: boolean; clock?: ManualClock; visibilityTimeoutSeconds?: number } = {},
+): Promise<TestApp> {
   const dataDir = process.env.DATA_DIR ?? '';
   const azurite = await startAzurite({ location: path.join(dataDir, 'azurite') });
   process.env.AzureWebJobsStorage = azurite.connectionString;
@@ -59,7 +61,8 @@ export async function startTestApp(options: { queues?: boolean; timers?: boolean
     stop: async () => {
       // An unexpected failure behind a 500 is easier to fix when the test run shows it.
       const unhandled = logs.filter((line) => line.includes('Unhandled error'));
-      if (unhandled.length > 0) console.warn(`The app logged ${unhandled.length} unhandled error(s):\n${unhandled.join('\n')}`);
+      if (unhandled.length > 0)
+        console.warn(`The app logged ${unhandled.length} unhandled error(s):\n${unhandled.join('\n')}`);
       await host.stop();
       await disposeServices();
       // A test may have replaced Azurite (restarted it): stop whichever runs now.
@@ -69,7 +72,8 @@ export async function startTestApp(options: { queues?: boolean; timers?: boolean
   return testApp;
 }
 
-export interface ApiResponse<T = any> { // any: test bodies are asserted field by field
+export interface ApiResponse<T = any> {
+  // any: test bodies are asserted field by field
   status: number;
   headers: Headers;
   body: T;
@@ -104,12 +108,20 @@ export async function call<T = any>( // any: see ApiResponse
 let userCounter = 0;
 
 /** Registers a fresh customer and logs them in; returns the access token and user id. */
-export async function newCustomer(base: string): Promise<{ token: string; id: string; email: string; password: string }> {
+export async function newCustomer(
+  base: string,
+): Promise<{ token: string; id: string; email: string; password: string }> {
   userCounter++;
   const email = `cliente.${process.pid}.${userCounter}@example.com`;
   const password = 'clave larga de pruebas en Medellín';
   const registered = await call(base, 'POST', '/auth/register', {
-    body: { email, password, fullName: 'Cliente de Prueba', documentType: 'CC', documentNumber: String(70_000_000 + (process.pid % 1000) * 1000 + userCounter) },
+    body: {
+      email,
+      password,
+      fullName: 'Cliente de Prueba',
+      documentType: 'CC',
+      documentNumber: String(70_000_000 + (process.pid % 1000) * 1000 + userCounter),
+    },
     headers: { 'X-Client-IP': `198.51.100.${userCounter % 250}` },
   });
   if (registered.status !== 201) throw new Error(`register failed: ${registered.text}`);
@@ -117,13 +129,19 @@ export async function newCustomer(base: string): Promise<{ token: string; id: st
 }
 
 export async function logIn(base: string, email: string, password: string): Promise<{ token: string; id: string }> {
-  const res = await call(base, 'POST', '/auth/login', { body: { email, password }, headers: { 'X-Client-IP': `192.0.2.${(userCounter % 250) + 1}` } });
+  const res = await call(base, 'POST', '/auth/login', {
+    body: { email, password },
+    headers: { 'X-Client-IP': `192.0.2.${(userCounter % 250) + 1}` },
+  });
   if (res.status !== 200) throw new Error(`login failed: ${res.text}`);
   return { token: res.body.accessToken, id: res.body.user.id };
 }
 
 /** Polls until `probe` gives a value (not undefined/false), for effects that happen asynchronously. */
-export async function waitFor<T>(probe: () => Promise<T | undefined | false> | T | undefined | false, timeoutMs = 20_000): Promise<T> {
+export async function waitFor<T>(
+  probe: () => Promise<T | undefined | false> | T | undefined | false,
+  timeoutMs = 20_000,
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const value = await probe();

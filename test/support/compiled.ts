@@ -23,7 +23,9 @@ function newestSourceMs(dir: string): number {
 function isFresh(): boolean {
   if (!fs.existsSync(BUILT_MARK)) return false;
   const built = fs.statSync(BUILT_MARK).mtimeMs;
-  return SOURCE_DIRS.every((dir) => !fs.existsSync(path.join(projectRoot(), dir)) || newestSourceMs(path.join(projectRoot(), dir)) <= built);
+  return SOURCE_DIRS.every(
+    (dir) => !fs.existsSync(path.join(projectRoot(), dir)) || newestSourceMs(path.join(projectRoot(), dir)) <= built,
+  );
 }
 
 /**
@@ -43,7 +45,12 @@ export async function ensureBuilt(): Promise<void> {
     }
   }
   try {
-    if (!isFresh()) execFileSync(process.execPath, [path.join(projectRoot(), 'node_modules/typescript/bin/tsc'), '-p', 'tsconfig.json'], { cwd: projectRoot(), stdio: 'pipe' });
+    if (!isFresh())
+      execFileSync(
+        process.execPath,
+        [path.join(projectRoot(), 'node_modules/typescript/bin/tsc'), '-p', 'tsconfig.json'],
+        { cwd: projectRoot(), stdio: 'pipe' },
+      );
   } finally {
     fs.rmdirSync(LOCK);
   }
@@ -62,7 +69,11 @@ export interface CompiledApp {
 export async function startCompiledApp(env: NodeJS.ProcessEnv, timeoutMs = 45_000): Promise<CompiledApp> {
   await ensureBuilt();
   const port = await freePort();
-  const child = spawn(process.execPath, ['dist/scripts/start.js'], { cwd: projectRoot(), env: { ...env, PORT: String(port) }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, ['dist/scripts/start.js'], {
+    cwd: projectRoot(),
+    env: { ...env, PORT: String(port) },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let output = '';
   child.stdout?.on('data', (chunk: Buffer) => (output += chunk.toString()));
   child.stderr?.on('data', (chunk: Buffer) => (output += chunk.toString()));
@@ -95,5 +106,10 @@ export async function startCompiledApp(env: NodeJS.ProcessEnv, timeoutMs = 45_00
 /** Runs one compiled script (dist/scripts/NAME.js, as its npm script does) and returns what it printed. */
 export async function runCompiledScript(name: string, env: NodeJS.ProcessEnv): Promise<string> {
   await ensureBuilt();
-  return execFileSync(process.execPath, [`dist/scripts/${name}.js`], { cwd: projectRoot(), env, encoding: 'utf8', stdio: 'pipe' });
+  return execFileSync(process.execPath, [`dist/scripts/${name}.js`], {
+    cwd: projectRoot(),
+    env,
+    encoding: 'utf8',
+    stdio: 'pipe',
+  });
 }

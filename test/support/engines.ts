@@ -21,7 +21,10 @@ export function createTestDb(): Db {
 }
 
 /** The app settings for one database on the server of MSSQL_TEST_CONNECTION (ADO-style: Server=host,port;User Id=…;Password=…). */
-export function mssqlSettings(database: string, connection = process.env.MSSQL_TEST_CONNECTION ?? ''): Record<string, string> {
+export function mssqlSettings(
+  database: string,
+  connection = process.env.MSSQL_TEST_CONNECTION ?? '',
+): Record<string, string> {
   const parts = Object.fromEntries(
     connection
       .split(';')
@@ -29,7 +32,9 @@ export function mssqlSettings(database: string, connection = process.env.MSSQL_T
       .filter((kv): kv is [string, string] => kv.length >= 2 && kv[0] !== '')
       .map(([key, ...rest]) => [key.trim().toLowerCase(), rest.join('=').trim()]),
   );
-  const [server = 'localhost', port = '1433'] = (parts.server ?? parts['data source'] ?? '').replace(/^tcp:/, '').split(',');
+  const [server = 'localhost', port = '1433'] = (parts.server ?? parts['data source'] ?? '')
+    .replace(/^tcp:/, '')
+    .split(',');
   return {
     DB_ENGINE: 'mssql',
     SQL_SERVER: server,

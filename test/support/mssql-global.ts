@@ -16,7 +16,9 @@ export async function teardown(): Promise<void> {
   if (!run) return;
   const master = mssqlClient('master');
   try {
-    const rows = await master.raw<{ name: string }[]>(`SELECT name FROM sys.databases WHERE name LIKE ?`, [`cuponeras_test_${run}_%`]);
+    const rows = await master.raw<{ name: string }[]>(`SELECT name FROM sys.databases WHERE name LIKE ?`, [
+      `cuponeras_test_${run}_%`,
+    ]);
     for (const { name } of rows) {
       await master.raw(`DROP DATABASE [${name}]`).catch(() => undefined); // a server that still holds it keeps it, harmlessly
     }

@@ -31,7 +31,11 @@ beforeAll(async () => {
       if (req.method === 'POST' && url.pathname === '/emails:send') {
         const id = String(req.headers['operation-id']);
         operations.set(id, (operations.get(id) ?? 0) + 1);
-        res.writeHead(202, { 'Content-Type': 'application/json', 'Operation-Location': `${endpoint}emails/operations/${id}?api-version=2023-03-31`, 'Retry-After': '0' });
+        res.writeHead(202, {
+          'Content-Type': 'application/json',
+          'Operation-Location': `${endpoint}emails/operations/${id}?api-version=2023-03-31`,
+          'Retry-After': '0',
+        });
         res.end(JSON.stringify({ id, status: 'Running' }));
         return;
       }
@@ -64,7 +68,10 @@ const message: EmailMessage = {
 
 function sender(): AcsEmailSender {
   const key = Buffer.from('a-local-test-key-not-a-secret').toString('base64');
-  const client = new EmailClient(`endpoint=${endpoint};accesskey=${key}`, { allowInsecureConnection: true, retryOptions: { maxRetries: 0 } });
+  const client = new EmailClient(`endpoint=${endpoint};accesskey=${key}`, {
+    allowInsecureConnection: true,
+    retryOptions: { maxRetries: 0 },
+  });
   return new AcsEmailSender(client, 'DoNotReply@cuponeras.epm.com.co', 10);
 }
 
@@ -75,14 +82,24 @@ describe('the Azure Communication Services email adapter', () => {
     const post = requests.find((r) => r.method === 'POST');
     expect(post?.url).toMatch(/^\/emails:send\?api-version=\d{4}-\d{2}-\d{2}/);
     expect(post?.headers['operation-id']).toBe(message.messageId);
-    expect(String(post?.headers.authorization)).toMatch(/^HMAC-SHA256 SignedHeaders=x-ms-date;host;x-ms-content-sha256&Signature=/);
+    expect(String(post?.headers.authorization)).toMatch(
+      /^HMAC-SHA256 SignedHeaders=x-ms-date;host;x-ms-content-sha256&Signature=/,
+    );
     expect(JSON.parse(post?.body ?? '{}')).toEqual({
       senderAddress: 'DoNotReply@cuponeras.epm.com.co',
       recipients: { to: [{ address: 'lucia@example.com', displayName: 'Lucía Zapata' }] },
       content: { subject: message.subject, plainText: 'Hola', html: '<p>Hola</p>' },
-      attachments: [{ name: 'factura.pdf', contentType: 'application/pdf', contentInBase64: Buffer.from('%PDF-1.7 fake').toString('base64') }],
+      attachments: [
+        {
+          name: 'factura.pdf',
+          contentType: 'application/pdf',
+          contentInBase64: Buffer.from('%PDF-1.7 fake').toString('base64'),
+        },
+      ],
     });
-    expect(requests.some((r) => r.method === 'GET' && r.url.startsWith(`/emails/operations/${message.messageId}`))).toBe(true);
+    expect(
+      requests.some((r) => r.method === 'GET' && r.url.startsWith(`/emails/operations/${message.messageId}`)),
+    ).toBe(true);
   });
 
   test('when the same message is sent again (a retried queue message), then it carries the same Operation-Id: one operation', async () => {

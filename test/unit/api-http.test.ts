@@ -11,7 +11,11 @@ test('api.http has a request for every documented operation', () => {
     .map((line) => /^(GET|POST|PUT|PATCH|DELETE) \{\{base\}\}(\S+)/.exec(line))
     .filter((m): m is RegExpExecArray => m !== null)
     .map((m) => `${m[1]} ${(m[2] ?? '').split('?')[0]?.replace(/\{\{[^}]+\}\}/g, '{}')}`);
-  const doc = JSON.parse(fs.readFileSync(path.join(projectRoot(), 'openapi.json'), 'utf8')) as { paths: Record<string, Record<string, unknown>> };
-  const operations = Object.entries(doc.paths).flatMap(([p, item]) => Object.keys(item).map((m) => `${m.toUpperCase()} ${p.replace(/\{[^}]+\}/g, '{}')}`));
+  const doc = JSON.parse(fs.readFileSync(path.join(projectRoot(), 'openapi.json'), 'utf8')) as {
+    paths: Record<string, Record<string, unknown>>;
+  };
+  const operations = Object.entries(doc.paths).flatMap(([p, item]) =>
+    Object.keys(item).map((m) => `${m.toUpperCase()} ${p.replace(/\{[^}]+\}/g, '{}')}`),
+  );
   for (const operation of operations) expect(requests).toContain(operation);
 });

@@ -14,7 +14,10 @@ const deployDoc = fs.readFileSync(path.join(projectRoot(), 'docs/deploy.md'), 'u
 const optionalTable = deployDoc.slice(deployDoc.indexOf('Optional settings'), deployDoc.indexOf('**The app refuses'));
 
 describe('the Azure infrastructure', () => {
-  const appSettings = bicep.slice(bicep.indexOf("resource appSettings 'config'"), bicep.indexOf('dependsOn: [storageBlobOwner'));
+  const appSettings = bicep.slice(
+    bicep.indexOf("resource appSettings 'config'"),
+    bicep.indexOf('dependsOn: [storageBlobOwner'),
+  );
 
   test.each(SETTING_NAMES)('setting %s is set by Bicep or documented as optional', (name) => {
     const inBicep = new RegExp(`^\\s+${name}: `, 'm').test(appSettings);
@@ -35,7 +38,9 @@ describe('the Azure infrastructure', () => {
     ['Monitoring Metrics Publisher', '3913510d-42f4-4e42-8a64-420c390055eb', 'monitoringMetricsPublisher'],
   ])('the app identity is assigned %s', (_role, guid, key) => {
     expect(bicep).toContain(`${key}: '${guid}'`);
-    expect(bicep).toMatch(new RegExp(`roleDefinitions', roles\\.${key}\\)\\s+principalId: functionApp\\.identity\\.principalId`));
+    expect(bicep).toMatch(
+      new RegExp(`roleDefinitions', roles\\.${key}\\)\\s+principalId: functionApp\\.identity\\.principalId`),
+    );
   });
 
   test('the app identity may send email through Communication Services', () => {
@@ -45,7 +50,9 @@ describe('the Azure infrastructure', () => {
 
   test('Azure SQL is Entra-only, the JWT secret is a Key Vault reference, the plan is Flex Consumption on Node 20', () => {
     expect(bicep).toContain('azureADOnlyAuthentication: true');
-    expect(appSettings).toMatch(/JWT_SECRET: '@Microsoft\.KeyVault\(SecretUri=\$\{jwtSecretResource\.properties\.secretUri\}\)'/);
+    expect(appSettings).toMatch(
+      /JWT_SECRET: '@Microsoft\.KeyVault\(SecretUri=\$\{jwtSecretResource\.properties\.secretUri\}\)'/,
+    );
     expect(bicep).toContain("sku: { name: 'FC1', tier: 'FlexConsumption' }");
     expect(bicep).toContain("runtime: { name: 'node', version: '20' }");
     expect(bicep).toContain("identity: { type: 'SystemAssigned' }");
@@ -68,14 +75,19 @@ describe('the database provisioning hook', () => {
   });
 
   test('a name that could break out of the identifier is refused', () => {
-    expect(() => databaseUserStatements("x]; DROP TABLE users; --")).toThrow(/Unexpected identity name/);
+    expect(() => databaseUserStatements('x]; DROP TABLE users; --')).toThrow(/Unexpected identity name/);
   });
 
   test("it connects with the deployer's Entra token: tedious gets a token-credential, no password", async () => {
     const credential: TokenCredential = new ManagedIdentityCredential();
     const db = deployerConnection('sql-cuponeras.database.windows.net', 'cuponeras', credential);
     const connection = db.client.config.connection as Record<string, unknown>;
-    expect(connection).toMatchObject({ type: 'token-credential', server: 'sql-cuponeras.database.windows.net', database: 'cuponeras', encrypt: true });
+    expect(connection).toMatchObject({
+      type: 'token-credential',
+      server: 'sql-cuponeras.database.windows.net',
+      database: 'cuponeras',
+      encrypt: true,
+    });
     expect(connection.credential).toBe(credential);
     expect(connection.password).toBeUndefined();
     await db.destroy();

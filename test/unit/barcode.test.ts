@@ -17,7 +17,12 @@ describe('GS1 check digits and the biller GLN', () => {
 });
 
 describe('the payment barcode data', () => {
-  const barcode = buildBarcode({ gln: '7707181010011', reference: '241439797539', amount: 142980, dueDate: '2026-12-03' });
+  const barcode = buildBarcode({
+    gln: '7707181010011',
+    reference: '241439797539',
+    amount: 142980,
+    dueDate: '2026-12-03',
+  });
 
   test('the AIs come in the bank-collection order: 415, 8020, 3900, 96', () => {
     expect(barcode.elements).toEqual([
@@ -35,8 +40,12 @@ describe('the payment barcode data', () => {
 
   test('the amount is whole pesos with no decimals (3900) and the data is refused when malformed', () => {
     expect(() => buildBarcode({ gln: '7707181010011', reference: 'X', amount: 10.5, dueDate: '2026-12-03' })).toThrow();
-    expect(() => buildBarcode({ gln: '7707181010012', reference: 'X', amount: 10, dueDate: '2026-12-03' })).toThrow(/GLN/);
-    expect(() => buildBarcode({ gln: '7707181010011', reference: 'x'.repeat(26), amount: 10, dueDate: '2026-12-03' })).toThrow(/8020/);
+    expect(() => buildBarcode({ gln: '7707181010012', reference: 'X', amount: 10, dueDate: '2026-12-03' })).toThrow(
+      /GLN/,
+    );
+    expect(() =>
+      buildBarcode({ gln: '7707181010011', reference: 'x'.repeat(26), amount: 10, dueDate: '2026-12-03' }),
+    ).toThrow(/8020/);
   });
 });
 

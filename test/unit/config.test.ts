@@ -47,7 +47,11 @@ describe('configuration', () => {
   test('when production runs with the example secret and local defaults, then it refuses to start', () => {
     const problems = problemsOf({ ...base, APP_ENV: 'production', JWT_SECRET: EXAMPLE_JWT_SECRET });
     expect(problems).toEqual(
-      expect.arrayContaining([expect.stringMatching(/^JWT_SECRET .*example/), expect.stringMatching(/^DB_ENGINE /), expect.stringMatching(/^EMAIL_MODE /)]),
+      expect.arrayContaining([
+        expect.stringMatching(/^JWT_SECRET .*example/),
+        expect.stringMatching(/^DB_ENGINE /),
+        expect.stringMatching(/^EMAIL_MODE /),
+      ]),
     );
   });
 
@@ -55,7 +59,9 @@ describe('configuration', () => {
     expect(problemsOf({ ...base, WEBSITE_SITE_NAME: 'func-cuponeras-abc' })).toEqual(
       expect.arrayContaining([expect.stringMatching(/^DB_ENGINE /), expect.stringMatching(/^EMAIL_MODE /)]),
     );
-    expect(problemsOf({ ...base, WEBSITE_SITE_NAME: 'func-cuponeras-abc', ALLOW_LOCAL_DEFAULTS_IN_PRODUCTION: 'true' })).toEqual([]);
+    expect(
+      problemsOf({ ...base, WEBSITE_SITE_NAME: 'func-cuponeras-abc', ALLOW_LOCAL_DEFAULTS_IN_PRODUCTION: 'true' }),
+    ).toEqual([]);
   });
 
   test('when an Azure app setting is an empty string, then its default applies', () => {
@@ -70,11 +76,16 @@ describe('configuration', () => {
 
 describe('local.settings.example.json', () => {
   // WEBSITE_SITE_NAME is set by Azure itself, never by hand.
-  const example = JSON.parse(require('node:fs').readFileSync(require('node:path').join(__dirname, '../../local.settings.example.json'), 'utf8')) as { Values: Record<string, string> };
+  const example = JSON.parse(
+    require('node:fs').readFileSync(require('node:path').join(__dirname, '../../local.settings.example.json'), 'utf8'),
+  ) as { Values: Record<string, string> };
 
-  test.each(SETTING_NAMES.filter((name) => name !== 'WEBSITE_SITE_NAME'))('documents %s with an example value', (name) => {
-    expect(Object.keys(example.Values)).toContain(name);
-  });
+  test.each(SETTING_NAMES.filter((name) => name !== 'WEBSITE_SITE_NAME'))(
+    'documents %s with an example value',
+    (name) => {
+      expect(Object.keys(example.Values)).toContain(name);
+    },
+  );
 
   test('its values (with the test-only parts filled in) form a valid development configuration', () => {
     expect(() => loadConfig({ ...example.Values, JWT_SECRET: example.Values.JWT_SECRET ?? '' })).not.toThrow();

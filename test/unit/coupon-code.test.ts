@@ -1,4 +1,10 @@
-import { couponCodeSchema, dammCheckDigit, formatCouponCode, isValidCouponCode, newCouponCode } from '../../shared/models/coupon.model';
+import {
+  couponCodeSchema,
+  dammCheckDigit,
+  formatCouponCode,
+  isValidCouponCode,
+  newCouponCode,
+} from '../../shared/models/coupon.model';
 
 describe('coupon codes', () => {
   const codes = Array.from({ length: 200 }, () => newCouponCode());

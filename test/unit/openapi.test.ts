@@ -21,7 +21,11 @@ describe('the OpenAPI document', () => {
   });
 
   test('it is a valid OpenAPI 3.1 document (@apidevtools/swagger-parser)', () => {
-    const result = execFileSync(process.execPath, [path.join(__dirname, '../support/validate-openapi.cjs'), path.join(projectRoot(), 'openapi.json')], { cwd: projectRoot() }).toString();
+    const result = execFileSync(
+      process.execPath,
+      [path.join(__dirname, '../support/validate-openapi.cjs'), path.join(projectRoot(), 'openapi.json')],
+      { cwd: projectRoot() },
+    ).toString();
     expect(JSON.parse(result)).toEqual({ valid: true, openapi: '3.1.0' });
   });
 
@@ -40,18 +44,33 @@ describe('the OpenAPI document', () => {
     const doc = JSON.parse(committed());
     const pay = doc.paths['/invoices/{invoiceId}/pay'].post;
     expect(pay.security).toEqual([{ bearerAuth: [] }]);
-    expect(pay.parameters).toEqual(expect.arrayContaining([expect.objectContaining({ name: 'Idempotency-Key', in: 'header', required: true })]));
+    expect(pay.parameters).toEqual(
+      expect.arrayContaining([expect.objectContaining({ name: 'Idempotency-Key', in: 'header', required: true })]),
+    );
     expect(pay.responses['409'].content['application/problem+json'].schema.allOf[1].properties.code.enum).toEqual(
       expect.arrayContaining(['INVOICE_ALREADY_PAID', 'COUPON_ALREADY_USED', 'IDEMPOTENCY_REQUEST_IN_PROGRESS']),
     );
     expect(doc.paths['/health'].get.security).toEqual([]);
     expect(doc.components.securitySchemes.bearerAuth).toMatchObject({ type: 'http', scheme: 'bearer' });
-    expect(doc.paths['/coupons'].get.parameters.map((p: { name: string }) => p.name)).toEqual(['status', 'cursor', 'limit']);
+    expect(doc.paths['/coupons'].get.parameters.map((p: { name: string }) => p.name)).toEqual([
+      'status',
+      'cursor',
+      'limit',
+    ]);
   });
 
   test('the committed TypeScript client types match the document (openapi-typescript)', () => {
     const out = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'api-types-')), 'api.d.ts');
-    execFileSync(process.execPath, [path.join(projectRoot(), 'node_modules/openapi-typescript/bin/cli.js'), path.join(projectRoot(), 'openapi.json'), '--output', out], { stdio: 'pipe' });
+    execFileSync(
+      process.execPath,
+      [
+        path.join(projectRoot(), 'node_modules/openapi-typescript/bin/cli.js'),
+        path.join(projectRoot(), 'openapi.json'),
+        '--output',
+        out,
+      ],
+      { stdio: 'pipe' },
+    );
     expect(fs.readFileSync(path.join(projectRoot(), 'client/api.d.ts'), 'utf8')).toBe(fs.readFileSync(out, 'utf8'));
   });
 });

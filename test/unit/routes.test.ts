@@ -13,12 +13,19 @@ describe('route templates of the local host', () => {
   ]);
 
   test('when a path has a parameter, then it is captured and URL-decoded', () => {
-    expect(matchRoute(routes, 'GET', '/coupons/AB%2012')).toMatchObject({ kind: 'found', route: { target: 'getCoupon' }, params: { code: 'AB 12' } });
+    expect(matchRoute(routes, 'GET', '/coupons/AB%2012')).toMatchObject({
+      kind: 'found',
+      route: { target: 'getCoupon' },
+      params: { code: 'AB 12' },
+    });
   });
 
   test('when a literal segment and a parameter both fit, then the literal wins', () => {
     expect(matchRoute(routes, 'POST', '/notifications/read-all')).toMatchObject({ route: { target: 'readAll' } });
-    expect(matchRoute(routes, 'POST', '/notifications/abc/read')).toMatchObject({ route: { target: 'read' }, params: { id: 'abc' } });
+    expect(matchRoute(routes, 'POST', '/notifications/abc/read')).toMatchObject({
+      route: { target: 'read' },
+      params: { id: 'abc' },
+    });
   });
 
   test('when the method is not registered for the path, then method-not-allowed lists the allowed ones', () => {

@@ -1,6 +1,11 @@
 import { ManagedIdentityCredential } from '@azure/identity';
 
-import { isTransientSqlError, isUniqueViolation, mssqlConnectionConfig, withTransientRetry } from '../../shared/clients/sql.client';
+import {
+  isTransientSqlError,
+  isUniqueViolation,
+  mssqlConnectionConfig,
+  withTransientRetry,
+} from '../../shared/clients/sql.client';
 
 const settings = {
   engine: 'mssql' as const,
@@ -45,7 +50,10 @@ describe('the SQL client', () => {
   });
 
   test('when retries run out, then the last error is thrown', async () => {
-    const failing = withTransientRetry(() => Promise.reject(Object.assign(new Error('throttled'), { number: 40501 })), { attempts: 3, wait: async () => undefined });
+    const failing = withTransientRetry(() => Promise.reject(Object.assign(new Error('throttled'), { number: 40501 })), {
+      attempts: 3,
+      wait: async () => undefined,
+    });
     await expect(failing).rejects.toThrow('throttled');
   });
 
@@ -61,7 +69,10 @@ describe('the SQL client', () => {
   });
 
   test('when SQL_AUTH is managed-identity, then tedious gets a token-credential with the identity', () => {
-    const config = mssqlConnectionConfig({ ...settings, clientId: '00000000-0000-0000-0000-000000000001' }) as unknown as Record<string, unknown>;
+    const config = mssqlConnectionConfig({
+      ...settings,
+      clientId: '00000000-0000-0000-0000-000000000001',
+    }) as unknown as Record<string, unknown>;
     expect(config.type).toBe('token-credential');
     expect(config.credential).toBeInstanceOf(ManagedIdentityCredential);
     expect(config).toMatchObject({ server: settings.server, database: 'cuponeras', encrypt: true });
@@ -69,13 +80,20 @@ describe('the SQL client', () => {
   });
 
   test('dates are bound as datetime2 (milliseconds kept), other values as knex decides', () => {
-    const config = mssqlConnectionConfig(settings) as unknown as { options: { mapBinding: (v: unknown) => { type: { name: string } } | undefined } };
+    const config = mssqlConnectionConfig(settings) as unknown as {
+      options: { mapBinding: (v: unknown) => { type: { name: string } } | undefined };
+    };
     expect(config.options.mapBinding(new Date())?.type.name).toBe('DateTime2');
     expect(config.options.mapBinding('texto')).toBeUndefined();
   });
 
   test('when SQL_AUTH is sql-password, then tedious gets SQL authentication', () => {
-    const config = mssqlConnectionConfig({ ...settings, auth: 'sql-password', user: 'app', password: 'secret' }) as unknown as Record<string, unknown>;
+    const config = mssqlConnectionConfig({
+      ...settings,
+      auth: 'sql-password',
+      user: 'app',
+      password: 'secret',
+    }) as unknown as Record<string, unknown>;
     expect(config).toMatchObject({ type: 'default', userName: 'app', password: 'secret' });
   });
 });

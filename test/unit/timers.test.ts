@@ -2,9 +2,15 @@ import { nextOccurrence, resolveAppSetting } from '../../local/timerTrigger';
 
 describe('timer schedules of the local host', () => {
   test('six-field NCRONTAB (seconds first) is read in UTC', () => {
-    expect(nextOccurrence('0 */5 * * * *', new Date('2026-11-30T15:02:10Z')).toISOString()).toBe('2026-11-30T15:05:00.000Z');
-    expect(nextOccurrence('*/30 * * * * *', new Date('2026-11-30T15:02:10Z')).toISOString()).toBe('2026-11-30T15:02:30.000Z');
-    expect(nextOccurrence('0 0 5 * * *', new Date('2026-11-30T15:02:10Z')).toISOString()).toBe('2026-12-01T05:00:00.000Z');
+    expect(nextOccurrence('0 */5 * * * *', new Date('2026-11-30T15:02:10Z')).toISOString()).toBe(
+      '2026-11-30T15:05:00.000Z',
+    );
+    expect(nextOccurrence('*/30 * * * * *', new Date('2026-11-30T15:02:10Z')).toISOString()).toBe(
+      '2026-11-30T15:02:30.000Z',
+    );
+    expect(nextOccurrence('0 0 5 * * *', new Date('2026-11-30T15:02:10Z')).toISOString()).toBe(
+      '2026-12-01T05:00:00.000Z',
+    );
   });
 
   test('a five-field (Unix) cron is refused, as the Functions host does', () => {

@@ -7,31 +7,66 @@ import { type AuthDeps, verifyAccessToken } from '../../shared/controllers/auth.
 import { AppError } from '../../shared/http/errors';
 
 // Signature checks fail before any database lookup, so no database is needed here.
-const { privateKey, publicKey } = generateKeyPairSync('rsa', { modulusLength: 2048, publicKeyEncoding: { type: 'spki', format: 'pem' }, privateKeyEncoding: { type: 'pkcs8', format: 'pem' } });
+const { privateKey, publicKey } = generateKeyPairSync('rsa', {
+  modulusLength: 2048,
+  publicKeyEncoding: { type: 'spki', format: 'pem' },
+  privateKeyEncoding: { type: 'pkcs8', format: 'pem' },
+});
 const clock = new ManualClock(new Date('2026-11-30T15:00:00Z'));
 const deps = {
   db: {} as AuthDeps['db'], // never reached: every token below fails its signature or claims first
   clock,
   config: {
-    jwt: { algorithm: 'RS256', signingKey: privateKey, verifyKey: publicKey, issuer: 'https://cuponeras.epm.com.co', audience: 'cuponeras-epm-api', accessTokenTtlSeconds: 900, refreshTokenTtlDays: 14 },
-    auth: { bcryptCost: 10, maxFailures: 5, failureWindowMinutes: 15, lockMinutes: 15, maxAttemptsPerClient: 30, clientWindowMinutes: 5 },
+    jwt: {
+      algorithm: 'RS256',
+      signingKey: privateKey,
+      verifyKey: publicKey,
+      issuer: 'https://cuponeras.epm.com.co',
+      audience: 'cuponeras-epm-api',
+      accessTokenTtlSeconds: 900,
+      refreshTokenTtlDays: 14,
+    },
+    auth: {
+      bcryptCost: 10,
+      maxFailures: 5,
+      failureWindowMinutes: 15,
+      lockMinutes: 15,
+      maxAttemptsPerClient: 30,
+      clientWindowMinutes: 5,
+    },
   },
 } satisfies AuthDeps;
 
-const claims = { sub: 'u1', role: 'customer', sid: 's1', iss: 'https://cuponeras.epm.com.co', aud: 'cuponeras-epm-api' };
-const codeOf = async (token: string) => verifyAccessToken(deps, token).then(() => 'accepted', (e: unknown) => (e instanceof AppError ? e.code : String(e)));
+const claims = {
+  sub: 'u1',
+  role: 'customer',
+  sid: 's1',
+  iss: 'https://cuponeras.epm.com.co',
+  aud: 'cuponeras-epm-api',
+};
+const codeOf = async (token: string) =>
+  verifyAccessToken(deps, token).then(
+    () => 'accepted',
+    (e: unknown) => (e instanceof AppError ? e.code : String(e)),
+  );
 
 describe('access tokens with RS256', () => {
   test('when a token is signed with HS256 using the public key as the secret (algorithm confusion), then it is refused', async () => {
     // jsonwebtoken itself refuses to sign with a PEM key as an HMAC secret; forge the token by hand.
     const header = Buffer.from(JSON.stringify({ alg: 'HS256', typ: 'JWT' })).toString('base64url');
-    const payload = Buffer.from(JSON.stringify({ ...claims, exp: Math.floor(clock.now().getTime() / 1000) + 600 })).toString('base64url');
+    const payload = Buffer.from(
+      JSON.stringify({ ...claims, exp: Math.floor(clock.now().getTime() / 1000) + 600 }),
+    ).toString('base64url');
     const signature = createHmac('sha256', publicKey).update(`${header}.${payload}`).digest('base64url');
     expect(await codeOf(`${header}.${payload}.${signature}`)).toBe('INVALID_TOKEN');
   });
 
   test('when the token is signed by another RSA key, then it is refused', async () => {
-    const other = generateKeyPairSync('rsa', { modulusLength: 2048, privateKeyEncoding: { type: 'pkcs8', format: 'pem' }, publicKeyEncoding: { type: 'spki', format: 'pem' } });
+    const other = generateKeyPairSync('rsa', {
+      modulusLength: 2048,
+      privateKeyEncoding: { type: 'pkcs8', format: 'pem' },
+      publicKeyEncoding: { type: 'spki', format: 'pem' },
+    });
     const token = jwt.sign(claims, other.privateKey, { algorithm: 'RS256', expiresIn: 600 });
     expect(await codeOf(token)).toBe('INVALID_TOKEN');
   });
@@ -44,7 +79,11 @@ describe('access tokens with RS256', () => {
 
   test('when a well-signed token lacks the session claim, then it is refused', async () => {
     const now = Math.floor(clock.now().getTime() / 1000);
-    const token = jwt.sign({ sub: 'u1', role: 'customer', iss: claims.iss, aud: claims.aud, exp: now + 600 }, privateKey, { algorithm: 'RS256' });
+    const token = jwt.sign(
+      { sub: 'u1', role: 'customer', iss: claims.iss, aud: claims.aud, exp: now + 600 },
+      privateKey,
+      { algorithm: 'RS256' },
+    );
     expect(await codeOf(token)).toBe('INVALID_TOKEN');
   });
 });

@@ -24,7 +24,9 @@ describe('pinned T-SQL', () => {
   });
 
   test('reversing sets the invoice back to UNPAID only from PAID', () => {
-    expect(sql(invoiceQueries.markUnpaid(db, 'i1', now))).toBe('update [invoices] set [status] = ?, [paid_at] = ?, [updated_at] = ? where [id] = ? and [status] = ?;select @@rowcount');
+    expect(sql(invoiceQueries.markUnpaid(db, 'i1', now))).toBe(
+      'update [invoices] set [status] = ?, [paid_at] = ?, [updated_at] = ? where [id] = ? and [status] = ?;select @@rowcount',
+    );
   });
 
   test('using a coupon requires it ACTIVE and unexpired', () => {
@@ -40,7 +42,9 @@ describe('pinned T-SQL', () => {
   });
 
   test('expiry reads a bounded batch with TOP, then updates it conditionally with OUTPUT', () => {
-    expect(sql(couponQueries.dueForExpiry(db, now, 500))).toBe('select top (?) [id] from [coupons] where [status] = ? and [expires_at] <= ? order by [expires_at] asc');
+    expect(sql(couponQueries.dueForExpiry(db, now, 500))).toBe(
+      'select top (?) [id] from [coupons] where [status] = ? and [expires_at] <= ? order by [expires_at] asc',
+    );
     expect(sql(couponQueries.expire(db, ['a', 'b'], now))).toBe(
       'update [coupons] set [status] = ?, [closed_at] = ? output inserted.[id], inserted.[code], inserted.[user_id], inserted.[invoice_id] where [id] in (?, ?) and [status] = ? and [expires_at] <= ?',
     );
@@ -74,7 +78,9 @@ describe('pinned T-SQL', () => {
   });
 
   test('refresh-token rotation marks the token used only if nobody did first', () => {
-    expect(sql(sessionQueries.markUsed(db, 't1', now))).toBe('update [refresh_tokens] set [used_at] = ? where [id] = ? and [used_at] is null;select @@rowcount');
+    expect(sql(sessionQueries.markUsed(db, 't1', now))).toBe(
+      'update [refresh_tokens] set [used_at] = ? where [id] = ? and [used_at] is null;select @@rowcount',
+    );
   });
 
   test('a failed login counts within the window and locks at the limit in one statement', () => {

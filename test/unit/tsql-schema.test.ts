@@ -23,23 +23,41 @@ describe('the Azure SQL schema script', () => {
   });
 
   test('ACTIVE coupons are indexed by expiry for the expiry timer', () => {
-    expect(find('[ix_coupons_active_expiry]')).toBe("CREATE INDEX [ix_coupons_active_expiry] ON [coupons] ([expires_at]) where status = 'ACTIVE'");
+    expect(find('[ix_coupons_active_expiry]')).toBe(
+      "CREATE INDEX [ix_coupons_active_expiry] ON [coupons] ([expires_at]) where status = 'ACTIVE'",
+    );
   });
 
   test('statuses are ASCII check constraints and money is a bounded whole number of pesos', () => {
     const invoices = find('CREATE TABLE [invoices]') ?? '';
-    expect(invoices).toContain("[status] varchar(10) not null constraint ck_invoices_status check ([status] in ('UNPAID','PAID'))");
-    expect(invoices).toContain('[amount] bigint not null constraint ck_invoices_amount check ([amount] between 1 and 999999999999)');
+    expect(invoices).toContain(
+      "[status] varchar(10) not null constraint ck_invoices_status check ([status] in ('UNPAID','PAID'))",
+    );
+    expect(invoices).toContain(
+      '[amount] bigint not null constraint ck_invoices_amount check ([amount] between 1 and 999999999999)',
+    );
     expect(find('CREATE TABLE [coupons]')).toContain("check ([status] in ('ACTIVE','USED','EXPIRED','CANCELLED'))");
-    expect(find('CREATE TABLE [transactions]')).toContain('[amount] bigint not null constraint ck_transactions_amount check ([amount] between 1 and 999999999999)');
+    expect(find('CREATE TABLE [transactions]')).toContain(
+      '[amount] bigint not null constraint ck_transactions_amount check ([amount] between 1 and 999999999999)',
+    );
   });
 
   test('states and their timestamps agree: PAID ⇔ paid_at, ACTIVE ⇔ no closed_at, a reversal points at its payment, the period is YYYY-MM', () => {
-    expect(find('CREATE TABLE [invoices]')).toContain("constraint ck_invoices_paid_at check (([status] = 'PAID' AND [paid_at] IS NOT NULL) OR ([status] = 'UNPAID' AND [paid_at] IS NULL))");
-    expect(find('CREATE TABLE [invoices]')).toContain("constraint ck_invoices_period check ([period] LIKE '[12][0-9][0-9][0-9]-[01][0-9]' AND SUBSTRING([period], 6, 2) BETWEEN '01' AND '12')");
-    expect(find('CREATE TABLE [coupons]')).toContain("constraint ck_coupons_closed_at check (([status] = 'ACTIVE' AND [closed_at] IS NULL) OR ([status] <> 'ACTIVE' AND [closed_at] IS NOT NULL))");
-    expect(find('CREATE TABLE [transactions]')).toContain("constraint ck_transactions_reverses check (([type] = 'PAYMENT' AND [reverses_id] IS NULL) OR ([type] = 'REVERSAL' AND [reverses_id] IS NOT NULL))");
-    expect(find('CREATE TABLE [email_deliveries]')).toContain("constraint ck_email_deliveries_sent_at check (([status] = 'SENT' AND [sent_at] IS NOT NULL) OR ([status] = 'PENDING' AND [sent_at] IS NULL))");
+    expect(find('CREATE TABLE [invoices]')).toContain(
+      "constraint ck_invoices_paid_at check (([status] = 'PAID' AND [paid_at] IS NOT NULL) OR ([status] = 'UNPAID' AND [paid_at] IS NULL))",
+    );
+    expect(find('CREATE TABLE [invoices]')).toContain(
+      "constraint ck_invoices_period check ([period] LIKE '[12][0-9][0-9][0-9]-[01][0-9]' AND SUBSTRING([period], 6, 2) BETWEEN '01' AND '12')",
+    );
+    expect(find('CREATE TABLE [coupons]')).toContain(
+      "constraint ck_coupons_closed_at check (([status] = 'ACTIVE' AND [closed_at] IS NULL) OR ([status] <> 'ACTIVE' AND [closed_at] IS NOT NULL))",
+    );
+    expect(find('CREATE TABLE [transactions]')).toContain(
+      "constraint ck_transactions_reverses check (([type] = 'PAYMENT' AND [reverses_id] IS NULL) OR ([type] = 'REVERSAL' AND [reverses_id] IS NOT NULL))",
+    );
+    expect(find('CREATE TABLE [email_deliveries]')).toContain(
+      "constraint ck_email_deliveries_sent_at check (([status] = 'SENT' AND [sent_at] IS NOT NULL) OR ([status] = 'PENDING' AND [sent_at] IS NULL))",
+    );
   });
 
   test('the purge and sweep paths have their indexes', () => {

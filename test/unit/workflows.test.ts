@@ -8,10 +8,13 @@ import { projectRoot } from '../../shared/projectFiles';
 const dir = path.join(projectRoot(), '.github/workflows');
 
 describe('GitHub Actions workflows', () => {
-  test.each(fs.readdirSync(dir).filter((f) => f.endsWith('.yml')))('%s validates against the workflow schema (action-validator)', (file) => {
-    const state = validateWorkflow(fs.readFileSync(path.join(dir, file), 'utf8'));
-    expect(state.errors).toEqual([]);
-  });
+  test.each(fs.readdirSync(dir).filter((f) => f.endsWith('.yml')))(
+    '%s validates against the workflow schema (action-validator)',
+    (file) => {
+      const state = validateWorkflow(fs.readFileSync(path.join(dir, file), 'utf8'));
+      expect(state.errors).toEqual([]);
+    },
+  );
 
   test('ci runs the README test command on pushes and pull requests; deploy signs in with OIDC, no stored secrets', () => {
     const ci = fs.readFileSync(path.join(dir, 'ci.yml'), 'utf8');
