@@ -60,6 +60,7 @@ const settingsSchema = z
 
     CORS_ORIGINS: csv.default([]),
     MAX_BODY_BYTES: integer(256, 10 * 1024 * 1024).default(64 * 1024),
+    TRUSTED_PROXY_HOPS: integer(0, 5).default(0),
 
     COUPON_VALIDITY_HOURS: integer(1, 24 * 30).default(72),
     COUPON_OVERDUE_VALIDITY_HOURS: integer(1, 72).default(4),
@@ -180,7 +181,7 @@ export interface Config {
     maxAttemptsPerClient: number;
     clientWindowMinutes: number;
   };
-  http: { corsOrigins: string[]; maxBodyBytes: number };
+  http: { corsOrigins: string[]; maxBodyBytes: number; trustedProxyHops: number };
   coupons: { validityHours: number; overdueValidityHours: number; billerGln: string };
   schedules: { expireCoupons: string; dispatchOutbox: string; warnExpiringCoupons: string; purge: string };
   email: {
@@ -254,7 +255,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       maxAttemptsPerClient: s.LOGIN_MAX_ATTEMPTS_PER_CLIENT,
       clientWindowMinutes: s.LOGIN_CLIENT_WINDOW_MINUTES,
     },
-    http: { corsOrigins: s.CORS_ORIGINS, maxBodyBytes: s.MAX_BODY_BYTES },
+    http: { corsOrigins: s.CORS_ORIGINS, maxBodyBytes: s.MAX_BODY_BYTES, trustedProxyHops: s.TRUSTED_PROXY_HOPS },
     coupons: {
       validityHours: s.COUPON_VALIDITY_HOURS,
       overdueValidityHours: s.COUPON_OVERDUE_VALIDITY_HOURS,

@@ -10,4 +10,6 @@ process.env.DATA_DIR = fs.mkdtempSync(path.join(os.tmpdir(), 'cuponeras-test-'))
 process.env.JWT_SECRET = randomBytes(32).toString('hex');
 process.env.BCRYPT_COST = '10';
 process.env.CORS_ORIGINS = 'http://localhost:5173';
+// Tests stand in for a trusted front end: the X-Forwarded-For they send is the client's address.
+process.env.TRUSTED_PROXY_HOPS = '1';
 process.env.AzureWebJobsStorage ??= 'UseDevelopmentStorage=true';

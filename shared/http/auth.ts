@@ -1,5 +1,6 @@
 import type { HttpRequest } from '@azure/functions';
 
+import { config } from '../config';
 import { type AuthUser, verifyAccessToken } from '../controllers/auth.controller';
 import { services } from '../services';
 import { AppError } from './errors';
@@ -33,12 +34,19 @@ export async function authenticate(request: HttpRequest, required: 'user' | 'ope
 }
 
 /**
- * The caller's address for throttling. X-Client-IP and the last X-Forwarded-For hop are set by
- * the platform's front end (and by the local host); earlier hops can be forged by the client.
+ * The caller's address for throttling and quotas: the socket's peer as our host saw it, or, behind
+ * TRUSTED_PROXY_HOPS more proxies of our own (Front Door, API Management), the address the
+ * farthest of them saw. Never a header the client can simply set (X-Client-IP is not read).
  */
-export function clientKeyOf(request: HttpRequest): string {
-  const forwarded = request.headers.get('x-forwarded-for')?.split(',').pop()?.trim();
-  const address = request.headers.get('x-client-ip')?.trim() || forwarded || 'unknown';
+export function clientKeyOf(request: HttpRequest, trustedProxyHops = config().http.trustedProxyHops): string {
+  // X-Forwarded-For grows to the right: each proxy appends the address that connected to it, and
+  // the last entry comes from our own host (the socket address locally, the Azure front end's peer
+  // in Azure). Entries left of the trusted hops are whatever the client wrote: never read them.
+  const chain = (request.headers.get('x-forwarded-for') ?? '')
+    .split(',')
+    .map((entry) => entry.trim())
+    .filter((entry) => entry.length > 0);
+  const address = chain[Math.max(chain.length - 1 - trustedProxyHops, 0)] ?? 'unknown';
   const ipv4WithPort = /^(\d+\.\d+\.\d+\.\d+):\d+$/.exec(address);
   return (ipv4WithPort?.[1] ?? address).slice(0, 64);
 }

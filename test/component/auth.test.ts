@@ -166,7 +166,7 @@ describe('login', () => {
     const attempt = (password: string) =>
       call(app.url, 'POST', '/auth/login', {
         body: { email: customer.email, password },
-        headers: { 'X-Client-IP': '10.9.8.7' },
+        headers: { 'X-Forwarded-For': '10.9.8.7' },
       });
     for (let i = 0; i < 5; i++) expect((await attempt('no es la clave')).status).toBe(401);
     const locked = await attempt(customer.password);
@@ -191,13 +191,28 @@ describe('login', () => {
     ).toBe(200);
   });
 
+  test('when the client writes its own X-Client-IP and X-Forwarded-For entries, then it still counts as the address our proxy saw (no fresh budget)', async () => {
+    const statuses: number[] = [];
+    for (let i = 0; i < 32; i++) {
+      const forged = `198.18.0.${i}`;
+      const res = await call(app.url, 'POST', '/auth/login', {
+        body: { email: `nadie${i}@example.com`, password: 'Verano2026!' },
+        // The client wrote the first entry; our trusted proxy appended the address it saw.
+        headers: { 'X-Client-IP': forged, 'X-Forwarded-For': `${forged}, 203.0.113.60` },
+      });
+      statuses.push(res.status);
+    }
+    expect(statuses.slice(0, 30).every((s) => s === 401)).toBe(true);
+    expect(statuses.slice(30)).toEqual([429, 429]);
+  });
+
   test('when one client sprays many accounts, then it is throttled with 429 and Retry-After', async () => {
     const statuses: number[] = [];
     let last;
     for (let i = 0; i < 32; i++) {
       last = await call(app.url, 'POST', '/auth/login', {
         body: { email: `victima${i}@example.com`, password: 'Verano2026!' },
-        headers: { 'X-Client-IP': '203.0.113.50' },
+        headers: { 'X-Forwarded-For': '203.0.113.50' },
       });
       statuses.push(last.status);
     }

@@ -122,7 +122,7 @@ export async function newCustomer(
       documentType: 'CC',
       documentNumber: String(70_000_000 + (process.pid % 1000) * 1000 + userCounter),
     },
-    headers: { 'X-Client-IP': `198.51.100.${userCounter % 250}` },
+    headers: { 'X-Forwarded-For': `198.51.100.${userCounter % 250}` },
   });
   if (registered.status !== 201) throw new Error(`register failed: ${registered.text}`);
   return { ...(await logIn(base, email, password)), email, password };
@@ -131,7 +131,7 @@ export async function newCustomer(
 export async function logIn(base: string, email: string, password: string): Promise<{ token: string; id: string }> {
   const res = await call(base, 'POST', '/auth/login', {
     body: { email, password },
-    headers: { 'X-Client-IP': `192.0.2.${(userCounter % 250) + 1}` },
+    headers: { 'X-Forwarded-For': `192.0.2.${(userCounter % 250) + 1}` },
   });
   if (res.status !== 200) throw new Error(`login failed: ${res.text}`);
   return { token: res.body.accessToken, id: res.body.user.id };
