@@ -14,10 +14,12 @@ import { loadLocalSettings } from './localEnv';
  * SQLite under DATA_DIR, and serves the compiled functions with the local host at the same URLs
  * as `func start` (http://localhost:7071/api/...). Ctrl-C stops everything.
  */
+/** Azurite, once started: a start-up that fails later must not leave it running as an orphan. */
+let azurite: AzuriteProcess | undefined;
+
 async function main(): Promise<void> {
   loadLocalSettings();
   const env = process.env;
-  let azurite: AzuriteProcess | undefined;
   const developmentStorage = env.AzureWebJobsStorage === 'UseDevelopmentStorage=true';
   if (
     developmentStorage ||
@@ -67,7 +69,8 @@ Press Ctrl-C to stop.`);
   process.on('SIGTERM', () => void stop('SIGTERM'));
 }
 
-main().catch((error: unknown) => {
+main().catch(async (error: unknown) => {
   console.error(error instanceof ConfigError ? error.message : error);
+  await azurite?.stop();
   process.exit(1);
 });

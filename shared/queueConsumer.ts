@@ -49,7 +49,8 @@ export function queueConsumer(poison: StorageQueueOutput, handle: (message: unkn
     } catch (error) {
       if (error instanceof PermanentMessageError) {
         context.error(`message ${id ?? '?'} moved to ${poison.queueName}: ${error.message}`);
-        context.extraOutputs.set(poison, message);
+        // As one text message: an array would be sent as several messages, and null as none.
+        context.extraOutputs.set(poison, typeof message === 'string' ? message : JSON.stringify(message));
         return;
       }
       context.error(

@@ -48,7 +48,8 @@ const ASSETS: Record<string, string> = {
 export async function docsAsset(file: string): Promise<{ contentType: string; data: Buffer }> {
   if (file === 'docs-init.js')
     return { contentType: 'text/javascript; charset=utf-8', data: Buffer.from(DOCS_INIT_SCRIPT) };
-  const contentType = ASSETS[file];
+  // Own keys only: "constructor" or "__proto__" are names of every object, not of our assets.
+  const contentType = Object.hasOwn(ASSETS, file) ? ASSETS[file] : undefined;
   if (!contentType) throw new AppError('ROUTE_NOT_FOUND', `No existe ${file}.`);
   const dir = path.dirname(require.resolve('swagger-ui-dist/package.json'));
   return { contentType, data: await fs.promises.readFile(path.join(dir, file)) };

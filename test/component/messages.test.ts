@@ -198,6 +198,20 @@ describe('at-least-once delivery, exactly-once effect', () => {
     ).toBe(true);
   });
 
+  test('when a message body is a JSON array or null, then it reaches the poison queue as one message, unchanged', async () => {
+    const poisonQueue = queue('notifications-poison');
+    await poisonQueue.createIfNotExists();
+    await poisonQueue.clearMessages();
+    await enqueue('notifications', [{ v: 1 }, { v: 2 }, { v: 3 }]);
+    await enqueue('notifications', null);
+    const texts = await waitFor(async () => {
+      const items = (await poisonQueue.peekMessages({ numberOfMessages: 32 })).peekedMessageItems;
+      const decoded = items.map((item) => Buffer.from(item.messageText, 'base64').toString());
+      return decoded.length >= 2 ? decoded : undefined;
+    });
+    expect(texts.sort()).toEqual(['[{"v":1},{"v":2},{"v":3}]', 'null']);
+  });
+
   test('when the invoice does not exist, then the email message is poisoned, not retried', async () => {
     const customer = await newCustomer(app.url);
     const messageId = randomUUID();

@@ -65,6 +65,17 @@ describe('the local host', () => {
     expect(res.headers.get('allow')).toContain('GET');
   });
 
+  test('when a docs asset is named like a property of every object, then 404, never a 500', async () => {
+    for (const name of ['constructor', '__proto__', 'toString', 'hasOwnProperty']) {
+      const res = await call(testApp.url, 'GET', `/docs/assets/${name}`);
+      expect({ name, status: res.status, code: res.body?.code }).toEqual({
+        name,
+        status: 404,
+        code: 'ROUTE_NOT_FOUND',
+      });
+    }
+  });
+
   test('when the body is not JSON, then 400 MALFORMED_JSON', async () => {
     const res = await call(testApp.url, 'POST', '/auth/login', {
       raw: '{"email": ',

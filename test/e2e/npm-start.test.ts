@@ -1,8 +1,10 @@
+import { spawnSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 
+import { projectRoot } from '../../shared/projectFiles';
 import { DEMO_CUSTOMER, DEMO_OPERATOR } from '../../sql/seed';
 import { call, waitFor } from '../support/app';
 import { type CompiledApp, startCompiledApp } from '../support/compiled';
@@ -112,6 +114,38 @@ test('when a frontend dev server (Vite, localhost:5173) sends a preflight, then 
   });
   expect(res.status).toBe(204);
   expect(res.headers.get('access-control-allow-origin')).toBe('http://localhost:5173');
+});
+
+test('when a setting is bad, then npm start names it, exits 1 and leaves no Azurite behind', async () => {
+  const badDir = fs.mkdtempSync(path.join(os.tmpdir(), 'cuponeras-bad-'));
+  const env: NodeJS.ProcessEnv = {
+    ...process.env,
+    DATA_DIR: badDir,
+    APP_ENV: 'development',
+    DB_ENGINE: 'sqlite',
+    BCRYPT_COST: '99',
+  };
+  delete env.AzureWebJobsStorage;
+  const result = spawnSync(process.execPath, ['dist/scripts/start.js'], {
+    cwd: projectRoot(),
+    env,
+    encoding: 'utf8',
+    timeout: 60_000,
+  });
+  expect(result.status).toBe(1);
+  expect(result.stderr).toContain('BCRYPT_COST');
+  // Azurite was started (it must be, to know the storage connection) and must be gone again.
+  const orphans = fs
+    .readdirSync('/proc')
+    .filter((pid) => /^\d+$/.test(pid))
+    .filter((pid) => {
+      try {
+        return fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes(badDir);
+      } catch {
+        return false; // the process ended while we looked
+      }
+    });
+  expect(orphans).toEqual([]);
 });
 
 test('when Ctrl-C is pressed, then the host and Azurite stop and the process exits 0', async () => {
