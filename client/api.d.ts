@@ -1153,6 +1153,29 @@ export interface operations {
                     };
                 };
             };
+            /** @description `TOO_MANY_REQUESTS`: Demasiadas solicitudes */
+            429: {
+                headers: {
+                    /** @description Seconds to wait */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://cuponeras.epm.com.co/problems/too-many-requests",
+                     *       "title": "Demasiadas solicitudes",
+                     *       "status": 429,
+                     *       "detail": "Demasiadas solicitudes",
+                     *       "code": "TOO_MANY_REQUESTS"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        code?: "TOO_MANY_REQUESTS";
+                    };
+                };
+            };
             /** @description `INTERNAL_ERROR`: Error interno del servidor */
             500: {
                 headers: {

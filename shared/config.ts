@@ -73,6 +73,10 @@ const settingsSchema = z
 
     EMAIL_MODE: z.enum(['outbox', 'acs']).default('outbox'),
     EMAIL_MAX_PER_USER_PER_HOUR: integer(1, 1000).default(10),
+    REGISTER_MAX_PER_CLIENT_PER_HOUR: integer(1, 100_000).default(10),
+    SEARCH_MAX_PER_USER_PER_MINUTE: integer(1, 100_000).default(30),
+    SEARCH_MAX_CONTRACTS_PER_USER_PER_DAY: integer(1, 100_000).default(200),
+    COUPON_LOOKUPS_MAX_PER_USER_PER_MINUTE: integer(1, 100_000).default(60),
     WARN_EXPIRING_COUPONS_SCHEDULE: z.string().min(1).default('0 */15 * * * *'),
     PURGE_SCHEDULE: z.string().min(1).default('0 0 8 * * *'),
     EMAIL_SENDER: z.string().email().default('DoNotReply@cuponeras.epm.com.co'),
@@ -182,6 +186,13 @@ export interface Config {
     clientWindowMinutes: number;
   };
   http: { corsOrigins: string[]; maxBodyBytes: number; trustedProxyHops: number };
+  /** Per-client and per-user quotas on the costly routes (429 + Retry-After beyond them). */
+  quotas: {
+    registrationsPerClientPerHour: number;
+    searchesPerUserPerMinute: number;
+    searchedContractsPerUserPerDay: number;
+    couponLookupsPerUserPerMinute: number;
+  };
   coupons: { validityHours: number; overdueValidityHours: number; billerGln: string };
   schedules: { expireCoupons: string; dispatchOutbox: string; warnExpiringCoupons: string; purge: string };
   email: {
@@ -256,6 +267,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       clientWindowMinutes: s.LOGIN_CLIENT_WINDOW_MINUTES,
     },
     http: { corsOrigins: s.CORS_ORIGINS, maxBodyBytes: s.MAX_BODY_BYTES, trustedProxyHops: s.TRUSTED_PROXY_HOPS },
+    quotas: {
+      registrationsPerClientPerHour: s.REGISTER_MAX_PER_CLIENT_PER_HOUR,
+      searchesPerUserPerMinute: s.SEARCH_MAX_PER_USER_PER_MINUTE,
+      searchedContractsPerUserPerDay: s.SEARCH_MAX_CONTRACTS_PER_USER_PER_DAY,
+      couponLookupsPerUserPerMinute: s.COUPON_LOOKUPS_MAX_PER_USER_PER_MINUTE,
+    },
     coupons: {
       validityHours: s.COUPON_VALIDITY_HOURS,
       overdueValidityHours: s.COUPON_OVERDUE_VALIDITY_HOURS,

@@ -17,7 +17,7 @@ export interface Services {
 }
 
 /** What the billing use cases (coupons, invoices, payments, their emails) need: they change state and publish messages. */
-export type BillingDeps = Pick<Services, 'db' | 'clock' | 'queue'> & { config: Pick<Config, 'coupons'> };
+export type BillingDeps = Pick<Services, 'db' | 'clock' | 'queue'> & { config: Pick<Config, 'coupons' | 'quotas'> };
 
 let current: Services | undefined;
 

@@ -12,4 +12,6 @@ process.env.BCRYPT_COST = '10';
 process.env.CORS_ORIGINS = 'http://localhost:5173';
 // Tests stand in for a trusted front end: the X-Forwarded-For they send is the client's address.
 process.env.TRUSTED_PROXY_HOPS = '1';
+// Many test users come from one address; test/component/quotas.test.ts proves the real defaults.
+process.env.REGISTER_MAX_PER_CLIENT_PER_HOUR ??= '1000';
 process.env.AzureWebJobsStorage ??= 'UseDevelopmentStorage=true';

@@ -2,6 +2,7 @@ import { app } from '@azure/functions';
 import { z } from 'zod';
 
 import * as auth from '../../shared/controllers/auth.controller';
+import { clientKeyOf } from '../../shared/http/auth';
 import { httpRoute } from '../../shared/http/handler';
 import {
   documentNumberSchema,
@@ -35,7 +36,7 @@ export const register = httpRoute({
       'Passwords per OWASP ASVS 5.0: 8–128 characters (15+ recommended), no composition rules, common ones refused.',
     tag: 'Cuenta',
     success: { status: 201, description: 'The new customer (never a password hash)', schema: userJsonSchema },
-    errors: ['WEAK_PASSWORD', 'EMAIL_ALREADY_REGISTERED', 'DOCUMENT_ALREADY_REGISTERED'],
+    errors: ['WEAK_PASSWORD', 'EMAIL_ALREADY_REGISTERED', 'DOCUMENT_ALREADY_REGISTERED', 'TOO_MANY_REQUESTS'],
     requestExample: {
       email: 'lucia.zapata@example.com',
       password: 'montañas verdes de Antioquia',
@@ -46,8 +47,8 @@ export const register = httpRoute({
     },
   },
   body: registerBodySchema,
-  handle: async ({ body }) => {
-    const user = await auth.register(services(), body);
+  handle: async ({ body, request }) => {
+    const user = await auth.register(services(), body, clientKeyOf(request));
     return { status: 201, body: user, headers: { Location: `/api/me` } };
   },
 });

@@ -149,7 +149,18 @@ export async function verifyAccessToken(deps: AuthDeps, token: string): Promise<
 // ---- Use cases ----
 
 /** Registers a customer. Duplicate email or document → 409, naming only what the caller typed. */
-export async function register(deps: AuthDeps, input: RegisterInput): Promise<UserJson> {
+export async function register(
+  deps: AuthDeps & { config: Pick<Config, 'quotas'> },
+  input: RegisterInput,
+  clientKey: string,
+): Promise<UserJson> {
+  const perHour = deps.config.quotas.registrationsPerClientPerHour;
+  await enforceRateLimit(deps, {
+    bucket: `register:client:${clientKey}`,
+    max: perHour,
+    windowMs: 3600_000,
+    detail: `Se pueden crear hasta ${perHour} cuentas por hora desde el mismo cliente. Intente más tarde.`,
+  });
   const weakness = passwordProblems(input.password, input.email);
   if (weakness)
     throw new AppError('WEAK_PASSWORD', weakness, { errors: [{ path: 'body.password', message: weakness }] });
@@ -166,9 +177,10 @@ export async function register(deps: AuthDeps, input: RegisterInput): Promise<Us
       },
     );
 
+  // Hash first: an existing email must cost the same time as a new one (no enumeration by timing).
+  const passwordHash = await hashPassword(input.password, deps.config.auth.bcryptCost);
   if (await findUserByEmail(deps.db, input.email)) throw emailTaken();
   if (await documentTaken(deps.db, input.documentType, input.documentNumber)) throw docTaken();
-  const passwordHash = await hashPassword(input.password, deps.config.auth.bcryptCost);
   const user = await insertUser(deps.db, {
     id: newId(),
     email: input.email,

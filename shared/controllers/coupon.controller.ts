@@ -31,6 +31,7 @@ import { printableInvoice, renderCouponPdf } from '../views/couponPdf';
 import { COUPON_STATUS_LABELS, formatBogotaTime } from '../views/texts';
 import * as outbox from './outbox.controller';
 import { decodeCursor, type Page, toPage } from './pagination';
+import { enforceRateLimit } from './throttle';
 
 export type CouponJson = z.infer<typeof couponJsonSchema>;
 export const couponDetailSchema = couponJsonSchema.extend({ invoice: invoiceJsonSchema }).meta({ id: 'CouponDetail' });
@@ -131,6 +132,14 @@ export async function ensureActiveCoupon(deps: BillingDeps, userId: string, invo
 }
 
 async function ownCoupon(deps: BillingDeps, userId: string, code: string): Promise<Coupon> {
+  // Bounded look-ups: guessing other people's codes costs the guesser, not the database.
+  const perMinute = deps.config.quotas.couponLookupsPerUserPerMinute;
+  await enforceRateLimit(deps, {
+    bucket: `coupons:user:${userId}`,
+    max: perMinute,
+    windowMs: 60_000,
+    detail: `Puede consultar hasta ${perMinute} cupones por minuto.`,
+  });
   const coupon = await findCouponByCode(deps.db, code, userId);
   // Someone else's coupon is "not found" too: its existence is not the caller's business.
   if (!coupon) throw new AppError('COUPON_NOT_FOUND', `No tiene un cupón con el código ${formatCouponCode(code)}.`);

@@ -24,7 +24,7 @@ import { enforceRateLimit } from './throttle';
 
 export interface EmailDeps extends BillingDeps {
   email: EmailSender;
-  config: Pick<Config, 'coupons' | 'email'>;
+  config: Pick<Config, 'coupons' | 'email' | 'quotas'>;
 }
 
 export const emailQueuedSchema = z

@@ -22,6 +22,14 @@ export async function hitRateLimit(db: DbOrTx, bucket: string, windowStart: Date
   return Number(row?.hits ?? 0);
 }
 
+/** The hits counted so far in a window, without adding one. */
+export async function rateLimitHits(db: DbOrTx, bucket: string, windowStart: Date): Promise<number> {
+  const row = await db('rate_limits')
+    .where({ bucket, window_start: windowStart })
+    .first<{ hits: number } | undefined>('hits');
+  return Number(row?.hits ?? 0);
+}
+
 /** Drops windows that ended before `before` (called now and then; not on the hot path). */
 export async function pruneRateLimits(db: DbOrTx, before: Date): Promise<number> {
   return db('rate_limits').where('window_start', '<', before).delete();
