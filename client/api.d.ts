@@ -721,29 +721,6 @@ export interface operations {
                     };
                 };
             };
-            /** @description `ACCOUNT_LOCKED`: La cuenta está bloqueada temporalmente */
-            423: {
-                headers: {
-                    /** @description Seconds to wait */
-                    "Retry-After"?: number;
-                    [name: string]: unknown;
-                };
-                content: {
-                    /**
-                     * @example {
-                     *       "type": "https://cuponeras.epm.com.co/problems/account-locked",
-                     *       "title": "La cuenta está bloqueada temporalmente",
-                     *       "status": 423,
-                     *       "detail": "La cuenta está bloqueada temporalmente",
-                     *       "code": "ACCOUNT_LOCKED"
-                     *     }
-                     */
-                    "application/problem+json": components["schemas"]["Problem"] & {
-                        /** @enum {unknown} */
-                        code?: "ACCOUNT_LOCKED";
-                    };
-                };
-            };
             /** @description `TOO_MANY_REQUESTS`: Demasiadas solicitudes */
             429: {
                 headers: {

@@ -153,3 +153,14 @@ BEGIN
   COMMIT TRANSACTION;
 END
 GO
+
+-- Migration 0003_login_throttles
+IF NOT EXISTS (SELECT 1 FROM [schema_migrations] WHERE [name] = N'0003_login_throttles')
+BEGIN
+  BEGIN TRANSACTION;
+  EXEC(N'CREATE TABLE [login_throttles] ([throttle_key] varchar(64) not null, [failures] int not null constraint ck_login_throttles_failures check ([failures] > 0), [last_failure_at] datetime2(3) not null, [blocked_until] datetime2(3) null, CONSTRAINT [pk_login_throttles] PRIMARY KEY ([throttle_key]))');
+  EXEC(N'CREATE INDEX [ix_login_throttles_last_failure] ON [login_throttles] ([last_failure_at])');
+  INSERT INTO [schema_migrations] ([name], [batch], [migration_time]) VALUES (N'0003_login_throttles', 3, SYSUTCDATETIME());
+  COMMIT TRANSACTION;
+END
+GO

@@ -16,7 +16,7 @@ export const login = httpRoute({
       'Wrong password and unknown email give the same 401. Accounts lock after repeated failures (423); clients are throttled (429).',
     tag: 'Cuenta',
     success: { status: 200, description: 'Access and refresh tokens', schema: auth.tokenPairSchema },
-    errors: ['INVALID_CREDENTIALS', 'ACCOUNT_LOCKED', 'TOO_MANY_REQUESTS'],
+    errors: ['INVALID_CREDENTIALS', 'TOO_MANY_REQUESTS'],
     requestExample: { email: 'cliente.demo@example.com', password: 'Cuponera-Demo-2026' },
   },
   body: z.object({ email: emailSchema, password: loginPasswordSchema }),

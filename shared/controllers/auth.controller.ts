@@ -8,6 +8,12 @@ import type { Db } from '../clients/sql.client';
 import type { Config } from '../config';
 import { AppError } from '../http/errors';
 import { newId } from '../models/ids';
+import {
+  clearLoginFailures,
+  loginBlockedUntil,
+  loginThrottleKey,
+  recordLoginFailure,
+} from '../models/loginThrottle.model';
 import { dummyHash, hashPassword, passwordProblems, verifyPassword } from '../models/password';
 import {
   createSession,
@@ -23,9 +29,7 @@ import {
   findUserById,
   insertUser,
   type LoginInput,
-  recordFailedLogin,
   type RegisterInput,
-  resetFailedLogins,
   type Role,
   type User,
   type UserJson,
@@ -198,6 +202,9 @@ export async function register(
   return userToJson(user);
 }
 
+/** The first wait of a pair that reached LOGIN_MAX_FAILURES; each further failure doubles it. */
+const LOGIN_BASE_DELAY_MS = 30_000;
+
 export async function login(deps: AuthDeps, input: LoginInput, clientKey: string): Promise<TokenPair> {
   // Per-client throttle against password spraying: N attempts per window per client address.
   await enforceRateLimit(deps, {
@@ -208,26 +215,27 @@ export async function login(deps: AuthDeps, input: LoginInput, clientKey: string
   });
   const { auth } = deps.config;
   const now = deps.clock.now();
-  const user = await findUserByEmail(deps.db, input.email);
-  if (user?.lockedUntil && user.lockedUntil > now) {
-    const retryAfterSeconds = Math.ceil((user.lockedUntil.getTime() - now.getTime()) / 1000);
-    throw new AppError('ACCOUNT_LOCKED', 'Demasiados intentos fallidos. La cuenta está bloqueada temporalmente.', {
-      retryAfterSeconds,
+  // Wrong passwords slow down this (account, client) pair only, known email or not: the owner on
+  // another client is never locked out, and the answers don't tell whether the email exists.
+  const pair = loginThrottleKey(input.email, clientKey);
+  const blockedUntil = await loginBlockedUntil(deps.db, pair, now);
+  if (blockedUntil) {
+    throw new AppError('TOO_MANY_REQUESTS', 'Demasiados intentos fallidos. Espere e intente de nuevo.', {
+      retryAfterSeconds: Math.max(1, Math.ceil((blockedUntil.getTime() - now.getTime()) / 1000)),
     });
   }
+  const user = await findUserByEmail(deps.db, input.email);
   const valid = await verifyPassword(input.password, user?.passwordHash ?? (await dummyHash(auth.bcryptCost)));
   if (!user || !valid) {
-    if (user) {
-      await recordFailedLogin(deps.db, user.id, {
-        now,
-        windowStart: new Date(now.getTime() - auth.failureWindowMinutes * 60_000),
-        maxFailures: auth.maxFailures,
-        lockedUntil: new Date(now.getTime() + auth.lockMinutes * 60_000),
-      });
-    }
+    await recordLoginFailure(deps.db, pair, now, {
+      maxFailures: auth.maxFailures,
+      windowMs: auth.failureWindowMinutes * 60_000,
+      baseDelayMs: LOGIN_BASE_DELAY_MS,
+      maxDelayMs: auth.lockMinutes * 60_000,
+    });
     throw new AppError('INVALID_CREDENTIALS', 'El correo o la contraseña no son correctos.');
   }
-  if (user.failedLogins > 0 || user.lockedUntil) await resetFailedLogins(deps.db, user.id, now);
+  await clearLoginFailures(deps.db, pair);
   const sessionId = newId();
   const sessionExpiresAt = new Date(now.getTime() + deps.config.jwt.refreshTokenTtlDays * 86_400_000);
   await createSession(deps.db, { id: sessionId, userId: user.id, now, expiresAt: sessionExpiresAt });

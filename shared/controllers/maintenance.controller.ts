@@ -1,6 +1,7 @@
 import type { Clock } from '../clients/clock.client';
 import type { Db } from '../clients/sql.client';
 import { purgeExpiredIdempotencyKeys } from '../models/idempotency.model';
+import { purgeLoginThrottles } from '../models/loginThrottle.model';
 import { purgeDispatchedOutbox } from '../models/outbox.model';
 import { pruneRateLimits } from '../models/rateLimit.model';
 import { purgeExpiredSessions } from '../models/session.model';
@@ -16,6 +17,7 @@ export interface PurgeRun {
   idempotencyKeys: number;
   outboxMessages: number;
   sessions: number;
+  loginThrottles: number;
 }
 
 /** Keeps the bookkeeping tables bounded: old throttling windows, expired idempotency keys, sent messages, long-expired sessions. */
@@ -25,6 +27,7 @@ export async function purgeExpiredRecords(deps: { db: Db; clock: Clock }): Promi
     rateLimitWindows: await pruneRateLimits(deps.db, new Date(now.getTime() - DAY_MS)),
     idempotencyKeys: await purgeExpiredIdempotencyKeys(deps.db, now),
     outboxMessages: await purgeDispatchedOutbox(deps.db, new Date(now.getTime() - OUTBOX_RETENTION_DAYS * DAY_MS)),
+    loginThrottles: await purgeLoginThrottles(deps.db, new Date(now.getTime() - DAY_MS)),
     sessions: await purgeExpiredSessions(deps.db, new Date(now.getTime() - SESSION_RETENTION_DAYS * DAY_MS)),
   };
 }

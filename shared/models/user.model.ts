@@ -201,29 +201,6 @@ export const userQueries = {
   byId: (db: DbOrTx, id: string) => db<UserRow>('users').where({ id }).first(),
   byDocument: (db: DbOrTx, documentType: DocumentType, documentNumber: string) =>
     db<UserRow>('users').where({ document_type: documentType, document_number: documentNumber }).first('id'),
-  /** One failed login: restarts the count when the window has passed, locks at the limit. */
-  recordFailedLogin: (db: DbOrTx, id: string, now: Date, windowStart: Date, maxFailures: number, lockedUntil: Date) =>
-    db('users')
-      .where({ id })
-      .update({
-        failed_logins: db.raw(
-          'CASE WHEN failed_logins_since IS NULL OR failed_logins_since < ? THEN 1 ELSE failed_logins + 1 END',
-          [windowStart],
-        ),
-        failed_logins_since: db.raw(
-          'CASE WHEN failed_logins_since IS NULL OR failed_logins_since < ? THEN ? ELSE failed_logins_since END',
-          [windowStart, now],
-        ),
-        locked_until: db.raw(
-          'CASE WHEN (CASE WHEN failed_logins_since IS NULL OR failed_logins_since < ? THEN 1 ELSE failed_logins + 1 END) >= ? THEN ? ELSE locked_until END',
-          [windowStart, maxFailures, lockedUntil],
-        ),
-        updated_at: now,
-      }),
-  resetFailedLogins: (db: DbOrTx, id: string, now: Date) =>
-    db('users')
-      .where({ id })
-      .update({ failed_logins: 0, failed_logins_since: null, locked_until: null, updated_at: now }),
 };
 
 export async function findUserByEmail(db: DbOrTx, email: string): Promise<UserWithCredentials | undefined> {
@@ -278,16 +255,4 @@ async function insertUserRow(db: DbOrTx, user: NewUser): Promise<void> {
     created_at: user.now,
     updated_at: user.now,
   });
-}
-
-export async function recordFailedLogin(
-  db: DbOrTx,
-  id: string,
-  policy: { now: Date; windowStart: Date; maxFailures: number; lockedUntil: Date },
-): Promise<void> {
-  await userQueries.recordFailedLogin(db, id, policy.now, policy.windowStart, policy.maxFailures, policy.lockedUntil);
-}
-
-export async function resetFailedLogins(db: DbOrTx, id: string, now: Date): Promise<void> {
-  await userQueries.resetFailedLogins(db, id, now);
 }

@@ -1,5 +1,7 @@
 import type { Knex } from 'knex';
 
+import { ascii, money, time, uid } from './columns';
+
 /**
  * The schema a DBA signs for Azure SQL, applied over 0001 with the data kept:
  * - keys are `uniqueidentifier` (16 bytes instead of 72 of nvarchar(36)); the app makes them as
@@ -36,18 +38,7 @@ const TABLES = [
   'email_deliveries',
 ] as const;
 
-/** The largest amount in whole pesos: 12 digits, as the 14-digit (2 implied decimals) bank amount field. */
-export const MAX_AMOUNT = 999_999_999_999;
-
 const DOCUMENT_TYPES = ['CC', 'CE', 'NIT', 'PA', 'TI'];
-const uid = (t: Knex.CreateTableBuilder, column = 'id') => t.uuid(column);
-const ascii = (t: Knex.CreateTableBuilder, column: string, length: number) =>
-  t.specificType(column, `varchar(${length})`);
-// datetime2(3): milliseconds, as a JavaScript Date holds them (7 bytes; knex's datetime gives datetime2(7)).
-const time = (t: Knex.CreateTableBuilder, column: string) => t.specificType(column, 'datetime2(3)');
-const money = (t: Knex.CreateTableBuilder, column: string, constraint: string) =>
-  t.bigInteger(column).notNullable().checkBetween([1, MAX_AMOUNT], constraint);
-
 function isTsql(knex: Knex): boolean {
   return (knex.client as { config: { client: string } }).config.client === 'mssql';
 }

@@ -161,21 +161,49 @@ describe('login', () => {
     expect(wrong.body.code).toBe('INVALID_CREDENTIALS');
   });
 
-  test('when an account fails too often, then it is locked with Retry-After, and it opens again after the lock time', async () => {
+  test('when one client gets an account wrong 5 times, then that (account, client) pair waits with 429 and a growing Retry-After, and the owner elsewhere is not locked out', async () => {
     const customer = await registered();
-    const attempt = (password: string) =>
-      call(app.url, 'POST', '/auth/login', {
-        body: { email: customer.email, password },
-        headers: { 'X-Forwarded-For': '10.9.8.7' },
-      });
+    const attempt = (password: string, client = '10.9.8.7', email = customer.email) =>
+      call(app.url, 'POST', '/auth/login', { body: { email, password }, headers: { 'X-Forwarded-For': client } });
     for (let i = 0; i < 5; i++) expect((await attempt('no es la clave')).status).toBe(401);
-    const locked = await attempt(customer.password);
-    expect(locked.status).toBe(423);
-    expect(locked.body.code).toBe('ACCOUNT_LOCKED');
-    expect(Number(locked.headers.get('retry-after'))).toBeGreaterThan(800);
+    const waiting = await attempt(customer.password);
+    expect(waiting.status).toBe(429);
+    expect(waiting.body.code).toBe('TOO_MANY_REQUESTS');
+    expect(Number(waiting.headers.get('retry-after'))).toBe(30);
 
-    app.clock.advance(15 * 60_000 + 1000);
-    expect((await attempt(customer.password)).status).toBe(200);
+    // The owner, from anywhere else, is not locked out.
+    expect((await attempt(customer.password, '10.9.8.8')).status).toBe(200);
+
+    // After the wait, each further failure doubles it.
+    app.clock.advance(31_000);
+    expect((await attempt('no es la clave')).status).toBe(401);
+    expect(Number((await attempt(customer.password)).headers.get('retry-after'))).toBe(60);
+    app.clock.advance(61_000);
+    expect((await attempt(customer.password)).status).toBe(200); // and success clears the pair
+    expect((await attempt('no es la clave')).status).toBe(401);
+  });
+
+  test('when an unknown email is tried the same way, then it gets exactly the answers of a known one (no enumeration)', async () => {
+    const customer = await registered();
+    const answers = async (email: string, client: string) => {
+      const seen = [];
+      for (let i = 0; i < 6; i++) {
+        const res = await call(app.url, 'POST', '/auth/login', {
+          body: { email, password: 'no es la clave' },
+          headers: { 'X-Forwarded-For': client },
+        });
+        seen.push({
+          status: res.status,
+          retryAfter: res.headers.get('retry-after'),
+          body: withoutRequestIds(res.body),
+        });
+      }
+      return seen;
+    };
+    const known = await answers(customer.email, '10.9.7.1');
+    const unknown = await answers('nadie.registrado@example.com', '10.9.7.2');
+    expect(unknown).toEqual(known);
+    expect(known.map((a) => a.status)).toEqual([401, 401, 401, 401, 401, 429]);
   });
 
   test('when failures are spread beyond the window, then the count restarts and nothing is locked', async () => {

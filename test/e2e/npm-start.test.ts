@@ -5,6 +5,7 @@ import os from 'node:os';
 import path from 'node:path';
 
 import { projectRoot } from '../../shared/projectFiles';
+import { MIGRATIONS } from '../../sql/migrations';
 import { DEMO_CUSTOMER, DEMO_OPERATOR } from '../../sql/seed';
 import { call, waitFor } from '../support/app';
 import { type CompiledApp, startCompiledApp } from '../support/compiled';
@@ -36,7 +37,7 @@ afterAll(async () => {
 });
 
 test('when started on an empty data dir, then it migrates, seeds and serves /api/health with both checks up', async () => {
-  expect(output()).toContain('Database migrated (0001_initial, 0002_dba_schema)');
+  expect(output()).toContain(`Database migrated (${MIGRATIONS.map((m) => m.name).join(', ')})`);
   expect(output()).toMatch(/Demo data: 51 contracts/);
   const res = await call(base, 'GET', '/health');
   expect(res.status).toBe(200);

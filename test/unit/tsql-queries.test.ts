@@ -2,10 +2,10 @@ import { tsqlCompiler } from '../../shared/clients/sql.client';
 import { couponQueries } from '../../shared/models/coupon.model';
 import { idempotencyQueries } from '../../shared/models/idempotency.model';
 import { invoiceQueries } from '../../shared/models/invoice.model';
+import { loginThrottleQueries } from '../../shared/models/loginThrottle.model';
 import { outboxQueries } from '../../shared/models/outbox.model';
 import { sessionQueries } from '../../shared/models/session.model';
 import { transactionQueries } from '../../shared/models/transaction.model';
-import { userQueries } from '../../shared/models/user.model';
 
 // No SQL Server runs here: the T-SQL of every statement that moves money or state is pinned, so
 // a change to a query (or to knex) that alters what Azure SQL would run shows up in review.
@@ -83,9 +83,9 @@ describe('pinned T-SQL', () => {
     );
   });
 
-  test('a failed login counts within the window and locks at the limit in one statement', () => {
-    expect(sql(userQueries.recordFailedLogin(db, 'u1', now, now, 5, now))).toContain(
-      'update [users] set [failed_logins] = CASE WHEN failed_logins_since IS NULL OR failed_logins_since < ? THEN 1 ELSE failed_logins + 1 END',
+  test('a failed login counts for its (account, client) pair in one statement, restarting after a quiet window', () => {
+    expect(sql(loginThrottleQueries.countFailure(db, 'k1', now, now))).toBe(
+      'update [login_throttles] set [failures] = CASE WHEN last_failure_at < ? THEN 1 ELSE failures + 1 END, [blocked_until] = CASE WHEN last_failure_at < ? THEN NULL ELSE blocked_until END, [last_failure_at] = ? where [throttle_key] = ?;select @@rowcount',
     );
   });
 });
