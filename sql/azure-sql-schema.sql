@@ -164,3 +164,15 @@ BEGIN
   COMMIT TRANSACTION;
 END
 GO
+
+-- Migration 0004_outbox_delivery
+IF NOT EXISTS (SELECT 1 FROM [schema_migrations] WHERE [name] = N'0004_outbox_delivery')
+BEGIN
+  BEGIN TRANSACTION;
+  EXEC(N'ALTER TABLE [outbox] ADD [delivered_at] datetime2(3) null');
+  EXEC(N'UPDATE outbox SET delivered_at = dispatched_at WHERE dispatched_at IS NOT NULL');
+  EXEC(N'CREATE INDEX [ix_outbox_unconfirmed] ON [outbox] ([dispatched_at]) where delivered_at IS NULL AND dispatched_at IS NOT NULL');
+  INSERT INTO [schema_migrations] ([name], [batch], [migration_time]) VALUES (N'0004_outbox_delivery', 4, SYSUTCDATETIME());
+  COMMIT TRANSACTION;
+END
+GO

@@ -4,10 +4,15 @@ import { config } from '../../shared/config';
 import * as outbox from '../../shared/controllers/outbox.controller';
 import { services } from '../../shared/services';
 
-/** Timer (OUTBOX_DISPATCH_SCHEDULE, default every 30 s): sends outbox messages the request path could not. */
+/**
+ * Timer (OUTBOX_DISPATCH_SCHEDULE, default every 30 s): sends the outbox messages the request path
+ * could not, and sends again those no consumer confirmed within their lease.
+ */
 export async function dispatchOutbox(_timer: Timer, context: InvocationContext): Promise<void> {
-  const run = await outbox.dispatch(services());
-  if (run.sent + run.failed > 0) context.log(`dispatchOutbox: sent ${run.sent}, failed ${run.failed}`);
+  const run = await outbox.sweep(services());
+  if (run.sent + run.failed + (run.resent ?? 0) > 0) {
+    context.log(`dispatchOutbox: sent ${run.sent}, failed ${run.failed}, resent ${run.resent ?? 0} unconfirmed`);
+  }
 }
 
 app.timer('dispatchOutbox', { schedule: config().schedules.dispatchOutbox, handler: dispatchOutbox });

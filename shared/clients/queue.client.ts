@@ -47,10 +47,43 @@ export class StorageQueuePublisher implements QueuePublisher {
   }
 }
 
-export function createQueuePublisher(queues: Config['queues']): StorageQueuePublisher {
+/**
+ * A circuit breaker in front of a publisher: after a failed send, every send fails at once for
+ * `cooldownMs` (the outbox keeps the messages and its timer sends them later), so requests don't
+ * wait on a queue service known to be down; after the cool-down the next send probes it again.
+ * Per instance, like the breaker's knowledge: another instance finds out by itself.
+ */
+export class CircuitBreakerPublisher implements QueuePublisher {
+  private openUntil = 0;
+
+  constructor(
+    private readonly inner: QueuePublisher,
+    private readonly cooldownMs = 30_000,
+    private readonly now: () => number = Date.now,
+  ) {}
+
+  async send(queueName: string, body: string): Promise<void> {
+    if (this.now() < this.openUntil) throw new Error('the queue service failed moments ago; not calling it for now');
+    try {
+      await this.inner.send(queueName, body);
+      this.openUntil = 0;
+    } catch (error) {
+      this.openUntil = this.now() + this.cooldownMs;
+      throw error;
+    }
+  }
+
+  ping(): Promise<void> {
+    return this.inner.ping();
+  }
+}
+
+export function createQueuePublisher(queues: Config['queues']): QueuePublisher {
   // The probe fails fast (one try, short timeout) so that /health answers within seconds.
-  return new StorageQueuePublisher(
-    queueServiceClient(queues),
-    queueServiceClient(queues, { maxTries: 1, tryTimeoutInMs: 2000 }),
+  return new CircuitBreakerPublisher(
+    new StorageQueuePublisher(
+      queueServiceClient(queues),
+      queueServiceClient(queues, { maxTries: 1, tryTimeoutInMs: 2000 }),
+    ),
   );
 }

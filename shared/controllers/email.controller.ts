@@ -19,6 +19,7 @@ import { printableInvoice, renderCouponPdf } from '../views/couponPdf';
 import { renderInvoiceEmail } from '../views/emails';
 import { INVOICE_STATUS_LABELS } from '../views/texts';
 import { couponToJson } from './coupon.controller';
+import * as outbox from './outbox.controller';
 import { dispatchSoon } from './outbox.controller';
 import { enforceRateLimit } from './throttle';
 
@@ -114,7 +115,10 @@ export async function deliver(deps: EmailDeps, raw: unknown): Promise<DeliveryOu
     kind: message.kind,
     now: deps.clock.now(),
   });
-  if (claim === 'already-sent') return 'duplicate';
+  if (claim === 'already-sent') {
+    await outbox.confirmDelivered(deps, message.messageId);
+    return 'duplicate';
+  }
   // Another copy of this message is being sent right now: retry later, when it will be SENT.
   if (claim === 'in-progress') throw new Error(`email ${message.messageId} is being sent by another invocation`);
 
@@ -145,5 +149,6 @@ export async function deliver(deps: EmailDeps, raw: unknown): Promise<DeliveryOu
     throw error;
   }
   await markEmailSent(deps.db, message.messageId, sent.providerId, deps.clock.now());
+  await outbox.confirmDelivered(deps, message.messageId);
   return 'sent';
 }

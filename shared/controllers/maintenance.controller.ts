@@ -5,6 +5,7 @@ import { purgeLoginThrottles } from '../models/loginThrottle.model';
 import { purgeDispatchedOutbox } from '../models/outbox.model';
 import { pruneRateLimits } from '../models/rateLimit.model';
 import { purgeExpiredSessions } from '../models/session.model';
+import { MAX_SENDS } from './outbox.controller';
 
 const DAY_MS = 86_400_000;
 /** How long sent outbox messages stay for support before they are dropped. */
@@ -26,7 +27,11 @@ export async function purgeExpiredRecords(deps: { db: Db; clock: Clock }): Promi
   return {
     rateLimitWindows: await pruneRateLimits(deps.db, new Date(now.getTime() - DAY_MS)),
     idempotencyKeys: await purgeExpiredIdempotencyKeys(deps.db, now),
-    outboxMessages: await purgeDispatchedOutbox(deps.db, new Date(now.getTime() - OUTBOX_RETENTION_DAYS * DAY_MS)),
+    outboxMessages: await purgeDispatchedOutbox(
+      deps.db,
+      new Date(now.getTime() - OUTBOX_RETENTION_DAYS * DAY_MS),
+      MAX_SENDS,
+    ),
     loginThrottles: await purgeLoginThrottles(deps.db, new Date(now.getTime() - DAY_MS)),
     sessions: await purgeExpiredSessions(deps.db, new Date(now.getTime() - SESSION_RETENTION_DAYS * DAY_MS)),
   };

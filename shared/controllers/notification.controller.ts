@@ -19,6 +19,7 @@ import {
 import { findUserById } from '../models/user.model';
 import { parseMessage, PermanentMessageError } from '../queueConsumer';
 import { renderNotification } from '../views/notifications';
+import * as outbox from './outbox.controller';
 import { decodeCursor, type Page, pageSchema, toPage } from './pagination';
 
 export interface NotificationDeps {
@@ -28,13 +29,14 @@ export interface NotificationDeps {
 
 /**
  * The notifications consumer: one notification per message id. The insert carries the message id
- * under a unique index, so a redelivered or duplicated message has no second effect.
+ * under a unique index, so a redelivered or duplicated message has no second effect. Either way
+ * the outbox learns the message is delivered, so its sweeper stops sending it.
  */
 export async function store(deps: NotificationDeps, raw: unknown): Promise<'stored' | 'duplicate'> {
   const message = parseMessage(notificationMessageSchema, raw);
   if (!(await findUserById(deps.db, message.userId))) throw new PermanentMessageError(`unknown user ${message.userId}`);
   const { title, body } = renderNotification(message.kind, message.data);
-  return insertNotification(deps.db, {
+  const outcome = await insertNotification(deps.db, {
     userId: message.userId,
     kind: message.kind,
     title,
@@ -42,6 +44,8 @@ export async function store(deps: NotificationDeps, raw: unknown): Promise<'stor
     sourceMessageId: message.messageId,
     now: deps.clock.now(),
   });
+  await outbox.confirmDelivered(deps, message.messageId);
+  return outcome;
 }
 
 export const notificationsPageSchema = pageSchema(notificationJsonSchema)

@@ -3,10 +3,12 @@ import type { QueuePublisher } from '../clients/queue.client';
 import type { Db } from '../clients/sql.client';
 import {
   leaseOutboxRow,
+  markOutboxDelivered,
   markOutboxDispatched,
   markOutboxFailed,
   type OutboxRow,
   pendingOutbox,
+  requeueUnconfirmedOutbox,
 } from '../models/outbox.model';
 
 export interface OutboxDeps {
@@ -18,7 +20,14 @@ export interface OutboxDeps {
 export interface DispatchRun {
   sent: number;
   failed: number;
+  /** Sent earlier but never confirmed by their consumer: sent again. */
+  resent?: number;
 }
+
+/** How long a consumer has to confirm a message before the sweeper sends it again. */
+export const DELIVERY_LEASE_MS = 5 * 60_000;
+/** Sends of one message before the sweeper gives up on it (a message its consumer always refuses). */
+export const MAX_SENDS = 10;
 
 const LEASE_MS = 60_000;
 /** Back-off after a failed send: 5 s, 10 s, 20 s … capped at 5 minutes. */
@@ -60,6 +69,22 @@ export async function dispatch(deps: OutboxDeps, limit = 200, onlyIds?: string[]
     }
   }
   return run;
+}
+
+/**
+ * The timer's round: messages sent but never confirmed within their lease (a queue that died with
+ * them, a consumer killed mid-way) become pending again, then everything pending is sent. Consumers
+ * de-duplicate by message id, so a resend has no second effect.
+ */
+export async function sweep(deps: OutboxDeps): Promise<DispatchRun> {
+  const now = deps.clock.now();
+  const resent = await requeueUnconfirmedOutbox(deps.db, now, new Date(now.getTime() - DELIVERY_LEASE_MS), MAX_SENDS);
+  return { ...(await dispatch(deps)), resent };
+}
+
+/** A consumer confirms that a message had its effect (or had it before: a duplicate). */
+export async function confirmDelivered(deps: { db: Db; clock: Clock }, messageId: string): Promise<void> {
+  await markOutboxDelivered(deps.db, messageId, deps.clock.now());
 }
 
 const IMMEDIATE_DISPATCH_BUDGET_MS = 2_000;

@@ -34,6 +34,16 @@ export const outboxQueries = {
       .update({ available_at: until, attempts: db.raw('attempts + 1') }),
   markDispatched: (db: DbOrTx, id: string, now: Date) =>
     db('outbox').where({ id }).update({ dispatched_at: now, last_error: null }),
+  markDelivered: (db: DbOrTx, id: string, now: Date) =>
+    db('outbox').where({ id }).whereNull('delivered_at').update({ delivered_at: now }),
+  /** Sent but never confirmed within the lease (the queue lost it, or its consumer died): send again. */
+  requeueUnconfirmed: (db: DbOrTx, now: Date, sentBefore: Date, maxSends: number) =>
+    db('outbox')
+      .whereNull('delivered_at')
+      .whereNotNull('dispatched_at')
+      .where('dispatched_at', '<', sentBefore)
+      .where('attempts', '<', maxSends)
+      .update({ dispatched_at: null, available_at: now }),
   markFailed: (db: DbOrTx, id: string, error: string, retryAt: Date) =>
     db('outbox')
       .where({ id })
@@ -79,7 +89,28 @@ export async function markOutboxFailed(db: DbOrTx, id: string, error: string, re
   await outboxQueries.markFailed(db, id, error, retryAt);
 }
 
-/** Sent messages are kept a while for support, then dropped. */
-export async function purgeDispatchedOutbox(db: DbOrTx, before: Date): Promise<number> {
-  return db('outbox').whereNotNull('dispatched_at').where('dispatched_at', '<', before).delete();
+/** The consumer confirms the message's effect: the sweeper stops sending it. */
+export async function markOutboxDelivered(db: DbOrTx, id: string, now: Date): Promise<void> {
+  await outboxQueries.markDelivered(db, id, now);
+}
+
+/** Makes unconfirmed messages pending again; returns how many. */
+export async function requeueUnconfirmedOutbox(
+  db: DbOrTx,
+  now: Date,
+  sentBefore: Date,
+  maxSends: number,
+): Promise<number> {
+  return outboxQueries.requeueUnconfirmed(db, now, sentBefore, maxSends);
+}
+
+/** Delivered messages (and ones given up after their last send) are kept a while for support, then dropped. */
+export async function purgeDispatchedOutbox(db: DbOrTx, before: Date, maxSends: number): Promise<number> {
+  return db('outbox')
+    .whereNotNull('dispatched_at')
+    .where('dispatched_at', '<', before)
+    .where((q) => {
+      void q.whereNotNull('delivered_at').orWhere('attempts', '>=', maxSends);
+    })
+    .delete();
 }

@@ -3,6 +3,7 @@ import type { Knex } from 'knex';
 import * as initial from './0001_initial';
 import * as dbaSchema from './0002_dba_schema';
 import * as loginThrottles from './0003_login_throttles';
+import * as outboxDelivery from './0004_outbox_delivery';
 
 export interface Migration {
   name: string;
@@ -11,4 +12,4 @@ export interface Migration {
 }
 
 /** Every migration, in the order they apply. A new one is a new file added here. */
-export const MIGRATIONS: Migration[] = [initial, dbaSchema, loginThrottles];
+export const MIGRATIONS: Migration[] = [initial, dbaSchema, loginThrottles, outboxDelivery];

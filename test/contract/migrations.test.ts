@@ -37,9 +37,14 @@ const TABLES = [
   'outbox',
   'email_deliveries',
 ];
+/** Columns added after 0001 (0004: outbox.delivered_at). */
+const ADDED_COLUMNS = new Set(['delivered_at']);
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
-/** A row as a value independent of the column types: times as epoch ms, ids in lower case, whole numbers as numbers. */
+/**
+ * A row as a value independent of the column types: times as epoch ms, ids in lower case, whole
+ * numbers as numbers; columns later migrations add are left out (they are new, not kept).
+ */
 function normalise(row: Record<string, unknown>): string {
   const value = (v: unknown): unknown => {
     if (v instanceof Date) return v.getTime();
@@ -47,7 +52,11 @@ function normalise(row: Record<string, unknown>): string {
     if (typeof v === 'string' && /^-?\d{1,15}$/.test(v)) return Number(v);
     return v;
   };
-  return JSON.stringify(Object.entries(row).map(([k, v]) => [k, value(v)]));
+  return JSON.stringify(
+    Object.entries(row)
+      .filter(([k]) => !ADDED_COLUMNS.has(k))
+      .map(([k, v]) => [k, value(v)]),
+  );
 }
 
 async function snapshot(db: Db): Promise<Record<string, string[]>> {

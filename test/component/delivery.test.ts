@@ -1,0 +1,115 @@
+import { randomUUID } from 'node:crypto';
+
+import { QueueClient } from '@azure/storage-queue';
+
+import * as emails from '../../shared/controllers/email.controller';
+import * as notifications from '../../shared/controllers/notification.controller';
+import { seedDemoData } from '../../sql/seed';
+import { call, newCustomer, startTestApp, type TestApp } from '../support/app';
+
+/**
+ * Messages that can't be lost: a queue that dies with a payment's receipt and notification in it
+ * (Azurite killed, its memory gone) loses nothing, because the outbox keeps every message until
+ * its consumer confirms the effect, and the sweeper (the dispatchOutbox timer) sends again
+ * whatever stays unconfirmed past its lease. Consumers are driven by hand here (queues off), so
+ * each step is seen.
+ */
+let app: TestApp;
+beforeAll(async () => {
+  app = await startTestApp({ queues: false });
+  await seedDemoData(app.services.db, { now: app.clock.now() });
+}, 60_000);
+afterAll(async () => {
+  await app.stop();
+});
+
+const queue = (name: string) => new QueueClient(app.azurite.connectionString, name);
+
+async function drain(name: string): Promise<unknown[]> {
+  const client = queue(name);
+  await client.createIfNotExists();
+  const bodies: unknown[] = [];
+  for (;;) {
+    const { receivedMessageItems } = await client.receiveMessages({ numberOfMessages: 32 });
+    if (receivedMessageItems.length === 0) return bodies;
+    for (const item of receivedMessageItems) {
+      bodies.push(JSON.parse(Buffer.from(item.messageText, 'base64').toString('utf8')));
+      await client.deleteMessage(item.messageId, item.popReceipt);
+    }
+  }
+}
+
+test('when the queue loses a payment’s messages, then the sweeper sends them again after the lease until the consumers confirm them, and not after', async () => {
+  const customer = await newCustomer(app.url);
+  const found = await call(app.url, 'POST', '/invoices/search', {
+    token: customer.token,
+    body: { contractNumber: '10000031' },
+  });
+  const coupon = found.body.coupons[0];
+  await drain('invoice-emails');
+  await drain('notifications');
+  const paid = await call(app.url, 'POST', `/invoices/${coupon.invoiceId}/pay`, {
+    token: customer.token,
+    body: { couponCode: coupon.code, paymentMethod: 'PSE' },
+    headers: { 'Idempotency-Key': randomUUID() },
+  });
+  expect(paid.status).toBe(201);
+
+  // The queue dies with the messages it took: they are gone from it.
+  expect((await drain('invoice-emails')).length).toBe(1);
+  expect((await drain('notifications')).length).toBeGreaterThanOrEqual(1);
+
+  // Within the lease nothing is sent again; past it, everything unconfirmed is.
+  await app.host.runTimer('dispatchOutbox');
+  expect(await drain('invoice-emails')).toEqual([]);
+  app.clock.advance(6 * 60_000);
+  await app.host.runTimer('dispatchOutbox');
+  const receipts = await drain('invoice-emails');
+  const notices = await drain('notifications');
+  expect(receipts).toEqual([expect.objectContaining({ kind: 'receipt', transactionId: paid.body.transaction.id })]);
+  expect(notices).toEqual(expect.arrayContaining([expect.objectContaining({ kind: 'PAYMENT_CONFIRMED' })]));
+
+  // The consumers handle them (once, or again: the effect is once) and confirm.
+  expect(await emails.deliver(app.services, receipts[0])).toBe('sent');
+  expect(await emails.deliver(app.services, receipts[0])).toBe('duplicate');
+  for (const notice of notices) expect(await notifications.store(app.services, notice)).toBe('stored');
+
+  // Confirmed: the sweeper sends them no more.
+  app.clock.advance(6 * 60_000);
+  await app.host.runTimer('dispatchOutbox');
+  expect(await drain('invoice-emails')).toEqual([]);
+  expect(await drain('notifications')).toEqual([]);
+  const unconfirmed = await app.services
+    .db('outbox')
+    .whereIn(
+      'id',
+      [...receipts, ...notices].map((m) => (m as { messageId: string }).messageId),
+    )
+    .whereNull('delivered_at');
+  expect(unconfirmed).toEqual([]);
+});
+
+test('when a consumer never confirms a message, then the sweeper gives up after a bounded number of sends', async () => {
+  const customer = await newCustomer(app.url);
+  const found = await call(app.url, 'POST', '/invoices/search', {
+    token: customer.token,
+    body: { contractNumber: '10000033' },
+  });
+  expect(found.status).toBe(200);
+  const sendsPerMessage = new Map<string, number>();
+  const count = async () => {
+    for (const message of (await drain('notifications')) as { messageId: string; userId: string }[]) {
+      if (message.userId === customer.id)
+        sendsPerMessage.set(message.messageId, (sendsPerMessage.get(message.messageId) ?? 0) + 1);
+    }
+  };
+  for (let round = 0; round < 15; round++) {
+    await count();
+    app.clock.advance(6 * 60_000);
+    await app.host.runTimer('dispatchOutbox');
+  }
+  await count();
+  // One COUPON_GENERATED per unpaid invoice, each sent MAX_SENDS (10) times, then left for an operator.
+  expect(sendsPerMessage.size).toBe(found.body.coupons.length);
+  expect([...sendsPerMessage.values()].every((sends) => sends === 10)).toBe(true);
+});
