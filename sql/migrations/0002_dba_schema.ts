@@ -21,8 +21,8 @@ import { ascii, money, time, uid } from './columns';
  */
 export const name = '0002_dba_schema';
 
-/** Parents before children: creation order (drops go the other way). */
-const TABLES = [
+/** The tables of 0001, parents before children: creation order (drops go the other way). */
+export const TABLES = [
   'users',
   'sessions',
   'refresh_tokens',

@@ -14,6 +14,7 @@ import { hitRateLimit } from '../../shared/models/rateLimit.model';
 import { createSession, insertRefreshToken } from '../../shared/models/session.model';
 import { insertTransaction } from '../../shared/models/transaction.model';
 import { MIGRATIONS } from '../../sql/migrations';
+import { TABLES } from '../../sql/migrations/0002_dba_schema';
 import { appliedMigrations, migrateLatest, migrateNext } from '../../sql/migrator';
 import { seedDemoData } from '../../sql/seed';
 import { createTestDb, testEngineName } from '../support/engines';
@@ -22,21 +23,6 @@ import { createTestDb, testEngineName } from '../support/engines';
  * An upgrade over live data: a database at 0001 holding the demo data and a day of activity in
  * every table is migrated to the latest schema, and every row comes through unchanged.
  */
-const TABLES = [
-  'users',
-  'sessions',
-  'refresh_tokens',
-  'rate_limits',
-  'contracts',
-  'invoices',
-  'user_contracts',
-  'coupons',
-  'transactions',
-  'notifications',
-  'idempotency_keys',
-  'outbox',
-  'email_deliveries',
-];
 /** Columns added after 0001 (0004: outbox.delivered_at). */
 const ADDED_COLUMNS = new Set(['delivered_at']);
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;

@@ -4,7 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 
 import { DEMO_OPERATOR } from '../../sql/seed';
-import { call, waitFor } from '../support/app';
+import { call, newCustomer, waitFor } from '../support/app';
 import { type CompiledApp, runCompiledScript, startCompiledApp } from '../support/compiled';
 
 // The whole app on the T-SQL engine, as an operator would run it against Azure SQL: the compiled
@@ -34,25 +34,8 @@ afterAll(async () => {
   await app?.stop();
 });
 
-let people = 0;
-async function customer(): Promise<string> {
-  people++;
-  const email = `tsql.${people}@example.com`;
-  const password = 'clave del motor T-SQL en Medellín';
-  const registered = await call(base, 'POST', '/auth/register', {
-    body: {
-      email,
-      password,
-      fullName: 'Cliente T-SQL',
-      documentType: 'CC',
-      documentNumber: String(88_000_000 + people),
-    },
-  });
-  expect(registered.status).toBe(201);
-  const login = await call(base, 'POST', '/auth/login', { body: { email, password } });
-  expect(login.status).toBe(200);
-  return login.body.accessToken as string;
-}
+/** A new customer's access token, registered and logged in through the compiled app. */
+const customer = async () => (await newCustomer(base)).token;
 
 test('when the app runs on the T-SQL engine, then health reports the database up', async () => {
   const res = await call(base, 'GET', '/health');
