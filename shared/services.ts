@@ -27,7 +27,8 @@ export function services(): Services {
     current = {
       config: cfg,
       db: createSqlClient(cfg.database),
-      queue: createQueuePublisher(cfg.queues),
+      // The breaker reads whichever clock the services hold now (tests swap in a manual one).
+      queue: createQueuePublisher(cfg.queues, () => (current?.clock ?? systemClock).now().getTime()),
       clock: systemClock,
       email: createEmailSender(cfg.email),
     };

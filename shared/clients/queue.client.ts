@@ -78,12 +78,15 @@ export class CircuitBreakerPublisher implements QueuePublisher {
   }
 }
 
-export function createQueuePublisher(queues: Config['queues']): QueuePublisher {
+/** The app's publisher; `now` is the app's clock (the breaker's cool-down follows it, in tests too). */
+export function createQueuePublisher(queues: Config['queues'], now: () => number): QueuePublisher {
   // The probe fails fast (one try, short timeout) so that /health answers within seconds.
   return new CircuitBreakerPublisher(
     new StorageQueuePublisher(
       queueServiceClient(queues),
       queueServiceClient(queues, { maxTries: 1, tryTimeoutInMs: 2000 }),
     ),
+    30_000,
+    now,
   );
 }
