@@ -5,7 +5,7 @@ import { QueueClient } from '@azure/storage-queue';
 import * as emails from '../../shared/controllers/email.controller';
 import * as notifications from '../../shared/controllers/notification.controller';
 import { seedDemoData } from '../../sql/seed';
-import { call, newCustomer, startTestApp, type TestApp } from '../support/app';
+import { call, newCustomer, startTestApp, type TestApp, waitFor } from '../support/app';
 
 /**
  * Messages that can't be lost: a queue that dies with a payment's receipt and notification in it
@@ -54,6 +54,14 @@ test('when the queue loses a payment’s messages, then the sweeper sends them a
     headers: { 'Idempotency-Key': randomUUID() },
   });
   expect(paid.status).toBe(201);
+  // The request sends its messages right after the commit (within a time budget): wait until it has.
+  await waitFor(async () => {
+    const unsent = await app.services
+      .db('outbox')
+      .whereNull('dispatched_at')
+      .where('body', 'like', `%${paid.body.transaction.id}%`);
+    return unsent.length === 0;
+  });
 
   // The queue dies with the messages it took: they are gone from it.
   expect((await drain('invoice-emails')).length).toBe(1);
