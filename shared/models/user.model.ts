@@ -1,6 +1,6 @@
 import { z } from 'zod';
 
-import { asDate, asOptionalDate, type DbOrTx, isUniqueViolation } from '../clients/sql.client';
+import { asDate, type DbOrTx, isUniqueViolation } from '../clients/sql.client';
 
 export const ROLES = ['customer', 'operator'] as const;
 export type Role = (typeof ROLES)[number];
@@ -21,9 +21,6 @@ export interface User {
 
 export interface UserWithCredentials extends User {
   passwordHash: string;
-  failedLogins: number;
-  failedLoginsSince: Date | null;
-  lockedUntil: Date | null;
 }
 
 interface UserRow {
@@ -35,9 +32,6 @@ interface UserRow {
   document_number: string;
   phone: string | null;
   role: Role;
-  failed_logins: number;
-  failed_logins_since: unknown;
-  locked_until: unknown;
   created_at: unknown;
   updated_at: unknown;
 }
@@ -190,9 +184,6 @@ function fromRow(row: UserRow): UserWithCredentials {
     role: row.role,
     createdAt: asDate(row.created_at),
     passwordHash: row.password_hash,
-    failedLogins: row.failed_logins,
-    failedLoginsSince: asOptionalDate(row.failed_logins_since),
-    lockedUntil: asOptionalDate(row.locked_until),
   };
 }
 
