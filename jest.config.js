@@ -4,19 +4,7 @@
  * database, see test/support/mssql-database.ts). Without that setting the T-SQL project is left
  * out and one line says so; with MSSQL_TESTS_REQUIRED=true (.ci/run) its absence is an error.
  */
-const common = {
-  testEnvironment: 'node',
-  rootDir: __dirname,
-  roots: ['<rootDir>/test'],
-  transform: {
-    '^.+\\.ts$': [
-      '@swc/jest',
-      { jsc: { target: 'es2022', parser: { syntax: 'typescript' } }, module: { type: 'commonjs' } },
-    ],
-  },
-  // The local host's stand-in for the module the Functions worker provides (see local/functionsCore.ts).
-  moduleNameMapper: { '^@azure/functions-core$': '<rootDir>/local/functionsCore.ts' },
-};
+const common = require('./test/jest.common.cjs');
 
 const sqlite = {
   ...common,
@@ -25,6 +13,8 @@ const sqlite = {
   // The T-SQL walk-through and the T-SQL script run only on the T-SQL engine.
   testPathIgnorePatterns: [
     '/node_modules/',
+    // The fault suite has its own command (npm run test:faults, jest.faults.config.js).
+    '<rootDir>/test/faults/',
     '<rootDir>/test/e2e/tsql-engine.test.ts',
     '<rootDir>/test/contract/tsql-script.test.ts',
   ],

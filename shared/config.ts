@@ -70,6 +70,8 @@ const settingsSchema = z
       .default('7707181010011'),
     EXPIRE_COUPONS_SCHEDULE: z.string().min(1).default('0 */5 * * * *'),
     OUTBOX_DISPATCH_SCHEDULE: z.string().min(1).default('*/30 * * * * *'),
+    OUTBOX_DELIVERY_LEASE_SECONDS: integer(5, 86_400).default(300),
+    IDEMPOTENCY_LOCK_SECONDS: integer(5, 600).default(60),
 
     EMAIL_MODE: z.enum(['outbox', 'acs']).default('outbox'),
     EMAIL_MAX_PER_USER_PER_HOUR: integer(1, 1000).default(10),
@@ -185,7 +187,13 @@ export interface Config {
     maxAttemptsPerClient: number;
     clientWindowMinutes: number;
   };
-  http: { corsOrigins: string[]; maxBodyBytes: number; trustedProxyHops: number };
+  http: {
+    corsOrigins: string[];
+    maxBodyBytes: number;
+    trustedProxyHops: number;
+    /** How long an Idempotency-Key stays locked by a request whose host may have died. */
+    idempotencyLockMs: number;
+  };
   /** Per-client and per-user quotas on the costly routes (429 + Retry-After beyond them). */
   quotas: {
     registrationsPerClientPerHour: number;
@@ -195,6 +203,8 @@ export interface Config {
   };
   coupons: { validityHours: number; overdueValidityHours: number; billerGln: string };
   schedules: { expireCoupons: string; dispatchOutbox: string; warnExpiringCoupons: string; purge: string };
+  /** How long a consumer has to confirm a message before the outbox sweeper sends it again. */
+  delivery: { leaseMs: number };
   email: {
     mode: 'outbox' | 'acs';
     sender: string;
@@ -266,7 +276,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       maxAttemptsPerClient: s.LOGIN_MAX_ATTEMPTS_PER_CLIENT,
       clientWindowMinutes: s.LOGIN_CLIENT_WINDOW_MINUTES,
     },
-    http: { corsOrigins: s.CORS_ORIGINS, maxBodyBytes: s.MAX_BODY_BYTES, trustedProxyHops: s.TRUSTED_PROXY_HOPS },
+    http: {
+      corsOrigins: s.CORS_ORIGINS,
+      maxBodyBytes: s.MAX_BODY_BYTES,
+      trustedProxyHops: s.TRUSTED_PROXY_HOPS,
+      idempotencyLockMs: s.IDEMPOTENCY_LOCK_SECONDS * 1000,
+    },
     quotas: {
       registrationsPerClientPerHour: s.REGISTER_MAX_PER_CLIENT_PER_HOUR,
       searchesPerUserPerMinute: s.SEARCH_MAX_PER_USER_PER_MINUTE,
@@ -284,6 +299,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       warnExpiringCoupons: s.WARN_EXPIRING_COUPONS_SCHEDULE,
       purge: s.PURGE_SCHEDULE,
     },
+    delivery: { leaseMs: s.OUTBOX_DELIVERY_LEASE_SECONDS * 1000 },
     email: {
       mode: s.EMAIL_MODE,
       sender: s.EMAIL_SENDER,

@@ -1,5 +1,5 @@
 import { DefaultAzureCredential, ManagedIdentityCredential } from '@azure/identity';
-import { QueueServiceClient } from '@azure/storage-queue';
+import { QueueServiceClient, type StorageRetryOptions } from '@azure/storage-queue';
 
 import type { Config } from '../config';
 
@@ -10,9 +10,20 @@ export interface QueuePublisher {
   ping(): Promise<void>;
 }
 
+/**
+ * Sends retry briefly: a message that fails to send stays in the outbox and its timer sends it
+ * later, so a request never waits out a long back-off on a queue service that is down.
+ */
+const SEND_RETRY: StorageRetryOptions = {
+  maxTries: 2,
+  retryDelayInMs: 100,
+  maxRetryDelayInMs: 500,
+  tryTimeoutInMs: 5000,
+};
+
 export function queueServiceClient(
   queues: Config['queues'],
-  retry = { maxTries: 3, tryTimeoutInMs: 5000 },
+  retry: StorageRetryOptions = SEND_RETRY,
 ): QueueServiceClient {
   if (queues.connectionString) {
     return QueueServiceClient.fromConnectionString(queues.connectionString, { retryOptions: retry });

@@ -61,12 +61,13 @@ export function createSqlClient(database: Config['database']): Db {
       pool: {
         min: 1,
         max: 1,
-        // WAL lets readers run beside the writer; busy_timeout waits instead of failing on a lock
-        // held by another process (the CLI, a second host).
+        // WAL lets readers run beside the writer. busy_timeout waits briefly on a lock held by
+        // another process (the CLI, a backup): the wait blocks the event loop, so it is short and
+        // inTransaction retries with back-off; a lock held longer answers 503.
         afterCreate: (conn: { pragma: (sql: string) => unknown }, done: (err: Error | null, conn: unknown) => void) => {
           conn.pragma('journal_mode = WAL');
           conn.pragma('foreign_keys = ON');
-          conn.pragma('busy_timeout = 5000');
+          conn.pragma('busy_timeout = 250');
           conn.pragma('synchronous = NORMAL');
           done(null, conn);
         },
@@ -100,6 +101,9 @@ export function isTransientSqlError(error: unknown): boolean {
   );
 }
 
+/** The database file can't be opened, written or read right now (a lock, a full or failing disk). */
+const SQLITE_UNAVAILABLE = /^SQLITE_(BUSY|LOCKED|CANTOPEN|FULL|READONLY|IOERR)/;
+
 /** The database can't be reached or is failing over: the caller may retry later (503, not 500). */
 export function isDatabaseUnavailable(error: unknown): boolean {
   if (isTransientSqlError(error)) return true;
@@ -108,7 +112,10 @@ export function isDatabaseUnavailable(error: unknown): boolean {
     code?: unknown;
   };
   return (
-    name === 'KnexTimeoutError' || name === 'ConnectionError' || code === 'ECONNREFUSED' || code === 'SQLITE_CANTOPEN'
+    name === 'KnexTimeoutError' ||
+    name === 'ConnectionError' ||
+    code === 'ECONNREFUSED' ||
+    (typeof code === 'string' && SQLITE_UNAVAILABLE.test(code))
   );
 }
 

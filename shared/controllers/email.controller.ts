@@ -25,7 +25,7 @@ import { enforceRateLimit } from './throttle';
 
 export interface EmailDeps extends BillingDeps {
   email: EmailSender;
-  config: Pick<Config, 'coupons' | 'email' | 'quotas'>;
+  config: Pick<Config, 'coupons' | 'email' | 'quotas' | 'delivery'>;
 }
 
 export const emailQueuedSchema = z
@@ -114,6 +114,8 @@ export async function deliver(deps: EmailDeps, raw: unknown): Promise<DeliveryOu
     userId: user.id,
     kind: message.kind,
     now: deps.clock.now(),
+    // Well within the delivery lease: the sweeper's resend after a crash finds the claim lapsed.
+    leaseMs: deps.config.delivery.leaseMs * 0.4,
   });
   if (claim === 'already-sent') {
     await outbox.confirmDelivered(deps, message.messageId);

@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 
 import type { Clock } from '../clients/clock.client';
 import type { Db, DbOrTx } from '../clients/sql.client';
+import type { Config } from '../config';
 import { AppError } from '../http/errors';
 import { claimIdempotencyKey, completeIdempotencyKey, releaseIdempotencyKey } from '../models/idempotency.model';
 
@@ -11,7 +12,6 @@ import { claimIdempotencyKey, completeIdempotencyKey, releaseIdempotencyKey } fr
  * request is refused with 422, and while the first is still running with 409.
  */
 const TTL_MS = 24 * 3600_000;
-const IN_PROGRESS_LOCK_MS = 60_000;
 
 export interface IdempotencyScope {
   userId: string;
@@ -27,7 +27,7 @@ export interface StoredAnswer {
 
 /** Claims the key for a new request (`undefined`), or returns the first answer to replay. */
 export async function claim(
-  deps: { db: Db; clock: Clock },
+  deps: { db: Db; clock: Clock; config: Pick<Config, 'http'> },
   scope: IdempotencyScope,
 ): Promise<StoredAnswer | undefined> {
   const now = deps.clock.now();
@@ -37,7 +37,8 @@ export async function claim(
     key: scope.key,
     requestHash,
     now,
-    lockedUntil: new Date(now.getTime() + IN_PROGRESS_LOCK_MS),
+    // A crashed holder's key is taken over after this lock; a live one never runs that long.
+    lockedUntil: new Date(now.getTime() + deps.config.http.idempotencyLockMs),
     expiresAt: new Date(now.getTime() + TTL_MS),
   });
   if (outcome.claimed) return undefined;

@@ -1,6 +1,7 @@
 import type { Clock } from '../clients/clock.client';
 import type { QueuePublisher } from '../clients/queue.client';
 import type { Db } from '../clients/sql.client';
+import type { Config } from '../config';
 import {
   leaseOutboxRow,
   markOutboxDelivered,
@@ -24,18 +25,21 @@ export interface DispatchRun {
   resent?: number;
 }
 
-/** How long a consumer has to confirm a message before the sweeper sends it again. */
-export const DELIVERY_LEASE_MS = 5 * 60_000;
 /** Sends of one message before the sweeper gives up on it (a message its consumer always refuses). */
 export const MAX_SENDS = 10;
 
-const LEASE_MS = 60_000;
+/**
+ * A dispatcher's hold on a row while it sends it: longer than one send can take (two tries of at
+ * most 5 s, see queue.client.ts), short because a dispatcher that died mid-send holds the row
+ * until it lapses. A send that outlives it may be repeated; consumers de-duplicate.
+ */
+const SEND_LEASE_MS = 15_000;
 /** Back-off after a failed send: 5 s, 10 s, 20 s … capped at 5 minutes. */
 const retryDelayMs = (attempts: number) => Math.min(5_000 * 2 ** Math.max(attempts - 1, 0), 300_000);
 
 async function dispatchRow(deps: OutboxDeps, row: OutboxRow): Promise<boolean> {
   const now = deps.clock.now();
-  if (!(await leaseOutboxRow(deps.db, row.id, now, new Date(now.getTime() + LEASE_MS)))) return false;
+  if (!(await leaseOutboxRow(deps.db, row.id, now, new Date(now.getTime() + SEND_LEASE_MS)))) return false;
   try {
     await deps.queue.send(row.queue, row.body);
     await markOutboxDispatched(deps.db, row.id, deps.clock.now());
@@ -76,9 +80,10 @@ export async function dispatch(deps: OutboxDeps, limit = 200, onlyIds?: string[]
  * them, a consumer killed mid-way) become pending again, then everything pending is sent. Consumers
  * de-duplicate by message id, so a resend has no second effect.
  */
-export async function sweep(deps: OutboxDeps): Promise<DispatchRun> {
+export async function sweep(deps: OutboxDeps & { config: Pick<Config, 'delivery'> }): Promise<DispatchRun> {
   const now = deps.clock.now();
-  const resent = await requeueUnconfirmedOutbox(deps.db, now, new Date(now.getTime() - DELIVERY_LEASE_MS), MAX_SENDS);
+  const sentBefore = new Date(now.getTime() - deps.config.delivery.leaseMs);
+  const resent = await requeueUnconfirmedOutbox(deps.db, now, sentBefore, MAX_SENDS);
   return { ...(await dispatch(deps)), resent };
 }
 

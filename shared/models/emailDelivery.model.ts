@@ -9,8 +9,6 @@ import { type DbOrTx, isUniqueViolation } from '../clients/sql.client';
  */
 export type ClaimOutcome = 'claimed' | 'already-sent' | 'in-progress';
 
-const LEASE_MS = 2 * 60_000;
-
 export const emailDeliveryQueries = {
   status: (db: DbOrTx, messageId: string) => db('email_deliveries').where({ message_id: messageId }).first('status'),
   reclaim: (db: DbOrTx, messageId: string, now: Date, until: Date) =>
@@ -28,9 +26,9 @@ export const emailDeliveryQueries = {
 
 export async function claimEmailDelivery(
   db: DbOrTx,
-  d: { messageId: string; userId: string; kind: string; now: Date },
+  d: { messageId: string; userId: string; kind: string; now: Date; leaseMs: number },
 ): Promise<ClaimOutcome> {
-  const until = new Date(d.now.getTime() + LEASE_MS);
+  const until = new Date(d.now.getTime() + d.leaseMs);
   try {
     await db('email_deliveries').insert({
       message_id: d.messageId,

@@ -127,9 +127,9 @@ test(`when the schema is upgraded over live data on ${testEngineName()}, then ev
     expiresAt: new Date(now.getTime() + 86_400_000),
   });
   await completeIdempotencyKey(db, user.id, key, 201, '{"ok":true}');
-  await claimEmailDelivery(db, { messageId: randomUUID(), userId: user.id, kind: 'receipt', now });
+  await claimEmailDelivery(db, { messageId: randomUUID(), userId: user.id, kind: 'receipt', now, leaseMs: 60_000 });
   const sent = randomUUID();
-  await claimEmailDelivery(db, { messageId: sent, userId: user.id, kind: 'invoice', now });
+  await claimEmailDelivery(db, { messageId: sent, userId: user.id, kind: 'invoice', now, leaseMs: 60_000 });
   await markEmailSent(db, sent, 'provider-1', now);
 
   const before = await snapshot(db);

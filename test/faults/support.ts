@@ -1,0 +1,271 @@
+import { randomUUID } from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
+
+import { createSqlClient, type Db } from '../../shared/clients/sql.client';
+import { newId } from '../../shared/models/ids';
+import { projectRoot } from '../../shared/projectFiles';
+import { migrateLatest } from '../../sql/migrator';
+import { seedDemoData } from '../../sql/seed';
+import { call, newCustomer } from '../support/app';
+import { type CompiledApp, startCompiledApp } from '../support/compiled';
+
+/**
+ * What the fault suite shares: the app started as `npm start` starts it (compiled, SQLite and
+ * email outbox under its own data dir), payable invoices made ahead, and the figures each test
+ * prints and leaves in test-artifacts/faults/ for the summary at the end of the run.
+ */
+
+/** The settings every fault test starts the app with: short sweeper period and leases so recovery is seen within the test. */
+export function faultEnv(dataDir: string, extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
+  return {
+    ...process.env,
+    DATA_DIR: dataDir,
+    APP_ENV: 'development',
+    DB_ENGINE: 'sqlite',
+    BCRYPT_COST: '10',
+    OUTBOX_DISPATCH_SCHEDULE: '*/2 * * * * *',
+    OUTBOX_DELIVERY_LEASE_SECONDS: '10',
+    IDEMPOTENCY_LOCK_SECONDS: '5',
+    SEARCH_MAX_PER_USER_PER_MINUTE: '1000',
+    SEARCH_MAX_CONTRACTS_PER_USER_PER_DAY: '1000',
+    COUPON_LOOKUPS_MAX_PER_USER_PER_MINUTE: '1000',
+    ...extra,
+  };
+}
+
+export function startApp(dataDir: string, extra: NodeJS.ProcessEnv = {}): Promise<CompiledApp> {
+  return startCompiledApp(faultEnv(dataDir, extra), 60_000);
+}
+
+export function sqliteOf(dataDir: string): Db {
+  return createSqlClient({ engine: 'sqlite', file: path.join(dataDir, 'cuponeras.sqlite') });
+}
+
+/** Migrates and seeds the data dir, plus `count` contracts (numbers from `firstNumber`) each owing one invoice. */
+export async function preparePayableInvoices(dataDir: string, count: number, firstNumber: number): Promise<string[]> {
+  const db = sqliteOf(dataDir);
+  try {
+    await migrateLatest(db);
+    await seedDemoData(db, { bcryptCost: 10 });
+    const now = new Date();
+    const numbers: string[] = [];
+    for (let i = 0; i < count; i++) {
+      const contractId = newId();
+      const number = String(firstNumber + i);
+      await db('contracts').insert({
+        id: contractId,
+        number,
+        holder_name: 'Cliente Prueba de Fallas',
+        holder_document_type: 'CC',
+        holder_document_number: String(1_000_000 + i),
+        address: 'Calle 10 # 43-12, El Poblado',
+        city: 'Medellín',
+        stratum: 3,
+        services: 'Energía',
+        created_at: now,
+      });
+      await db('invoices').insert({
+        id: newId(),
+        contract_id: contractId,
+        number: `FX${number}`,
+        period: '2026-11',
+        issue_date: '2026-11-20',
+        due_date: '2099-12-31',
+        amount: 100_000 + i * 10,
+        status: 'UNPAID',
+        created_at: now,
+        updated_at: now,
+      });
+      numbers.push(number);
+    }
+    return numbers;
+  } finally {
+    await db.destroy();
+  }
+}
+
+export interface PlannedPayment {
+  token: string;
+  userId: string;
+  invoiceId: string;
+  couponCode: string;
+  idempotencyKey: string;
+}
+
+/** Customers who looked up the contracts (a coupon each), `perCustomer` contracts apiece. */
+export async function planPayments(base: string, contracts: string[], perCustomer: number): Promise<PlannedPayment[]> {
+  const plan: PlannedPayment[] = [];
+  for (let start = 0; start < contracts.length; start += perCustomer) {
+    const customer = await newCustomer(base);
+    for (const contractNumber of contracts.slice(start, start + perCustomer)) {
+      const found = await call(base, 'POST', '/invoices/search', {
+        token: customer.token,
+        body: { contractNumber },
+      });
+      if (found.status !== 200) throw new Error(`search ${contractNumber}: ${found.status} ${found.text}`);
+      const coupon = found.body.coupons[0] as { invoiceId: string; code: string };
+      plan.push({
+        token: customer.token,
+        userId: customer.id,
+        invoiceId: coupon.invoiceId,
+        couponCode: coupon.code,
+        idempotencyKey: randomUUID(),
+      });
+    }
+  }
+  return plan;
+}
+
+export type PayOutcome = { status: number; transactionId?: string; code?: string; retryAfter?: number; ms: number };
+
+/** One payment attempt; `undefined` when no answer came (the host died under it). */
+export async function pay(base: string, payment: PlannedPayment): Promise<PayOutcome | undefined> {
+  const started = performance.now();
+  try {
+    const res = await call(base, 'POST', `/invoices/${payment.invoiceId}/pay`, {
+      token: payment.token,
+      body: { couponCode: payment.couponCode, paymentMethod: 'PSE' },
+      headers: { 'Idempotency-Key': payment.idempotencyKey },
+    });
+    return {
+      status: res.status,
+      transactionId: res.status === 201 ? (res.body.transaction.id as string) : undefined,
+      code: res.status >= 400 ? (res.body.code as string) : undefined,
+      retryAfter: Number(res.headers.get('retry-after') ?? 0),
+      ms: performance.now() - started,
+    };
+  } catch {
+    return undefined;
+  }
+}
+
+/** Pays until the payment has its answer, as a client with an Idempotency-Key does: retry on no answer, 409 in progress or 503. */
+export async function payUntilAnswered(
+  base: () => string,
+  payment: PlannedPayment,
+  deadline: number,
+): Promise<PayOutcome & { tries: number }> {
+  for (let tries = 1; ; tries++) {
+    const outcome = await pay(base(), payment);
+    const retry = !outcome || outcome.status === 503 || outcome.code === 'IDEMPOTENCY_REQUEST_IN_PROGRESS';
+    if (!retry) return { ...outcome, tries };
+    if (Date.now() > deadline)
+      throw new Error(`payment ${payment.idempotencyKey} never answered: ${JSON.stringify(outcome)}`);
+    await new Promise((resolve) => setTimeout(resolve, Math.max(outcome?.retryAfter ?? 0, 0.25) * 1000));
+  }
+}
+
+/** Runs `work` over `items` with at most `concurrency` at a time. */
+export async function inParallel<T>(items: T[], concurrency: number, work: (item: T) => Promise<void>): Promise<void> {
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      while (next < items.length) await work(items[next++] as T);
+    }),
+  );
+}
+
+export function percentile(values: number[], p: number): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))] ?? 0;
+}
+
+/** The processes a process started (Linux /proc): npm start's Azurite is its child. */
+export function childPids(pid: number): number[] {
+  const children: number[] = [];
+  for (const entry of fs.readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const stat = fs.readFileSync(`/proc/${entry}/stat`, 'utf8');
+      // pid (comm) state ppid …; comm may hold spaces, so read after the last ')'.
+      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+      if (ppid === pid) children.push(Number(entry));
+    } catch {
+      // The process ended while we looked.
+    }
+  }
+  return children;
+}
+
+/**
+ * Every message a payment's transaction recorded (receipt email, notification) and whether its
+ * effect is there: the receipt's .eml in the email outbox, the notification row. Counts, per
+ * message, how many effects exist (more than one would be a doubled delivery).
+ */
+export async function deliveryReport(
+  dataDir: string,
+  transactionIds: string[],
+): Promise<{ receiptsMissing: number; receiptsDoubled: number; noticesMissing: number; noticesDoubled: number }> {
+  const db = sqliteOf(dataDir);
+  try {
+    const rows = (await db('outbox').select('id', 'queue', 'body')) as { id: string; queue: string; body: string }[];
+    const wanted = new Set(transactionIds);
+    const receipts = new Map<string, string>();
+    const notices = new Map<string, string>();
+    for (const row of rows) {
+      const body = JSON.parse(row.body) as { kind: string; transactionId?: string; data?: { transactionId?: string } };
+      if (row.queue === 'invoice-emails' && body.kind === 'receipt' && wanted.has(body.transactionId ?? ''))
+        receipts.set(body.transactionId ?? '', row.id);
+      if (body.kind === 'PAYMENT_CONFIRMED' && wanted.has(body.data?.transactionId ?? ''))
+        notices.set(body.data?.transactionId ?? '', row.id);
+    }
+    const emlDir = path.join(dataDir, 'outbox');
+    const emls = fs.existsSync(emlDir) ? fs.readdirSync(emlDir).filter((name) => name.endsWith('.eml')) : [];
+    const emlCount = new Map<string, number>();
+    for (const name of emls) {
+      const messageId = name.slice(name.indexOf('-') + 1, -'.eml'.length);
+      emlCount.set(messageId, (emlCount.get(messageId) ?? 0) + 1);
+    }
+    const noticeRows = (await db('notifications')
+      .whereIn('source_message_id', [...notices.values()])
+      .select('source_message_id')) as { source_message_id: string }[];
+    const noticeCount = new Map<string, number>();
+    for (const row of noticeRows)
+      noticeCount.set(row.source_message_id, (noticeCount.get(row.source_message_id) ?? 0) + 1);
+
+    let receiptsMissing = 0;
+    let receiptsDoubled = 0;
+    let noticesMissing = 0;
+    let noticesDoubled = 0;
+    for (const id of transactionIds) {
+      const receipt = emlCount.get(receipts.get(id) ?? '') ?? 0;
+      const notice = noticeCount.get(notices.get(id) ?? '') ?? 0;
+      if (receipt === 0) receiptsMissing++;
+      if (receipt > 1) receiptsDoubled++;
+      if (notice === 0) noticesMissing++;
+      if (notice > 1) noticesDoubled++;
+    }
+    return { receiptsMissing, receiptsDoubled, noticesMissing, noticesDoubled };
+  } finally {
+    await db.destroy();
+  }
+}
+
+/** Payments in the database: how many per invoice, and which transaction ids exist. */
+export async function paymentLedger(dataDir: string): Promise<{ perInvoice: Map<string, number>; ids: Set<string> }> {
+  const db = sqliteOf(dataDir);
+  try {
+    const rows = (await db('transactions').where({ type: 'PAYMENT' }).select('id', 'invoice_id')) as {
+      id: string;
+      invoice_id: string;
+    }[];
+    const perInvoice = new Map<string, number>();
+    for (const row of rows) perInvoice.set(row.invoice_id, (perInvoice.get(row.invoice_id) ?? 0) + 1);
+    return { perInvoice, ids: new Set(rows.map((row) => row.id)) };
+  } finally {
+    await db.destroy();
+  }
+}
+
+/** Prints one test's figures and leaves them for the run's summary (test/faults/figures-reporter.cjs). */
+export function report(name: string, figures: Record<string, string | number>): void {
+  const dir = path.join(projectRoot(), 'test-artifacts', 'faults');
+  fs.mkdirSync(dir, { recursive: true });
+  fs.writeFileSync(path.join(dir, `${name}.json`), JSON.stringify({ name, figures }, null, 2));
+  console.log(
+    `${name}\n${Object.entries(figures)
+      .map(([key, value]) => `  ${key}: ${value}`)
+      .join('\n')}`,
+  );
+}
