@@ -15,6 +15,7 @@ export default tseslint.config(
       '**/*.cjs',
       '**/*.mjs',
       'jest.config.js',
+      'jest.faults.config.js',
     ],
   },
   js.configs.recommended,

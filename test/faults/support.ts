@@ -199,7 +199,7 @@ export async function deliveryReport(
 ): Promise<{ receiptsMissing: number; receiptsDoubled: number; noticesMissing: number; noticesDoubled: number }> {
   const db = sqliteOf(dataDir);
   try {
-    const rows = (await db('outbox').select('id', 'queue', 'body')) as { id: string; queue: string; body: string }[];
+    const rows = await db<{ id: string; queue: string; body: string }>('outbox').select('id', 'queue', 'body');
     const wanted = new Set(transactionIds);
     const receipts = new Map<string, string>();
     const notices = new Map<string, string>();
@@ -217,9 +217,9 @@ export async function deliveryReport(
       const messageId = name.slice(name.indexOf('-') + 1, -'.eml'.length);
       emlCount.set(messageId, (emlCount.get(messageId) ?? 0) + 1);
     }
-    const noticeRows = (await db('notifications')
+    const noticeRows = await db<{ source_message_id: string }>('notifications')
       .whereIn('source_message_id', [...notices.values()])
-      .select('source_message_id')) as { source_message_id: string }[];
+      .select('source_message_id');
     const noticeCount = new Map<string, number>();
     for (const row of noticeRows)
       noticeCount.set(row.source_message_id, (noticeCount.get(row.source_message_id) ?? 0) + 1);
@@ -246,10 +246,9 @@ export async function deliveryReport(
 export async function paymentLedger(dataDir: string): Promise<{ perInvoice: Map<string, number>; ids: Set<string> }> {
   const db = sqliteOf(dataDir);
   try {
-    const rows = (await db('transactions').where({ type: 'PAYMENT' }).select('id', 'invoice_id')) as {
-      id: string;
-      invoice_id: string;
-    }[];
+    const rows = await db<{ id: string; invoice_id: string; type: string }>('transactions')
+      .where({ type: 'PAYMENT' })
+      .select('id', 'invoice_id');
     const perInvoice = new Map<string, number>();
     for (const row of rows) perInvoice.set(row.invoice_id, (perInvoice.get(row.invoice_id) ?? 0) + 1);
     return { perInvoice, ids: new Set(rows.map((row) => row.id)) };
