@@ -11,15 +11,10 @@ export interface QueuePublisher {
 }
 
 /**
- * Sends retry briefly: a message that fails to send stays in the outbox and its timer sends it
- * later, so a request never waits out a long back-off on a queue service that is down.
+ * One try per send: a message that fails to send stays in the outbox, whose timer sends it again
+ * with back-off, so a request never waits out the SDK's retries on a queue service that is down.
  */
-const SEND_RETRY: StorageRetryOptions = {
-  maxTries: 2,
-  retryDelayInMs: 100,
-  maxRetryDelayInMs: 500,
-  tryTimeoutInMs: 5000,
-};
+const SEND_RETRY: StorageRetryOptions = { maxTries: 1, tryTimeoutInMs: 5000 };
 
 export function queueServiceClient(
   queues: Config['queues'],
@@ -58,6 +53,8 @@ export class StorageQueuePublisher implements QueuePublisher {
   }
 }
 
+export const BREAKER_COOLDOWN_MS = 5_000;
+
 /**
  * A circuit breaker in front of a publisher: after a failed send, every send fails at once for
  * `cooldownMs` (the outbox keeps the messages and its timer sends them later), so requests don't
@@ -69,7 +66,7 @@ export class CircuitBreakerPublisher implements QueuePublisher {
 
   constructor(
     private readonly inner: QueuePublisher,
-    private readonly cooldownMs = 30_000,
+    private readonly cooldownMs = BREAKER_COOLDOWN_MS,
     private readonly now: () => number = Date.now,
   ) {}
 
@@ -97,7 +94,9 @@ export function createQueuePublisher(queues: Config['queues'], now: () => number
       queueServiceClient(queues),
       queueServiceClient(queues, { maxTries: 1, tryTimeoutInMs: 2000 }),
     ),
-    30_000,
+    // Short: a refused connection costs one request a few milliseconds every 5 s, and a queue
+    // that is back is used again within seconds.
+    BREAKER_COOLDOWN_MS,
     now,
   );
 }

@@ -29,8 +29,8 @@ export interface DispatchRun {
 export const MAX_SENDS = 10;
 
 /**
- * A dispatcher's hold on a row while it sends it: longer than one send can take (two tries of at
- * most 5 s, see queue.client.ts), short because a dispatcher that died mid-send holds the row
+ * A dispatcher's hold on a row while it sends it: longer than one send can take (one try of at most
+ * 5 s, see queue.client.ts), short because a dispatcher that died mid-send holds the row
  * until it lapses. A send that outlives it may be repeated; consumers de-duplicate.
  */
 const SEND_LEASE_MS = 15_000;
@@ -68,8 +68,10 @@ export async function dispatch(deps: OutboxDeps, limit = 200, onlyIds?: string[]
     try {
       if (await dispatchRow(deps, row)) run.sent++;
     } catch {
+      // The queue service is likely down: stop here rather than spend every row's attempts on it.
+      // This row backs off, so a fault of its own doesn't hold up the rows behind it next round.
       run.failed++;
-      if (onlyIds) break; // the queue is down: leave the rest to the timer
+      break;
     }
   }
   return run;
