@@ -73,7 +73,7 @@ test('when another process holds the database file’s lock, then payments answe
     'host restarted': app.child.exitCode === null ? 'no' : 'yes',
   });
   expect(refused.map((outcome) => outcome.status)).toEqual([503, 503, 503]);
-  expect(refused.every((outcome) => outcome.retryAfter > 0)).toBe(true);
+  expect(refused.every((outcome) => (outcome.retryAfter ?? 0) > 0)).toBe(true);
   expect(problem).toEqual({
     contentType: expect.stringContaining('application/problem+json'),
     code: 'SERVICE_UNAVAILABLE',
