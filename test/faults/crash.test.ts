@@ -10,6 +10,7 @@ import {
   planPayments,
   preparePayableInvoices,
   report,
+  sqliteOf,
   startApp,
 } from './support';
 
@@ -108,6 +109,15 @@ test('when the host and its Azurite are killed (kill -9) amid 320 payments and s
     deliveries = await deliveryReport(dataDir, answeredIds);
   }
 
+  if (deliveries.receiptsMissing + deliveries.noticesMissing > 0) {
+    // Why: the state of the messages that never arrived, for whoever reads the failure.
+    const db = sqliteOf(dataDir);
+    const stuck = await db('outbox')
+      .whereNull('delivered_at')
+      .select('queue', 'attempts', 'last_error', db.raw('dispatched_at is not null as dispatched'), 'available_at');
+    await db.destroy();
+    console.log(`undelivered outbox rows:\n${JSON.stringify(stuck.slice(0, 20), null, 1)}\n${second.output().slice(-3000)}`);
+  }
   report('crash', {
     payments: PAYMENTS,
     'answered before kill -9': answeredBeforeKill,

@@ -18,8 +18,11 @@ import { type CompiledApp, startCompiledApp } from '../support/compiled';
 
 /** The settings every fault test starts the app with: short sweeper period and leases so recovery is seen within the test. */
 export function faultEnv(dataDir: string, extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
+  // Without a queue setting npm start runs its own Azurite on a free port (the tests' default
+  // "UseDevelopmentStorage=true" would have every app share port 10001).
+  const { AzureWebJobsStorage: _shared, ...inherited } = process.env;
   return {
-    ...process.env,
+    ...inherited,
     DATA_DIR: dataDir,
     APP_ENV: 'development',
     DB_ENGINE: 'sqlite',
