@@ -116,7 +116,9 @@ test('when the host and its Azurite are killed (kill -9) amid 320 payments and s
       .whereNull('delivered_at')
       .select('queue', 'attempts', 'last_error', db.raw('dispatched_at is not null as dispatched'), 'available_at');
     await db.destroy();
-    console.log(`undelivered outbox rows:\n${JSON.stringify(stuck.slice(0, 20), null, 1)}\n${second.output().slice(-3000)}`);
+    console.log(
+      `undelivered outbox rows:\n${JSON.stringify(stuck.slice(0, 20), null, 1)}\n${second.output().slice(-3000)}`,
+    );
   }
   report('crash', {
     payments: PAYMENTS,
