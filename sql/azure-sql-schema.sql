@@ -176,3 +176,15 @@ BEGIN
   COMMIT TRANSACTION;
 END
 GO
+
+-- Migration 0005_operator_audit
+IF NOT EXISTS (SELECT 1 FROM [schema_migrations] WHERE [name] = N'0005_operator_audit')
+BEGIN
+  BEGIN TRANSACTION;
+  EXEC(N'CREATE TABLE [audit_log] ([id] uniqueidentifier not null, [actor_id] uniqueidentifier not null, [action] varchar(40) not null, [subject_type] varchar(20) not null, [subject_id] nvarchar(64) not null, [details] nvarchar(1000) not null, [created_at] datetime2(3) not null, CONSTRAINT [pk_audit_log] PRIMARY KEY ([id]), CONSTRAINT [fk_audit_log_actor] FOREIGN KEY ([actor_id]) REFERENCES [users] ([id]))');
+  EXEC(N'CREATE INDEX [ix_audit_log_created] ON [audit_log] ([created_at], [id])');
+  EXEC(N'CREATE INDEX [ix_transactions_created] ON [transactions] ([created_at], [id])');
+  INSERT INTO [schema_migrations] ([name], [batch], [migration_time]) VALUES (N'0005_operator_audit', 5, SYSUTCDATETIME());
+  COMMIT TRANSACTION;
+END
+GO

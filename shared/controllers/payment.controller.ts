@@ -2,6 +2,7 @@ import { z } from 'zod';
 
 import { type DbOrTx, inTransaction } from '../clients/sql.client';
 import { AppError } from '../http/errors';
+import { insertAudit } from '../models/audit.model';
 import { recordContractAccess } from '../models/contract.model';
 import {
   couponJsonSchema,
@@ -162,6 +163,14 @@ export async function reverse(
     const { id } = inserted;
     if (!(await markInvoiceUnpaid(tx, payment.invoiceId, now)))
       throw new AppError('TRANSACTION_NOT_REVERSIBLE', 'La factura de este pago no está pagada.');
+    await insertAudit(tx, {
+      actorId: request.operatorId,
+      action: 'PAYMENT_REVERSED',
+      subjectType: 'transaction',
+      subjectId: payment.id,
+      details: { reversalId: id, reason: request.reason, amount: payment.amount, invoiceNumber: payment.invoiceNumber },
+      now,
+    });
     const ids = await addToOutbox(
       tx,
       [

@@ -11,7 +11,7 @@ import { ERROR_CATALOG, type ErrorCode, PROBLEM_BASE_URI } from './errors';
 export interface RouteDoc {
   summary: string;
   description?: string;
-  tag: 'Sistema' | 'Cuenta' | 'Facturas' | 'Cupones' | 'Pagos' | 'Notificaciones';
+  tag: 'Sistema' | 'Cuenta' | 'Facturas' | 'Cupones' | 'Pagos' | 'Notificaciones' | 'Operación';
   success: { status: number; description: string; schema?: z.ZodType; contentType?: string; example?: unknown };
   /** Business errors of this route; auth and validation errors are added from the spec. */
   errors?: ErrorCode[];
@@ -208,7 +208,9 @@ export function buildOpenApiDocument(routes: DocumentedRoute[], info: { version:
         'Errors are application/problem+json with a stable `code`; texts are Spanish (es-CO). Money is whole Colombian pesos.',
     },
     servers: [{ url: '/api', description: 'This deployment' }],
-    tags: ['Sistema', 'Cuenta', 'Facturas', 'Cupones', 'Pagos', 'Notificaciones'].map((name) => ({ name })),
+    tags: ['Sistema', 'Cuenta', 'Facturas', 'Cupones', 'Pagos', 'Notificaciones', 'Operación'].map((name) => ({
+      name,
+    })),
     paths,
     components: {
       schemas: Object.fromEntries(Object.entries(components).sort(([a], [b]) => a.localeCompare(b))),

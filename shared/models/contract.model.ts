@@ -7,6 +7,8 @@ export interface Contract {
   id: string;
   number: string;
   holderName: string;
+  holderDocumentType: string;
+  holderDocumentNumber: string;
   address: string;
   city: string;
   stratum: number;
@@ -58,10 +60,32 @@ export function contractToJson(contract: Contract): ContractJson {
   };
 }
 
+/** The contract as an operator sees it: nothing masked (every such view is audited). */
+export const operatorContractJsonSchema = z
+  .object({
+    number: z.string(),
+    holderName: z.string(),
+    holderDocumentType: z.string(),
+    holderDocumentNumber: z.string(),
+    address: z.string(),
+    city: z.string(),
+    stratum: z.number().int().min(1).max(6),
+    services: z.string(),
+  })
+  .meta({ id: 'OperatorContract' });
+export type OperatorContractJson = z.infer<typeof operatorContractJsonSchema>;
+
+export function operatorContractToJson(contract: Contract): OperatorContractJson {
+  const { id: _id, ...fields } = contract;
+  return fields;
+}
+
 interface ContractRow {
   id: string;
   number: string;
   holder_name: string;
+  holder_document_type: string;
+  holder_document_number: string;
   address: string;
   city: string;
   stratum: number;
@@ -77,6 +101,8 @@ const fromRow = (row: ContractRow): Contract => ({
   id: row.id,
   number: row.number,
   holderName: row.holder_name,
+  holderDocumentType: row.holder_document_type,
+  holderDocumentNumber: row.holder_document_number,
   address: row.address,
   city: row.city,
   stratum: Number(row.stratum),

@@ -274,3 +274,22 @@ export async function markExpiryWarned(
     expiresAt: asDate(r.expires_at),
   }));
 }
+
+/** Every customer's coupons for a contract's invoices, newest first, with the owner's email (operators). */
+export async function contractCoupons(
+  db: DbOrTx,
+  contractId: string,
+  limit = 500,
+): Promise<(Coupon & { userEmail: string })[]> {
+  const rows = (await db('coupons as k')
+    .join('invoices as i', 'i.id', 'k.invoice_id')
+    .join('users as u', 'u.id', 'k.user_id')
+    .where('i.contract_id', contractId)
+    .orderBy([
+      { column: 'k.issued_at', order: 'desc' },
+      { column: 'k.id', order: 'desc' },
+    ])
+    .limit(limit)
+    .select('k.*', 'u.email as user_email')) as (CouponRow & { user_email: string })[];
+  return rows.map((row) => ({ ...couponFromRow(row), userEmail: row.user_email }));
+}

@@ -119,7 +119,6 @@ export interface NewTransaction {
   now: Date;
 }
 
-/** A REVERSAL of a payment, or 'already-reversed' when the unique index on reverses_id refused a second one. */
 /** Why an operator reverses a payment (kept on the REVERSAL). */
 export const reversalReasonSchema = z
   .string()
@@ -127,6 +126,7 @@ export const reversalReasonSchema = z
   .min(5, 'Explique el motivo de la reversión (mínimo 5 caracteres).')
   .max(300);
 
+/** A REVERSAL of a payment, or 'already-reversed' when the unique index on reverses_id refused a second one. */
 export async function insertReversal(
   db: DbOrTx,
   t: NewTransaction & { reversesId: string },
@@ -172,4 +172,89 @@ export async function pageTransactions(
     options.limit,
     fromRow,
   );
+}
+
+// ---- The operator's search over every customer's payments ----
+
+export interface TransactionSearch {
+  contractNumber?: string;
+  invoiceNumber?: string;
+  couponCode?: string;
+  email?: string;
+  type?: TransactionType;
+  from?: Date;
+  to?: Date;
+  cursor?: Keyset;
+  limit: number;
+}
+
+export interface OperatorTransaction extends Transaction {
+  userEmail: string;
+  /** A PAYMENT that a REVERSAL points at. */
+  reversed: boolean;
+}
+
+export const operatorTransactionJsonSchema = transactionJsonSchema
+  .extend({ userEmail: z.string(), reversed: z.boolean() })
+  .meta({ id: 'OperatorTransaction' });
+export type OperatorTransactionJson = z.infer<typeof operatorTransactionJsonSchema>;
+
+export const operatorTransactionToJson = (t: OperatorTransaction): OperatorTransactionJson => ({
+  ...transactionToJson(t),
+  userEmail: t.userEmail,
+  reversed: t.reversed,
+});
+
+export const operatorTransactionQueries = {
+  /** Every filter is an equality on an indexed column; the page walks ix_transactions_created. */
+  search: (db: DbOrTx, filters: TransactionSearch) => {
+    const query = withDetails(db)
+      .join('users as u', 'u.id', 't.user_id')
+      .leftJoin('transactions as r', 'r.reverses_id', 't.id');
+    if (filters.contractNumber) void query.where('c.number', filters.contractNumber);
+    if (filters.invoiceNumber) void query.where('i.number', filters.invoiceNumber);
+    if (filters.couponCode) void query.where('k.code', filters.couponCode);
+    if (filters.email) void query.where('u.email', filters.email);
+    if (filters.type) void query.where('t.type', filters.type);
+    if (filters.from) void query.where('t.created_at', '>=', filters.from);
+    if (filters.to) void query.where('t.created_at', '<', filters.to);
+    return keysetPage(query, { at: 't.created_at', id: 't.id' }, filters.cursor, filters.limit).select([
+      ...COLUMNS,
+      'u.email as user_email',
+      'r.id as reversal_id',
+    ]);
+  },
+  /** A contract's transactions, every customer's, newest first (bounded: a contract has few). */
+  ofContract: (db: DbOrTx, contractId: string, limit: number) =>
+    withDetails(db)
+      .join('users as u', 'u.id', 't.user_id')
+      .leftJoin('transactions as r', 'r.reverses_id', 't.id')
+      .where('i.contract_id', contractId)
+      .orderBy([
+        { column: 't.created_at', order: 'desc' },
+        { column: 't.id', order: 'desc' },
+      ])
+      .limit(limit)
+      .select([...COLUMNS, 'u.email as user_email', 'r.id as reversal_id']),
+};
+
+function operatorRow(row: Record<string, unknown>): OperatorTransaction {
+  return { ...fromRow(row), userEmail: String(row.user_email), reversed: row.reversal_id != null };
+}
+
+export async function searchTransactions(
+  db: DbOrTx,
+  filters: TransactionSearch,
+): Promise<{ items: OperatorTransaction[]; hasMore: boolean }> {
+  const rows = (await operatorTransactionQueries.search(db, filters)) as Record<string, unknown>[];
+  return pageOfRows(rows, filters.limit, operatorRow);
+}
+
+export async function contractTransactions(
+  db: DbOrTx,
+  contractId: string,
+  limit = 500,
+): Promise<OperatorTransaction[]> {
+  const rows = (await operatorTransactionQueries.ofContract(db, contractId, limit)) as Record<string, unknown>[];
+  return rows.map(operatorRow);
 }

@@ -4,6 +4,7 @@ import * as initial from './0001_initial';
 import * as dbaSchema from './0002_dba_schema';
 import * as loginThrottles from './0003_login_throttles';
 import * as outboxDelivery from './0004_outbox_delivery';
+import * as operatorAudit from './0005_operator_audit';
 
 export interface Migration {
   name: string;
@@ -12,4 +13,4 @@ export interface Migration {
 }
 
 /** Every migration, in the order they apply. A new one is a new file added here. */
-export const MIGRATIONS: Migration[] = [initial, dbaSchema, loginThrottles, outboxDelivery];
+export const MIGRATIONS: Migration[] = [initial, dbaSchema, loginThrottles, outboxDelivery, operatorAudit];
