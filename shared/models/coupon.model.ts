@@ -275,13 +275,8 @@ export async function markExpiryWarned(
   }));
 }
 
-/** Every customer's coupons for a contract's invoices, newest first, with the owner's email (operators). */
-export async function contractCoupons(
-  db: DbOrTx,
-  contractId: string,
-  limit = 500,
-): Promise<(Coupon & { userEmail: string })[]> {
-  const rows = (await db('coupons as k')
+const contractCouponsQuery = (db: DbOrTx, contractId: string, limit: number) =>
+  db('coupons as k')
     .join('invoices as i', 'i.id', 'k.invoice_id')
     .join('users as u', 'u.id', 'k.user_id')
     .where('i.contract_id', contractId)
@@ -290,6 +285,14 @@ export async function contractCoupons(
       { column: 'k.id', order: 'desc' },
     ])
     .limit(limit)
-    .select('k.*', 'u.email as user_email')) as (CouponRow & { user_email: string })[];
+    .select('k.*', 'u.email as user_email');
+
+/** Every customer's coupons for a contract's invoices, newest first, with the owner's email (operators). */
+export async function contractCoupons(
+  db: DbOrTx,
+  contractId: string,
+  limit = 500,
+): Promise<(Coupon & { userEmail: string })[]> {
+  const rows = (await contractCouponsQuery(db, contractId, limit)) as (CouponRow & { user_email: string })[];
   return rows.map((row) => ({ ...couponFromRow(row), userEmail: row.user_email }));
 }
