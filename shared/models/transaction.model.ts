@@ -239,7 +239,11 @@ export const operatorTransactionQueries = {
 };
 
 function operatorRow(row: Record<string, unknown>): OperatorTransaction {
-  return { ...fromRow(row), userEmail: String(row.user_email), reversed: row.reversal_id !== null && row.reversal_id !== undefined };
+  return {
+    ...fromRow(row),
+    userEmail: String(row.user_email),
+    reversed: row.reversal_id !== null && row.reversal_id !== undefined,
+  };
 }
 
 export async function searchTransactions(
