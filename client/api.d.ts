@@ -84,6 +84,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/contracts": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Mis contratos
+         * @description The contracts the caller searched or paid, by number, with unpaid count, total and next due date.
+         */
+        get: operations["listContracts"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/coupons": {
         parameters: {
             query?: never;
@@ -249,6 +269,26 @@ export interface paths {
          * @description Simulated payment (no money moves; the method is recorded). Idempotent per user and Idempotency-Key for 24 h: a retry replays the first answer (Idempotent-Replayed: true).
          */
         post: operations["payInvoice"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/invoices/{invoiceId}/pdf": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Factura (PDF)
+         * @description The invoice as a PDF; an unpaid one carries the barcode of the caller’s ACTIVE coupon. Same access rule as emailing it.
+         */
+        get: operations["getInvoicePdf"];
+        put?: never;
+        post?: never;
         delete?: never;
         options?: never;
         head?: never;
@@ -501,6 +541,9 @@ export interface components {
             stratum: number;
             services: string;
         };
+        ContractList: {
+            items: components["schemas"]["FollowedContract"][];
+        };
         Coupon: {
             /** @description 12 digits, the last a Damm check digit */
             code: string;
@@ -511,6 +554,8 @@ export interface components {
             amount: number;
             /** @enum {string} */
             status: "ACTIVE" | "USED" | "EXPIRED" | "CANCELLED";
+            /** @description Spanish, e.g. "Activo" */
+            statusLabel: string;
             issuedAt: string;
             expiresAt: string;
             closedAt: string | null;
@@ -526,14 +571,34 @@ export interface components {
             amount: number;
             /** @enum {string} */
             status: "ACTIVE" | "USED" | "EXPIRED" | "CANCELLED";
+            /** @description Spanish, e.g. "Activo" */
+            statusLabel: string;
             issuedAt: string;
             expiresAt: string;
             closedAt: string | null;
             barcode: components["schemas"]["Barcode"];
             invoice: components["schemas"]["Invoice"];
         };
+        CouponListItem: {
+            /** @description 12 digits, the last a Damm check digit */
+            code: string;
+            /** @description As printed: "2414 3979 7539" */
+            codeFormatted: string;
+            invoiceId: string;
+            /** @description Whole Colombian pesos */
+            amount: number;
+            /** @enum {string} */
+            status: "ACTIVE" | "USED" | "EXPIRED" | "CANCELLED";
+            /** @description Spanish, e.g. "Activo" */
+            statusLabel: string;
+            issuedAt: string;
+            expiresAt: string;
+            closedAt: string | null;
+            barcode: components["schemas"]["Barcode"];
+            invoice: components["schemas"]["InvoiceSummary"];
+        };
         CouponPage: {
-            items: components["schemas"]["Coupon"][];
+            items: components["schemas"]["CouponListItem"][];
             /** @description Pass as `cursor` for the next page; null on the last page */
             nextCursor: string | null;
         };
@@ -541,6 +606,15 @@ export interface components {
             messageId: string;
             /** @constant */
             status: "QUEUED";
+        };
+        FollowedContract: {
+            contractNumber: string;
+            city: string;
+            unpaidCount: number;
+            /** @description Whole Colombian pesos */
+            unpaidTotal: number;
+            /** @description The earliest due date among unpaid invoices (YYYY-MM-DD) */
+            nextDueDate: string | null;
         };
         Health: {
             /** @enum {string} */
@@ -576,9 +650,17 @@ export interface components {
             amount: number;
             /** @enum {string} */
             status: "UNPAID" | "PAID";
+            /** @description Spanish, e.g. "Pagada" */
+            statusLabel: string;
             /** @description UNPAID after its due day */
             overdue: boolean;
             paidAt: string | null;
+        };
+        InvoiceSummary: {
+            number: string;
+            period: string;
+            dueDate: string;
+            contractNumber: string;
         };
         Notification: {
             id: string;
@@ -618,6 +700,8 @@ export interface components {
                 amount: number;
                 /** @enum {string} */
                 status: "ACTIVE" | "USED" | "EXPIRED" | "CANCELLED";
+                /** @description Spanish, e.g. "Activo" */
+                statusLabel: string;
                 issuedAt: string;
                 expiresAt: string;
                 closedAt: string | null;
@@ -630,18 +714,23 @@ export interface components {
             id: string;
             /** @enum {string} */
             type: "PAYMENT" | "REVERSAL";
+            /** @description Spanish: "Pago", "Reversión" */
+            typeLabel: string;
             invoiceId: string;
             invoiceNumber: string;
             contractNumber: string;
             couponCode: string | null;
             amount: number;
             paymentMethod: ("PSE" | "CARD" | "CASH") | null;
+            /** @description Spanish, e.g. "Tarjeta" */
+            paymentMethodLabel: string | null;
+            /** @description A PAYMENT that has been reversed */
+            reversed: boolean;
             /** @description For a REVERSAL: the payment it reverses */
             reversesId: string | null;
             reason: string | null;
             createdAt: string;
             userEmail: string;
-            reversed: boolean;
         };
         OperatorTransactionPage: {
             items: components["schemas"]["OperatorTransaction"][];
@@ -702,12 +791,18 @@ export interface components {
             id: string;
             /** @enum {string} */
             type: "PAYMENT" | "REVERSAL";
+            /** @description Spanish: "Pago", "Reversión" */
+            typeLabel: string;
             invoiceId: string;
             invoiceNumber: string;
             contractNumber: string;
             couponCode: string | null;
             amount: number;
             paymentMethod: ("PSE" | "CARD" | "CASH") | null;
+            /** @description Spanish, e.g. "Tarjeta" */
+            paymentMethodLabel: string | null;
+            /** @description A PAYMENT that has been reversed */
+            reversed: boolean;
             /** @description For a REVERSAL: the payment it reverses */
             reversesId: string | null;
             reason: string | null;
@@ -1283,6 +1378,68 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"] & {
                         /** @enum {unknown} */
                         code?: "TOO_MANY_REQUESTS";
+                    };
+                };
+            };
+            /** @description `INTERNAL_ERROR`: Error interno del servidor */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://cuponeras.epm.com.co/problems/internal-error",
+                     *       "title": "Error interno del servidor",
+                     *       "status": 500,
+                     *       "detail": "Error interno del servidor",
+                     *       "code": "INTERNAL_ERROR"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        code?: "INTERNAL_ERROR";
+                    };
+                };
+            };
+        };
+    };
+    listContracts: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The contracts */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ContractList"];
+                };
+            };
+            /** @description `UNAUTHENTICATED`: Se requiere autenticación; `INVALID_TOKEN`: El token de acceso no es válido o expiró */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://cuponeras.epm.com.co/problems/unauthenticated",
+                     *       "title": "Se requiere autenticación",
+                     *       "status": 401,
+                     *       "detail": "Se requiere autenticación",
+                     *       "code": "UNAUTHENTICATED"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        code?: "UNAUTHENTICATED" | "INVALID_TOKEN";
                     };
                 };
             };
@@ -2251,6 +2408,112 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"] & {
                         /** @enum {unknown} */
                         code?: "IDEMPOTENCY_KEY_REUSED" | "COUPON_INVOICE_MISMATCH";
+                    };
+                };
+            };
+            /** @description `INTERNAL_ERROR`: Error interno del servidor */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://cuponeras.epm.com.co/problems/internal-error",
+                     *       "title": "Error interno del servidor",
+                     *       "status": 500,
+                     *       "detail": "Error interno del servidor",
+                     *       "code": "INTERNAL_ERROR"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        code?: "INTERNAL_ERROR";
+                    };
+                };
+            };
+        };
+    };
+    getInvoicePdf: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                invoiceId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The PDF */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/pdf": string;
+                };
+            };
+            /** @description `VALIDATION_FAILED`: Los datos enviados no son válidos */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://cuponeras.epm.com.co/problems/validation-failed",
+                     *       "title": "Los datos enviados no son válidos",
+                     *       "status": 400,
+                     *       "detail": "Los datos enviados no son válidos",
+                     *       "code": "VALIDATION_FAILED"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        code?: "VALIDATION_FAILED";
+                    };
+                };
+            };
+            /** @description `UNAUTHENTICATED`: Se requiere autenticación; `INVALID_TOKEN`: El token de acceso no es válido o expiró */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://cuponeras.epm.com.co/problems/unauthenticated",
+                     *       "title": "Se requiere autenticación",
+                     *       "status": 401,
+                     *       "detail": "Se requiere autenticación",
+                     *       "code": "UNAUTHENTICATED"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        code?: "UNAUTHENTICATED" | "INVALID_TOKEN";
+                    };
+                };
+            };
+            /** @description `INVOICE_NOT_FOUND`: La factura no existe */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://cuponeras.epm.com.co/problems/invoice-not-found",
+                     *       "title": "La factura no existe",
+                     *       "status": 404,
+                     *       "detail": "La factura no existe",
+                     *       "code": "INVOICE_NOT_FOUND"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        code?: "INVOICE_NOT_FOUND";
                     };
                 };
             };

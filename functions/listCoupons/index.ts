@@ -4,7 +4,7 @@ import { z } from 'zod';
 import * as coupons from '../../shared/controllers/coupon.controller';
 import { pageSchema } from '../../shared/controllers/pagination';
 import { httpRoute } from '../../shared/http/handler';
-import { COUPON_STATUSES, couponJsonSchema } from '../../shared/models/coupon.model';
+import { COUPON_STATUSES } from '../../shared/models/coupon.model';
 import { pageQueryFields } from '../../shared/models/keyset';
 import { services } from '../../shared/services';
 
@@ -20,7 +20,7 @@ export const listCoupons = httpRoute({
     success: {
       status: 200,
       description: 'A page of coupons',
-      schema: pageSchema(couponJsonSchema).meta({ id: 'CouponPage' }),
+      schema: pageSchema(coupons.couponListItemSchema).meta({ id: 'CouponPage' }),
     },
   },
   query: listCouponsQuerySchema,

@@ -16,6 +16,7 @@ import {
   findCouponByCode,
   formatCouponCode,
   insertCoupon,
+  invoiceSummarySchema,
   markCouponCancelled,
   markCouponsExpired,
   markExpiryWarned,
@@ -23,12 +24,13 @@ import {
   pageCoupons,
 } from '../models/coupon.model';
 import { findInvoice, type Invoice, invoiceJsonSchema, invoiceToJson } from '../models/invoice.model';
+import { COUPON_STATUS_LABELS } from '../models/labels';
 import { notificationMessage } from '../models/message.model';
 import { addToOutbox } from '../models/outbox.model';
 import { bogotaDay, endOfBogotaDay } from '../models/time';
 import type { BillingDeps } from '../services';
 import { printableInvoice, renderCouponPdf } from '../views/couponPdf';
-import { COUPON_STATUS_LABELS, formatBogotaTime } from '../views/texts';
+import { formatBogotaTime } from '../views/texts';
 import * as outbox from './outbox.controller';
 import { decodeCursor, type Page, toPage } from './pagination';
 import { enforceRateLimit } from './throttle';
@@ -36,6 +38,11 @@ import { enforceRateLimit } from './throttle';
 export type CouponJson = z.infer<typeof couponJsonSchema>;
 export const couponDetailSchema = couponJsonSchema.extend({ invoice: invoiceJsonSchema }).meta({ id: 'CouponDetail' });
 export type CouponDetailJson = z.infer<typeof couponDetailSchema>;
+/** A cuponera item: the coupon and what it pays, so the list needs no call per item. */
+export const couponListItemSchema = couponJsonSchema
+  .extend({ invoice: invoiceSummarySchema })
+  .meta({ id: 'CouponListItem' });
+export type CouponListItemJson = z.infer<typeof couponListItemSchema>;
 
 /** Payment reference (8020) is the coupon code; the barcode's due date (96) is its last valid day. */
 export function couponToJson(coupon: Coupon, billerGln: string): CouponJson {
@@ -45,6 +52,7 @@ export function couponToJson(coupon: Coupon, billerGln: string): CouponJson {
     invoiceId: coupon.invoiceId,
     amount: coupon.amount,
     status: coupon.status,
+    statusLabel: COUPON_STATUS_LABELS[coupon.status],
     issuedAt: coupon.issuedAt.toISOString(),
     expiresAt: coupon.expiresAt.toISOString(),
     closedAt: coupon.closedAt?.toISOString() ?? null,
@@ -187,7 +195,7 @@ export async function list(
   deps: BillingDeps,
   userId: string,
   query: { status?: CouponStatus; cursor?: string; limit: number },
-): Promise<Page<CouponJson>> {
+): Promise<Page<CouponListItemJson>> {
   const page = await pageCoupons(deps.db, userId, {
     status: query.status,
     limit: query.limit,
@@ -196,7 +204,7 @@ export async function list(
   return toPage(
     page,
     (c) => ({ at: c.issuedAt, id: c.id }),
-    (c) => couponToJson(c, deps.config.coupons.billerGln),
+    (c) => ({ ...couponToJson(c, deps.config.coupons.billerGln), invoice: c.invoice }),
   );
 }
 

@@ -4,21 +4,17 @@ import type { EmailSender } from '../clients/email.client';
 import { inTransaction } from '../clients/sql.client';
 import type { Config } from '../config';
 import { AppError } from '../http/errors';
-import { buildBarcode } from '../models/barcode';
-import { findContractById, hasContractAccess } from '../models/contract.model';
-import { findActiveCoupon } from '../models/coupon.model';
+import { hasContractAccess } from '../models/contract.model';
 import { claimEmailDelivery, markEmailSent, releaseEmailDelivery } from '../models/emailDelivery.model';
-import { findInvoice, type Invoice } from '../models/invoice.model';
+import { findInvoice } from '../models/invoice.model';
 import { invoiceEmailMessage, invoiceEmailMessageSchema } from '../models/message.model';
 import { addToOutbox } from '../models/outbox.model';
 import { findTransaction } from '../models/transaction.model';
 import { findUserById } from '../models/user.model';
 import { parseMessage, PermanentMessageError } from '../queueConsumer';
 import type { BillingDeps } from '../services';
-import { printableInvoice, renderCouponPdf } from '../views/couponPdf';
 import { renderInvoiceEmail } from '../views/emails';
-import { INVOICE_STATUS_LABELS } from '../views/texts';
-import { couponToJson } from './coupon.controller';
+import * as invoices from './invoice.controller';
 import * as outbox from './outbox.controller';
 import { dispatchSoon } from './outbox.controller';
 import { enforceRateLimit } from './throttle';
@@ -64,30 +60,6 @@ const PDF_TITLES = {
   receipt: 'Comprobante de pago',
   reversal: 'Factura (pago reversado)',
 } as const;
-
-/** The invoice PDF; an unpaid invoice carries its barcode (the user's coupon, else the invoice number as reference). */
-async function invoicePdf(deps: EmailDeps, invoice: Invoice, userId: string, title: string): Promise<Buffer> {
-  const contract = await findContractById(deps.db, invoice.contractId);
-  let barcode;
-  if (invoice.status === 'UNPAID') {
-    const coupon = await findActiveCoupon(deps.db, userId, invoice.id);
-    barcode = coupon
-      ? couponToJson(coupon, deps.config.coupons.billerGln).barcode
-      : buildBarcode({
-          gln: deps.config.coupons.billerGln,
-          reference: invoice.number,
-          amount: invoice.amount,
-          dueDate: invoice.dueDate,
-        });
-  }
-  return renderCouponPdf({
-    title,
-    ...printableInvoice(invoice, contract),
-    amount: invoice.amount,
-    status: INVOICE_STATUS_LABELS[invoice.status],
-    barcode,
-  });
-}
 
 export type DeliveryOutcome = 'sent' | 'duplicate';
 
@@ -139,7 +111,7 @@ export async function deliver(deps: EmailDeps, raw: unknown): Promise<DeliveryOu
   });
   let sent;
   try {
-    const pdf = await invoicePdf(deps, invoice, user.id, PDF_TITLES[message.kind]);
+    const pdf = await invoices.renderPdf(deps, invoice, user.id, PDF_TITLES[message.kind]);
     sent = await deps.email.send({
       messageId: message.messageId,
       to: { address: user.email, displayName: user.fullName },

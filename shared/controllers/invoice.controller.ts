@@ -1,16 +1,29 @@
 import { z } from 'zod';
 
 import { AppError } from '../http/errors';
+import { buildBarcode } from '../models/barcode';
 import {
   contractJsonSchema,
   contractToJson,
+  findContractById,
   findContractByNumber,
+  type FollowedContractJson,
+  followedContracts,
+  hasContractAccess,
   recordContractAccess,
 } from '../models/contract.model';
-import { couponJsonSchema } from '../models/coupon.model';
-import { invoiceJsonSchema, invoiceToJson, listContractInvoices } from '../models/invoice.model';
+import { couponJsonSchema, findActiveCoupon } from '../models/coupon.model';
+import {
+  findInvoice,
+  type Invoice,
+  invoiceJsonSchema,
+  invoiceToJson,
+  listContractInvoices,
+} from '../models/invoice.model';
+import { INVOICE_STATUS_LABELS } from '../models/labels';
 import { bogotaDay } from '../models/time';
 import type { BillingDeps } from '../services';
+import { printableInvoice, renderCouponPdf } from '../views/couponPdf';
 import { couponToJson, ensureActiveCoupon } from './coupon.controller';
 import { enforceDistinctLimit, enforceRateLimit } from './throttle';
 
@@ -53,4 +66,61 @@ export async function search(deps: BillingDeps, userId: string, contractNumber: 
     invoices: invoices.map((invoice) => invoiceToJson(invoice, today)),
     coupons: coupons.map((coupon) => couponToJson(coupon, deps.config.coupons.billerGln)),
   };
+}
+
+/** The invoice PDF; an unpaid invoice carries its barcode (the user's coupon, else the invoice number as reference). */
+export async function renderPdf(deps: BillingDeps, invoice: Invoice, userId: string, title: string): Promise<Buffer> {
+  const contract = await findContractById(deps.db, invoice.contractId);
+  let barcode;
+  if (invoice.status === 'UNPAID') {
+    const coupon = await findActiveCoupon(deps.db, userId, invoice.id);
+    barcode = coupon
+      ? couponToJson(coupon, deps.config.coupons.billerGln).barcode
+      : buildBarcode({
+          gln: deps.config.coupons.billerGln,
+          reference: invoice.number,
+          amount: invoice.amount,
+          dueDate: invoice.dueDate,
+        });
+  }
+  return renderCouponPdf({
+    title,
+    ...printableInvoice(invoice, contract),
+    amount: invoice.amount,
+    status: INVOICE_STATUS_LABELS[invoice.status],
+    barcode,
+  });
+}
+
+/**
+ * GET /invoices/{invoiceId}/pdf: the invoice as a PDF, for invoices of contracts the caller
+ * looked up or paid (the same rule as emailing it); anyone else's is "not found".
+ */
+export async function pdf(
+  deps: BillingDeps,
+  userId: string,
+  invoiceId: string,
+): Promise<{ filename: string; data: Buffer }> {
+  const invoice = await findInvoice(deps.db, invoiceId);
+  if (!invoice || !(await hasContractAccess(deps.db, userId, invoice.contractId))) {
+    throw new AppError('INVOICE_NOT_FOUND', 'No encontramos esa factura entre los contratos que ha consultado.');
+  }
+  await enforceRateLimit(deps, {
+    bucket: `coupons:user:${userId}`,
+    max: deps.config.quotas.couponLookupsPerUserPerMinute,
+    windowMs: 60_000,
+    detail: `Puede pedir hasta ${deps.config.quotas.couponLookupsPerUserPerMinute} documentos por minuto.`,
+  });
+  return {
+    filename: `factura-${invoice.number}.pdf`,
+    data: await renderPdf(deps, invoice, userId, 'Factura de servicios públicos'),
+  };
+}
+
+/** GET /contracts: the contracts the caller looked up or paid, with their unpaid count, total and next due date. */
+export async function contracts(
+  deps: Pick<BillingDeps, 'db'>,
+  userId: string,
+): Promise<{ items: FollowedContractJson[] }> {
+  return { items: await followedContracts(deps.db, userId) };
 }

@@ -8,6 +8,8 @@ export const CORS_EXPOSED_HEADERS = [
   'Idempotent-Replayed',
   'Location',
   'WWW-Authenticate',
+  // The PDF routes' file name, for a download link in the browser.
+  'Content-Disposition',
 ];
 export const CORS_ALLOWED_METHODS = ['GET', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'];
 

@@ -172,6 +172,8 @@ function toResponse(result: RouteResult): HttpResponseInit {
   if (result.file) {
     headers['Content-Type'] = result.file.contentType;
     if (result.file.filename) headers['Content-Disposition'] = `inline; filename="${result.file.filename}"`;
+    // A coupon or invoice PDF holds personal data and a payable barcode: no cache keeps it.
+    headers['Cache-Control'] = 'no-store';
     return { status: result.status ?? 200, body: result.file.data, headers };
   }
   if (result.body === undefined) return { status: result.status ?? 204, headers };

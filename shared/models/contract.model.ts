@@ -1,6 +1,6 @@
 import { z } from 'zod';
 
-import type { DbOrTx } from '../clients/sql.client';
+import { asDay, type DbOrTx } from '../clients/sql.client';
 
 /** A service contract ("contrato"): its number is what customers type to find their invoices. */
 export interface Contract {
@@ -137,4 +137,49 @@ export async function hasContractAccess(db: DbOrTx, userId: string, contractId: 
   return (
     (await db('user_contracts').where({ user_id: userId, contract_id: contractId }).first('user_id')) !== undefined
   );
+}
+
+// ---- "My contracts": the ones the user looked up or paid, with what they owe ----
+
+export const followedContractJsonSchema = z
+  .object({
+    contractNumber: z.string(),
+    city: z.string(),
+    unpaidCount: z.number().int(),
+    unpaidTotal: z.number().int().describe('Whole Colombian pesos'),
+    nextDueDate: z.string().nullable().describe('The earliest due date among unpaid invoices (YYYY-MM-DD)'),
+  })
+  .meta({ id: 'FollowedContract' });
+export type FollowedContractJson = z.infer<typeof followedContractJsonSchema>;
+
+export const followedContractQueries = {
+  /** One grouped query; at most `limit` contracts (a user follows few: searches are bounded per day). */
+  ofUser: (db: DbOrTx, userId: string, limit: number) =>
+    db('user_contracts as uc')
+      .join('contracts as c', 'c.id', 'uc.contract_id')
+      .leftJoin('invoices as i', (join) => {
+        join.on('i.contract_id', '=', 'c.id').andOnVal('i.status', '=', 'UNPAID');
+      })
+      .where('uc.user_id', userId)
+      .groupBy('c.id', 'c.number', 'c.city')
+      .orderBy('c.number')
+      .limit(limit)
+      .select(
+        'c.number',
+        'c.city',
+        db.raw('COUNT(i.id) as unpaid_count'),
+        db.raw('COALESCE(SUM(i.amount), 0) as unpaid_total'),
+        db.raw('MIN(i.due_date) as next_due_date'),
+      ),
+};
+
+export async function followedContracts(db: DbOrTx, userId: string, limit = 500): Promise<FollowedContractJson[]> {
+  const rows = (await followedContractQueries.ofUser(db, userId, limit)) as Record<string, unknown>[];
+  return rows.map((row) => ({
+    contractNumber: String(row.number),
+    city: String(row.city),
+    unpaidCount: Number(row.unpaid_count),
+    unpaidTotal: Number(row.unpaid_total),
+    nextDueDate: row.next_due_date === null || row.next_due_date === undefined ? null : asDay(row.next_due_date),
+  }));
 }

@@ -2,7 +2,7 @@ import { randomInt } from 'node:crypto';
 
 import { z } from 'zod';
 
-import { asDate, asOptionalDate, type DbOrTx, isUniqueViolation } from '../clients/sql.client';
+import { asDate, asDay, asOptionalDate, type DbOrTx, isUniqueViolation } from '../clients/sql.client';
 import { barcodeSchema } from './barcode';
 import { newId } from './ids';
 import { type Keyset, keysetPage, pageOfRows } from './keyset';
@@ -22,6 +22,7 @@ export const couponJsonSchema = z
     invoiceId: z.string(),
     amount: z.number().int().describe('Whole Colombian pesos'),
     status: z.enum(COUPON_STATUSES),
+    statusLabel: z.string().describe('Spanish, e.g. "Activo"'),
     issuedAt: z.string(),
     expiresAt: z.string(),
     closedAt: z.string().nullable(),
@@ -163,10 +164,20 @@ export const couponQueries = {
       .where({ status: 'ACTIVE' })
       .whereNull('expiry_warned_at')
       .update({ expiry_warned_at: now }, ['id', 'code', 'user_id', 'invoice_id', 'expires_at']),
+  /** The cuponera, with what each coupon pays (one join; the list needs no call per item). */
   page: (db: DbOrTx, userId: string, options: { status?: CouponStatus; cursor?: Keyset; limit: number }) => {
-    const query = db<CouponRow>('coupons').where({ user_id: userId });
-    if (options.status) void query.where({ status: options.status });
-    return keysetPage(query, { at: 'issued_at', id: 'id' }, options.cursor, options.limit).select('*');
+    const query = db('coupons as k')
+      .join('invoices as i', 'i.id', 'k.invoice_id')
+      .join('contracts as c', 'c.id', 'i.contract_id')
+      .where('k.user_id', userId);
+    if (options.status) void query.where('k.status', options.status);
+    return keysetPage(query, { at: 'k.issued_at', id: 'k.id' }, options.cursor, options.limit).select(
+      'k.*',
+      'i.number as invoice_number',
+      'i.period as invoice_period',
+      'i.due_date as invoice_due_date',
+      'c.number as contract_number',
+    );
   },
 };
 
@@ -243,12 +254,27 @@ export async function markCouponsExpired(db: DbOrTx, ids: string[], now: Date): 
   return closedFromRows((await couponQueries.expire(db, ids, now)) as ClosedRow[]);
 }
 
+/** What a coupon pays, as the cuponera shows it beside the coupon. */
+export const invoiceSummarySchema = z
+  .object({ number: z.string(), period: z.string(), dueDate: z.string(), contractNumber: z.string() })
+  .meta({ id: 'InvoiceSummary' });
+export type InvoiceSummary = z.infer<typeof invoiceSummarySchema>;
+
 export async function pageCoupons(
   db: DbOrTx,
   userId: string,
   options: { status?: CouponStatus; cursor?: Keyset; limit: number },
-): Promise<{ items: Coupon[]; hasMore: boolean }> {
-  return pageOfRows(await couponQueries.page(db, userId, options), options.limit, couponFromRow);
+): Promise<{ items: (Coupon & { invoice: InvoiceSummary })[]; hasMore: boolean }> {
+  const rows = (await couponQueries.page(db, userId, options)) as (CouponRow & Record<string, unknown>)[];
+  return pageOfRows(rows, options.limit, (row) => ({
+    ...couponFromRow(row),
+    invoice: {
+      number: String(row.invoice_number),
+      period: String(row.invoice_period),
+      dueDate: asDay(row.invoice_due_date),
+      contractNumber: String(row.contract_number),
+    },
+  }));
 }
 
 export async function couponIdsDueForExpiryWarning(

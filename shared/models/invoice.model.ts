@@ -1,6 +1,7 @@
 import { z } from 'zod';
 
 import { asDay, asOptionalDate, type DbOrTx } from '../clients/sql.client';
+import { INVOICE_STATUS_LABELS } from './labels';
 
 /** An invoice ("factura"): UNPAID or PAID; overdue is derived (unpaid after its due day). */
 export const INVOICE_STATUSES = ['UNPAID', 'PAID'] as const;
@@ -29,6 +30,7 @@ export const invoiceJsonSchema = z
     dueDate: z.string().describe('YYYY-MM-DD, the last day to pay (Colombia)'),
     amount: z.number().int().describe('Whole Colombian pesos'),
     status: z.enum(INVOICE_STATUSES),
+    statusLabel: z.string().describe('Spanish, e.g. "Pagada"'),
     overdue: z.boolean().describe('UNPAID after its due day'),
     paidAt: z.string().nullable(),
   })
@@ -50,6 +52,7 @@ export function invoiceToJson(invoice: Invoice, today: string): InvoiceJson {
     dueDate: invoice.dueDate,
     amount: invoice.amount,
     status: invoice.status,
+    statusLabel: INVOICE_STATUS_LABELS[invoice.status],
     overdue: isOverdue(invoice, today),
     paidAt: invoice.paidAt?.toISOString() ?? null,
   };

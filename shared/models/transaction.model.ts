@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { asDate, type DbOrTx, isUniqueViolation } from '../clients/sql.client';
 import { newId } from './ids';
 import { type Keyset, keysetPage, pageOfRows } from './keyset';
+import { PAYMENT_METHOD_LABELS, TRANSACTION_TYPE_LABELS } from './labels';
 
 /** A payment or the reversal of one. Money is whole pesos; a payment is reversed at most once. */
 export const PAYMENT_METHODS = ['PSE', 'CARD', 'CASH'] as const;
@@ -22,18 +23,23 @@ export interface Transaction {
   reversesId: string | null;
   reason: string | null;
   createdAt: Date;
+  /** A PAYMENT that a REVERSAL points at. */
+  reversed: boolean;
 }
 
 export const transactionJsonSchema = z
   .object({
     id: z.string(),
     type: z.enum(['PAYMENT', 'REVERSAL']),
+    typeLabel: z.string().describe('Spanish: "Pago", "Reversión"'),
     invoiceId: z.string(),
     invoiceNumber: z.string(),
     contractNumber: z.string(),
     couponCode: z.string().nullable(),
     amount: z.number().int(),
     paymentMethod: z.enum(PAYMENT_METHODS).nullable(),
+    paymentMethodLabel: z.string().nullable().describe('Spanish, e.g. "Tarjeta"'),
+    reversed: z.boolean().describe('A PAYMENT that has been reversed'),
     reversesId: z.string().nullable().describe('For a REVERSAL: the payment it reverses'),
     reason: z.string().nullable(),
     createdAt: z.string(),
@@ -45,12 +51,15 @@ export function transactionToJson(t: Transaction): TransactionJson {
   return {
     id: t.id,
     type: t.type,
+    typeLabel: TRANSACTION_TYPE_LABELS[t.type],
     invoiceId: t.invoiceId,
     invoiceNumber: t.invoiceNumber,
     contractNumber: t.contractNumber,
     couponCode: t.couponCode,
     amount: t.amount,
     paymentMethod: t.paymentMethod,
+    paymentMethodLabel: t.paymentMethod ? PAYMENT_METHOD_LABELS[t.paymentMethod] : null,
+    reversed: t.reversed,
     reversesId: t.reversesId,
     reason: t.reason,
     createdAt: t.createdAt.toISOString(),
@@ -70,13 +79,15 @@ const COLUMNS = [
   't.reverses_id',
   't.reason',
   't.created_at',
+  'r.id as reversal_id',
 ];
 
 function withDetails(db: DbOrTx) {
   return db('transactions as t')
     .join('invoices as i', 'i.id', 't.invoice_id')
     .join('contracts as c', 'c.id', 'i.contract_id')
-    .leftJoin('coupons as k', 'k.id', 't.coupon_id');
+    .leftJoin('coupons as k', 'k.id', 't.coupon_id')
+    .leftJoin('transactions as r', 'r.reverses_id', 't.id');
 }
 
 function fromRow(row: Record<string, unknown>): Transaction {
@@ -93,6 +104,7 @@ function fromRow(row: Record<string, unknown>): Transaction {
     reversesId: (row.reverses_id as string | null) ?? null,
     reason: (row.reason as string | null) ?? null,
     createdAt: asDate(row.created_at),
+    reversed: row.reversal_id !== null && row.reversal_id !== undefined,
   };
 }
 
@@ -190,27 +202,22 @@ export interface TransactionSearch {
 
 export interface OperatorTransaction extends Transaction {
   userEmail: string;
-  /** A PAYMENT that a REVERSAL points at. */
-  reversed: boolean;
 }
 
 export const operatorTransactionJsonSchema = transactionJsonSchema
-  .extend({ userEmail: z.string(), reversed: z.boolean() })
+  .extend({ userEmail: z.string() })
   .meta({ id: 'OperatorTransaction' });
 export type OperatorTransactionJson = z.infer<typeof operatorTransactionJsonSchema>;
 
 export const operatorTransactionToJson = (t: OperatorTransaction): OperatorTransactionJson => ({
   ...transactionToJson(t),
   userEmail: t.userEmail,
-  reversed: t.reversed,
 });
 
 export const operatorTransactionQueries = {
   /** Every filter is an equality on an indexed column; the page walks ix_transactions_created. */
   search: (db: DbOrTx, filters: TransactionSearch) => {
-    const query = withDetails(db)
-      .join('users as u', 'u.id', 't.user_id')
-      .leftJoin('transactions as r', 'r.reverses_id', 't.id');
+    const query = withDetails(db).join('users as u', 'u.id', 't.user_id');
     if (filters.contractNumber) void query.where('c.number', filters.contractNumber);
     if (filters.invoiceNumber) void query.where('i.number', filters.invoiceNumber);
     if (filters.couponCode) void query.where('k.code', filters.couponCode);
@@ -221,29 +228,23 @@ export const operatorTransactionQueries = {
     return keysetPage(query, { at: 't.created_at', id: 't.id' }, filters.cursor, filters.limit).select([
       ...COLUMNS,
       'u.email as user_email',
-      'r.id as reversal_id',
     ]);
   },
   /** A contract's transactions, every customer's, newest first (bounded: a contract has few). */
   ofContract: (db: DbOrTx, contractId: string, limit: number) =>
     withDetails(db)
       .join('users as u', 'u.id', 't.user_id')
-      .leftJoin('transactions as r', 'r.reverses_id', 't.id')
       .where('i.contract_id', contractId)
       .orderBy([
         { column: 't.created_at', order: 'desc' },
         { column: 't.id', order: 'desc' },
       ])
       .limit(limit)
-      .select([...COLUMNS, 'u.email as user_email', 'r.id as reversal_id']),
+      .select([...COLUMNS, 'u.email as user_email']),
 };
 
 function operatorRow(row: Record<string, unknown>): OperatorTransaction {
-  return {
-    ...fromRow(row),
-    userEmail: String(row.user_email),
-    reversed: row.reversal_id !== null && row.reversal_id !== undefined,
-  };
+  return { ...fromRow(row), userEmail: String(row.user_email) };
 }
 
 export async function searchTransactions(

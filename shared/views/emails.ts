@@ -1,4 +1,5 @@
-import { escapeHtml, formatPesos, INVOICE_STATUS_LABELS } from './texts';
+import { INVOICE_STATUS_LABELS } from '../models/labels';
+import { escapeHtml, formatPesos } from './texts';
 
 /** The data every invoice email shows. */
 export interface InvoiceEmailData {

@@ -13,15 +13,6 @@ export function formatBogotaTime(instant: Date): string {
   return `${bogotaDateTime(instant)} (hora de Colombia)`;
 }
 
-/** What people read for each status (the only place these labels live). */
-export const INVOICE_STATUS_LABELS = { UNPAID: 'Pendiente de pago', PAID: 'Pagada' } as const;
-export const COUPON_STATUS_LABELS = {
-  ACTIVE: 'Activo',
-  USED: 'Usado (pagado)',
-  EXPIRED: 'Vencido',
-  CANCELLED: 'Anulado',
-} as const;
-
 export function escapeHtml(text: string): string {
   return text.replace(
     /[&<>"']/g,

@@ -139,13 +139,16 @@ describe('coupons', () => {
     expect(res.body.errors[0].path).toBe('params.code');
   });
 
-  test('when the PDF is asked for, then a printable PDF comes back', async () => {
+  test('when the PDF is asked for from the browser, then a printable PDF comes back, never cached, its file name readable by the page', async () => {
     const { customer, coupon } = await customerWithCoupon();
     const res = await fetch(`${app.url}/coupons/${coupon.code}/pdf`, {
-      headers: { Authorization: `Bearer ${customer.token}` },
+      headers: { Authorization: `Bearer ${customer.token}`, Origin: 'http://localhost:5173' },
     });
     expect(res.status).toBe(200);
     expect(res.headers.get('content-type')).toBe('application/pdf');
+    expect(res.headers.get('cache-control')).toBe('no-store');
+    expect(res.headers.get('content-disposition')).toBe(`inline; filename="cupon-${coupon.code}.pdf"`);
+    expect(res.headers.get('access-control-expose-headers')).toContain('Content-Disposition');
     const pdf = Buffer.from(await res.arrayBuffer());
     expect(pdf.subarray(0, 5).toString()).toBe('%PDF-');
     expect(pdf.length).toBeGreaterThan(5000); // text plus the barcode image

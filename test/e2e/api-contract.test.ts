@@ -120,6 +120,10 @@ test('every route answers as documented, on success and on error', async () => {
   await check('POST', '/coupons/{code}/cancel', `/coupons/${second.code}/cancel`, { token });
   await check('POST', '/coupons/{code}/cancel', `/coupons/${second.code}/cancel`, { token });
 
+  await check('GET', '/contracts', '/contracts', { token });
+  await check('GET', '/contracts', '/contracts');
+  await check('GET', '/invoices/{invoiceId}/pdf', `/invoices/${coupon.invoiceId}/pdf`, { token });
+  await check('GET', '/invoices/{invoiceId}/pdf', `/invoices/${randomUUID()}/pdf`, { token });
   await check('POST', '/invoices/{invoiceId}/email', `/invoices/${coupon.invoiceId}/email`, { token });
   await check('POST', '/invoices/{invoiceId}/email', `/invoices/${randomUUID()}/email`, { token });
   const pay = (key: string) =>
@@ -146,6 +150,14 @@ test('every route answers as documented, on success and on error', async () => {
     token,
     body: { reason: 'Prueba de contrato' },
   });
+  await check('GET', '/operator/transactions', '/operator/transactions?contractNumber=10000011', {
+    token: operator.token,
+  });
+  await check('GET', '/operator/transactions', '/operator/transactions', { token });
+  await check('GET', '/operator/contracts/{contractNumber}', '/operator/contracts/10000011', { token: operator.token });
+  await check('GET', '/operator/contracts/{contractNumber}', '/operator/contracts/99999999', { token: operator.token });
+  await check('GET', '/operator/audit', '/operator/audit', { token: operator.token });
+  await check('GET', '/operator/audit', '/operator/audit', { token });
 
   const notices = await check('GET', '/notifications', '/notifications', { token });
   await check('GET', '/notifications', '/notifications?limit=0', { token });

@@ -52,13 +52,13 @@ describe('pinned T-SQL', () => {
 
   test('the cuponera is paged by keyset (issued_at, id), newest first', () => {
     expect(sql(couponQueries.page(db, 'u1', { status: 'ACTIVE', cursor: { at: now, id: 'x' }, limit: 20 }))).toBe(
-      'select top (?) * from [coupons] where [user_id] = ? and [status] = ? and ([issued_at] < ? or ([issued_at] = ? and [id] < ?)) order by [issued_at] desc, [id] desc',
+      'select top (?) [k].*, [i].[number] as [invoice_number], [i].[period] as [invoice_period], [i].[due_date] as [invoice_due_date], [c].[number] as [contract_number] from [coupons] as [k] inner join [invoices] as [i] on [i].[id] = [k].[invoice_id] inner join [contracts] as [c] on [c].[id] = [i].[contract_id] where [k].[user_id] = ? and [k].[status] = ? and ([k].[issued_at] < ? or ([k].[issued_at] = ? and [k].[id] < ?)) order by [k].[issued_at] desc, [k].[id] desc',
     );
   });
 
   test('history is paged by keyset (created_at, id) within the date range', () => {
     expect(sql(transactionQueries.page(db, 'u1', { from: now, to: now, limit: 20 }))).toBe(
-      'select top (?) [t].[id], [t].[type], [t].[invoice_id], [i].[number] as [invoice_number], [c].[number] as [contract_number], [k].[code] as [coupon_code], [t].[user_id], [t].[amount], [t].[payment_method], [t].[reverses_id], [t].[reason], [t].[created_at] from [transactions] as [t] inner join [invoices] as [i] on [i].[id] = [t].[invoice_id] inner join [contracts] as [c] on [c].[id] = [i].[contract_id] left join [coupons] as [k] on [k].[id] = [t].[coupon_id] where [t].[user_id] = ? and [t].[created_at] >= ? and [t].[created_at] < ? order by [t].[created_at] desc, [t].[id] desc',
+      'select top (?) [t].[id], [t].[type], [t].[invoice_id], [i].[number] as [invoice_number], [c].[number] as [contract_number], [k].[code] as [coupon_code], [t].[user_id], [t].[amount], [t].[payment_method], [t].[reverses_id], [t].[reason], [t].[created_at], [r].[id] as [reversal_id] from [transactions] as [t] inner join [invoices] as [i] on [i].[id] = [t].[invoice_id] inner join [contracts] as [c] on [c].[id] = [i].[contract_id] left join [coupons] as [k] on [k].[id] = [t].[coupon_id] left join [transactions] as [r] on [r].[reverses_id] = [t].[id] where [t].[user_id] = ? and [t].[created_at] >= ? and [t].[created_at] < ? order by [t].[created_at] desc, [t].[id] desc',
     );
   });
 

@@ -1,0 +1,14 @@
+/**
+ * What people read for each code the API returns (es-CO, the only place these labels live): the
+ * JSON carries them beside the codes (`statusLabel`, `typeLabel`, `paymentMethodLabel`), and the
+ * emails, PDFs and notifications print them instead of the codes.
+ */
+export const INVOICE_STATUS_LABELS = { UNPAID: 'Pendiente de pago', PAID: 'Pagada' } as const;
+export const COUPON_STATUS_LABELS = {
+  ACTIVE: 'Activo',
+  USED: 'Usado (pagado)',
+  EXPIRED: 'Vencido',
+  CANCELLED: 'Anulado',
+} as const;
+export const TRANSACTION_TYPE_LABELS = { PAYMENT: 'Pago', REVERSAL: 'Reversión' } as const;
+export const PAYMENT_METHOD_LABELS = { PSE: 'PSE (débito a cuenta)', CARD: 'Tarjeta', CASH: 'Efectivo' } as const;
