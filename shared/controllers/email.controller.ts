@@ -7,12 +7,18 @@ import { AppError } from '../http/errors';
 import { hasContractAccess } from '../models/contract.model';
 import { claimEmailDelivery, markEmailSent, releaseEmailDelivery } from '../models/emailDelivery.model';
 import { findInvoice } from '../models/invoice.model';
-import { invoiceEmailMessage, invoiceEmailMessageSchema } from '../models/message.model';
+import {
+  type InvoiceEmailMessage,
+  invoiceEmailMessage,
+  invoiceEmailMessageSchema,
+  type InvoiceEvent,
+} from '../models/message.model';
 import { addToOutbox } from '../models/outbox.model';
 import { findTransaction } from '../models/transaction.model';
 import { findUserById } from '../models/user.model';
 import { parseMessage, PermanentMessageError } from '../queueConsumer';
 import type { BillingDeps } from '../services';
+import { renderInvoiceEventPdf } from '../views/couponPdf';
 import { renderInvoiceEmail } from '../views/emails';
 import * as invoices from './invoice.controller';
 import * as outbox from './outbox.controller';
@@ -49,17 +55,12 @@ export async function request(
     detail: `Puede pedir hasta ${deps.config.email.maxPerUserPerHour} correos por hora.`,
   });
   const now = deps.clock.now();
-  const message = invoiceEmailMessage({ kind: 'invoice', userId, invoiceId });
+  const event = await invoices.snapshot(deps, deps.db, invoice, userId, { at: now });
+  const message = invoiceEmailMessage({ kind: 'invoice', userId, invoiceId, event });
   const ids = await inTransaction(deps.db, (tx) => addToOutbox(tx, [message], now));
   await dispatchSoon(deps, ids);
   return { messageId: message.body.messageId, status: 'QUEUED' };
 }
-
-const PDF_TITLES = {
-  invoice: 'Factura de servicios públicos',
-  receipt: 'Comprobante de pago',
-  reversal: 'Factura (pago reversado)',
-} as const;
 
 export type DeliveryOutcome = 'sent' | 'duplicate';
 
@@ -70,16 +71,10 @@ export type DeliveryOutcome = 'sent' | 'duplicate';
  */
 export async function deliver(deps: EmailDeps, raw: unknown): Promise<DeliveryOutcome> {
   const message = parseMessage(invoiceEmailMessageSchema, raw);
+  // The recipient is who the user is now (their current address); what the email says is the event's.
   const user = await findUserById(deps.db, message.userId);
   if (!user) throw new PermanentMessageError(`unknown user ${message.userId}`);
-  const invoice = await findInvoice(deps.db, message.invoiceId);
-  if (!invoice) throw new PermanentMessageError(`unknown invoice ${message.invoiceId}`);
-  if (message.kind === 'invoice' && !(await hasContractAccess(deps.db, user.id, invoice.contractId))) {
-    throw new PermanentMessageError(`user ${user.id} may not email invoices of contract ${invoice.contractNumber}`);
-  }
-  const transaction = message.transactionId ? await findTransaction(deps.db, message.transactionId) : undefined;
-  if (message.transactionId && (!transaction || transaction.userId !== user.id))
-    throw new PermanentMessageError(`unknown transaction ${message.transactionId}`);
+  const event = message.event ?? (await eventFromDatabase(deps, message));
 
   const claim = await claimEmailDelivery(deps.db, {
     messageId: message.messageId,
@@ -96,27 +91,16 @@ export async function deliver(deps: EmailDeps, raw: unknown): Promise<DeliveryOu
   // Another copy of this message is being sent right now: retry later, when it will be SENT.
   if (claim === 'in-progress') throw new Error(`email ${message.messageId} is being sent by another invocation`);
 
-  const content = renderInvoiceEmail({
-    kind: message.kind,
-    fullName: user.fullName,
-    contractNumber: invoice.contractNumber,
-    invoiceNumber: invoice.number,
-    period: invoice.period,
-    dueDate: invoice.dueDate,
-    amount: transaction?.amount ?? invoice.amount,
-    status: invoice.status,
-    paymentMethod: transaction?.paymentMethod,
-    transactionId: transaction?.id,
-    reason: transaction?.reason,
-  });
+  const content = renderInvoiceEmail({ kind: message.kind, event, transactionId: message.transactionId });
+  const filename = `${message.kind === 'receipt' ? 'comprobante' : 'factura'}-${event.invoiceNumber}.pdf`;
   let sent;
   try {
-    const pdf = await invoices.renderPdf(deps, invoice, user.id, PDF_TITLES[message.kind]);
+    const pdf = await renderInvoiceEventPdf(message.kind, event, message.transactionId);
     sent = await deps.email.send({
       messageId: message.messageId,
       to: { address: user.email, displayName: user.fullName },
       ...content,
-      attachments: [{ filename: `factura-${invoice.number}.pdf`, contentType: 'application/pdf', content: pdf }],
+      attachments: [{ filename, contentType: 'application/pdf', content: pdf }],
     });
   } catch (error) {
     await releaseEmailDelivery(deps.db, message.messageId, deps.clock.now());
@@ -125,4 +109,27 @@ export async function deliver(deps: EmailDeps, raw: unknown): Promise<DeliveryOu
   await markEmailSent(deps.db, message.messageId, sent.providerId, deps.clock.now());
   await outbox.confirmDelivered(deps, message.messageId);
   return 'sent';
+}
+
+/**
+ * A message queued before events carried their data: rendered from the database, as it was
+ * then, with the checks of that time (the invoice exists, the user may see it, the transaction is theirs).
+ */
+async function eventFromDatabase(deps: EmailDeps, message: InvoiceEmailMessage): Promise<InvoiceEvent> {
+  const invoice = await findInvoice(deps.db, message.invoiceId);
+  if (!invoice) throw new PermanentMessageError(`unknown invoice ${message.invoiceId}`);
+  if (message.kind === 'invoice' && !(await hasContractAccess(deps.db, message.userId, invoice.contractId))) {
+    throw new PermanentMessageError(
+      `user ${message.userId} may not email invoices of contract ${invoice.contractNumber}`,
+    );
+  }
+  const transaction = message.transactionId ? await findTransaction(deps.db, message.transactionId) : undefined;
+  if (message.transactionId && (!transaction || transaction.userId !== message.userId))
+    throw new PermanentMessageError(`unknown transaction ${message.transactionId}`);
+  return invoices.snapshot(deps, deps.db, invoice, message.userId, {
+    at: transaction?.createdAt ?? deps.clock.now(),
+    amount: transaction?.amount,
+    paymentMethod: transaction?.paymentMethod ?? undefined,
+    reason: transaction?.reason ?? undefined,
+  });
 }

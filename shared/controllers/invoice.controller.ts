@@ -1,5 +1,6 @@
 import { z } from 'zod';
 
+import type { DbOrTx } from '../clients/sql.client';
 import { AppError } from '../http/errors';
 import { buildBarcode } from '../models/barcode';
 import {
@@ -17,13 +18,16 @@ import {
   findInvoice,
   type Invoice,
   invoiceJsonSchema,
+  type InvoiceStatus,
   invoiceToJson,
   listContractInvoices,
 } from '../models/invoice.model';
-import { INVOICE_STATUS_LABELS } from '../models/labels';
+import type { InvoiceEvent } from '../models/message.model';
 import { bogotaDay } from '../models/time';
+import type { PaymentMethod } from '../models/transaction.model';
+import { findUserById } from '../models/user.model';
 import type { BillingDeps } from '../services';
-import { printableInvoice, renderCouponPdf } from '../views/couponPdf';
+import { printableInvoice, renderInvoiceEventPdf } from '../views/couponPdf';
 import { couponToJson, ensureActiveCoupon } from './coupon.controller';
 import { enforceDistinctLimit, enforceRateLimit } from './throttle';
 
@@ -68,12 +72,24 @@ export async function search(deps: BillingDeps, userId: string, contractNumber: 
   };
 }
 
-/** The invoice PDF; an unpaid invoice carries its barcode (the user's coupon, else the invoice number as reference). */
-export async function renderPdf(deps: BillingDeps, invoice: Invoice, userId: string, title: string): Promise<Buffer> {
-  const contract = await findContractById(deps.db, invoice.contractId);
+/**
+ * The invoice as a message will show it, taken now (see InvoiceEvent): masked holder data as
+ * printed, the status and amount the event gives (a payment's, a reversal's), and an unpaid
+ * invoice's barcode (the user's ACTIVE coupon's, or the invoice number's). `db` may be the
+ * event's own transaction.
+ */
+export async function snapshot(
+  deps: Pick<BillingDeps, 'config'>,
+  db: DbOrTx,
+  invoice: Invoice,
+  userId: string,
+  event: { at: Date; invoiceStatus?: InvoiceStatus; amount?: number; paymentMethod?: PaymentMethod; reason?: string },
+): Promise<InvoiceEvent> {
+  const [contract, user] = await Promise.all([findContractById(db, invoice.contractId), findUserById(db, userId)]);
+  const invoiceStatus = event.invoiceStatus ?? invoice.status;
   let barcode;
-  if (invoice.status === 'UNPAID') {
-    const coupon = await findActiveCoupon(deps.db, userId, invoice.id);
+  if (invoiceStatus === 'UNPAID') {
+    const coupon = await findActiveCoupon(db, userId, invoice.id);
     barcode = coupon
       ? couponToJson(coupon, deps.config.coupons.billerGln).barcode
       : buildBarcode({
@@ -83,13 +99,22 @@ export async function renderPdf(deps: BillingDeps, invoice: Invoice, userId: str
           dueDate: invoice.dueDate,
         });
   }
-  return renderCouponPdf({
-    title,
-    ...printableInvoice(invoice, contract),
-    amount: invoice.amount,
-    status: INVOICE_STATUS_LABELS[invoice.status],
+  const printed = printableInvoice(invoice, contract);
+  return {
+    occurredAt: event.at.toISOString(),
+    fullName: user?.fullName ?? '',
+    contractNumber: printed.contractNumber,
+    holderName: printed.holderName,
+    address: printed.address,
+    invoiceNumber: printed.invoiceNumber,
+    period: printed.period,
+    dueDate: printed.dueDate,
+    invoiceStatus,
+    amount: event.amount ?? invoice.amount,
+    paymentMethod: event.paymentMethod,
+    reason: event.reason,
     barcode,
-  });
+  };
 }
 
 /**
@@ -113,7 +138,10 @@ export async function pdf(
   });
   return {
     filename: `factura-${invoice.number}.pdf`,
-    data: await renderPdf(deps, invoice, userId, 'Factura de servicios públicos'),
+    data: await renderInvoiceEventPdf(
+      'invoice',
+      await snapshot(deps, deps.db, invoice, userId, { at: deps.clock.now() }),
+    ),
   };
 }
 

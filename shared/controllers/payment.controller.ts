@@ -33,6 +33,7 @@ import {
 } from '../models/transaction.model';
 import type { BillingDeps } from '../services';
 import { couponRefusal, couponToJson } from './coupon.controller';
+import * as invoices from './invoice.controller';
 import { dispatchSoon } from './outbox.controller';
 import { decodeCursor, type Page, toPage } from './pagination';
 
@@ -92,10 +93,22 @@ export async function pay(deps: BillingDeps, request: PayRequest, beforeCommit?:
       now,
     });
     await recordContractAccess(tx, request.userId, invoice.contractId, now);
+    const receipt = await invoices.snapshot(deps, tx, invoice, request.userId, {
+      at: now,
+      invoiceStatus: 'PAID',
+      amount: coupon.amount,
+      paymentMethod: request.paymentMethod,
+    });
     const ids = await addToOutbox(
       tx,
       [
-        invoiceEmailMessage({ kind: 'receipt', userId: request.userId, invoiceId: invoice.id, transactionId }),
+        invoiceEmailMessage({
+          kind: 'receipt',
+          userId: request.userId,
+          invoiceId: invoice.id,
+          transactionId,
+          event: receipt,
+        }),
         notificationMessage({
           kind: 'PAYMENT_CONFIRMED',
           userId: request.userId,
@@ -163,6 +176,15 @@ export async function reverse(
     const { id } = inserted;
     if (!(await markInvoiceUnpaid(tx, payment.invoiceId, now)))
       throw new AppError('TRANSACTION_NOT_REVERSIBLE', 'La factura de este pago no está pagada.');
+    const reversedInvoice = await findInvoice(tx, payment.invoiceId);
+    if (!reversedInvoice) throw new AppError('TRANSACTION_NOT_REVERSIBLE', 'La factura de este pago no existe.');
+    const notice = await invoices.snapshot(deps, tx, reversedInvoice, payment.userId, {
+      at: now,
+      invoiceStatus: 'UNPAID',
+      amount: payment.amount,
+      paymentMethod: payment.paymentMethod ?? undefined,
+      reason: request.reason,
+    });
     await insertAudit(tx, {
       actorId: request.operatorId,
       action: 'PAYMENT_REVERSED',
@@ -179,6 +201,7 @@ export async function reverse(
           userId: payment.userId,
           invoiceId: payment.invoiceId,
           transactionId: id,
+          event: notice,
         }),
         notificationMessage({
           kind: 'PAYMENT_REVERSED',

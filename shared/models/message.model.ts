@@ -1,6 +1,9 @@
 import { z } from 'zod';
 
+import { barcodeSchema } from './barcode';
 import { newId } from './ids';
+import { INVOICE_STATUSES } from './invoice.model';
+import { PAYMENT_METHODS } from './transaction.model';
 
 /**
  * Queue messages: one versioned schema per queue, used by the producer (through the outbox) and by
@@ -9,6 +12,30 @@ import { newId } from './ids';
 export const QUEUES = { invoiceEmails: 'invoice-emails', notifications: 'notifications' } as const;
 export type QueueName = (typeof QUEUES)[keyof typeof QUEUES];
 
+/**
+ * What was true when the event happened (a payment, a reversal, a request for the invoice): the
+ * email and its PDF are rendered from this alone, so a reversal a second after a payment can't
+ * turn its receipt into a "pending" invoice, and a newer coupon can't slip its barcode into it.
+ */
+export const invoiceEventSchema = z.object({
+  occurredAt: z.iso.datetime(),
+  fullName: z.string(),
+  contractNumber: z.string(),
+  /** As printed: masked. */
+  holderName: z.string(),
+  address: z.string(),
+  invoiceNumber: z.string(),
+  period: z.string(),
+  dueDate: z.string(),
+  invoiceStatus: z.enum(INVOICE_STATUSES),
+  amount: z.number().int(),
+  paymentMethod: z.enum(PAYMENT_METHODS).optional(),
+  reason: z.string().optional(),
+  /** An unpaid invoice's barcode then (its ACTIVE coupon's, or the invoice number's). */
+  barcode: barcodeSchema.optional(),
+});
+export type InvoiceEvent = z.infer<typeof invoiceEventSchema>;
+
 export const invoiceEmailMessageSchema = z.object({
   v: z.literal(1),
   messageId: z.string().uuid(),
@@ -16,6 +43,8 @@ export const invoiceEmailMessageSchema = z.object({
   userId: z.string().min(1),
   invoiceId: z.string().min(1),
   transactionId: z.string().optional(),
+  /** Absent only in messages queued before events carried their data: those are rendered from the database. */
+  event: invoiceEventSchema.optional(),
 });
 export type InvoiceEmailMessage = z.infer<typeof invoiceEmailMessageSchema>;
 

@@ -4,7 +4,9 @@ import PDFDocument from 'pdfkit';
 import type { Barcode } from '../models/barcode';
 import { type Contract, maskAddress, maskWords } from '../models/contract.model';
 import type { Invoice } from '../models/invoice.model';
-import { formatPesos } from './texts';
+import { INVOICE_STATUS_LABELS, PAYMENT_METHOD_LABELS } from '../models/labels';
+import type { InvoiceEvent } from '../models/message.model';
+import { formatBogotaTime, formatLongDate, formatPesos } from './texts';
 
 /** What a printed coupon (and the invoice PDF) shows; every text already formatted. */
 export interface PrintableCoupon {
@@ -20,6 +22,10 @@ export interface PrintableCoupon {
   couponCode?: string;
   validUntil?: string;
   barcode?: Barcode;
+  /** More lines under the invoice's (a receipt's payment date, method and transaction). */
+  details?: [string, string][];
+  /** "Total a pagar" by default; a receipt says what was paid. */
+  totalLabel?: string;
 }
 
 /** The invoice and contract lines every printed page shows (holder data masked). */
@@ -80,6 +86,7 @@ export async function renderCouponPdf(coupon: PrintableCoupon): Promise<Buffer> 
   ];
   if (coupon.couponCode) rows.push(['Código del cupón', coupon.couponCode]);
   if (coupon.validUntil) rows.push(['Válido hasta', coupon.validUntil]);
+  rows.push(...(coupon.details ?? []));
   let y = 145;
   for (const [label, value] of rows) {
     doc.fontSize(10).font('Helvetica-Bold').text(label, 50, y, { width: 160 });
@@ -93,7 +100,7 @@ export async function renderCouponPdf(coupon: PrintableCoupon): Promise<Buffer> 
   doc
     .fontSize(12)
     .font('Helvetica-Bold')
-    .text('Total a pagar', 65, y + 28);
+    .text(coupon.totalLabel ?? 'Total a pagar', 65, y + 28);
   doc.fontSize(18).text(formatPesos(coupon.amount), 300, y + 24, { width: 235, align: 'right' });
   y += 80;
   if (barcodePng && coupon.barcode) {
@@ -108,4 +115,47 @@ export async function renderCouponPdf(coupon: PrintableCoupon): Promise<Buffer> 
   }
   doc.end();
   return done;
+}
+
+const EVENT_TITLES = {
+  invoice: 'Factura de servicios públicos',
+  receipt: 'Comprobante de pago',
+  reversal: 'Factura (pago reversado)',
+} as const;
+
+/**
+ * The PDF attached to an invoice email, from the event alone: a receipt shows when, how and by
+ * which transaction it was paid, and never a payable barcode; an unpaid invoice carries the
+ * barcode it had then.
+ */
+export function renderInvoiceEventPdf(
+  kind: keyof typeof EVENT_TITLES,
+  event: InvoiceEvent,
+  transactionId?: string,
+): Promise<Buffer> {
+  const details: [string, string][] = [];
+  const at = formatBogotaTime(new Date(event.occurredAt));
+  if (kind === 'receipt') {
+    details.push(['Fecha del pago', at]);
+    if (event.paymentMethod) details.push(['Medio de pago', PAYMENT_METHOD_LABELS[event.paymentMethod]]);
+  }
+  if (kind === 'reversal') {
+    details.push(['Fecha de la reversión', at]);
+    if (event.reason) details.push(['Motivo', event.reason]);
+  }
+  if (transactionId) details.push(['Transacción', transactionId]);
+  return renderCouponPdf({
+    title: EVENT_TITLES[kind],
+    contractNumber: event.contractNumber,
+    holderName: event.holderName,
+    address: event.address,
+    invoiceNumber: event.invoiceNumber,
+    period: event.period,
+    dueDate: formatLongDate(event.dueDate),
+    amount: event.amount,
+    status: INVOICE_STATUS_LABELS[event.invoiceStatus],
+    barcode: kind === 'receipt' || event.invoiceStatus !== 'UNPAID' ? undefined : event.barcode,
+    details,
+    totalLabel: kind === 'receipt' ? 'Total pagado' : undefined,
+  });
 }

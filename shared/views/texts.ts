@@ -8,9 +8,31 @@ export function formatPesos(amount: number): string {
     .replace(/\B(?=(\d{3})+(?!\d))/g, '.')}`;
 }
 
-/** An instant as a Colombian date and time: "2026-12-03 04:19 (hora de Colombia)". */
+const MONTHS = [
+  'enero',
+  'febrero',
+  'marzo',
+  'abril',
+  'mayo',
+  'junio',
+  'julio',
+  'agosto',
+  'septiembre',
+  'octubre',
+  'noviembre',
+  'diciembre',
+];
+
+/** A calendar day as people write it: "2026-12-17" → "17 de diciembre de 2026". */
+export function formatLongDate(day: string): string {
+  const [year, month, date] = day.split('-').map(Number) as [number, number, number];
+  return `${date} de ${MONTHS[month - 1] ?? ''} de ${year}`;
+}
+
+/** An instant as a Colombian date and time: "17 de diciembre de 2026, 04:19 (hora de Colombia)". */
 export function formatBogotaTime(instant: Date): string {
-  return `${bogotaDateTime(instant)} (hora de Colombia)`;
+  const [day = '', time = ''] = bogotaDateTime(instant).split(' ');
+  return `${formatLongDate(day)}, ${time} (hora de Colombia)`;
 }
 
 export function escapeHtml(text: string): string {

@@ -1,11 +1,14 @@
 import { randomUUID } from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
 
 import { QueueClient } from '@azure/storage-queue';
+import { simpleParser } from 'mailparser';
 
 import * as emails from '../../shared/controllers/email.controller';
 import * as notifications from '../../shared/controllers/notification.controller';
-import { seedDemoData } from '../../sql/seed';
-import { call, newCustomer, startTestApp, type TestApp, waitFor } from '../support/app';
+import { DEMO_OPERATOR, seedDemoData } from '../../sql/seed';
+import { call, logIn, newCustomer, startTestApp, type TestApp, waitFor } from '../support/app';
 
 /**
  * Messages that can't be lost: a queue that dies with a payment's receipt and notification in it
@@ -120,4 +123,45 @@ test('when a consumer never confirms a message, then the sweeper gives up after 
   // One COUPON_GENERATED per unpaid invoice, each sent MAX_SENDS (10) times, then left for an operator.
   expect(sendsPerMessage.size).toBe(found.body.coupons.length);
   expect([...sendsPerMessage.values()].every((sends) => sends === 10)).toBe(true);
+});
+
+test('when a payment is reversed before its receipt is delivered, then the receipt still tells the payment as it happened (PAID, when, how, which transaction, no barcode)', async () => {
+  const customer = await newCustomer(app.url);
+  const found = await call(app.url, 'POST', '/invoices/search', {
+    token: customer.token,
+    body: { contractNumber: '10000034' },
+  });
+  const coupon = found.body.coupons[0];
+  const paid = await call(app.url, 'POST', `/invoices/${coupon.invoiceId}/pay`, {
+    token: customer.token,
+    body: { couponCode: coupon.code, paymentMethod: 'CARD' },
+    headers: { 'Idempotency-Key': randomUUID() },
+  });
+  const operator = await logIn(app.url, DEMO_OPERATOR.email, DEMO_OPERATOR.password);
+  const reversed = await call(app.url, 'POST', `/transactions/${paid.body.transaction.id}/reverse`, {
+    token: operator.token,
+    body: { reason: 'Reversión inmediata de prueba' },
+  });
+  expect(reversed.status).toBe(201);
+  // A new coupon for the (again unpaid) invoice: its barcode must not slip into the old receipt.
+  await call(app.url, 'POST', '/invoices/search', { token: customer.token, body: { contractNumber: '10000034' } });
+
+  // Only now is the receipt delivered (the queue was slow): it is rendered from its event.
+  const rows = await app.services.db('outbox').where('body', 'like', `%${paid.body.transaction.id}%`).select('body');
+  const receipt = rows
+    .map((row: { body: string }) => JSON.parse(row.body) as { kind: string; messageId: string })
+    .find((body) => body.kind === 'receipt');
+  expect(await emails.deliver(app.services, receipt)).toBe('sent');
+  const dir = app.services.config.email.outboxDir;
+  const file = fs.readdirSync(dir).find((name) => name.endsWith(`-${receipt?.messageId}.eml`)) ?? '';
+  const mail = await simpleParser(fs.readFileSync(path.join(dir, file)));
+  expect(mail.text).toContain('Estado: Pagada');
+  expect(mail.text).toContain('Medio de pago: Tarjeta');
+  expect(mail.text).toContain(`Transacción: ${paid.body.transaction.id}`);
+  expect(mail.text).toMatch(/Fecha del pago: \d{1,2} de [a-z]+ de \d{4}, \d{2}:\d{2} \(hora de Colombia\)/);
+  expect(mail.text).not.toContain('Pendiente de pago');
+  const pdf = mail.attachments[0];
+  expect(pdf?.filename).toBe(`comprobante-${paid.body.invoice.number}.pdf`);
+  // A receipt has no payable barcode: the PDF embeds no image.
+  expect(pdf?.content.includes('/Subtype /Image')).toBe(false);
 });

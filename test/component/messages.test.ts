@@ -61,7 +61,7 @@ describe('after a payment', () => {
 
     const mail = await simpleParser(fs.readFileSync(path.join(outboxDir, file)));
     expect(mail.subject).toBe(
-      `Recibimos tu pago de $ ${paid.body.transaction.amount.toString().replace(/\B(?=(\d{3})+(?!\d))/g, '.')} – factura ${paid.body.invoice.number}`,
+      `Recibimos su pago de $ ${paid.body.transaction.amount.toString().replace(/\B(?=(\d{3})+(?!\d))/g, '.')} – factura ${paid.body.invoice.number}`,
     );
     expect(mail.to && 'text' in mail.to ? mail.to.text : '').toContain(customer.email);
     expect(mail.from?.text).toContain('DoNotReply@cuponeras.epm.com.co');
@@ -70,7 +70,7 @@ describe('after a payment', () => {
     expect(mail.attachments).toHaveLength(1);
     expect(mail.attachments[0]).toMatchObject({
       contentType: 'application/pdf',
-      filename: `factura-${paid.body.invoice.number}.pdf`,
+      filename: `comprobante-${paid.body.invoice.number}.pdf`,
     });
     expect(mail.attachments[0]?.size).toBeGreaterThan(1000);
     expect(mail.attachments[0]?.content.subarray(0, 5).toString()).toBe('%PDF-');
