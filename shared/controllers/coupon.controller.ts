@@ -11,6 +11,7 @@ import {
   couponIdsDueForExpiry,
   couponIdsDueForExpiryWarning,
   couponJsonSchema,
+  EXPIRY_WARNING_HOURS,
   type CouponStatus,
   findActiveCoupon,
   findCouponByCode,
@@ -283,8 +284,6 @@ async function announceInBatches(
   if (messageIds.length > 0) await outbox.dispatch(deps);
   return { announced: messageIds.length, batches };
 }
-
-const EXPIRY_WARNING_HOURS = 24;
 
 /**
  * The warning timer's work: one COUPON_EXPIRING notice per ACTIVE coupon that ends within the

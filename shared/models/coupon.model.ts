@@ -195,10 +195,16 @@ export async function findCouponByCode(db: DbOrTx, code: string, userId: string)
  * A new ACTIVE coupon, or 'duplicate' when a unique index refused it: the user already has an
  * ACTIVE coupon for the invoice (a concurrent request made it) or, rarely, the code is taken.
  */
+/** A coupon gets one "vence pronto" notice this long before it ends. */
+export const EXPIRY_WARNING_HOURS = 24;
+
 export async function insertCoupon(
   db: DbOrTx,
   coupon: Omit<Coupon, 'id' | 'status' | 'closedAt'>,
 ): Promise<Coupon | 'duplicate'> {
+  // Born inside the warning window (an overdue invoice's 4-hour coupon): its "generated" notice
+  // already says when it ends, so it is marked warned and gets no "vence pronto" on top.
+  const bornWarned = coupon.expiresAt.getTime() - coupon.issuedAt.getTime() <= EXPIRY_WARNING_HOURS * 3600_000;
   const row = {
     id: newId(),
     code: coupon.code,
@@ -210,7 +216,7 @@ export async function insertCoupon(
     expires_at: coupon.expiresAt,
   };
   try {
-    await db('coupons').insert(row);
+    await db('coupons').insert({ ...row, expiry_warned_at: bornWarned ? coupon.issuedAt : null });
   } catch (error) {
     if (isUniqueViolation(error)) return 'duplicate';
     throw error;

@@ -330,4 +330,24 @@ describe('warnExpiringCoupons', () => {
     expect(notices[0].body).toContain('hora de Colombia');
     app.clock.set(new Date());
   });
+
+  test('a coupon born with under 24 h of validity (an overdue invoice’s) gets no "vence pronto" on top of its "generado"', async () => {
+    const customer = await newCustomer(app.url);
+    // Every seventh demo contract also owes an overdue invoice, whose coupon lasts 4 hours.
+    const found = await call(app.url, 'POST', '/invoices/search', {
+      token: customer.token,
+      body: { contractNumber: '10000046' },
+    });
+    const overdue = found.body.invoices.find((i: { overdue: boolean }) => i.overdue);
+    const coupon = found.body.coupons.find((c: { invoiceId: string }) => c.invoiceId === overdue.id);
+    expect(Date.parse(coupon.expiresAt) - Date.parse(coupon.issuedAt)).toBeLessThanOrEqual(24 * 3600_000);
+    app.clock.set(new Date(Date.parse(coupon.expiresAt) - 3600_000));
+    await app.host.runTimer('warnExpiringCoupons');
+    const warned = await app.services
+      .db('outbox')
+      .where('body', 'like', '%COUPON_EXPIRING%')
+      .where('body', 'like', `%${coupon.code}%`);
+    expect(warned).toEqual([]);
+    app.clock.set(new Date());
+  });
 });
