@@ -668,8 +668,16 @@ export interface components {
             kind: "PAYMENT_CONFIRMED" | "PAYMENT_REVERSED" | "COUPON_GENERATED" | "COUPON_EXPIRING" | "COUPON_EXPIRED" | "COUPON_CANCELLED";
             title: string;
             body: string;
+            /** @description When the event happened; lists are ordered by it, newest first */
+            occurredAt: string;
+            /** @description When the notice arrived */
             createdAt: string;
             readAt: string | null;
+            invoiceId: string | null;
+            invoiceNumber: string | null;
+            contractNumber: string | null;
+            couponCode: string | null;
+            transactionId: string | null;
         };
         NotificationsPage: {
             items: components["schemas"]["Notification"][];

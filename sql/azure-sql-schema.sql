@@ -188,3 +188,20 @@ BEGIN
   COMMIT TRANSACTION;
 END
 GO
+
+-- Migration 0006_notification_links
+IF NOT EXISTS (SELECT 1 FROM [schema_migrations] WHERE [name] = N'0006_notification_links')
+BEGIN
+  BEGIN TRANSACTION;
+  EXEC(N'ALTER TABLE [notifications] ADD [occurred_at] datetime2(3) null');
+  EXEC(N'ALTER TABLE [notifications] ADD [invoice_id] uniqueidentifier null');
+  EXEC(N'ALTER TABLE [notifications] ADD [invoice_number] varchar(20) null');
+  EXEC(N'ALTER TABLE [notifications] ADD [contract_number] varchar(12) null');
+  EXEC(N'ALTER TABLE [notifications] ADD [coupon_code] varchar(12) null');
+  EXEC(N'ALTER TABLE [notifications] ADD [transaction_id] uniqueidentifier null');
+  EXEC(N'UPDATE notifications SET occurred_at = created_at WHERE occurred_at IS NULL');
+  EXEC(N'CREATE INDEX [ix_notifications_user_occurred] ON [notifications] ([user_id], [occurred_at], [id])');
+  INSERT INTO [schema_migrations] ([name], [batch], [migration_time]) VALUES (N'0006_notification_links', 6, SYSUTCDATETIME());
+  COMMIT TRANSACTION;
+END
+GO

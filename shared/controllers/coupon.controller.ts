@@ -80,11 +80,13 @@ export function couponExpiry(invoice: Pick<Invoice, 'dueDate'>, now: Date, setti
 const notice = (
   kind: 'COUPON_GENERATED' | 'COUPON_EXPIRED' | 'COUPON_CANCELLED',
   coupon: Pick<ClosedCoupon, 'userId' | 'code' | 'invoiceId'>,
+  occurredAt: Date,
   extra: Record<string, string | number> = {},
 ) =>
   notificationMessage({
     kind,
     userId: coupon.userId,
+    occurredAt,
     data: { couponCode: coupon.code, invoiceId: coupon.invoiceId, ...extra },
   });
 
@@ -93,7 +95,7 @@ async function expireAndAnnounce(tx: DbOrTx, ids: string[], now: Date): Promise<
   const expired = await markCouponsExpired(tx, ids, now);
   return addToOutbox(
     tx,
-    expired.map((coupon) => notice('COUPON_EXPIRED', coupon)),
+    expired.map((coupon) => notice('COUPON_EXPIRED', coupon, now)),
     now,
   );
 }
@@ -124,7 +126,13 @@ export async function ensureActiveCoupon(deps: BillingDeps, userId: string, invo
       messageIds.push(
         ...(await addToOutbox(
           tx,
-          [notice('COUPON_GENERATED', created, { invoiceNumber: invoice.number, amount: invoice.amount })],
+          [
+            notice('COUPON_GENERATED', created, now, {
+              invoiceNumber: invoice.number,
+              contractNumber: invoice.contractNumber,
+              amount: invoice.amount,
+            }),
+          ],
           now,
         )),
       );
@@ -233,7 +241,7 @@ export async function cancel(deps: BillingDeps, userId: string, code: string): P
       const current = await findCouponByCode(tx, code, userId);
       throw (current && couponRefusal(current, now)) ?? new AppError('COUPON_NOT_ACTIVE');
     }
-    return addToOutbox(tx, [notice('COUPON_CANCELLED', coupon)], now);
+    return addToOutbox(tx, [notice('COUPON_CANCELLED', coupon, now)], now);
   });
   await outbox.dispatchSoon(deps, messageIds);
   return couponToJson({ ...coupon, status: 'CANCELLED', closedAt: now }, deps.config.coupons.billerGln);
@@ -304,6 +312,7 @@ export async function warnExpiring(deps: BillingDeps, batchSize = 500): Promise<
           notificationMessage({
             kind: 'COUPON_EXPIRING',
             userId: c.userId,
+            occurredAt: now,
             data: { couponCode: c.code, invoiceId: c.invoiceId, expiresAt: c.expiresAt.toISOString() },
           }),
         ),

@@ -85,7 +85,9 @@ export async function snapshot(
   userId: string,
   event: { at: Date; invoiceStatus?: InvoiceStatus; amount?: number; paymentMethod?: PaymentMethod; reason?: string },
 ): Promise<InvoiceEvent> {
-  const [contract, user] = await Promise.all([findContractById(db, invoice.contractId), findUserById(db, userId)]);
+  // One after the other: inside a transaction the connection takes one request at a time.
+  const contract = await findContractById(db, invoice.contractId);
+  const user = await findUserById(db, userId);
   const invoiceStatus = event.invoiceStatus ?? invoice.status;
   let barcode;
   if (invoiceStatus === 'UNPAID') {

@@ -7,6 +7,7 @@ import { notificationMessageSchema } from '../models/message.model';
 import {
   findNotification,
   insertNotification,
+  linksOf,
   markAllNotificationsRead,
   markNotificationRead,
   type NotificationJson,
@@ -42,6 +43,8 @@ export async function store(deps: NotificationDeps, raw: unknown): Promise<'stor
     title,
     body,
     sourceMessageId: message.messageId,
+    occurredAt: message.occurredAt ? new Date(message.occurredAt) : deps.clock.now(),
+    links: linksOf(message.data),
     now: deps.clock.now(),
   });
   await outbox.confirmDelivered(deps, message.messageId);

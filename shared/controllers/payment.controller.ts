@@ -112,6 +112,7 @@ export async function pay(deps: BillingDeps, request: PayRequest, beforeCommit?:
         notificationMessage({
           kind: 'PAYMENT_CONFIRMED',
           userId: request.userId,
+          occurredAt: now,
           data: {
             invoiceId: invoice.id,
             invoiceNumber: invoice.number,
@@ -125,6 +126,7 @@ export async function pay(deps: BillingDeps, request: PayRequest, beforeCommit?:
           notificationMessage({
             kind: 'COUPON_CANCELLED',
             userId: other.userId,
+            occurredAt: now,
             data: { couponCode: other.code, invoiceId: invoice.id, reason: 'INVOICE_PAID' },
           }),
         ),
@@ -206,9 +208,11 @@ export async function reverse(
         notificationMessage({
           kind: 'PAYMENT_REVERSED',
           userId: payment.userId,
+          occurredAt: now,
           data: {
             invoiceId: payment.invoiceId,
             invoiceNumber: payment.invoiceNumber,
+            contractNumber: payment.contractNumber,
             amount: payment.amount,
             transactionId: id,
             reason: request.reason,

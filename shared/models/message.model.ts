@@ -63,7 +63,9 @@ export const notificationMessageSchema = z.object({
   messageId: z.string().uuid(),
   kind: z.enum(NOTIFICATION_KINDS),
   userId: z.string().min(1),
-  /** What the title and body are rendered from (coupon code, invoice number, amount…). */
+  /** When the event happened; absent only in messages queued before it was carried (then: delivery time). */
+  occurredAt: z.iso.datetime().optional(),
+  /** What the title and body are rendered from (coupon code, invoice number, amount…), and what it links to. */
   data: z.record(z.string(), z.union([z.string(), z.number()])),
 });
 export type NotificationMessage = z.infer<typeof notificationMessageSchema>;
@@ -80,9 +82,16 @@ export function invoiceEmailMessage(fields: Omit<InvoiceEmailMessage, 'v' | 'mes
   };
 }
 
-export function notificationMessage(fields: Omit<NotificationMessage, 'v' | 'messageId'>): OutgoingMessage {
+export function notificationMessage(
+  fields: Omit<NotificationMessage, 'v' | 'messageId' | 'occurredAt'> & { occurredAt: Date },
+): OutgoingMessage {
   return {
     queue: QUEUES.notifications,
-    body: notificationMessageSchema.parse({ v: 1, messageId: newId(), ...fields }),
+    body: notificationMessageSchema.parse({
+      v: 1,
+      messageId: newId(),
+      ...fields,
+      occurredAt: fields.occurredAt.toISOString(),
+    }),
   };
 }

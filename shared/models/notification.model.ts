@@ -12,8 +12,53 @@ export interface Notification {
   kind: NotificationKind;
   title: string;
   body: string;
+  /** When the event happened (lists are ordered by it); createdAt is when the notice arrived. */
+  occurredAt: Date;
   createdAt: Date;
   readAt: Date | null;
+  links: NotificationLinks;
+}
+
+/** What a notification is about, when it applies: a screen links to it. */
+export interface NotificationLinks {
+  invoiceId: string | null;
+  invoiceNumber: string | null;
+  contractNumber: string | null;
+  couponCode: string | null;
+  transactionId: string | null;
+}
+
+const LINK_COLUMNS = {
+  invoiceId: 'invoice_id',
+  invoiceNumber: 'invoice_number',
+  contractNumber: 'contract_number',
+  couponCode: 'coupon_code',
+  transactionId: 'transaction_id',
+} as const;
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+/** What each link must look like to be stored (anything else in a message's data is not a link). */
+const LINK_FORMATS: Record<keyof NotificationLinks, RegExp> = {
+  invoiceId: UUID,
+  invoiceNumber: /^[\x21-\x7e]{1,20}$/,
+  contractNumber: /^\d{6,12}$/,
+  couponCode: /^\d{12}$/,
+  transactionId: UUID,
+};
+
+/** The links a message's data holds: well-formed strings only. */
+export function linksOf(data: Record<string, string | number>): NotificationLinks {
+  const pick = (key: keyof NotificationLinks) => {
+    const value = data[key];
+    return typeof value === 'string' && LINK_FORMATS[key].test(value) ? value : null;
+  };
+  return {
+    invoiceId: pick('invoiceId'),
+    invoiceNumber: pick('invoiceNumber'),
+    contractNumber: pick('contractNumber'),
+    couponCode: pick('couponCode'),
+    transactionId: pick('transactionId'),
+  };
 }
 
 export const notificationJsonSchema = z
@@ -22,8 +67,14 @@ export const notificationJsonSchema = z
     kind: z.enum(NOTIFICATION_KINDS),
     title: z.string(),
     body: z.string(),
-    createdAt: z.string(),
+    occurredAt: z.string().describe('When the event happened; lists are ordered by it, newest first'),
+    createdAt: z.string().describe('When the notice arrived'),
     readAt: z.string().nullable(),
+    invoiceId: z.string().nullable(),
+    invoiceNumber: z.string().nullable(),
+    contractNumber: z.string().nullable(),
+    couponCode: z.string().nullable(),
+    transactionId: z.string().nullable(),
   })
   .meta({ id: 'Notification' });
 export type NotificationJson = z.infer<typeof notificationJsonSchema>;
@@ -33,8 +84,10 @@ export const notificationToJson = (n: Notification): NotificationJson => ({
   kind: n.kind,
   title: n.title,
   body: n.body,
+  occurredAt: n.occurredAt.toISOString(),
   createdAt: n.createdAt.toISOString(),
   readAt: n.readAt?.toISOString() ?? null,
+  ...n.links,
 });
 
 /** `?unread=true|false` */
@@ -52,8 +105,14 @@ interface NotificationRow {
   kind: NotificationKind;
   title: string;
   body: string;
+  occurred_at: unknown;
   created_at: unknown;
   read_at: unknown;
+  invoice_id: string | null;
+  invoice_number: string | null;
+  contract_number: string | null;
+  coupon_code: string | null;
+  transaction_id: string | null;
 }
 
 const fromRow = (r: NotificationRow): Notification => ({
@@ -62,8 +121,16 @@ const fromRow = (r: NotificationRow): Notification => ({
   kind: r.kind,
   title: r.title,
   body: r.body,
+  occurredAt: asDate(r.occurred_at ?? r.created_at),
   createdAt: asDate(r.created_at),
   readAt: asOptionalDate(r.read_at),
+  links: {
+    invoiceId: r.invoice_id ?? null,
+    invoiceNumber: r.invoice_number ?? null,
+    contractNumber: r.contract_number ?? null,
+    couponCode: r.coupon_code ?? null,
+    transactionId: r.transaction_id ?? null,
+  },
 });
 
 export const notificationQueries = {
@@ -71,7 +138,7 @@ export const notificationQueries = {
     const query = db<NotificationRow>('notifications').where({ user_id: userId });
     if (options.unread === true) void query.whereNull('read_at');
     if (options.unread === false) void query.whereNotNull('read_at');
-    return keysetPage(query, { at: 'created_at', id: 'id' }, options.cursor, options.limit).select('*');
+    return keysetPage(query, { at: 'occurred_at', id: 'id' }, options.cursor, options.limit).select('*');
   },
   unreadCount: (db: DbOrTx, userId: string) =>
     db('notifications').where({ user_id: userId }).whereNull('read_at').count({ count: '*' }).first(),
@@ -84,8 +151,20 @@ export const notificationQueries = {
 
 export async function insertNotification(
   db: DbOrTx,
-  n: { userId: string; kind: NotificationKind; title: string; body: string; sourceMessageId: string; now: Date },
+  n: {
+    userId: string;
+    kind: NotificationKind;
+    title: string;
+    body: string;
+    sourceMessageId: string;
+    occurredAt: Date;
+    links: NotificationLinks;
+    now: Date;
+  },
 ): Promise<'stored' | 'duplicate'> {
+  const links = Object.fromEntries(
+    Object.entries(LINK_COLUMNS).map(([key, column]) => [column, n.links[key as keyof NotificationLinks]]),
+  );
   try {
     await db('notifications').insert({
       id: newId(),
@@ -94,6 +173,8 @@ export async function insertNotification(
       title: n.title,
       body: n.body,
       source_message_id: n.sourceMessageId,
+      occurred_at: n.occurredAt,
+      ...links,
       created_at: n.now,
     });
     return 'stored';

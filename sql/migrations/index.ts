@@ -5,6 +5,7 @@ import * as dbaSchema from './0002_dba_schema';
 import * as loginThrottles from './0003_login_throttles';
 import * as outboxDelivery from './0004_outbox_delivery';
 import * as operatorAudit from './0005_operator_audit';
+import * as notificationLinks from './0006_notification_links';
 
 export interface Migration {
   name: string;
@@ -13,4 +14,11 @@ export interface Migration {
 }
 
 /** Every migration, in the order they apply. A new one is a new file added here. */
-export const MIGRATIONS: Migration[] = [initial, dbaSchema, loginThrottles, outboxDelivery, operatorAudit];
+export const MIGRATIONS: Migration[] = [
+  initial,
+  dbaSchema,
+  loginThrottles,
+  outboxDelivery,
+  operatorAudit,
+  notificationLinks,
+];

@@ -7,7 +7,7 @@ import { simpleParser } from 'mailparser';
 
 import type { EmailMessage, EmailSender } from '../../shared/clients/email.client';
 import { setServices } from '../../shared/services';
-import { seedDemoData } from '../../sql/seed';
+import { DEMO_OPERATOR, seedDemoData } from '../../sql/seed';
 import { call, logIn, newCustomer, startTestApp, type TestApp, waitFor } from '../support/app';
 
 process.env.EMAIL_MAX_PER_USER_PER_HOUR = '3';
@@ -348,6 +348,65 @@ describe('warnExpiringCoupons', () => {
       .where('body', 'like', '%COUPON_EXPIRING%')
       .where('body', 'like', `%${coupon.code}%`);
     expect(warned).toEqual([]);
+    app.clock.set(new Date());
+  });
+});
+
+describe('notification links and order', () => {
+  test('when notices of a search, a payment and its reversal arrive, then they are ordered by when each happened and their links resolve', async () => {
+    const customer = await newCustomer(app.url);
+    const found = await call(app.url, 'POST', '/invoices/search', {
+      token: customer.token,
+      body: { contractNumber: String(nextContract++) },
+    });
+    const coupon = found.body.coupons[0];
+    app.clock.advance(60_000);
+    const paid = await call(app.url, 'POST', `/invoices/${coupon.invoiceId}/pay`, {
+      token: customer.token,
+      body: { couponCode: coupon.code, paymentMethod: 'PSE' },
+      headers: { 'Idempotency-Key': randomUUID() },
+    });
+    app.clock.advance(60_000);
+    const operator = await logIn(app.url, DEMO_OPERATOR.email, DEMO_OPERATOR.password);
+    const reversed = await call(app.url, 'POST', `/transactions/${paid.body.transaction.id}/reverse`, {
+      token: operator.token,
+      body: { reason: 'Prueba de enlaces' },
+    });
+    const items = await waitFor(async () => {
+      const res = await call(app.url, 'GET', '/notifications', { token: customer.token });
+      return res.body.items.length >= 3 ? res.body.items : undefined;
+    });
+    const kinds = items.map((n: { kind: string }) => n.kind);
+    expect(kinds.slice(0, 2)).toEqual(['PAYMENT_REVERSED', 'PAYMENT_CONFIRMED']);
+    expect(kinds).toContain('COUPON_GENERATED');
+    const times = items.map((n: { occurredAt: string }) => Date.parse(n.occurredAt));
+    expect([...times].sort((a, b) => b - a)).toEqual(times);
+
+    const confirmed = items.find((n: { kind: string }) => n.kind === 'PAYMENT_CONFIRMED');
+    expect(confirmed).toMatchObject({
+      occurredAt: paid.body.transaction.createdAt,
+      transactionId: paid.body.transaction.id,
+      invoiceId: coupon.invoiceId,
+      invoiceNumber: paid.body.invoice.number,
+      contractNumber: paid.body.invoice.contractNumber,
+    });
+    const reversal = items.find((n: { kind: string }) => n.kind === 'PAYMENT_REVERSED');
+    expect(reversal.transactionId).toBe(reversed.body.transaction.id);
+    const generated = items.find((n: { kind: string; couponCode: string }) => n.couponCode === coupon.code);
+    expect(generated).toMatchObject({ kind: 'COUPON_GENERATED', invoiceId: coupon.invoiceId });
+
+    // The links lead somewhere: the coupon, the invoice's PDF, the transaction in the history.
+    expect((await call(app.url, 'GET', `/coupons/${generated.couponCode}`, { token: customer.token })).status).toBe(
+      200,
+    );
+    const pdf = await fetch(`${app.url}/invoices/${confirmed.invoiceId}/pdf`, {
+      headers: { Authorization: `Bearer ${customer.token}` },
+    });
+    expect(pdf.status).toBe(200);
+    const history = await call(app.url, 'GET', '/transactions', { token: customer.token });
+    expect(history.body.items.map((t: { id: string }) => t.id)).toEqual(
+      expect.arrayContaining([confirmed.transactionId, reversal.transactionId]),
+    );
     app.clock.set(new Date());
   });
 });

@@ -18,7 +18,7 @@ import { claimIdempotencyKey, completeIdempotencyKey } from '../../shared/models
 import { newId } from '../../shared/models/ids';
 import { findInvoice, markInvoicePaid, markInvoiceUnpaid } from '../../shared/models/invoice.model';
 import { notificationMessage } from '../../shared/models/message.model';
-import { insertNotification, unreadNotificationCount } from '../../shared/models/notification.model';
+import { insertNotification, linksOf, unreadNotificationCount } from '../../shared/models/notification.model';
 import { addToOutbox, leaseOutboxRow, markOutboxDispatched, pendingOutbox } from '../../shared/models/outbox.model';
 import { hitRateLimit } from '../../shared/models/rateLimit.model';
 import { createSession, insertRefreshToken } from '../../shared/models/session.model';
@@ -233,7 +233,7 @@ describe(`the data layer on ${testEngineName()}`, () => {
     test('an outbox row is leased by one dispatcher only, and then marked dispatched', async () => {
       const [id] = await addToOutbox(
         db,
-        [notificationMessage({ kind: 'COUPON_EXPIRED', userId, data: { couponCode: '1' } })],
+        [notificationMessage({ kind: 'COUPON_EXPIRED', userId, occurredAt: t0, data: { couponCode: '1' } })],
         t0,
       );
       expect((await pendingOutbox(db, t0, 10, [id ?? ''])).map((r) => r.id)).toEqual([id]);
@@ -276,6 +276,8 @@ describe(`the data layer on ${testEngineName()}`, () => {
           title: 'Cupón vencido',
           body: 'El cupón venció.',
           sourceMessageId,
+          occurredAt: t0,
+          links: linksOf({}),
           now: t0,
         }),
       ).toBe('stored');
@@ -286,6 +288,8 @@ describe(`the data layer on ${testEngineName()}`, () => {
           title: 'x',
           body: 'y',
           sourceMessageId,
+          occurredAt: t0,
+          links: linksOf({}),
           now: t0,
         }),
       ).toBe('duplicate');

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 
-import type { Db } from '../../shared/clients/sql.client';
+import { asDate, type Db } from '../../shared/clients/sql.client';
 import { recordContractAccess } from '../../shared/models/contract.model';
 import { insertCoupon, markCouponUsed, newCouponCode } from '../../shared/models/coupon.model';
 import { claimEmailDelivery, markEmailSent } from '../../shared/models/emailDelivery.model';
@@ -8,7 +8,6 @@ import { claimIdempotencyKey, completeIdempotencyKey } from '../../shared/models
 import { newId } from '../../shared/models/ids';
 import { markInvoicePaid } from '../../shared/models/invoice.model';
 import { notificationMessage } from '../../shared/models/message.model';
-import { insertNotification } from '../../shared/models/notification.model';
 import { addToOutbox } from '../../shared/models/outbox.model';
 import { hitRateLimit } from '../../shared/models/rateLimit.model';
 import { createSession, insertRefreshToken } from '../../shared/models/session.model';
@@ -23,15 +22,25 @@ import { createTestDb, testEngineName } from '../support/engines';
  * An upgrade over live data: a database at 0001 holding the demo data and a day of activity in
  * every table is migrated to the latest schema, and every row comes through unchanged.
  */
-/** Columns added after 0001 (0004: outbox.delivered_at). */
-const ADDED_COLUMNS = new Set(['delivered_at']);
+/** Columns added after 0001, by table (0004: outbox.delivered_at; 0006: what a notification links to). */
+const ADDED_COLUMNS: Record<string, Set<string>> = {
+  outbox: new Set(['delivered_at']),
+  notifications: new Set([
+    'occurred_at',
+    'invoice_id',
+    'invoice_number',
+    'contract_number',
+    'coupon_code',
+    'transaction_id',
+  ]),
+};
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /**
  * A row as a value independent of the column types: times as epoch ms, ids in lower case, whole
  * numbers as numbers; columns later migrations add are left out (they are new, not kept).
  */
-function normalise(row: Record<string, unknown>): string {
+function normalise(table: string, row: Record<string, unknown>): string {
   const value = (v: unknown): unknown => {
     if (v instanceof Date) return v.getTime();
     if (typeof v === 'string' && UUID.test(v)) return v.toLowerCase();
@@ -40,7 +49,7 @@ function normalise(row: Record<string, unknown>): string {
   };
   return JSON.stringify(
     Object.entries(row)
-      .filter(([k]) => !ADDED_COLUMNS.has(k))
+      .filter(([k]) => !ADDED_COLUMNS[table]?.has(k))
       .map(([k, v]) => [k, value(v)]),
   );
 }
@@ -48,7 +57,9 @@ function normalise(row: Record<string, unknown>): string {
 async function snapshot(db: Db): Promise<Record<string, string[]>> {
   const tables: Record<string, string[]> = {};
   for (const table of TABLES)
-    tables[table] = ((await db(table).select('*')) as Record<string, unknown>[]).map(normalise).sort();
+    tables[table] = ((await db(table).select('*')) as Record<string, unknown>[])
+      .map((row) => normalise(table, row))
+      .sort();
   return tables;
 }
 
@@ -107,15 +118,22 @@ test(`when the schema is upgraded over live data on ${testEngineName()}, then ev
     reason: null,
     now,
   });
-  const message = notificationMessage({ kind: 'PAYMENT_CONFIRMED', userId: user.id, data: { invoiceId: invoice.id } });
-  await addToOutbox(db, [message], now);
-  await insertNotification(db, {
+  const message = notificationMessage({
+    kind: 'PAYMENT_CONFIRMED',
     userId: user.id,
+    occurredAt: now,
+    data: { invoiceId: invoice.id },
+  });
+  await addToOutbox(db, [message], now);
+  // A notification as 0001 stored it (today's model writes columns added since).
+  await db('notifications').insert({
+    id: randomUUID(),
+    user_id: user.id,
     kind: 'PAYMENT_CONFIRMED',
     title: 'Pago confirmado',
     body: 'Recibimos su pago.',
-    sourceMessageId: message.body.messageId,
-    now,
+    source_message_id: message.body.messageId,
+    created_at: now,
   });
   const key = randomUUID();
   await claimIdempotencyKey(db, {
@@ -138,4 +156,9 @@ test(`when the schema is upgraded over live data on ${testEngineName()}, then ev
   expect(await migrateLatest(db)).toEqual(MIGRATIONS.slice(1).map((m) => m.name));
   expect(await appliedMigrations(db)).toEqual(MIGRATIONS.map((m) => m.name));
   expect(await snapshot(db)).toEqual(before);
+  // A notification from before 0006 is ordered by its arrival, its best known event time.
+  const notice = await db('notifications')
+    .where({ source_message_id: message.body.messageId })
+    .first('occurred_at', 'created_at');
+  expect(asDate(notice.occurred_at).getTime()).toBe(asDate(notice.created_at).getTime());
 }, 60_000);
