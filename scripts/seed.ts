@@ -11,7 +11,7 @@ async function main(): Promise<void> {
   const db = createSqlClient(config.database);
   try {
     await migrateLatest(db);
-    const result = await seedDemoData(db, { bcryptCost: config.auth.bcryptCost });
+    const result = await seedDemoData(db, { bcryptCost: config.auth.bcryptCost, history: true });
     console.log(
       `Seeded ${result.contracts} contracts, ${result.invoices} invoices, ${result.users} users (existing rows kept).`,
     );

@@ -37,7 +37,7 @@ async function main(): Promise<void> {
     try {
       const applied = await migrateLatest(db);
       if (applied.length > 0) console.log(`Database migrated (${applied.join(', ')}): ${config.database.file}`);
-      const seeded = await seedDemoData(db, { bcryptCost: config.auth.bcryptCost });
+      const seeded = await seedDemoData(db, { bcryptCost: config.auth.bcryptCost, history: true });
       if (seeded.contracts + seeded.invoices + seeded.users > 0) {
         console.log(`Demo data: ${seeded.contracts} contracts, ${seeded.invoices} invoices, ${seeded.users} users`);
       }

@@ -3,6 +3,7 @@ import type { Knex } from 'knex';
 import { newId } from '../shared/models/ids';
 import { hashPassword } from '../shared/models/password';
 import { addDays, bogotaDay } from '../shared/models/time';
+import { seedDemoHistory } from './demoHistory';
 
 /**
  * The demo data of DESIGN.md: contracts 10000001–10000050 with an unpaid invoice due in the
@@ -131,7 +132,10 @@ export interface SeedResult {
   users: number;
 }
 
-export async function seedDemoData(db: Knex, options: { now?: Date; bcryptCost?: number } = {}): Promise<SeedResult> {
+export async function seedDemoData(
+  db: Knex,
+  options: { now?: Date; bcryptCost?: number; history?: boolean } = {},
+): Promise<SeedResult> {
   const now = options.now ?? new Date();
   const today = bogotaDay(now);
   const result: SeedResult = { contracts: 0, invoices: 0, users: 0 };
@@ -205,5 +209,15 @@ export async function seedDemoData(db: Knex, options: { now?: Date; bcryptCost?:
     });
     result.users++;
   }
+  // The demo customer's history (npm start, db:seed), once: while the customer has no coupon yet.
+  const userId = async (email: string) => {
+    const user = await db<{ id: string; email: string }>('users').where({ email }).first('id');
+    if (!user) throw new Error(`demo user ${email} is missing`);
+    return user.id;
+  };
+  const customerId = await userId(DEMO_CUSTOMER.email);
+  const hasHistory = (await db('coupons').where({ user_id: customerId }).first('id')) !== undefined;
+  if (options.history && !hasHistory)
+    await seedDemoHistory(db, { customerId, operatorId: await userId(DEMO_OPERATOR.email) }, now);
   return result;
 }
