@@ -665,7 +665,7 @@ export interface components {
         Notification: {
             id: string;
             /** @enum {string} */
-            kind: "PAYMENT_CONFIRMED" | "PAYMENT_REVERSED" | "COUPON_GENERATED" | "COUPON_EXPIRING" | "COUPON_EXPIRED" | "COUPON_CANCELLED";
+            kind: "PAYMENT_CONFIRMED" | "PAYMENT_REVERSED" | "COUPON_GENERATED" | "COUPON_EXPIRING" | "COUPON_EXPIRED" | "COUPON_CANCELLED" | "INVOICE_ISSUED" | "INVOICE_DUE_SOON" | "INVOICE_OVERDUE";
             title: string;
             body: string;
             /** @description When the event happened; lists are ordered by it, newest first */

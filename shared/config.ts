@@ -81,6 +81,7 @@ const settingsSchema = z
     COUPON_LOOKUPS_MAX_PER_USER_PER_MINUTE: integer(1, 100_000).default(60),
     WARN_EXPIRING_COUPONS_SCHEDULE: z.string().min(1).default('0 */15 * * * *'),
     PURGE_SCHEDULE: z.string().min(1).default('0 0 8 * * *'),
+    NOTIFY_INVOICES_SCHEDULE: z.string().min(1).default('0 0 13 * * *'),
     EMAIL_SENDER: z.string().email().default('DoNotReply@cuponeras.epm.com.co'),
     ACS_ENDPOINT: z.string().url().optional(),
     ACS_CONNECTION_STRING: z.string().optional(),
@@ -202,7 +203,13 @@ export interface Config {
     couponLookupsPerUserPerMinute: number;
   };
   coupons: { validityHours: number; overdueValidityHours: number; billerGln: string };
-  schedules: { expireCoupons: string; dispatchOutbox: string; warnExpiringCoupons: string; purge: string };
+  schedules: {
+    expireCoupons: string;
+    dispatchOutbox: string;
+    warnExpiringCoupons: string;
+    purge: string;
+    notifyInvoices: string;
+  };
   /** How long a consumer has to confirm a message before the outbox sweeper sends it again. */
   delivery: { leaseMs: number };
   email: {
@@ -298,6 +305,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       dispatchOutbox: s.OUTBOX_DISPATCH_SCHEDULE,
       warnExpiringCoupons: s.WARN_EXPIRING_COUPONS_SCHEDULE,
       purge: s.PURGE_SCHEDULE,
+      notifyInvoices: s.NOTIFY_INVOICES_SCHEDULE,
     },
     delivery: { leaseMs: s.OUTBOX_DELIVERY_LEASE_SECONDS * 1000 },
     email: {

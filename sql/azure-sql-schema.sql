@@ -205,3 +205,14 @@ BEGIN
   COMMIT TRANSACTION;
 END
 GO
+
+-- Migration 0007_invoice_notices
+IF NOT EXISTS (SELECT 1 FROM [schema_migrations] WHERE [name] = N'0007_invoice_notices')
+BEGIN
+  BEGIN TRANSACTION;
+  EXEC(N'CREATE INDEX [ix_invoices_unpaid_due] ON [invoices] ([due_date]) where status = ''UNPAID''');
+  EXEC(N'CREATE TABLE [invoice_notices] ([user_id] uniqueidentifier not null, [invoice_id] uniqueidentifier not null, [kind] varchar(20) not null constraint ck_invoice_notices_kind check ([kind] in (''INVOICE_ISSUED'',''INVOICE_DUE_SOON'',''INVOICE_OVERDUE'')), [created_at] datetime2(3) not null, CONSTRAINT [fk_invoice_notices_user] FOREIGN KEY ([user_id]) REFERENCES [users] ([id]), CONSTRAINT [fk_invoice_notices_invoice] FOREIGN KEY ([invoice_id]) REFERENCES [invoices] ([id]), CONSTRAINT [pk_invoice_notices] PRIMARY KEY ([user_id], [invoice_id], [kind]))');
+  INSERT INTO [schema_migrations] ([name], [batch], [migration_time]) VALUES (N'0007_invoice_notices', 7, SYSUTCDATETIME());
+  COMMIT TRANSACTION;
+END
+GO

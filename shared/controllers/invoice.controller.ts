@@ -1,6 +1,6 @@
 import { z } from 'zod';
 
-import type { DbOrTx } from '../clients/sql.client';
+import { type DbOrTx, inTransaction } from '../clients/sql.client';
 import { AppError } from '../http/errors';
 import { buildBarcode } from '../models/barcode';
 import {
@@ -22,13 +22,21 @@ import {
   invoiceToJson,
   listContractInvoices,
 } from '../models/invoice.model';
-import type { InvoiceEvent } from '../models/message.model';
-import { bogotaDay } from '../models/time';
+import {
+  insertInvoiceNotice,
+  INVOICE_NOTICE_KINDS,
+  invoiceNoticeCandidates,
+  type InvoiceNoticeKind,
+} from '../models/invoiceNotice.model';
+import { type InvoiceEvent, notificationMessage } from '../models/message.model';
+import { addToOutbox } from '../models/outbox.model';
+import { addDays, bogotaDay } from '../models/time';
 import type { PaymentMethod } from '../models/transaction.model';
 import { findUserById } from '../models/user.model';
 import type { BillingDeps } from '../services';
 import { printableInvoice, renderInvoiceEventPdf } from '../views/couponPdf';
 import { couponToJson, ensureActiveCoupon } from './coupon.controller';
+import * as outbox from './outbox.controller';
 import { enforceDistinctLimit, enforceRateLimit } from './throttle';
 
 export const searchResultSchema = z
@@ -153,4 +161,45 @@ export async function contracts(
   userId: string,
 ): Promise<{ items: FollowedContractJson[] }> {
   return { items: await followedContracts(deps.db, userId) };
+}
+
+/** How far ahead a due date counts as "soon". */
+const DUE_SOON_DAYS = 3;
+
+/**
+ * The daily invoice notices (timer NOTIFY_INVOICES_SCHEDULE): to every follower of a contract, a
+ * new unpaid invoice, a due date within three days and an overdue invoice are each announced
+ * once. Each notice is recorded with its outbox message in one short transaction; a notice
+ * another run recorded first is skipped.
+ */
+export async function announceInvoiceDates(
+  deps: Pick<BillingDeps, 'db' | 'clock' | 'queue'>,
+  batchSize = 500,
+): Promise<Record<InvoiceNoticeKind, number>> {
+  const now = deps.clock.now();
+  const today = bogotaDay(now);
+  const sent: Record<InvoiceNoticeKind, number> = { INVOICE_ISSUED: 0, INVOICE_DUE_SOON: 0, INVOICE_OVERDUE: 0 };
+  for (const kind of INVOICE_NOTICE_KINDS) {
+    const window = { kind, today, soonUntil: addDays(today, DUE_SOON_DAYS) };
+    for (;;) {
+      const batch = await invoiceNoticeCandidates(deps.db, window, batchSize);
+      for (const candidate of batch) {
+        const ids = await inTransaction(deps.db, async (tx) => {
+          const outcome = await insertInvoiceNotice(tx, {
+            userId: candidate.userId,
+            invoiceId: candidate.invoiceId,
+            kind,
+            now,
+          });
+          if (outcome === 'duplicate') return [];
+          const { userId, ...data } = candidate;
+          return addToOutbox(tx, [notificationMessage({ kind, userId, occurredAt: now, data })], now);
+        });
+        sent[kind] += ids.length;
+      }
+      if (batch.length < batchSize) break;
+    }
+  }
+  await outbox.dispatch(deps);
+  return sent;
 }

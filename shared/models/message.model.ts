@@ -55,6 +55,9 @@ export const NOTIFICATION_KINDS = [
   'COUPON_EXPIRING',
   'COUPON_EXPIRED',
   'COUPON_CANCELLED',
+  'INVOICE_ISSUED',
+  'INVOICE_DUE_SOON',
+  'INVOICE_OVERDUE',
 ] as const;
 export type NotificationKind = (typeof NOTIFICATION_KINDS)[number];
 

@@ -1,16 +1,17 @@
 import { formatCouponCode } from '../models/coupon.model';
 import type { NotificationKind } from '../models/message.model';
-import { formatBogotaTime, formatPesos } from './texts';
+import { formatBogotaTime, formatLongDate, formatPesos } from './texts';
 
 type Data = Record<string, string | number>;
 
 const code = (d: Data) => formatCouponCode(String(d.couponCode ?? ''));
 const pesos = (d: Data) => formatPesos(Number(d.amount ?? 0));
+const due = (d: Data) => formatLongDate(String(d.dueDate ?? ''));
 
 const TEXTS: Record<NotificationKind, (d: Data) => { title: string; body: string }> = {
   PAYMENT_CONFIRMED: (d) => ({
     title: 'Pago confirmado',
-    body: `Recibimos tu pago de ${pesos(d)} de la factura ${d.invoiceNumber} (contrato ${d.contractNumber}).`,
+    body: `Recibimos su pago de ${pesos(d)} de la factura ${d.invoiceNumber} (contrato ${d.contractNumber}).`,
   }),
   PAYMENT_REVERSED: (d) => ({
     title: 'Pago reversado',
@@ -18,15 +19,15 @@ const TEXTS: Record<NotificationKind, (d: Data) => { title: string; body: string
   }),
   COUPON_GENERATED: (d) => ({
     title: 'Cupón de pago generado',
-    body: `Tu cupón ${code(d)} por ${pesos(d)} para la factura ${d.invoiceNumber} está listo para pagar.`,
+    body: `Su cupón ${code(d)} por ${pesos(d)} para la factura ${d.invoiceNumber} está listo para pagar.`,
   }),
   COUPON_EXPIRING: (d) => ({
-    title: 'Tu cupón vence pronto',
-    body: `El cupón ${code(d)} vence el ${formatBogotaTime(new Date(String(d.expiresAt)))}. Págalo antes o genera uno nuevo.`,
+    title: 'Su cupón vence pronto',
+    body: `El cupón ${code(d)} vence el ${formatBogotaTime(new Date(String(d.expiresAt)))}. Páguelo antes o genere uno nuevo.`,
   }),
   COUPON_EXPIRED: (d) => ({
     title: 'Cupón vencido',
-    body: `El cupón ${code(d)} venció. Busca tu contrato para generar uno nuevo.`,
+    body: `El cupón ${code(d)} venció. Busque su contrato para generar uno nuevo.`,
   }),
   COUPON_CANCELLED: (d) => ({
     title: 'Cupón anulado',
@@ -34,6 +35,18 @@ const TEXTS: Record<NotificationKind, (d: Data) => { title: string; body: string
       d.reason === 'INVOICE_PAID'
         ? `El cupón ${code(d)} se anuló porque la factura ya fue pagada.`
         : `El cupón ${code(d)} fue anulado.`,
+  }),
+  INVOICE_ISSUED: (d) => ({
+    title: 'Nueva factura',
+    body: `Llegó la factura ${d.invoiceNumber} del contrato ${d.contractNumber} por ${pesos(d)}; la fecha límite de pago es el ${due(d)}.`,
+  }),
+  INVOICE_DUE_SOON: (d) => ({
+    title: 'Su factura vence pronto',
+    body: `La factura ${d.invoiceNumber} del contrato ${d.contractNumber} por ${pesos(d)} vence el ${due(d)}. Páguela a tiempo para evitar recargos.`,
+  }),
+  INVOICE_OVERDUE: (d) => ({
+    title: 'Factura vencida',
+    body: `La factura ${d.invoiceNumber} del contrato ${d.contractNumber} por ${pesos(d)} venció el ${due(d)} y sigue pendiente de pago.`,
   }),
 };
 

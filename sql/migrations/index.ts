@@ -6,6 +6,7 @@ import * as loginThrottles from './0003_login_throttles';
 import * as outboxDelivery from './0004_outbox_delivery';
 import * as operatorAudit from './0005_operator_audit';
 import * as notificationLinks from './0006_notification_links';
+import * as invoiceNotices from './0007_invoice_notices';
 
 export interface Migration {
   name: string;
@@ -21,4 +22,5 @@ export const MIGRATIONS: Migration[] = [
   outboxDelivery,
   operatorAudit,
   notificationLinks,
+  invoiceNotices,
 ];

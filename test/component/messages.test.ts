@@ -277,7 +277,7 @@ describe('the notifications API', () => {
     });
     expect(rest.body.items).toHaveLength(3);
     expect(rest.body.nextCursor).toBeNull();
-    expect(first.body.items[0].body).toMatch(/Tu cupón 1234 5678 9012 por \$ \d/);
+    expect(first.body.items[0].body).toMatch(/Su cupón 1234 5678 9012 por \$ \d/);
   });
 
   test('reading one is idempotent, read-all clears the rest, and ?unread filters', async () => {

@@ -68,7 +68,16 @@ export async function createMssqlDatabase(): Promise<string> {
   const name = `cuponeras_test_${process.env.MSSQL_TEST_RUN ?? 'adhoc'}_${Date.now().toString(36)}${randomBytes(3).toString('hex')}`;
   const master = mssqlClient('master');
   try {
-    await master.raw(`CREATE DATABASE [${name}]`);
+    // Babelfish refuses a CREATE DATABASE that races another ("tuple concurrently updated"): try again.
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await master.raw(`CREATE DATABASE [${name}]`);
+        break;
+      } catch (error) {
+        if (attempt >= 5 || !String(error).includes('concurrently updated')) throw error;
+        await new Promise((resolve) => setTimeout(resolve, 200 * attempt));
+      }
+    }
   } finally {
     await master.destroy();
   }

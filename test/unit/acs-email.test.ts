@@ -60,7 +60,7 @@ afterAll(async () => {
 const message: EmailMessage = {
   messageId: '6f1c1d9e-4d57-4a8f-9a39-0f7f3b1b2c55',
   to: { address: 'lucia@example.com', displayName: 'Lucía Zapata' },
-  subject: 'Recibimos tu pago de $ 142.980 – factura F10000007202611',
+  subject: 'Recibimos su pago de $ 142.980 – factura F10000007202611',
   html: '<p>Hola</p>',
   text: 'Hola',
   attachments: [{ filename: 'factura.pdf', contentType: 'application/pdf', content: Buffer.from('%PDF-1.7 fake') }],
