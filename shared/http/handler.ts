@@ -142,10 +142,12 @@ async function idempotentResponse<B extends z.ZodType, Q extends z.ZodType, P ex
 export function validate<S extends z.ZodType>(schema: S, value: unknown, where: string): z.output<S> {
   const result = schema.safeParse(value);
   if (result.success) return result.data;
-  const errors: FieldError[] = result.error.issues.map((issue) => ({
-    path: [where, ...issue.path.map(String)].join('.'),
-    message: issue.message,
-  }));
+  // One message per field: the first rule it broke (an empty name is "empty", not also "too short").
+  const errors: FieldError[] = [];
+  for (const issue of result.error.issues) {
+    const path = [where, ...issue.path.map(String)].join('.');
+    if (!errors.some((error) => error.path === path)) errors.push({ path, message: issue.message });
+  }
   throw new AppError('VALIDATION_FAILED', 'Revise los campos indicados en errors.', { errors });
 }
 

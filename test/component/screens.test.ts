@@ -112,3 +112,23 @@ test('when a payment is reversed, then the history marks it reversed, labels eve
     invoice: { number: invoice.number, period: invoice.period, dueDate: invoice.dueDate, contractNumber: '10000005' },
   });
 });
+
+test('when fields are invalid, then each gets one message of our own in Spanish (usted), never library text', async () => {
+  const res = await call(app.url, 'POST', '/auth/register', {
+    body: { email: 'no-es-correo', password: 'una clave larga de Medellín', fullName: '', documentType: 'XX' },
+  });
+  expect(res.status).toBe(400);
+  const messages = Object.fromEntries(
+    res.body.errors.map((e: { path: string; message: string }) => [e.path, e.message]),
+  );
+  expect(res.body.errors.filter((e: { path: string }) => e.path === 'body.fullName')).toHaveLength(1);
+  expect(messages).toMatchObject({
+    'body.email': 'Ingrese un correo electrónico válido.',
+    'body.documentType': 'Tipo de documento: CC, CE, NIT, PA o TI.',
+    'body.documentNumber': 'Este campo es obligatorio.',
+  });
+  const customer = await newCustomer(app.url);
+  const page = await call(app.url, 'GET', '/coupons?limit=0', { token: customer.token });
+  expect(page.body.errors).toEqual([{ path: 'query.limit', message: 'Debe ser 1 o más.' }]);
+  for (const message of Object.values(messages) as string[]) expect(message).not.toMatch(/se esperaba|Demasiado/);
+});
