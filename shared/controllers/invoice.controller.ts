@@ -118,7 +118,7 @@ export async function snapshot(
     address: printed.address,
     invoiceNumber: printed.invoiceNumber,
     period: printed.period,
-    dueDate: printed.dueDate,
+    dueDate: invoice.dueDate,
     invoiceStatus,
     amount: event.amount ?? invoice.amount,
     paymentMethod: event.paymentMethod,

@@ -39,7 +39,7 @@ export function printableInvoice(
     address: contract ? `${maskAddress(contract.address)}, ${contract.city}` : '',
     invoiceNumber: invoice.number,
     period: invoice.period,
-    dueDate: invoice.dueDate,
+    dueDate: formatLongDate(invoice.dueDate),
   };
 }
 

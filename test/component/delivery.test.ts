@@ -159,6 +159,7 @@ test('when a payment is reversed before its receipt is delivered, then the recei
   expect(mail.text).toContain('Medio de pago: Tarjeta');
   expect(mail.text).toContain(`Transacción: ${paid.body.transaction.id}`);
   expect(mail.text).toMatch(/Fecha del pago: \d{1,2} de [a-z]+ de \d{4}, \d{2}:\d{2} \(hora de Colombia\)/);
+  expect(mail.text).toMatch(/Fecha límite de pago: \d{1,2} de [a-z]+ de \d{4}\n/);
   expect(mail.text).not.toContain('Pendiente de pago');
   const pdf = mail.attachments[0];
   expect(pdf?.filename).toBe(`comprobante-${paid.body.invoice.number}.pdf`);
