@@ -8,7 +8,7 @@ import { type AuditEntryJson, auditEntryToJson, insertAudit, pageAudit } from '.
 import { findContractByNumber, operatorContractJsonSchema, operatorContractToJson } from '../models/contract.model';
 import { contractCoupons, couponJsonSchema } from '../models/coupon.model';
 import { invoiceJsonSchema, invoiceToJson, listContractInvoices } from '../models/invoice.model';
-import { bogotaDay, endOfBogotaDay } from '../models/time';
+import { bogotaDay, bogotaDayRange } from '../models/time';
 import {
   contractTransactions,
   type OperatorTransactionJson,
@@ -37,11 +37,6 @@ export interface DayRange {
   to?: string;
 }
 
-const dayRange = (range: DayRange) => ({
-  from: range.from ? new Date(endOfBogotaDay(range.from).getTime() + 1 - 86_400_000) : undefined,
-  to: range.to ? new Date(endOfBogotaDay(range.to).getTime() + 1) : undefined,
-});
-
 export interface TransactionFilters extends DayRange {
   contractNumber?: string;
   invoiceNumber?: string;
@@ -68,7 +63,7 @@ export async function transactions(
     details: criteria,
     now: deps.clock.now(),
   });
-  const page = await searchTransactions(deps.db, { ...criteria, ...dayRange(criteria), cursor: keyset, limit });
+  const page = await searchTransactions(deps.db, { ...criteria, ...bogotaDayRange(criteria), cursor: keyset, limit });
   return toPage(page, (t) => ({ at: t.createdAt, id: t.id }), operatorTransactionToJson);
 }
 
@@ -131,6 +126,6 @@ export async function audit(
     details: { from: query.from, to: query.to },
     now: deps.clock.now(),
   });
-  const page = await pageAudit(deps.db, { ...dayRange(query), cursor: keyset, limit: query.limit });
+  const page = await pageAudit(deps.db, { ...bogotaDayRange(query), cursor: keyset, limit: query.limit });
   return toPage(page, (e) => ({ at: e.createdAt, id: e.id }), auditEntryToJson);
 }

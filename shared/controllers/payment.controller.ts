@@ -20,7 +20,7 @@ import {
 } from '../models/invoice.model';
 import { invoiceEmailMessage, notificationMessage } from '../models/message.model';
 import { addToOutbox } from '../models/outbox.model';
-import { bogotaDay, endOfBogotaDay } from '../models/time';
+import { bogotaDay, bogotaDayRange } from '../models/time';
 import {
   findTransaction,
   insertReversal,
@@ -249,8 +249,7 @@ export async function list(
   query: HistoryQuery,
 ): Promise<Page<TransactionJson>> {
   const page = await pageTransactions(deps.db, userId, {
-    from: query.from ? new Date(endOfBogotaDay(query.from).getTime() + 1 - 86_400_000) : undefined,
-    to: query.to ? new Date(endOfBogotaDay(query.to).getTime() + 1) : undefined,
+    ...bogotaDayRange(query),
     cursor: decodeCursor(query.cursor),
     limit: query.limit,
   });

@@ -22,6 +22,17 @@ export function bogotaDateTime(instant: Date): string {
   return `${local.slice(0, 10)} ${local.slice(11, 16)}`;
 }
 
+/** Colombian calendar days, inclusive, as the instants [from, to) a query compares times with. */
+export function bogotaDayRange(range: { from?: string; to?: string }): {
+  from: Date | undefined;
+  to: Date | undefined;
+} {
+  return {
+    from: range.from ? new Date(endOfBogotaDay(range.from).getTime() + 1 - 86_400_000) : undefined,
+    to: range.to ? new Date(endOfBogotaDay(range.to).getTime() + 1) : undefined,
+  };
+}
+
 export function addDays(day: string, days: number): string {
   return new Date(Date.parse(`${day}T00:00:00Z`) + days * 86_400_000).toISOString().slice(0, 10);
 }
