@@ -148,15 +148,22 @@ export async function ensureActiveCoupon(deps: BillingDeps, userId: string, invo
   }
 }
 
-async function ownCoupon(deps: BillingDeps, userId: string, code: string): Promise<Coupon> {
-  // Bounded look-ups: guessing other people's codes costs the guesser, not the database.
+/**
+ * Bounded look-ups of coupons and documents (one budget per user): guessing other people's codes
+ * or ids costs the guesser, not the database.
+ */
+export async function enforceLookupQuota(deps: BillingDeps, userId: string): Promise<void> {
   const perMinute = deps.config.quotas.couponLookupsPerUserPerMinute;
   await enforceRateLimit(deps, {
     bucket: `coupons:user:${userId}`,
     max: perMinute,
     windowMs: 60_000,
-    detail: `Puede consultar hasta ${perMinute} cupones por minuto.`,
+    detail: `Puede consultar hasta ${perMinute} cupones o documentos por minuto.`,
   });
+}
+
+async function ownCoupon(deps: BillingDeps, userId: string, code: string): Promise<Coupon> {
+  await enforceLookupQuota(deps, userId);
   const coupon = await findCouponByCode(deps.db, code, userId);
   // Someone else's coupon is "not found" too: its existence is not the caller's business.
   if (!coupon) throw new AppError('COUPON_NOT_FOUND', `No tiene un cupón con el código ${formatCouponCode(code)}.`);

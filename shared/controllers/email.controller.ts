@@ -3,7 +3,6 @@ import { z } from 'zod';
 import type { EmailSender } from '../clients/email.client';
 import { inTransaction } from '../clients/sql.client';
 import type { Config } from '../config';
-import { AppError } from '../http/errors';
 import { hasContractAccess } from '../models/contract.model';
 import { claimEmailDelivery, markEmailSent, releaseEmailDelivery } from '../models/emailDelivery.model';
 import { findInvoice } from '../models/invoice.model';
@@ -43,11 +42,7 @@ export async function request(
   userId: string,
   invoiceId: string,
 ): Promise<z.infer<typeof emailQueuedSchema>> {
-  const invoice = await findInvoice(deps.db, invoiceId);
-  // An invoice of a contract the caller never looked up is "not found": no probing other contracts.
-  if (!invoice || !(await hasContractAccess(deps.db, userId, invoice.contractId))) {
-    throw new AppError('INVOICE_NOT_FOUND', 'No encontramos esa factura entre los contratos que ha consultado.');
-  }
+  const invoice = await invoices.accessibleInvoice(deps, userId, invoiceId);
   await enforceRateLimit(deps, {
     bucket: `email:user:${userId}`,
     max: deps.config.email.maxPerUserPerHour,

@@ -35,7 +35,7 @@ import type { PaymentMethod } from '../models/transaction.model';
 import { findUserById } from '../models/user.model';
 import type { BillingDeps } from '../services';
 import { printableInvoice, renderInvoiceEventPdf } from '../views/couponPdf';
-import { couponToJson, ensureActiveCoupon } from './coupon.controller';
+import { couponToJson, enforceLookupQuota, ensureActiveCoupon } from './coupon.controller';
 import * as outbox from './outbox.controller';
 import { enforceDistinctLimit, enforceRateLimit } from './throttle';
 
@@ -128,6 +128,22 @@ export async function snapshot(
 }
 
 /**
+ * An invoice of a contract the caller looked up or paid (who may print or email it); any other
+ * is "not found", so nobody probes other people's contracts.
+ */
+export async function accessibleInvoice(
+  deps: Pick<BillingDeps, 'db'>,
+  userId: string,
+  invoiceId: string,
+): Promise<Invoice> {
+  const invoice = await findInvoice(deps.db, invoiceId);
+  if (!invoice || !(await hasContractAccess(deps.db, userId, invoice.contractId))) {
+    throw new AppError('INVOICE_NOT_FOUND', 'No encontramos esa factura entre los contratos que ha consultado.');
+  }
+  return invoice;
+}
+
+/**
  * GET /invoices/{invoiceId}/pdf: the invoice as a PDF, for invoices of contracts the caller
  * looked up or paid (the same rule as emailing it); anyone else's is "not found".
  */
@@ -136,16 +152,8 @@ export async function pdf(
   userId: string,
   invoiceId: string,
 ): Promise<{ filename: string; data: Buffer }> {
-  const invoice = await findInvoice(deps.db, invoiceId);
-  if (!invoice || !(await hasContractAccess(deps.db, userId, invoice.contractId))) {
-    throw new AppError('INVOICE_NOT_FOUND', 'No encontramos esa factura entre los contratos que ha consultado.');
-  }
-  await enforceRateLimit(deps, {
-    bucket: `coupons:user:${userId}`,
-    max: deps.config.quotas.couponLookupsPerUserPerMinute,
-    windowMs: 60_000,
-    detail: `Puede pedir hasta ${deps.config.quotas.couponLookupsPerUserPerMinute} documentos por minuto.`,
-  });
+  const invoice = await accessibleInvoice(deps, userId, invoiceId);
+  await enforceLookupQuota(deps, userId);
   return {
     filename: `factura-${invoice.number}.pdf`,
     data: await renderInvoiceEventPdf(
