@@ -420,6 +420,90 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/operator/collection-exceptions": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Excepciones de recaudo por resolver (operador)
+         * @description Bank records that took money the app could not apply: ALREADY_PAID (to refund) and AMOUNT_MISMATCH, newest first; status=resolved lists the ones already dealt with. Audited.
+         */
+        get: operations["operatorCollectionExceptions"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/operator/collection-exceptions/{recordId}/resolve": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Resolver una excepción de recaudo (operador)
+         * @description Records how the money was settled (a refund, an adjustment). Once per record. Audited.
+         */
+        post: operations["resolveCollectionException"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/operator/collections": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Conciliar los archivos de recaudo (operador)
+         * @description Files received in the Colombian days from–to (inclusive), newest first (at most 500): what each bank reported (records, reportedTotal) beside what was applied, duplicated or left as an exception. Audited.
+         */
+        get: operations["operatorCollections"];
+        put?: never;
+        /**
+         * Cargar un archivo de recaudo bancario (operador)
+         * @description An Asobancaria 2001 collection file as the body (Content-Type: text/plain). The same content again answers with the id it already has and changes nothing. The file is stored as a blob and checked and applied by the importCollections blob trigger; follow it with GET /operator/collections/{collectionId}. Audited.
+         */
+        post: operations["operatorUploadCollection"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/operator/collections/{collectionId}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Ver un archivo de recaudo (operador)
+         * @description Status (REJECTED with the first offending line), counts by outcome, totals, and the records in file order, 500 per page (nextCursor). Audited.
+         */
+        get: operations["operatorCollection"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/operator/contracts/{contractNumber}": {
         parameters: {
             query?: never;
@@ -434,6 +518,46 @@ export interface paths {
         get: operations["operatorContract"];
         put?: never;
         post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/operator/imports/{importId}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Ver una carga de facturas (operador)
+         * @description Status, counts (inserted, updated, unchanged, rejected) and the rejected lines with their reason. Audited.
+         */
+        get: operations["operatorImport"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/operator/imports/invoices": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Cargar el archivo de facturas (operador)
+         * @description The billing feed CSV of DESIGN.md as the body (Content-Type: text/csv, UTF-8, header row). The file is stored as a blob and imported by the importInvoices blob trigger; follow it with GET /operator/imports/{importId}. Audited.
+         */
+        post: operations["operatorUploadInvoices"];
         delete?: never;
         options?: never;
         head?: never;
@@ -506,8 +630,8 @@ export interface components {
             actorId: string;
             actorEmail: string;
             /** @enum {string} */
-            action: "PAYMENT_REVERSED" | "TRANSACTIONS_SEARCHED" | "CONTRACT_VIEWED" | "AUDIT_VIEWED";
-            /** @description transaction, contract, audit */
+            action: "PAYMENT_REVERSED" | "TRANSACTIONS_SEARCHED" | "CONTRACT_VIEWED" | "AUDIT_VIEWED" | "INVOICES_UPLOADED" | "IMPORT_VIEWED" | "COLLECTION_UPLOADED" | "COLLECTION_VIEWED" | "COLLECTIONS_LISTED" | "COLLECTION_EXCEPTIONS_LISTED" | "COLLECTION_EXCEPTION_RESOLVED";
+            /** @description transaction, contract, audit, invoice_import, collection, collection_record */
             subjectType: string;
             subjectId: string;
             /** @description What the action was given: filters, reason */
@@ -530,6 +654,100 @@ export interface components {
                 ai: string;
                 value: string;
             }[];
+        };
+        CollectionFile: {
+            id: string;
+            /** @enum {string} */
+            source: "CLI" | "BLOB" | "UPLOAD";
+            fileName: string;
+            /** @enum {string} */
+            status: "QUEUED" | "APPLYING" | "COMPLETED" | "REJECTED";
+            /** @description REJECTED: the first offending line and why */
+            error: string | null;
+            bankCode: string | null;
+            billerNit: string | null;
+            /** @description YYYY-MM-DD, from the file header */
+            collectionDate: string | null;
+            counts: {
+                /** @description Detail records the file declares (its control 09) */
+                records: number;
+                applied: number;
+                duplicate: number;
+                alreadyPaid: number;
+                amountMismatch: number;
+                unknownReference: number;
+            };
+            /** @description Pesos the bank reports (control 09) */
+            reportedTotal: number;
+            /** @description Pesos applied to invoices */
+            appliedTotal: number;
+            createdAt: string;
+            finishedAt: string | null;
+        };
+        CollectionFiles: {
+            items: components["schemas"]["CollectionFile"][];
+        };
+        CollectionQueued: {
+            collectionId: string;
+            alreadyLoaded: boolean;
+        };
+        CollectionRecord: {
+            id: string;
+            line: number;
+            batchNumber: number;
+            sequence: string;
+            /** @description As the bank sent it (48 digits) */
+            reference: string;
+            authorization: string;
+            /** @description Pesos */
+            amount: number;
+            /** @enum {string} */
+            outcome: "APPLIED" | "DUPLICATE" | "ALREADY_PAID" | "AMOUNT_MISMATCH" | "UNKNOWN_REFERENCE";
+            /** @description Applied although the coupon had expired or was cancelled */
+            couponExpired: boolean;
+            couponCode: string | null;
+            invoiceNumber: string | null;
+            contractNumber: string | null;
+            transactionId: string | null;
+            resolvedAt: string | null;
+            resolution: string | null;
+        };
+        CollectionRecordPage: {
+            items: components["schemas"]["CollectionRecord"][];
+            /** @description Pass as `cursor` for the next page; null on the last page */
+            nextCursor: string | null;
+        };
+        CollectionReport: {
+            id: string;
+            /** @enum {string} */
+            source: "CLI" | "BLOB" | "UPLOAD";
+            fileName: string;
+            /** @enum {string} */
+            status: "QUEUED" | "APPLYING" | "COMPLETED" | "REJECTED";
+            /** @description REJECTED: the first offending line and why */
+            error: string | null;
+            bankCode: string | null;
+            billerNit: string | null;
+            /** @description YYYY-MM-DD, from the file header */
+            collectionDate: string | null;
+            counts: {
+                /** @description Detail records the file declares (its control 09) */
+                records: number;
+                applied: number;
+                duplicate: number;
+                alreadyPaid: number;
+                amountMismatch: number;
+                unknownReference: number;
+            };
+            /** @description Pesos the bank reports (control 09) */
+            reportedTotal: number;
+            /** @description Pesos applied to invoices */
+            appliedTotal: number;
+            createdAt: string;
+            finishedAt: string | null;
+            /** @description In file order, one page (see nextCursor) */
+            records: components["schemas"]["CollectionRecord"][];
+            nextCursor: string | null;
         };
         Contract: {
             number: string;
@@ -636,6 +854,9 @@ export interface components {
                 };
             };
         };
+        ImportQueued: {
+            importId: string;
+        };
         Invoice: {
             id: string;
             contractNumber: string;
@@ -655,6 +876,35 @@ export interface components {
             /** @description UNPAID after its due day */
             overdue: boolean;
             paidAt: string | null;
+        };
+        InvoiceImport: {
+            id: string;
+            /** @enum {string} */
+            source: "CLI" | "BLOB" | "UPLOAD";
+            fileName: string;
+            /**
+             * @description QUEUED → RUNNING → COMPLETED, or FAILED when the file could not be read
+             * @enum {string}
+             */
+            status: "QUEUED" | "RUNNING" | "COMPLETED" | "FAILED";
+            /** @description Data lines read (the header not counted) */
+            lines: number;
+            counts: {
+                inserted: number;
+                updated: number;
+                unchanged: number;
+                rejected: number;
+            };
+            /** @description Rejected lines, in file order (the first 1000) */
+            errors: {
+                /** @description Line in the file; the header is line 1 */
+                line: number;
+                reason: string;
+            }[];
+            /** @description Why the file as a whole could not be read (FAILED) */
+            error: string | null;
+            createdAt: string;
+            finishedAt: string | null;
         };
         InvoiceSummary: {
             number: string;
@@ -729,7 +979,7 @@ export interface components {
             contractNumber: string;
             couponCode: string | null;
             amount: number;
-            paymentMethod: ("PSE" | "CARD" | "CASH") | null;
+            paymentMethod: ("PSE" | "CARD" | "CASH" | "BANK") | null;
             /** @description Spanish, e.g. "Tarjeta" */
             paymentMethodLabel: string | null;
             /** @description A PAYMENT that has been reversed */
@@ -737,6 +987,8 @@ export interface components {
             /** @description For a REVERSAL: the payment it reverses */
             reversesId: string | null;
             reason: string | null;
+            /** @description For a BANK payment: the bank's authorization number */
+            bankAuthorization: string | null;
             createdAt: string;
             userEmail: string;
         };
@@ -759,7 +1011,7 @@ export interface components {
             /** @description Spanish (es-CO) explanation for this occurrence */
             detail: string;
             /** @enum {string} */
-            code: "VALIDATION_FAILED" | "MALFORMED_JSON" | "UNSUPPORTED_MEDIA_TYPE" | "PAYLOAD_TOO_LARGE" | "ROUTE_NOT_FOUND" | "METHOD_NOT_ALLOWED" | "UNAUTHENTICATED" | "INVALID_TOKEN" | "INVALID_CREDENTIALS" | "INVALID_REFRESH_TOKEN" | "REFRESH_TOKEN_REUSED" | "FORBIDDEN" | "ACCOUNT_LOCKED" | "TOO_MANY_REQUESTS" | "EMAIL_ALREADY_REGISTERED" | "DOCUMENT_ALREADY_REGISTERED" | "WEAK_PASSWORD" | "USER_NOT_FOUND" | "CONTRACT_NOT_FOUND" | "INVOICE_NOT_FOUND" | "INVOICE_ALREADY_PAID" | "COUPON_NOT_FOUND" | "COUPON_EXPIRED" | "COUPON_CANCELLED" | "COUPON_ALREADY_USED" | "COUPON_INVOICE_MISMATCH" | "COUPON_NOT_ACTIVE" | "IDEMPOTENCY_KEY_REQUIRED" | "IDEMPOTENCY_KEY_REUSED" | "IDEMPOTENCY_REQUEST_IN_PROGRESS" | "TRANSACTION_NOT_FOUND" | "TRANSACTION_NOT_REVERSIBLE" | "ALREADY_REVERSED" | "NOTIFICATION_NOT_FOUND" | "SERVICE_UNAVAILABLE" | "INTERNAL_ERROR";
+            code: "VALIDATION_FAILED" | "MALFORMED_JSON" | "UNSUPPORTED_MEDIA_TYPE" | "PAYLOAD_TOO_LARGE" | "ROUTE_NOT_FOUND" | "METHOD_NOT_ALLOWED" | "UNAUTHENTICATED" | "INVALID_TOKEN" | "INVALID_CREDENTIALS" | "INVALID_REFRESH_TOKEN" | "REFRESH_TOKEN_REUSED" | "FORBIDDEN" | "ACCOUNT_LOCKED" | "TOO_MANY_REQUESTS" | "EMAIL_ALREADY_REGISTERED" | "DOCUMENT_ALREADY_REGISTERED" | "WEAK_PASSWORD" | "USER_NOT_FOUND" | "CONTRACT_NOT_FOUND" | "INVOICE_NOT_FOUND" | "INVOICE_ALREADY_PAID" | "COUPON_NOT_FOUND" | "COUPON_EXPIRED" | "COUPON_CANCELLED" | "COUPON_ALREADY_USED" | "COUPON_INVOICE_MISMATCH" | "COUPON_NOT_ACTIVE" | "IDEMPOTENCY_KEY_REQUIRED" | "IDEMPOTENCY_KEY_REUSED" | "IDEMPOTENCY_REQUEST_IN_PROGRESS" | "TRANSACTION_NOT_FOUND" | "TRANSACTION_NOT_REVERSIBLE" | "ALREADY_REVERSED" | "NOTIFICATION_NOT_FOUND" | "IMPORT_NOT_FOUND" | "IMPORT_FILE_INVALID" | "COLLECTION_NOT_FOUND" | "COLLECTION_FILE_INVALID" | "COLLECTION_RECORD_NOT_FOUND" | "COLLECTION_EXCEPTION_RESOLVED" | "SERVICE_UNAVAILABLE" | "INTERNAL_ERROR";
             instance?: string;
             requestId?: string;
             errors?: {
@@ -806,7 +1058,7 @@ export interface components {
             contractNumber: string;
             couponCode: string | null;
             amount: number;
-            paymentMethod: ("PSE" | "CARD" | "CASH") | null;
+            paymentMethod: ("PSE" | "CARD" | "CASH" | "BANK") | null;
             /** @description Spanish, e.g. "Tarjeta" */
             paymentMethodLabel: string | null;
             /** @description A PAYMENT that has been reversed */
@@ -814,6 +1066,8 @@ export interface components {
             /** @description For a REVERSAL: the payment it reverses */
             reversesId: string | null;
             reason: string | null;
+            /** @description For a BANK payment: the bank's authorization number */
+            bankAuthorization: string | null;
             createdAt: string;
         };
         TransactionPage: {
@@ -3193,6 +3447,725 @@ export interface operations {
             };
         };
     };
+    operatorCollectionExceptions: {
+        parameters: {
+            query?: {
+                status?: "open" | "resolved";
+                cursor?: string;
+                limit?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page of records */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CollectionRecordPage"];
+                };
+            };
+            /** @description `VALIDATION_FAILED`: Los datos enviados no son válidos */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://cuponeras.epm.com.co/problems/validation-failed",
+                     *       "title": "Los datos enviados no son válidos",
+                     *       "status": 400,
+                     *       "detail": "Los datos enviados no son válidos",
+                     *       "code": "VALIDATION_FAILED"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        code?: "VALIDATION_FAILED";
+                    };
+                };
+            };
+            /** @description `UNAUTHENTICATED`: Se requiere autenticación; `INVALID_TOKEN`: El token de acceso no es válido o expiró */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://cuponeras.epm.com.co/problems/unauthenticated",
+                     *       "title": "Se requiere autenticación",
+                     *       "status": 401,
+                     *       "detail": "Se requiere autenticación",
+                     *       "code": "UNAUTHENTICATED"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        code?: "UNAUTHENTICATED" | "INVALID_TOKEN";
+                    };
+                };
+            };
+            /** @description `FORBIDDEN`: No tiene permiso para esta operación */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://cuponeras.epm.com.co/problems/forbidden",
+                     *       "title": "No tiene permiso para esta operación",
+                     *       "status": 403,
+                     *       "detail": "No tiene permiso para esta operación",
+                     *       "code": "FORBIDDEN"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        code?: "FORBIDDEN";
+                    };
+                };
+            };
+            /** @description `INTERNAL_ERROR`: Error interno del servidor */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://cuponeras.epm.com.co/problems/internal-error",
+                     *       "title": "Error interno del servidor",
+                     *       "status": 500,
+                     *       "detail": "Error interno del servidor",
+                     *       "code": "INTERNAL_ERROR"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        code?: "INTERNAL_ERROR";
+                    };
+                };
+            };
+        };
+    };
+    resolveCollectionException: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                recordId: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "resolution": "Devolución al cliente por transferencia, radicado 2026-1234"
+                 *     }
+                 */
+                "application/json": {
+                    resolution: string;
+                };
+            };
+        };
+        responses: {
+            /** @description The record */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CollectionRecord"];
+                };
+            };
+            /** @description `VALIDATION_FAILED`: Los datos enviados no son válidos; `MALFORMED_JSON`: El cuerpo de la solicitud no es JSON válido */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://cuponeras.epm.com.co/problems/validation-failed",
+                     *       "title": "Los datos enviados no son válidos",
+                     *       "status": 400,
+                     *       "detail": "Los datos enviados no son válidos",
+                     *       "code": "VALIDATION_FAILED"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        code?: "VALIDATION_FAILED" | "MALFORMED_JSON";
+                    };
+                };
+            };
+            /** @description `UNAUTHENTICATED`: Se requiere autenticación; `INVALID_TOKEN`: El token de acceso no es válido o expiró */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://cuponeras.epm.com.co/problems/unauthenticated",
+                     *       "title": "Se requiere autenticación",
+                     *       "status": 401,
+                     *       "detail": "Se requiere autenticación",
+                     *       "code": "UNAUTHENTICATED"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        code?: "UNAUTHENTICATED" | "INVALID_TOKEN";
+                    };
+                };
+            };
+            /** @description `FORBIDDEN`: No tiene permiso para esta operación */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://cuponeras.epm.com.co/problems/forbidden",
+                     *       "title": "No tiene permiso para esta operación",
+                     *       "status": 403,
+                     *       "detail": "No tiene permiso para esta operación",
+                     *       "code": "FORBIDDEN"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        code?: "FORBIDDEN";
+                    };
+                };
+            };
+            /** @description `COLLECTION_RECORD_NOT_FOUND`: El registro de recaudo no es una excepción o no existe */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://cuponeras.epm.com.co/problems/collection-record-not-found",
+                     *       "title": "El registro de recaudo no es una excepción o no existe",
+                     *       "status": 404,
+                     *       "detail": "El registro de recaudo no es una excepción o no existe",
+                     *       "code": "COLLECTION_RECORD_NOT_FOUND"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        code?: "COLLECTION_RECORD_NOT_FOUND";
+                    };
+                };
+            };
+            /** @description `COLLECTION_EXCEPTION_RESOLVED`: La excepción de recaudo ya fue resuelta */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://cuponeras.epm.com.co/problems/collection-exception-resolved",
+                     *       "title": "La excepción de recaudo ya fue resuelta",
+                     *       "status": 409,
+                     *       "detail": "La excepción de recaudo ya fue resuelta",
+                     *       "code": "COLLECTION_EXCEPTION_RESOLVED"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        code?: "COLLECTION_EXCEPTION_RESOLVED";
+                    };
+                };
+            };
+            /** @description `PAYLOAD_TOO_LARGE`: El cuerpo de la solicitud es demasiado grande */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://cuponeras.epm.com.co/problems/payload-too-large",
+                     *       "title": "El cuerpo de la solicitud es demasiado grande",
+                     *       "status": 413,
+                     *       "detail": "El cuerpo de la solicitud es demasiado grande",
+                     *       "code": "PAYLOAD_TOO_LARGE"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        code?: "PAYLOAD_TOO_LARGE";
+                    };
+                };
+            };
+            /** @description `UNSUPPORTED_MEDIA_TYPE`: El cuerpo debe enviarse como application/json */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://cuponeras.epm.com.co/problems/unsupported-media-type",
+                     *       "title": "El cuerpo debe enviarse como application/json",
+                     *       "status": 415,
+                     *       "detail": "El cuerpo debe enviarse como application/json",
+                     *       "code": "UNSUPPORTED_MEDIA_TYPE"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        code?: "UNSUPPORTED_MEDIA_TYPE";
+                    };
+                };
+            };
+            /** @description `INTERNAL_ERROR`: Error interno del servidor */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://cuponeras.epm.com.co/problems/internal-error",
+                     *       "title": "Error interno del servidor",
+                     *       "status": 500,
+                     *       "detail": "Error interno del servidor",
+                     *       "code": "INTERNAL_ERROR"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        code?: "INTERNAL_ERROR";
+                    };
+                };
+            };
+        };
+    };
+    operatorCollections: {
+        parameters: {
+            query?: {
+                from?: string;
+                to?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The files */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CollectionFiles"];
+                };
+            };
+            /** @description `VALIDATION_FAILED`: Los datos enviados no son válidos */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://cuponeras.epm.com.co/problems/validation-failed",
+                     *       "title": "Los datos enviados no son válidos",
+                     *       "status": 400,
+                     *       "detail": "Los datos enviados no son válidos",
+                     *       "code": "VALIDATION_FAILED"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        code?: "VALIDATION_FAILED";
+                    };
+                };
+            };
+            /** @description `UNAUTHENTICATED`: Se requiere autenticación; `INVALID_TOKEN`: El token de acceso no es válido o expiró */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://cuponeras.epm.com.co/problems/unauthenticated",
+                     *       "title": "Se requiere autenticación",
+                     *       "status": 401,
+                     *       "detail": "Se requiere autenticación",
+                     *       "code": "UNAUTHENTICATED"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        code?: "UNAUTHENTICATED" | "INVALID_TOKEN";
+                    };
+                };
+            };
+            /** @description `FORBIDDEN`: No tiene permiso para esta operación */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://cuponeras.epm.com.co/problems/forbidden",
+                     *       "title": "No tiene permiso para esta operación",
+                     *       "status": 403,
+                     *       "detail": "No tiene permiso para esta operación",
+                     *       "code": "FORBIDDEN"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        code?: "FORBIDDEN";
+                    };
+                };
+            };
+            /** @description `INTERNAL_ERROR`: Error interno del servidor */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://cuponeras.epm.com.co/problems/internal-error",
+                     *       "title": "Error interno del servidor",
+                     *       "status": 500,
+                     *       "detail": "Error interno del servidor",
+                     *       "code": "INTERNAL_ERROR"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        code?: "INTERNAL_ERROR";
+                    };
+                };
+            };
+        };
+    };
+    operatorUploadCollection: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "text/plain": string;
+            };
+        };
+        responses: {
+            /** @description The file was queued (or had been loaded before: alreadyLoaded) */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CollectionQueued"];
+                };
+            };
+            /** @description `VALIDATION_FAILED`: Los datos enviados no son válidos */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://cuponeras.epm.com.co/problems/validation-failed",
+                     *       "title": "Los datos enviados no son válidos",
+                     *       "status": 400,
+                     *       "detail": "Los datos enviados no son válidos",
+                     *       "code": "VALIDATION_FAILED"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        code?: "VALIDATION_FAILED";
+                    };
+                };
+            };
+            /** @description `UNAUTHENTICATED`: Se requiere autenticación; `INVALID_TOKEN`: El token de acceso no es válido o expiró */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://cuponeras.epm.com.co/problems/unauthenticated",
+                     *       "title": "Se requiere autenticación",
+                     *       "status": 401,
+                     *       "detail": "Se requiere autenticación",
+                     *       "code": "UNAUTHENTICATED"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        code?: "UNAUTHENTICATED" | "INVALID_TOKEN";
+                    };
+                };
+            };
+            /** @description `FORBIDDEN`: No tiene permiso para esta operación */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://cuponeras.epm.com.co/problems/forbidden",
+                     *       "title": "No tiene permiso para esta operación",
+                     *       "status": 403,
+                     *       "detail": "No tiene permiso para esta operación",
+                     *       "code": "FORBIDDEN"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        code?: "FORBIDDEN";
+                    };
+                };
+            };
+            /** @description `PAYLOAD_TOO_LARGE`: El cuerpo de la solicitud es demasiado grande */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://cuponeras.epm.com.co/problems/payload-too-large",
+                     *       "title": "El cuerpo de la solicitud es demasiado grande",
+                     *       "status": 413,
+                     *       "detail": "El cuerpo de la solicitud es demasiado grande",
+                     *       "code": "PAYLOAD_TOO_LARGE"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        code?: "PAYLOAD_TOO_LARGE";
+                    };
+                };
+            };
+            /** @description `UNSUPPORTED_MEDIA_TYPE`: El cuerpo debe enviarse como application/json */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://cuponeras.epm.com.co/problems/unsupported-media-type",
+                     *       "title": "El cuerpo debe enviarse como application/json",
+                     *       "status": 415,
+                     *       "detail": "El cuerpo debe enviarse como application/json",
+                     *       "code": "UNSUPPORTED_MEDIA_TYPE"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        code?: "UNSUPPORTED_MEDIA_TYPE";
+                    };
+                };
+            };
+            /** @description `INTERNAL_ERROR`: Error interno del servidor */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://cuponeras.epm.com.co/problems/internal-error",
+                     *       "title": "Error interno del servidor",
+                     *       "status": 500,
+                     *       "detail": "Error interno del servidor",
+                     *       "code": "INTERNAL_ERROR"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        code?: "INTERNAL_ERROR";
+                    };
+                };
+            };
+            /** @description `SERVICE_UNAVAILABLE`: El servicio no está disponible en este momento */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://cuponeras.epm.com.co/problems/service-unavailable",
+                     *       "title": "El servicio no está disponible en este momento",
+                     *       "status": 503,
+                     *       "detail": "El servicio no está disponible en este momento",
+                     *       "code": "SERVICE_UNAVAILABLE"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        code?: "SERVICE_UNAVAILABLE";
+                    };
+                };
+            };
+        };
+    };
+    operatorCollection: {
+        parameters: {
+            query?: {
+                /** @description Only records with this outcome */
+                outcome?: "APPLIED" | "DUPLICATE" | "ALREADY_PAID" | "AMOUNT_MISMATCH" | "UNKNOWN_REFERENCE";
+                cursor?: string;
+                limit?: number;
+            };
+            header?: never;
+            path: {
+                collectionId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The collection file */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CollectionReport"];
+                };
+            };
+            /** @description `VALIDATION_FAILED`: Los datos enviados no son válidos */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://cuponeras.epm.com.co/problems/validation-failed",
+                     *       "title": "Los datos enviados no son válidos",
+                     *       "status": 400,
+                     *       "detail": "Los datos enviados no son válidos",
+                     *       "code": "VALIDATION_FAILED"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        code?: "VALIDATION_FAILED";
+                    };
+                };
+            };
+            /** @description `UNAUTHENTICATED`: Se requiere autenticación; `INVALID_TOKEN`: El token de acceso no es válido o expiró */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://cuponeras.epm.com.co/problems/unauthenticated",
+                     *       "title": "Se requiere autenticación",
+                     *       "status": 401,
+                     *       "detail": "Se requiere autenticación",
+                     *       "code": "UNAUTHENTICATED"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        code?: "UNAUTHENTICATED" | "INVALID_TOKEN";
+                    };
+                };
+            };
+            /** @description `FORBIDDEN`: No tiene permiso para esta operación */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://cuponeras.epm.com.co/problems/forbidden",
+                     *       "title": "No tiene permiso para esta operación",
+                     *       "status": 403,
+                     *       "detail": "No tiene permiso para esta operación",
+                     *       "code": "FORBIDDEN"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        code?: "FORBIDDEN";
+                    };
+                };
+            };
+            /** @description `COLLECTION_NOT_FOUND`: El archivo de recaudo no existe */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://cuponeras.epm.com.co/problems/collection-not-found",
+                     *       "title": "El archivo de recaudo no existe",
+                     *       "status": 404,
+                     *       "detail": "El archivo de recaudo no existe",
+                     *       "code": "COLLECTION_NOT_FOUND"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        code?: "COLLECTION_NOT_FOUND";
+                    };
+                };
+            };
+            /** @description `INTERNAL_ERROR`: Error interno del servidor */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://cuponeras.epm.com.co/problems/internal-error",
+                     *       "title": "Error interno del servidor",
+                     *       "status": 500,
+                     *       "detail": "Error interno del servidor",
+                     *       "code": "INTERNAL_ERROR"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        code?: "INTERNAL_ERROR";
+                    };
+                };
+            };
+        };
+    };
     operatorContract: {
         parameters: {
             query?: never;
@@ -3315,6 +4288,308 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"] & {
                         /** @enum {unknown} */
                         code?: "INTERNAL_ERROR";
+                    };
+                };
+            };
+        };
+    };
+    operatorImport: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                importId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The import */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["InvoiceImport"];
+                };
+            };
+            /** @description `VALIDATION_FAILED`: Los datos enviados no son válidos */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://cuponeras.epm.com.co/problems/validation-failed",
+                     *       "title": "Los datos enviados no son válidos",
+                     *       "status": 400,
+                     *       "detail": "Los datos enviados no son válidos",
+                     *       "code": "VALIDATION_FAILED"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        code?: "VALIDATION_FAILED";
+                    };
+                };
+            };
+            /** @description `UNAUTHENTICATED`: Se requiere autenticación; `INVALID_TOKEN`: El token de acceso no es válido o expiró */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://cuponeras.epm.com.co/problems/unauthenticated",
+                     *       "title": "Se requiere autenticación",
+                     *       "status": 401,
+                     *       "detail": "Se requiere autenticación",
+                     *       "code": "UNAUTHENTICATED"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        code?: "UNAUTHENTICATED" | "INVALID_TOKEN";
+                    };
+                };
+            };
+            /** @description `FORBIDDEN`: No tiene permiso para esta operación */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://cuponeras.epm.com.co/problems/forbidden",
+                     *       "title": "No tiene permiso para esta operación",
+                     *       "status": 403,
+                     *       "detail": "No tiene permiso para esta operación",
+                     *       "code": "FORBIDDEN"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        code?: "FORBIDDEN";
+                    };
+                };
+            };
+            /** @description `IMPORT_NOT_FOUND`: La carga de facturas no existe */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://cuponeras.epm.com.co/problems/import-not-found",
+                     *       "title": "La carga de facturas no existe",
+                     *       "status": 404,
+                     *       "detail": "La carga de facturas no existe",
+                     *       "code": "IMPORT_NOT_FOUND"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        code?: "IMPORT_NOT_FOUND";
+                    };
+                };
+            };
+            /** @description `INTERNAL_ERROR`: Error interno del servidor */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://cuponeras.epm.com.co/problems/internal-error",
+                     *       "title": "Error interno del servidor",
+                     *       "status": 500,
+                     *       "detail": "Error interno del servidor",
+                     *       "code": "INTERNAL_ERROR"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        code?: "INTERNAL_ERROR";
+                    };
+                };
+            };
+        };
+    };
+    operatorUploadInvoices: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example contract_number,holder_name,holder_document_type,holder_document_number,address,city,stratum,services,invoice_number,period,issue_date,due_date,amount
+                 *     20000001,María Fernanda Ospina,CC,43512876,"Calle 10 # 43-21, El Poblado",Medellín,4,"Energía, Acueducto",F-20000001-2026-11,2026-11,2026-11-20,2026-12-18,187450
+                 */
+                "text/csv": string;
+            };
+        };
+        responses: {
+            /** @description The import was queued */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ImportQueued"];
+                };
+            };
+            /** @description `VALIDATION_FAILED`: Los datos enviados no son válidos */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://cuponeras.epm.com.co/problems/validation-failed",
+                     *       "title": "Los datos enviados no son válidos",
+                     *       "status": 400,
+                     *       "detail": "Los datos enviados no son válidos",
+                     *       "code": "VALIDATION_FAILED"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        code?: "VALIDATION_FAILED";
+                    };
+                };
+            };
+            /** @description `UNAUTHENTICATED`: Se requiere autenticación; `INVALID_TOKEN`: El token de acceso no es válido o expiró */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://cuponeras.epm.com.co/problems/unauthenticated",
+                     *       "title": "Se requiere autenticación",
+                     *       "status": 401,
+                     *       "detail": "Se requiere autenticación",
+                     *       "code": "UNAUTHENTICATED"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        code?: "UNAUTHENTICATED" | "INVALID_TOKEN";
+                    };
+                };
+            };
+            /** @description `FORBIDDEN`: No tiene permiso para esta operación */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://cuponeras.epm.com.co/problems/forbidden",
+                     *       "title": "No tiene permiso para esta operación",
+                     *       "status": 403,
+                     *       "detail": "No tiene permiso para esta operación",
+                     *       "code": "FORBIDDEN"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        code?: "FORBIDDEN";
+                    };
+                };
+            };
+            /** @description `PAYLOAD_TOO_LARGE`: El cuerpo de la solicitud es demasiado grande */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://cuponeras.epm.com.co/problems/payload-too-large",
+                     *       "title": "El cuerpo de la solicitud es demasiado grande",
+                     *       "status": 413,
+                     *       "detail": "El cuerpo de la solicitud es demasiado grande",
+                     *       "code": "PAYLOAD_TOO_LARGE"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        code?: "PAYLOAD_TOO_LARGE";
+                    };
+                };
+            };
+            /** @description `UNSUPPORTED_MEDIA_TYPE`: El cuerpo debe enviarse como application/json */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://cuponeras.epm.com.co/problems/unsupported-media-type",
+                     *       "title": "El cuerpo debe enviarse como application/json",
+                     *       "status": 415,
+                     *       "detail": "El cuerpo debe enviarse como application/json",
+                     *       "code": "UNSUPPORTED_MEDIA_TYPE"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        code?: "UNSUPPORTED_MEDIA_TYPE";
+                    };
+                };
+            };
+            /** @description `INTERNAL_ERROR`: Error interno del servidor */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://cuponeras.epm.com.co/problems/internal-error",
+                     *       "title": "Error interno del servidor",
+                     *       "status": 500,
+                     *       "detail": "Error interno del servidor",
+                     *       "code": "INTERNAL_ERROR"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        code?: "INTERNAL_ERROR";
+                    };
+                };
+            };
+            /** @description `SERVICE_UNAVAILABLE`: El servicio no está disponible en este momento */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://cuponeras.epm.com.co/problems/service-unavailable",
+                     *       "title": "El servicio no está disponible en este momento",
+                     *       "status": 503,
+                     *       "detail": "El servicio no está disponible en este momento",
+                     *       "code": "SERVICE_UNAVAILABLE"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        code?: "SERVICE_UNAVAILABLE";
                     };
                 };
             };

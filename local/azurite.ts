@@ -8,8 +8,9 @@ import { setTimeout as sleep } from 'node:timers/promises';
 export const AZURITE_ACCOUNT = 'devstoreaccount1';
 export const AZURITE_KEY = 'Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==';
 
-export function azuriteConnectionString(port: number, host = '127.0.0.1'): string {
-  return `DefaultEndpointsProtocol=http;AccountName=${AZURITE_ACCOUNT};AccountKey=${AZURITE_KEY};QueueEndpoint=http://${host}:${port}/${AZURITE_ACCOUNT};`;
+export function azuriteConnectionString(port: number, host = '127.0.0.1', blobPort?: number): string {
+  const blob = blobPort ? `BlobEndpoint=http://${host}:${blobPort}/${AZURITE_ACCOUNT};` : '';
+  return `DefaultEndpointsProtocol=http;AccountName=${AZURITE_ACCOUNT};AccountKey=${AZURITE_KEY};QueueEndpoint=http://${host}:${port}/${AZURITE_ACCOUNT};${blob}`;
 }
 
 /** A TCP port that was free a moment ago. */
@@ -47,48 +48,91 @@ async function waitForPort(port: number, child: ChildProcess, timeoutMs: number)
 
 export interface AzuriteProcess {
   port: number;
+  /** The blob service's port, when it was asked for. */
+  blobPort?: number;
   connectionString: string;
   stop(): Promise<void>;
 }
 
-/**
- * Starts the Azurite queue service from the npm package (no global install, telemetry off),
- * keeping its data under `location`. Port 0 picks a free one.
- */
-export async function startAzurite(options: {
-  location: string;
-  port?: number;
-  quiet?: boolean;
-}): Promise<AzuriteProcess> {
-  fs.mkdirSync(options.location, { recursive: true });
-  const port = options.port && options.port > 0 ? options.port : await freePort();
-  const main = require.resolve('azurite/dist/src/queue/main.js');
+/** One Azurite service (queue or blob) as a child process, listening on `port`. */
+async function startService(
+  service: 'queue' | 'blob',
+  port: number,
+  location: string,
+  quiet: boolean | undefined,
+): Promise<ChildProcess> {
+  const main = require.resolve(`azurite/dist/src/${service}/main.js`);
   const child = spawn(
     process.execPath,
     [
       main,
-      '--queueHost',
+      `--${service}Host`,
       '127.0.0.1',
-      '--queuePort',
+      `--${service}Port`,
       String(port),
       '--location',
-      options.location,
+      location,
       '--silent',
       '--skipApiVersionCheck',
       '--loose',
       '--disableTelemetry',
     ],
-    { stdio: options.quiet === false ? 'inherit' : 'ignore', env: { ...process.env, AZURITE_DB: '' } },
+    { stdio: quiet === false ? 'inherit' : 'ignore', env: azuriteEnv() },
   );
-  await waitForPort(port, child, 20_000);
+  try {
+    await waitForPort(port, child, 20_000);
+  } catch (error) {
+    child.kill('SIGKILL');
+    throw error;
+  }
+  return child;
+}
+
+/** Azurite's metadata stays in its own files under --location, never in a database AZURITE_DB might name. */
+function azuriteEnv(): NodeJS.ProcessEnv {
+  const env = { ...process.env };
+  delete env.AZURITE_DB;
+  return env;
+}
+
+async function stopChild(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const exited = new Promise((resolve) => child.once('exit', resolve));
+  child.kill('SIGTERM');
+  await Promise.race([exited, sleep(5000, undefined, { ref: false }).then(() => child.kill('SIGKILL'))]);
+}
+
+/**
+ * Starts the Azurite queue service (and, with `blob`, the blob service) from the npm package (no
+ * global install, telemetry off), keeping its data under `location`. Port 0 picks a free one.
+ */
+export async function startAzurite(options: {
+  location: string;
+  port?: number;
+  /** Also the blob service (the import blob triggers): on `blobPort`, or a free port. */
+  blob?: boolean;
+  blobPort?: number;
+  quiet?: boolean;
+}): Promise<AzuriteProcess> {
+  fs.mkdirSync(options.location, { recursive: true });
+  const port = options.port && options.port > 0 ? options.port : await freePort();
+  const children = [await startService('queue', port, options.location, options.quiet)];
+  let blobPort: number | undefined;
+  if (options.blob) {
+    blobPort = options.blobPort && options.blobPort > 0 ? options.blobPort : await freePort();
+    try {
+      children.push(await startService('blob', blobPort, options.location, options.quiet));
+    } catch (error) {
+      await stopChild(children[0] as ChildProcess);
+      throw error;
+    }
+  }
   return {
     port,
-    connectionString: azuriteConnectionString(port),
+    blobPort,
+    connectionString: azuriteConnectionString(port, '127.0.0.1', blobPort),
     stop: async () => {
-      if (child.exitCode !== null || child.signalCode !== null) return;
-      const exited = new Promise((resolve) => child.once('exit', resolve));
-      child.kill('SIGTERM');
-      await Promise.race([exited, sleep(5000, undefined, { ref: false }).then(() => child.kill('SIGKILL'))]);
+      await Promise.all(children.map(stopChild));
     },
   };
 }

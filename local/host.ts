@@ -3,6 +3,7 @@ import type http from 'node:http';
 import Module from 'node:module';
 import path from 'node:path';
 
+import { startBlobTrigger } from './blobTrigger';
 import { type RegisteredFunction, registry, runHooks } from './functionsCore';
 import { createHttpServer } from './httpServer';
 import { type HostLog, optionText, triggerOf } from './invoke';
@@ -73,6 +74,8 @@ export interface HostOptions {
   /** Leave timers off (tests drive them with runTimer). */
   timers?: boolean;
   queues?: boolean;
+  /** Blob triggers scan their containers this often (the host's scan is about every 10 s). */
+  blobPollIntervalMs?: number;
 }
 
 export interface RunningHost {
@@ -109,6 +112,13 @@ export async function startHost(options: HostOptions = {}): Promise<RunningHost>
       : functions
           .filter((fn) => triggerOf(fn).type === 'queueTrigger')
           .map((fn) => startQueueTrigger(fn, queueSettings, env, log));
+  const blobScanners =
+    options.queues === false
+      ? []
+      : functions
+          .filter((fn) => triggerOf(fn).type === 'blobTrigger')
+          .map((fn) => startBlobTrigger(fn, env, log, { pollIntervalMs: options.blobPollIntervalMs ?? 2000 }))
+          .filter((scanner) => scanner !== undefined);
   const timerFunctions = functions.filter((fn) => triggerOf(fn).type === 'timerTrigger');
   const timers = new Map(
     timerFunctions.map((fn) => [fn.metadata.name, startTimerTrigger(fn, env, log, options.timers !== false)]),
@@ -121,7 +131,9 @@ export async function startHost(options: HostOptions = {}): Promise<RunningHost>
         ? `${((trigger.options.methods as string[] | undefined) ?? ['*']).join(',')} http://127.0.0.1:${port}/${hostJson.routePrefix}/${optionText(trigger.options.route, fn.metadata.name)}`
         : trigger.type === 'queueTrigger'
           ? `queue ${optionText(trigger.options.queueName, '?')}`
-          : `timer ${optionText(trigger.options.schedule, '?')}`;
+          : trigger.type === 'blobTrigger'
+            ? `blob ${optionText(trigger.options.path, '?')}`
+            : `timer ${optionText(trigger.options.schedule, '?')}`;
     log(`  ${fn.metadata.name}: ${what}`);
   }
 
@@ -139,7 +151,11 @@ export async function startHost(options: HostOptions = {}): Promise<RunningHost>
         server.close(() => resolve());
         server.closeAllConnections();
       });
-      await Promise.all([...pollers.map((p) => p.stop()), ...[...timers.values()].map((t) => t.stop())]);
+      await Promise.all([
+        ...pollers.map((p) => p.stop()),
+        ...blobScanners.map((b) => b.stop()),
+        ...[...timers.values()].map((t) => t.stop()),
+      ]);
       await runHooks('appTerminate');
     },
   };

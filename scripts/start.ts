@@ -1,3 +1,4 @@
+import fs from 'node:fs';
 import path from 'node:path';
 
 import { azuriteLocation, type AzuriteProcess, startAzurite } from '../local/azurite';
@@ -7,6 +8,7 @@ import { ConfigError, loadConfig } from '../shared/config';
 import { disposeServices } from '../shared/services';
 import { migrateLatest } from '../sql/migrator';
 import { DEMO_CUSTOMER, DEMO_OPERATOR, seedDemoData } from '../sql/seed';
+import { storageConnectionFile } from './cli';
 import { loadLocalSettings } from './localEnv';
 
 /**
@@ -27,8 +29,18 @@ async function main(): Promise<void> {
   ) {
     // "UseDevelopmentStorage=true" (as in local.settings.example.json) means Azurite's default port.
     const port = Number(env.AZURITE_QUEUE_PORT ?? (developmentStorage ? 10001 : 0));
-    azurite = await startAzurite({ location: azuriteLocation(path.resolve(env.DATA_DIR ?? '.data')), port });
+    const blobPort = Number(env.AZURITE_BLOB_PORT ?? (developmentStorage ? 10000 : 0));
+    azurite = await startAzurite({
+      location: azuriteLocation(path.resolve(env.DATA_DIR ?? '.data')),
+      port,
+      blob: true,
+      blobPort,
+    });
     env.AzureWebJobsStorage = azurite.connectionString;
+    // The command-line imports (npm run import:*) send their messages through this Azurite.
+    fs.writeFileSync(storageConnectionFile(path.resolve(env.DATA_DIR ?? '.data')), azurite.connectionString, {
+      mode: 0o600,
+    });
   }
 
   const config = loadConfig(env);
@@ -50,7 +62,7 @@ async function main(): Promise<void> {
   console.log(`
 Cuponeras EPM is running at ${host.url.replace('127.0.0.1', 'localhost')}
   health:   ${host.url}/health
-  data:     ${config.dataDir} (SQLite, Azurite queues${azurite ? ` on port ${azurite.port}` : ''}, email outbox)
+  data:     ${config.dataDir} (SQLite, Azurite${azurite ? ` queues on port ${azurite.port}, blobs on port ${azurite.blobPort}` : ''}, email outbox)
   operator: ${DEMO_OPERATOR.email} / ${DEMO_OPERATOR.password}
   customer: ${DEMO_CUSTOMER.email} / ${DEMO_CUSTOMER.password}
 Press Ctrl-C to stop.`);

@@ -42,6 +42,7 @@ const settingsSchema = z
     AzureWebJobsStorage__queueServiceUri: z.string().url().optional(),
     AzureWebJobsStorage__accountName: z.string().optional(),
     AzureWebJobsStorage__clientId: z.string().optional(),
+    AzureWebJobsStorage__blobServiceUri: z.string().url().optional(),
 
     JWT_ALGORITHM: z.enum(['HS256', 'RS256']).default('HS256'),
     JWT_SECRET: z.string().optional(),
@@ -60,6 +61,7 @@ const settingsSchema = z
 
     CORS_ORIGINS: csv.default([]),
     MAX_BODY_BYTES: integer(256, 10 * 1024 * 1024).default(64 * 1024),
+    UPLOAD_MAX_BYTES: integer(1024, 100 * 1024 * 1024).default(50 * 1024 * 1024),
     TRUSTED_PROXY_HOPS: integer(0, 5).default(0),
 
     COUPON_VALIDITY_HOURS: integer(1, 24 * 30).default(72),
@@ -171,6 +173,8 @@ export interface Config {
         encrypt: boolean;
       };
   queues: { connectionString?: string; serviceUri?: string; clientId?: string };
+  /** The same storage account's blobs: the billing feed's and the banks' files. */
+  blobs: { connectionString?: string; serviceUri?: string; clientId?: string };
   jwt: {
     algorithm: 'HS256' | 'RS256';
     signingKey: string;
@@ -191,6 +195,8 @@ export interface Config {
   http: {
     corsOrigins: string[];
     maxBodyBytes: number;
+    /** Operator uploads of billing and collection files (text/csv, text/plain). */
+    maxUploadBytes: number;
     trustedProxyHops: number;
     /** How long an Idempotency-Key stays locked by a request whose host may have died. */
     idempotencyLockMs: number;
@@ -266,6 +272,15 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
           : undefined),
       clientId: s.AzureWebJobsStorage__clientId,
     },
+    blobs: {
+      connectionString: s.AzureWebJobsStorage,
+      serviceUri:
+        s.AzureWebJobsStorage__blobServiceUri ??
+        (s.AzureWebJobsStorage__accountName
+          ? `https://${s.AzureWebJobsStorage__accountName}.blob.core.windows.net`
+          : undefined),
+      clientId: s.AzureWebJobsStorage__clientId,
+    },
     jwt: {
       algorithm: s.JWT_ALGORITHM,
       signingKey: s.JWT_ALGORITHM === 'HS256' ? (s.JWT_SECRET ?? '') : (s.JWT_PRIVATE_KEY ?? ''),
@@ -286,6 +301,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     http: {
       corsOrigins: s.CORS_ORIGINS,
       maxBodyBytes: s.MAX_BODY_BYTES,
+      maxUploadBytes: s.UPLOAD_MAX_BYTES,
       trustedProxyHops: s.TRUSTED_PROXY_HOPS,
       idempotencyLockMs: s.IDEMPOTENCY_LOCK_SECONDS * 1000,
     },

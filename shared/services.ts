@@ -1,3 +1,4 @@
+import { type BlobStore, createBlobStore } from './clients/blob.client';
 import { type Clock, systemClock } from './clients/clock.client';
 import { createEmailSender, type EmailSender } from './clients/email.client';
 import { createQueuePublisher, type QueuePublisher } from './clients/queue.client';
@@ -14,6 +15,7 @@ export interface Services {
   queue: QueuePublisher;
   clock: Clock;
   email: EmailSender;
+  blobs: BlobStore;
 }
 
 /** What the billing use cases (coupons, invoices, payments, their emails) need: they change state and publish messages. */
@@ -31,6 +33,7 @@ export function services(): Services {
       queue: createQueuePublisher(cfg.queues, () => (current?.clock ?? systemClock).now().getTime()),
       clock: systemClock,
       email: createEmailSender(cfg.email),
+      blobs: createBlobStore(cfg.blobs),
     };
   }
   return current;

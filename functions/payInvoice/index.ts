@@ -5,12 +5,12 @@ import * as payments from '../../shared/controllers/payment.controller';
 import { httpRoute } from '../../shared/http/handler';
 import { couponCodeSchema } from '../../shared/models/coupon.model';
 import { idSchema } from '../../shared/models/ids';
-import { PAYMENT_METHODS } from '../../shared/models/transaction.model';
+import { ONLINE_PAYMENT_METHODS } from '../../shared/models/transaction.model';
 import { services } from '../../shared/services';
 
 export const payInvoiceBodySchema = z.object({
   couponCode: couponCodeSchema,
-  paymentMethod: z.enum(PAYMENT_METHODS, { message: 'Medio de pago: PSE, CARD o CASH.' }),
+  paymentMethod: z.enum(ONLINE_PAYMENT_METHODS, { message: 'Medio de pago: PSE, CARD o CASH.' }),
 });
 
 /** POST /api/invoices/{invoiceId}/pay with Idempotency-Key → 201 {transaction, invoice, coupon}; replays answer the same. */

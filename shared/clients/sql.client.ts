@@ -175,3 +175,8 @@ export function asDay(value: unknown): string {
 export function countOf(row: Record<string, unknown> | undefined, key = 'count'): number {
   return Number(row?.[key] ?? 0);
 }
+
+/** Whether a knex (or one of its transactions) speaks T-SQL, for the few limits that differ (parameters per statement). */
+export function isTsql(db: DbOrTx): boolean {
+  return (db.client as { config: { client: string } }).config.client === 'mssql';
+}

@@ -183,11 +183,12 @@ const DUE_SOON_DAYS = 3;
 export async function announceInvoiceDates(
   deps: Pick<BillingDeps, 'db' | 'clock' | 'queue'>,
   batchSize = 500,
+  kinds: readonly InvoiceNoticeKind[] = INVOICE_NOTICE_KINDS,
 ): Promise<Record<InvoiceNoticeKind, number>> {
   const now = deps.clock.now();
   const today = bogotaDay(now);
   const sent: Record<InvoiceNoticeKind, number> = { INVOICE_ISSUED: 0, INVOICE_DUE_SOON: 0, INVOICE_OVERDUE: 0 };
-  for (const kind of INVOICE_NOTICE_KINDS) {
+  for (const kind of kinds) {
     const window = { kind, today, soonUntil: addDays(today, DUE_SOON_DAYS) };
     for (;;) {
       const batch = await invoiceNoticeCandidates(deps.db, window, batchSize);

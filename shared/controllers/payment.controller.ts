@@ -5,6 +5,7 @@ import { AppError } from '../http/errors';
 import { insertAudit } from '../models/audit.model';
 import { recordContractAccess } from '../models/contract.model';
 import {
+  type Coupon,
   couponJsonSchema,
   findCouponByCode,
   markCouponUsed,
@@ -12,6 +13,7 @@ import {
 } from '../models/coupon.model';
 import {
   findInvoice,
+  type Invoice,
   type InvoiceJson,
   invoiceJsonSchema,
   invoiceToJson,
@@ -79,60 +81,12 @@ export async function pay(deps: BillingDeps, request: PayRequest, beforeCommit?:
       const current = await findCouponByCode(tx, request.couponCode, request.userId);
       throw (current && couponRefusal(current, now)) ?? new AppError('COUPON_ALREADY_USED');
     }
-    const cancelled = await markOtherActiveCouponsCancelled(tx, invoice.id, coupon.id, now);
-    const transactionId = await insertTransaction(tx, {
-      type: 'PAYMENT',
-      invoiceId: invoice.id,
-      couponId: coupon.id,
-      userId: request.userId,
-      actorId: request.userId,
-      amount: coupon.amount,
+    const { transactionId, messageIds: ids } = await recordPayment(deps, tx, {
+      invoice,
+      coupon,
       paymentMethod: request.paymentMethod,
-      reversesId: null,
-      reason: null,
       now,
     });
-    await recordContractAccess(tx, request.userId, invoice.contractId, now);
-    const receipt = await invoices.snapshot(deps, tx, invoice, request.userId, {
-      at: now,
-      invoiceStatus: 'PAID',
-      amount: coupon.amount,
-      paymentMethod: request.paymentMethod,
-    });
-    const ids = await addToOutbox(
-      tx,
-      [
-        invoiceEmailMessage({
-          kind: 'receipt',
-          userId: request.userId,
-          invoiceId: invoice.id,
-          transactionId,
-          event: receipt,
-        }),
-        notificationMessage({
-          kind: 'PAYMENT_CONFIRMED',
-          userId: request.userId,
-          occurredAt: now,
-          data: {
-            invoiceId: invoice.id,
-            invoiceNumber: invoice.number,
-            contractNumber: invoice.contractNumber,
-            amount: coupon.amount,
-            transactionId,
-            paymentMethod: request.paymentMethod,
-          },
-        }),
-        ...cancelled.map((other) =>
-          notificationMessage({
-            kind: 'COUPON_CANCELLED',
-            userId: other.userId,
-            occurredAt: now,
-            data: { couponCode: other.code, invoiceId: invoice.id, reason: 'INVOICE_PAID' },
-          }),
-        ),
-      ],
-      now,
-    );
     const transaction = await findTransaction(tx, transactionId);
     if (!transaction) throw new Error('payment row vanished inside its own transaction');
     const paymentResult: PaymentResult = {
@@ -145,6 +99,77 @@ export async function pay(deps: BillingDeps, request: PayRequest, beforeCommit?:
   });
   await dispatchSoon(deps, messageIds);
   return result;
+}
+
+/**
+ * What every payment does once the invoice turned PAID and its coupon USED (online or from a bank's
+ * collection file), inside the same transaction: the other ACTIVE coupons of the invoice cancelled,
+ * the PAYMENT row, and the outbox messages (receipt from a snapshot taken now, the confirmation,
+ * and a notice to each holder of a cancelled coupon).
+ */
+export async function recordPayment(
+  deps: BillingDeps,
+  tx: DbOrTx,
+  payment: {
+    invoice: Invoice;
+    coupon: Coupon;
+    paymentMethod: PaymentMethod;
+    bankAuthorization?: string;
+    now: Date;
+  },
+): Promise<{ transactionId: string; messageIds: string[] }> {
+  const { invoice, coupon, paymentMethod, now } = payment;
+  const userId = coupon.userId;
+  const cancelled = await markOtherActiveCouponsCancelled(tx, invoice.id, coupon.id, now);
+  const transactionId = await insertTransaction(tx, {
+    type: 'PAYMENT',
+    invoiceId: invoice.id,
+    couponId: coupon.id,
+    userId,
+    actorId: userId,
+    amount: coupon.amount,
+    paymentMethod,
+    reversesId: null,
+    reason: null,
+    bankAuthorization: payment.bankAuthorization,
+    now,
+  });
+  await recordContractAccess(tx, userId, invoice.contractId, now);
+  const receipt = await invoices.snapshot(deps, tx, invoice, userId, {
+    at: now,
+    invoiceStatus: 'PAID',
+    amount: coupon.amount,
+    paymentMethod,
+  });
+  const messageIds = await addToOutbox(
+    tx,
+    [
+      invoiceEmailMessage({ kind: 'receipt', userId, invoiceId: invoice.id, transactionId, event: receipt }),
+      notificationMessage({
+        kind: 'PAYMENT_CONFIRMED',
+        userId,
+        occurredAt: now,
+        data: {
+          invoiceId: invoice.id,
+          invoiceNumber: invoice.number,
+          contractNumber: invoice.contractNumber,
+          amount: coupon.amount,
+          transactionId,
+          paymentMethod,
+        },
+      }),
+      ...cancelled.map((other) =>
+        notificationMessage({
+          kind: 'COUPON_CANCELLED',
+          userId: other.userId,
+          occurredAt: now,
+          data: { couponCode: other.code, invoiceId: invoice.id, reason: 'INVOICE_PAID' },
+        }),
+      ),
+    ],
+    now,
+  );
+  return { transactionId, messageIds };
 }
 
 // ---- Reversal ----

@@ -41,6 +41,12 @@ export const ERROR_CATALOG = {
   TRANSACTION_NOT_REVERSIBLE: { status: 409, title: 'La transacción no se puede reversar' },
   ALREADY_REVERSED: { status: 409, title: 'La transacción ya fue reversada' },
   NOTIFICATION_NOT_FOUND: { status: 404, title: 'La notificación no existe' },
+  IMPORT_NOT_FOUND: { status: 404, title: 'La carga de facturas no existe' },
+  IMPORT_FILE_INVALID: { status: 422, title: 'El archivo de facturas no tiene el formato esperado' },
+  COLLECTION_NOT_FOUND: { status: 404, title: 'El archivo de recaudo no existe' },
+  COLLECTION_FILE_INVALID: { status: 422, title: 'El archivo de recaudo no cumple el formato Asobancaria 2001' },
+  COLLECTION_RECORD_NOT_FOUND: { status: 404, title: 'El registro de recaudo no es una excepción o no existe' },
+  COLLECTION_EXCEPTION_RESOLVED: { status: 409, title: 'La excepción de recaudo ya fue resuelta' },
   SERVICE_UNAVAILABLE: { status: 503, title: 'El servicio no está disponible en este momento' },
   INTERNAL_ERROR: { status: 500, title: 'Error interno del servidor' },
 } as const satisfies Record<string, { status: number; title: string }>;

@@ -9,7 +9,7 @@ import { authenticate, type AuthUser } from './auth';
 import { corsHeaders, isPreflight, preflightResponse } from './cors';
 import { AppError, type FieldError, toProblem } from './errors';
 import { answerOnce, idempotencyKeyOf, type StoreWithin } from './idempotency';
-import type { RouteContract, RouteDoc } from './openapi';
+import type { RouteContract, RouteDoc, UploadSpec } from './openapi';
 
 /** What a route's handle() receives: validated input plus the request context. */
 export interface RouteInput<B, Q, P, U> {
@@ -23,6 +23,8 @@ export interface RouteInput<B, Q, P, U> {
   context: InvocationContext;
   /** Idempotent routes: stores the answer inside the route's own transaction (pass it to the controller). */
   storeWithin?: StoreWithin;
+  /** Upload routes: the body as sent (a file), checked for its media type and size. */
+  upload: Buffer;
 }
 
 /** What a route's handle() returns; JSON by default, or a binary file. */
@@ -41,6 +43,8 @@ export interface RouteSpec<B extends z.ZodType, Q extends z.ZodType, P extends z
   body?: B;
   query?: Q;
   params?: P;
+  /** The body is a file of one of these media types (text/csv…), not JSON: handle() gets it as `upload`. */
+  upload?: UploadSpec;
   /** 'required': an Idempotency-Key header per request; its first answer is replayed (shared/http/idempotency.ts). */
   idempotency?: 'required';
   /** For the OpenAPI document (shared/http/openapi.ts). */
@@ -71,6 +75,7 @@ export function httpRoute<
         const user = (spec.auth === 'none' ? undefined : await authenticate(request, spec.auth)) as UserFor<A>;
         const input = {
           body: spec.body ? validate(spec.body, await readJsonBody(request), 'body') : undefined,
+          upload: spec.upload ? await readUpload(request, spec.upload) : undefined,
           query: spec.query ? validate(spec.query, Object.fromEntries(request.query.entries()), 'query') : undefined,
           params: spec.params ? validate(spec.params, request.params, 'params') : undefined,
           user,
@@ -100,7 +105,14 @@ export function httpRoute<
   };
   // The same schemas that validate this route describe it in the OpenAPI document.
   return Object.assign(handler, {
-    contract: { auth: spec.auth, body: spec.body, query: spec.query, params: spec.params, doc: spec.doc },
+    contract: {
+      auth: spec.auth,
+      body: spec.body,
+      upload: spec.upload,
+      query: spec.query,
+      params: spec.params,
+      doc: spec.doc,
+    },
   });
 }
 
@@ -167,6 +179,24 @@ async function readJsonBody(request: HttpRequest): Promise<unknown> {
   } catch {
     throw new AppError('MALFORMED_JSON', 'El cuerpo no se pudo interpretar como JSON.');
   }
+}
+
+/** A file sent as the body: its media type among the route's, not empty, within UPLOAD_MAX_BYTES. */
+async function readUpload(request: HttpRequest, spec: UploadSpec): Promise<Buffer> {
+  const limit = config().http.maxUploadBytes;
+  const contentType = (request.headers.get('content-type') ?? '').split(';')[0]?.trim().toLowerCase() ?? '';
+  if (!spec.mediaTypes.includes(contentType)) {
+    throw new AppError('UNSUPPORTED_MEDIA_TYPE', `Envíe el archivo con Content-Type: ${spec.mediaTypes.join(' o ')}.`);
+  }
+  if (Number(request.headers.get('content-length') ?? '0') > limit)
+    throw new AppError('PAYLOAD_TOO_LARGE', `El archivo supera el límite de ${limit} bytes.`);
+  const raw = Buffer.from(await request.arrayBuffer());
+  if (raw.length > limit) throw new AppError('PAYLOAD_TOO_LARGE', `El archivo supera el límite de ${limit} bytes.`);
+  if (raw.length === 0)
+    throw new AppError('VALIDATION_FAILED', 'El archivo está vacío.', {
+      errors: [{ path: 'body', message: 'Envíe el contenido del archivo en el cuerpo.' }],
+    });
+  return raw;
 }
 
 function toResponse(result: RouteResult): HttpResponseInit {

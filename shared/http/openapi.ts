@@ -22,9 +22,15 @@ export interface RouteDoc {
 }
 
 /** What httpRoute attaches to its handler for the document. */
+/** A route whose body is a file (text/csv, text/plain), not JSON. */
+export interface UploadSpec {
+  mediaTypes: string[];
+}
+
 export interface RouteContract {
   auth: 'none' | 'user' | 'operator';
   body?: z.ZodType;
+  upload?: UploadSpec;
   query?: z.ZodType;
   params?: z.ZodType;
   doc?: RouteDoc;
@@ -101,6 +107,8 @@ function errorCodes(contract: RouteContract): ErrorCode[] {
   if (contract.body || contract.query || contract.params) codes.add('VALIDATION_FAILED');
   if (contract.body)
     ['MALFORMED_JSON', 'UNSUPPORTED_MEDIA_TYPE', 'PAYLOAD_TOO_LARGE'].forEach((c) => codes.add(c as ErrorCode));
+  if (contract.upload)
+    ['VALIDATION_FAILED', 'UNSUPPORTED_MEDIA_TYPE', 'PAYLOAD_TOO_LARGE'].forEach((c) => codes.add(c as ErrorCode));
   if (contract.auth !== 'none') ['UNAUTHENTICATED', 'INVALID_TOKEN'].forEach((c) => codes.add(c as ErrorCode));
   if (contract.auth === 'operator') codes.add('FORBIDDEN');
   GENERIC_ERRORS.forEach((c) => codes.add(c));
@@ -193,6 +201,17 @@ export function buildOpenApiDocument(routes: DocumentedRoute[], info: { version:
           content: {
             'application/json': { schema: jsonSchema(contract.body, 'input', components), example: doc.requestExample },
           },
+        };
+      }
+      if (contract.upload) {
+        operation.requestBody = {
+          required: true,
+          content: Object.fromEntries(
+            contract.upload.mediaTypes.map((type) => [
+              type,
+              { schema: { type: 'string', contentMediaType: type }, example: doc.requestExample },
+            ]),
+          ),
         };
       }
       paths[path] = { ...paths[path], [method.toLowerCase()]: JSON.parse(JSON.stringify(operation)) as unknown };

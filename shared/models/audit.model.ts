@@ -9,7 +9,19 @@ import { type Keyset, keysetPage, pageOfRows } from './keyset';
  * in the action's own transaction where the action changes data, so neither exists without the
  * other; never updated or deleted by the app.
  */
-export const AUDIT_ACTIONS = ['PAYMENT_REVERSED', 'TRANSACTIONS_SEARCHED', 'CONTRACT_VIEWED', 'AUDIT_VIEWED'] as const;
+export const AUDIT_ACTIONS = [
+  'PAYMENT_REVERSED',
+  'TRANSACTIONS_SEARCHED',
+  'CONTRACT_VIEWED',
+  'AUDIT_VIEWED',
+  'INVOICES_UPLOADED',
+  'IMPORT_VIEWED',
+  'COLLECTION_UPLOADED',
+  'COLLECTION_VIEWED',
+  'COLLECTIONS_LISTED',
+  'COLLECTION_EXCEPTIONS_LISTED',
+  'COLLECTION_EXCEPTION_RESOLVED',
+] as const;
 export type AuditAction = (typeof AUDIT_ACTIONS)[number];
 
 export interface AuditEntry {
@@ -29,7 +41,7 @@ export const auditEntryJsonSchema = z
     actorId: z.string(),
     actorEmail: z.string(),
     action: z.enum(AUDIT_ACTIONS),
-    subjectType: z.string().describe('transaction, contract, audit'),
+    subjectType: z.string().describe('transaction, contract, audit, invoice_import, collection, collection_record'),
     subjectId: z.string(),
     details: z.record(z.string(), z.unknown()).describe('What the action was given: filters, reason'),
     createdAt: z.string(),

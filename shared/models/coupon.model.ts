@@ -115,6 +115,7 @@ export function couponFromRow(row: CouponRow): Coupon {
 export const couponQueries = {
   activeFor: (db: DbOrTx, userId: string, invoiceId: string) =>
     db<CouponRow>('coupons').where({ user_id: userId, invoice_id: invoiceId, status: 'ACTIVE' }).first(),
+  byCode: (db: DbOrTx, code: string) => db<CouponRow>('coupons').where({ code }).first(),
   byCodeFor: (db: DbOrTx, code: string, userId: string) =>
     db<CouponRow>('coupons').where({ code, user_id: userId }).first(),
   /** ACTIVE → USED, only while it is still ACTIVE and unexpired. */
@@ -132,6 +133,14 @@ export const couponQueries = {
       .where({ invoice_id: invoiceId, status: 'ACTIVE' })
       .whereNot({ id: keepId })
       .update({ status: 'CANCELLED', closed_at: now }, ['id', 'code', 'user_id', 'invoice_id']),
+  /** Every ACTIVE coupon of an invoice whose amount or dates the billing feed changed. */
+  cancelAllForInvoice: (db: DbOrTx, invoiceId: string, now: Date) =>
+    db('coupons')
+      .where({ invoice_id: invoiceId, status: 'ACTIVE' })
+      .update({ status: 'CANCELLED', closed_at: now }, ['id', 'code', 'user_id', 'invoice_id']),
+  /** A printed coupon the bank collected: USED whatever it was (ACTIVE, EXPIRED, CANCELLED), never twice. */
+  collect: (db: DbOrTx, id: string, now: Date) =>
+    db('coupons').where({ id }).whereNot({ status: 'USED' }).update({ status: 'USED', closed_at: now }),
   /** One bounded batch of ACTIVE coupons whose time is up, oldest first. */
   dueForExpiry: (db: DbOrTx, now: Date, batchSize: number) =>
     db('coupons')
@@ -183,6 +192,12 @@ export const couponQueries = {
 
 export async function findActiveCoupon(db: DbOrTx, userId: string, invoiceId: string): Promise<Coupon | undefined> {
   const row = await couponQueries.activeFor(db, userId, invoiceId);
+  return row ? couponFromRow(row) : undefined;
+}
+
+/** Whoever holds it: a bank collects the printed coupon, not a user's session. */
+export async function findAnyCouponByCode(db: DbOrTx, code: string): Promise<Coupon | undefined> {
+  const row = await couponQueries.byCode(db, code);
   return row ? couponFromRow(row) : undefined;
 }
 
@@ -250,6 +265,14 @@ export async function markOtherActiveCouponsCancelled(
   now: Date,
 ): Promise<ClosedCoupon[]> {
   return closedFromRows((await couponQueries.cancelOthersForInvoice(db, invoiceId, keepId, now)) as ClosedRow[]);
+}
+
+export async function markActiveCouponsCancelled(db: DbOrTx, invoiceId: string, now: Date): Promise<ClosedCoupon[]> {
+  return closedFromRows((await couponQueries.cancelAllForInvoice(db, invoiceId, now)) as ClosedRow[]);
+}
+
+export async function markCouponCollected(db: DbOrTx, id: string, now: Date): Promise<boolean> {
+  return (await couponQueries.collect(db, id, now)) === 1;
 }
 
 export async function couponIdsDueForExpiry(db: DbOrTx, now: Date, batchSize: number): Promise<string[]> {

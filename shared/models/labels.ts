@@ -11,4 +11,9 @@ export const COUPON_STATUS_LABELS = {
   CANCELLED: 'Anulado',
 } as const;
 export const TRANSACTION_TYPE_LABELS = { PAYMENT: 'Pago', REVERSAL: 'Reversión' } as const;
-export const PAYMENT_METHOD_LABELS = { PSE: 'PSE (débito a cuenta)', CARD: 'Tarjeta', CASH: 'Efectivo' } as const;
+export const PAYMENT_METHOD_LABELS = {
+  PSE: 'PSE (débito a cuenta)',
+  CARD: 'Tarjeta',
+  CASH: 'Efectivo',
+  BANK: 'Recaudo bancario',
+} as const;

@@ -6,7 +6,10 @@ import { type Keyset, keysetPage, pageOfRows } from './keyset';
 import { PAYMENT_METHOD_LABELS, TRANSACTION_TYPE_LABELS } from './labels';
 
 /** A payment or the reversal of one. Money is whole pesos; a payment is reversed at most once. */
-export const PAYMENT_METHODS = ['PSE', 'CARD', 'CASH'] as const;
+export const ONLINE_PAYMENT_METHODS = ['PSE', 'CARD', 'CASH'] as const;
+export type OnlinePaymentMethod = (typeof ONLINE_PAYMENT_METHODS)[number];
+/** BANK: the printed coupon paid at a bank or a corresponsal, posted from the bank's collection file. */
+export const PAYMENT_METHODS = [...ONLINE_PAYMENT_METHODS, 'BANK'] as const;
 export type PaymentMethod = (typeof PAYMENT_METHODS)[number];
 export type TransactionType = 'PAYMENT' | 'REVERSAL';
 
@@ -22,6 +25,7 @@ export interface Transaction {
   paymentMethod: PaymentMethod | null;
   reversesId: string | null;
   reason: string | null;
+  bankAuthorization: string | null;
   createdAt: Date;
   /** A PAYMENT that a REVERSAL points at. */
   reversed: boolean;
@@ -42,6 +46,7 @@ export const transactionJsonSchema = z
     reversed: z.boolean().describe('A PAYMENT that has been reversed'),
     reversesId: z.string().nullable().describe('For a REVERSAL: the payment it reverses'),
     reason: z.string().nullable(),
+    bankAuthorization: z.string().nullable().describe("For a BANK payment: the bank's authorization number"),
     createdAt: z.string(),
   })
   .meta({ id: 'Transaction' });
@@ -62,6 +67,7 @@ export function transactionToJson(t: Transaction): TransactionJson {
     reversed: t.reversed,
     reversesId: t.reversesId,
     reason: t.reason,
+    bankAuthorization: t.bankAuthorization,
     createdAt: t.createdAt.toISOString(),
   };
 }
@@ -78,6 +84,7 @@ const COLUMNS = [
   't.payment_method',
   't.reverses_id',
   't.reason',
+  't.bank_authorization',
   't.created_at',
   'r.id as reversal_id',
 ];
@@ -103,6 +110,7 @@ function fromRow(row: Record<string, unknown>): Transaction {
     paymentMethod: (row.payment_method as PaymentMethod | null) ?? null,
     reversesId: (row.reverses_id as string | null) ?? null,
     reason: (row.reason as string | null) ?? null,
+    bankAuthorization: (row.bank_authorization as string | null) ?? null,
     createdAt: asDate(row.created_at),
     reversed: row.reversal_id !== null && row.reversal_id !== undefined,
   };
@@ -128,6 +136,7 @@ export interface NewTransaction {
   paymentMethod: PaymentMethod | null;
   reversesId: string | null;
   reason: string | null;
+  bankAuthorization?: string;
   now: Date;
 }
 
@@ -164,6 +173,8 @@ export async function insertTransaction(db: DbOrTx, t: NewTransaction): Promise<
     payment_method: t.paymentMethod,
     reverses_id: t.reversesId,
     reason: t.reason,
+    // Only bank payments write it, so rows look as they did before the column to older readers.
+    ...(t.bankAuthorization ? { bank_authorization: t.bankAuthorization } : {}),
     created_at: t.now,
   });
   return id;

@@ -11,7 +11,10 @@ const due = (d: Data) => formatLongDate(String(d.dueDate ?? ''));
 const TEXTS: Record<NotificationKind, (d: Data) => { title: string; body: string }> = {
   PAYMENT_CONFIRMED: (d) => ({
     title: 'Pago confirmado',
-    body: `Recibimos su pago de ${pesos(d)} de la factura ${d.invoiceNumber} (contrato ${d.contractNumber}).`,
+    body:
+      d.paymentMethod === 'BANK'
+        ? `El banco nos reportó su pago de ${pesos(d)} de la factura ${d.invoiceNumber} (contrato ${d.contractNumber}) con el cupón impreso.`
+        : `Recibimos su pago de ${pesos(d)} de la factura ${d.invoiceNumber} (contrato ${d.contractNumber}).`,
   }),
   PAYMENT_REVERSED: (d) => ({
     title: 'Pago reversado',
@@ -34,7 +37,9 @@ const TEXTS: Record<NotificationKind, (d: Data) => { title: string; body: string
     body:
       d.reason === 'INVOICE_PAID'
         ? `El cupón ${code(d)} se anuló porque la factura ya fue pagada.`
-        : `El cupón ${code(d)} fue anulado.`,
+        : d.reason === 'INVOICE_UPDATED'
+          ? `El cupón ${code(d)} se anuló porque la factura cambió de valor o de fecha. Genere un cupón nuevo para pagarla.`
+          : `El cupón ${code(d)} fue anulado.`,
   }),
   INVOICE_ISSUED: (d) => ({
     title: 'Nueva factura',

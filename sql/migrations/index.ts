@@ -7,6 +7,7 @@ import * as outboxDelivery from './0004_outbox_delivery';
 import * as operatorAudit from './0005_operator_audit';
 import * as notificationLinks from './0006_notification_links';
 import * as invoiceNotices from './0007_invoice_notices';
+import * as billingFeed from './0008_billing_feed_collections';
 
 export interface Migration {
   name: string;
@@ -23,4 +24,5 @@ export const MIGRATIONS: Migration[] = [
   operatorAudit,
   notificationLinks,
   invoiceNotices,
+  billingFeed,
 ];

@@ -25,6 +25,7 @@ import { createTestDb, testEngineName } from '../support/engines';
 /** Columns added after 0001, by table (0004: outbox.delivered_at; 0006: what a notification links to). */
 const ADDED_COLUMNS: Record<string, Set<string>> = {
   outbox: new Set(['delivered_at']),
+  transactions: new Set(['bank_authorization']),
   notifications: new Set([
     'occurred_at',
     'invoice_id',

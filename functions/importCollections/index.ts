@@ -1,0 +1,32 @@
+import { Readable } from 'node:stream';
+
+import { app, type InvocationContext } from '@azure/functions';
+
+import * as collections from '../../shared/controllers/collection.controller';
+import { idSchema } from '../../shared/models/ids';
+import { services } from '../../shared/services';
+
+/**
+ * Blob trigger on `collections`: a bank's Asobancaria 2001 file dropped there (by the bank's
+ * transfer or by an operator's upload, named `<collectionId>.txt`) is checked and applied. A file
+ * that doesn't add up ends REJECTED (not retried); a fault throws, and the host tries the blob again:
+ * the run resumes after the records already stored.
+ */
+export async function importCollectionsFromBlob(blob: unknown, context: InvocationContext): Promise<void> {
+  const name = typeof context.triggerMetadata?.name === 'string' ? context.triggerMetadata.name : '';
+  const uploaded = idSchema.safeParse(name.replace(/\.txt$/i, ''));
+  const content = blob as Buffer;
+  const report = await collections.importCollection(services(), () => Readable.from([content]), {
+    source: 'BLOB',
+    fileName: name,
+    collectionId: uploaded.success ? uploaded.data : undefined,
+  });
+  context.log(`Collection ${report.id} of ${name}: ${report.status} ${JSON.stringify(report.counts)}`);
+  if (report.error) context.warn(`Collection file ${name} rejected: ${report.error}`);
+}
+
+app.storageBlob('importCollections', {
+  path: 'collections/{name}',
+  connection: 'AzureWebJobsStorage',
+  handler: importCollectionsFromBlob,
+});

@@ -1,0 +1,38 @@
+import { app } from '@azure/functions';
+import { z } from 'zod';
+
+import * as collections from '../../shared/controllers/collection.controller';
+import { httpRoute } from '../../shared/http/handler';
+import { COLLECTION_OUTCOMES } from '../../shared/models/collection.model';
+import { idSchema } from '../../shared/models/ids';
+import { services } from '../../shared/services';
+
+/** GET /api/operator/collections/{collectionId} (operators) → {status, counts, records[]} of a bank's file. */
+export const operatorCollection = httpRoute({
+  auth: 'operator',
+  doc: {
+    summary: 'Ver un archivo de recaudo (operador)',
+    description:
+      'Status (REJECTED with the first offending line), counts by outcome, totals, and the records in file order, ' +
+      `${collections.RECORDS_PAGE.default} per page (nextCursor). Audited.`,
+    tag: 'Operación',
+    success: { status: 200, description: 'The collection file', schema: collections.collectionReportSchema },
+    errors: ['COLLECTION_NOT_FOUND'],
+  },
+  params: z.object({ collectionId: idSchema }),
+  query: z.object({
+    outcome: z.enum(COLLECTION_OUTCOMES).optional().describe('Only records with this outcome'),
+    cursor: z.string().max(200).optional(),
+    limit: z.coerce.number().int().min(1).max(collections.RECORDS_PAGE.max).default(collections.RECORDS_PAGE.default),
+  }),
+  handle: async ({ params, query, user }) => ({
+    body: await collections.viewCollection(services(), user.id, params.collectionId, query),
+  }),
+});
+
+app.http('operatorCollection', {
+  methods: ['GET', 'OPTIONS'],
+  route: 'operator/collections/{collectionId}',
+  authLevel: 'anonymous',
+  handler: operatorCollection,
+});

@@ -1,0 +1,30 @@
+import { app } from '@azure/functions';
+import { z } from 'zod';
+
+import * as billingFeed from '../../shared/controllers/billingImport.controller';
+import { httpRoute } from '../../shared/http/handler';
+import { idSchema } from '../../shared/models/ids';
+import { invoiceImportJsonSchema } from '../../shared/models/invoiceImport.model';
+import { services } from '../../shared/services';
+
+/** GET /api/operator/imports/{importId} (operators) → {status, counts, errors[]} of a billing-feed import. */
+export const operatorImport = httpRoute({
+  auth: 'operator',
+  doc: {
+    summary: 'Ver una carga de facturas (operador)',
+    description:
+      'Status, counts (inserted, updated, unchanged, rejected) and the rejected lines with their reason. Audited.',
+    tag: 'Operación',
+    success: { status: 200, description: 'The import', schema: invoiceImportJsonSchema },
+    errors: ['IMPORT_NOT_FOUND'],
+  },
+  params: z.object({ importId: idSchema }),
+  handle: async ({ params, user }) => ({ body: await billingFeed.viewImport(services(), user.id, params.importId) }),
+});
+
+app.http('operatorImport', {
+  methods: ['GET', 'OPTIONS'],
+  route: 'operator/imports/{importId}',
+  authLevel: 'anonymous',
+  handler: operatorImport,
+});

@@ -1,0 +1,39 @@
+import { app } from '@azure/functions';
+import { z } from 'zod';
+
+import * as collections from '../../shared/controllers/collection.controller';
+import { httpRoute } from '../../shared/http/handler';
+import { collectionRecordJsonSchema } from '../../shared/models/collection.model';
+import { idSchema } from '../../shared/models/ids';
+import { services } from '../../shared/services';
+
+/** POST /api/operator/collection-exceptions/{recordId}/resolve {resolution} (operators) → the record, resolved. */
+export const resolveCollectionException = httpRoute({
+  auth: 'operator',
+  doc: {
+    summary: 'Resolver una excepción de recaudo (operador)',
+    description: 'Records how the money was settled (a refund, an adjustment). Once per record. Audited.',
+    tag: 'Operación',
+    success: { status: 200, description: 'The record', schema: collectionRecordJsonSchema },
+    errors: ['COLLECTION_RECORD_NOT_FOUND', 'COLLECTION_EXCEPTION_RESOLVED'],
+    requestExample: { resolution: 'Devolución al cliente por transferencia, radicado 2026-1234' },
+  },
+  params: z.object({ recordId: idSchema }),
+  body: z.object({
+    resolution: z
+      .string()
+      .trim()
+      .min(5, 'Explique cómo se resolvió (mínimo 5 caracteres).')
+      .max(300, 'Máximo 300 caracteres.'),
+  }),
+  handle: async ({ params, body, user }) => ({
+    body: await collections.resolveException(services(), user.id, params.recordId, body.resolution),
+  }),
+});
+
+app.http('resolveCollectionException', {
+  methods: ['POST', 'OPTIONS'],
+  route: 'operator/collection-exceptions/{recordId}/resolve',
+  authLevel: 'anonymous',
+  handler: resolveCollectionException,
+});

@@ -1,0 +1,54 @@
+import fs from 'node:fs';
+import path from 'node:path';
+
+import { loadConfig } from '../shared/config';
+import { services } from '../shared/services';
+import { migrateLatest } from '../sql/migrator';
+import { loadLocalSettings } from './localEnv';
+
+/** Where `npm start` writes the storage connection of the Azurite it started, for the command-line tools. */
+export function storageConnectionFile(dataDir: string): string {
+  return path.join(dataDir, 'azurite', 'connection-string');
+}
+
+/**
+ * The app's services for a command-line tool, on whatever database the settings name. Messages
+ * the tool causes go to the outbox; they are sent from here when the queues can be reached (the
+ * settings', or the Azurite a running `npm start` wrote down), else by the app's outbox timer.
+ */
+export async function cliServices(): Promise<ReturnType<typeof services>> {
+  loadLocalSettings();
+  const env = process.env;
+  if (!env.AzureWebJobsStorage && !env.AzureWebJobsStorage__accountName && !env.AzureWebJobsStorage__queueServiceUri) {
+    const file = storageConnectionFile(path.resolve(env.DATA_DIR ?? '.data'));
+    env.AzureWebJobsStorage = fs.existsSync(file) ? fs.readFileSync(file, 'utf8').trim() : 'UseDevelopmentStorage=true';
+  }
+  const config = loadConfig(env);
+  const app = services();
+  // The embedded default may not have been started yet: its database is made here as npm start would.
+  if (config.database.engine === 'sqlite') await migrateLatest(app.db);
+  return app;
+}
+
+/** A one-line progress bar on a terminal (nothing when the output is a file or a pipe). */
+export function progressBar(label: string): { update(done: number, total: number, detail: string): void; end(): void } {
+  const tty = process.stderr.isTTY;
+  let last = 0;
+  return {
+    update(done, total, detail) {
+      if (!tty) return;
+      const now = Date.now();
+      if (now - last < 100 && done < total) return;
+      last = now;
+      const share = total > 0 ? Math.min(done / total, 1) : 0;
+      const width = 30;
+      const filled = Math.round(share * width);
+      process.stderr.write(
+        `\r${label} [${'#'.repeat(filled)}${'-'.repeat(width - filled)}] ${(share * 100).toFixed(0).padStart(3)}% ${detail}   `,
+      );
+    },
+    end() {
+      if (tty) process.stderr.write('\n');
+    },
+  };
+}

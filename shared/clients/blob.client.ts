@@ -1,0 +1,54 @@
+import type { Readable } from 'node:stream';
+
+import { DefaultAzureCredential, ManagedIdentityCredential } from '@azure/identity';
+import { BlobServiceClient, type StorageRetryOptions } from '@azure/storage-blob';
+
+import type { Config } from '../config';
+
+/** Where the billing feed's and the banks' files land: the blob triggers pick them up from there. */
+export const CONTAINERS = { invoiceImports: 'invoice-imports', collections: 'collections' } as const;
+
+/** Files in Blob Storage, as the import functions need them. */
+export interface BlobStore {
+  upload(container: string, name: string, data: Buffer, contentType: string): Promise<void>;
+  /** The blob's content as a stream (read as it is consumed, never whole in memory). */
+  open(container: string, name: string): Promise<Readable>;
+}
+
+const RETRY: StorageRetryOptions = { maxTries: 3, tryTimeoutInMs: 60_000 };
+
+export function blobServiceClient(blobs: Config['blobs']): BlobServiceClient {
+  if (blobs.connectionString)
+    return BlobServiceClient.fromConnectionString(blobs.connectionString, { retryOptions: RETRY });
+  if (!blobs.serviceUri) throw new Error('No blob connection configured');
+  // In Azure: the app's managed identity (Storage Blob Data Owner, as the blob trigger needs), no account keys.
+  const credential = blobs.clientId
+    ? new ManagedIdentityCredential({ clientId: blobs.clientId })
+    : new DefaultAzureCredential();
+  return new BlobServiceClient(blobs.serviceUri, credential, { retryOptions: RETRY });
+}
+
+export class AzureBlobStore implements BlobStore {
+  private readonly created = new Set<string>();
+
+  constructor(private readonly service: BlobServiceClient) {}
+
+  async upload(container: string, name: string, data: Buffer, contentType: string): Promise<void> {
+    const client = this.service.getContainerClient(container);
+    if (!this.created.has(container)) {
+      await client.createIfNotExists();
+      this.created.add(container);
+    }
+    await client.getBlockBlobClient(name).uploadData(data, { blobHTTPHeaders: { blobContentType: contentType } });
+  }
+
+  async open(container: string, name: string): Promise<Readable> {
+    const download = await this.service.getContainerClient(container).getBlobClient(name).download();
+    if (!download.readableStreamBody) throw new Error(`Blob ${container}/${name} has no body`);
+    return download.readableStreamBody as Readable;
+  }
+}
+
+export function createBlobStore(blobs: Config['blobs']): BlobStore {
+  return new AzureBlobStore(blobServiceClient(blobs));
+}

@@ -1,0 +1,399 @@
+import type { Readable } from 'node:stream';
+
+import type { Knex } from 'knex';
+
+import { type BlobStore, CONTAINERS } from '../clients/blob.client';
+import { inTransaction, isUniqueViolation } from '../clients/sql.client';
+import { AppError } from '../http/errors';
+import { insertAudit } from '../models/audit.model';
+import {
+  BILLING_CSV_COLUMNS,
+  type BillingLine,
+  billingLineSchema,
+  contractDiffers,
+  contractsByNumber,
+  type ExistingContract,
+  type ExistingInvoice,
+  insertContracts,
+  insertInvoices,
+  invoiceDiffers,
+  invoicesByNumber,
+  updateContract,
+  updateUnpaidInvoice,
+} from '../models/billingFeed.model';
+import { markActiveCouponsCancelled } from '../models/coupon.model';
+import { CsvError, readCsvRecords } from '../models/csv';
+import {
+  findImport,
+  finishImport,
+  type ImportCounts,
+  importErrors,
+  insertImport,
+  type InvoiceImportJson,
+  invoiceImportToJson,
+  type LineError,
+  type LoadSource,
+  MAX_REPORTED_ERRORS,
+  recordImportBatch,
+  renameImport,
+  restartImport,
+} from '../models/invoiceImport.model';
+import { notificationMessage, type OutgoingMessage } from '../models/message.model';
+import { addToOutbox } from '../models/outbox.model';
+import type { BillingDeps } from '../services';
+import { announceInvoiceDates } from './invoice.controller';
+import { dispatchSoon } from './outbox.controller';
+
+/** Lines per database transaction: big enough for multi-row statements, small enough to hold the write lock briefly. */
+export const IMPORT_BATCH_LINES = 1000;
+
+export interface ImportRequest {
+  source: LoadSource;
+  fileName: string;
+  /** The operator who uploaded it. */
+  createdBy?: string;
+  /** A run created earlier (an upload waiting for its blob trigger): it is run, or run again. */
+  importId?: string;
+}
+
+export interface ImportProgress {
+  lines: number;
+  counts: ImportCounts;
+}
+
+/** An upload registers its run before the file is processed, so the operator has an id to follow. */
+export async function queueImport(deps: Pick<BillingDeps, 'db' | 'clock'>, request: ImportRequest): Promise<string> {
+  return insertImport(deps.db, { ...request, status: 'QUEUED', now: deps.clock.now() });
+}
+
+/**
+ * Imports the billing feed's CSV from a stream (DESIGN.md, "Billing feed"): each line validated on
+ * its own, good lines upserted in batches of IMPORT_BATCH_LINES inside one transaction each, bad
+ * lines reported with their line number and reason. Idempotent by invoice number, so running a file
+ * again (after a crash, or by mistake) changes nothing that is already there. New invoices of
+ * contracts people follow are announced (INVOICE_ISSUED) once per user and invoice.
+ */
+export async function importInvoices(
+  deps: BillingDeps,
+  input: Readable | AsyncIterable<Buffer | string>,
+  request: ImportRequest,
+  onProgress?: (progress: ImportProgress) => void,
+): Promise<InvoiceImportJson> {
+  const importId = await startRun(deps, request);
+  const total: ImportProgress = { lines: 0, counts: { inserted: 0, updated: 0, unchanged: 0, rejected: 0 } };
+  const rejections = new Rejections();
+  let batch: { line: number; data: BillingLine }[] = [];
+  let lines = 0;
+
+  const flush = async () => {
+    const counts = await applyBatch(deps, importId, batch, rejections, lines);
+    total.lines += lines;
+    for (const key of Object.keys(counts) as (keyof ImportCounts)[]) total.counts[key] += counts[key];
+    batch = [];
+    lines = 0;
+    onProgress?.(total);
+  };
+  const reject = (line: number, reason: string) => rejections.add(line, reason);
+
+  try {
+    let header = true;
+    try {
+      for await (const record of readCsvRecords(input)) {
+        if (header) {
+          checkHeader(record.fields);
+          header = false;
+          continue;
+        }
+        lines++;
+        const line = parseLine(record.fields);
+        if ('reason' in line) reject(record.line, line.reason);
+        else batch.push({ line: record.line, data: line.data });
+        if (lines >= IMPORT_BATCH_LINES) await flush();
+      }
+    } catch (error) {
+      // An unclosed quote: nothing after it can be read, and everything before it stands.
+      if (!(error instanceof CsvError)) throw error;
+      lines++;
+      reject(error.line, error.message);
+    }
+    if (header) throw new AppError('IMPORT_FILE_INVALID', 'El archivo está vacío: falta el encabezado.');
+    await flush();
+    await finishImport(deps.db, importId, { status: 'COMPLETED', now: deps.clock.now() });
+  } catch (error) {
+    const reason =
+      error instanceof AppError ? error.message : 'El archivo no se pudo leer completo; vuelva a cargarlo.';
+    await finishImport(deps.db, importId, { status: 'FAILED', error: reason, now: deps.clock.now() }).catch(
+      () => undefined, // the database itself is down: the run stays RUNNING and a retry restarts it
+    );
+    throw error;
+  }
+  // New invoices of followed contracts: the daily timer's INVOICE_ISSUED pass, now.
+  await announceInvoiceDates(deps, 500, ['INVOICE_ISSUED']);
+  return importReport(deps, importId);
+}
+
+/** A batch's rejected lines: all counted, the first MAX_REPORTED_ERRORS of the import kept with their reason. */
+class Rejections {
+  private kept = 0;
+  batchCount = 0;
+  batchErrors: LineError[] = [];
+
+  add(line: number, reason: string): void {
+    this.batchCount++;
+    if (this.kept < MAX_REPORTED_ERRORS) {
+      this.batchErrors.push({ line, reason });
+      this.kept++;
+    }
+  }
+
+  /** Forgets this batch (its transaction failed and runs again), keeping the cap right. */
+  rollBack(toCount: number, toErrors: number): void {
+    this.kept -= this.batchErrors.length - toErrors;
+    this.batchCount = toCount;
+    this.batchErrors = this.batchErrors.slice(0, toErrors);
+  }
+
+  next(): void {
+    this.batchCount = 0;
+    this.batchErrors = [];
+  }
+}
+
+async function startRun(deps: Pick<BillingDeps, 'db' | 'clock'>, request: ImportRequest): Promise<string> {
+  if (request.importId && (await findImport(deps.db, request.importId))) {
+    await inTransaction(deps.db, (tx) => restartImport(tx, request.importId as string));
+    return request.importId;
+  }
+  return insertImport(deps.db, { ...request, status: 'RUNNING', now: deps.clock.now() });
+}
+
+function checkHeader(fields: string[]): void {
+  const names = fields.map((field) => field.trim().toLowerCase());
+  if (names.join(',') !== BILLING_CSV_COLUMNS.join(',')) {
+    throw new AppError('IMPORT_FILE_INVALID', `La línea 1 debe ser el encabezado: ${BILLING_CSV_COLUMNS.join(',')}.`);
+  }
+}
+
+function parseLine(fields: string[]): { data: BillingLine } | { reason: string } {
+  if (fields.length !== BILLING_CSV_COLUMNS.length) {
+    return { reason: `Tiene ${fields.length} columnas; se esperan ${BILLING_CSV_COLUMNS.length}.` };
+  }
+  const record: Record<string, string> = {};
+  BILLING_CSV_COLUMNS.forEach((column, i) => (record[column] = fields[i] as string));
+  const parsed = billingLineSchema.safeParse(record);
+  if (parsed.success) return { data: parsed.data };
+  // "column: why", once per column, as the operator fixes the file column by column.
+  const reasons = new Map<string, string>();
+  for (const issue of parsed.error.issues) {
+    const column = String(issue.path[0] ?? '');
+    if (!reasons.has(column))
+      reasons.set(column, issue.message.startsWith(`${column}:`) ? issue.message : `${column}: ${issue.message}`);
+  }
+  return { reason: [...reasons.values()].join(' ') };
+}
+
+/** One batch in one transaction (run again once if a concurrent import created the same contract first). */
+async function applyBatch(
+  deps: BillingDeps,
+  importId: string,
+  batch: { line: number; data: BillingLine }[],
+  rejections: Rejections,
+  lines: number,
+): Promise<ImportCounts> {
+  const parsed = { count: rejections.batchCount, errors: rejections.batchErrors.length };
+  for (let attempt = 1; ; attempt++) {
+    try {
+      const { counts, messageIds } = await inTransaction(deps.db, async (tx) => {
+        rejections.rollBack(parsed.count, parsed.errors);
+        const outcome = await upsertLines(deps, tx, batch, rejections);
+        const counts = { ...outcome.counts, rejected: rejections.batchCount };
+        const errors = [...rejections.batchErrors].sort((a, b) => a.line - b.line);
+        await recordImportBatch(tx, importId, { lines, counts, errors });
+        const messageIds = await addToOutbox(tx, outcome.messages, deps.clock.now());
+        return { counts, messageIds };
+      });
+      rejections.next();
+      await dispatchSoon(deps, messageIds);
+      return counts;
+    } catch (error) {
+      if (attempt >= 2 || !isUniqueViolation(error)) throw error;
+    }
+  }
+}
+
+/** Decides each line against what the database holds (and what earlier lines of the batch did). */
+async function upsertLines(
+  deps: BillingDeps,
+  tx: Knex.Transaction,
+  batch: { line: number; data: BillingLine }[],
+  rejections: Rejections,
+): Promise<{ counts: Omit<ImportCounts, 'rejected'>; messages: OutgoingMessage[] }> {
+  const now = deps.clock.now();
+  const contracts = await contractsByNumber(tx, [...new Set(batch.map((b) => b.data.contract_number))]);
+  const invoices = await invoicesByNumber(tx, [...new Set(batch.map((b) => b.data.invoice_number))]);
+  const counts = { inserted: 0, updated: 0, unchanged: 0 };
+  const newContracts = new Map<string, BillingLine>();
+  const changedContracts = new Map<string, { id: string; line: BillingLine }>();
+  const newInvoices = new Map<string, BillingLine>();
+  const changedInvoices = new Map<string, { id: string; line: BillingLine }>();
+
+  for (const { line, data } of batch) {
+    const contract: ExistingContract | undefined = contracts.get(data.contract_number);
+    const pending = newInvoices.get(data.invoice_number);
+    const invoice: ExistingInvoice | undefined = invoices.get(data.invoice_number);
+    if (pending) {
+      // The same invoice twice in one batch: the later line wins if the first is still new.
+      if (pending.contract_number !== data.contract_number) {
+        rejections.add(line, `La factura ${data.invoice_number} ya viene en este archivo con otro contrato.`);
+        continue;
+      }
+      if (JSON.stringify(pending) === JSON.stringify(data)) counts.unchanged++;
+      else counts.updated++;
+      newInvoices.set(data.invoice_number, data);
+    } else if (invoice) {
+      if (!contract || invoice.contractId !== contract.id) {
+        rejections.add(line, `La factura ${data.invoice_number} ya existe en otro contrato.`);
+        continue;
+      }
+      if (!invoiceDiffers(invoice, data)) counts.unchanged++;
+      else if (invoice.status === 'PAID') {
+        rejections.add(line, `La factura ${data.invoice_number} está pagada: no se puede cambiar.`);
+        continue;
+      } else {
+        changedInvoices.set(invoice.id, { id: invoice.id, line: data });
+        invoices.set(data.invoice_number, {
+          ...invoice,
+          period: data.period,
+          issueDate: data.issue_date,
+          dueDate: data.due_date,
+          amount: data.amount,
+        });
+        counts.updated++;
+      }
+    } else {
+      newInvoices.set(data.invoice_number, data);
+      counts.inserted++;
+    }
+    // The line stands: its contract data are the newest the feed has.
+    if (!contract) newContracts.set(data.contract_number, data);
+    else if (contractDiffers(contract, data)) changedContracts.set(contract.id, { id: contract.id, line: data });
+  }
+
+  const newContractIds = await insertContracts(tx, [...newContracts.values()], now);
+  for (const { id, line } of changedContracts.values()) await updateContract(tx, id, line);
+  const contractIdOf = (number: string): string => {
+    const id = contracts.get(number)?.id ?? newContractIds.get(number);
+    if (!id) throw new Error(`contract ${number} was neither found nor inserted`);
+    return id;
+  };
+  await insertInvoices(
+    tx,
+    [...newInvoices.values()].map((line) => ({ line, contractId: contractIdOf(line.contract_number) })),
+    now,
+  );
+
+  const messages: OutgoingMessage[] = [];
+  for (const { id, line } of changedInvoices.values()) {
+    // Paid between the read and this update (the read took no lock): the line can't change it.
+    if (!(await updateUnpaidInvoice(tx, id, line, now))) {
+      const at = batch.find((b) => b.data.invoice_number === line.invoice_number)?.line ?? 0;
+      rejections.add(at, `La factura ${line.invoice_number} está pagada: no se puede cambiar.`);
+      counts.updated--;
+      continue;
+    }
+    // A coupon carries the amount and due date it was made for: a changed invoice needs a new one.
+    for (const coupon of await markActiveCouponsCancelled(tx, id, now)) {
+      messages.push(
+        notificationMessage({
+          kind: 'COUPON_CANCELLED',
+          userId: coupon.userId,
+          occurredAt: now,
+          data: {
+            couponCode: coupon.code,
+            invoiceId: id,
+            invoiceNumber: line.invoice_number,
+            contractNumber: line.contract_number,
+            reason: 'INVOICE_UPDATED',
+          },
+        }),
+      );
+    }
+  }
+  return { counts, messages };
+}
+
+/**
+ * POST /operator/imports/invoices: the run is registered (QUEUED) and the file stored as the blob
+ * `invoice-imports/<importId>.csv`, whose trigger imports it; the operator follows it by its id.
+ */
+export async function uploadInvoices(
+  deps: Pick<BillingDeps, 'db' | 'clock'> & { blobs: BlobStore },
+  operatorId: string,
+  file: Buffer,
+): Promise<{ importId: string }> {
+  const importId = await inTransaction(deps.db, async (tx) => {
+    const now = deps.clock.now();
+    const id = await insertImport(tx, {
+      source: 'UPLOAD',
+      fileName: importBlobName('pending'),
+      status: 'QUEUED',
+      createdBy: operatorId,
+      now,
+    });
+    await renameImport(tx, id, importBlobName(id));
+    await insertAudit(tx, {
+      actorId: operatorId,
+      action: 'INVOICES_UPLOADED',
+      subjectType: 'invoice_import',
+      subjectId: id,
+      details: { bytes: file.length },
+      now,
+    });
+    return id;
+  });
+  try {
+    await deps.blobs.upload(CONTAINERS.invoiceImports, importBlobName(importId), file, 'text/csv; charset=utf-8');
+  } catch {
+    await finishImport(deps.db, importId, {
+      status: 'FAILED',
+      error: 'El archivo no se pudo guardar en el almacenamiento; cárguelo de nuevo.',
+      now: deps.clock.now(),
+    });
+    throw new AppError(
+      'SERVICE_UNAVAILABLE',
+      'El almacenamiento de archivos no responde; cargue el archivo de nuevo en unos minutos.',
+      {
+        retryAfterSeconds: 30,
+      },
+    );
+  }
+  return { importId };
+}
+
+/** The blob an upload is stored as: its run's id names it, so the trigger finds the run. */
+export const importBlobName = (importId: string) => `${importId}.csv`;
+
+/** GET /operator/imports/{importId}, audited. */
+export async function viewImport(
+  deps: Pick<BillingDeps, 'db' | 'clock'>,
+  operatorId: string,
+  importId: string,
+): Promise<InvoiceImportJson> {
+  const report = await importReport(deps, importId);
+  await insertAudit(deps.db, {
+    actorId: operatorId,
+    action: 'IMPORT_VIEWED',
+    subjectType: 'invoice_import',
+    subjectId: importId,
+    details: {},
+    now: deps.clock.now(),
+  });
+  return report;
+}
+
+/** GET /operator/imports/{importId}: the run's status, counts and rejected lines. */
+export async function importReport(deps: Pick<BillingDeps, 'db'>, importId: string): Promise<InvoiceImportJson> {
+  const run = await findImport(deps.db, importId);
+  if (!run) throw new AppError('IMPORT_NOT_FOUND');
+  return invoiceImportToJson(run, await importErrors(deps.db, importId));
+}

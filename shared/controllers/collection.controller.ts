@@ -1,0 +1,412 @@
+import { createHash } from 'node:crypto';
+import type { Readable } from 'node:stream';
+
+import { z } from 'zod';
+
+import { type BlobStore, CONTAINERS } from '../clients/blob.client';
+import { inTransaction, isUniqueViolation } from '../clients/sql.client';
+import { AppError } from '../http/errors';
+import {
+  CollectionFileError,
+  couponCodeOfReference,
+  type DetailRecord,
+  readCollectionFile,
+  type VerifiedFile,
+} from '../models/asobancaria';
+import { insertAudit } from '../models/audit.model';
+import {
+  bankKeySeen,
+  type CollectionFile,
+  type CollectionOutcome,
+  collectionRecordJsonSchema,
+  collectionRecords,
+  collectionRecordToJson,
+  collectionSummaryJsonSchema,
+  collectionToJson,
+  deleteQueuedCollection,
+  findCollection,
+  findCollectionByHash,
+  findCollectionRecord,
+  finishCollection,
+  insertCollectionFile,
+  insertCollectionRecord,
+  listCollections,
+  liveCollectionCounts,
+  markCollectionApplying,
+  markCollectionRejected,
+  pageCollectionExceptions,
+  renameCollection,
+  resolveCollectionException,
+  storedCollectionLines,
+} from '../models/collection.model';
+import { COUPON_CODE_LENGTH, findAnyCouponByCode, markCouponCollected } from '../models/coupon.model';
+import { findInvoice, markInvoicePaid } from '../models/invoice.model';
+import type { LoadSource } from '../models/invoiceImport.model';
+import { addDays, bogotaDayRange, endOfBogotaDay } from '../models/time';
+import type { BillingDeps } from '../services';
+import { dispatch } from './outbox.controller';
+import { decodeCursor, type Page, toPage } from './pagination';
+import { recordPayment } from './payment.controller';
+
+/** A collection file can be read more than once (checked whole first, then applied): this opens it again. */
+export type OpenFile = () => Readable | AsyncIterable<Buffer | string>;
+
+export interface CollectionRequest {
+  source: LoadSource;
+  fileName: string;
+  createdBy?: string;
+  /** A file registered by an upload, waiting for its blob trigger. */
+  collectionId?: string;
+}
+
+export const collectionReportSchema = collectionSummaryJsonSchema
+  .extend({
+    records: z.array(collectionRecordJsonSchema).describe('In file order, one page (see nextCursor)'),
+    nextCursor: z.string().nullable(),
+  })
+  .meta({ id: 'CollectionReport' });
+export type CollectionReport = z.infer<typeof collectionReportSchema>;
+
+/** Messages are handed to the queue in groups while a file is applied (the sweeper covers the rest). */
+const DISPATCH_GROUP = 200;
+
+/**
+ * Loads a bank's Asobancaria 2001 collection file (DESIGN.md, "Bank collections"). The file is
+ * read twice: first checked whole (layout, record order, batch and file controls; a file that
+ * doesn't add up is REJECTED with its first offending line and nothing is applied), then applied
+ * one detail record per transaction with the payment rules of an online payment. The same
+ * content again (by SHA-256) changes nothing; a run that stopped half-way resumes after the
+ * records it stored; a record the bank already sent (bank + authorization + sequence) is a DUPLICATE.
+ */
+export async function importCollection(
+  deps: BillingDeps,
+  open: OpenFile,
+  request: CollectionRequest,
+  onProgress?: (applied: number, total: number) => void,
+): Promise<CollectionReport> {
+  let verified: VerifiedFile;
+  try {
+    verified = await readCollectionFile(open());
+  } catch (error) {
+    if (!(error instanceof CollectionFileError) || !error.contentHash) throw error;
+    return rejectFile(deps, request, error.contentHash, error.message);
+  }
+
+  const file = await fileFor(deps, request, verified);
+  if (file.status === 'COMPLETED' || file.status === 'REJECTED') return collectionReport(deps, file.id);
+  await markCollectionApplying(deps.db, file.id, verified);
+  const bankCode = verified.header.bankCode;
+  // Expired "before the collection date": its time was up before that Colombian day began.
+  const collectionDayStart = new Date(endOfBogotaDay(addDays(verified.header.collectionDate, -1)).getTime() + 1);
+  const stored = await storedCollectionLines(deps.db, file.id);
+  let pending: string[] = [];
+  let sending: Promise<unknown> = Promise.resolve();
+  let done = stored.size;
+
+  const again = await readCollectionFile(open(), {
+    onDetail: async (record) => {
+      if (stored.has(record.line)) return;
+      pending.push(...(await applyRecord(deps, { fileId: file.id, bankCode, collectionDayStart }, record)));
+      onProgress?.(++done, verified.recordCount);
+      if (pending.length >= DISPATCH_GROUP) {
+        const ids = pending;
+        pending = [];
+        // One group in flight while the next records apply; a failure leaves them to the sweeper.
+        await sending;
+        sending = dispatch(deps, ids.length, ids).catch(() => undefined);
+      }
+    },
+  });
+  if (again.contentHash !== verified.contentHash) {
+    throw new Error('The collection file changed while it was being applied; load it again.');
+  }
+  await sending;
+  if (pending.length > 0) await dispatch(deps, pending.length, pending).catch(() => undefined);
+  await finishCollection(deps.db, file.id, deps.clock.now());
+  return collectionReport(deps, file.id);
+}
+
+/** The file's row: the upload's, the one with the same content, or a new one. */
+async function fileFor(deps: BillingDeps, request: CollectionRequest, verified: VerifiedFile): Promise<CollectionFile> {
+  const registered = request.collectionId ? await findCollection(deps.db, request.collectionId) : undefined;
+  if (registered && registered.contentHash === verified.contentHash) return registered;
+  const existing = await findCollectionByHash(deps.db, verified.contentHash);
+  if (existing) return existing;
+  const { id } = await insertCollectionFile(deps.db, {
+    contentHash: verified.contentHash,
+    source: request.source,
+    fileName: request.fileName,
+    status: 'APPLYING',
+    createdBy: request.createdBy,
+    now: deps.clock.now(),
+  });
+  const file = await findCollection(deps.db, id);
+  if (!file) throw new Error('collection file row vanished');
+  return file;
+}
+
+async function rejectFile(
+  deps: BillingDeps,
+  request: CollectionRequest,
+  contentHash: string,
+  reason: string,
+): Promise<CollectionReport> {
+  const now = deps.clock.now();
+  const registered = request.collectionId ? await findCollection(deps.db, request.collectionId) : undefined;
+  if (registered?.contentHash === contentHash && registered.status === 'QUEUED') {
+    await markCollectionRejected(deps.db, registered.id, reason, now);
+    return collectionReport(deps, registered.id);
+  }
+  const { id } = await insertCollectionFile(deps.db, {
+    contentHash,
+    source: request.source,
+    fileName: request.fileName,
+    status: 'REJECTED',
+    error: reason,
+    createdBy: request.createdBy,
+    now,
+  });
+  return collectionReport(deps, id);
+}
+
+interface FileContext {
+  fileId: string;
+  bankCode: string;
+  collectionDayStart: Date;
+}
+
+/** One detail record in its own transaction: its outcome stored with whatever it changed. Returns outbox ids. */
+async function applyRecord(deps: BillingDeps, file: FileContext, record: DetailRecord): Promise<string[]> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await inTransaction(deps.db, (tx) => settleRecord(deps, tx, file, record));
+    } catch (error) {
+      // Another run stored this line, or another file this bank key, between our read and insert.
+      if (!isUniqueViolation(error) || attempt >= 2) throw error;
+      if ((await storedCollectionLines(deps.db, file.fileId)).has(record.line)) return [];
+    }
+  }
+}
+
+async function settleRecord(
+  deps: BillingDeps,
+  tx: Parameters<Parameters<typeof inTransaction>[1]>[0],
+  file: FileContext,
+  record: DetailRecord,
+): Promise<string[]> {
+  const now = deps.clock.now();
+  const stored = {
+    fileId: file.fileId,
+    bankCode: file.bankCode,
+    record,
+    couponExpired: false,
+    couponId: null as string | null,
+    invoiceId: null as string | null,
+    transactionId: null as string | null,
+    now,
+  };
+  const finish = async (outcome: CollectionOutcome, messageIds: string[] = []) => {
+    await insertCollectionRecord(tx, { ...stored, outcome });
+    return messageIds;
+  };
+
+  if (await bankKeySeen(tx, file.bankCode, record)) return finish('DUPLICATE');
+  const code = couponCodeOfReference(record.reference, COUPON_CODE_LENGTH);
+  const coupon = code ? await findAnyCouponByCode(tx, code) : undefined;
+  if (!coupon) return finish('UNKNOWN_REFERENCE');
+  const invoice = await findInvoice(tx, coupon.invoiceId);
+  if (!invoice) return finish('UNKNOWN_REFERENCE');
+  stored.couponId = coupon.id;
+  stored.invoiceId = invoice.id;
+  // The bank took the money either way: these are the operator's to refund or reconcile.
+  if (invoice.status === 'PAID' || coupon.status === 'USED') return finish('ALREADY_PAID');
+  if (record.amountCents !== invoice.amount * 100) return finish('AMOUNT_MISMATCH');
+  if (!(await markInvoicePaid(tx, invoice.id, now))) return finish('ALREADY_PAID');
+  if (!(await markCouponCollected(tx, coupon.id, now))) throw new Error('coupon changed under a locked invoice');
+  stored.couponExpired = coupon.status !== 'ACTIVE' || coupon.expiresAt < file.collectionDayStart;
+  const payment = await recordPayment(deps, tx, {
+    invoice,
+    coupon,
+    paymentMethod: 'BANK',
+    bankAuthorization: record.authorization,
+    now,
+  });
+  stored.transactionId = payment.transactionId;
+  return finish('APPLIED', payment.messageIds);
+}
+
+/**
+ * POST /operator/collections: the file is registered by its content hash (the same file again
+ * answers with the id it already has, and changes nothing) and stored as the blob
+ * `collections/<collectionId>.txt`, whose trigger checks and applies it.
+ */
+export async function uploadCollection(
+  deps: Pick<BillingDeps, 'db' | 'clock'> & { blobs: BlobStore },
+  operatorId: string,
+  file: Buffer,
+): Promise<{ collectionId: string; alreadyLoaded: boolean }> {
+  const now = deps.clock.now();
+  const contentHash = createHash('sha256').update(file).digest('hex');
+  const registered = await inTransaction(deps.db, async (tx) => {
+    const row = await insertCollectionFile(tx, {
+      contentHash,
+      source: 'UPLOAD',
+      fileName: 'pendiente',
+      status: 'QUEUED',
+      createdBy: operatorId,
+      now,
+    });
+    if (row.created) await renameCollection(tx, row.id, collectionBlobName(row.id));
+    await insertAudit(tx, {
+      actorId: operatorId,
+      action: 'COLLECTION_UPLOADED',
+      subjectType: 'collection',
+      subjectId: row.id,
+      details: { bytes: file.length, sha256: contentHash, alreadyLoaded: !row.created },
+      now,
+    });
+    return row;
+  });
+  if (!registered.created) return { collectionId: registered.id, alreadyLoaded: true };
+  try {
+    await deps.blobs.upload(CONTAINERS.collections, collectionBlobName(registered.id), file, 'text/plain');
+  } catch {
+    // Forget the registration, so the same file can be uploaded again.
+    await deleteQueuedCollection(deps.db, registered.id);
+    throw new AppError(
+      'SERVICE_UNAVAILABLE',
+      'El almacenamiento de archivos no responde; cargue el archivo de nuevo en unos minutos.',
+      { retryAfterSeconds: 30 },
+    );
+  }
+  return { collectionId: registered.id, alreadyLoaded: false };
+}
+
+/** The blob an upload is stored as: the file's id names it, so the trigger finds its row. */
+export const collectionBlobName = (collectionId: string) => `${collectionId}.txt`;
+
+/** GET /operator/collections/{collectionId}, audited. */
+export async function viewCollection(
+  deps: Pick<BillingDeps, 'db' | 'clock'>,
+  operatorId: string,
+  collectionId: string,
+  options: { cursor?: string; limit?: number; outcome?: CollectionOutcome },
+): Promise<CollectionReport> {
+  const report = await collectionReport(deps, collectionId, options);
+  await insertAudit(deps.db, {
+    actorId: operatorId,
+    action: 'COLLECTION_VIEWED',
+    subjectType: 'collection',
+    subjectId: collectionId,
+    details: options,
+    now: deps.clock.now(),
+  });
+  return report;
+}
+
+// ---- The operator's views ----
+
+export const RECORDS_PAGE = { default: 500, max: 1000 };
+
+/** GET /operator/collections/{collectionId}: the file, its counts and one page of its records. */
+export async function collectionReport(
+  deps: Pick<BillingDeps, 'db'>,
+  collectionId: string,
+  options: { cursor?: string; limit?: number; outcome?: CollectionOutcome } = {},
+): Promise<CollectionReport> {
+  const file = await findCollection(deps.db, collectionId);
+  if (!file) throw new AppError('COLLECTION_NOT_FOUND');
+  const afterLine = options.cursor ? decodeLineCursor(options.cursor) : 0;
+  const limit = options.limit ?? RECORDS_PAGE.default;
+  const page = await collectionRecords(deps.db, file.id, { afterLine, limit, outcome: options.outcome });
+  const live = await liveCollectionCounts(deps.db, file);
+  const last = page.items[page.items.length - 1];
+  return {
+    ...collectionToJson({ ...file, counts: live.counts, appliedCents: live.appliedCents }),
+    records: page.items.map(collectionRecordToJson),
+    nextCursor: page.hasMore && last ? Buffer.from(String(last.line)).toString('base64url') : null,
+  };
+}
+
+function decodeLineCursor(cursor: string): number {
+  const line = Number(Buffer.from(cursor, 'base64url').toString('utf8'));
+  if (!Number.isInteger(line) || line < 0) {
+    throw new AppError('VALIDATION_FAILED', 'El cursor no es válido; use el nextCursor de la página anterior.', {
+      errors: [{ path: 'query.cursor', message: 'Cursor no válido.' }],
+    });
+  }
+  return line;
+}
+
+/** GET /operator/collections?from=&to=: files received in those Colombian days, with counts and totals. */
+export async function reconciliation(
+  deps: Pick<BillingDeps, 'db' | 'clock'>,
+  operatorId: string,
+  range: { from?: string; to?: string },
+): Promise<{ items: z.infer<typeof collectionSummaryJsonSchema>[] }> {
+  await insertAudit(deps.db, {
+    actorId: operatorId,
+    action: 'COLLECTIONS_LISTED',
+    subjectType: 'collection',
+    subjectId: '*',
+    details: range,
+    now: deps.clock.now(),
+  });
+  const files = await listCollections(deps.db, bogotaDayRange(range), 500);
+  const items = [];
+  for (const file of files) {
+    const live = await liveCollectionCounts(deps.db, file);
+    items.push(collectionToJson({ ...file, counts: live.counts, appliedCents: live.appliedCents }));
+  }
+  return { items };
+}
+
+/** GET /operator/collection-exceptions: ALREADY_PAID and AMOUNT_MISMATCH records to resolve (or resolved). */
+export async function exceptions(
+  deps: Pick<BillingDeps, 'db' | 'clock'>,
+  operatorId: string,
+  options: { status: 'open' | 'resolved'; cursor?: string; limit: number },
+): Promise<Page<z.infer<typeof collectionRecordJsonSchema>>> {
+  await insertAudit(deps.db, {
+    actorId: operatorId,
+    action: 'COLLECTION_EXCEPTIONS_LISTED',
+    subjectType: 'collection',
+    subjectId: '*',
+    details: { status: options.status },
+    now: deps.clock.now(),
+  });
+  const page = await pageCollectionExceptions(deps.db, {
+    resolved: options.status === 'resolved',
+    cursor: decodeCursor(options.cursor),
+    limit: options.limit,
+  });
+  return toPage(page, (r) => ({ at: r.createdAt, id: r.id }), collectionRecordToJson);
+}
+
+/** POST /operator/collection-exceptions/{recordId}/resolve: the operator says how it was settled (refund, adjustment). */
+export async function resolveException(
+  deps: Pick<BillingDeps, 'db' | 'clock'>,
+  operatorId: string,
+  recordId: string,
+  resolution: string,
+): Promise<z.infer<typeof collectionRecordJsonSchema>> {
+  const now = deps.clock.now();
+  return inTransaction(deps.db, async (tx) => {
+    const record = await findCollectionRecord(tx, recordId);
+    if (!record || (record.outcome !== 'ALREADY_PAID' && record.outcome !== 'AMOUNT_MISMATCH'))
+      throw new AppError('COLLECTION_RECORD_NOT_FOUND');
+    if (!(await resolveCollectionException(tx, recordId, operatorId, resolution, now)))
+      throw new AppError('COLLECTION_EXCEPTION_RESOLVED');
+    await insertAudit(tx, {
+      actorId: operatorId,
+      action: 'COLLECTION_EXCEPTION_RESOLVED',
+      subjectType: 'collection_record',
+      subjectId: recordId,
+      details: { resolution },
+      now,
+    });
+    const updated = await findCollectionRecord(tx, recordId);
+    if (!updated) throw new Error('collection record vanished');
+    return collectionRecordToJson(updated);
+  });
+}

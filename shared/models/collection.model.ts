@@ -1,0 +1,513 @@
+import { z } from 'zod';
+
+import { asDate, asDay, asOptionalDate, type DbOrTx, isUniqueViolation } from '../clients/sql.client';
+import type { DetailRecord, FileHeader, VerifiedFile } from './asobancaria';
+import { newId } from './ids';
+import type { LoadSource } from './invoiceImport.model';
+import { LOAD_SOURCES } from './invoiceImport.model';
+import { type Keyset, keysetPage, pageOfRows } from './keyset';
+
+/** What became of one detail record of a bank's collection file (DESIGN.md, "Bank collections"). */
+export const COLLECTION_OUTCOMES = [
+  'APPLIED',
+  'DUPLICATE',
+  'ALREADY_PAID',
+  'AMOUNT_MISMATCH',
+  'UNKNOWN_REFERENCE',
+] as const;
+export type CollectionOutcome = (typeof COLLECTION_OUTCOMES)[number];
+/** The outcomes an operator resolves by hand (money to refund or to reconcile). */
+export const EXCEPTION_OUTCOMES = ['ALREADY_PAID', 'AMOUNT_MISMATCH'] as const;
+
+export const COLLECTION_STATUSES = ['QUEUED', 'APPLYING', 'COMPLETED', 'REJECTED'] as const;
+export type CollectionStatus = (typeof COLLECTION_STATUSES)[number];
+
+export interface CollectionCounts {
+  records: number;
+  applied: number;
+  duplicate: number;
+  alreadyPaid: number;
+  amountMismatch: number;
+  unknownReference: number;
+}
+
+export interface CollectionFile {
+  id: string;
+  contentHash: string;
+  source: LoadSource;
+  fileName: string;
+  status: CollectionStatus;
+  error: string | null;
+  bankCode: string | null;
+  billerNit: string | null;
+  collectionDate: string | null;
+  recordCount: number;
+  totalCents: number;
+  counts: CollectionCounts;
+  appliedCents: number;
+  createdAt: Date;
+  finishedAt: Date | null;
+}
+
+const pesos = (cents: number) => cents / 100;
+
+const countsSchema = z.object({
+  records: z.number().int().describe('Detail records the file declares (its control 09)'),
+  applied: z.number().int(),
+  duplicate: z.number().int(),
+  alreadyPaid: z.number().int(),
+  amountMismatch: z.number().int(),
+  unknownReference: z.number().int(),
+});
+
+export const collectionSummaryJsonSchema = z
+  .object({
+    id: z.string(),
+    source: z.enum(LOAD_SOURCES),
+    fileName: z.string(),
+    status: z.enum(COLLECTION_STATUSES),
+    error: z.string().nullable().describe('REJECTED: the first offending line and why'),
+    bankCode: z.string().nullable(),
+    billerNit: z.string().nullable(),
+    collectionDate: z.string().nullable().describe('YYYY-MM-DD, from the file header'),
+    counts: countsSchema,
+    reportedTotal: z.number().describe('Pesos the bank reports (control 09)'),
+    appliedTotal: z.number().describe('Pesos applied to invoices'),
+    createdAt: z.string(),
+    finishedAt: z.string().nullable(),
+  })
+  .meta({ id: 'CollectionFile' });
+export type CollectionSummaryJson = z.infer<typeof collectionSummaryJsonSchema>;
+
+export function collectionToJson(file: CollectionFile): CollectionSummaryJson {
+  return {
+    id: file.id,
+    source: file.source,
+    fileName: file.fileName,
+    status: file.status,
+    error: file.error,
+    bankCode: file.bankCode,
+    billerNit: file.billerNit,
+    collectionDate: file.collectionDate,
+    counts: file.counts,
+    reportedTotal: pesos(file.totalCents),
+    appliedTotal: pesos(file.appliedCents),
+    createdAt: file.createdAt.toISOString(),
+    finishedAt: file.finishedAt?.toISOString() ?? null,
+  };
+}
+
+export interface CollectionRecord {
+  id: string;
+  fileId: string;
+  line: number;
+  batchNumber: number;
+  sequence: string;
+  reference: string;
+  authorization: string;
+  amountCents: number;
+  outcome: CollectionOutcome;
+  couponExpired: boolean;
+  couponCode: string | null;
+  invoiceNumber: string | null;
+  contractNumber: string | null;
+  transactionId: string | null;
+  createdAt: Date;
+  resolvedAt: Date | null;
+  resolution: string | null;
+}
+
+export const collectionRecordJsonSchema = z
+  .object({
+    id: z.string(),
+    line: z.number().int(),
+    batchNumber: z.number().int(),
+    sequence: z.string(),
+    reference: z.string().describe('As the bank sent it (48 digits)'),
+    authorization: z.string(),
+    amount: z.number().describe('Pesos'),
+    outcome: z.enum(COLLECTION_OUTCOMES),
+    couponExpired: z.boolean().describe('Applied although the coupon had expired or was cancelled'),
+    couponCode: z.string().nullable(),
+    invoiceNumber: z.string().nullable(),
+    contractNumber: z.string().nullable(),
+    transactionId: z.string().nullable(),
+    resolvedAt: z.string().nullable(),
+    resolution: z.string().nullable(),
+  })
+  .meta({ id: 'CollectionRecord' });
+export type CollectionRecordJson = z.infer<typeof collectionRecordJsonSchema>;
+
+export function collectionRecordToJson(r: CollectionRecord): CollectionRecordJson {
+  return {
+    id: r.id,
+    line: r.line,
+    batchNumber: r.batchNumber,
+    sequence: r.sequence,
+    reference: r.reference,
+    authorization: r.authorization,
+    amount: pesos(r.amountCents),
+    outcome: r.outcome,
+    couponExpired: r.couponExpired,
+    couponCode: r.couponCode,
+    invoiceNumber: r.invoiceNumber,
+    contractNumber: r.contractNumber,
+    transactionId: r.transactionId,
+    resolvedAt: r.resolvedAt?.toISOString() ?? null,
+    resolution: r.resolution,
+  };
+}
+
+const fileFromRow = (row: Record<string, unknown>): CollectionFile => ({
+  id: String(row.id),
+  contentHash: String(row.content_hash),
+  source: row.source as LoadSource,
+  fileName: String(row.file_name),
+  status: row.status as CollectionStatus,
+  error: (row.error as string | null) ?? null,
+  bankCode: (row.bank_code as string | null) ?? null,
+  billerNit: (row.biller_nit as string | null) ?? null,
+  collectionDate: row.collection_date === null || row.collection_date === undefined ? null : asDay(row.collection_date),
+  recordCount: Number(row.record_count),
+  totalCents: Number(row.total_cents),
+  counts: {
+    records: Number(row.record_count),
+    applied: Number(row.applied),
+    duplicate: Number(row.duplicate),
+    alreadyPaid: Number(row.already_paid),
+    amountMismatch: Number(row.amount_mismatch),
+    unknownReference: Number(row.unknown_reference),
+  },
+  appliedCents: Number(row.applied_cents),
+  createdAt: asDate(row.created_at),
+  finishedAt: asOptionalDate(row.finished_at),
+});
+
+const RECORD_COLUMNS = [
+  'r.id',
+  'r.file_id',
+  'r.line',
+  'r.batch_number',
+  'r.sequence_number',
+  'r.reference',
+  'r.authorization_number',
+  'r.amount_cents',
+  'r.outcome',
+  'r.coupon_expired',
+  'k.code as coupon_code',
+  'i.number as invoice_number',
+  'c.number as contract_number',
+  'r.transaction_id',
+  'r.created_at',
+  'r.resolved_at',
+  'r.resolution',
+];
+
+const recordFromRow = (row: Record<string, unknown>): CollectionRecord => ({
+  id: String(row.id),
+  fileId: String(row.file_id),
+  line: Number(row.line),
+  batchNumber: Number(row.batch_number),
+  sequence: String(row.sequence_number),
+  reference: String(row.reference),
+  authorization: String(row.authorization_number),
+  amountCents: Number(row.amount_cents),
+  outcome: row.outcome as CollectionOutcome,
+  couponExpired: Boolean(row.coupon_expired),
+  couponCode: (row.coupon_code as string | null) ?? null,
+  invoiceNumber: (row.invoice_number as string | null) ?? null,
+  contractNumber: (row.contract_number as string | null) ?? null,
+  transactionId: (row.transaction_id as string | null) ?? null,
+  createdAt: asDate(row.created_at),
+  resolvedAt: asOptionalDate(row.resolved_at),
+  resolution: (row.resolution as string | null) ?? null,
+});
+
+function withDetails(db: DbOrTx) {
+  return db('collection_records as r')
+    .leftJoin('coupons as k', 'k.id', 'r.coupon_id')
+    .leftJoin('invoices as i', 'i.id', 'r.invoice_id')
+    .leftJoin('contracts as c', 'c.id', 'i.contract_id');
+}
+
+export const collectionQueries = {
+  byId: (db: DbOrTx, id: string) => db('collection_files').where({ id }).first(),
+  byHash: (db: DbOrTx, contentHash: string) => db('collection_files').where({ content_hash: contentHash }).first(),
+  storedLines: (db: DbOrTx, fileId: string) => db('collection_records').where({ file_id: fileId }).select('line'),
+  /** The record this bank key was first applied (or refused) as: a later one is a DUPLICATE. */
+  firstWithKey: (db: DbOrTx, bankCode: string, authorization: string, sequence: string) =>
+    db('collection_records')
+      .where({ bank_code: bankCode, authorization_number: authorization, sequence_number: sequence })
+      .whereNot('outcome', 'DUPLICATE')
+      .first('id'),
+  outcomeTotals: (db: DbOrTx, fileId: string) =>
+    db('collection_records')
+      .where({ file_id: fileId })
+      .groupBy('outcome')
+      .select('outcome', db.raw('COUNT(*) AS records'), db.raw('SUM(amount_cents) AS cents')),
+  /** A file's records in line order, from after `afterLine`. */
+  records: (db: DbOrTx, fileId: string, options: { afterLine: number; limit: number; outcome?: CollectionOutcome }) => {
+    const query = withDetails(db).where('r.file_id', fileId).where('r.line', '>', options.afterLine);
+    if (options.outcome) void query.where('r.outcome', options.outcome);
+    return query
+      .orderBy('r.line')
+      .limit(options.limit + 1)
+      .select(RECORD_COLUMNS);
+  },
+  /** Files received in a period, newest first (reconciliation). */
+  list: (db: DbOrTx, range: { from?: Date; to?: Date }, limit: number) => {
+    const query = db('collection_files');
+    if (range.from) void query.where('created_at', '>=', range.from);
+    if (range.to) void query.where('created_at', '<', range.to);
+    return query
+      .orderBy([
+        { column: 'created_at', order: 'desc' },
+        { column: 'id', order: 'desc' },
+      ])
+      .limit(limit)
+      .select('*');
+  },
+  /** ALREADY_PAID and AMOUNT_MISMATCH records, open (not resolved) or resolved, newest first. */
+  exceptions: (db: DbOrTx, options: { resolved: boolean; cursor?: Keyset; limit: number }) => {
+    const query = withDetails(db).whereIn('r.outcome', [...EXCEPTION_OUTCOMES]);
+    if (options.resolved) void query.whereNotNull('r.resolved_at');
+    else void query.whereNull('r.resolved_at');
+    return keysetPage(query, { at: 'r.created_at', id: 'r.id' }, options.cursor, options.limit).select(RECORD_COLUMNS);
+  },
+  resolve: (db: DbOrTx, id: string, operatorId: string, resolution: string, now: Date) =>
+    db('collection_records')
+      .where({ id })
+      .whereIn('outcome', [...EXCEPTION_OUTCOMES])
+      .whereNull('resolved_at')
+      .update({ resolved_at: now, resolved_by: operatorId, resolution }),
+  recordById: (db: DbOrTx, id: string) => withDetails(db).where('r.id', id).first(RECORD_COLUMNS),
+};
+
+export async function findCollection(db: DbOrTx, id: string): Promise<CollectionFile | undefined> {
+  const row = (await collectionQueries.byId(db, id)) as Record<string, unknown> | undefined;
+  return row ? fileFromRow(row) : undefined;
+}
+
+export async function findCollectionByHash(db: DbOrTx, contentHash: string): Promise<CollectionFile | undefined> {
+  const row = (await collectionQueries.byHash(db, contentHash)) as Record<string, unknown> | undefined;
+  return row ? fileFromRow(row) : undefined;
+}
+
+/** A new file by its content hash, or the id of the file that already has that content. */
+export async function insertCollectionFile(
+  db: DbOrTx,
+  file: {
+    contentHash: string;
+    source: LoadSource;
+    fileName: string;
+    status: 'QUEUED' | 'APPLYING' | 'REJECTED';
+    error?: string;
+    createdBy?: string;
+    now: Date;
+  },
+): Promise<{ id: string; created: boolean }> {
+  const id = newId(file.now.getTime());
+  try {
+    await db('collection_files').insert({
+      id,
+      content_hash: file.contentHash,
+      source: file.source,
+      file_name: file.fileName.slice(0, 260),
+      status: file.status,
+      error: file.error?.slice(0, 500) ?? null,
+      created_by: file.createdBy ?? null,
+      created_at: file.now,
+      finished_at: file.status === 'REJECTED' ? file.now : null,
+    });
+    return { id, created: true };
+  } catch (error) {
+    if (!isUniqueViolation(error)) throw error;
+    const existing = await findCollectionByHash(db, file.contentHash);
+    if (!existing) throw error;
+    return { id: existing.id, created: false };
+  }
+}
+
+export async function renameCollection(db: DbOrTx, id: string, fileName: string): Promise<void> {
+  await db('collection_files').where({ id }).update({ file_name: fileName });
+}
+
+/** An upload whose file could not be stored: nothing refers to it yet. */
+export async function deleteQueuedCollection(db: DbOrTx, id: string): Promise<void> {
+  await db('collection_files').where({ id, status: 'QUEUED' }).delete();
+}
+
+/** The verified header and controls, and the file is being applied. */
+export async function markCollectionApplying(db: DbOrTx, id: string, verified: VerifiedFile): Promise<void> {
+  const h: FileHeader = verified.header;
+  await db('collection_files').where({ id }).update({
+    status: 'APPLYING',
+    biller_nit: h.billerNit,
+    bank_code: h.bankCode,
+    account: h.account,
+    collection_date: h.collectionDate,
+    record_count: verified.recordCount,
+    total_cents: verified.totalCents,
+  });
+}
+
+export async function markCollectionRejected(db: DbOrTx, id: string, error: string, now: Date): Promise<void> {
+  await db('collection_files')
+    .where({ id })
+    .update({ status: 'REJECTED', error: error.slice(0, 500), finished_at: now });
+}
+
+/** Lines of the file already stored (a run that stopped half-way resumes after them). */
+export async function storedCollectionLines(db: DbOrTx, fileId: string): Promise<Set<number>> {
+  return new Set(((await collectionQueries.storedLines(db, fileId)) as { line: unknown }[]).map((r) => Number(r.line)));
+}
+
+export async function bankKeySeen(db: DbOrTx, bankCode: string, record: DetailRecord): Promise<boolean> {
+  return (await collectionQueries.firstWithKey(db, bankCode, record.authorization, record.sequence)) !== undefined;
+}
+
+export async function insertCollectionRecord(
+  db: DbOrTx,
+  row: {
+    fileId: string;
+    bankCode: string;
+    record: DetailRecord;
+    outcome: CollectionOutcome;
+    couponExpired: boolean;
+    couponId: string | null;
+    invoiceId: string | null;
+    transactionId: string | null;
+    now: Date;
+  },
+): Promise<void> {
+  const r = row.record;
+  await db('collection_records').insert({
+    id: newId(row.now.getTime()),
+    file_id: row.fileId,
+    line: r.line,
+    batch_number: r.batchNumber,
+    bank_code: row.bankCode,
+    authorization_number: r.authorization,
+    sequence_number: r.sequence,
+    reference: r.reference,
+    amount_cents: r.amountCents,
+    origin: r.origin,
+    channel: r.channel,
+    operation_number: r.operationNumber,
+    debited_bank: r.debitedBank,
+    branch: r.branch,
+    outcome: row.outcome,
+    coupon_expired: row.couponExpired,
+    coupon_id: row.couponId,
+    invoice_id: row.invoiceId,
+    transaction_id: row.transactionId,
+    created_at: row.now,
+  });
+}
+
+const COUNT_COLUMNS: Record<Exclude<CollectionOutcome, never>, string> = {
+  APPLIED: 'applied',
+  DUPLICATE: 'duplicate',
+  ALREADY_PAID: 'already_paid',
+  AMOUNT_MISMATCH: 'amount_mismatch',
+  UNKNOWN_REFERENCE: 'unknown_reference',
+};
+
+/** Counts the file's records by outcome (from the records themselves, so a resumed run counts right). */
+export async function finishCollection(db: DbOrTx, id: string, now: Date): Promise<void> {
+  const totals = (await collectionQueries.outcomeTotals(db, id)) as Record<string, unknown>[];
+  const update: Record<string, unknown> = {
+    status: 'COMPLETED',
+    finished_at: now,
+    applied: 0,
+    duplicate: 0,
+    already_paid: 0,
+    amount_mismatch: 0,
+    unknown_reference: 0,
+    applied_cents: 0,
+  };
+  for (const row of totals) {
+    const outcome = row.outcome as CollectionOutcome;
+    update[COUNT_COLUMNS[outcome]] = Number(row.records);
+    if (outcome === 'APPLIED') update.applied_cents = Number(row.cents);
+  }
+  await db('collection_files').where({ id }).update(update);
+}
+
+/** A file's counts while it is being applied (the stored ones once it is done). */
+export async function liveCollectionCounts(
+  db: DbOrTx,
+  file: CollectionFile,
+): Promise<{ counts: CollectionCounts; appliedCents: number }> {
+  if (file.status !== 'APPLYING' && file.status !== 'QUEUED')
+    return { counts: file.counts, appliedCents: file.appliedCents };
+  const counts: CollectionCounts = {
+    ...file.counts,
+    applied: 0,
+    duplicate: 0,
+    alreadyPaid: 0,
+    amountMismatch: 0,
+    unknownReference: 0,
+  };
+  let appliedCents = 0;
+  const keys: Record<CollectionOutcome, keyof CollectionCounts> = {
+    APPLIED: 'applied',
+    DUPLICATE: 'duplicate',
+    ALREADY_PAID: 'alreadyPaid',
+    AMOUNT_MISMATCH: 'amountMismatch',
+    UNKNOWN_REFERENCE: 'unknownReference',
+  };
+  for (const row of (await collectionQueries.outcomeTotals(db, file.id)) as Record<string, unknown>[]) {
+    const outcome = row.outcome as CollectionOutcome;
+    counts[keys[outcome]] = Number(row.records);
+    if (outcome === 'APPLIED') appliedCents = Number(row.cents);
+  }
+  return { counts, appliedCents };
+}
+
+export async function collectionRecords(
+  db: DbOrTx,
+  fileId: string,
+  options: { afterLine: number; limit: number; outcome?: CollectionOutcome },
+): Promise<{ items: CollectionRecord[]; hasMore: boolean }> {
+  return pageOfRows(
+    (await collectionQueries.records(db, fileId, options)) as Record<string, unknown>[],
+    options.limit,
+    recordFromRow,
+  );
+}
+
+export async function listCollections(
+  db: DbOrTx,
+  range: { from?: Date; to?: Date },
+  limit: number,
+): Promise<CollectionFile[]> {
+  return ((await collectionQueries.list(db, range, limit)) as Record<string, unknown>[]).map(fileFromRow);
+}
+
+export async function pageCollectionExceptions(
+  db: DbOrTx,
+  options: { resolved: boolean; cursor?: Keyset; limit: number },
+): Promise<{ items: CollectionRecord[]; hasMore: boolean }> {
+  return pageOfRows(
+    (await collectionQueries.exceptions(db, options)) as Record<string, unknown>[],
+    options.limit,
+    recordFromRow,
+  );
+}
+
+export async function findCollectionRecord(db: DbOrTx, id: string): Promise<CollectionRecord | undefined> {
+  const row = (await collectionQueries.recordById(db, id)) as Record<string, unknown> | undefined;
+  return row ? recordFromRow(row) : undefined;
+}
+
+/** False when the record is not an open exception (already resolved, or not an exception at all). */
+export async function resolveCollectionException(
+  db: DbOrTx,
+  id: string,
+  operatorId: string,
+  resolution: string,
+  now: Date,
+): Promise<boolean> {
+  return (await collectionQueries.resolve(db, id, operatorId, resolution, now)) === 1;
+}
