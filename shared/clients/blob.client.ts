@@ -30,8 +30,15 @@ export function blobServiceClient(blobs: Config['blobs']): BlobServiceClient {
 
 export class AzureBlobStore implements BlobStore {
   private readonly created = new Set<string>();
+  private client: BlobServiceClient | undefined;
 
-  constructor(private readonly service: BlobServiceClient) {}
+  /** Built on first use: an app (or a test) that never touches a file needs no blob endpoint. */
+  constructor(private readonly connect: () => BlobServiceClient) {}
+
+  private get service(): BlobServiceClient {
+    this.client ??= this.connect();
+    return this.client;
+  }
 
   async upload(container: string, name: string, data: Buffer, contentType: string): Promise<void> {
     const client = this.service.getContainerClient(container);
@@ -50,5 +57,5 @@ export class AzureBlobStore implements BlobStore {
 }
 
 export function createBlobStore(blobs: Config['blobs']): BlobStore {
-  return new AzureBlobStore(blobServiceClient(blobs));
+  return new AzureBlobStore(() => blobServiceClient(blobs));
 }

@@ -372,7 +372,7 @@ export function* collectionFileLines(spec: CollectionFileSpec): Generator<string
   let sequence = 0;
   for (const [index, batch] of spec.batches.entries()) {
     const batchNumber = index + 1;
-    yield '05' + num(batch.serviceCode ?? '7709998000421', 13) + num(batchNumber, 4) + txt('', 143);
+    yield '05' + num(batch.serviceCode ?? '7707181010011', 13) + num(batchNumber, 4) + txt('', 143);
     let total = 0n;
     for (const d of batch.details) {
       sequence++;

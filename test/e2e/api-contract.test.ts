@@ -6,7 +6,8 @@ import Ajv2020 from 'ajv/dist/2020';
 
 import { projectRoot } from '../../shared/projectFiles';
 import { DEMO_OPERATOR, seedDemoData } from '../../sql/seed';
-import { type ApiResponse, call, logIn, newCustomer, startTestApp, type TestApp } from '../support/app';
+import { collectionFileText } from '../../shared/models/asobancaria';
+import { type ApiResponse, call, logIn, newCustomer, startTestApp, type TestApp, waitFor } from '../support/app';
 
 /**
  * The frontend's contract: for each documented route, real answers of the local host (a success
@@ -53,7 +54,7 @@ function expectDocumented(method: string, template: string, res: ApiResponse): v
 
 let app: TestApp;
 beforeAll(async () => {
-  app = await startTestApp({ queues: true });
+  app = await startTestApp({ queues: true, blobs: true });
   await seedDemoData(app.services.db, { now: app.clock.now() });
 }, 60_000);
 afterAll(async () => {
@@ -158,6 +159,62 @@ test('every route answers as documented, on success and on error', async () => {
   await check('GET', '/operator/contracts/{contractNumber}', '/operator/contracts/99999999', { token: operator.token });
   await check('GET', '/operator/audit', '/operator/audit', { token: operator.token });
   await check('GET', '/operator/audit', '/operator/audit', { token });
+
+  // The billing feed and a bank's file: the reversed payment's coupon, collected again, is ALREADY_PAID.
+  const feed = fs.readFileSync(path.join(projectRoot(), 'docs/examples/facturas.csv'), 'utf8');
+  const asCsv = { 'Content-Type': 'text/csv' };
+  const queued = await check('POST', '/operator/imports/invoices', '/operator/imports/invoices', {
+    token: operator.token,
+    raw: feed,
+    headers: asCsv,
+  });
+  await check('POST', '/operator/imports/invoices', '/operator/imports/invoices', { token, raw: feed, headers: asCsv });
+  await waitFor(
+    async () =>
+      (await call(app.url, 'GET', `/operator/imports/${queued.body.importId}`, { token: operator.token })).body
+        .status === 'COMPLETED',
+  );
+  await check('GET', '/operator/imports/{importId}', `/operator/imports/${queued.body.importId}`, {
+    token: operator.token,
+  });
+  await check('GET', '/operator/imports/{importId}', `/operator/imports/${randomUUID()}`, { token: operator.token });
+  const bankFile = collectionFileText({
+    header: { collectionDate: '2026-12-01', bankCode: '007' },
+    batches: [{ details: [{ reference: coupon.code, amountCents: coupon.amount * 100 }] }],
+  });
+  const asText = { 'Content-Type': 'text/plain' };
+  const uploaded = await check('POST', '/operator/collections', '/operator/collections', {
+    token: operator.token,
+    raw: bankFile,
+    headers: asText,
+  });
+  await check('POST', '/operator/collections', '/operator/collections', {
+    token: operator.token,
+    raw: bankFile,
+    headers: asCsv,
+  });
+  const collectionRoute = `/operator/collections/${uploaded.body.collectionId}`;
+  await waitFor(
+    async () => (await call(app.url, 'GET', collectionRoute, { token: operator.token })).body.status === 'COMPLETED',
+  );
+  await check('GET', '/operator/collections/{collectionId}', collectionRoute, { token: operator.token });
+  await check('GET', '/operator/collections/{collectionId}', `/operator/collections/${randomUUID()}`, {
+    token: operator.token,
+  });
+  await check('GET', '/operator/collections', '/operator/collections?from=2026-11-01&to=2026-12-31', {
+    token: operator.token,
+  });
+  await check('GET', '/operator/collections', '/operator/collections?from=2026-12-31&to=2026-01-01', {
+    token: operator.token,
+  });
+  const open = await check('GET', '/operator/collection-exceptions', '/operator/collection-exceptions', {
+    token: operator.token,
+  });
+  await check('GET', '/operator/collection-exceptions', '/operator/collection-exceptions', { token });
+  const resolve = `/operator/collection-exceptions/${open.body.items[0]?.id}/resolve`;
+  const resolution = { body: { resolution: 'Devolución por transferencia' }, token: operator.token };
+  await check('POST', '/operator/collection-exceptions/{recordId}/resolve', resolve, resolution);
+  await check('POST', '/operator/collection-exceptions/{recordId}/resolve', resolve, resolution);
 
   const notices = await check('GET', '/notifications', '/notifications', { token });
   await check('GET', '/notifications', '/notifications?limit=0', { token });

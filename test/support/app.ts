@@ -33,10 +33,17 @@ export interface TestApp {
  * own data dir (migrated), and the local host serving every function on a free port.
  */
 export async function startTestApp(
-  options: { queues?: boolean; timers?: boolean; clock?: ManualClock; visibilityTimeoutSeconds?: number } = {},
+  options: {
+    queues?: boolean;
+    timers?: boolean;
+    clock?: ManualClock;
+    visibilityTimeoutSeconds?: number;
+    /** Also Azurite's blob service: the upload routes and the import blob triggers. */
+    blobs?: boolean;
+  } = {},
 ): Promise<TestApp> {
   const dataDir = process.env.DATA_DIR ?? '';
-  const azurite = await startAzurite({ location: path.join(dataDir, 'azurite') });
+  const azurite = await startAzurite({ location: path.join(dataDir, 'azurite'), blob: options.blobs });
   process.env.AzureWebJobsStorage = azurite.connectionString;
   resetConfig();
   const clock = options.clock ?? new ManualClock(new Date());
@@ -50,6 +57,7 @@ export async function startTestApp(
     queues: options.queues ?? true,
     timers: options.timers ?? false,
     queueSettings: { visibilityTimeoutSeconds: options.visibilityTimeoutSeconds ?? 0, maxPollingIntervalMs: 200 },
+    blobPollIntervalMs: 200,
   });
   const testApp: TestApp = {
     url: host.url,
