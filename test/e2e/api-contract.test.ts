@@ -4,9 +4,9 @@ import path from 'node:path';
 
 import Ajv2020 from 'ajv/dist/2020';
 
+import { collectionFileText } from '../../shared/models/asobancaria';
 import { projectRoot } from '../../shared/projectFiles';
 import { DEMO_OPERATOR, seedDemoData } from '../../sql/seed';
-import { collectionFileText } from '../../shared/models/asobancaria';
 import { type ApiResponse, call, logIn, newCustomer, startTestApp, type TestApp, waitFor } from '../support/app';
 
 /**
