@@ -114,7 +114,7 @@ export async function importInvoices(
       // An unclosed quote: nothing after it can be read, and everything before it stands.
       if (!(error instanceof CsvError)) throw error;
       lines++;
-      reject(error.line, error.message);
+      reject(error.line, error.reason);
     }
     if (header) throw new AppError('IMPORT_FILE_INVALID', 'El archivo está vacío: falta el encabezado.');
     await flush();

@@ -122,10 +122,13 @@ export async function* readCsvRecords(input: Readable | AsyncIterable<Buffer | s
 
 /** A file that is not CSV at some line (an unclosed quote): nothing after it can be read. */
 export class CsvError extends Error {
+  readonly reason: string;
+
   constructor(
     readonly line: number,
     reason: string,
   ) {
     super(`Línea ${line}: ${reason}.`);
+    this.reason = `El CSV no se puede leer desde aquí: ${reason}.`;
   }
 }
