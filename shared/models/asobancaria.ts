@@ -332,11 +332,9 @@ function formatCents(value: bigint): string {
 
 /** The coupon code a reference carries: 12 digits, zero-filled on the left to 48; undefined otherwise. */
 export function couponCodeOfReference(reference: string, codeLength: number): string | undefined {
-  const trimmed = reference.trim();
-  if (!DIGITS.test(trimmed) || trimmed.length > reference.length) return undefined;
-  const padded = trimmed.padStart(reference.length, '0');
-  const code = padded.slice(-codeLength);
-  return /^0*$/.test(padded.slice(0, -codeLength)) ? code : undefined;
+  // Numbers are right-aligned and zero-filled: spaces or letters mean it isn't one of our coupons.
+  if (!DIGITS.test(reference) || reference.length < codeLength) return undefined;
+  return /^0*$/.test(reference.slice(0, -codeLength)) ? reference.slice(-codeLength) : undefined;
 }
 
 // ---- Writing files (tests, the bench and docs/examples) ----
