@@ -113,6 +113,27 @@ resource deploymentPackages 'Microsoft.Storage/storageAccounts/blobServices/cont
   name: deploymentContainer
 }
 
+// The billing feed's CSVs and the banks' collection files: a blob in either starts its import.
+resource importContainers 'Microsoft.Storage/storageAccounts/blobServices/containers@2023-05-01' = [
+  for container in ['invoice-imports', 'collections']: {
+    parent: blobService
+    name: container
+  }
+]
+
+// Flex Consumption runs blob triggers only from Event Grid (source: 'EventGrid' in the code):
+// the storage account's events go through this system topic. The subscriptions to the app's
+// blob webhook need the app's blobs_extension key, which exists once the code is deployed:
+// the postdeploy hook (infra/hooks/subscribe-blob-events.mjs) creates them.
+resource storageEvents 'Microsoft.EventGrid/systemTopics@2024-06-01-preview' = {
+  name: 'evgt-cup-${suffix}'
+  location: location
+  properties: {
+    source: storage.id
+    topicType: 'Microsoft.Storage.StorageAccounts'
+  }
+}
+
 // ---- Key Vault: the JWT signing secret ----
 
 resource vault 'Microsoft.KeyVault/vaults@2023-07-01' = {
@@ -360,6 +381,7 @@ resource emailSender 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
 // ---- Outputs (azd stores them in the environment; the hooks and the frontend use them) ----
 
 output AZURE_FUNCTION_APP_NAME string = functionApp.name
+output AZURE_STORAGE_EVENTS_TOPIC string = storageEvents.name
 output API_BASE_URL string = 'https://${functionApp.properties.defaultHostName}/api'
 output API_DOCS_URL string = 'https://${functionApp.properties.defaultHostName}/api/docs'
 output SQL_SERVER string = sqlServer.properties.fullyQualifiedDomainName

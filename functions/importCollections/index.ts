@@ -28,5 +28,8 @@ export async function importCollectionsFromBlob(blob: unknown, context: Invocati
 app.storageBlob('importCollections', {
   path: 'collections/{name}',
   connection: 'AzureWebJobsStorage',
+  // Flex Consumption runs blob triggers only from Event Grid (infra/hooks/subscribe-blob-events.mjs);
+  // the local host scans the container instead.
+  source: 'EventGrid',
   handler: importCollectionsFromBlob,
 });

@@ -32,5 +32,8 @@ export async function importInvoicesFromBlob(blob: unknown, context: InvocationC
 app.storageBlob('importInvoices', {
   path: 'invoice-imports/{name}',
   connection: 'AzureWebJobsStorage',
+  // Flex Consumption runs blob triggers only from Event Grid (infra/hooks/subscribe-blob-events.mjs);
+  // the local host scans the container instead.
+  source: 'EventGrid',
   handler: importInvoicesFromBlob,
 });

@@ -43,6 +43,19 @@ describe('the Azure infrastructure', () => {
     );
   });
 
+  test('the import containers exist and their blob events reach the app through Event Grid, as Flex Consumption requires', () => {
+    expect(bicep).toMatch(/for container in \['invoice-imports', 'collections'\]/);
+    expect(bicep).toMatch(/topicType: 'Microsoft\.Storage\.StorageAccounts'/);
+    const azureYaml = fs.readFileSync(path.join(projectRoot(), 'azure.yaml'), 'utf8');
+    expect(azureYaml).toMatch(/postdeploy:\s+shell: sh\s+run: node infra\/hooks\/subscribe-blob-events\.mjs/);
+    const hook = fs.readFileSync(path.join(projectRoot(), 'infra/hooks/subscribe-blob-events.mjs'), 'utf8');
+    for (const fn of ['importInvoices', 'importCollections']) {
+      expect(hook).toContain(`'${fn}'`);
+      const source = fs.readFileSync(path.join(projectRoot(), `functions/${fn}/index.ts`), 'utf8');
+      expect(source).toMatch(/app\.storageBlob\([^)]*source: 'EventGrid'/s);
+    }
+  });
+
   test('the app identity may send email through Communication Services', () => {
     expect(bicep).toMatch(/roleDefinitionId: emailSenderRole\.id\s+principalId: functionApp\.identity\.principalId/);
     expect(bicep).toContain("'Microsoft.Communication/CommunicationServices/Read'");
