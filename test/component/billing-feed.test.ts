@@ -57,8 +57,7 @@ const run = (csv: string) =>
 /** The invoice's stored amount and status (bigint is a string through tedious). */
 async function invoiceRow(number: string): Promise<{ amount: number; status: string } | undefined> {
   const row = (await app.services.db('invoices').where({ number }).first()) as
-    | { amount: unknown; status: string }
-    | undefined;
+    { amount: unknown; status: string } | undefined;
   return row && { amount: Number(row.amount), status: row.status };
 }
 

@@ -52,7 +52,7 @@ describe('the Azure infrastructure', () => {
     for (const fn of ['importInvoices', 'importCollections']) {
       expect(hook).toContain(`'${fn}'`);
       const source = fs.readFileSync(path.join(projectRoot(), `functions/${fn}/index.ts`), 'utf8');
-      expect(source).toMatch(/^  source: 'EventGrid',$/m);
+      expect(source).toMatch(/^ {2}source: 'EventGrid',$/m);
     }
   });
 
