@@ -44,8 +44,12 @@ import type { BillingDeps } from '../services';
 import { announceInvoiceDates } from './invoice.controller';
 import { dispatchSoon } from './outbox.controller';
 
-/** Lines per database transaction: big enough for multi-row statements, small enough to hold the write lock briefly. */
-export const IMPORT_BATCH_LINES = 1000;
+/**
+ * Lines per database transaction. Each commit rewrites the index pages it touched (and SQLite's
+ * WAL checkpoints more often), so fewer, larger batches import faster; the write lock is held only
+ * for the batch's inserts and updates (≈ 50 ms for 5,000 lines on SQLite), after its reads.
+ */
+export const IMPORT_BATCH_LINES = 5000;
 
 export interface ImportRequest {
   source: LoadSource;

@@ -169,19 +169,19 @@ function cents(line: number, value: string, what: string): bigint {
 function parseHeader(line: number, text: string): FileHeader {
   const f = cut(text, HEADER);
   const header = {
-    billerNit: digits(line, f.billerNit, 'El NIT del facturador'),
-    collectionDate: calendarDay(line, f.collectionDate, 'La fecha de recaudo'),
-    bankCode: digits(line, f.bankCode, 'El código del banco'),
+    billerNit: digits(line, f.billerNit, 'el NIT del facturador'),
+    collectionDate: calendarDay(line, f.collectionDate, 'la fecha de recaudo'),
+    bankCode: digits(line, f.bankCode, 'el código del banco'),
     account: f.account.trim(),
-    fileDate: calendarDay(line, f.fileDate, 'La fecha del archivo'),
-    fileTime: digits(line, f.fileTime, 'La hora del archivo'),
+    fileDate: calendarDay(line, f.fileDate, 'la fecha del archivo'),
+    fileTime: digits(line, f.fileTime, 'la hora del archivo'),
     modifier: f.modifier,
     accountType: f.accountType,
   };
-  if (!/^[A-Z0-9]$/.test(header.modifier))
-    throw new CollectionFileError(line, `El modificador debe ser una letra A–Z o un dígito ("${header.modifier}").`);
+  if (!/^[A-Z]$/.test(header.modifier))
+    throw new CollectionFileError(line, `el modificador del archivo debe ser una letra A–Z ("${header.modifier}").`);
   if (Number(header.fileTime.slice(0, 2)) > 23 || Number(header.fileTime.slice(2)) > 59)
-    throw new CollectionFileError(line, `La hora del archivo no es una hora HHMM real ("${header.fileTime}").`);
+    throw new CollectionFileError(line, `la hora del archivo no es una hora HHMM real ("${header.fileTime}").`);
   return header;
 }
 
@@ -191,14 +191,14 @@ function parseDetail(line: number, text: string, batchNumber: number): DetailRec
     line,
     batchNumber,
     reference: f.reference,
-    amountCents: Number(digits(line, f.amount, 'El valor recaudado')),
+    amountCents: Number(digits(line, f.amount, 'el valor recaudado')),
     origin: f.origin,
     channel: f.channel,
     operationNumber: f.operationNumber,
     authorization: f.authorization.trim(),
     debitedBank: f.debitedBank,
     branch: f.branch,
-    sequence: digits(line, f.sequence, 'La secuencia'),
+    sequence: digits(line, f.sequence, 'la secuencia'),
     returnCause: f.returnCause,
   };
 }
@@ -252,7 +252,7 @@ export async function readCollectionFile(
           if (batch)
             throw new CollectionFileError(line, `el lote ${batch.number} no tiene control (08) antes de otro lote.`);
           const f = cut(text, BATCH_HEADER);
-          batch = { number: Number(digits(line, f.batchNumber, 'El número de lote')), count: 0, total: 0n };
+          batch = { number: Number(digits(line, f.batchNumber, 'el número de lote')), count: 0, total: 0n };
           break;
         }
         case '06': {
@@ -266,9 +266,9 @@ export async function readCollectionFile(
         case '08': {
           if (!batch) throw new CollectionFileError(line, 'control de lote (08) sin su encabezado (05).');
           const f = cut(text, BATCH_CONTROL);
-          const count = Number(digits(line, f.count, 'El total de registros del lote'));
-          const total = cents(line, f.total, 'El valor total del lote');
-          const number = Number(digits(line, f.batchNumber, 'El número de lote'));
+          const count = Number(digits(line, f.count, 'el total de registros del lote'));
+          const total = cents(line, f.total, 'el valor total del lote');
+          const number = Number(digits(line, f.batchNumber, 'el número de lote'));
           if (number !== batch.number)
             throw new CollectionFileError(
               line,
@@ -289,8 +289,8 @@ export async function readCollectionFile(
         case '09': {
           if (batch) throw new CollectionFileError(line, `el lote ${batch.number} no tiene control (08).`);
           const f = cut(text, FILE_CONTROL);
-          const count = Number(digits(line, f.count, 'El total de registros del archivo'));
-          const total = cents(line, f.total, 'El valor total del archivo');
+          const count = Number(digits(line, f.count, 'el total de registros del archivo'));
+          const total = cents(line, f.total, 'el valor total del archivo');
           if (count !== fileCount)
             throw new CollectionFileError(line, `el archivo declara ${count} registros y tiene ${fileCount}.`);
           if (total !== fileTotal)

@@ -1,3 +1,4 @@
+import type { Knex } from 'knex';
 import { z } from 'zod';
 
 import { MAX_AMOUNT } from '../../sql/migrations/columns';
@@ -100,9 +101,28 @@ export interface ExistingInvoice {
   status: 'UNPAID' | 'PAID';
 }
 
-/** Rows per statement: T-SQL takes at most 2,100 parameters per statement. */
+/** Rows per statement: T-SQL takes at most 2,100 parameters and 1,000 rows of VALUES; SQLite 32,766 parameters. */
 function rowsPerStatement(db: DbOrTx, columns: number): number {
-  return Math.floor((isTsql(db) ? 2000 : 30000) / columns);
+  return isTsql(db) ? Math.min(1000, Math.floor(2000 / columns)) : Math.floor(30000 / columns);
+}
+
+/**
+ * Rows as multi-row `INSERT … VALUES (…), (…)` statements, as many rows per statement as the
+ * engine takes. (knex writes a multi-row insert on SQLite as SELECT … UNION ALL, which SQLite
+ * caps at 500 terms.)
+ */
+async function insertRows(db: DbOrTx, table: string, rows: Record<string, unknown>[]): Promise<void> {
+  const first = rows[0];
+  if (!first) return;
+  const columns = Object.keys(first);
+  const tuple = `(${columns.map(() => '?').join(', ')})`;
+  for (const part of chunks(rows, rowsPerStatement(db, columns.length))) {
+    await db.raw(`INSERT INTO ?? (${columns.map(() => '??').join(', ')}) VALUES ${part.map(() => tuple).join(', ')}`, [
+      table,
+      ...columns,
+      ...part.flatMap((row) => columns.map((column) => row[column])),
+    ] as Knex.RawBinding[]);
+  }
 }
 
 function chunks<T>(items: T[], size: number): T[][] {
@@ -223,7 +243,7 @@ export async function insertContracts(db: DbOrTx, lines: BillingLine[], now: Dat
     ids.set(line.contract_number, id);
     return { id, number: line.contract_number, ...contractColumns(line), created_at: now };
   });
-  for (const part of chunks(rows, rowsPerStatement(db, 11))) await db('contracts').insert(part);
+  await insertRows(db, 'contracts', rows);
   return ids;
 }
 
@@ -246,7 +266,7 @@ export async function insertInvoices(
     created_at: now,
     updated_at: now,
   }));
-  for (const part of chunks(rows, rowsPerStatement(db, 11))) await db('invoices').insert(part);
+  await insertRows(db, 'invoices', rows);
 }
 
 export async function updateContract(db: DbOrTx, id: string, line: BillingLine): Promise<void> {

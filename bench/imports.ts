@@ -1,0 +1,249 @@
+import { randomUUID } from 'node:crypto';
+import { once } from 'node:events';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+
+import Database from 'better-sqlite3';
+
+import { systemClock } from '../shared/clients/clock.client';
+import type { QueuePublisher } from '../shared/clients/queue.client';
+import { createSqlClient, type Db } from '../shared/clients/sql.client';
+import { importInvoices } from '../shared/controllers/billingImport.controller';
+import { importCollection } from '../shared/controllers/collection.controller';
+import { collectionFileLines } from '../shared/models/asobancaria';
+import { BILLING_CSV_COLUMNS } from '../shared/models/billingFeed.model';
+import type { BillingDeps } from '../shared/services';
+import { migrateLatest } from '../sql/migrator';
+
+/**
+ * The billing feed and the bank collections at volume, on SQLite:
+ * - the floor: N invoice lines (N/2 contracts, two periods each) inserted with better-sqlite3
+ *   prepared statements in one transaction, values made in the loop (no file, no checks);
+ * - the import: the same N lines as a CSV file on disk, through importInvoices (streamed, each
+ *   line checked, batches upserted in their own transactions), then the same file again;
+ * - a collection file of M records paying M printed coupons, through importCollection.
+ * Peak RSS is sampled while each runs: both must stay flat, whatever N and M.
+ *
+ *   BENCH_IMPORT_LINES=1000000 BENCH_COLLECTION_RECORDS=100000 node dist/bench/imports.js
+ */
+const LINES = Number(process.env.BENCH_IMPORT_LINES ?? 1_000_000);
+const RECORDS = Number(process.env.BENCH_COLLECTION_RECORDS ?? 100_000);
+
+/** Messages stay in the outbox: delivery is the dispatcher's work, measured by the payment bench. */
+const OUTBOX_ONLY: QueuePublisher = {
+  send: () => Promise.reject(new Error('bench: the outbox keeps it')),
+  ping: () => Promise.reject(new Error('bench: no queue')),
+};
+
+function sqliteFile(dir: string, name: string): string {
+  const file = path.join(dir, name);
+  fs.rmSync(file, { force: true });
+  return file;
+}
+
+/** Peak RSS (MiB) while `work` runs, sampled every 25 ms. */
+async function withPeakRss<T>(work: () => Promise<T>): Promise<{ result: T; ms: number; peakRssMiB: number }> {
+  let peak = process.memoryUsage().rss;
+  const timer = setInterval(() => (peak = Math.max(peak, process.memoryUsage().rss)), 25);
+  const started = performance.now();
+  try {
+    const result = await work();
+    return { result, ms: performance.now() - started, peakRssMiB: Math.round(peak / 2 ** 20) };
+  } finally {
+    clearInterval(timer);
+  }
+}
+
+const contractOf = (line: number) => String(40_000_000 + Math.floor(line / 2));
+const periodOf = (line: number) => (line % 2 === 0 ? '2026-10' : '2026-11');
+
+async function writeFeed(file: string, lines: number): Promise<void> {
+  const out = fs.createWriteStream(file);
+  out.write(BILLING_CSV_COLUMNS.join(',') + '\n');
+  for (let i = 0; i < lines; i++) {
+    const contract = contractOf(i);
+    const period = periodOf(i);
+    const row = `${contract},Cliente ${contract},CC,${10_000_000 + Math.floor(i / 2)},"Calle ${i % 100} # ${i % 90}-${i % 50}, Laureles",Medellín,${(i % 6) + 1},"Energía, Acueducto",F-${contract}-${period},${period},${period}-20,${period}-28,${100_000 + (i % 900_000)}\n`;
+    if (!out.write(row)) await once(out, 'drain');
+  }
+  out.end();
+  await once(out, 'finish');
+}
+
+/** The floor: the same rows with prepared statements, one transaction, nothing checked. */
+function rawInserts(file: string, lines: number): void {
+  const db = new Database(file);
+  db.pragma('journal_mode = WAL');
+  db.pragma('synchronous = NORMAL');
+  db.pragma('foreign_keys = ON');
+  const contract = db.prepare(
+    'INSERT INTO contracts (id, number, holder_name, holder_document_type, holder_document_number, address, city, stratum, services, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
+  );
+  const invoice = db.prepare(
+    "INSERT INTO invoices (id, contract_id, number, period, issue_date, due_date, amount, status, paid_at, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, 'UNPAID', NULL, ?, ?)",
+  );
+  const now = Date.now();
+  db.transaction(() => {
+    let contractId = '';
+    for (let i = 0; i < lines; i++) {
+      const number = contractOf(i);
+      const period = periodOf(i);
+      if (i % 2 === 0) {
+        contractId = randomUUID();
+        contract.run(
+          contractId,
+          number,
+          `Cliente ${number}`,
+          'CC',
+          String(10_000_000 + i / 2),
+          `Calle ${i % 100} # ${i % 90}-${i % 50}, Laureles`,
+          'Medellín',
+          (i % 6) + 1,
+          'Energía, Acueducto',
+          now,
+        );
+      }
+      invoice.run(
+        randomUUID(),
+        contractId,
+        `F-${number}-${period}`,
+        period,
+        `${period}-20`,
+        `${period}-28`,
+        100_000 + (i % 900_000),
+        now,
+        now,
+      );
+    }
+  })();
+  db.close();
+}
+
+async function migrated(file: string): Promise<Db> {
+  const db = createSqlClient({ engine: 'sqlite', file });
+  await migrateLatest(db);
+  return db;
+}
+
+function depsOn(db: Db): BillingDeps {
+  return {
+    db,
+    clock: systemClock,
+    queue: OUTBOX_ONLY,
+    config: {
+      coupons: { validityHours: 72, overdueValidityHours: 4, billerGln: '7707181010011' },
+      quotas: {
+        registrationsPerClientPerHour: 10,
+        searchesPerUserPerMinute: 30,
+        searchedContractsPerUserPerDay: 200,
+        couponLookupsPerUserPerMinute: 60,
+      },
+    },
+  };
+}
+
+/** M printed coupons (one per invoice of the imported feed, one holder) and the bank file that pays them all. */
+async function printCouponsAndBankFile(db: Db, records: number, file: string): Promise<void> {
+  const now = new Date();
+  const userId = randomUUID();
+  await db('users').insert({
+    id: userId,
+    email: 'recaudo@bench.example',
+    password_hash: 'x',
+    full_name: 'Bench',
+    document_type: 'CC',
+    document_number: '1',
+    role: 'customer',
+    failed_logins: 0,
+    created_at: now,
+    updated_at: now,
+  });
+  const invoices = (await db('invoices').orderBy('number').limit(records).select('id', 'amount')) as {
+    id: string;
+    amount: number;
+  }[];
+  const coupons = invoices.map((invoice, i) => ({
+    id: randomUUID(),
+    code: String(700_000_000_000 + i),
+    user_id: userId,
+    invoice_id: invoice.id,
+    amount: Number(invoice.amount),
+    status: 'ACTIVE',
+    issued_at: now,
+    expires_at: new Date(now.getTime() + 72 * 3600_000),
+  }));
+  await db.batchInsert('coupons', coupons, 400); // knex's SQLite insert is a UNION ALL, capped at 500 terms
+  const out = fs.createWriteStream(file);
+  const details = coupons.map((c) => ({ reference: c.code, amountCents: c.amount * 100 }));
+  for (const line of collectionFileLines({
+    header: { collectionDate: now.toISOString().slice(0, 10), bankCode: '007' },
+    batches: [{ details }],
+  })) {
+    if (!out.write(line + '\r\n')) await once(out, 'drain');
+  }
+  out.end();
+  await once(out, 'finish');
+}
+
+export async function benchImports(dir: string) {
+  const csv = path.join(dir, 'feed.csv');
+  await writeFeed(csv, LINES);
+
+  const floorFile = sqliteFile(dir, 'floor.sqlite');
+  await (await migrated(floorFile)).destroy();
+  const floor = await withPeakRss(async () => rawInserts(floorFile, LINES));
+
+  const db = await migrated(sqliteFile(dir, 'import.sqlite'));
+  const deps = depsOn(db);
+  const first = await withPeakRss(() =>
+    importInvoices(deps, fs.createReadStream(csv), { source: 'CLI', fileName: 'feed.csv' }),
+  );
+  const again = await withPeakRss(() =>
+    importInvoices(deps, fs.createReadStream(csv), { source: 'CLI', fileName: 'feed.csv' }),
+  );
+
+  const bankFile = path.join(dir, 'recaudo.txt');
+  await printCouponsAndBankFile(db, Math.min(RECORDS, LINES), bankFile);
+  const collection = await withPeakRss(() =>
+    importCollection(deps, () => fs.createReadStream(bankFile), { source: 'CLI', fileName: 'recaudo.txt' }),
+  );
+  await db.destroy();
+
+  const perSecond = (n: number, ms: number) => Math.round((n / ms) * 1000);
+  return {
+    invoiceImport: {
+      lines: LINES,
+      fileMiB: +(fs.statSync(csv).size / 2 ** 20).toFixed(1),
+      floorMs: Math.round(floor.ms),
+      floorLinesPerSecond: perSecond(LINES, floor.ms),
+      importMs: Math.round(first.ms),
+      importLinesPerSecond: perSecond(LINES, first.ms),
+      ratioToFloor: +(floor.ms / first.ms).toFixed(2),
+      counts: first.result.counts,
+      againMs: Math.round(again.ms),
+      againCounts: again.result.counts,
+      peakRssMiB: { floor: floor.peakRssMiB, import: first.peakRssMiB, again: again.peakRssMiB },
+    },
+    collection: {
+      records: collection.result.counts.records,
+      applied: collection.result.counts.applied,
+      ms: Math.round(collection.ms),
+      recordsPerSecond: perSecond(collection.result.counts.records, collection.ms),
+      peakRssMiB: collection.peakRssMiB,
+    },
+  };
+}
+
+if (require.main === module) {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'cuponeras-bench-imports-'));
+  benchImports(dir)
+    .then((results) => {
+      console.log(JSON.stringify(results, null, 2));
+      fs.rmSync(dir, { recursive: true, force: true });
+    })
+    .catch((error: unknown) => {
+      console.error(error);
+      process.exit(1);
+    });
+}
