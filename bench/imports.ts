@@ -159,10 +159,10 @@ async function printCouponsAndBankFile(db: Db, records: number, file: string): P
     created_at: now,
     updated_at: now,
   });
-  const invoices = (await db('invoices').orderBy('number').limit(records).select('id', 'amount')) as {
-    id: string;
-    amount: number;
-  }[];
+  const invoices: { id: string; amount: number }[] = await db('invoices')
+    .orderBy('number')
+    .limit(records)
+    .select('id', 'amount');
   const coupons = invoices.map((invoice, i) => ({
     id: randomUUID(),
     code: String(700_000_000_000 + i),
