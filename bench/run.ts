@@ -9,6 +9,7 @@ import * as coupons from '../shared/controllers/coupon.controller';
 import { disposeServices, services } from '../shared/services';
 import { migrateLatest } from '../sql/migrator';
 import { seedDemoData } from '../sql/seed';
+import { benchImports } from './imports';
 
 /**
  * npm run bench: on-demand measurements of the paths that matter, on this machine, through the
@@ -16,6 +17,9 @@ import { seedDemoData } from '../sql/seed';
  * and the numbers worth keeping to bench/RESULTS.md.
  *
  *   BENCH_PAYMENTS=400 BENCH_CONCURRENCY=16 BENCH_EXPIRE=20000 npm run bench
+ *
+ * Then the billing feed and bank collections at volume (bench/imports.ts: BENCH_IMPORT_LINES,
+ * default 1,000,000; BENCH_COLLECTION_RECORDS, default 100,000; BENCH_IMPORTS=0 skips them).
  */
 const PAYMENTS = Number(process.env.BENCH_PAYMENTS ?? 400);
 const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 16);
@@ -242,6 +246,7 @@ async function main(): Promise<void> {
       perSecond: Math.round((expiry.expired / expireMs) * 1000),
     },
     memory: { rssBeforeMiB: Math.round(rssBefore / 2 ** 20), rssAfterMiB: Math.round(rssAfter / 2 ** 20) },
+    imports: process.env.BENCH_IMPORTS === '0' ? undefined : await benchImports(dataDir),
   };
   console.log(JSON.stringify(results, null, 2));
   const outDir = path.join(

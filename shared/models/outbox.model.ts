@@ -15,16 +15,22 @@ export interface OutboxRow {
 }
 
 export const outboxQueries = {
-  pending: (db: DbOrTx, now: Date, limit: number, ids?: string[]) =>
+  pending: (db: DbOrTx, now: Date, limit: number) =>
     db('outbox')
-      .modify((q) => {
-        if (ids) void q.whereIn('id', ids);
-      })
       .whereNull('dispatched_at')
       .where('available_at', '<=', now)
       .orderBy('created_at')
       .limit(limit)
       .select('id', 'queue', 'body', 'attempts', 'created_at'),
+  /**
+   * Just these rows, by primary key, whatever their state (the caller keeps the pending ones): a
+   * filter on the pending columns would let the planner walk ix_outbox_pending instead, whose size
+   * is every message a queue outage left behind.
+   */
+  byIds: (db: DbOrTx, ids: string[]) =>
+    db('outbox')
+      .whereIn('id', ids)
+      .select('id', 'queue', 'body', 'attempts', 'created_at', 'dispatched_at', 'available_at'),
   /** Takes a short lease on a row so that two dispatchers don't send it at the same moment. */
   lease: (db: DbOrTx, id: string, now: Date, until: Date) =>
     db('outbox')
@@ -67,7 +73,12 @@ export async function addToOutbox(db: DbOrTx, messages: OutgoingMessage[], now: 
 
 /** Rows due for sending, oldest first (only `ids` when given). */
 export async function pendingOutbox(db: DbOrTx, now: Date, limit: number, ids?: string[]): Promise<OutboxRow[]> {
-  const rows = (await outboxQueries.pending(db, now, limit, ids)) as Record<string, unknown>[];
+  const rows = ids
+    ? ((await outboxQueries.byIds(db, ids)) as Record<string, unknown>[])
+        .filter((r) => r.dispatched_at === null && asDate(r.available_at) <= now)
+        .sort((a, b) => asDate(a.created_at).getTime() - asDate(b.created_at).getTime())
+        .slice(0, limit)
+    : ((await outboxQueries.pending(db, now, limit)) as Record<string, unknown>[]);
   return rows.map((r) => ({
     id: String(r.id),
     queue: String(r.queue),
