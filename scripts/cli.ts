@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 
 import { loadConfig } from '../shared/config';
-import { services } from '../shared/services';
+import { disposeServices, services } from '../shared/services';
 import { migrateLatest } from '../sql/migrator';
 import { loadLocalSettings } from './localEnv';
 
@@ -51,4 +51,18 @@ export function progressBar(label: string): { update(done: number, total: number
       if (tty) process.stderr.write('\n');
     },
   };
+}
+
+/** Runs a command-line tool's main: its exit code, the services closed first, any error printed. */
+export function runCli(main: () => Promise<number>): void {
+  main()
+    .then(async (code) => {
+      await disposeServices();
+      process.exit(code);
+    })
+    .catch(async (error: unknown) => {
+      console.error(error instanceof Error ? error.message : error);
+      await disposeServices();
+      process.exit(1);
+    });
 }

@@ -2,8 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 
 import { importCollection } from '../shared/controllers/collection.controller';
-import { disposeServices } from '../shared/services';
-import { cliServices, progressBar } from './cli';
+import { cliServices, progressBar, runCli } from './cli';
 
 /**
  * npm run import:collections -- FILE: checks and applies a bank's Asobancaria 2001 collection file
@@ -47,13 +46,4 @@ async function main(): Promise<number> {
   return 0;
 }
 
-main()
-  .then(async (code) => {
-    await disposeServices();
-    process.exit(code);
-  })
-  .catch(async (error: unknown) => {
-    console.error(error instanceof Error ? error.message : error);
-    await disposeServices();
-    process.exit(1);
-  });
+runCli(main);

@@ -3,8 +3,7 @@ import path from 'node:path';
 
 import { importInvoices } from '../shared/controllers/billingImport.controller';
 import { AppError } from '../shared/http/errors';
-import { disposeServices } from '../shared/services';
-import { cliServices, progressBar } from './cli';
+import { cliServices, progressBar, runCli } from './cli';
 
 /**
  * npm run import:invoices -- FILE: imports a billing-feed CSV into the database the settings name,
@@ -51,13 +50,4 @@ async function main(): Promise<number> {
   }
 }
 
-main()
-  .then(async (code) => {
-    await disposeServices();
-    process.exit(code);
-  })
-  .catch(async (error: unknown) => {
-    console.error(error instanceof Error ? error.message : error);
-    await disposeServices();
-    process.exit(1);
-  });
+runCli(main);

@@ -1,8 +1,7 @@
 import { collectionFileText } from '../shared/models/asobancaria';
 import { findAnyCouponByCode } from '../shared/models/coupon.model';
 import { bogotaDay } from '../shared/models/time';
-import { disposeServices } from '../shared/services';
-import { cliServices } from './cli';
+import { cliServices, runCli } from './cli';
 
 /**
  * npm run collections:sample -- CODE [CODE…] > recaudo.txt: an Asobancaria 2001 file in which a
@@ -38,13 +37,4 @@ async function main(): Promise<number> {
   return 0;
 }
 
-main()
-  .then(async (code) => {
-    await disposeServices();
-    process.exit(code);
-  })
-  .catch(async (error: unknown) => {
-    console.error(error instanceof Error ? error.message : error);
-    await disposeServices();
-    process.exit(1);
-  });
+runCli(main);

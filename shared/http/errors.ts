@@ -44,7 +44,6 @@ export const ERROR_CATALOG = {
   IMPORT_NOT_FOUND: { status: 404, title: 'La carga de facturas no existe' },
   IMPORT_FILE_INVALID: { status: 422, title: 'El archivo de facturas no tiene el formato esperado' },
   COLLECTION_NOT_FOUND: { status: 404, title: 'El archivo de recaudo no existe' },
-  COLLECTION_FILE_INVALID: { status: 422, title: 'El archivo de recaudo no cumple el formato Asobancaria 2001' },
   COLLECTION_RECORD_NOT_FOUND: { status: 404, title: 'El registro de recaudo no es una excepción o no existe' },
   COLLECTION_EXCEPTION_RESOLVED: { status: 409, title: 'La excepción de recaudo ya fue resuelta' },
   SERVICE_UNAVAILABLE: { status: 503, title: 'El servicio no está disponible en este momento' },

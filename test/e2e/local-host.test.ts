@@ -157,7 +157,8 @@ describe('the local host', () => {
     }, 25000);
     expect(Buffer.from(poisoned.messageText, 'base64').toString()).toBe('{"n":1}');
     expect(failures).toBe(5); // host.json maxDequeueCount
-    expect(testApp.logs.some((line) => line.includes("moved to 'test-fails-poison'"))).toBe(true);
+    // The host logs the move once the original is deleted, a moment after the poison copy is visible.
+    await waitFor(() => testApp.logs.some((line) => line.includes("moved to 'test-fails-poison'")));
   });
 
   test('when a message is not base64, then it goes straight to poison with the reason logged', async () => {
