@@ -5,8 +5,12 @@ import type { RegisteredFunction, TypedData } from './functionsCore';
 import { type HostLog, invoke, triggerOf } from './invoke';
 import { type CompiledRoute, compileRoute, matchRoute, sortRoutes } from './routes';
 
-/** Bodies larger than this are refused by the host itself, before any function sees them. */
-const HOST_MAX_BODY_BYTES = 10 * 1024 * 1024;
+/**
+ * Bodies larger than this are refused by the host itself, before any function sees them: 100 MB,
+ * the Functions host's own default (FUNCTIONS_REQUEST_BODY_SIZE_LIMIT), so that an operator's file
+ * upload up to UPLOAD_MAX_BYTES behaves locally as in Azure.
+ */
+const HOST_MAX_BODY_BYTES = 100 * 1024 * 1024;
 
 /**
  * The host's own answers, for requests no function sees (RFC 9457, type about:blank: these are
