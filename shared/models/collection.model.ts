@@ -238,7 +238,10 @@ export const collectionQueries = {
   firstWithKey: (db: DbOrTx, bankCode: string, authorization: string, sequence: string) =>
     db('collection_records')
       .where({ bank_code: bankCode, authorization_number: authorization, sequence_number: sequence })
-      .whereNot('outcome', 'DUPLICATE')
+      // Written as the index's own predicate, a literal: SQLite matches a partial index only by the
+      // same expression (`NOT outcome = ?` scanned the whole table), SQL Server a filtered one only
+      // without a parameter.
+      .whereRaw("outcome <> 'DUPLICATE'")
       .first('id'),
   outcomeTotals: (db: DbOrTx, fileId: string) =>
     db('collection_records')
@@ -269,7 +272,8 @@ export const collectionQueries = {
   },
   /** ALREADY_PAID and AMOUNT_MISMATCH records, open (not resolved) or resolved, newest first. */
   exceptions: (db: DbOrTx, options: { resolved: boolean; cursor?: Keyset; limit: number }) => {
-    const query = withDetails(db).whereIn('r.outcome', [...EXCEPTION_OUTCOMES]);
+    // The filtered index's own predicate, as a literal (see firstWithKey).
+    const query = withDetails(db).whereRaw("r.outcome IN ('ALREADY_PAID', 'AMOUNT_MISMATCH')");
     if (options.resolved) void query.whereNotNull('r.resolved_at');
     else void query.whereNull('r.resolved_at');
     return keysetPage(query, { at: 'r.created_at', id: 'r.id' }, options.cursor, options.limit).select(RECORD_COLUMNS);
