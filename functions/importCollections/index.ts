@@ -3,7 +3,6 @@ import { Readable } from 'node:stream';
 import { app, type InvocationContext } from '@azure/functions';
 
 import * as collections from '../../shared/controllers/collection.controller';
-import { idSchema } from '../../shared/models/ids';
 import { services } from '../../shared/services';
 
 /**
@@ -14,12 +13,11 @@ import { services } from '../../shared/services';
  */
 export async function importCollectionsFromBlob(blob: unknown, context: InvocationContext): Promise<void> {
   const name = typeof context.triggerMetadata?.name === 'string' ? context.triggerMetadata.name : '';
-  const uploaded = idSchema.safeParse(name.replace(/\.txt$/i, ''));
   const content = blob as Buffer;
   const report = await collections.importCollection(services(), () => Readable.from([content]), {
     source: 'BLOB',
     fileName: name,
-    collectionId: uploaded.success ? uploaded.data : undefined,
+    collectionId: collections.collectionIdOfBlob(name),
   });
   context.log(`Collection ${report.id} of ${name}: ${report.status} ${JSON.stringify(report.counts)}`);
   if (report.error) context.warn(`Collection file ${name} rejected: ${report.error}`);

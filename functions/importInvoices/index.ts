@@ -4,7 +4,6 @@ import { app, type InvocationContext } from '@azure/functions';
 
 import * as billingFeed from '../../shared/controllers/billingImport.controller';
 import { AppError } from '../../shared/http/errors';
-import { idSchema } from '../../shared/models/ids';
 import { services } from '../../shared/services';
 
 /**
@@ -15,12 +14,11 @@ import { services } from '../../shared/services';
  */
 export async function importInvoicesFromBlob(blob: unknown, context: InvocationContext): Promise<void> {
   const name = typeof context.triggerMetadata?.name === 'string' ? context.triggerMetadata.name : '';
-  const uploaded = idSchema.safeParse(name.replace(/\.csv$/i, ''));
   try {
     const report = await billingFeed.importInvoices(services(), Readable.from([blob as Buffer]), {
       source: 'BLOB',
       fileName: name,
-      importId: uploaded.success ? uploaded.data : undefined,
+      importId: billingFeed.importIdOfBlob(name),
     });
     context.log(`Import ${report.id} of ${name}: ${JSON.stringify(report.counts)}`);
   } catch (error) {

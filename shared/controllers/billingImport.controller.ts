@@ -23,6 +23,7 @@ import {
 } from '../models/billingFeed.model';
 import { markActiveCouponsCancelled } from '../models/coupon.model';
 import { CsvError, readCsvRecords } from '../models/csv';
+import { idSchema } from '../models/ids';
 import {
   findImport,
   finishImport,
@@ -376,6 +377,12 @@ export async function uploadInvoices(
 
 /** The blob an upload is stored as: its run's id names it, so the trigger finds the run. */
 export const importBlobName = (importId: string) => `${importId}.csv`;
+
+/** The upload's run a blob belongs to (named by importBlobName), or undefined for a file the billing system dropped. */
+export function importIdOfBlob(name: string): string | undefined {
+  const id = idSchema.safeParse(name.replace(/\.csv$/i, ''));
+  return id.success ? id.data : undefined;
+}
 
 /** GET /operator/imports/{importId}, audited. */
 export async function viewImport(

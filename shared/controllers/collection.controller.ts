@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { Readable } from 'node:stream';
 
+import type { Knex } from 'knex';
 import { z } from 'zod';
 
 import { type BlobStore, CONTAINERS } from '../clients/blob.client';
@@ -40,6 +41,7 @@ import {
   storedCollectionLines,
 } from '../models/collection.model';
 import { COUPON_CODE_LENGTH, findAnyCouponByCode, markCouponCollected } from '../models/coupon.model';
+import { idSchema } from '../models/ids';
 import { findInvoice, markInvoicePaid } from '../models/invoice.model';
 import type { LoadSource } from '../models/invoiceImport.model';
 import { addDays, bogotaDayRange, endOfBogotaDay } from '../models/time';
@@ -190,7 +192,7 @@ async function applyRecord(deps: BillingDeps, file: FileContext, record: DetailR
 
 async function settleRecord(
   deps: BillingDeps,
-  tx: Parameters<Parameters<typeof inTransaction>[1]>[0],
+  tx: Knex.Transaction,
   file: FileContext,
   record: DetailRecord,
 ): Promise<string[]> {
@@ -284,6 +286,12 @@ export async function uploadCollection(
 
 /** The blob an upload is stored as: the file's id names it, so the trigger finds its row. */
 export const collectionBlobName = (collectionId: string) => `${collectionId}.txt`;
+
+/** The upload a blob came from (named by collectionBlobName), or undefined for a file dropped by a bank's transfer. */
+export function collectionIdOfBlob(name: string): string | undefined {
+  const id = idSchema.safeParse(name.replace(/\.txt$/i, ''));
+  return id.success ? id.data : undefined;
+}
 
 /** GET /operator/collections/{collectionId}, audited. */
 export async function viewCollection(
