@@ -238,3 +238,22 @@ BEGIN
   COMMIT TRANSACTION;
 END
 GO
+
+-- Migration 0009_accounts
+IF NOT EXISTS (SELECT 1 FROM [schema_migrations] WHERE [name] = N'0009_accounts')
+BEGIN
+  BEGIN TRANSACTION;
+  EXEC(N'ALTER TABLE [users] ADD [email_verified_at] datetime2(3) null');
+  EXEC(N'ALTER TABLE [users] ADD [deleted_at] datetime2(3) null');
+  EXEC(N'CREATE TABLE [consents] ([id] uniqueidentifier not null, [user_id] uniqueidentifier not null, [policy_version] varchar(20) not null, [accepted_at] datetime2(3) not null, CONSTRAINT [pk_consents] PRIMARY KEY ([id]), CONSTRAINT [fk_consents_user] FOREIGN KEY ([user_id]) REFERENCES [users] ([id]))');
+  EXEC(N'CREATE INDEX [ix_consents_user] ON [consents] ([user_id], [accepted_at])');
+  EXEC(N'CREATE TABLE [account_tokens] ([id] uniqueidentifier not null, [user_id] uniqueidentifier not null, [purpose] varchar(20) not null constraint ck_account_tokens_purpose check ([purpose] in (''VERIFY_EMAIL'',''PASSWORD_RESET'')), [token_hash] varchar(64) not null, [created_at] datetime2(3) not null, [expires_at] datetime2(3) not null, [used_at] datetime2(3) null, CONSTRAINT [pk_account_tokens] PRIMARY KEY ([id]), CONSTRAINT [fk_account_tokens_user] FOREIGN KEY ([user_id]) REFERENCES [users] ([id]), constraint ck_account_tokens_expiry check ([expires_at] > [created_at]))');
+  EXEC(N'CREATE UNIQUE INDEX [uq_account_tokens_hash] ON [account_tokens] ([token_hash]) WHERE [token_hash] IS NOT NULL');
+  EXEC(N'CREATE INDEX [ix_account_tokens_user] ON [account_tokens] ([user_id], [purpose])');
+  EXEC(N'CREATE INDEX [ix_account_tokens_expires] ON [account_tokens] ([expires_at])');
+  EXEC(N'alter table [email_deliveries] drop constraint ck_email_deliveries_kind');
+  EXEC(N'alter table [email_deliveries] add constraint ck_email_deliveries_kind check(kind IN (''invoice'', ''receipt'', ''reversal'', ''verify-email'', ''password-reset'', ''password-changed''))');
+  INSERT INTO [schema_migrations] ([name], [batch], [migration_time]) VALUES (N'0009_accounts', 9, SYSUTCDATETIME());
+  COMMIT TRANSACTION;
+END
+GO

@@ -51,6 +51,9 @@ export async function seedDemoHistory(
         searchesPerUserPerMinute: 30,
         searchedContractsPerUserPerDay: 200,
         couponLookupsPerUserPerMinute: 60,
+        passwordResetsPerEmailPerHour: 3,
+        passwordResetsPerClientPerHour: 10,
+        verificationEmailsPerUserPerHour: 3,
       },
     },
   };

@@ -21,6 +21,7 @@ export const AUDIT_ACTIONS = [
   'COLLECTIONS_LISTED',
   'COLLECTION_EXCEPTIONS_LISTED',
   'COLLECTION_EXCEPTION_RESOLVED',
+  'ACCOUNT_DELETED',
 ] as const;
 export type AuditAction = (typeof AUDIT_ACTIONS)[number];
 
@@ -41,7 +42,9 @@ export const auditEntryJsonSchema = z
     actorId: z.string(),
     actorEmail: z.string(),
     action: z.enum(AUDIT_ACTIONS),
-    subjectType: z.string().describe('transaction, contract, audit, invoice_import, collection, collection_record'),
+    subjectType: z
+      .string()
+      .describe('transaction, contract, audit, invoice_import, collection, collection_record, user'),
     subjectId: z.string(),
     details: z.record(z.string(), z.unknown()).describe('What the action was given: filters, reason'),
     createdAt: z.string(),

@@ -183,3 +183,8 @@ export async function followedContracts(db: DbOrTx, userId: string, limit = 500)
     nextDueDate: row.next_due_date === null || row.next_due_date === undefined ? null : asDay(row.next_due_date),
   }));
 }
+
+/** A deleted account follows no contract any more ("my contracts" is personal data). */
+export async function unfollowAllContracts(db: DbOrTx, userId: string): Promise<number> {
+  return db('user_contracts').where({ user_id: userId }).delete();
+}

@@ -1,4 +1,4 @@
-import { type DbOrTx, isUniqueViolation } from '../clients/sql.client';
+import { asDate, asOptionalDate, type DbOrTx, isUniqueViolation } from '../clients/sql.client';
 
 /**
  * One row per email queue message: PENDING before the send, SENT after it. A sender claims the
@@ -54,4 +54,21 @@ export async function markEmailSent(db: DbOrTx, messageId: string, providerId: s
 /** After a failed send: let the next try claim the delivery at once. */
 export async function releaseEmailDelivery(db: DbOrTx, messageId: string, now: Date): Promise<void> {
   await emailDeliveryQueries.release(db, messageId, now);
+}
+
+/** A person's emails as the habeas-data export lists them: what kind, whether sent, when. */
+export async function emailDeliveriesOf(
+  db: DbOrTx,
+  userId: string,
+): Promise<{ kind: string; status: string; createdAt: Date; sentAt: Date | null }[]> {
+  const rows = await db('email_deliveries')
+    .where({ user_id: userId })
+    .orderBy('created_at')
+    .select<Record<string, unknown>[]>('kind', 'status', 'created_at', 'sent_at');
+  return rows.map((r) => ({
+    kind: String(r.kind),
+    status: String(r.status),
+    createdAt: asDate(r.created_at),
+    sentAt: asOptionalDate(r.sent_at),
+  }));
 }

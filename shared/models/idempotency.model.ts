@@ -114,3 +114,8 @@ export async function releaseIdempotencyKey(db: DbOrTx, userId: string, key: str
 export async function purgeExpiredIdempotencyKeys(db: DbOrTx, now: Date): Promise<number> {
   return db('idempotency_keys').where('expires_at', '<=', now).delete();
 }
+
+/** A deleted account's stored answers go: they hold the person's request bodies. */
+export async function deleteIdempotencyKeysOf(db: DbOrTx, userId: string): Promise<number> {
+  return db('idempotency_keys').where({ user_id: userId }).delete();
+}

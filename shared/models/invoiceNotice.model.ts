@@ -89,3 +89,8 @@ export async function insertInvoiceNotice(
     throw error;
   }
 }
+
+/** A deleted account's notice bookkeeping goes with its notifications. */
+export async function deleteInvoiceNoticesOf(db: DbOrTx, userId: string): Promise<number> {
+  return db('invoice_notices').where({ user_id: userId }).delete();
+}

@@ -9,7 +9,11 @@ import { PAYMENT_METHODS } from './transaction.model';
  * Queue messages: one versioned schema per queue, used by the producer (through the outbox) and by
  * the consumer to validate what it receives. `messageId` is the de-duplication key.
  */
-export const QUEUES = { invoiceEmails: 'invoice-emails', notifications: 'notifications' } as const;
+export const QUEUES = {
+  invoiceEmails: 'invoice-emails',
+  notifications: 'notifications',
+  accountEmails: 'account-emails',
+} as const;
 export type QueueName = (typeof QUEUES)[keyof typeof QUEUES];
 
 /**
@@ -58,6 +62,7 @@ export const NOTIFICATION_KINDS = [
   'INVOICE_ISSUED',
   'INVOICE_DUE_SOON',
   'INVOICE_OVERDUE',
+  'PASSWORD_CHANGED',
 ] as const;
 export type NotificationKind = (typeof NOTIFICATION_KINDS)[number];
 
@@ -73,9 +78,46 @@ export const notificationMessageSchema = z.object({
 });
 export type NotificationMessage = z.infer<typeof notificationMessageSchema>;
 
+export const ACCOUNT_EMAIL_KINDS = ['verify-email', 'password-reset', 'password-changed'] as const;
+export type AccountEmailKind = (typeof ACCOUNT_EMAIL_KINDS)[number];
+
+/**
+ * An account email: what happened, when, and to which address. A password-reset request carries
+ * only the address typed (the consumer finds its account, if any), so the request does the same
+ * work whether or not the email is registered. The token is not in the message: the consumer
+ * derives it from `messageId` (accountToken.model).
+ */
+export const accountEmailMessageSchema = z.object({
+  v: z.literal(1),
+  messageId: z.string().uuid(),
+  kind: z.enum(ACCOUNT_EMAIL_KINDS),
+  occurredAt: z.iso.datetime(),
+  email: z.string().min(3),
+  /** The account (absent on a password-reset request) and the name it had then. */
+  userId: z.string().optional(),
+  fullName: z.string().optional(),
+  /** password-changed: by the person signed in, or through a reset link. */
+  via: z.enum(['change', 'reset']).optional(),
+});
+export type AccountEmailMessage = z.infer<typeof accountEmailMessageSchema>;
+
 export interface OutgoingMessage {
   queue: QueueName;
-  body: InvoiceEmailMessage | NotificationMessage;
+  body: InvoiceEmailMessage | NotificationMessage | AccountEmailMessage;
+}
+
+export function accountEmailMessage(
+  fields: Omit<AccountEmailMessage, 'v' | 'messageId' | 'occurredAt'> & { occurredAt: Date },
+): OutgoingMessage {
+  return {
+    queue: QUEUES.accountEmails,
+    body: accountEmailMessageSchema.parse({
+      v: 1,
+      messageId: newId(fields.occurredAt.getTime()),
+      ...fields,
+      occurredAt: fields.occurredAt.toISOString(),
+    }),
+  };
 }
 
 export function invoiceEmailMessage(fields: Omit<InvoiceEmailMessage, 'v' | 'messageId'>): OutgoingMessage {

@@ -208,3 +208,8 @@ export async function markNotificationRead(db: DbOrTx, id: string, userId: strin
 export async function markAllNotificationsRead(db: DbOrTx, userId: string, now: Date): Promise<number> {
   return notificationQueries.markAllRead(db, userId, now);
 }
+
+/** A deleted account's notifications go: they only ever served that person. */
+export async function deleteNotificationsOf(db: DbOrTx, userId: string): Promise<number> {
+  return db('notifications').where({ user_id: userId }).delete();
+}

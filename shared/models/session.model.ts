@@ -23,7 +23,7 @@ export interface RefreshTokenRecord {
   session: Session;
 }
 
-export type RevokeReason = 'logout' | 'refresh-token-reuse';
+export type RevokeReason = 'logout' | 'refresh-token-reuse' | 'password-change' | 'password-reset' | 'account-deleted';
 
 interface SessionRow {
   id: string;
@@ -59,6 +59,14 @@ export const sessionQueries = {
     db('refresh_tokens').where({ id }).whereNull('used_at').update({ used_at: now }),
   revoke: (db: DbOrTx, id: string, reason: RevokeReason, now: Date) =>
     db('sessions').where({ id }).whereNull('revoked_at').update({ revoked_at: now, revoked_reason: reason }),
+  revokeAllOf: (db: DbOrTx, userId: string, reason: RevokeReason, now: Date, except?: string) =>
+    db('sessions')
+      .where({ user_id: userId })
+      .whereNull('revoked_at')
+      .modify((q) => {
+        if (except) void q.whereNot({ id: except });
+      })
+      .update({ revoked_at: now, revoked_reason: reason }),
 };
 
 export async function createSession(
@@ -110,6 +118,17 @@ export async function markRefreshTokenUsed(db: DbOrTx, id: string, now: Date): P
 
 export async function revokeSession(db: DbOrTx, id: string, reason: RevokeReason, now: Date): Promise<void> {
   await sessionQueries.revoke(db, id, reason, now);
+}
+
+/** Ends every session of a user (but `except`, the caller's own); their access tokens stop working at once. */
+export async function revokeUserSessions(
+  db: DbOrTx,
+  userId: string,
+  reason: RevokeReason,
+  now: Date,
+  except?: string,
+): Promise<number> {
+  return sessionQueries.revokeAllOf(db, userId, reason, now, except);
 }
 
 export async function isSessionActive(db: DbOrTx, id: string, now: Date): Promise<boolean> {

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 
-import { asDate, type DbOrTx, isUniqueViolation } from '../clients/sql.client';
+import { asDate, asOptionalDate, type DbOrTx, isUniqueViolation } from '../clients/sql.client';
 
 export const ROLES = ['customer', 'operator'] as const;
 export type Role = (typeof ROLES)[number];
@@ -17,6 +17,9 @@ export interface User {
   phone: string | null;
   role: Role;
   createdAt: Date;
+  emailVerifiedAt: Date | null;
+  /** Set when the person asked to be forgotten: the row is a pseudonym from then on. */
+  deletedAt: Date | null;
 }
 
 export interface UserWithCredentials extends User {
@@ -34,6 +37,8 @@ interface UserRow {
   role: Role;
   created_at: unknown;
   updated_at: unknown;
+  email_verified_at: unknown;
+  deleted_at: unknown;
 }
 
 // ---- Input schemas (runtime check and TypeScript type in one) ----
@@ -153,6 +158,7 @@ export const userJsonSchema = z
     documentNumber: z.string(),
     phone: z.string().nullable(),
     role: z.enum(ROLES),
+    emailVerified: z.boolean().describe('The person proved the address is theirs (POST /auth/verify-email)'),
     createdAt: z.string(),
   })
   .meta({ id: 'User' });
@@ -167,6 +173,7 @@ export function userToJson(user: User): UserJson {
     documentNumber: user.documentNumber,
     phone: user.phone,
     role: user.role,
+    emailVerified: user.emailVerifiedAt !== null,
     createdAt: user.createdAt.toISOString(),
   };
 }
@@ -183,6 +190,8 @@ function fromRow(row: UserRow): UserWithCredentials {
     phone: row.phone,
     role: row.role,
     createdAt: asDate(row.created_at),
+    emailVerifiedAt: asOptionalDate(row.email_verified_at),
+    deletedAt: asOptionalDate(row.deleted_at),
     passwordHash: row.password_hash,
   };
 }
@@ -220,19 +229,11 @@ export interface NewUser {
   now: Date;
 }
 
-/** The new user, or which unique field was taken (a concurrent registration may win the race). */
-export async function insertUser(db: DbOrTx, user: NewUser): Promise<User | 'email-taken' | 'document-taken'> {
-  try {
-    await insertUserRow(db, user);
-  } catch (error) {
-    if (!isUniqueViolation(error)) throw error;
-    return (await findUserByEmail(db, user.email)) ? 'email-taken' : 'document-taken';
-  }
-  const { passwordHash: _hash, now, ...rest } = user;
-  return { ...rest, createdAt: now };
-}
-
-async function insertUserRow(db: DbOrTx, user: NewUser): Promise<void> {
+/**
+ * Inserts a user; a unique email or document that a concurrent registration took first throws the
+ * driver's unique violation (see takenUserKey), so the caller's transaction rolls back whole.
+ */
+export async function insertUser(db: DbOrTx, user: NewUser): Promise<User> {
   await db('users').insert({
     id: user.id,
     email: user.email,
@@ -245,5 +246,72 @@ async function insertUserRow(db: DbOrTx, user: NewUser): Promise<void> {
     failed_logins: 0,
     created_at: user.now,
     updated_at: user.now,
+  });
+  const { passwordHash: _hash, now, ...rest } = user;
+  return { ...rest, createdAt: now, emailVerifiedAt: null, deletedAt: null };
+}
+
+/** After a unique violation on insert: which of the user's unique keys was taken. */
+export async function takenUserKey(
+  db: DbOrTx,
+  error: unknown,
+  email: string,
+): Promise<'email' | 'document' | undefined> {
+  if (!isUniqueViolation(error)) return undefined;
+  return (await findUserByEmail(db, email)) ? 'email' : 'document';
+}
+
+export async function markEmailVerified(db: DbOrTx, userId: string, now: Date): Promise<void> {
+  await db('users')
+    .where({ id: userId })
+    .whereNull('email_verified_at')
+    .update({ email_verified_at: now, updated_at: now });
+}
+
+export async function updatePasswordHash(db: DbOrTx, userId: string, passwordHash: string, now: Date): Promise<void> {
+  await db('users').where({ id: userId }).update({ password_hash: passwordHash, updated_at: now });
+}
+
+export async function updateProfile(
+  db: DbOrTx,
+  userId: string,
+  changes: { fullName?: string; phone?: string | null },
+  now: Date,
+): Promise<void> {
+  await db('users')
+    .where({ id: userId })
+    .update({
+      ...(changes.fullName !== undefined ? { full_name: changes.fullName } : {}),
+      ...(changes.phone !== undefined ? { phone: changes.phone } : {}),
+      updated_at: now,
+    });
+}
+
+/** What an anonymised person is called from then on: nothing that points back to them. */
+export function pseudonymOf(userId: string): { email: string; fullName: string; documentNumber: string } {
+  const tag = userId.replace(/-/g, '').toLowerCase();
+  return {
+    email: `eliminado-${tag}@anonimizado.invalid`,
+    fullName: 'Titular eliminado',
+    documentNumber: `X${tag.slice(0, 19)}`.toUpperCase(),
+  };
+}
+
+/**
+ * Habeas data: the person's name, email, document and phone replaced by a pseudonym and the
+ * password made unusable, in place, so the invoices and transactions accounting keeps still have
+ * their user. The real email is free again for a new registration.
+ */
+export async function anonymiseUser(db: DbOrTx, userId: string, unusableHash: string, now: Date): Promise<void> {
+  const pseudonym = pseudonymOf(userId);
+  await db('users').where({ id: userId }).whereNull('deleted_at').update({
+    email: pseudonym.email,
+    full_name: pseudonym.fullName,
+    document_type: 'CC',
+    document_number: pseudonym.documentNumber,
+    phone: null,
+    password_hash: unusableHash,
+    deleted_at: now,
+    updated_at: now,
   });
 }

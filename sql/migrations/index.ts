@@ -8,6 +8,7 @@ import * as operatorAudit from './0005_operator_audit';
 import * as notificationLinks from './0006_notification_links';
 import * as invoiceNotices from './0007_invoice_notices';
 import * as billingFeed from './0008_billing_feed_collections';
+import * as accounts from './0009_accounts';
 
 export interface Migration {
   name: string;
@@ -25,4 +26,5 @@ export const MIGRATIONS: Migration[] = [
   notificationLinks,
   invoiceNotices,
   billingFeed,
+  accounts,
 ];
