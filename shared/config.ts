@@ -81,6 +81,10 @@ const settingsSchema = z
     SEARCH_MAX_PER_USER_PER_MINUTE: integer(1, 100_000).default(30),
     SEARCH_MAX_CONTRACTS_PER_USER_PER_DAY: integer(1, 100_000).default(200),
     COUPON_LOOKUPS_MAX_PER_USER_PER_MINUTE: integer(1, 100_000).default(60),
+    PASSWORD_RESET_MAX_PER_EMAIL_PER_HOUR: integer(1, 1000).default(3),
+    PASSWORD_RESET_MAX_PER_CLIENT_PER_HOUR: integer(1, 100_000).default(10),
+    VERIFICATION_EMAIL_MAX_PER_USER_PER_HOUR: integer(1, 1000).default(3),
+    FRONTEND_URL: z.string().url().default('https://cuponeras.epm.com.co'),
     WARN_EXPIRING_COUPONS_SCHEDULE: z.string().min(1).default('0 */15 * * * *'),
     PURGE_SCHEDULE: z.string().min(1).default('0 0 8 * * *'),
     NOTIFY_INVOICES_SCHEDULE: z.string().min(1).default('0 0 13 * * *'),
@@ -207,6 +211,9 @@ export interface Config {
     searchesPerUserPerMinute: number;
     searchedContractsPerUserPerDay: number;
     couponLookupsPerUserPerMinute: number;
+    passwordResetsPerEmailPerHour: number;
+    passwordResetsPerClientPerHour: number;
+    verificationEmailsPerUserPerHour: number;
   };
   coupons: { validityHours: number; overdueValidityHours: number; billerGln: string };
   schedules: {
@@ -223,6 +230,8 @@ export interface Config {
     sender: string;
     outboxDir: string;
     maxPerUserPerHour: number;
+    /** The web app the links in account emails open (verify the email, reset the password). */
+    frontendUrl: string;
     acsEndpoint?: string;
     acsConnectionString?: string;
   };
@@ -310,6 +319,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       searchesPerUserPerMinute: s.SEARCH_MAX_PER_USER_PER_MINUTE,
       searchedContractsPerUserPerDay: s.SEARCH_MAX_CONTRACTS_PER_USER_PER_DAY,
       couponLookupsPerUserPerMinute: s.COUPON_LOOKUPS_MAX_PER_USER_PER_MINUTE,
+      passwordResetsPerEmailPerHour: s.PASSWORD_RESET_MAX_PER_EMAIL_PER_HOUR,
+      passwordResetsPerClientPerHour: s.PASSWORD_RESET_MAX_PER_CLIENT_PER_HOUR,
+      verificationEmailsPerUserPerHour: s.VERIFICATION_EMAIL_MAX_PER_USER_PER_HOUR,
     },
     coupons: {
       validityHours: s.COUPON_VALIDITY_HOURS,
@@ -329,6 +341,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       sender: s.EMAIL_SENDER,
       outboxDir: path.join(dataDir, 'outbox'),
       maxPerUserPerHour: s.EMAIL_MAX_PER_USER_PER_HOUR,
+      frontendUrl: s.FRONTEND_URL.replace(/\/+$/, ''),
       acsEndpoint: s.ACS_ENDPOINT,
       acsConnectionString: s.ACS_CONNECTION_STRING,
     },

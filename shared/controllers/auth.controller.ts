@@ -4,9 +4,11 @@ import jwt from 'jsonwebtoken';
 import { z } from 'zod';
 
 import type { Clock } from '../clients/clock.client';
-import type { Db } from '../clients/sql.client';
+import type { QueuePublisher } from '../clients/queue.client';
+import { type Db, inTransaction } from '../clients/sql.client';
 import type { Config } from '../config';
 import { AppError } from '../http/errors';
+import { recordConsent } from '../models/consent.model';
 import { newId } from '../models/ids';
 import {
   clearLoginFailures,
@@ -14,6 +16,7 @@ import {
   loginThrottleKey,
   recordLoginFailure,
 } from '../models/loginThrottle.model';
+import { addToOutbox } from '../models/outbox.model';
 import { dummyHash, hashPassword, passwordProblems, verifyPassword } from '../models/password';
 import {
   createSession,
@@ -31,11 +34,15 @@ import {
   type LoginInput,
   type RegisterInput,
   type Role,
+  takenUserKey,
   type User,
   type UserJson,
   userJsonSchema,
   userToJson,
 } from '../models/user.model';
+import { PRIVACY_POLICY } from '../views/privacyPolicy';
+import { registrationMessages } from './account.controller';
+import { dispatchSoon } from './outbox.controller';
 import { enforceRateLimit } from './throttle';
 
 export interface AuthDeps {
@@ -152,12 +159,22 @@ export async function verifyAccessToken(deps: AuthDeps, token: string): Promise<
 
 // ---- Use cases ----
 
-/** Registers a customer. Duplicate email or document → 409, naming only what the caller typed. */
+/**
+ * Registers a customer who accepted the privacy policy: the user, their consent (the policy
+ * version, and when) and the verification email, in one transaction. Duplicate email or document
+ * → 409, naming only what the caller typed.
+ */
 export async function register(
-  deps: AuthDeps & { config: Pick<Config, 'quotas'> },
-  input: RegisterInput,
+  deps: AuthDeps & { queue: QueuePublisher; config: Pick<Config, 'quotas'> },
+  input: RegisterInput & { acceptTerms?: boolean },
   clientKey: string,
 ): Promise<UserJson> {
+  if (input.acceptTerms !== true)
+    throw new AppError(
+      'TERMS_NOT_ACCEPTED',
+      `Para crear la cuenta debe aceptar la política de tratamiento de datos personales (versión ${PRIVACY_POLICY.version}, GET /privacy-policy).`,
+      { errors: [{ path: 'body.acceptTerms', message: 'Debe ser true.' }] },
+    );
   const perHour = deps.config.quotas.registrationsPerClientPerHour;
   await enforceRateLimit(deps, {
     bucket: `register:client:${clientKey}`,
@@ -185,21 +202,33 @@ export async function register(
   const passwordHash = await hashPassword(input.password, deps.config.auth.bcryptCost);
   if (await findUserByEmail(deps.db, input.email)) throw emailTaken();
   if (await documentTaken(deps.db, input.documentType, input.documentNumber)) throw docTaken();
-  const user = await insertUser(deps.db, {
-    id: newId(),
-    email: input.email,
-    passwordHash,
-    fullName: input.fullName,
-    documentType: input.documentType,
-    documentNumber: input.documentNumber,
-    phone: input.phone ?? null,
-    role: 'customer',
-    now: deps.clock.now(),
-  });
-  // A concurrent registration may win the race: the unique index decided, name which one.
-  if (user === 'email-taken') throw emailTaken();
-  if (user === 'document-taken') throw docTaken();
-  return userToJson(user);
+  const now = deps.clock.now();
+  let registered: { user: User; messageIds: string[] };
+  try {
+    registered = await inTransaction(deps.db, async (tx) => {
+      const user = await insertUser(tx, {
+        id: newId(),
+        email: input.email,
+        passwordHash,
+        fullName: input.fullName,
+        documentType: input.documentType,
+        documentNumber: input.documentNumber,
+        phone: input.phone ?? null,
+        role: 'customer',
+        now,
+      });
+      await recordConsent(tx, user.id, PRIVACY_POLICY.version, now);
+      return { user, messageIds: await addToOutbox(tx, registrationMessages(user, now), now) };
+    });
+  } catch (error) {
+    // A concurrent registration may win the race: the unique index decided, name which one.
+    const taken = await takenUserKey(deps.db, error, input.email);
+    if (taken === 'email') throw emailTaken();
+    if (taken === 'document') throw docTaken();
+    throw error;
+  }
+  await dispatchSoon(deps, registered.messageIds);
+  return userToJson(registered.user);
 }
 
 /** The first wait of a pair that reached LOGIN_MAX_FAILURES; each further failure doubles it. */
@@ -263,7 +292,7 @@ export async function refresh(deps: AuthDeps, refreshToken: string): Promise<Tok
     );
   }
   const user = await findUserById(deps.db, record.session.userId);
-  if (!user) throw invalidRefresh();
+  if (!user || user.deletedAt) throw invalidRefresh();
   return issueTokens(deps, user, record.sessionId, record.session.expiresAt);
 }
 
@@ -275,6 +304,6 @@ export async function logout(deps: AuthDeps, refreshToken: string): Promise<void
 
 export async function currentUser(deps: AuthDeps, userId: string): Promise<UserJson> {
   const user = await findUserById(deps.db, userId);
-  if (!user) throw new AppError('USER_NOT_FOUND', 'El usuario de este token ya no existe.');
+  if (!user || user.deletedAt) throw new AppError('USER_NOT_FOUND', 'El usuario de este token ya no existe.');
   return userToJson(user);
 }

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 
-import type { EmailSender } from '../clients/email.client';
+import type { EmailMessage, EmailSender } from '../clients/email.client';
 import { inTransaction } from '../clients/sql.client';
 import type { Config } from '../config';
 import { hasContractAccess } from '../models/contract.model';
@@ -69,40 +69,61 @@ export async function deliver(deps: EmailDeps, raw: unknown): Promise<DeliveryOu
   // The recipient is who the user is now (their current address); what the email says is the event's.
   const user = await findUserById(deps.db, message.userId);
   if (!user) throw new PermanentMessageError(`unknown user ${message.userId}`);
+  // A deleted account has no address any more: nothing to send, and nothing to retry.
+  if (user.deletedAt) {
+    await outbox.confirmDelivered(deps, message.messageId);
+    return 'duplicate';
+  }
   const event = message.event ?? (await eventFromDatabase(deps, message));
 
-  const claim = await claimEmailDelivery(deps.db, {
+  const content = renderInvoiceEmail({ kind: message.kind, event, transactionId: message.transactionId });
+  const filename = `${message.kind === 'receipt' ? 'comprobante' : 'factura'}-${event.invoiceNumber}.pdf`;
+  return sendOnce(deps, { messageId: message.messageId, userId: user.id, kind: message.kind }, async () => ({
     messageId: message.messageId,
-    userId: user.id,
-    kind: message.kind,
+    to: { address: user.email, displayName: user.fullName },
+    ...content,
+    attachments: [
+      {
+        filename,
+        contentType: 'application/pdf',
+        content: await renderInvoiceEventPdf(message.kind, event, message.transactionId),
+      },
+    ],
+  }));
+}
+
+/**
+ * Sends the email of one queue message at most once: a delivery row is claimed before the send
+ * and marked SENT after it, and the outbox hears of it. `compose` runs only when this invocation
+ * holds the claim, so a duplicate renders nothing.
+ */
+export async function sendOnce(
+  deps: Pick<EmailDeps, 'db' | 'clock' | 'email'> & { config: Pick<Config, 'delivery'> },
+  delivery: { messageId: string; userId: string; kind: string },
+  compose: () => Promise<EmailMessage>,
+): Promise<DeliveryOutcome> {
+  const { messageId } = delivery;
+  const claim = await claimEmailDelivery(deps.db, {
+    ...delivery,
     now: deps.clock.now(),
     // Well within the delivery lease: the sweeper's resend after a crash finds the claim lapsed.
     leaseMs: deps.config.delivery.leaseMs * 0.4,
   });
   if (claim === 'already-sent') {
-    await outbox.confirmDelivered(deps, message.messageId);
+    await outbox.confirmDelivered(deps, messageId);
     return 'duplicate';
   }
   // Another copy of this message is being sent right now: retry later, when it will be SENT.
-  if (claim === 'in-progress') throw new Error(`email ${message.messageId} is being sent by another invocation`);
-
-  const content = renderInvoiceEmail({ kind: message.kind, event, transactionId: message.transactionId });
-  const filename = `${message.kind === 'receipt' ? 'comprobante' : 'factura'}-${event.invoiceNumber}.pdf`;
+  if (claim === 'in-progress') throw new Error(`email ${messageId} is being sent by another invocation`);
   let sent;
   try {
-    const pdf = await renderInvoiceEventPdf(message.kind, event, message.transactionId);
-    sent = await deps.email.send({
-      messageId: message.messageId,
-      to: { address: user.email, displayName: user.fullName },
-      ...content,
-      attachments: [{ filename, contentType: 'application/pdf', content: pdf }],
-    });
+    sent = await deps.email.send(await compose());
   } catch (error) {
-    await releaseEmailDelivery(deps.db, message.messageId, deps.clock.now());
+    await releaseEmailDelivery(deps.db, messageId, deps.clock.now());
     throw error;
   }
-  await markEmailSent(deps.db, message.messageId, sent.providerId, deps.clock.now());
-  await outbox.confirmDelivered(deps, message.messageId);
+  await markEmailSent(deps.db, messageId, sent.providerId, deps.clock.now());
+  await outbox.confirmDelivered(deps, messageId);
   return 'sent';
 }
 

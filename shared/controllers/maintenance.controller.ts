@@ -1,5 +1,6 @@
 import type { Clock } from '../clients/clock.client';
 import type { Db } from '../clients/sql.client';
+import { purgeExpiredAccountTokens } from '../models/accountToken.model';
 import { purgeExpiredIdempotencyKeys } from '../models/idempotency.model';
 import { purgeLoginThrottles } from '../models/loginThrottle.model';
 import { purgeDispatchedOutbox } from '../models/outbox.model';
@@ -19,9 +20,13 @@ export interface PurgeRun {
   outboxMessages: number;
   sessions: number;
   loginThrottles: number;
+  accountTokens: number;
 }
 
-/** Keeps the bookkeeping tables bounded: old throttling windows, expired idempotency keys, sent messages, long-expired sessions. */
+/**
+ * Keeps the bookkeeping tables bounded: old throttling windows, expired idempotency keys, sent
+ * messages, long-expired sessions, verification and reset tokens a day past their expiry.
+ */
 export async function purgeExpiredRecords(deps: { db: Db; clock: Clock }): Promise<PurgeRun> {
   const now = deps.clock.now();
   return {
@@ -34,5 +39,6 @@ export async function purgeExpiredRecords(deps: { db: Db; clock: Clock }): Promi
     ),
     loginThrottles: await purgeLoginThrottles(deps.db, new Date(now.getTime() - DAY_MS)),
     sessions: await purgeExpiredSessions(deps.db, new Date(now.getTime() - SESSION_RETENTION_DAYS * DAY_MS)),
+    accountTokens: await purgeExpiredAccountTokens(deps.db, new Date(now.getTime() - DAY_MS)),
   };
 }

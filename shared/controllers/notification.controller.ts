@@ -35,7 +35,13 @@ export interface NotificationDeps {
  */
 export async function store(deps: NotificationDeps, raw: unknown): Promise<'stored' | 'duplicate'> {
   const message = parseMessage(notificationMessageSchema, raw);
-  if (!(await findUserById(deps.db, message.userId))) throw new PermanentMessageError(`unknown user ${message.userId}`);
+  const user = await findUserById(deps.db, message.userId);
+  if (!user) throw new PermanentMessageError(`unknown user ${message.userId}`);
+  // A person who deleted their account is not notified of anything again (a printed coupon paid later, say).
+  if (user.deletedAt) {
+    await outbox.confirmDelivered(deps, message.messageId);
+    return 'duplicate';
+  }
   const { title, body } = renderNotification(message.kind, message.data);
   const outcome = await insertNotification(deps.db, {
     userId: message.userId,

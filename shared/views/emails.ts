@@ -45,21 +45,42 @@ export function renderInvoiceEmail(d: InvoiceEmailData): { subject: string; html
     if (paidWith) rows.push(['Medio de pago', paidWith]);
   }
   if (d.transactionId) rows.push(['Transacción', d.transactionId]);
-  const intro = INTROS[d.kind](e);
+  return {
+    subject: SUBJECTS[d.kind](e),
+    ...renderEmailBody({ fullName: e.fullName, paragraphs: [INTROS[d.kind](e)], rows }),
+  };
+}
+
+/** What every email says, in order: a greeting, paragraphs, a table of facts, a button. */
+export interface EmailBody {
+  fullName: string;
+  paragraphs: string[];
+  rows?: [string, string][];
+  action?: { label: string; url: string };
+}
+
+/** The EPM email frame, as HTML and as plain text with the same content. */
+export function renderEmailBody(b: EmailBody): { html: string; text: string } {
+  const rows = b.rows ?? [];
   const text = [
-    `Hola, ${e.fullName}:`,
+    `Hola, ${b.fullName}:`,
     '',
-    intro,
-    '',
-    ...rows.map(([k, v]) => `${k}: ${v}`),
-    '',
+    ...b.paragraphs.flatMap((p) => [p, '']),
+    ...(b.action ? [`${b.action.label}: ${b.action.url}`, ''] : []),
+    ...(rows.length ? [...rows.map(([k, v]) => `${k}: ${v}`), ''] : []),
     'EPM - Empresas Públicas de Medellín E.S.P.',
     'Este correo se envió automáticamente; no lo responda.',
   ].join('\n');
+  const button = b.action
+    ? `<p><a href="${escapeHtml(b.action.url)}" style="background:#00843D;color:#fff;padding:10px 18px;text-decoration:none;border-radius:4px;display:inline-block">${escapeHtml(b.action.label)}</a></p>`
+    : '';
+  const table = rows.length
+    ? `<table style="border-collapse:collapse">${rows.map(([k, v]) => `<tr><td style="padding:4px 16px 4px 0;font-weight:bold">${escapeHtml(k)}</td><td>${escapeHtml(v)}</td></tr>`).join('')}</table>`
+    : '';
   const html = `<!doctype html><html lang="es-CO"><body style="font-family:Arial,sans-serif;color:#222">
 <div style="background:#00843D;color:#fff;padding:16px 24px;font-size:20px;font-weight:bold">EPM</div>
-<div style="padding:24px"><p>Hola, ${escapeHtml(e.fullName)}:</p><p>${escapeHtml(intro)}</p>
-<table style="border-collapse:collapse">${rows.map(([k, v]) => `<tr><td style="padding:4px 16px 4px 0;font-weight:bold">${escapeHtml(k)}</td><td>${escapeHtml(v)}</td></tr>`).join('')}</table>
+<div style="padding:24px"><p>Hola, ${escapeHtml(b.fullName)}:</p>${b.paragraphs.map((p) => `<p>${escapeHtml(p)}</p>`).join('')}${button}
+${table}
 <p style="color:#666;font-size:12px">EPM - Empresas Públicas de Medellín E.S.P. Este correo se envió automáticamente; no lo responda.</p></div></body></html>`;
-  return { subject: SUBJECTS[d.kind](e), html, text };
+  return { html, text };
 }

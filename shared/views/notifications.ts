@@ -53,6 +53,13 @@ const TEXTS: Record<NotificationKind, (d: Data) => { title: string; body: string
     title: 'Factura vencida',
     body: `La factura ${d.invoiceNumber} del contrato ${d.contractNumber} por ${pesos(d)} venció el ${due(d)} y sigue pendiente de pago.`,
   }),
+  PASSWORD_CHANGED: (d) => ({
+    title: 'Contraseña cambiada',
+    body:
+      d.via === 'reset'
+        ? `Su contraseña se restableció con el enlace enviado a su correo el ${formatBogotaTime(new Date(String(d.changedAt)))}. Se cerraron todas sus sesiones. Si no fue usted, escríbanos de inmediato.`
+        : `Su contraseña se cambió el ${formatBogotaTime(new Date(String(d.changedAt)))}. Se cerraron sus otras sesiones. Si no fue usted, restablézcala y escríbanos de inmediato.`,
+  }),
 };
 
 /** The Spanish (es-CO) title and body of a notification. */
