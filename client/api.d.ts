@@ -44,6 +44,66 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/auth/password": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Cambiar la contraseña
+         * @description The current password is required. The new one follows registration's rules. Every other session ends at once (this one stays); an email and a notification tell the person.
+         */
+        post: operations["changePassword"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/auth/password-reset": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Olvidé mi contraseña
+         * @description Always 202 with the same body, registered email or not. If it is registered, an email brings a single-use code valid 30 minutes. Quotas per email (3/h) and per client (10/h).
+         */
+        post: operations["requestPasswordReset"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/auth/password-reset/confirm": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Elegir una contraseña nueva con el código del correo
+         * @description The emailed code, once, within 30 minutes. The new password follows registration's rules (a weak one is refused without spending the code). Every session ends; the email counts as verified.
+         */
+        post: operations["confirmPasswordReset"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/auth/refresh": {
         parameters: {
             query?: never;
@@ -75,9 +135,49 @@ export interface paths {
         put?: never;
         /**
          * Registrar un cliente
-         * @description Passwords per OWASP ASVS 5.0: 8–128 characters (15+ recommended), no composition rules, common ones refused.
+         * @description Passwords per OWASP ASVS 5.0: 8–128 characters (15+ recommended), no composition rules, common ones refused. `acceptTerms: true` is required; the accepted privacy-policy version is recorded, and a verification email is sent (POST /auth/verify-email).
          */
         post: operations["register"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/auth/verify-email": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Confirmar el correo
+         * @description The code of the verification email (the link carries it after `#token=`). Single use, valid 48 hours.
+         */
+        post: operations["verifyEmail"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/auth/verify-email/resend": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Reenviar el correo de verificación
+         * @description Within VERIFICATION_EMAIL_MAX_PER_USER_PER_HOUR (3). Earlier codes keep working until they expire.
+         */
+        post: operations["resendVerification"];
         delete?: never;
         options?: never;
         head?: never;
@@ -324,6 +424,34 @@ export interface paths {
         };
         /** Usuario actual */
         get: operations["me"];
+        put?: never;
+        post?: never;
+        /**
+         * Eliminar mi cuenta
+         * @description Habeas data (Ley 1581 de 2012). Name, email, document and phone are replaced by a pseudonym; every session ends; notifications and followed contracts are deleted; coupons, invoices and transactions stay under the pseudonym for accounting. The email can register again. Operators cannot delete themselves.
+         */
+        delete: operations["deleteMe"];
+        options?: never;
+        head?: never;
+        /**
+         * Corregir mis datos
+         * @description Name and phone, with registration's rules. The email and the document can't be changed here (habeas data: ask EPM).
+         */
+        patch: operations["updateMe"];
+        trace?: never;
+    };
+    "/me/export": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Descargar mis datos
+         * @description Habeas data (Ley 1581 de 2012): the user, consents, contracts followed, coupons, transactions, notifications and email deliveries, in the shapes the API serves them. Up to 10 per hour.
+         */
+        get: operations["exportMe"];
         put?: never;
         post?: never;
         delete?: never;
@@ -584,6 +712,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/privacy-policy": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Política de tratamiento de datos personales
+         * @description The current version and its text, so the sign-up screen shows what `acceptTerms` accepts.
+         */
+        get: operations["privacyPolicy"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/transactions": {
         parameters: {
             query?: never;
@@ -630,8 +778,8 @@ export interface components {
             actorId: string;
             actorEmail: string;
             /** @enum {string} */
-            action: "PAYMENT_REVERSED" | "TRANSACTIONS_SEARCHED" | "CONTRACT_VIEWED" | "AUDIT_VIEWED" | "INVOICES_UPLOADED" | "IMPORT_VIEWED" | "COLLECTION_UPLOADED" | "COLLECTION_VIEWED" | "COLLECTIONS_LISTED" | "COLLECTION_EXCEPTIONS_LISTED" | "COLLECTION_EXCEPTION_RESOLVED";
-            /** @description transaction, contract, audit, invoice_import, collection, collection_record */
+            action: "PAYMENT_REVERSED" | "TRANSACTIONS_SEARCHED" | "CONTRACT_VIEWED" | "AUDIT_VIEWED" | "INVOICES_UPLOADED" | "IMPORT_VIEWED" | "COLLECTION_UPLOADED" | "COLLECTION_VIEWED" | "COLLECTIONS_LISTED" | "COLLECTION_EXCEPTIONS_LISTED" | "COLLECTION_EXCEPTION_RESOLVED" | "ACCOUNT_DELETED";
+            /** @description transaction, contract, audit, invoice_import, collection, collection_record, user */
             subjectType: string;
             subjectId: string;
             /** @description What the action was given: filters, reason */
@@ -748,6 +896,10 @@ export interface components {
             /** @description In file order, one page (see nextCursor) */
             records: components["schemas"]["CollectionRecord"][];
             nextCursor: string | null;
+        };
+        Consent: {
+            policyVersion: string;
+            acceptedAt: string;
         };
         Contract: {
             number: string;
@@ -915,7 +1067,7 @@ export interface components {
         Notification: {
             id: string;
             /** @enum {string} */
-            kind: "PAYMENT_CONFIRMED" | "PAYMENT_REVERSED" | "COUPON_GENERATED" | "COUPON_EXPIRING" | "COUPON_EXPIRED" | "COUPON_CANCELLED" | "INVOICE_ISSUED" | "INVOICE_DUE_SOON" | "INVOICE_OVERDUE";
+            kind: "PAYMENT_CONFIRMED" | "PAYMENT_REVERSED" | "COUPON_GENERATED" | "COUPON_EXPIRING" | "COUPON_EXPIRED" | "COUPON_CANCELLED" | "INVOICE_ISSUED" | "INVOICE_DUE_SOON" | "INVOICE_OVERDUE" | "PASSWORD_CHANGED";
             title: string;
             body: string;
             /** @description When the event happened; lists are ordered by it, newest first */
@@ -997,10 +1149,36 @@ export interface components {
             /** @description Pass as `cursor` for the next page; null on the last page */
             nextCursor: string | null;
         };
+        PasswordResetRequested: {
+            message: string;
+        };
         PaymentResult: {
             transaction: components["schemas"]["Transaction"];
             invoice: components["schemas"]["Invoice"];
             coupon: components["schemas"]["Coupon"];
+        };
+        PersonalData: {
+            exportedAt: string;
+            user: components["schemas"]["User"];
+            consents: components["schemas"]["Consent"][];
+            contracts: components["schemas"]["FollowedContract"][];
+            coupons: components["schemas"]["CouponListItem"][];
+            transactions: components["schemas"]["Transaction"][];
+            notifications: components["schemas"]["Notification"][];
+            emailDeliveries: {
+                kind: string;
+                status: string;
+                createdAt: string;
+                sentAt: string | null;
+            }[];
+        };
+        PrivacyPolicy: {
+            /** @description What registration records as accepted */
+            version: string;
+            publishedAt: string;
+            title: string;
+            /** @description Plain text, paragraphs separated by a blank line */
+            text: string;
         };
         Problem: {
             /** @description https://cuponeras.epm.com.co/problems/<code in kebab case> */
@@ -1011,7 +1189,7 @@ export interface components {
             /** @description Spanish (es-CO) explanation for this occurrence */
             detail: string;
             /** @enum {string} */
-            code: "VALIDATION_FAILED" | "MALFORMED_JSON" | "UNSUPPORTED_MEDIA_TYPE" | "PAYLOAD_TOO_LARGE" | "ROUTE_NOT_FOUND" | "METHOD_NOT_ALLOWED" | "UNAUTHENTICATED" | "INVALID_TOKEN" | "INVALID_CREDENTIALS" | "INVALID_REFRESH_TOKEN" | "REFRESH_TOKEN_REUSED" | "FORBIDDEN" | "ACCOUNT_LOCKED" | "TOO_MANY_REQUESTS" | "EMAIL_ALREADY_REGISTERED" | "DOCUMENT_ALREADY_REGISTERED" | "WEAK_PASSWORD" | "USER_NOT_FOUND" | "CONTRACT_NOT_FOUND" | "INVOICE_NOT_FOUND" | "INVOICE_ALREADY_PAID" | "COUPON_NOT_FOUND" | "COUPON_EXPIRED" | "COUPON_CANCELLED" | "COUPON_ALREADY_USED" | "COUPON_INVOICE_MISMATCH" | "COUPON_NOT_ACTIVE" | "IDEMPOTENCY_KEY_REQUIRED" | "IDEMPOTENCY_KEY_REUSED" | "IDEMPOTENCY_REQUEST_IN_PROGRESS" | "TRANSACTION_NOT_FOUND" | "TRANSACTION_NOT_REVERSIBLE" | "ALREADY_REVERSED" | "NOTIFICATION_NOT_FOUND" | "IMPORT_NOT_FOUND" | "IMPORT_FILE_INVALID" | "COLLECTION_NOT_FOUND" | "COLLECTION_RECORD_NOT_FOUND" | "COLLECTION_EXCEPTION_RESOLVED" | "SERVICE_UNAVAILABLE" | "INTERNAL_ERROR";
+            code: "VALIDATION_FAILED" | "MALFORMED_JSON" | "UNSUPPORTED_MEDIA_TYPE" | "PAYLOAD_TOO_LARGE" | "ROUTE_NOT_FOUND" | "METHOD_NOT_ALLOWED" | "UNAUTHENTICATED" | "INVALID_TOKEN" | "INVALID_CREDENTIALS" | "INVALID_REFRESH_TOKEN" | "REFRESH_TOKEN_REUSED" | "FORBIDDEN" | "ACCOUNT_LOCKED" | "TOO_MANY_REQUESTS" | "EMAIL_ALREADY_REGISTERED" | "DOCUMENT_ALREADY_REGISTERED" | "WEAK_PASSWORD" | "USER_NOT_FOUND" | "TERMS_NOT_ACCEPTED" | "INVALID_ACCOUNT_TOKEN" | "EMAIL_ALREADY_VERIFIED" | "INVALID_CURRENT_PASSWORD" | "ACCOUNT_NOT_DELETABLE" | "CONTRACT_NOT_FOUND" | "INVOICE_NOT_FOUND" | "INVOICE_ALREADY_PAID" | "COUPON_NOT_FOUND" | "COUPON_EXPIRED" | "COUPON_CANCELLED" | "COUPON_ALREADY_USED" | "COUPON_INVOICE_MISMATCH" | "COUPON_NOT_ACTIVE" | "IDEMPOTENCY_KEY_REQUIRED" | "IDEMPOTENCY_KEY_REUSED" | "IDEMPOTENCY_REQUEST_IN_PROGRESS" | "TRANSACTION_NOT_FOUND" | "TRANSACTION_NOT_REVERSIBLE" | "ALREADY_REVERSED" | "NOTIFICATION_NOT_FOUND" | "IMPORT_NOT_FOUND" | "IMPORT_FILE_INVALID" | "COLLECTION_NOT_FOUND" | "COLLECTION_RECORD_NOT_FOUND" | "COLLECTION_EXCEPTION_RESOLVED" | "SERVICE_UNAVAILABLE" | "INTERNAL_ERROR";
             instance?: string;
             requestId?: string;
             errors?: {
@@ -1085,6 +1263,8 @@ export interface components {
             phone: string | null;
             /** @enum {string} */
             role: "customer" | "operator";
+            /** @description The person proved the address is theirs (POST /auth/verify-email) */
+            emailVerified: boolean;
             createdAt: string;
         };
     };
@@ -1365,6 +1545,441 @@ export interface operations {
             };
         };
     };
+    changePassword: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "currentPassword": "montañas verdes de Antioquia",
+                 *       "newPassword": "el río Medellín al amanecer"
+                 *     }
+                 */
+                "application/json": {
+                    currentPassword: string;
+                    newPassword: string;
+                };
+            };
+        };
+        responses: {
+            /** @description Changed */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description `INVALID_CURRENT_PASSWORD`: La contraseña actual no es correcta; `WEAK_PASSWORD`: La contraseña no es segura; `VALIDATION_FAILED`: Los datos enviados no son válidos; `MALFORMED_JSON`: El cuerpo de la solicitud no es JSON válido */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://cuponeras.epm.com.co/problems/invalid-current-password",
+                     *       "title": "La contraseña actual no es correcta",
+                     *       "status": 400,
+                     *       "detail": "La contraseña actual no es correcta",
+                     *       "code": "INVALID_CURRENT_PASSWORD"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        code?: "INVALID_CURRENT_PASSWORD" | "WEAK_PASSWORD" | "VALIDATION_FAILED" | "MALFORMED_JSON";
+                    };
+                };
+            };
+            /** @description `UNAUTHENTICATED`: Se requiere autenticación; `INVALID_TOKEN`: El token de acceso no es válido o expiró */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://cuponeras.epm.com.co/problems/unauthenticated",
+                     *       "title": "Se requiere autenticación",
+                     *       "status": 401,
+                     *       "detail": "Se requiere autenticación",
+                     *       "code": "UNAUTHENTICATED"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        code?: "UNAUTHENTICATED" | "INVALID_TOKEN";
+                    };
+                };
+            };
+            /** @description `PAYLOAD_TOO_LARGE`: El cuerpo de la solicitud es demasiado grande */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://cuponeras.epm.com.co/problems/payload-too-large",
+                     *       "title": "El cuerpo de la solicitud es demasiado grande",
+                     *       "status": 413,
+                     *       "detail": "El cuerpo de la solicitud es demasiado grande",
+                     *       "code": "PAYLOAD_TOO_LARGE"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        code?: "PAYLOAD_TOO_LARGE";
+                    };
+                };
+            };
+            /** @description `UNSUPPORTED_MEDIA_TYPE`: El cuerpo debe enviarse como application/json */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://cuponeras.epm.com.co/problems/unsupported-media-type",
+                     *       "title": "El cuerpo debe enviarse como application/json",
+                     *       "status": 415,
+                     *       "detail": "El cuerpo debe enviarse como application/json",
+                     *       "code": "UNSUPPORTED_MEDIA_TYPE"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        code?: "UNSUPPORTED_MEDIA_TYPE";
+                    };
+                };
+            };
+            /** @description `TOO_MANY_REQUESTS`: Demasiadas solicitudes */
+            429: {
+                headers: {
+                    /** @description Seconds to wait */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://cuponeras.epm.com.co/problems/too-many-requests",
+                     *       "title": "Demasiadas solicitudes",
+                     *       "status": 429,
+                     *       "detail": "Demasiadas solicitudes",
+                     *       "code": "TOO_MANY_REQUESTS"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        code?: "TOO_MANY_REQUESTS";
+                    };
+                };
+            };
+            /** @description `INTERNAL_ERROR`: Error interno del servidor */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://cuponeras.epm.com.co/problems/internal-error",
+                     *       "title": "Error interno del servidor",
+                     *       "status": 500,
+                     *       "detail": "Error interno del servidor",
+                     *       "code": "INTERNAL_ERROR"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        code?: "INTERNAL_ERROR";
+                    };
+                };
+            };
+        };
+    };
+    requestPasswordReset: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "email": "lucia.zapata@example.com"
+                 *     }
+                 */
+                "application/json": {
+                    email: string;
+                };
+            };
+        };
+        responses: {
+            /** @description Accepted */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PasswordResetRequested"];
+                };
+            };
+            /** @description `VALIDATION_FAILED`: Los datos enviados no son válidos; `MALFORMED_JSON`: El cuerpo de la solicitud no es JSON válido */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://cuponeras.epm.com.co/problems/validation-failed",
+                     *       "title": "Los datos enviados no son válidos",
+                     *       "status": 400,
+                     *       "detail": "Los datos enviados no son válidos",
+                     *       "code": "VALIDATION_FAILED"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        code?: "VALIDATION_FAILED" | "MALFORMED_JSON";
+                    };
+                };
+            };
+            /** @description `PAYLOAD_TOO_LARGE`: El cuerpo de la solicitud es demasiado grande */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://cuponeras.epm.com.co/problems/payload-too-large",
+                     *       "title": "El cuerpo de la solicitud es demasiado grande",
+                     *       "status": 413,
+                     *       "detail": "El cuerpo de la solicitud es demasiado grande",
+                     *       "code": "PAYLOAD_TOO_LARGE"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        code?: "PAYLOAD_TOO_LARGE";
+                    };
+                };
+            };
+            /** @description `UNSUPPORTED_MEDIA_TYPE`: El cuerpo debe enviarse como application/json */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://cuponeras.epm.com.co/problems/unsupported-media-type",
+                     *       "title": "El cuerpo debe enviarse como application/json",
+                     *       "status": 415,
+                     *       "detail": "El cuerpo debe enviarse como application/json",
+                     *       "code": "UNSUPPORTED_MEDIA_TYPE"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        code?: "UNSUPPORTED_MEDIA_TYPE";
+                    };
+                };
+            };
+            /** @description `TOO_MANY_REQUESTS`: Demasiadas solicitudes */
+            429: {
+                headers: {
+                    /** @description Seconds to wait */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://cuponeras.epm.com.co/problems/too-many-requests",
+                     *       "title": "Demasiadas solicitudes",
+                     *       "status": 429,
+                     *       "detail": "Demasiadas solicitudes",
+                     *       "code": "TOO_MANY_REQUESTS"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        code?: "TOO_MANY_REQUESTS";
+                    };
+                };
+            };
+            /** @description `INTERNAL_ERROR`: Error interno del servidor */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://cuponeras.epm.com.co/problems/internal-error",
+                     *       "title": "Error interno del servidor",
+                     *       "status": 500,
+                     *       "detail": "Error interno del servidor",
+                     *       "code": "INTERNAL_ERROR"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        code?: "INTERNAL_ERROR";
+                    };
+                };
+            };
+        };
+    };
+    confirmPasswordReset: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "token": "N2p0dGtFbE1vY2tUb2tlbkZvckV4YW1wbGVPbmx5MDA",
+                 *       "newPassword": "el río Medellín al amanecer"
+                 *     }
+                 */
+                "application/json": {
+                    token: string;
+                    newPassword: string;
+                };
+            };
+        };
+        responses: {
+            /** @description Password set */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description `INVALID_ACCOUNT_TOKEN`: El enlace no es válido, ya se usó o venció; `WEAK_PASSWORD`: La contraseña no es segura; `VALIDATION_FAILED`: Los datos enviados no son válidos; `MALFORMED_JSON`: El cuerpo de la solicitud no es JSON válido */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://cuponeras.epm.com.co/problems/invalid-account-token",
+                     *       "title": "El enlace no es válido, ya se usó o venció",
+                     *       "status": 400,
+                     *       "detail": "El enlace no es válido, ya se usó o venció",
+                     *       "code": "INVALID_ACCOUNT_TOKEN"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        code?: "INVALID_ACCOUNT_TOKEN" | "WEAK_PASSWORD" | "VALIDATION_FAILED" | "MALFORMED_JSON";
+                    };
+                };
+            };
+            /** @description `PAYLOAD_TOO_LARGE`: El cuerpo de la solicitud es demasiado grande */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://cuponeras.epm.com.co/problems/payload-too-large",
+                     *       "title": "El cuerpo de la solicitud es demasiado grande",
+                     *       "status": 413,
+                     *       "detail": "El cuerpo de la solicitud es demasiado grande",
+                     *       "code": "PAYLOAD_TOO_LARGE"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        code?: "PAYLOAD_TOO_LARGE";
+                    };
+                };
+            };
+            /** @description `UNSUPPORTED_MEDIA_TYPE`: El cuerpo debe enviarse como application/json */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://cuponeras.epm.com.co/problems/unsupported-media-type",
+                     *       "title": "El cuerpo debe enviarse como application/json",
+                     *       "status": 415,
+                     *       "detail": "El cuerpo debe enviarse como application/json",
+                     *       "code": "UNSUPPORTED_MEDIA_TYPE"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        code?: "UNSUPPORTED_MEDIA_TYPE";
+                    };
+                };
+            };
+            /** @description `TOO_MANY_REQUESTS`: Demasiadas solicitudes */
+            429: {
+                headers: {
+                    /** @description Seconds to wait */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://cuponeras.epm.com.co/problems/too-many-requests",
+                     *       "title": "Demasiadas solicitudes",
+                     *       "status": 429,
+                     *       "detail": "Demasiadas solicitudes",
+                     *       "code": "TOO_MANY_REQUESTS"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        code?: "TOO_MANY_REQUESTS";
+                    };
+                };
+            };
+            /** @description `INTERNAL_ERROR`: Error interno del servidor */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://cuponeras.epm.com.co/problems/internal-error",
+                     *       "title": "Error interno del servidor",
+                     *       "status": 500,
+                     *       "detail": "Error interno del servidor",
+                     *       "code": "INTERNAL_ERROR"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        code?: "INTERNAL_ERROR";
+                    };
+                };
+            };
+        };
+    };
     refresh: {
         parameters: {
             query?: never;
@@ -1512,7 +2127,8 @@ export interface operations {
                  *       "fullName": "Lucía Zapata Mejía",
                  *       "documentType": "CC",
                  *       "documentNumber": "1017234567",
-                 *       "phone": "300 123 4567"
+                 *       "phone": "300 123 4567",
+                 *       "acceptTerms": true
                  *     }
                  */
                 "application/json": {
@@ -1523,6 +2139,8 @@ export interface operations {
                     documentType: "CC" | "CE" | "NIT" | "PA" | "TI";
                     documentNumber: string;
                     phone?: string;
+                    /** @description Must be true: the person accepts the privacy policy of GET /privacy-policy (Ley 1581 de 2012) */
+                    acceptTerms?: boolean;
                 };
             };
         };
@@ -1536,7 +2154,7 @@ export interface operations {
                     "application/json": components["schemas"]["User"];
                 };
             };
-            /** @description `WEAK_PASSWORD`: La contraseña no es segura; `VALIDATION_FAILED`: Los datos enviados no son válidos; `MALFORMED_JSON`: El cuerpo de la solicitud no es JSON válido */
+            /** @description `TERMS_NOT_ACCEPTED`: Debe aceptar la política de tratamiento de datos personales; `WEAK_PASSWORD`: La contraseña no es segura; `VALIDATION_FAILED`: Los datos enviados no son válidos; `MALFORMED_JSON`: El cuerpo de la solicitud no es JSON válido */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -1544,16 +2162,16 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "type": "https://cuponeras.epm.com.co/problems/weak-password",
-                     *       "title": "La contraseña no es segura",
+                     *       "type": "https://cuponeras.epm.com.co/problems/terms-not-accepted",
+                     *       "title": "Debe aceptar la política de tratamiento de datos personales",
                      *       "status": 400,
-                     *       "detail": "La contraseña no es segura",
-                     *       "code": "WEAK_PASSWORD"
+                     *       "detail": "Debe aceptar la política de tratamiento de datos personales",
+                     *       "code": "TERMS_NOT_ACCEPTED"
                      *     }
                      */
                     "application/problem+json": components["schemas"]["Problem"] & {
                         /** @enum {unknown} */
-                        code?: "WEAK_PASSWORD" | "VALIDATION_FAILED" | "MALFORMED_JSON";
+                        code?: "TERMS_NOT_ACCEPTED" | "WEAK_PASSWORD" | "VALIDATION_FAILED" | "MALFORMED_JSON";
                     };
                 };
             };
@@ -1617,6 +2235,246 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"] & {
                         /** @enum {unknown} */
                         code?: "UNSUPPORTED_MEDIA_TYPE";
+                    };
+                };
+            };
+            /** @description `TOO_MANY_REQUESTS`: Demasiadas solicitudes */
+            429: {
+                headers: {
+                    /** @description Seconds to wait */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://cuponeras.epm.com.co/problems/too-many-requests",
+                     *       "title": "Demasiadas solicitudes",
+                     *       "status": 429,
+                     *       "detail": "Demasiadas solicitudes",
+                     *       "code": "TOO_MANY_REQUESTS"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        code?: "TOO_MANY_REQUESTS";
+                    };
+                };
+            };
+            /** @description `INTERNAL_ERROR`: Error interno del servidor */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://cuponeras.epm.com.co/problems/internal-error",
+                     *       "title": "Error interno del servidor",
+                     *       "status": 500,
+                     *       "detail": "Error interno del servidor",
+                     *       "code": "INTERNAL_ERROR"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        code?: "INTERNAL_ERROR";
+                    };
+                };
+            };
+        };
+    };
+    verifyEmail: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "token": "N2p0dGtFbE1vY2tUb2tlbkZvckV4YW1wbGVPbmx5MDA"
+                 *     }
+                 */
+                "application/json": {
+                    token: string;
+                };
+            };
+        };
+        responses: {
+            /** @description The user, now verified */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["User"];
+                };
+            };
+            /** @description `INVALID_ACCOUNT_TOKEN`: El enlace no es válido, ya se usó o venció; `VALIDATION_FAILED`: Los datos enviados no son válidos; `MALFORMED_JSON`: El cuerpo de la solicitud no es JSON válido */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://cuponeras.epm.com.co/problems/invalid-account-token",
+                     *       "title": "El enlace no es válido, ya se usó o venció",
+                     *       "status": 400,
+                     *       "detail": "El enlace no es válido, ya se usó o venció",
+                     *       "code": "INVALID_ACCOUNT_TOKEN"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        code?: "INVALID_ACCOUNT_TOKEN" | "VALIDATION_FAILED" | "MALFORMED_JSON";
+                    };
+                };
+            };
+            /** @description `PAYLOAD_TOO_LARGE`: El cuerpo de la solicitud es demasiado grande */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://cuponeras.epm.com.co/problems/payload-too-large",
+                     *       "title": "El cuerpo de la solicitud es demasiado grande",
+                     *       "status": 413,
+                     *       "detail": "El cuerpo de la solicitud es demasiado grande",
+                     *       "code": "PAYLOAD_TOO_LARGE"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        code?: "PAYLOAD_TOO_LARGE";
+                    };
+                };
+            };
+            /** @description `UNSUPPORTED_MEDIA_TYPE`: El cuerpo debe enviarse como application/json */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://cuponeras.epm.com.co/problems/unsupported-media-type",
+                     *       "title": "El cuerpo debe enviarse como application/json",
+                     *       "status": 415,
+                     *       "detail": "El cuerpo debe enviarse como application/json",
+                     *       "code": "UNSUPPORTED_MEDIA_TYPE"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        code?: "UNSUPPORTED_MEDIA_TYPE";
+                    };
+                };
+            };
+            /** @description `INTERNAL_ERROR`: Error interno del servidor */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://cuponeras.epm.com.co/problems/internal-error",
+                     *       "title": "Error interno del servidor",
+                     *       "status": 500,
+                     *       "detail": "Error interno del servidor",
+                     *       "code": "INTERNAL_ERROR"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        code?: "INTERNAL_ERROR";
+                    };
+                };
+            };
+        };
+    };
+    resendVerification: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The email is on its way */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description `UNAUTHENTICATED`: Se requiere autenticación; `INVALID_TOKEN`: El token de acceso no es válido o expiró */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://cuponeras.epm.com.co/problems/unauthenticated",
+                     *       "title": "Se requiere autenticación",
+                     *       "status": 401,
+                     *       "detail": "Se requiere autenticación",
+                     *       "code": "UNAUTHENTICATED"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        code?: "UNAUTHENTICATED" | "INVALID_TOKEN";
+                    };
+                };
+            };
+            /** @description `USER_NOT_FOUND`: El usuario no existe */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://cuponeras.epm.com.co/problems/user-not-found",
+                     *       "title": "El usuario no existe",
+                     *       "status": 404,
+                     *       "detail": "El usuario no existe",
+                     *       "code": "USER_NOT_FOUND"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        code?: "USER_NOT_FOUND";
+                    };
+                };
+            };
+            /** @description `EMAIL_ALREADY_VERIFIED`: El correo ya está verificado */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://cuponeras.epm.com.co/problems/email-already-verified",
+                     *       "title": "El correo ya está verificado",
+                     *       "status": 409,
+                     *       "detail": "El correo ya está verificado",
+                     *       "code": "EMAIL_ALREADY_VERIFIED"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        code?: "EMAIL_ALREADY_VERIFIED";
                     };
                 };
             };
@@ -3016,6 +3874,450 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"] & {
                         /** @enum {unknown} */
                         code?: "USER_NOT_FOUND";
+                    };
+                };
+            };
+            /** @description `INTERNAL_ERROR`: Error interno del servidor */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://cuponeras.epm.com.co/problems/internal-error",
+                     *       "title": "Error interno del servidor",
+                     *       "status": 500,
+                     *       "detail": "Error interno del servidor",
+                     *       "code": "INTERNAL_ERROR"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        code?: "INTERNAL_ERROR";
+                    };
+                };
+            };
+        };
+    };
+    deleteMe: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "password": "montañas verdes de Antioquia"
+                 *     }
+                 */
+                "application/json": {
+                    password: string;
+                };
+            };
+        };
+        responses: {
+            /** @description Deleted */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description `INVALID_CURRENT_PASSWORD`: La contraseña actual no es correcta; `VALIDATION_FAILED`: Los datos enviados no son válidos; `MALFORMED_JSON`: El cuerpo de la solicitud no es JSON válido */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://cuponeras.epm.com.co/problems/invalid-current-password",
+                     *       "title": "La contraseña actual no es correcta",
+                     *       "status": 400,
+                     *       "detail": "La contraseña actual no es correcta",
+                     *       "code": "INVALID_CURRENT_PASSWORD"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        code?: "INVALID_CURRENT_PASSWORD" | "VALIDATION_FAILED" | "MALFORMED_JSON";
+                    };
+                };
+            };
+            /** @description `UNAUTHENTICATED`: Se requiere autenticación; `INVALID_TOKEN`: El token de acceso no es válido o expiró */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://cuponeras.epm.com.co/problems/unauthenticated",
+                     *       "title": "Se requiere autenticación",
+                     *       "status": 401,
+                     *       "detail": "Se requiere autenticación",
+                     *       "code": "UNAUTHENTICATED"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        code?: "UNAUTHENTICATED" | "INVALID_TOKEN";
+                    };
+                };
+            };
+            /** @description `ACCOUNT_NOT_DELETABLE`: Esta cuenta no se puede eliminar desde la aplicación */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://cuponeras.epm.com.co/problems/account-not-deletable",
+                     *       "title": "Esta cuenta no se puede eliminar desde la aplicación",
+                     *       "status": 403,
+                     *       "detail": "Esta cuenta no se puede eliminar desde la aplicación",
+                     *       "code": "ACCOUNT_NOT_DELETABLE"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        code?: "ACCOUNT_NOT_DELETABLE";
+                    };
+                };
+            };
+            /** @description `PAYLOAD_TOO_LARGE`: El cuerpo de la solicitud es demasiado grande */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://cuponeras.epm.com.co/problems/payload-too-large",
+                     *       "title": "El cuerpo de la solicitud es demasiado grande",
+                     *       "status": 413,
+                     *       "detail": "El cuerpo de la solicitud es demasiado grande",
+                     *       "code": "PAYLOAD_TOO_LARGE"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        code?: "PAYLOAD_TOO_LARGE";
+                    };
+                };
+            };
+            /** @description `UNSUPPORTED_MEDIA_TYPE`: El cuerpo debe enviarse como application/json */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://cuponeras.epm.com.co/problems/unsupported-media-type",
+                     *       "title": "El cuerpo debe enviarse como application/json",
+                     *       "status": 415,
+                     *       "detail": "El cuerpo debe enviarse como application/json",
+                     *       "code": "UNSUPPORTED_MEDIA_TYPE"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        code?: "UNSUPPORTED_MEDIA_TYPE";
+                    };
+                };
+            };
+            /** @description `TOO_MANY_REQUESTS`: Demasiadas solicitudes */
+            429: {
+                headers: {
+                    /** @description Seconds to wait */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://cuponeras.epm.com.co/problems/too-many-requests",
+                     *       "title": "Demasiadas solicitudes",
+                     *       "status": 429,
+                     *       "detail": "Demasiadas solicitudes",
+                     *       "code": "TOO_MANY_REQUESTS"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        code?: "TOO_MANY_REQUESTS";
+                    };
+                };
+            };
+            /** @description `INTERNAL_ERROR`: Error interno del servidor */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://cuponeras.epm.com.co/problems/internal-error",
+                     *       "title": "Error interno del servidor",
+                     *       "status": 500,
+                     *       "detail": "Error interno del servidor",
+                     *       "code": "INTERNAL_ERROR"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        code?: "INTERNAL_ERROR";
+                    };
+                };
+            };
+        };
+    };
+    updateMe: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "fullName": "Lucía Zapata de Mejía",
+                 *       "phone": "604 444 4115"
+                 *     }
+                 */
+                "application/json": {
+                    fullName?: string;
+                    /** @description null removes it */
+                    phone?: string | null;
+                };
+            };
+        };
+        responses: {
+            /** @description The caller */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["User"];
+                };
+            };
+            /** @description `VALIDATION_FAILED`: Los datos enviados no son válidos; `MALFORMED_JSON`: El cuerpo de la solicitud no es JSON válido */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://cuponeras.epm.com.co/problems/validation-failed",
+                     *       "title": "Los datos enviados no son válidos",
+                     *       "status": 400,
+                     *       "detail": "Los datos enviados no son válidos",
+                     *       "code": "VALIDATION_FAILED"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        code?: "VALIDATION_FAILED" | "MALFORMED_JSON";
+                    };
+                };
+            };
+            /** @description `UNAUTHENTICATED`: Se requiere autenticación; `INVALID_TOKEN`: El token de acceso no es válido o expiró */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://cuponeras.epm.com.co/problems/unauthenticated",
+                     *       "title": "Se requiere autenticación",
+                     *       "status": 401,
+                     *       "detail": "Se requiere autenticación",
+                     *       "code": "UNAUTHENTICATED"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        code?: "UNAUTHENTICATED" | "INVALID_TOKEN";
+                    };
+                };
+            };
+            /** @description `USER_NOT_FOUND`: El usuario no existe */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://cuponeras.epm.com.co/problems/user-not-found",
+                     *       "title": "El usuario no existe",
+                     *       "status": 404,
+                     *       "detail": "El usuario no existe",
+                     *       "code": "USER_NOT_FOUND"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        code?: "USER_NOT_FOUND";
+                    };
+                };
+            };
+            /** @description `PAYLOAD_TOO_LARGE`: El cuerpo de la solicitud es demasiado grande */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://cuponeras.epm.com.co/problems/payload-too-large",
+                     *       "title": "El cuerpo de la solicitud es demasiado grande",
+                     *       "status": 413,
+                     *       "detail": "El cuerpo de la solicitud es demasiado grande",
+                     *       "code": "PAYLOAD_TOO_LARGE"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        code?: "PAYLOAD_TOO_LARGE";
+                    };
+                };
+            };
+            /** @description `UNSUPPORTED_MEDIA_TYPE`: El cuerpo debe enviarse como application/json */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://cuponeras.epm.com.co/problems/unsupported-media-type",
+                     *       "title": "El cuerpo debe enviarse como application/json",
+                     *       "status": 415,
+                     *       "detail": "El cuerpo debe enviarse como application/json",
+                     *       "code": "UNSUPPORTED_MEDIA_TYPE"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        code?: "UNSUPPORTED_MEDIA_TYPE";
+                    };
+                };
+            };
+            /** @description `INTERNAL_ERROR`: Error interno del servidor */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://cuponeras.epm.com.co/problems/internal-error",
+                     *       "title": "Error interno del servidor",
+                     *       "status": 500,
+                     *       "detail": "Error interno del servidor",
+                     *       "code": "INTERNAL_ERROR"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        code?: "INTERNAL_ERROR";
+                    };
+                };
+            };
+        };
+    };
+    exportMe: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description All personal data held */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PersonalData"];
+                };
+            };
+            /** @description `UNAUTHENTICATED`: Se requiere autenticación; `INVALID_TOKEN`: El token de acceso no es válido o expiró */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://cuponeras.epm.com.co/problems/unauthenticated",
+                     *       "title": "Se requiere autenticación",
+                     *       "status": 401,
+                     *       "detail": "Se requiere autenticación",
+                     *       "code": "UNAUTHENTICATED"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        code?: "UNAUTHENTICATED" | "INVALID_TOKEN";
+                    };
+                };
+            };
+            /** @description `USER_NOT_FOUND`: El usuario no existe */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://cuponeras.epm.com.co/problems/user-not-found",
+                     *       "title": "El usuario no existe",
+                     *       "status": 404,
+                     *       "detail": "El usuario no existe",
+                     *       "code": "USER_NOT_FOUND"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        code?: "USER_NOT_FOUND";
+                    };
+                };
+            };
+            /** @description `TOO_MANY_REQUESTS`: Demasiadas solicitudes */
+            429: {
+                headers: {
+                    /** @description Seconds to wait */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://cuponeras.epm.com.co/problems/too-many-requests",
+                     *       "title": "Demasiadas solicitudes",
+                     *       "status": 429,
+                     *       "detail": "Demasiadas solicitudes",
+                     *       "code": "TOO_MANY_REQUESTS"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        code?: "TOO_MANY_REQUESTS";
                     };
                 };
             };
@@ -4684,6 +5986,47 @@ export interface operations {
                         /** @enum {unknown} */
                         code?: "FORBIDDEN";
                     };
+                };
+            };
+            /** @description `INTERNAL_ERROR`: Error interno del servidor */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://cuponeras.epm.com.co/problems/internal-error",
+                     *       "title": "Error interno del servidor",
+                     *       "status": 500,
+                     *       "detail": "Error interno del servidor",
+                     *       "code": "INTERNAL_ERROR"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        code?: "INTERNAL_ERROR";
+                    };
+                };
+            };
+        };
+    };
+    privacyPolicy: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The policy in force */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PrivacyPolicy"];
                 };
             };
             /** @description `INTERNAL_ERROR`: Error interno del servidor */

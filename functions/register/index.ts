@@ -24,6 +24,10 @@ export const registerBodySchema = z
     documentType: documentTypeSchema,
     documentNumber: documentNumberSchema,
     phone: phoneSchema.optional(),
+    acceptTerms: z
+      .boolean()
+      .optional()
+      .describe('Must be true: the person accepts the privacy policy of GET /privacy-policy (Ley 1581 de 2012)'),
   })
   .transform(withValidDocument);
 
@@ -33,10 +37,16 @@ export const register = httpRoute({
   doc: {
     summary: 'Registrar un cliente',
     description:
-      'Passwords per OWASP ASVS 5.0: 8–128 characters (15+ recommended), no composition rules, common ones refused.',
+      'Passwords per OWASP ASVS 5.0: 8–128 characters (15+ recommended), no composition rules, common ones refused. `acceptTerms: true` is required; the accepted privacy-policy version is recorded, and a verification email is sent (POST /auth/verify-email).',
     tag: 'Cuenta',
     success: { status: 201, description: 'The new customer (never a password hash)', schema: userJsonSchema },
-    errors: ['WEAK_PASSWORD', 'EMAIL_ALREADY_REGISTERED', 'DOCUMENT_ALREADY_REGISTERED', 'TOO_MANY_REQUESTS'],
+    errors: [
+      'TERMS_NOT_ACCEPTED',
+      'WEAK_PASSWORD',
+      'EMAIL_ALREADY_REGISTERED',
+      'DOCUMENT_ALREADY_REGISTERED',
+      'TOO_MANY_REQUESTS',
+    ],
     requestExample: {
       email: 'lucia.zapata@example.com',
       password: 'montañas verdes de Antioquia',
@@ -44,6 +54,7 @@ export const register = httpRoute({
       documentType: 'CC',
       documentNumber: '1017234567',
       phone: '300 123 4567',
+      acceptTerms: true,
     },
   },
   body: registerBodySchema,
