@@ -138,6 +138,9 @@ function depsOn(db: Db): BillingDeps {
         searchesPerUserPerMinute: 30,
         searchedContractsPerUserPerDay: 200,
         couponLookupsPerUserPerMinute: 60,
+        passwordResetsPerEmailPerHour: 3,
+        passwordResetsPerClientPerHour: 10,
+        verificationEmailsPerUserPerHour: 3,
       },
     },
   };

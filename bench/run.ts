@@ -136,6 +136,7 @@ async function main(): Promise<void> {
     fullName: 'Cliente Benchmark',
     documentType: 'CC',
     documentNumber: '99887766',
+    acceptTerms: true,
   });
   const token = (
     await api('POST', '/auth/login', undefined, { email: 'bench@example.com', password: 'una clave larga para medir' })

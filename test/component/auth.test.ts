@@ -20,6 +20,7 @@ function newCustomer(overrides: Record<string, unknown> = {}) {
     fullName: 'María Camila Ospina Vélez',
     documentType: 'CC',
     documentNumber: String(43_000_000 + counter),
+    acceptTerms: true,
     ...overrides,
   };
 }
@@ -54,6 +55,7 @@ describe('register', () => {
       documentType: 'CC',
       documentNumber: customer.documentNumber,
       phone: '+573005551234',
+      emailVerified: false,
       role: 'customer',
       createdAt: expect.any(String),
     });

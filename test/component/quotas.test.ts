@@ -26,6 +26,7 @@ function register(i: number, client: string) {
       fullName: 'Cliente de Cuotas',
       documentType: 'CC',
       documentNumber: String(55_000_000 + i),
+      acceptTerms: true,
     },
     headers: { 'X-Forwarded-For': client },
   });

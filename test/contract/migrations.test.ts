@@ -26,6 +26,7 @@ import { createTestDb, testEngineName } from '../support/engines';
 const ADDED_COLUMNS: Record<string, Set<string>> = {
   outbox: new Set(['delivered_at']),
   transactions: new Set(['bank_authorization']),
+  users: new Set(['email_verified_at', 'deleted_at']),
   notifications: new Set([
     'occurred_at',
     'invoice_id',

@@ -3,6 +3,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 
 import Ajv2020 from 'ajv/dist/2020';
+import { simpleParser } from 'mailparser';
 
 import { collectionFileText } from '../../shared/models/asobancaria';
 import { projectRoot } from '../../shared/projectFiles';
@@ -91,7 +92,14 @@ test('every route answers as documented, on success and on error', async () => {
   const email = `contrato.${randomUUID().slice(0, 8)}@example.com`;
   const password = 'una frase larga de prueba';
   await check('POST', '/auth/register', '/auth/register', {
-    body: { email, password, fullName: 'Ana María Londoño', documentType: 'CC', documentNumber: '52123987' },
+    body: {
+      email,
+      password,
+      fullName: 'Ana María Londoño',
+      documentType: 'CC',
+      documentNumber: '52123987',
+      acceptTerms: true,
+    },
   });
   await check('POST', '/auth/register', '/auth/register', { body: { email: 'x' } });
   const login = await check('POST', '/auth/login', '/auth/login', { body: { email, password } });
@@ -224,6 +232,59 @@ test('every route answers as documented, on success and on error', async () => {
   await check('POST', '/notifications/read-all', '/notifications/read-all', { token });
   await check('POST', '/notifications/read-all', '/notifications/read-all');
 
+  // Accounts, with a person of their own (the checks above keep their session).
+  await check('GET', '/privacy-policy', '/privacy-policy');
+  const holder = await newCustomer(app.url);
+  const emailedCode = async (kind: string) => {
+    const row = await waitFor(() =>
+      app.services
+        .db('outbox')
+        .where({ queue: 'account-emails' })
+        .where('body', 'like', `%"kind":"${kind}"%`)
+        .where('body', 'like', `%${holder.email}%`)
+        .orderBy('created_at', 'desc')
+        .first<{ id: string } | undefined>('id'),
+    );
+    const outboxDir = app.services.config.email.outboxDir;
+    const file = await waitFor(
+      () => fs.existsSync(outboxDir) && fs.readdirSync(outboxDir).find((f) => f.endsWith(`-${row.id}.eml`)),
+    );
+    const mail = await simpleParser(fs.readFileSync(path.join(outboxDir, file)));
+    return /Código (?:de verificación|para restablecer): ([A-Za-z0-9_-]{43})/.exec(mail.text ?? '')?.[1] ?? '';
+  };
+  await check('POST', '/auth/verify-email/resend', '/auth/verify-email/resend', { token: holder.token });
+  await check('POST', '/auth/verify-email/resend', '/auth/verify-email/resend');
+  await check('POST', '/auth/verify-email', '/auth/verify-email', {
+    body: { token: await emailedCode('verify-email') },
+  });
+  await check('POST', '/auth/verify-email', '/auth/verify-email', { body: { token: 'x' } });
+  await check('PATCH', '/me', '/me', { token: holder.token, body: { fullName: 'Ana Lucía Gómez' } });
+  await check('PATCH', '/me', '/me', { token: holder.token, body: {} });
+  await check('GET', '/me/export', '/me/export', { token: holder.token });
+  await check('GET', '/me/export', '/me/export');
+  const newPassword = 'otra frase larga para el contrato';
+  await check('POST', '/auth/password', '/auth/password', {
+    token: holder.token,
+    body: { currentPassword: 'no es la clave', newPassword },
+  });
+  await check('POST', '/auth/password', '/auth/password', {
+    token: holder.token,
+    body: { currentPassword: holder.password, newPassword },
+  });
+  await check('POST', '/auth/password-reset', '/auth/password-reset', { body: { email: holder.email } });
+  await check('POST', '/auth/password-reset', '/auth/password-reset', { body: { email: 'no-es-correo' } });
+  const resetCode = await emailedCode('password-reset');
+  await check('POST', '/auth/password-reset/confirm', '/auth/password-reset/confirm', {
+    body: { token: 'A'.repeat(43), newPassword },
+  });
+  const finalPassword = 'la última frase larga del contrato';
+  await check('POST', '/auth/password-reset/confirm', '/auth/password-reset/confirm', {
+    body: { token: resetCode, newPassword: finalPassword },
+  });
+  const again = await logIn(app.url, holder.email, finalPassword);
+  await check('DELETE', '/me', '/me', { token: again.token, body: { password: 'no es la clave' } });
+  await check('DELETE', '/me', '/me', { token: again.token, body: { password: finalPassword } });
+
   await check('POST', '/auth/logout', '/auth/logout', { body: { refreshToken: refreshed.body.refreshToken } });
   await check('POST', '/auth/logout', '/auth/logout', { body: {} });
 
@@ -238,7 +299,10 @@ test('every route answers as documented, on success and on error', async () => {
     expect({ operation, seen: [...(checked.get(operation) ?? [])].sort() }).toEqual({
       operation,
       seen:
-        operation === 'GET /openapi.json' || operation === 'GET /docs' || operation === 'GET /health'
+        operation === 'GET /openapi.json' ||
+        operation === 'GET /docs' ||
+        operation === 'GET /health' ||
+        operation === 'GET /privacy-policy'
           ? ['success']
           : ['error', 'success'],
     });

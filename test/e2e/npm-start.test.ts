@@ -55,6 +55,7 @@ test('when a new user registers, logs in, calls /me, refreshes and logs out, the
       documentType: 'CC',
       documentNumber: '1017234567',
       phone: '300 123 4567',
+      acceptTerms: true,
     },
   });
   expect(registered.status).toBe(201);
@@ -88,10 +89,13 @@ test('when the demo customer pays contract 10000001, then history shows it, a re
   expect((await call(base, 'GET', '/transactions', { token })).body.items[0].id).toBe(paid.body.transaction.id);
 
   const outbox = path.join(dataDir, 'outbox');
-  const eml = await waitFor(() =>
-    fs.existsSync(outbox) ? fs.readdirSync(outbox).find((f) => f.endsWith('.eml')) : undefined,
-  );
-  expect(fs.readFileSync(path.join(outbox, eml), 'utf8')).toContain('Content-Type: application/pdf');
+  // Two emails: the verification sent at registration, and the receipt with its PDF.
+  const emls = await waitFor(() => {
+    const files = fs.existsSync(outbox) ? fs.readdirSync(outbox).filter((f) => f.endsWith('.eml')) : [];
+    return files.length >= 2 ? files.map((f) => fs.readFileSync(path.join(outbox, f), 'utf8')) : undefined;
+  });
+  expect(emls.some((eml) => eml.includes('Subject: Confirme su correo para Cuponeras EPM'))).toBe(true);
+  expect(emls.some((eml) => eml.includes('Content-Type: application/pdf'))).toBe(true);
   const notices = await waitFor(async () => {
     const res = await call(base, 'GET', '/notifications?unread=true', { token });
     return res.body.items.some((n: { kind: string }) => n.kind === 'PAYMENT_CONFIRMED') ? res.body : undefined;

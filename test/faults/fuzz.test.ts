@@ -116,6 +116,7 @@ const VALID_BODIES: Record<string, fc.Arbitrary<unknown>> = {
     fullName: fc.constantFrom('Ana Gómez', 'Juan Pablo Restrepo'),
     documentType: fc.constant('CC'),
     documentNumber: fc.stringMatching(/^[1-9]\d{7}$/),
+    acceptTerms: fc.constant(true),
   }),
 };
 

@@ -109,6 +109,7 @@ test('when an email already registered signs up again, then it takes as long as 
           fullName: 'Ana Gómez',
           documentType: 'CC',
           documentNumber: String(81_000_000 + i * 2 + list.length),
+          acceptTerms: true,
         },
         headers: { 'X-Forwarded-For': `198.51.100.${50 + i}` },
       });
@@ -139,6 +140,7 @@ test('when one client registers, one user searches and one user guesses coupon c
         fullName: 'Ana Gómez',
         documentType: 'CC',
         documentNumber: String(82_000_000 + i),
+        acceptTerms: true,
       },
       headers: { 'X-Forwarded-For': '198.51.100.60' },
     });

@@ -129,6 +129,7 @@ export async function newCustomer(
       fullName: 'Cliente de Prueba',
       documentType: 'CC',
       documentNumber: String(70_000_000 + (process.pid % 1000) * 1000 + userCounter),
+      acceptTerms: true,
     },
     headers: { 'X-Forwarded-For': `198.51.100.${userCounter % 250}` },
   });
