@@ -5,6 +5,8 @@
  * schedules) from the app's own registrations, never from a second list.
  */
 
+import { asyncStdout } from './logWriter';
+
 /** One binding as the library describes it (type, direction and the trigger's own options). */
 export interface BindingInfo {
   type: string;
@@ -94,7 +96,7 @@ export function registry(): Registry {
     functions: new Map(),
     hooks: new Map(),
     log: (level, category, message) => {
-      if (level === 'error' || level === 'warning' || category === 'user') console.log(`[${level}] ${message}`);
+      if (level === 'error' || level === 'warning' || category === 'user') asyncStdout().write(`[${level}] ${message}`);
     },
   };
   return holder[REGISTRY_KEY];

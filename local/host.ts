@@ -7,6 +7,7 @@ import { startBlobTrigger } from './blobTrigger';
 import { type RegisteredFunction, registry, runHooks } from './functionsCore';
 import { createHttpServer } from './httpServer';
 import { type HostLog, optionText, triggerOf } from './invoke';
+import { asyncStdout } from './logWriter';
 import { type QueueSettings, startQueueTrigger } from './queueTrigger';
 import { startTimerTrigger } from './timerTrigger';
 
@@ -89,7 +90,7 @@ export interface RunningHost {
 /** Loads the app's function modules, then serves HTTP triggers and runs queue and timer triggers. */
 export async function startHost(options: HostOptions = {}): Promise<RunningHost> {
   const env = options.env ?? process.env;
-  const log = options.log ?? ((line: string) => console.log(`[${new Date().toISOString()}] ${line}`));
+  const log = options.log ?? ((line: string) => asyncStdout().write(`[${new Date().toISOString()}] ${line}`));
   installFunctionsCore();
   // The app's own modules register their functions as they load, as under the Functions host.
   for (const file of options.functionFiles ?? functionFilesFromMain()) require(file); // eslint-disable-line @typescript-eslint/no-require-imports -- files known only at run time

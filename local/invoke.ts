@@ -63,7 +63,9 @@ export async function invoke(
     const result = await model.invokeFunction(context, inputs, fn.callback);
     const response = await model.getResponse(context, result);
     const durationMs = performance.now() - started;
-    log(`Executed 'Functions.${name}' (Succeeded, Id=${invocationId}, Duration=${durationMs.toFixed(0)}ms)`);
+    // An HTTP request already has the app's own one-line log; other triggers get the host's line.
+    if (triggerOf(fn).type !== 'httpTrigger')
+      log(`Executed 'Functions.${name}' (Succeeded, Id=${invocationId}, Duration=${durationMs.toFixed(0)}ms)`);
     return { response, durationMs };
   } catch (error) {
     const durationMs = performance.now() - started;

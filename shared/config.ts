@@ -53,6 +53,7 @@ const settingsSchema = z
     ACCESS_TOKEN_TTL_SECONDS: integer(60, 3600).default(900),
     REFRESH_TOKEN_TTL_DAYS: integer(1, 90).default(14),
     BCRYPT_COST: integer(10, 15).default(12),
+    SESSION_CACHE_SECONDS: integer(0, 60).default(5),
     LOGIN_MAX_FAILURES: integer(1, 100).default(5),
     LOGIN_FAILURE_WINDOW_MINUTES: integer(1, 1440).default(15),
     LOGIN_LOCK_MINUTES: integer(1, 1440).default(15),
@@ -190,6 +191,8 @@ export interface Config {
   };
   auth: {
     bcryptCost: number;
+    /** How long an instance trusts a session it found active (0: check the database every request). */
+    sessionCacheMs: number;
     maxFailures: number;
     failureWindowMinutes: number;
     lockMinutes: number;
@@ -301,6 +304,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     },
     auth: {
       bcryptCost: s.BCRYPT_COST,
+      sessionCacheMs: s.SESSION_CACHE_SECONDS * 1000,
       maxFailures: s.LOGIN_MAX_FAILURES,
       failureWindowMinutes: s.LOGIN_FAILURE_WINDOW_MINUTES,
       lockMinutes: s.LOGIN_LOCK_MINUTES,

@@ -1,3 +1,4 @@
+import { closePasswordHasher } from './clients/bcrypt.client';
 import { type BlobStore, createBlobStore } from './clients/blob.client';
 import { type Clock, systemClock } from './clients/clock.client';
 import { createEmailSender, type EmailSender } from './clients/email.client';
@@ -47,5 +48,5 @@ export function setServices(overrides: Partial<Services>): Services {
 export async function disposeServices(): Promise<void> {
   const db = current?.db;
   current = undefined;
-  await db?.destroy();
+  await Promise.all([db?.destroy(), closePasswordHasher()]);
 }

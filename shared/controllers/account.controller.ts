@@ -50,6 +50,7 @@ import { parseMessage } from '../queueConsumer';
 import type { Services } from '../services';
 import { renderAccountEmail } from '../views/accountEmails';
 import { PRIVACY_POLICY } from '../views/privacyPolicy';
+import { forgetRevoked } from './auth.controller';
 import * as coupons from './coupon.controller';
 import { couponListItemSchema } from './coupon.controller';
 import { sendOnce } from './email.controller';
@@ -209,6 +210,7 @@ export async function changePassword(
     await revokeUserSessions(tx, user.id, 'password-change', now, caller.sessionId);
     return addToOutbox(tx, passwordChangedMessages(user, 'change', now), now);
   });
+  forgetRevoked(deps, { userId: user.id });
   await dispatchSoon(deps, ids);
 }
 
@@ -264,6 +266,7 @@ export async function confirmPasswordReset(
     await revokeUserSessions(tx, user.id, 'password-reset', now);
     return addToOutbox(tx, passwordChangedMessages(user, 'reset', now), now);
   });
+  forgetRevoked(deps, { userId: user.id });
   await dispatchSoon(deps, ids);
 }
 
@@ -395,6 +398,7 @@ export async function deleteMe(deps: AccountDeps, userId: string, password: stri
       now,
     });
   });
+  forgetRevoked(deps, { userId });
 }
 
 // ---- The account-emails consumer ----

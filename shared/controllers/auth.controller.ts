@@ -1,4 +1,12 @@
-import { createHash, randomBytes, randomUUID } from 'node:crypto';
+import {
+  createHash,
+  createPrivateKey,
+  createPublicKey,
+  createSecretKey,
+  type KeyObject,
+  randomBytes,
+  randomUUID,
+} from 'node:crypto';
 
 import jwt from 'jsonwebtoken';
 import { z } from 'zod';
@@ -20,9 +28,9 @@ import { addToOutbox } from '../models/outbox.model';
 import { dummyHash, hashPassword, passwordProblems, verifyPassword } from '../models/password';
 import {
   createSession,
+  findActiveSession,
   findRefreshToken,
   insertRefreshToken,
-  isSessionActive,
   markRefreshTokenUsed,
   revokeSession,
 } from '../models/session.model';
@@ -43,6 +51,7 @@ import {
 import { PRIVACY_POLICY } from '../views/privacyPolicy';
 import { registrationMessages } from './account.controller';
 import { dispatchSoon } from './outbox.controller';
+import { sessionCacheOf } from './sessionCache';
 import { enforceRateLimit } from './throttle';
 
 export interface AuthDeps {
@@ -73,12 +82,33 @@ export type TokenPair = z.infer<typeof tokenPairSchema>;
 
 const sha256 = (value: string) => createHash('sha256').update(value, 'utf8').digest('hex');
 
+const keyCache = new WeakMap<Config['jwt'], { signing: KeyObject; verifying: KeyObject }>();
+/**
+ * The JWT keys as KeyObjects, built once per configuration: given a string, jsonwebtoken first
+ * tries to parse an HS256 secret as a public key on every verify (and catches the failure), which
+ * was a sixth of a search's CPU.
+ */
+function jwtKeys(settings: Config['jwt']): { signing: KeyObject; verifying: KeyObject } {
+  let keys = keyCache.get(settings);
+  if (!keys) {
+    keys =
+      settings.algorithm === 'HS256'
+        ? {
+            signing: createSecretKey(Buffer.from(settings.signingKey, 'utf8')),
+            verifying: createSecretKey(Buffer.from(settings.verifyKey, 'utf8')),
+          }
+        : { signing: createPrivateKey(settings.signingKey), verifying: createPublicKey(settings.verifyKey) };
+    keyCache.set(settings, keys);
+  }
+  return keys;
+}
+
 function signAccessToken(deps: AuthDeps, user: { id: string; role: Role }, sessionId: string): string {
   const { jwt: settings } = deps.config;
   const now = Math.floor(deps.clock.now().getTime() / 1000);
   return jwt.sign(
     { role: user.role, sid: sessionId, iat: now, nbf: now, exp: now + settings.accessTokenTtlSeconds },
-    settings.signingKey,
+    jwtKeys(settings).signing,
     {
       algorithm: settings.algorithm,
       issuer: settings.issuer,
@@ -137,7 +167,7 @@ export async function verifyAccessToken(deps: AuthDeps, token: string): Promise<
   const { jwt: settings } = deps.config;
   let payload: unknown;
   try {
-    payload = jwt.verify(token, settings.verifyKey, {
+    payload = jwt.verify(token, jwtKeys(settings).verifying, {
       algorithms: [settings.algorithm],
       issuer: settings.issuer,
       audience: settings.audience,
@@ -152,9 +182,29 @@ export async function verifyAccessToken(deps: AuthDeps, token: string): Promise<
     );
   }
   if (!isAccessClaims(payload)) throw invalidToken('El token de acceso no es válido.');
-  if (!(await isSessionActive(deps.db, payload.sid, deps.clock.now())))
-    throw invalidToken('La sesión de este token fue cerrada.');
+  if (!(await isSessionAlive(deps, payload.sid))) throw invalidToken('La sesión de este token fue cerrada.');
   return { id: payload.sub, role: payload.role, sessionId: payload.sid };
+}
+
+/** Whether the token's session is alive: from this instance's short cache, else the database. */
+async function isSessionAlive(deps: AuthDeps, sessionId: string): Promise<boolean> {
+  const cache = sessionCacheOf(deps.db, deps.config.auth.sessionCacheMs);
+  const now = deps.clock.now();
+  if (cache.isActive(sessionId, now)) return true;
+  const readStartedAt = cache.readStarted();
+  const session = await findActiveSession(deps.db, sessionId, now);
+  if (session) cache.remember(sessionId, session.userId, session.expiresAt, readStartedAt);
+  return session !== undefined;
+}
+
+/** After a revocation commits: this instance stops trusting the sessions at once. */
+export function forgetRevoked(
+  deps: Pick<AuthDeps, 'db' | 'config'>,
+  revoked: { sessionId: string } | { userId: string },
+): void {
+  const cache = sessionCacheOf(deps.db, deps.config.auth.sessionCacheMs);
+  if ('sessionId' in revoked) cache.forgetSession(revoked.sessionId);
+  else cache.forgetUser(revoked.userId);
 }
 
 // ---- Use cases ----
@@ -286,6 +336,7 @@ export async function refresh(deps: AuthDeps, refreshToken: string): Promise<Tok
   const rotated = await markRefreshTokenUsed(deps.db, record.id, now);
   if (record.usedAt || !rotated) {
     await revokeSession(deps.db, record.sessionId, 'refresh-token-reuse', now);
+    forgetRevoked(deps, { sessionId: record.sessionId });
     throw new AppError(
       'REFRESH_TOKEN_REUSED',
       'Este refreshToken ya se había usado. Por seguridad se cerró la sesión; inicie sesión de nuevo.',
@@ -299,7 +350,10 @@ export async function refresh(deps: AuthDeps, refreshToken: string): Promise<Tok
 /** Ends the session of a refresh token. Unknown or already-ended tokens also get 204: nothing to reveal. */
 export async function logout(deps: AuthDeps, refreshToken: string): Promise<void> {
   const record = await findRefreshToken(deps.db, sha256(refreshToken));
-  if (record) await revokeSession(deps.db, record.sessionId, 'logout', deps.clock.now());
+  if (record) {
+    await revokeSession(deps.db, record.sessionId, 'logout', deps.clock.now());
+    forgetRevoked(deps, { sessionId: record.sessionId });
+  }
 }
 
 export async function currentUser(deps: AuthDeps, userId: string): Promise<UserJson> {

@@ -99,8 +99,16 @@ export function httpRoute<
       ...corsHeaders(origin, config().http.corsOrigins),
       'X-Request-Id': requestId,
     };
-    const ms = (performance.now() - started).toFixed(1);
-    context.log(`${request.method} ${instance} -> ${response.status ?? 200} in ${ms} ms [request ${requestId}]`);
+    // One structured line per request (the Functions worker sends it to the host asynchronously).
+    context.log(
+      JSON.stringify({
+        request: requestId,
+        method: request.method,
+        path: instance,
+        status: response.status ?? 200,
+        ms: Math.round((performance.now() - started) * 10) / 10,
+      }),
+    );
     return response;
   };
   // The same schemas that validate this route describe it in the OpenAPI document.

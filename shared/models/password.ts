@@ -2,8 +2,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 
-import bcrypt from 'bcryptjs';
-
+import { passwordHasher } from '../clients/bcrypt.client';
 import { projectRoot } from '../projectFiles';
 
 /**
@@ -46,12 +45,13 @@ function prehash(password: string): string {
   return createHash('sha256').update(password, 'utf8').digest('base64');
 }
 
+/** The bcrypt hash, computed on the worker pool (never on the event loop). */
 export function hashPassword(password: string, cost: number): Promise<string> {
-  return bcrypt.hash(prehash(password), Math.max(cost, 10));
+  return passwordHasher().hash(prehash(password), Math.max(cost, 10));
 }
 
 export function verifyPassword(password: string, hash: string): Promise<boolean> {
-  return bcrypt.compare(prehash(password), hash);
+  return passwordHasher().compare(prehash(password), hash);
 }
 
 const dummyHashes = new Map<number, Promise<string>>();

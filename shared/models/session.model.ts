@@ -39,7 +39,7 @@ export const sessionQueries = {
       .where({ id })
       .whereNull('revoked_at')
       .where('expires_at', '>', now)
-      .first('id', 'user_id'),
+      .first<{ user_id: string; expires_at: unknown } | undefined>('user_id', 'expires_at'),
   refreshTokenByHash: (db: DbOrTx, tokenHash: string) =>
     db('refresh_tokens as t')
       .join('sessions as s', 's.id', 't.session_id')
@@ -131,8 +131,14 @@ export async function revokeUserSessions(
   return sessionQueries.revokeAllOf(db, userId, reason, now, except);
 }
 
-export async function isSessionActive(db: DbOrTx, id: string, now: Date): Promise<boolean> {
-  return (await sessionQueries.activeById(db, id, now)) !== undefined;
+/** The session, if it is neither revoked nor past its absolute expiry. */
+export async function findActiveSession(
+  db: DbOrTx,
+  id: string,
+  now: Date,
+): Promise<{ userId: string; expiresAt: Date } | undefined> {
+  const row = await sessionQueries.activeById(db, id, now);
+  return row && { userId: row.user_id, expiresAt: asDate(row.expires_at) };
 }
 
 /** The opaque refresh token a client sends back. */

@@ -47,6 +47,21 @@ describe('the local host', () => {
     expect(res.headers.get('x-request-id')).toBeTruthy();
   });
 
+  test('when a request is served, then it is logged as one JSON line with its request id, status and time', async () => {
+    const res = await call(testApp.url, 'GET', '/health', { headers: { 'X-Request-Id': 'prueba-log-123' } });
+    expect(res.status).toBe(200);
+    const line = await waitFor(() => testApp.logs.find((l) => l.includes('prueba-log-123')));
+    const entry = JSON.parse(line.slice(line.indexOf('{'))) as Record<string, unknown>;
+    expect(entry).toEqual({
+      request: 'prueba-log-123',
+      method: 'GET',
+      path: '/api/health',
+      status: 200,
+      ms: expect.any(Number),
+    });
+    expect(testApp.logs.filter((l) => l.includes('prueba-log-123'))).toHaveLength(1);
+  });
+
   test('when a route does not exist, then 404 problem+json ROUTE_NOT_FOUND', async () => {
     const res = await call(testApp.url, 'GET', '/no-such-route');
     expect(res.status).toBe(404);
