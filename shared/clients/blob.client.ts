@@ -1,9 +1,16 @@
 import type { Readable } from 'node:stream';
 
-import { DefaultAzureCredential, ManagedIdentityCredential } from '@azure/identity';
-import { BlobServiceClient, type StorageRetryOptions } from '@azure/storage-blob';
+import type * as Identity from '@azure/identity';
+import type * as StorageBlob from '@azure/storage-blob';
+import type { BlobServiceClient, StorageRetryOptions } from '@azure/storage-blob';
 
 import type { Config } from '../config';
+import { onFirstUse } from './lazy';
+
+// eslint-disable-next-line @typescript-eslint/no-require-imports -- loaded on first use (cold start, see lazy.ts)
+const storageBlob = onFirstUse(() => require('@azure/storage-blob') as typeof StorageBlob);
+// eslint-disable-next-line @typescript-eslint/no-require-imports -- loaded on first use (cold start, see lazy.ts)
+const identity = onFirstUse(() => require('@azure/identity') as typeof Identity);
 
 /** Where the billing feed's and the banks' files land: the blob triggers pick them up from there. */
 export const CONTAINERS = { invoiceImports: 'invoice-imports', collections: 'collections' } as const;
@@ -19,13 +26,13 @@ const RETRY: StorageRetryOptions = { maxTries: 3, tryTimeoutInMs: 60_000 };
 
 export function blobServiceClient(blobs: Config['blobs']): BlobServiceClient {
   if (blobs.connectionString)
-    return BlobServiceClient.fromConnectionString(blobs.connectionString, { retryOptions: RETRY });
+    return storageBlob().BlobServiceClient.fromConnectionString(blobs.connectionString, { retryOptions: RETRY });
   if (!blobs.serviceUri) throw new Error('No blob connection configured');
   // In Azure: the app's managed identity (Storage Blob Data Owner, as the blob trigger needs), no account keys.
   const credential = blobs.clientId
-    ? new ManagedIdentityCredential({ clientId: blobs.clientId })
-    : new DefaultAzureCredential();
-  return new BlobServiceClient(blobs.serviceUri, credential, { retryOptions: RETRY });
+    ? new (identity().ManagedIdentityCredential)({ clientId: blobs.clientId })
+    : new (identity().DefaultAzureCredential)();
+  return new (storageBlob().BlobServiceClient)(blobs.serviceUri, credential, { retryOptions: RETRY });
 }
 
 export class AzureBlobStore implements BlobStore {

@@ -2,11 +2,20 @@ import { randomBytes } from 'node:crypto';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 
-import { EmailClient, type EmailMessage as AcsEmailMessage } from '@azure/communication-email';
-import { DefaultAzureCredential } from '@azure/identity';
-import MailComposer from 'nodemailer/lib/mail-composer';
+import type * as CommunicationEmail from '@azure/communication-email';
+import type { EmailClient, EmailMessage as AcsEmailMessage } from '@azure/communication-email';
+import type * as Identity from '@azure/identity';
+import type MailComposerType from 'nodemailer/lib/mail-composer';
 
 import type { Config } from '../config';
+import { onFirstUse } from './lazy';
+
+// eslint-disable-next-line @typescript-eslint/no-require-imports -- loaded on first use (cold start, see lazy.ts)
+const communicationEmail = onFirstUse(() => require('@azure/communication-email') as typeof CommunicationEmail);
+// eslint-disable-next-line @typescript-eslint/no-require-imports -- loaded on first use (cold start, see lazy.ts)
+const identity = onFirstUse(() => require('@azure/identity') as typeof Identity);
+// eslint-disable-next-line @typescript-eslint/no-require-imports -- loaded on first use (cold start, see lazy.ts)
+const mailComposer = onFirstUse(() => require('nodemailer/lib/mail-composer') as typeof MailComposerType);
 
 /** One email to send. `messageId` makes sending idempotent: the same id is sent at most once. */
 export interface EmailMessage {
@@ -38,7 +47,7 @@ export class EmlFolderEmailSender implements EmailSender {
     await fs.mkdir(this.dir, { recursive: true });
     const existing = (await fs.readdir(this.dir)).find((name) => name.endsWith(`-${message.messageId}.eml`));
     if (existing) return { providerId: existing };
-    const raw = await new MailComposer({
+    const raw = await new (mailComposer())({
       from: { name: 'EPM - Cuponeras', address: this.from },
       to: message.to.displayName ? { name: message.to.displayName, address: message.to.address } : message.to.address,
       subject: message.subject,
@@ -98,7 +107,7 @@ export class AcsEmailSender implements EmailSender {
 export function createEmailSender(email: Config['email']): EmailSender {
   if (email.mode === 'outbox') return new EmlFolderEmailSender(email.outboxDir, email.sender);
   const client = email.acsConnectionString
-    ? new EmailClient(email.acsConnectionString)
-    : new EmailClient(email.acsEndpoint ?? '', new DefaultAzureCredential());
+    ? new (communicationEmail().EmailClient)(email.acsConnectionString)
+    : new (communicationEmail().EmailClient)(email.acsEndpoint ?? '', new (identity().DefaultAzureCredential)());
   return new AcsEmailSender(client, email.sender);
 }

@@ -1,7 +1,14 @@
-import { DefaultAzureCredential, ManagedIdentityCredential } from '@azure/identity';
-import { QueueServiceClient, type StorageRetryOptions } from '@azure/storage-queue';
+import type * as Identity from '@azure/identity';
+import type * as StorageQueue from '@azure/storage-queue';
+import type { QueueServiceClient, StorageRetryOptions } from '@azure/storage-queue';
 
 import type { Config } from '../config';
+import { onFirstUse } from './lazy';
+
+// eslint-disable-next-line @typescript-eslint/no-require-imports -- loaded on first use (cold start, see lazy.ts)
+const storageQueue = onFirstUse(() => require('@azure/storage-queue') as typeof StorageQueue);
+// eslint-disable-next-line @typescript-eslint/no-require-imports -- loaded on first use (cold start, see lazy.ts)
+const identity = onFirstUse(() => require('@azure/identity') as typeof Identity);
 
 /** Sends messages to Storage Queues. Bodies are base64-encoded, as the Functions queue extension expects. */
 export interface QueuePublisher {
@@ -21,14 +28,14 @@ export function queueServiceClient(
   retry: StorageRetryOptions = SEND_RETRY,
 ): QueueServiceClient {
   if (queues.connectionString) {
-    return QueueServiceClient.fromConnectionString(queues.connectionString, { retryOptions: retry });
+    return storageQueue().QueueServiceClient.fromConnectionString(queues.connectionString, { retryOptions: retry });
   }
   if (!queues.serviceUri) throw new Error('No queue connection configured');
   // In Azure: the app's managed identity (Storage Queue Data Contributor), no account keys.
   const credential = queues.clientId
-    ? new ManagedIdentityCredential({ clientId: queues.clientId })
-    : new DefaultAzureCredential();
-  return new QueueServiceClient(queues.serviceUri, credential, { retryOptions: retry });
+    ? new (identity().ManagedIdentityCredential)({ clientId: queues.clientId })
+    : new (identity().DefaultAzureCredential)();
+  return new (storageQueue().QueueServiceClient)(queues.serviceUri, credential, { retryOptions: retry });
 }
 
 export class StorageQueuePublisher implements QueuePublisher {

@@ -2,11 +2,21 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 
-import { DefaultAzureCredential, ManagedIdentityCredential, type TokenCredential } from '@azure/identity';
-import knex, { type Knex } from 'knex';
-import { TYPES } from 'tedious';
+import type * as Identity from '@azure/identity';
+import type { TokenCredential } from '@azure/identity';
+import type * as KnexModule from 'knex';
+import type { Knex } from 'knex';
+import type * as Tedious from 'tedious';
 
 import type { Config } from '../config';
+import { onFirstUse } from './lazy';
+
+// eslint-disable-next-line @typescript-eslint/no-require-imports -- loaded on first use (cold start, see lazy.ts)
+const knex = (config: Knex.Config): Knex => (require('knex') as typeof KnexModule).knex(config);
+// eslint-disable-next-line @typescript-eslint/no-require-imports -- loaded on first use (cold start, see lazy.ts)
+const tedious = onFirstUse(() => require('tedious') as typeof Tedious);
+// eslint-disable-next-line @typescript-eslint/no-require-imports -- loaded on first use (cold start, see lazy.ts)
+const identity = onFirstUse(() => require('@azure/identity') as typeof Identity);
 
 /**
  * The SQL client: one knex instance per process, on Azure SQL through tedious or on SQLite
@@ -36,7 +46,7 @@ export function mssqlConnectionConfig(
       // Ids are uniqueidentifier: read them back in the lower case the app writes and the API shows.
       lowerCaseGuids: true,
       // knex binds a Date as legacy datetime (1/300 s); the columns are datetime2(3): keep milliseconds.
-      mapBinding: (value: unknown) => (value instanceof Date ? { value, type: TYPES.DateTime2 } : undefined),
+      mapBinding: (value: unknown) => (value instanceof Date ? { value, type: tedious().TYPES.DateTime2 } : undefined),
     },
   };
   if (settings.auth === 'sql-password') {
@@ -45,8 +55,10 @@ export function mssqlConnectionConfig(
   const tokenCredential =
     credential ??
     (settings.auth === 'managed-identity'
-      ? new ManagedIdentityCredential(settings.clientId ? { clientId: settings.clientId } : {})
-      : new DefaultAzureCredential(settings.clientId ? { managedIdentityClientId: settings.clientId } : {}));
+      ? new (identity().ManagedIdentityCredential)(settings.clientId ? { clientId: settings.clientId } : {})
+      : new (identity().DefaultAzureCredential)(
+          settings.clientId ? { managedIdentityClientId: settings.clientId } : {},
+        ));
   // tedious asks the credential for a fresh token on every new pooled connection.
   return { ...base, type: 'token-credential', credential: tokenCredential } as unknown as Knex.MsSqlConnectionConfig;
 }

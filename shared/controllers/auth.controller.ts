@@ -8,10 +8,11 @@ import {
   randomUUID,
 } from 'node:crypto';
 
-import jwt from 'jsonwebtoken';
+import type * as Jwt from 'jsonwebtoken';
 import { z } from 'zod';
 
 import type { Clock } from '../clients/clock.client';
+import { onFirstUse } from '../clients/lazy';
 import type { QueuePublisher } from '../clients/queue.client';
 import { type Db, inTransaction } from '../clients/sql.client';
 import type { Config } from '../config';
@@ -82,6 +83,9 @@ export type TokenPair = z.infer<typeof tokenPairSchema>;
 
 const sha256 = (value: string) => createHash('sha256').update(value, 'utf8').digest('hex');
 
+// eslint-disable-next-line @typescript-eslint/no-require-imports -- loaded on first use (cold start, see lazy.ts)
+const jwt = onFirstUse(() => require('jsonwebtoken') as typeof Jwt);
+
 const keyCache = new WeakMap<Config['jwt'], { signing: KeyObject; verifying: KeyObject }>();
 /**
  * The JWT keys as KeyObjects, built once per configuration: given a string, jsonwebtoken first
@@ -106,7 +110,7 @@ function jwtKeys(settings: Config['jwt']): { signing: KeyObject; verifying: KeyO
 function signAccessToken(deps: AuthDeps, user: { id: string; role: Role }, sessionId: string): string {
   const { jwt: settings } = deps.config;
   const now = Math.floor(deps.clock.now().getTime() / 1000);
-  return jwt.sign(
+  return jwt().sign(
     { role: user.role, sid: sessionId, iat: now, nbf: now, exp: now + settings.accessTokenTtlSeconds },
     jwtKeys(settings).signing,
     {
@@ -167,7 +171,7 @@ export async function verifyAccessToken(deps: AuthDeps, token: string): Promise<
   const { jwt: settings } = deps.config;
   let payload: unknown;
   try {
-    payload = jwt.verify(token, jwtKeys(settings).verifying, {
+    payload = jwt().verify(token, jwtKeys(settings).verifying, {
       algorithms: [settings.algorithm],
       issuer: settings.issuer,
       audience: settings.audience,
@@ -176,7 +180,7 @@ export async function verifyAccessToken(deps: AuthDeps, token: string): Promise<
     });
   } catch (error) {
     throw invalidToken(
-      error instanceof jwt.TokenExpiredError
+      error instanceof jwt().TokenExpiredError
         ? 'El token de acceso expiró; renuévelo con el refreshToken.'
         : 'El token de acceso no es válido.',
     );

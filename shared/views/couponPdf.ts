@@ -1,12 +1,18 @@
-import bwipjs from 'bwip-js';
-import PDFDocument from 'pdfkit';
+import type * as BwipJs from 'bwip-js';
+import type PDFKit from 'pdfkit';
 
+import { onFirstUse } from '../clients/lazy';
 import type { Barcode } from '../models/barcode';
 import { type Contract, maskAddress, maskWords } from '../models/contract.model';
 import type { Invoice } from '../models/invoice.model';
 import { INVOICE_STATUS_LABELS, PAYMENT_METHOD_LABELS } from '../models/labels';
 import type { InvoiceEvent } from '../models/message.model';
 import { formatBogotaTime, formatLongDate, formatPesos } from './texts';
+
+// eslint-disable-next-line @typescript-eslint/no-require-imports -- loaded on first use (cold start, see lazy.ts)
+const pdfkit = onFirstUse(() => require('pdfkit') as typeof PDFKit);
+// eslint-disable-next-line @typescript-eslint/no-require-imports -- loaded on first use (cold start, see lazy.ts)
+const bwipjs = onFirstUse(() => require('bwip-js') as typeof BwipJs);
 
 /** What a printed coupon (and the invoice PDF) shows; every text already formatted. */
 export interface PrintableCoupon {
@@ -47,7 +53,7 @@ const EPM_GREEN = '#00843D';
 
 /** The GS1-128 symbol as a PNG; bwip-js inserts FNC1 where the AIs need it. */
 export function renderBarcodePng(barcode: Barcode): Promise<Buffer> {
-  return bwipjs.toBuffer({
+  return bwipjs().toBuffer({
     bcid: 'gs1-128',
     text: barcode.humanReadable,
     scale: 2,
@@ -61,7 +67,7 @@ export function renderBarcodePng(barcode: Barcode): Promise<Buffer> {
 /** An EPM-style printable page: header, contract and invoice data, amount, due date, barcode. */
 export async function renderCouponPdf(coupon: PrintableCoupon): Promise<Buffer> {
   const barcodePng = coupon.barcode ? await renderBarcodePng(coupon.barcode) : undefined;
-  const doc = new PDFDocument({
+  const doc = new (pdfkit())({
     size: 'LETTER',
     margin: 50,
     info: { Title: coupon.title, Author: 'EPM - Empresas Públicas de Medellín' },

@@ -28,6 +28,7 @@ const deps = {
     },
     auth: {
       bcryptCost: 10,
+      sessionCacheMs: 5000,
       maxFailures: 5,
       failureWindowMinutes: 15,
       lockMinutes: 15,
