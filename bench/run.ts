@@ -10,6 +10,7 @@ import { disposeServices, services } from '../shared/services';
 import { migrateLatest } from '../sql/migrator';
 import { seedDemoData } from '../sql/seed';
 import { benchImports } from './imports';
+import { benchRatios, ratioTable } from './ratios';
 
 /**
  * npm run bench: on-demand measurements of the paths that matter, on this machine, through the
@@ -20,6 +21,8 @@ import { benchImports } from './imports';
  *
  * Then the billing feed and bank collections at volume (bench/imports.ts: BENCH_IMPORT_LINES,
  * default 1,000,000; BENCH_COLLECTION_RECORDS, default 100,000; BENCH_IMPORTS=0 skips them).
+ * It starts with the ratios of bench/ratios.ts (BENCH_RATIOS=0 skips them; BENCH_SECONDS,
+ * BENCH_CONNECTIONS, BENCH_BCRYPT_COST).
  */
 const PAYMENTS = Number(process.env.BENCH_PAYMENTS ?? 400);
 const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 16);
@@ -68,6 +71,9 @@ async function main(): Promise<void> {
   ]) {
     process.env[quota] ??= '100000';
   }
+  // First, alone on the machine: each hot path against its floor (bench/ratios.ts).
+  const ratios = process.env.BENCH_RATIOS === '0' ? undefined : await benchRatios();
+  if (ratios) console.log(ratioTable(ratios));
   const azurite = await startAzurite({ location: path.join(dataDir, 'azurite') });
   process.env.AzureWebJobsStorage = azurite.connectionString;
 
@@ -193,6 +199,8 @@ async function main(): Promise<void> {
     status: i % 2 === 0 ? 'EXPIRED' : 'ACTIVE',
     issued_at: new Date(now.getTime() - 7 * 86_400_000),
     expires_at: new Date(now.getTime() - 3600_000),
+    // A closed coupon carries when it closed (ck_coupons_closed_at).
+    closed_at: i % 2 === 0 ? new Date(now.getTime() - 3600_000) : null,
   }));
   // Half ACTIVE: the unique index allows one ACTIVE per user+invoice, so each ACTIVE gets its own user.
   for (let i = 0; i < rows.length; i += 500) {
@@ -219,6 +227,19 @@ async function main(): Promise<void> {
     await db.batchInsert('coupons', batch, 250);
   }
   const [expiry, expireMs] = await timed(() => coupons.expireDue(services()));
+  // The floor: the same coupons ACTIVE again, expired by one raw set-based UPDATE (no notices, no batches).
+  const activeIds = rows.filter((r) => r.status === 'ACTIVE').map((r) => r.id);
+  for (let i = 0; i < activeIds.length; i += 500) {
+    await db('coupons')
+      .whereIn('id', activeIds.slice(i, i + 500))
+      .update({ status: 'ACTIVE', closed_at: null });
+  }
+  const [, rawExpireMs] = await timed(() =>
+    db('coupons')
+      .where({ status: 'ACTIVE' })
+      .where('expires_at', '<=', now)
+      .update({ status: 'EXPIRED', closed_at: now }),
+  );
   const rssAfter = process.memoryUsage().rss;
 
   const results = {
@@ -245,11 +266,15 @@ async function main(): Promise<void> {
       batches: expiry.batches,
       ms: Math.round(expireMs),
       perSecond: Math.round((expiry.expired / expireMs) * 1000),
+      rawUpdateMs: Math.round(rawExpireMs),
+      ratioToRawUpdate: +(expireMs / rawExpireMs).toFixed(2),
     },
     memory: { rssBeforeMiB: Math.round(rssBefore / 2 ** 20), rssAfterMiB: Math.round(rssAfter / 2 ** 20) },
     imports: process.env.BENCH_IMPORTS === '0' ? undefined : await benchImports(dataDir),
+    ratios,
   };
   console.log(JSON.stringify(results, null, 2));
+  if (ratios) console.log(`\nHow far from the floor (one run, this machine):\n${ratioTable(ratios)}`);
   const outDir = path.join(
     __dirname.includes(`${path.sep}dist${path.sep}`) ? path.resolve(__dirname, '../../bench') : __dirname,
     'results',
