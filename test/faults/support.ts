@@ -196,68 +196,80 @@ export function childPids(pid: number): number[] {
  * effect is there: the receipt's .eml in the email outbox, the notification row. Counts, per
  * message, how many effects exist (more than one would be a doubled delivery).
  */
-export async function deliveryReport(
-  dataDir: string,
-  transactionIds: string[],
-): Promise<{ receiptsMissing: number; receiptsDoubled: number; noticesMissing: number; noticesDoubled: number }> {
+export async function deliveryReport(dataDir: string, transactionIds: string[]): Promise<DeliveryReport> {
   const db = sqliteOf(dataDir);
   try {
-    const rows = await db<{ id: string; queue: string; body: string }>('outbox').select('id', 'queue', 'body');
-    const wanted = new Set(transactionIds);
-    const receipts = new Map<string, string>();
-    const notices = new Map<string, string>();
-    for (const row of rows) {
-      const body = JSON.parse(row.body) as { kind: string; transactionId?: string; data?: { transactionId?: string } };
-      if (row.queue === 'invoice-emails' && body.kind === 'receipt' && wanted.has(body.transactionId ?? ''))
-        receipts.set(body.transactionId ?? '', row.id);
-      if (body.kind === 'PAYMENT_CONFIRMED' && wanted.has(body.data?.transactionId ?? ''))
-        notices.set(body.data?.transactionId ?? '', row.id);
-    }
-    const emlDir = path.join(dataDir, 'outbox');
-    const emls = fs.existsSync(emlDir) ? fs.readdirSync(emlDir).filter((name) => name.endsWith('.eml')) : [];
-    const emlCount = new Map<string, number>();
-    for (const name of emls) {
-      const messageId = name.slice(name.indexOf('-') + 1, -'.eml'.length);
-      emlCount.set(messageId, (emlCount.get(messageId) ?? 0) + 1);
-    }
-    const noticeRows = await db<{ source_message_id: string }>('notifications')
-      .whereIn('source_message_id', [...notices.values()])
-      .select('source_message_id');
-    const noticeCount = new Map<string, number>();
-    for (const row of noticeRows)
-      noticeCount.set(row.source_message_id, (noticeCount.get(row.source_message_id) ?? 0) + 1);
-
-    let receiptsMissing = 0;
-    let receiptsDoubled = 0;
-    let noticesMissing = 0;
-    let noticesDoubled = 0;
-    for (const id of transactionIds) {
-      const receipt = emlCount.get(receipts.get(id) ?? '') ?? 0;
-      const notice = noticeCount.get(notices.get(id) ?? '') ?? 0;
-      if (receipt === 0) receiptsMissing++;
-      if (receipt > 1) receiptsDoubled++;
-      if (notice === 0) noticesMissing++;
-      if (notice > 1) noticesDoubled++;
-    }
-    return { receiptsMissing, receiptsDoubled, noticesMissing, noticesDoubled };
+    return await deliveryReportOf(db, path.join(dataDir, 'outbox'), transactionIds);
   } finally {
     await db.destroy();
   }
+}
+
+export interface DeliveryReport {
+  receiptsMissing: number;
+  receiptsDoubled: number;
+  noticesMissing: number;
+  noticesDoubled: number;
+}
+
+/** The same report on any database (the scale-out test's T-SQL one) and email outbox folder. */
+export async function deliveryReportOf(db: Db, emlDir: string, transactionIds: string[]): Promise<DeliveryReport> {
+  const rows = await db<{ id: string; queue: string; body: string }>('outbox').select('id', 'queue', 'body');
+  const wanted = new Set(transactionIds);
+  const receipts = new Map<string, string>();
+  const notices = new Map<string, string>();
+  for (const row of rows) {
+    const body = JSON.parse(row.body) as { kind: string; transactionId?: string; data?: { transactionId?: string } };
+    if (row.queue === 'invoice-emails' && body.kind === 'receipt' && wanted.has(body.transactionId ?? ''))
+      receipts.set(body.transactionId ?? '', row.id);
+    if (body.kind === 'PAYMENT_CONFIRMED' && wanted.has(body.data?.transactionId ?? ''))
+      notices.set(body.data?.transactionId ?? '', row.id);
+  }
+  const emls = fs.existsSync(emlDir) ? fs.readdirSync(emlDir).filter((name) => name.endsWith('.eml')) : [];
+  const emlCount = new Map<string, number>();
+  for (const name of emls) {
+    const messageId = name.slice(name.indexOf('-') + 1, -'.eml'.length);
+    emlCount.set(messageId, (emlCount.get(messageId) ?? 0) + 1);
+  }
+  const noticeRows = await db<{ source_message_id: string }>('notifications')
+    .whereIn('source_message_id', [...notices.values()])
+    .select('source_message_id');
+  const noticeCount = new Map<string, number>();
+  for (const row of noticeRows)
+    noticeCount.set(row.source_message_id, (noticeCount.get(row.source_message_id) ?? 0) + 1);
+
+  let receiptsMissing = 0;
+  let receiptsDoubled = 0;
+  let noticesMissing = 0;
+  let noticesDoubled = 0;
+  for (const id of transactionIds) {
+    const receipt = emlCount.get(receipts.get(id) ?? '') ?? 0;
+    const notice = noticeCount.get(notices.get(id) ?? '') ?? 0;
+    if (receipt === 0) receiptsMissing++;
+    if (receipt > 1) receiptsDoubled++;
+    if (notice === 0) noticesMissing++;
+    if (notice > 1) noticesDoubled++;
+  }
+  return { receiptsMissing, receiptsDoubled, noticesMissing, noticesDoubled };
 }
 
 /** Payments in the database: how many per invoice, and which transaction ids exist. */
 export async function paymentLedger(dataDir: string): Promise<{ perInvoice: Map<string, number>; ids: Set<string> }> {
   const db = sqliteOf(dataDir);
   try {
-    const rows = await db<{ id: string; invoice_id: string; type: string }>('transactions')
-      .where({ type: 'PAYMENT' })
-      .select('id', 'invoice_id');
-    const perInvoice = new Map<string, number>();
-    for (const row of rows) perInvoice.set(row.invoice_id, (perInvoice.get(row.invoice_id) ?? 0) + 1);
-    return { perInvoice, ids: new Set(rows.map((row) => row.id)) };
+    return await paymentLedgerOf(db);
   } finally {
     await db.destroy();
   }
+}
+
+export async function paymentLedgerOf(db: Db): Promise<{ perInvoice: Map<string, number>; ids: Set<string> }> {
+  const rows = await db<{ id: string; invoice_id: string; type: string }>('transactions')
+    .where({ type: 'PAYMENT' })
+    .select('id', 'invoice_id');
+  const perInvoice = new Map<string, number>();
+  for (const row of rows) perInvoice.set(row.invoice_id, (perInvoice.get(row.invoice_id) ?? 0) + 1);
+  return { perInvoice, ids: new Set(rows.map((row) => row.id)) };
 }
 
 /** Prints one test's figures and leaves them for the run's summary (test/faults/figures-reporter.cjs). */
