@@ -4,8 +4,6 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 
-import Database from 'better-sqlite3';
-
 import { systemClock } from '../shared/clients/clock.client';
 import type { QueuePublisher } from '../shared/clients/queue.client';
 import { createSqlClient, type Db } from '../shared/clients/sql.client';
@@ -15,6 +13,7 @@ import { collectionFileLines } from '../shared/models/asobancaria';
 import { BILLING_CSV_COLUMNS } from '../shared/models/billingFeed.model';
 import type { BillingDeps } from '../shared/services';
 import { migrateLatest } from '../sql/migrator';
+import { bulkLoadInvoices } from './bulkLoad';
 
 /**
  * The billing feed and the bank collections at volume, on SQLite:
@@ -36,14 +35,14 @@ const OUTBOX_ONLY: QueuePublisher = {
   ping: () => Promise.reject(new Error('bench: no queue')),
 };
 
-function sqliteFile(dir: string, name: string): string {
+export function sqliteFile(dir: string, name: string): string {
   const file = path.join(dir, name);
   fs.rmSync(file, { force: true });
   return file;
 }
 
 /** Peak RSS (MiB) while `work` runs, sampled every 25 ms. */
-async function withPeakRss<T>(work: () => Promise<T>): Promise<{ result: T; ms: number; peakRssMiB: number }> {
+export async function withPeakRss<T>(work: () => Promise<T>): Promise<{ result: T; ms: number; peakRssMiB: number }> {
   let peak = process.memoryUsage().rss;
   const timer = setInterval(() => (peak = Math.max(peak, process.memoryUsage().rss)), 25);
   const started = performance.now();
@@ -73,60 +72,16 @@ async function writeFeed(file: string, lines: number): Promise<void> {
 
 /** The floor: the same rows with prepared statements, one transaction, nothing checked. */
 function rawInserts(file: string, lines: number): void {
-  const db = new Database(file);
-  db.pragma('journal_mode = WAL');
-  db.pragma('synchronous = NORMAL');
-  db.pragma('foreign_keys = ON');
-  const contract = db.prepare(
-    'INSERT INTO contracts (id, number, holder_name, holder_document_type, holder_document_number, address, city, stratum, services, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
-  );
-  const invoice = db.prepare(
-    "INSERT INTO invoices (id, contract_id, number, period, issue_date, due_date, amount, status, paid_at, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, 'UNPAID', NULL, ?, ?)",
-  );
-  const now = Date.now();
-  db.transaction(() => {
-    let contractId = '';
-    for (let i = 0; i < lines; i++) {
-      const number = contractOf(i);
-      const period = periodOf(i);
-      if (i % 2 === 0) {
-        contractId = randomUUID();
-        contract.run(
-          contractId,
-          number,
-          `Cliente ${number}`,
-          'CC',
-          String(10_000_000 + i / 2),
-          `Calle ${i % 100} # ${i % 90}-${i % 50}, Laureles`,
-          'Medellín',
-          (i % 6) + 1,
-          'Energía, Acueducto',
-          now,
-        );
-      }
-      invoice.run(
-        randomUUID(),
-        contractId,
-        `F-${number}-${period}`,
-        period,
-        `${period}-20`,
-        `${period}-28`,
-        100_000 + (i % 900_000),
-        now,
-        now,
-      );
-    }
-  })();
-  db.close();
+  bulkLoadInvoices(file, { contracts: lines / 2, periods: ['2026-10', '2026-11'], firstNumber: 40_000_000 });
 }
 
-async function migrated(file: string): Promise<Db> {
+export async function migrated(file: string): Promise<Db> {
   const db = createSqlClient({ engine: 'sqlite', file });
   await migrateLatest(db);
   return db;
 }
 
-function depsOn(db: Db): BillingDeps {
+export function depsOn(db: Db): BillingDeps {
   return {
     db,
     clock: systemClock,

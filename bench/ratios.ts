@@ -106,28 +106,50 @@ function coldStart(runs = 9): { app: number; floor: number; ratio: number } {
   };
 }
 
-export async function benchRatios(): Promise<Ratio[]> {
-  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'cuponeras-ratios-'));
+/** The app as `npm start` runs it, in its own process on a free port (its own Azurite, SQLite under dataDir). */
+export async function startApp(
+  dataDir: string,
+  env: Record<string, string> = {},
+): Promise<{ base: string; pid: number | undefined; stop: () => Promise<void> }> {
   const port = await freePort();
   const lifted = '100000';
+  const childEnv: NodeJS.ProcessEnv = {
+    ...process.env,
+    APP_ENV: 'test',
+    DATA_DIR: dataDir,
+    PORT: String(port),
+    SEARCH_MAX_PER_USER_PER_MINUTE: lifted,
+    SEARCH_MAX_CONTRACTS_PER_USER_PER_DAY: lifted,
+    LOGIN_MAX_ATTEMPTS_PER_CLIENT: '10000',
+    COUPON_LOOKUPS_MAX_PER_USER_PER_MINUTE: lifted,
+    ...env,
+  };
+  delete childEnv.AzureWebJobsStorage; // its own Azurite, as npm start does
   const app = spawn(process.execPath, [path.join(dist, 'scripts/start.js')], {
-    env: {
-      ...process.env,
-      APP_ENV: 'test',
-      DATA_DIR: dataDir,
-      PORT: String(port),
-      BCRYPT_COST: String(BCRYPT_COST),
-      SEARCH_MAX_PER_USER_PER_MINUTE: lifted,
-      SEARCH_MAX_CONTRACTS_PER_USER_PER_DAY: lifted,
-      LOGIN_MAX_ATTEMPTS_PER_CLIENT: '10000',
-      COUPON_LOOKUPS_MAX_PER_USER_PER_MINUTE: lifted,
-    },
+    env: childEnv,
     stdio: ['ignore', 'ignore', 'inherit'],
   });
+  const base = `http://127.0.0.1:${port}/api`;
+  const stop = async () => {
+    if (app.exitCode !== null) return;
+    app.kill('SIGTERM');
+    await new Promise((r) => app.once('exit', r));
+  };
+  try {
+    await waitForUrl(`${base}/health`, app);
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+  return { base, pid: app.pid, stop };
+}
+
+export async function benchRatios(): Promise<Ratio[]> {
+  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'cuponeras-ratios-'));
+  const app = await startApp(dataDir, { BCRYPT_COST: String(BCRYPT_COST) });
   const results: Ratio[] = [];
   try {
-    const base = `http://127.0.0.1:${port}/api`;
-    await waitForUrl(`${base}/health`, app);
+    const { base } = app;
     const credentials = JSON.stringify({ email: DEMO_CUSTOMER.email, password: DEMO_CUSTOMER.password });
     const login = await fetch(`${base}/auth/login`, {
       method: 'POST',
@@ -210,8 +232,7 @@ export async function benchRatios(): Promise<Ratio[]> {
       target: '—',
     });
   } finally {
-    app.kill('SIGTERM');
-    await new Promise((r) => app.once('exit', r));
+    await app.stop();
     fs.rmSync(dataDir, { recursive: true, force: true });
   }
   return results;

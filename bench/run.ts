@@ -10,7 +10,9 @@ import { disposeServices, services } from '../shared/services';
 import { migrateLatest } from '../sql/migrator';
 import { seedDemoData } from '../sql/seed';
 import { benchImports } from './imports';
-import { benchRatios, ratioTable } from './ratios';
+import { captureStatements, type PaymentKeys, startPayFloor } from './payFloor';
+import { benchRatios, type Ratio, ratioTable } from './ratios';
+import { pool, timed } from './support';
 
 /**
  * npm run bench: on-demand measurements of the paths that matter, on this machine, through the
@@ -28,6 +30,9 @@ const PAYMENTS = Number(process.env.BENCH_PAYMENTS ?? 400);
 const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 16);
 const EXPIRE = Number(process.env.BENCH_EXPIRE ?? 20000);
 const SEARCHES = Number(process.env.BENCH_SEARCHES ?? 300);
+const SEQUENTIAL_PAYMENTS = Number(process.env.BENCH_SEQUENTIAL_PAYMENTS ?? 100);
+/** Each run pays invoices of its own: app and floor, one at a time and CONCURRENCY at a time, and the captured one. */
+const PAYABLE = 2 * (SEQUENTIAL_PAYMENTS + PAYMENTS) + 1;
 
 // Settings first: configuration and clients are created lazily, on first use below.
 const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'cuponeras-bench-'));
@@ -42,21 +47,6 @@ Object.assign(process.env, {
 function percentile(values: number[], p: number): number {
   const sorted = [...values].sort((a, b) => a - b);
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? 0;
-}
-
-async function timed<T>(work: () => Promise<T>): Promise<[T, number]> {
-  const started = performance.now();
-  const result = await work();
-  return [result, performance.now() - started];
-}
-
-async function pool<T>(items: T[], concurrency: number, work: (item: T) => Promise<void>): Promise<void> {
-  let next = 0;
-  await Promise.all(
-    Array.from({ length: concurrency }, async () => {
-      while (next < items.length) await work(items[next++] as T);
-    }),
-  );
 }
 
 async function main(): Promise<void> {
@@ -82,7 +72,7 @@ async function main(): Promise<void> {
   await seedDemoData(db);
   // Extra contracts with one unpaid invoice each, so that every payment has its own invoice.
   const now = new Date();
-  for (let i = 0; i < PAYMENTS; i++) {
+  for (let i = 0; i < PAYABLE; i++) {
     const contractId = randomUUID();
     await db('contracts').insert({
       id: contractId,
@@ -158,34 +148,80 @@ async function main(): Promise<void> {
     searchTimes.push(ms);
   }
 
-  // 2. Payments: search the invoice's contract for its coupon, then pay, CONCURRENCY at a time.
-  const payable: { invoiceId: string; code: string }[] = [];
+  // 2. Payments: search the invoice's contract for its coupon, then pay; the same against the floor.
+  const payable: PaymentKeys[] = [];
   await pool(
-    Array.from({ length: PAYMENTS }, (_, i) => i),
+    Array.from({ length: PAYABLE }, (_, i) => i),
     CONCURRENCY,
     async (i) => {
       const found = await api('POST', '/invoices/search', token, { contractNumber: String(20_000_000 + i) });
-      if (!found.body.coupons?.[0]) throw new Error(`search failed: ${found.status} ${JSON.stringify(found.body)}`);
-      payable.push({ invoiceId: found.body.coupons[0].invoiceId, code: found.body.coupons[0].code });
+      const coupon = found.body.coupons?.[0] as { invoiceId: string; code: string } | undefined;
+      if (!coupon) throw new Error(`search failed: ${found.status} ${JSON.stringify(found.body)}`);
+      const row = await db('coupons as k')
+        .join('invoices as i', 'i.id', 'k.invoice_id')
+        .where('k.code', coupon.code)
+        .first('k.id', 'i.contract_id');
+      payable.push({
+        invoiceId: coupon.invoiceId,
+        couponCode: coupon.code,
+        couponId: row.id,
+        contractId: row.contract_id,
+      });
     },
   );
-  const payTimes: number[] = [];
-  let failures = 0;
-  const [, payWallMs] = await timed(() =>
-    pool(payable, CONCURRENCY, async (coupon) => {
-      const [res, ms] = await timed(() =>
-        api(
-          'POST',
-          `/invoices/${coupon.invoiceId}/pay`,
-          token,
-          { couponCode: coupon.code, paymentMethod: 'PSE' },
-          { 'Idempotency-Key': randomUUID() },
-        ),
-      );
-      payTimes.push(ms);
-      if (res.status !== 201) failures++;
-    }),
-  );
+  const payApp = async (keys: PaymentKeys) =>
+    api(
+      'POST',
+      `/invoices/${keys.invoiceId}/pay`,
+      token,
+      { couponCode: keys.couponCode, paymentMethod: 'PSE' },
+      { 'Idempotency-Key': randomUUID() },
+    );
+  const captured = payable.shift() as PaymentKeys;
+  let answer = '';
+  const statements = await captureStatements(db, async () => {
+    answer = JSON.stringify((await payApp(captured)).body);
+  });
+  const floor = await startPayFloor(path.join(dataDir, 'cuponeras.sqlite'), statements, captured, answer);
+  const payFloor = async (keys: PaymentKeys) => {
+    const res = await fetch(floor.url, { method: 'POST', body: JSON.stringify(keys) });
+    await res.text();
+    return { status: res.status };
+  };
+  const payRun = async (
+    pay: (keys: PaymentKeys) => Promise<{ status: number }>,
+    count: number,
+    concurrency: number,
+  ) => {
+    const times: number[] = [];
+    let failures = 0;
+    const [, wallMs] = await timed(() =>
+      pool(payable.splice(0, count), concurrency, async (keys) => {
+        const [res, ms] = await timed(() => pay(keys));
+        times.push(ms);
+        if (res.status !== 201) failures++;
+      }),
+    );
+    return {
+      payments: count,
+      concurrency,
+      failures,
+      throughputPerSecond: +((count / wallMs) * 1000).toFixed(1),
+      p50Ms: +percentile(times, 50).toFixed(1),
+      p95Ms: +percentile(times, 95).toFixed(1),
+      p99Ms: +percentile(times, 99).toFixed(1),
+    };
+  };
+  const paySequential = await payRun(payApp, SEQUENTIAL_PAYMENTS, 1);
+  const payConcurrent = await payRun(payApp, PAYMENTS, CONCURRENCY);
+  const floorSequential = await payRun(payFloor, SEQUENTIAL_PAYMENTS, 1);
+  const floorConcurrent = await payRun(payFloor, PAYMENTS, CONCURRENCY);
+  await floor.stop();
+  const versus = (app: typeof paySequential, bare: typeof paySequential) => ({
+    app,
+    floor: bare,
+    ratio: +(app.throughputPerSecond / bare.throughputPerSecond).toFixed(3),
+  });
 
   // 3. Expiry: EXPIRE ACTIVE coupons past their time, expired by the timer's set-based batches.
   const user = await db('users').where({ email: 'bench@example.com' }).first('id');
@@ -252,29 +288,43 @@ async function main(): Promise<void> {
       p99Ms: +percentile(searchTimes, 99).toFixed(1),
     },
     pay: {
-      payments: PAYMENTS,
-      concurrency: CONCURRENCY,
-      failures,
-      throughputPerSecond: +((PAYMENTS / payWallMs) * 1000).toFixed(1),
-      p50Ms: +percentile(payTimes, 50).toFixed(1),
-      p95Ms: +percentile(payTimes, 95).toFixed(1),
-      p99Ms: +percentile(payTimes, 99).toFixed(1),
+      statementsPerPayment: statements.length,
+      statements: statements.map((statement) => statement.sql.slice(0, 90)),
+      sequential: versus(paySequential, floorSequential),
+      concurrent: versus(payConcurrent, floorConcurrent),
     },
     expire: {
       coupons: EXPIRE / 2,
       expired: expiry.expired,
       batches: expiry.batches,
       ms: Math.round(expireMs),
+      writeMs: expiry.writeMs,
       perSecond: Math.round((expiry.expired / expireMs) * 1000),
       rawUpdateMs: Math.round(rawExpireMs),
-      ratioToRawUpdate: +(expireMs / rawExpireMs).toFixed(2),
+      ratioToRawUpdate: +(expiry.writeMs / rawExpireMs).toFixed(2),
     },
     memory: { rssBeforeMiB: Math.round(rssBefore / 2 ** 20), rssAfterMiB: Math.round(rssAfter / 2 ** 20) },
     imports: process.env.BENCH_IMPORTS === '0' ? undefined : await benchImports(dataDir),
     ratios,
   };
   console.log(JSON.stringify(results, null, 2));
-  if (ratios) console.log(`\nHow far from the floor (one run, this machine):\n${ratioTable(ratios)}`);
+  const inProcess: Ratio[] = [
+    ...[results.pay.sequential, results.pay.concurrent].map((run) => ({
+      measure: `pay (c=${run.app.concurrency}), in-process host`,
+      app: `${run.app.throughputPerSecond}/s, p50 ${run.app.p50Ms} ms, p99 ${run.app.p99Ms} ms, ${run.app.failures} failed`,
+      floor: `${run.floor.throughputPerSecond}/s (the same ${results.pay.statementsPerPayment} statements, bare node:http + better-sqlite3)`,
+      ratio: run.ratio,
+      target: '—',
+    })),
+    {
+      measure: `expiry of ${results.expire.expired} due coupons (writes)`,
+      app: `${results.expire.writeMs} ms in ${results.expire.batches} batches`,
+      floor: `${results.expire.rawUpdateMs} ms (one raw set-based UPDATE)`,
+      ratio: results.expire.writeMs / Math.max(1, results.expire.rawUpdateMs),
+      target: '≤ 1.5 (ratio is app ÷ floor)',
+    },
+  ];
+  console.log(`\nHow far from the floor (one run, this machine):\n${ratioTable([...(ratios ?? []), ...inProcess])}`);
   const outDir = path.join(
     __dirname.includes(`${path.sep}dist${path.sep}`) ? path.resolve(__dirname, '../../bench') : __dirname,
     'results',

@@ -3,6 +3,9 @@ import { CronExpressionParser } from 'cron-parser';
 import type { RegisteredFunction } from './functionsCore';
 import { type HostLog, invoke, optionText, triggerOf } from './invoke';
 
+/** The longest delay setTimeout takes (2^31 − 1 ms); a longer one fires at once. */
+const MAX_TIMEOUT_MS = 2 ** 31 - 1;
+
 /** Resolves `%SETTING%` in a binding value from the environment, as the host does. */
 export function resolveAppSetting(value: string, env: NodeJS.ProcessEnv): string {
   return value.replace(/%([^%]+)%/g, (_, name: string) => {
@@ -17,6 +20,15 @@ export function nextOccurrence(schedule: string, after: Date): Date {
   if (schedule.trim().split(/\s+/).length !== 6)
     throw new Error(`"${schedule}" is not a six-field NCRONTAB expression`);
   return CronExpressionParser.parse(schedule, { tz: 'UTC', currentDate: after }).next().toDate();
+}
+
+/**
+ * How long to wait for a run due at `due`. setTimeout fires at once beyond 2^31 − 1 ms (~24.8
+ * days, a yearly schedule): then wait that long and look again instead of running.
+ */
+export function timerDelay(due: Date, now: number): { ms: number; fire: boolean } {
+  const wait = Math.max(0, due.getTime() - now);
+  return wait > MAX_TIMEOUT_MS ? { ms: MAX_TIMEOUT_MS, fire: false } : { ms: wait, fire: true };
 }
 
 /** Runs a timer-triggered function on its schedule, one run at a time (a late run is marked past due). */
@@ -55,16 +67,14 @@ export function startTimerTrigger(
     return running;
   };
 
-  const arm = () => {
+  const arm = (due = nextOccurrence(schedule, new Date())) => {
     if (stopped) return;
-    const due = nextOccurrence(schedule, new Date());
-    timer = setTimeout(
-      () => {
-        void run(due);
-        arm();
-      },
-      Math.max(0, due.getTime() - Date.now()),
-    );
+    const delay = timerDelay(due, Date.now());
+    timer = setTimeout(() => {
+      if (!delay.fire) return arm(due);
+      void run(due);
+      arm();
+    }, delay.ms);
   };
 
   if (scheduled) {

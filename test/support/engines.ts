@@ -1,7 +1,10 @@
 import { randomBytes } from 'node:crypto';
 
+import { mssqlSettings } from '../../local/mssqlSettings';
 import { createSqlClient, type Db } from '../../shared/clients/sql.client';
 import { loadConfig } from '../../shared/config';
+
+export { mssqlSettings };
 
 /**
  * The database engine of this jest project: SQLite (a temporary file under the test file's own
@@ -18,33 +21,6 @@ export function testEngineName(): EngineName {
 /** A client on this test file's database, from the settings the app itself would read. */
 export function createTestDb(): Db {
   return createSqlClient(loadConfig().database);
-}
-
-/** The app settings for one database on the server of MSSQL_TEST_CONNECTION (ADO-style: Server=host,port;User Id=…;Password=…). */
-export function mssqlSettings(
-  database: string,
-  connection = process.env.MSSQL_TEST_CONNECTION ?? '',
-): Record<string, string> {
-  const parts = Object.fromEntries(
-    connection
-      .split(';')
-      .map((part) => part.split('='))
-      .filter((kv): kv is [string, string] => kv.length >= 2 && kv[0] !== '')
-      .map(([key, ...rest]) => [key.trim().toLowerCase(), rest.join('=').trim()]),
-  );
-  const [server = 'localhost', port = '1433'] = (parts.server ?? parts['data source'] ?? '')
-    .replace(/^tcp:/, '')
-    .split(',');
-  return {
-    DB_ENGINE: 'mssql',
-    SQL_SERVER: server,
-    SQL_PORT: port,
-    SQL_DATABASE: database,
-    SQL_AUTH: 'sql-password',
-    SQL_USER: parts['user id'] ?? parts.uid ?? '',
-    SQL_PASSWORD: parts.password ?? parts.pwd ?? '',
-    SQL_ENCRYPT: parts.encrypt === 'true' ? 'true' : 'false',
-  };
 }
 
 /** A client on one database of the T-SQL test server, through the production createSqlClient. */

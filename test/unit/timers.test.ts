@@ -1,4 +1,4 @@
-import { nextOccurrence, resolveAppSetting } from '../../local/timerTrigger';
+import { nextOccurrence, resolveAppSetting, timerDelay } from '../../local/timerTrigger';
 
 describe('timer schedules of the local host', () => {
   test('six-field NCRONTAB (seconds first) is read in UTC', () => {
@@ -20,5 +20,14 @@ describe('timer schedules of the local host', () => {
   test('%SETTING% in a binding is resolved from the app settings', () => {
     expect(resolveAppSetting('%SCHEDULE%', { SCHEDULE: '0 0 * * * *' })).toBe('0 0 * * * *');
     expect(() => resolveAppSetting('%MISSING%', {})).toThrow(/MISSING/);
+  });
+
+  test('a run more than ~24.8 days away waits and looks again instead of firing at once', () => {
+    const now = new Date('2026-12-01T18:00:00Z');
+    const yearly = nextOccurrence('0 0 0 1 1 *', now);
+    expect(timerDelay(yearly, now.getTime())).toEqual({ ms: 2 ** 31 - 1, fire: false });
+    const soon = nextOccurrence('0 */5 * * * *', now);
+    expect(timerDelay(soon, now.getTime())).toEqual({ ms: 300_000, fire: true });
+    expect(timerDelay(new Date(now.getTime() - 10), now.getTime())).toEqual({ ms: 0, fire: true });
   });
 });
