@@ -12,7 +12,7 @@ import * as coupons from '../shared/controllers/coupon.controller';
 import { newId } from '../shared/models/ids';
 import { disposeServices, services } from '../shared/services';
 import { seedDemoData } from '../sql/seed';
-import { bulkContractNumber, type BulkLoad,bulkLoadInvoices } from './bulkLoad';
+import { bulkContractNumber, type BulkLoad, bulkLoadInvoices } from './bulkLoad';
 import { migrated } from './imports';
 import { customerClient, type Latency, latency, type Payable, timed } from './support';
 
