@@ -1,18 +1,15 @@
-import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 
-import { startAzurite } from '../local/azurite';
-import { functionFilesFromMain, type RunningHost, startHost } from '../local/host';
+import type { RunningHost } from '../local/host';
 import { mssqlSettings } from '../local/mssqlSettings';
 import { createSqlClient } from '../shared/clients/sql.client';
 import { loadConfig, resetConfig } from '../shared/config';
-import { newId } from '../shared/models/ids';
 import { disposeServices, services } from '../shared/services';
 import { migrateLatest } from '../sql/migrator';
-import { seedDemoData } from '../sql/seed';
-import { customerClient, latency, type Payable, pool, timed } from './support';
+import { seedDemoData, seedUnpaidContracts } from '../sql/seed';
+import { customerClient, latency, type Payable, pool, startBenchHost, timed } from './support';
 
 /**
  * Search and pay on both engines (issue #16): the same data (the demo data and N contracts with
@@ -36,37 +33,7 @@ async function measureEngine(label: string, settings: Record<string, string>, ho
   const { db } = services();
   await migrateLatest(db);
   await seedDemoData(db, { bcryptCost: 10 });
-  const now = new Date();
-  const contracts = Array.from({ length: CONTRACTS }, (_, i) => ({
-    id: newId(),
-    number: String(21_000_000 + i),
-    holder_name: 'Cliente Benchmark',
-    holder_document_type: 'CC',
-    holder_document_number: String(2_000_000 + i),
-    address: 'Calle 1 # 2-3, Laureles',
-    city: 'Medellín',
-    stratum: 3,
-    services: 'Energía',
-    created_at: now,
-  }));
-  // 100 rows × 10 columns per statement: under T-SQL's 2,100 parameters, SQLite's 500 UNION terms.
-  await db.batchInsert('contracts', contracts, 100);
-  await db.batchInsert(
-    'invoices',
-    contracts.map((contract, i) => ({
-      id: newId(),
-      contract_id: contract.id,
-      number: `E${i}`,
-      period: '2026-11',
-      issue_date: '2026-11-25',
-      due_date: '2099-12-31',
-      amount: 100_000 + i,
-      status: 'UNPAID',
-      created_at: now,
-      updated_at: now,
-    })),
-    100,
-  );
+  await seedUnpaidContracts(db, { count: CONTRACTS, firstNumber: 21_000_000, invoicePrefix: 'E' });
 
   const customer = await customerClient(host.url);
   const contractAt = (k: number) => String(21_000_000 + k);
@@ -127,24 +94,8 @@ async function tsqlDatabase(): Promise<{ name: string; drop: () => Promise<void>
 
 export async function benchEngines() {
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'cuponeras-engines-'));
-  const lifted = '100000';
-  Object.assign(process.env, {
-    APP_ENV: 'test',
-    DATA_DIR: dataDir,
-    JWT_SECRET: randomBytes(32).toString('hex'),
-    BCRYPT_COST: '10',
-    SEARCH_MAX_PER_USER_PER_MINUTE: lifted,
-    SEARCH_MAX_CONTRACTS_PER_USER_PER_DAY: lifted,
-    COUPON_LOOKUPS_MAX_PER_USER_PER_MINUTE: lifted,
-  });
-  const azurite = await startAzurite({ location: path.join(dataDir, 'azurite') });
-  process.env.AzureWebJobsStorage = azurite.connectionString;
-  const host = await startHost({
-    port: 0,
-    functionFiles: functionFilesFromMain(),
-    log: () => undefined,
-    timers: false,
-  });
+  process.env.DATA_DIR = dataDir;
+  const { host, stop } = await startBenchHost(dataDir);
   try {
     const results = [await measureEngine('SQLite', { DB_ENGINE: 'sqlite' }, host)];
     if (process.env.MSSQL_TEST_CONNECTION) {
@@ -160,9 +111,8 @@ export async function benchEngines() {
     }
     return results;
   } finally {
-    await host.stop();
+    await stop();
     await disposeServices();
-    await azurite.stop();
     fs.rmSync(dataDir, { recursive: true, force: true });
   }
 }

@@ -3,16 +3,14 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 
-import { startAzurite } from '../local/azurite';
-import { functionFilesFromMain, startHost } from '../local/host';
 import * as coupons from '../shared/controllers/coupon.controller';
 import { disposeServices, services } from '../shared/services';
 import { migrateLatest } from '../sql/migrator';
-import { seedDemoData } from '../sql/seed';
+import { seedDemoData, seedUnpaidContracts } from '../sql/seed';
 import { benchImports } from './imports';
 import { captureStatements, type PaymentKeys, startPayFloor } from './payFloor';
 import { benchRatios, type Ratio, ratioTable } from './ratios';
-import { pool, timed } from './support';
+import { percentile, pool, startBenchHost, timed } from './support';
 
 /**
  * npm run bench: on-demand measurements of the paths that matter, on this machine, through the
@@ -44,69 +42,20 @@ Object.assign(process.env, {
   LOGIN_MAX_ATTEMPTS_PER_CLIENT: '10000',
 });
 
-function percentile(values: number[], p: number): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? 0;
-}
-
 async function main(): Promise<void> {
-  // The benchmark is one client and few users doing thousands of requests: lift the quotas it
-  // would otherwise (rightly) hit, so that it measures the work and not the 429s.
-  for (const quota of [
-    'REGISTER_MAX_PER_CLIENT_PER_HOUR',
-    'SEARCH_MAX_PER_USER_PER_MINUTE',
-    'SEARCH_MAX_CONTRACTS_PER_USER_PER_DAY',
-    'COUPON_LOOKUPS_MAX_PER_USER_PER_MINUTE',
-    'LOGIN_MAX_ATTEMPTS_PER_CLIENT',
-  ]) {
-    process.env[quota] ??= '100000';
-  }
   // First, alone on the machine: each hot path against its floor (bench/ratios.ts).
   const ratios = process.env.BENCH_RATIOS === '0' ? undefined : await benchRatios();
   if (ratios) console.log(ratioTable(ratios));
-  const azurite = await startAzurite({ location: path.join(dataDir, 'azurite') });
-  process.env.AzureWebJobsStorage = azurite.connectionString;
+  // Then the app in this process (quotas lifted: one client doing thousands of requests).
+  const { host, stop } = await startBenchHost(dataDir);
 
   const { db } = services();
   await migrateLatest(db);
   await seedDemoData(db);
   // Extra contracts with one unpaid invoice each, so that every payment has its own invoice.
+  await seedUnpaidContracts(db, { count: PAYABLE, firstNumber: 20_000_000, invoicePrefix: 'B' });
   const now = new Date();
-  for (let i = 0; i < PAYABLE; i++) {
-    const contractId = randomUUID();
-    await db('contracts').insert({
-      id: contractId,
-      number: String(20_000_000 + i),
-      holder_name: 'Cliente Benchmark',
-      holder_document_type: 'CC',
-      holder_document_number: String(1_000_000 + i),
-      address: 'Calle 1 # 2-3, Laureles',
-      city: 'Medellín',
-      stratum: 3,
-      services: 'Energía',
-      created_at: now,
-    });
-    await db('invoices').insert({
-      id: randomUUID(),
-      contract_id: contractId,
-      number: `B${i}`,
-      period: '2026-11',
-      issue_date: '2026-11-25',
-      due_date: '2099-12-31',
-      amount: 100_000 + i,
-      status: 'UNPAID',
-      created_at: now,
-      updated_at: now,
-    });
-  }
 
-  const logs: string[] = [];
-  const host = await startHost({
-    port: 0,
-    functionFiles: functionFilesFromMain(),
-    log: (line) => logs.push(line),
-    timers: false,
-  });
   const api = async (
     method: string,
     route: string,
@@ -335,9 +284,8 @@ async function main(): Promise<void> {
     JSON.stringify(results, null, 2) + '\n',
   );
 
-  await host.stop();
+  await stop();
   await disposeServices();
-  await azurite.stop();
 }
 
 main().catch((error: unknown) => {

@@ -1,12 +1,10 @@
-import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 
 import Database from 'better-sqlite3';
 
-import { startAzurite } from '../local/azurite';
-import { functionFilesFromMain, type RunningHost, startHost } from '../local/host';
+import type { RunningHost } from '../local/host';
 import { resetConfig } from '../shared/config';
 import * as coupons from '../shared/controllers/coupon.controller';
 import { newId } from '../shared/models/ids';
@@ -14,7 +12,7 @@ import { disposeServices, services } from '../shared/services';
 import { seedDemoData } from '../sql/seed';
 import { bulkContractNumber, type BulkLoad, bulkLoadInvoices } from './bulkLoad';
 import { migrated } from './imports';
-import { customerClient, type Latency, latency, type Payable, timed } from './support';
+import { customerClient, type Latency, latency, type Payable, startBenchHost, timed } from './support';
 
 /**
  * At EPM scale (issue #16), on SQLite: the same measurements on a small data set and on one the
@@ -27,7 +25,7 @@ import { customerClient, type Latency, latency, type Payable, timed } from './su
  *   - expiry of D due coupons (1,000,000 at full scale) in the timer's batches, against one raw
  *     set-based UPDATE of the same rows.
  * The rows are loaded by the raw driver loop of bench/bulkLoad.ts (the import's own floor):
- * through importInvoices, 6,000,000 lines would take most of an hour (bench/RESULTS.md).
+ * through importInvoices, 6,000,000 lines would take about 11 minutes more (bench/RESULTS.md).
  *
  *   BENCH_SCALE_CONTRACTS=1000000 BENCH_SCALE_DUE_COUPONS=1000000 npm run bench:scale
  */
@@ -172,32 +170,17 @@ async function measure(label: string, contracts: number, due: number, host: Runn
 }
 
 export async function benchScale() {
-  const lifted = '100000';
-  Object.assign(process.env, {
-    APP_ENV: 'test',
-    JWT_SECRET: randomBytes(32).toString('hex'),
-    BCRYPT_COST: '10',
-    SEARCH_MAX_PER_USER_PER_MINUTE: lifted,
-    SEARCH_MAX_CONTRACTS_PER_USER_PER_DAY: lifted,
-    COUPON_LOOKUPS_MAX_PER_USER_PER_MINUTE: lifted,
-  });
-  const azurite = await startAzurite({ location: fs.mkdtempSync(path.join(os.tmpdir(), 'cuponeras-scale-azurite-')) });
-  process.env.AzureWebJobsStorage = azurite.connectionString;
+  const hostDir = fs.mkdtempSync(path.join(os.tmpdir(), 'cuponeras-scale-'));
   // Timers off: this benchmark runs the expiry itself, when it measures it.
-  const host = await startHost({
-    port: 0,
-    functionFiles: functionFilesFromMain(),
-    log: () => undefined,
-    timers: false,
-  });
+  const { host, stop } = await startBenchHost(hostDir);
   try {
     const small = await measure('small', SMALL_CONTRACTS, Math.min(DUE_COUPONS, SMALL_CONTRACTS), host);
     const large = await measure('epm', CONTRACTS, DUE_COUPONS, host);
     return { small, large };
   } finally {
-    await host.stop();
+    await stop();
     await disposeServices();
-    await azurite.stop();
+    fs.rmSync(hostDir, { recursive: true, force: true });
   }
 }
 

@@ -1,5 +1,8 @@
-import { randomUUID } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
+import path from 'node:path';
 
+import { startAzurite } from '../local/azurite';
+import { functionFilesFromMain, type RunningHost, startHost } from '../local/host';
 import { DEMO_CUSTOMER } from '../sql/seed';
 
 /** What the benchmarks report of a series of timings. */
@@ -9,10 +12,15 @@ export interface Latency {
   p99: number;
 }
 
+/** The p-th percentile (0–100) of values, nearest rank. */
+export function percentile(values: number[], p: number): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? 0;
+}
+
 export function latency(times: number[]): Latency {
-  const sorted = [...times].sort((a, b) => a - b);
-  const at = (p: number) => +(sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))] ?? 0).toFixed(1);
-  return { count: times.length, p50: at(0.5), p99: at(0.99) };
+  const at = (p: number) => +percentile(times, p).toFixed(1);
+  return { count: times.length, p50: at(50), p99: at(99) };
 }
 
 export async function timed<T>(work: () => Promise<T>): Promise<[T, number]> {
@@ -71,5 +79,42 @@ export async function customerClient(baseUrl: string) {
           { 'Idempotency-Key': randomUUID() },
         )
       )[1],
+  };
+}
+
+/**
+ * The app in this process, as the in-process benchmarks drive it: settings for one client doing
+ * thousands of requests (quotas lifted so it measures the work, not the 429s; bcrypt cost 10),
+ * an Azurite of its own under dataDir, the local host with its timers off (a benchmark runs the
+ * timers' work itself when it measures it). Settings already set win.
+ */
+export async function startBenchHost(dataDir: string): Promise<{ host: RunningHost; stop: () => Promise<void> }> {
+  const env = process.env;
+  env.APP_ENV ??= 'test';
+  env.JWT_SECRET ??= randomBytes(32).toString('hex');
+  env.BCRYPT_COST ??= '10';
+  for (const [quota, lifted] of [
+    ['REGISTER_MAX_PER_CLIENT_PER_HOUR', '100000'],
+    ['SEARCH_MAX_PER_USER_PER_MINUTE', '100000'],
+    ['SEARCH_MAX_CONTRACTS_PER_USER_PER_DAY', '100000'],
+    ['COUPON_LOOKUPS_MAX_PER_USER_PER_MINUTE', '100000'],
+    ['LOGIN_MAX_ATTEMPTS_PER_CLIENT', '10000'], // the highest the setting takes
+  ] as const) {
+    env[quota] ??= lifted;
+  }
+  const azurite = await startAzurite({ location: path.join(dataDir, 'azurite') });
+  env.AzureWebJobsStorage = azurite.connectionString;
+  const host = await startHost({
+    port: 0,
+    functionFiles: functionFilesFromMain(),
+    log: () => undefined,
+    timers: false,
+  });
+  return {
+    host,
+    stop: async () => {
+      await host.stop();
+      await azurite.stop();
+    },
   };
 }

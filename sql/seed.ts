@@ -224,3 +224,46 @@ export async function seedDemoData(
     await seedDemoHistory(db, { customerId, operatorId: await userId(DEMO_OPERATOR.email) }, now);
   return result;
 }
+
+/**
+ * `count` contracts numbered from `firstNumber`, each owing one invoice (period 2026-11, due far
+ * ahead, numbered `<invoicePrefix><contract number>`): what the benchmarks and the fault suite
+ * pay, on top of the demo data. Returns the contract numbers.
+ */
+export async function seedUnpaidContracts(
+  db: Knex,
+  options: { count: number; firstNumber: number; invoicePrefix: string },
+): Promise<string[]> {
+  const now = new Date();
+  const contracts = Array.from({ length: options.count }, (_, i) => ({
+    id: newId(),
+    number: String(options.firstNumber + i),
+    holder_name: 'Cliente de Prueba',
+    holder_document_type: 'CC',
+    holder_document_number: String(1_000_000 + i),
+    address: 'Calle 10 # 43-12, El Poblado',
+    city: 'Medellín',
+    stratum: 3,
+    services: 'Energía',
+    created_at: now,
+  }));
+  // 100 rows × at most 11 columns per statement: under T-SQL's 2,100 parameters and SQLite's 500 UNION terms.
+  await db.batchInsert('contracts', contracts, 100);
+  await db.batchInsert(
+    'invoices',
+    contracts.map((contract, i) => ({
+      id: newId(),
+      contract_id: contract.id,
+      number: `${options.invoicePrefix}${contract.number}`,
+      period: '2026-11',
+      issue_date: '2026-11-20',
+      due_date: '2099-12-31',
+      amount: 100_000 + i * 10,
+      status: 'UNPAID',
+      created_at: now,
+      updated_at: now,
+    })),
+    100,
+  );
+  return contracts.map((contract) => contract.number);
+}

@@ -4,13 +4,14 @@ import os from 'node:os';
 import path from 'node:path';
 
 import { type AzuriteProcess, startAzurite } from '../../local/azurite';
+import { mssqlSettings } from '../../local/mssqlSettings';
 import type { Db } from '../../shared/clients/sql.client';
 import { newId } from '../../shared/models/ids';
 import { migrateLatest } from '../../sql/migrator';
-import { seedDemoData } from '../../sql/seed';
+import { seedDemoData, seedUnpaidContracts } from '../../sql/seed';
 import { call, logIn, newCustomer, waitFor } from '../support/app';
 import { type CompiledApp, startCompiledApp } from '../support/compiled';
-import { createMssqlDatabase, mssqlClient, mssqlSettings } from '../support/engines';
+import { createMssqlDatabase, mssqlClient } from '../support/engines';
 import {
   deliveryReportOf,
   inParallel,
@@ -56,51 +57,13 @@ function nextBase(): string {
   throw new Error('no instance is alive');
 }
 
-async function prepareInvoices(count: number, firstNumber: number): Promise<string[]> {
-  const now = new Date();
-  const rows = Array.from({ length: count }, (_, i) => ({ contractId: newId(), number: String(firstNumber + i), i }));
-  await db.batchInsert(
-    'contracts',
-    rows.map((r) => ({
-      id: r.contractId,
-      number: r.number,
-      holder_name: 'Cliente Escalado',
-      holder_document_type: 'CC',
-      holder_document_number: String(2_000_000 + r.i),
-      address: 'Carrera 43A # 1-50, El Poblado',
-      city: 'Medellín',
-      stratum: 3,
-      services: 'Energía',
-      created_at: now,
-    })),
-    100,
-  );
-  await db.batchInsert(
-    'invoices',
-    rows.map((r) => ({
-      id: newId(),
-      contract_id: r.contractId,
-      number: `SO${r.number}`,
-      period: '2026-11',
-      issue_date: '2026-11-20',
-      due_date: '2099-12-31',
-      amount: 80_000 + r.i * 10,
-      status: 'UNPAID',
-      created_at: now,
-      updated_at: now,
-    })),
-    100,
-  );
-  return rows.map((r) => r.number);
-}
-
 suite('three instances on one database and one storage account', () => {
   beforeAll(async () => {
     database = await createMssqlDatabase();
     db = mssqlClient(database);
     await migrateLatest(db);
     await seedDemoData(db, { bcryptCost: 10 });
-    contracts = await prepareInvoices(INVOICES + 40, 40_000_000);
+    contracts = await seedUnpaidContracts(db, { count: INVOICES + 40, firstNumber: 40_000_000, invoicePrefix: 'SO' });
     dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'cuponeras-scaleout-'));
     azurite = await startAzurite({ location: path.join(dataDir, 'azurite'), blob: true });
     const { AzureWebJobsStorage: _own, ...inherited } = process.env;

@@ -3,10 +3,9 @@ import fs from 'node:fs';
 import path from 'node:path';
 
 import { createSqlClient, type Db } from '../../shared/clients/sql.client';
-import { newId } from '../../shared/models/ids';
 import { projectRoot } from '../../shared/projectFiles';
 import { migrateLatest } from '../../sql/migrator';
-import { seedDemoData } from '../../sql/seed';
+import { seedDemoData, seedUnpaidContracts } from '../../sql/seed';
 import { call, newCustomer } from '../support/app';
 import { type CompiledApp, startCompiledApp } from '../support/compiled';
 
@@ -51,38 +50,7 @@ export async function preparePayableInvoices(dataDir: string, count: number, fir
   try {
     await migrateLatest(db);
     await seedDemoData(db, { bcryptCost: 10 });
-    const now = new Date();
-    const numbers: string[] = [];
-    for (let i = 0; i < count; i++) {
-      const contractId = newId();
-      const number = String(firstNumber + i);
-      await db('contracts').insert({
-        id: contractId,
-        number,
-        holder_name: 'Cliente Prueba de Fallas',
-        holder_document_type: 'CC',
-        holder_document_number: String(1_000_000 + i),
-        address: 'Calle 10 # 43-12, El Poblado',
-        city: 'Medellín',
-        stratum: 3,
-        services: 'Energía',
-        created_at: now,
-      });
-      await db('invoices').insert({
-        id: newId(),
-        contract_id: contractId,
-        number: `FX${number}`,
-        period: '2026-11',
-        issue_date: '2026-11-20',
-        due_date: '2099-12-31',
-        amount: 100_000 + i * 10,
-        status: 'UNPAID',
-        created_at: now,
-        updated_at: now,
-      });
-      numbers.push(number);
-    }
-    return numbers;
+    return await seedUnpaidContracts(db, { count, firstNumber, invoicePrefix: 'FX' });
   } finally {
     await db.destroy();
   }

@@ -4,8 +4,6 @@ import { mssqlSettings } from '../../local/mssqlSettings';
 import { createSqlClient, type Db } from '../../shared/clients/sql.client';
 import { loadConfig } from '../../shared/config';
 
-export { mssqlSettings };
-
 /**
  * The database engine of this jest project: SQLite (a temporary file under the test file's own
  * DATA_DIR), or the T-SQL engine named by MSSQL_TEST_CONNECTION, where every test file gets a

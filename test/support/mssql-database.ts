@@ -1,5 +1,6 @@
+import { mssqlSettings } from '../../local/mssqlSettings';
 import { resetConfig } from '../../shared/config';
-import { createMssqlDatabase, mssqlSettings } from './engines';
+import { createMssqlDatabase } from './engines';
 
 // The T-SQL project: this test file runs on a database of its own, created before its first
 // hook (and dropped with the rest of the run's by test/support/mssql-global.ts), so files never
