@@ -557,7 +557,7 @@ export interface paths {
         };
         /**
          * Excepciones de recaudo por resolver (operador)
-         * @description Bank records that took money the app could not apply: ALREADY_PAID (to refund) and AMOUNT_MISMATCH, newest first; status=resolved lists the ones already dealt with. Audited.
+         * @description Bank records that took money the app did not apply, newest first: DUPLICATE (the same payment sent again), CONFLICTING_DUPLICATE (another payment under a bank key already used; conflictsWith is the other record), ALREADY_PAID (to refund), AMOUNT_MISMATCH and UNKNOWN_REFERENCE. A file's reportedTotal minus its appliedTotal is the sum of its exceptions. status=resolved lists the ones already dealt with. Audited.
          */
         get: operations["operatorCollectionExceptions"];
         put?: never;
@@ -820,7 +820,10 @@ export interface components {
                 /** @description Detail records the file declares (its control 09) */
                 records: number;
                 applied: number;
+                /** @description The same payment sent again (bank, day, authorization, reference, amount) */
                 duplicate: number;
+                /** @description A bank key (bank, day, authorization) already used by a record with another reference or amount */
+                conflictingDuplicate: number;
                 alreadyPaid: number;
                 amountMismatch: number;
                 unknownReference: number;
@@ -841,6 +844,15 @@ export interface components {
         };
         CollectionRecord: {
             id: string;
+            /**
+             * @description Where the money came from: a bank collection file
+             * @constant
+             */
+            source: "COLLECTION";
+            collectionId: string;
+            bankCode: string;
+            /** @description YYYY-MM-DD, the file header's collection day */
+            collectionDate: string | null;
             line: number;
             batchNumber: number;
             sequence: string;
@@ -850,13 +862,15 @@ export interface components {
             /** @description Pesos */
             amount: number;
             /** @enum {string} */
-            outcome: "APPLIED" | "DUPLICATE" | "ALREADY_PAID" | "AMOUNT_MISMATCH" | "UNKNOWN_REFERENCE";
+            outcome: "APPLIED" | "DUPLICATE" | "CONFLICTING_DUPLICATE" | "ALREADY_PAID" | "AMOUNT_MISMATCH" | "UNKNOWN_REFERENCE";
             /** @description Applied although the coupon had expired or was cancelled */
             couponExpired: boolean;
             couponCode: string | null;
             invoiceNumber: string | null;
             contractNumber: string | null;
             transactionId: string | null;
+            /** @description DUPLICATE: the record it repeats; CONFLICTING_DUPLICATE: the record that holds its bank key */
+            conflictsWith: components["schemas"]["ConflictingCollectionRecord"] | null;
             resolvedAt: string | null;
             resolution: string | null;
         };
@@ -882,7 +896,10 @@ export interface components {
                 /** @description Detail records the file declares (its control 09) */
                 records: number;
                 applied: number;
+                /** @description The same payment sent again (bank, day, authorization, reference, amount) */
                 duplicate: number;
+                /** @description A bank key (bank, day, authorization) already used by a record with another reference or amount */
+                conflictingDuplicate: number;
                 alreadyPaid: number;
                 amountMismatch: number;
                 unknownReference: number;
@@ -896,6 +913,18 @@ export interface components {
             /** @description In file order, one page (see nextCursor) */
             records: components["schemas"]["CollectionRecord"][];
             nextCursor: string | null;
+        };
+        ConflictingCollectionRecord: {
+            id: string;
+            collectionId: string;
+            line: number;
+            reference: string;
+            /** @description Pesos */
+            amount: number;
+            /** @enum {string} */
+            outcome: "APPLIED" | "DUPLICATE" | "CONFLICTING_DUPLICATE" | "ALREADY_PAID" | "AMOUNT_MISMATCH" | "UNKNOWN_REFERENCE";
+            couponCode: string | null;
+            transactionId: string | null;
         };
         Consent: {
             policyVersion: string;
@@ -4753,6 +4782,10 @@ export interface operations {
         parameters: {
             query?: {
                 status?: "open" | "resolved";
+                /** @description Only the records of this collection file */
+                collectionId?: string;
+                /** @description Only records with this outcome */
+                outcome?: "DUPLICATE" | "CONFLICTING_DUPLICATE" | "ALREADY_PAID" | "AMOUNT_MISMATCH" | "UNKNOWN_REFERENCE";
                 cursor?: string;
                 limit?: number;
             };
@@ -5340,7 +5373,7 @@ export interface operations {
         parameters: {
             query?: {
                 /** @description Only records with this outcome */
-                outcome?: "APPLIED" | "DUPLICATE" | "ALREADY_PAID" | "AMOUNT_MISMATCH" | "UNKNOWN_REFERENCE";
+                outcome?: "APPLIED" | "DUPLICATE" | "CONFLICTING_DUPLICATE" | "ALREADY_PAID" | "AMOUNT_MISMATCH" | "UNKNOWN_REFERENCE";
                 cursor?: string;
                 limit?: number;
             };

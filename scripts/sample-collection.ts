@@ -1,3 +1,5 @@
+import { randomInt } from 'node:crypto';
+
 import { collectionFileText } from '../shared/models/asobancaria';
 import { findAnyCouponByCode } from '../shared/models/coupon.model';
 import { bogotaDay } from '../shared/models/time';
@@ -28,7 +30,12 @@ async function main(): Promise<number> {
       console.error(`El cupón ${code} no existe en esta base de datos.`);
       return 1;
     }
-    details.push({ reference: coupon.code, amountCents: coupon.amount * 100 });
+    // A bank's authorization names the payment on its collection day: two sample files of one day differ.
+    details.push({
+      reference: coupon.code,
+      amountCents: coupon.amount * 100,
+      authorization: String(randomInt(1, 1e6)),
+    });
   }
   const today = bogotaDay(app.clock.now());
   process.stdout.write(

@@ -257,3 +257,27 @@ BEGIN
   COMMIT TRANSACTION;
 END
 GO
+
+-- Migration 0010_collection_identity
+IF NOT EXISTS (SELECT 1 FROM [schema_migrations] WHERE [name] = N'0010_collection_identity')
+BEGIN
+  BEGIN TRANSACTION;
+  EXEC(N'DROP INDEX [uq_collection_records_bank_key] ON [collection_records]');
+  EXEC(N'DROP INDEX [ix_collection_records_exceptions] ON [collection_records]');
+  EXEC(N'alter table [collection_records] drop constraint ck_collection_records_outcome');
+  EXEC(N'ALTER TABLE [collection_records] ALTER COLUMN [outcome] varchar(24)');
+  EXEC(N'alter table [collection_records] add constraint ck_collection_records_outcome check(outcome IS NOT NULL AND outcome IN (''APPLIED'', ''DUPLICATE'', ''CONFLICTING_DUPLICATE'', ''ALREADY_PAID'', ''AMOUNT_MISMATCH'', ''UNKNOWN_REFERENCE''))');
+  EXEC(N'ALTER TABLE [collection_records] ADD [collection_date] date null');
+  EXEC(N'ALTER TABLE [collection_records] ADD [bank_key_first] bit not null CONSTRAINT [collection_records_bank_key_first_default] DEFAULT ''0''');
+  EXEC(N'ALTER TABLE [collection_records] ADD [conflict_record_id] uniqueidentifier null');
+  EXEC(N'ALTER TABLE [collection_files] ADD [conflicting_duplicate] int not null CONSTRAINT [collection_files_conflicting_duplicate_default] DEFAULT ''0''');
+  EXEC(N'UPDATE collection_records SET collection_date = (SELECT f.collection_date FROM collection_files f WHERE f.id = collection_records.file_id)');
+  EXEC(N'UPDATE collection_records SET bank_key_first = 1 WHERE outcome <> ''DUPLICATE'' AND NOT EXISTS (SELECT 1 FROM collection_records e WHERE e.bank_code = collection_records.bank_code AND e.collection_date = collection_records.collection_date AND e.authorization_number = collection_records.authorization_number AND e.outcome <> ''DUPLICATE'' AND (e.created_at < collection_records.created_at OR (e.created_at = collection_records.created_at AND e.line < collection_records.line) OR (e.created_at = collection_records.created_at AND e.line = collection_records.line AND e.id < collection_records.id)))');
+  EXEC(N'CREATE UNIQUE INDEX [uq_collection_records_bank_key] ON [collection_records] ([bank_code], [collection_date], [authorization_number]) where bank_key_first = 1');
+  EXEC(N'CREATE INDEX [ix_collection_records_bank_key] ON [collection_records] ([bank_code], [collection_date], [authorization_number])');
+  EXEC(N'CREATE INDEX [ix_collection_records_exceptions] ON [collection_records] ([outcome], [created_at]) where outcome <> ''APPLIED''');
+  EXEC(N'CREATE INDEX [ix_collection_records_file_outcome] ON [collection_records] ([file_id], [outcome])');
+  INSERT INTO [schema_migrations] ([name], [batch], [migration_time]) VALUES (N'0010_collection_identity', 10, SYSUTCDATETIME());
+  COMMIT TRANSACTION;
+END
+GO

@@ -4,18 +4,21 @@ import { z } from 'zod';
 import * as collections from '../../shared/controllers/collection.controller';
 import { pageSchema } from '../../shared/controllers/pagination';
 import { httpRoute } from '../../shared/http/handler';
-import { collectionRecordJsonSchema } from '../../shared/models/collection.model';
+import { collectionRecordJsonSchema, EXCEPTION_OUTCOMES } from '../../shared/models/collection.model';
+import { idSchema } from '../../shared/models/ids';
 import { pageQueryFields } from '../../shared/models/keyset';
 import { services } from '../../shared/services';
 
-/** GET /api/operator/collection-exceptions (operators) → ALREADY_PAID and AMOUNT_MISMATCH records to resolve. */
+/** GET /api/operator/collection-exceptions (operators) → the bank records that paid no invoice, to resolve. */
 export const operatorCollectionExceptions = httpRoute({
   auth: 'operator',
   doc: {
     summary: 'Excepciones de recaudo por resolver (operador)',
     description:
-      'Bank records that took money the app could not apply: ALREADY_PAID (to refund) and AMOUNT_MISMATCH, ' +
-      'newest first; status=resolved lists the ones already dealt with. Audited.',
+      'Bank records that took money the app did not apply, newest first: DUPLICATE (the same payment sent ' +
+      'again), CONFLICTING_DUPLICATE (another payment under a bank key already used; conflictsWith is the ' +
+      'other record), ALREADY_PAID (to refund), AMOUNT_MISMATCH and UNKNOWN_REFERENCE. A file\'s reportedTotal ' +
+      'minus its appliedTotal is the sum of its exceptions. status=resolved lists the ones already dealt with. Audited.',
     tag: 'Operación',
     success: {
       status: 200,
@@ -23,7 +26,12 @@ export const operatorCollectionExceptions = httpRoute({
       schema: pageSchema(collectionRecordJsonSchema).meta({ id: 'CollectionRecordPage' }),
     },
   },
-  query: z.object({ status: z.enum(['open', 'resolved']).default('open'), ...pageQueryFields }),
+  query: z.object({
+    status: z.enum(['open', 'resolved']).default('open'),
+    collectionId: idSchema.optional().describe('Only the records of this collection file'),
+    outcome: z.enum(EXCEPTION_OUTCOMES).optional().describe('Only records with this outcome'),
+    ...pageQueryFields,
+  }),
   handle: async ({ query, user }) => ({ body: await collections.exceptions(services(), user.id, query) }),
 });
 

@@ -16,7 +16,7 @@ import {
 } from '../models/asobancaria';
 import { insertAudit } from '../models/audit.model';
 import {
-  bankKeySeen,
+  type BankKey,
   type CollectionFile,
   type CollectionOutcome,
   collectionRecordJsonSchema,
@@ -25,6 +25,7 @@ import {
   collectionSummaryJsonSchema,
   collectionToJson,
   deleteQueuedCollection,
+  type ExceptionOutcome,
   findCollection,
   findCollectionByHash,
   findCollectionRecord,
@@ -35,6 +36,7 @@ import {
   liveCollectionCounts,
   markCollectionApplying,
   markCollectionRejected,
+  matchBankKey,
   pageCollectionExceptions,
   renameCollection,
   resolveCollectionException,
@@ -78,7 +80,9 @@ const DISPATCH_GROUP = 200;
  * doesn't add up is REJECTED with its first offending line and nothing is applied), then applied
  * one detail record per transaction with the payment rules of an online payment. The same
  * content again (by SHA-256) changes nothing; a run that stopped half-way resumes after the
- * records it stored; a record the bank already sent (bank + authorization + sequence) is a DUPLICATE.
+ * records it stored. A record is one payment the bank took, named by bank + collection day +
+ * authorization: the same payment sent again is a DUPLICATE, another payment under a key already
+ * used is a CONFLICTING_DUPLICATE; neither moves money, both are exceptions for the operator.
  */
 export async function importCollection(
   deps: BillingDeps,
@@ -97,7 +101,7 @@ export async function importCollection(
   const file = await fileFor(deps, request, verified);
   if (file.status === 'COMPLETED' || file.status === 'REJECTED') return collectionReport(deps, file.id);
   await markCollectionApplying(deps.db, file.id, verified);
-  const bankCode = verified.header.bankCode;
+  const { bankCode, collectionDate } = verified.header;
   // Expired "before the collection date": its time was up before that Colombian day began.
   const collectionDayStart = new Date(endOfBogotaDay(addDays(verified.header.collectionDate, -1)).getTime() + 1);
   const stored = await storedCollectionLines(deps.db, file.id);
@@ -108,7 +112,9 @@ export async function importCollection(
   const again = await readCollectionFile(open(), {
     onDetail: async (record) => {
       if (stored.has(record.line)) return;
-      pending.push(...(await applyRecord(deps, { fileId: file.id, bankCode, collectionDayStart }, record)));
+      pending.push(
+        ...(await applyRecord(deps, { fileId: file.id, bankCode, collectionDate, collectionDayStart }, record)),
+      );
       onProgress?.(++done, verified.recordCount);
       if (pending.length >= DISPATCH_GROUP) {
         const ids = pending;
@@ -174,6 +180,7 @@ async function rejectFile(
 interface FileContext {
   fileId: string;
   bankCode: string;
+  collectionDate: string;
   collectionDayStart: Date;
 }
 
@@ -183,7 +190,7 @@ async function applyRecord(deps: BillingDeps, file: FileContext, record: DetailR
     try {
       return await inTransaction(deps.db, (tx) => settleRecord(deps, tx, file, record));
     } catch (error) {
-      // Another run stored this line, or another file this bank key, between our read and insert.
+      // Another run stored this line, or another file took this bank key, between our read and insert.
       if (!isUniqueViolation(error) || attempt >= 2) throw error;
       if ((await storedCollectionLines(deps.db, file.fileId)).has(record.line)) return [];
     }
@@ -197,9 +204,16 @@ async function settleRecord(
   record: DetailRecord,
 ): Promise<string[]> {
   const now = deps.clock.now();
+  const key: BankKey = {
+    bankCode: file.bankCode,
+    collectionDate: file.collectionDate,
+    authorization: record.authorization,
+  };
   const stored = {
     fileId: file.fileId,
-    bankCode: file.bankCode,
+    key,
+    bankKeyFirst: false,
+    conflictRecordId: null as string | null,
     record,
     couponExpired: false,
     couponId: null as string | null,
@@ -212,14 +226,18 @@ async function settleRecord(
     return messageIds;
   };
 
-  if (await bankKeySeen(tx, file.bankCode, record)) return finish('DUPLICATE');
   const code = couponCodeOfReference(record.reference, COUPON_CODE_LENGTH);
   const coupon = code ? await findAnyCouponByCode(tx, code) : undefined;
-  if (!coupon) return finish('UNKNOWN_REFERENCE');
-  const invoice = await findInvoice(tx, coupon.invoiceId);
-  if (!invoice) return finish('UNKNOWN_REFERENCE');
-  stored.couponId = coupon.id;
-  stored.invoiceId = invoice.id;
+  const invoice = coupon ? await findInvoice(tx, coupon.invoiceId) : undefined;
+  stored.couponId = invoice ? (coupon?.id ?? null) : null;
+  stored.invoiceId = invoice?.id ?? null;
+  const match = await matchBankKey(tx, key, record);
+  if (match.outcome !== 'FIRST') {
+    stored.conflictRecordId = match.recordId;
+    return finish(match.outcome);
+  }
+  stored.bankKeyFirst = true;
+  if (!coupon || !invoice) return finish('UNKNOWN_REFERENCE');
   // The bank took the money either way: these are the operator's to refund or reconcile.
   if (invoice.status === 'PAID' || coupon.status === 'USED') return finish('ALREADY_PAID');
   if (record.amountCents !== invoice.amount * 100) return finish('AMOUNT_MISMATCH');
@@ -369,22 +387,30 @@ export async function reconciliation(
   return { items };
 }
 
-/** GET /operator/collection-exceptions: ALREADY_PAID and AMOUNT_MISMATCH records to resolve (or resolved). */
+/** GET /operator/collection-exceptions: the records that paid no invoice, to resolve (or resolved). */
 export async function exceptions(
   deps: Pick<BillingDeps, 'db' | 'clock'>,
   operatorId: string,
-  options: { status: 'open' | 'resolved'; cursor?: string; limit: number },
+  options: {
+    status: 'open' | 'resolved';
+    collectionId?: string;
+    outcome?: ExceptionOutcome;
+    cursor?: string;
+    limit: number;
+  },
 ): Promise<Page<z.infer<typeof collectionRecordJsonSchema>>> {
   await insertAudit(deps.db, {
     actorId: operatorId,
     action: 'COLLECTION_EXCEPTIONS_LISTED',
     subjectType: 'collection',
     subjectId: '*',
-    details: { status: options.status },
+    details: { status: options.status, collectionId: options.collectionId, outcome: options.outcome },
     now: deps.clock.now(),
   });
   const page = await pageCollectionExceptions(deps.db, {
     resolved: options.status === 'resolved',
+    fileId: options.collectionId,
+    outcome: options.outcome,
     cursor: decodeCursor(options.cursor),
     limit: options.limit,
   });
@@ -401,8 +427,7 @@ export async function resolveException(
   const now = deps.clock.now();
   return inTransaction(deps.db, async (tx) => {
     const record = await findCollectionRecord(tx, recordId);
-    if (!record || (record.outcome !== 'ALREADY_PAID' && record.outcome !== 'AMOUNT_MISMATCH'))
-      throw new AppError('COLLECTION_RECORD_NOT_FOUND');
+    if (!record || record.outcome === 'APPLIED') throw new AppError('COLLECTION_RECORD_NOT_FOUND');
     if (!(await resolveCollectionException(tx, recordId, operatorId, resolution, now)))
       throw new AppError('COLLECTION_EXCEPTION_RESOLVED');
     await insertAudit(tx, {

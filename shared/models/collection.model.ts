@@ -11,13 +11,25 @@ import { type Keyset, keysetPage, pageOfRows } from './keyset';
 export const COLLECTION_OUTCOMES = [
   'APPLIED',
   'DUPLICATE',
+  'CONFLICTING_DUPLICATE',
   'ALREADY_PAID',
   'AMOUNT_MISMATCH',
   'UNKNOWN_REFERENCE',
 ] as const;
 export type CollectionOutcome = (typeof COLLECTION_OUTCOMES)[number];
-/** The outcomes an operator resolves by hand (money to refund or to reconcile). */
-export const EXCEPTION_OUTCOMES = ['ALREADY_PAID', 'AMOUNT_MISMATCH'] as const;
+/**
+ * Every record the bank reported that did not pay an invoice: money to refund, to reconcile with
+ * the bank, or to match by hand. An operator resolves each (so a file's reported total minus its
+ * applied total is always the sum of its exceptions).
+ */
+export const EXCEPTION_OUTCOMES = [
+  'DUPLICATE',
+  'CONFLICTING_DUPLICATE',
+  'ALREADY_PAID',
+  'AMOUNT_MISMATCH',
+  'UNKNOWN_REFERENCE',
+] as const;
+export type ExceptionOutcome = (typeof EXCEPTION_OUTCOMES)[number];
 
 export const COLLECTION_STATUSES = ['QUEUED', 'APPLYING', 'COMPLETED', 'REJECTED'] as const;
 export type CollectionStatus = (typeof COLLECTION_STATUSES)[number];
@@ -26,10 +38,21 @@ export interface CollectionCounts {
   records: number;
   applied: number;
   duplicate: number;
+  conflictingDuplicate: number;
   alreadyPaid: number;
   amountMismatch: number;
   unknownReference: number;
 }
+
+/** Each outcome's count, as the API names it and as collection_files stores it. */
+const COUNT_OF: Record<CollectionOutcome, { key: Exclude<keyof CollectionCounts, 'records'>; column: string }> = {
+  APPLIED: { key: 'applied', column: 'applied' },
+  DUPLICATE: { key: 'duplicate', column: 'duplicate' },
+  CONFLICTING_DUPLICATE: { key: 'conflictingDuplicate', column: 'conflicting_duplicate' },
+  ALREADY_PAID: { key: 'alreadyPaid', column: 'already_paid' },
+  AMOUNT_MISMATCH: { key: 'amountMismatch', column: 'amount_mismatch' },
+  UNKNOWN_REFERENCE: { key: 'unknownReference', column: 'unknown_reference' },
+};
 
 export interface CollectionFile {
   id: string;
@@ -54,7 +77,11 @@ const pesos = (cents: number) => cents / 100;
 const countsSchema = z.object({
   records: z.number().int().describe('Detail records the file declares (its control 09)'),
   applied: z.number().int(),
-  duplicate: z.number().int(),
+  duplicate: z.number().int().describe('The same payment sent again (bank, day, authorization, reference, amount)'),
+  conflictingDuplicate: z
+    .number()
+    .int()
+    .describe('A bank key (bank, day, authorization) already used by a record with another reference or amount'),
   alreadyPaid: z.number().int(),
   amountMismatch: z.number().int(),
   unknownReference: z.number().int(),
@@ -97,9 +124,23 @@ export function collectionToJson(file: CollectionFile): CollectionSummaryJson {
   };
 }
 
+/** The earlier record a DUPLICATE repeats or a CONFLICTING_DUPLICATE contradicts. */
+export interface ConflictingRecord {
+  id: string;
+  fileId: string;
+  line: number;
+  reference: string;
+  amountCents: number;
+  outcome: CollectionOutcome;
+  couponCode: string | null;
+  transactionId: string | null;
+}
+
 export interface CollectionRecord {
   id: string;
   fileId: string;
+  bankCode: string;
+  collectionDate: string | null;
   line: number;
   batchNumber: number;
   sequence: string;
@@ -112,14 +153,32 @@ export interface CollectionRecord {
   invoiceNumber: string | null;
   contractNumber: string | null;
   transactionId: string | null;
+  conflictsWith: ConflictingRecord | null;
   createdAt: Date;
   resolvedAt: Date | null;
   resolution: string | null;
 }
 
+const conflictingRecordJsonSchema = z
+  .object({
+    id: z.string(),
+    collectionId: z.string(),
+    line: z.number().int(),
+    reference: z.string(),
+    amount: z.number().describe('Pesos'),
+    outcome: z.enum(COLLECTION_OUTCOMES),
+    couponCode: z.string().nullable(),
+    transactionId: z.string().nullable(),
+  })
+  .meta({ id: 'ConflictingCollectionRecord' });
+
 export const collectionRecordJsonSchema = z
   .object({
     id: z.string(),
+    source: z.literal('COLLECTION').describe('Where the money came from: a bank collection file'),
+    collectionId: z.string(),
+    bankCode: z.string(),
+    collectionDate: z.string().nullable().describe("YYYY-MM-DD, the file header's collection day"),
     line: z.number().int(),
     batchNumber: z.number().int(),
     sequence: z.string(),
@@ -132,6 +191,9 @@ export const collectionRecordJsonSchema = z
     invoiceNumber: z.string().nullable(),
     contractNumber: z.string().nullable(),
     transactionId: z.string().nullable(),
+    conflictsWith: conflictingRecordJsonSchema
+      .nullable()
+      .describe('DUPLICATE: the record it repeats; CONFLICTING_DUPLICATE: the record that holds its bank key'),
     resolvedAt: z.string().nullable(),
     resolution: z.string().nullable(),
   })
@@ -139,8 +201,13 @@ export const collectionRecordJsonSchema = z
 export type CollectionRecordJson = z.infer<typeof collectionRecordJsonSchema>;
 
 export function collectionRecordToJson(r: CollectionRecord): CollectionRecordJson {
+  const other = r.conflictsWith;
   return {
     id: r.id,
+    source: 'COLLECTION',
+    collectionId: r.fileId,
+    bankCode: r.bankCode,
+    collectionDate: r.collectionDate,
     line: r.line,
     batchNumber: r.batchNumber,
     sequence: r.sequence,
@@ -153,6 +220,18 @@ export function collectionRecordToJson(r: CollectionRecord): CollectionRecordJso
     invoiceNumber: r.invoiceNumber,
     contractNumber: r.contractNumber,
     transactionId: r.transactionId,
+    conflictsWith: other
+      ? {
+          id: other.id,
+          collectionId: other.fileId,
+          line: other.line,
+          reference: other.reference,
+          amount: pesos(other.amountCents),
+          outcome: other.outcome,
+          couponCode: other.couponCode,
+          transactionId: other.transactionId,
+        }
+      : null,
     resolvedAt: r.resolvedAt?.toISOString() ?? null,
     resolution: r.resolution,
   };
@@ -174,6 +253,7 @@ const fileFromRow = (row: Record<string, unknown>): CollectionFile => ({
     records: Number(row.record_count),
     applied: Number(row.applied),
     duplicate: Number(row.duplicate),
+    conflictingDuplicate: Number(row.conflicting_duplicate ?? 0),
     alreadyPaid: Number(row.already_paid),
     amountMismatch: Number(row.amount_mismatch),
     unknownReference: Number(row.unknown_reference),
@@ -186,6 +266,8 @@ const fileFromRow = (row: Record<string, unknown>): CollectionFile => ({
 const RECORD_COLUMNS = [
   'r.id',
   'r.file_id',
+  'r.bank_code',
+  'r.collection_date',
   'r.line',
   'r.batch_number',
   'r.sequence_number',
@@ -201,11 +283,21 @@ const RECORD_COLUMNS = [
   'r.created_at',
   'r.resolved_at',
   'r.resolution',
+  'o.id as other_id',
+  'o.file_id as other_file_id',
+  'o.line as other_line',
+  'o.reference as other_reference',
+  'o.amount_cents as other_amount_cents',
+  'o.outcome as other_outcome',
+  'ok.code as other_coupon_code',
+  'o.transaction_id as other_transaction_id',
 ];
 
 const recordFromRow = (row: Record<string, unknown>): CollectionRecord => ({
   id: String(row.id),
   fileId: String(row.file_id),
+  bankCode: String(row.bank_code),
+  collectionDate: row.collection_date === null || row.collection_date === undefined ? null : asDay(row.collection_date),
   line: Number(row.line),
   batchNumber: Number(row.batch_number),
   sequence: String(row.sequence_number),
@@ -218,6 +310,19 @@ const recordFromRow = (row: Record<string, unknown>): CollectionRecord => ({
   invoiceNumber: (row.invoice_number as string | null) ?? null,
   contractNumber: (row.contract_number as string | null) ?? null,
   transactionId: (row.transaction_id as string | null) ?? null,
+  conflictsWith:
+    row.other_id === null || row.other_id === undefined
+      ? null
+      : {
+          id: row.other_id as string,
+          fileId: String(row.other_file_id),
+          line: Number(row.other_line),
+          reference: String(row.other_reference),
+          amountCents: Number(row.other_amount_cents),
+          outcome: row.other_outcome as CollectionOutcome,
+          couponCode: (row.other_coupon_code as string | null) ?? null,
+          transactionId: (row.other_transaction_id as string | null) ?? null,
+        },
   createdAt: asDate(row.created_at),
   resolvedAt: asOptionalDate(row.resolved_at),
   resolution: (row.resolution as string | null) ?? null,
@@ -227,22 +332,21 @@ function withDetails(db: DbOrTx) {
   return db('collection_records as r')
     .leftJoin('coupons as k', 'k.id', 'r.coupon_id')
     .leftJoin('invoices as i', 'i.id', 'r.invoice_id')
-    .leftJoin('contracts as c', 'c.id', 'i.contract_id');
+    .leftJoin('contracts as c', 'c.id', 'i.contract_id')
+    .leftJoin('collection_records as o', 'o.id', 'r.conflict_record_id')
+    .leftJoin('coupons as ok', 'ok.id', 'o.coupon_id');
 }
 
 export const collectionQueries = {
   byId: (db: DbOrTx, id: string) => db('collection_files').where({ id }).first(),
   byHash: (db: DbOrTx, contentHash: string) => db('collection_files').where({ content_hash: contentHash }).first(),
   storedLines: (db: DbOrTx, fileId: string) => db('collection_records').where({ file_id: fileId }).select('line'),
-  /** The record this bank key was first applied (or refused) as: a later one is a DUPLICATE. */
-  firstWithKey: (db: DbOrTx, bankCode: string, authorization: string, sequence: string) =>
+  /** The records stored under one bank key (bank, collection day, authorization), first one first. */
+  withBankKey: (db: DbOrTx, key: BankKey) =>
     db('collection_records')
-      .where({ bank_code: bankCode, authorization_number: authorization, sequence_number: sequence })
-      // Written as the index's own predicate, a literal: SQLite matches a partial index only by the
-      // same expression (`NOT outcome = ?` scanned the whole table), SQL Server a filtered one only
-      // without a parameter.
-      .whereRaw("outcome <> 'DUPLICATE'")
-      .first('id'),
+      .where({ bank_code: key.bankCode, collection_date: key.collectionDate, authorization_number: key.authorization })
+      .orderBy([{ column: 'bank_key_first', order: 'desc' }, { column: 'created_at' }, { column: 'line' }])
+      .select('id', 'reference', 'amount_cents', 'bank_key_first'),
   outcomeTotals: (db: DbOrTx, fileId: string) =>
     db('collection_records')
       .where({ file_id: fileId })
@@ -270,18 +374,21 @@ export const collectionQueries = {
       .limit(limit)
       .select('*');
   },
-  /** ALREADY_PAID and AMOUNT_MISMATCH records, open (not resolved) or resolved, newest first. */
-  exceptions: (db: DbOrTx, options: { resolved: boolean; cursor?: Keyset; limit: number }) => {
-    // The filtered index's own predicate, as a literal (see firstWithKey).
-    const query = withDetails(db).whereRaw("r.outcome IN ('ALREADY_PAID', 'AMOUNT_MISMATCH')");
+  /** Records that did not pay an invoice, open (not resolved) or resolved, newest first. */
+  exceptions: (db: DbOrTx, options: ExceptionQuery) => {
+    // Written as the filtered index's own predicate, a literal: SQLite matches a partial index only
+    // by the same expression, SQL Server a filtered one only without a parameter.
+    const query = withDetails(db).whereRaw("r.outcome <> 'APPLIED'");
     if (options.resolved) void query.whereNotNull('r.resolved_at');
     else void query.whereNull('r.resolved_at');
+    if (options.fileId) void query.where('r.file_id', options.fileId);
+    if (options.outcome) void query.where('r.outcome', options.outcome);
     return keysetPage(query, { at: 'r.created_at', id: 'r.id' }, options.cursor, options.limit).select(RECORD_COLUMNS);
   },
   resolve: (db: DbOrTx, id: string, operatorId: string, resolution: string, now: Date) =>
     db('collection_records')
       .where({ id })
-      .whereIn('outcome', [...EXCEPTION_OUTCOMES])
+      .whereNot('outcome', 'APPLIED')
       .whereNull('resolved_at')
       .update({ resolved_at: now, resolved_by: operatorId, resolution }),
   recordById: (db: DbOrTx, id: string) => withDetails(db).where('r.id', id).first(RECORD_COLUMNS),
@@ -366,15 +473,38 @@ export async function storedCollectionLines(db: DbOrTx, fileId: string): Promise
   return new Set(((await collectionQueries.storedLines(db, fileId)) as { line: unknown }[]).map((r) => Number(r.line)));
 }
 
-export async function bankKeySeen(db: DbOrTx, bankCode: string, record: DetailRecord): Promise<boolean> {
-  return (await collectionQueries.firstWithKey(db, bankCode, record.authorization, record.sequence)) !== undefined;
+/** What names one payment a bank took: the bank, its collection day and its authorization number. */
+export interface BankKey {
+  bankCode: string;
+  collectionDate: string;
+  authorization: string;
+}
+
+/**
+ * How a record stands against the records stored before under its bank key: the same payment
+ * again (same reference and amount: DUPLICATE of that one), another payment claiming the key
+ * (CONFLICTING_DUPLICATE of the key's first record), or the first of its key.
+ */
+export async function matchBankKey(
+  db: DbOrTx,
+  key: BankKey,
+  record: Pick<DetailRecord, 'reference' | 'amountCents'>,
+): Promise<{ outcome: 'DUPLICATE' | 'CONFLICTING_DUPLICATE'; recordId: string } | { outcome: 'FIRST' }> {
+  const earlier = (await collectionQueries.withBankKey(db, key)) as Record<string, unknown>[];
+  const same = earlier.find((r) => r.reference === record.reference && Number(r.amount_cents) === record.amountCents);
+  if (same) return { outcome: 'DUPLICATE', recordId: String(same.id) };
+  const first = earlier[0];
+  return first ? { outcome: 'CONFLICTING_DUPLICATE', recordId: String(first.id) } : { outcome: 'FIRST' };
 }
 
 export async function insertCollectionRecord(
   db: DbOrTx,
   row: {
     fileId: string;
-    bankCode: string;
+    key: BankKey;
+    /** The first record of its bank key (the filtered unique index serialises two files racing for it). */
+    bankKeyFirst: boolean;
+    conflictRecordId: string | null;
     record: DetailRecord;
     outcome: CollectionOutcome;
     couponExpired: boolean;
@@ -390,7 +520,10 @@ export async function insertCollectionRecord(
     file_id: row.fileId,
     line: r.line,
     batch_number: r.batchNumber,
-    bank_code: row.bankCode,
+    bank_code: row.key.bankCode,
+    collection_date: row.key.collectionDate,
+    bank_key_first: row.bankKeyFirst,
+    conflict_record_id: row.conflictRecordId,
     authorization_number: r.authorization,
     sequence_number: r.sequence,
     reference: r.reference,
@@ -409,32 +542,29 @@ export async function insertCollectionRecord(
   });
 }
 
-const COUNT_COLUMNS: Record<Exclude<CollectionOutcome, never>, string> = {
-  APPLIED: 'applied',
-  DUPLICATE: 'duplicate',
-  ALREADY_PAID: 'already_paid',
-  AMOUNT_MISMATCH: 'amount_mismatch',
-  UNKNOWN_REFERENCE: 'unknown_reference',
-};
+/** A file's records folded by outcome: the count and centavos of each. */
+async function outcomeTotals(
+  db: DbOrTx,
+  fileId: string,
+): Promise<{ counts: Omit<CollectionCounts, 'records'>; appliedCents: number }> {
+  const counts = Object.fromEntries(Object.values(COUNT_OF).map(({ key }) => [key, 0])) as Omit<
+    CollectionCounts,
+    'records'
+  >;
+  let appliedCents = 0;
+  for (const row of (await collectionQueries.outcomeTotals(db, fileId)) as Record<string, unknown>[]) {
+    const outcome = row.outcome as CollectionOutcome;
+    counts[COUNT_OF[outcome].key] = Number(row.records);
+    if (outcome === 'APPLIED') appliedCents = Number(row.cents);
+  }
+  return { counts, appliedCents };
+}
 
 /** Counts the file's records by outcome (from the records themselves, so a resumed run counts right). */
 export async function finishCollection(db: DbOrTx, id: string, now: Date): Promise<void> {
-  const totals = (await collectionQueries.outcomeTotals(db, id)) as Record<string, unknown>[];
-  const update: Record<string, unknown> = {
-    status: 'COMPLETED',
-    finished_at: now,
-    applied: 0,
-    duplicate: 0,
-    already_paid: 0,
-    amount_mismatch: 0,
-    unknown_reference: 0,
-    applied_cents: 0,
-  };
-  for (const row of totals) {
-    const outcome = row.outcome as CollectionOutcome;
-    update[COUNT_COLUMNS[outcome]] = Number(row.records);
-    if (outcome === 'APPLIED') update.applied_cents = Number(row.cents);
-  }
+  const totals = await outcomeTotals(db, id);
+  const update: Record<string, unknown> = { status: 'COMPLETED', finished_at: now, applied_cents: totals.appliedCents };
+  for (const { key, column } of Object.values(COUNT_OF)) update[column] = totals.counts[key];
   await db('collection_files').where({ id }).update(update);
 }
 
@@ -445,28 +575,8 @@ export async function liveCollectionCounts(
 ): Promise<{ counts: CollectionCounts; appliedCents: number }> {
   if (file.status !== 'APPLYING' && file.status !== 'QUEUED')
     return { counts: file.counts, appliedCents: file.appliedCents };
-  const counts: CollectionCounts = {
-    ...file.counts,
-    applied: 0,
-    duplicate: 0,
-    alreadyPaid: 0,
-    amountMismatch: 0,
-    unknownReference: 0,
-  };
-  let appliedCents = 0;
-  const keys: Record<CollectionOutcome, keyof CollectionCounts> = {
-    APPLIED: 'applied',
-    DUPLICATE: 'duplicate',
-    ALREADY_PAID: 'alreadyPaid',
-    AMOUNT_MISMATCH: 'amountMismatch',
-    UNKNOWN_REFERENCE: 'unknownReference',
-  };
-  for (const row of (await collectionQueries.outcomeTotals(db, file.id)) as Record<string, unknown>[]) {
-    const outcome = row.outcome as CollectionOutcome;
-    counts[keys[outcome]] = Number(row.records);
-    if (outcome === 'APPLIED') appliedCents = Number(row.cents);
-  }
-  return { counts, appliedCents };
+  const totals = await outcomeTotals(db, file.id);
+  return { counts: { records: file.counts.records, ...totals.counts }, appliedCents: totals.appliedCents };
 }
 
 export async function collectionRecords(
@@ -489,9 +599,17 @@ export async function listCollections(
   return ((await collectionQueries.list(db, range, limit)) as Record<string, unknown>[]).map(fileFromRow);
 }
 
+export interface ExceptionQuery {
+  resolved: boolean;
+  fileId?: string;
+  outcome?: ExceptionOutcome;
+  cursor?: Keyset;
+  limit: number;
+}
+
 export async function pageCollectionExceptions(
   db: DbOrTx,
-  options: { resolved: boolean; cursor?: Keyset; limit: number },
+  options: ExceptionQuery,
 ): Promise<{ items: CollectionRecord[]; hasMore: boolean }> {
   return pageOfRows(
     (await collectionQueries.exceptions(db, options)) as Record<string, unknown>[],

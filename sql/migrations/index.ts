@@ -9,6 +9,7 @@ import * as notificationLinks from './0006_notification_links';
 import * as invoiceNotices from './0007_invoice_notices';
 import * as billingFeed from './0008_billing_feed_collections';
 import * as accounts from './0009_accounts';
+import * as collectionIdentity from './0010_collection_identity';
 
 export interface Migration {
   name: string;
@@ -27,4 +28,5 @@ export const MIGRATIONS: Migration[] = [
   invoiceNotices,
   billingFeed,
   accounts,
+  collectionIdentity,
 ];

@@ -2,8 +2,13 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { Readable } from 'node:stream';
 
+import fc from 'fast-check';
+
+import { importInvoices } from '../../shared/controllers/billingImport.controller';
 import * as collections from '../../shared/controllers/collection.controller';
+import { ensureActiveCoupon } from '../../shared/controllers/coupon.controller';
 import { type CollectionFileSpec, collectionFileText } from '../../shared/models/asobancaria';
+import { findInvoice } from '../../shared/models/invoice.model';
 import { DEMO_OPERATOR, seedDemoData } from '../../sql/seed';
 import { call, logIn, newCustomer, startTestApp, type TestApp, waitFor } from '../support/app';
 
@@ -48,9 +53,9 @@ const collected = (coupon: PrintedCoupon, extra: Partial<Detail> = {}): Detail =
   ...extra,
 });
 
-function bankFile(details: Detail[][], collectionDate = '2026-12-01'): string {
+function bankFile(details: Detail[][], collectionDate = '2026-12-01', bankCode = '007'): string {
   return collectionFileText({
-    header: { collectionDate, bankCode: '007' },
+    header: { collectionDate, bankCode },
     batches: details.map((d) => ({ details: d })),
   });
 }
@@ -116,8 +121,10 @@ describe('importCollections', () => {
       headers: { 'Idempotency-Key': `online-${paidOnline.code}` },
     });
     expect(pay.status).toBe(201);
-    // A file the bank sent yesterday already carried this authorization and sequence.
-    const first = await load(bankFile([[collected(good, { authorization: '700001', sequence: '0000001' })]]));
+    // A file the bank sent earlier already carried this payment (same day, authorization, reference, amount).
+    const first = await load(
+      bankFile([[collected(good, { authorization: '700001', sequence: '0000001' })]], '2026-12-07'),
+    );
     expect(first.counts.applied).toBe(1);
     // The coupon's 72 h are over before the collection day: the bank took the money anyway.
     app.clock.advance(5 * 24 * 3600_000);
@@ -156,6 +163,7 @@ describe('importCollections', () => {
       records: 5,
       applied: 1,
       duplicate: 1,
+      conflictingDuplicate: 0,
       alreadyPaid: 1,
       amountMismatch: 1,
       unknownReference: 1,
@@ -187,6 +195,72 @@ describe('importCollections', () => {
     expect(twice.body.code).toBe('COLLECTION_EXCEPTION_RESOLVED');
     const still = await call(app.url, 'GET', '/operator/collection-exceptions', { token: operator.token });
     expect(still.body.items.map((r: { id: string }) => r.id)).not.toContain(refund.id);
+  });
+
+  test("when another day's file reuses an authorization and sequence for another coupon, then that coupon is paid too", async () => {
+    const a = await printedCoupon();
+    const b = await printedCoupon();
+    const first = await load(
+      bankFile([[collected(a, { authorization: '551177', sequence: '0000001' })]], '2026-12-01', '040'),
+    );
+    const second = await load(
+      bankFile([[collected(b, { authorization: '551177', sequence: '0000001' })]], '2026-12-02', '040'),
+    );
+    expect(first.records[0]?.outcome).toBe('APPLIED');
+    expect(second.records[0]?.outcome).toBe('APPLIED');
+    expect(second.appliedTotal).toBe(second.reportedTotal);
+    expect(await paymentsOf(a.invoiceId)).toHaveLength(1);
+    expect(await paymentsOf(b.invoiceId)).toEqual([{ payment_method: 'BANK', bank_authorization: '551177' }]);
+  });
+
+  test('when one bank key (bank, day, authorization) comes with another coupon, then it is a CONFLICTING_DUPLICATE listed with both records', async () => {
+    const a = await printedCoupon();
+    const b = await printedCoupon();
+    const report = await load(
+      bankFile(
+        [[collected(a, { authorization: '662288' }), collected(b, { authorization: '662288' })]],
+        '2026-12-03',
+        '040',
+      ),
+    );
+    expect(report.records.map((r) => r.outcome)).toEqual(['APPLIED', 'CONFLICTING_DUPLICATE']);
+    expect(report.counts).toMatchObject({ applied: 1, conflictingDuplicate: 1 });
+    // No money goes unaccounted for: what was reported and not applied is the exception's amount.
+    expect(report.reportedTotal - report.appliedTotal).toBe(b.amount);
+    expect(await paymentsOf(b.invoiceId)).toHaveLength(0);
+
+    const listed = await call(app.url, 'GET', `/operator/collection-exceptions?collectionId=${report.id}`, {
+      token: operator.token,
+    });
+    expect(listed.status).toBe(200);
+    expect(listed.body.items).toHaveLength(1);
+    expect(listed.body.items[0]).toMatchObject({
+      source: 'COLLECTION',
+      collectionId: report.id,
+      outcome: 'CONFLICTING_DUPLICATE',
+      couponCode: b.code,
+      amount: b.amount,
+      authorization: '662288',
+      collectionDate: '2026-12-03',
+      bankCode: '040',
+      conflictsWith: { id: report.records[0]?.id, collectionId: report.id, couponCode: a.code, outcome: 'APPLIED' },
+    });
+    // The bank confirms which payment is real; the operator records it once.
+    const resolved = await call(app.url, 'POST', `/operator/collection-exceptions/${listed.body.items[0].id}/resolve`, {
+      token: operator.token,
+      body: { resolution: 'El banco corrigió la autorización; reenvía el pago en el archivo del 4' },
+    });
+    expect(resolved.status).toBe(200);
+  });
+
+  test('when the same payment comes twice in one file, then the second is a DUPLICATE exception pointing at the first', async () => {
+    const a = await printedCoupon();
+    const twice = collected(a, { authorization: '773399' });
+    const report = await load(bankFile([[twice, { ...twice, sequence: '0000002' }]], '2026-12-04', '040'));
+    expect(report.records.map((r) => r.outcome)).toEqual(['APPLIED', 'DUPLICATE']);
+    expect(report.records[1]?.conflictsWith).toMatchObject({ id: report.records[0]?.id, outcome: 'APPLIED' });
+    expect(report.reportedTotal - report.appliedTotal).toBe(a.amount);
+    expect(await paymentsOf(a.invoiceId)).toHaveLength(1);
   });
 
   test('when the same file comes again, then it is the same collection and nothing changes', async () => {
@@ -309,4 +383,113 @@ describe('importCollections', () => {
     });
     expect(forbidden.status).toBe(403);
   });
+});
+
+describe('what a bank file reports is always accounted for', () => {
+  let owner: { token: string; id: string };
+  let nextNew = 31000000;
+  let run = 0;
+  beforeAll(async () => {
+    owner = await newCustomer(app.url);
+  });
+
+  /** Fresh unpaid invoices through the billing feed, each with the owner's coupon. */
+  async function freshCoupons(count: number): Promise<{ code: string; amount: number; invoiceId: string }[]> {
+    const rows = Array.from({ length: count }, () => {
+      const contract = String(nextNew++);
+      const amount = 50_000 + (nextNew % 97) * 1_000;
+      return { contract, invoice: `P-${contract}`, amount };
+    });
+    const csv = [
+      'contract_number,holder_name,holder_document_type,holder_document_number,address,city,stratum,services,invoice_number,period,issue_date,due_date,amount',
+      ...rows.map(
+        (r) =>
+          `${r.contract},Titular ${r.contract},CC,${r.contract},Calle 1,Medellín,3,Energía,${r.invoice},2026-11,2026-11-20,2026-12-28,${r.amount}`,
+      ),
+    ].join('\n');
+    await importInvoices(app.services, Readable.from([csv]), { source: 'CLI', fileName: 'prop.csv' });
+    const coupons = [];
+    for (const r of rows) {
+      const invoiceRow = await app.services.db('invoices').where({ number: r.invoice }).first('id');
+      const invoice = await findInvoice(app.services.db, String(invoiceRow.id));
+      if (!invoice) throw new Error(`invoice ${r.invoice} was not imported`);
+      const coupon = await ensureActiveCoupon(app.services, owner.id, invoice);
+      coupons.push({ code: coupon.code, amount: coupon.amount, invoiceId: invoice.id });
+    }
+    return coupons;
+  }
+
+  type Kind = { kind: 'fresh' | 'short' | 'unknown' } | { kind: 'repeat' | 'conflict' | 'repay'; of: number };
+  const kindArb: fc.Arbitrary<Kind> = fc.oneof(
+    fc.constantFrom<Kind>({ kind: 'fresh' }, { kind: 'short' }, { kind: 'unknown' }),
+    fc.record({ kind: fc.constantFrom('repeat' as const, 'conflict' as const, 'repay' as const), of: fc.nat(20) }),
+  );
+
+  test('when files of random outcomes are applied, then reportedTotal − appliedTotal is the sum of their listed exceptions and appliedTotal the BANK payments made', async () => {
+    await fc.assert(
+      fc.asyncProperty(fc.array(kindArb, { minLength: 1, maxLength: 8 }), async (kinds) => {
+        run++;
+        const coupons = await freshCoupons(
+          kinds.filter((k) => k.kind === 'fresh' || k.kind === 'short' || k.kind === 'conflict').length,
+        );
+        const details: Detail[] = [];
+        for (const k of kinds) {
+          const earlier = details.length > 0 && 'of' in k ? details[k.of % details.length] : undefined;
+          const auth = String(100_000 + ((run * 37 + details.length * 7919) % 899_999));
+          if (k.kind === 'fresh' || (k.kind !== 'short' && k.kind !== 'unknown' && !earlier)) {
+            const c = coupons.shift() ?? (await freshCoupons(1))[0];
+            if (!c) throw new Error('no coupon');
+            details.push({ reference: c.code, amountCents: c.amount * 100, authorization: auth });
+          } else if (k.kind === 'short') {
+            const c = coupons.shift() ?? (await freshCoupons(1))[0];
+            if (!c) throw new Error('no coupon');
+            details.push({ reference: c.code, amountCents: c.amount * 100 - 100_000, authorization: auth });
+          } else if (k.kind === 'unknown') {
+            details.push({
+              reference: `5${String(run).padStart(10, '0')}${details.length}`,
+              amountCents: 123_400,
+              authorization: auth,
+            });
+          } else if (k.kind === 'repeat' && earlier) {
+            details.push({ ...earlier, sequence: undefined });
+          } else if (k.kind === 'conflict' && earlier) {
+            const c = coupons.shift() ?? (await freshCoupons(1))[0];
+            if (!c) throw new Error('no coupon');
+            details.push({ reference: c.code, amountCents: c.amount * 100, authorization: earlier.authorization });
+          } else if (earlier) {
+            details.push({ ...earlier, authorization: auth, sequence: undefined });
+          }
+        }
+        const day = new Date(Date.UTC(2027, 0, 1) + run * 86_400_000).toISOString().slice(0, 10);
+        const report = await load(bankFile([details], day, '051'), `prop-${run}.txt`);
+        expect(report.status).toBe('COMPLETED');
+        expect(report.reportedTotal).toBe(details.reduce((sum, d) => sum + d.amountCents, 0) / 100);
+
+        const payments = await app.services
+          .db('collection_records as r')
+          .join('transactions as t', 't.id', 'r.transaction_id')
+          .where('r.file_id', report.id)
+          .select<{ amount: number; payment_method: string; type: string }[]>('t.amount', 't.payment_method', 't.type');
+        expect(payments.every((p) => p.payment_method === 'BANK' && p.type === 'PAYMENT')).toBe(true);
+        expect(payments.reduce((sum, p) => sum + Number(p.amount), 0)).toBe(report.appliedTotal);
+        expect(payments).toHaveLength(report.counts.applied);
+
+        let listed = 0;
+        let cursor: string | undefined;
+        do {
+          const page = await call(
+            app.url,
+            'GET',
+            `/operator/collection-exceptions?collectionId=${report.id}&limit=100${cursor ? `&cursor=${cursor}` : ''}`,
+            { token: operator.token },
+          );
+          expect(page.status).toBe(200);
+          listed += page.body.items.reduce((sum: number, r: { amount: number }) => sum + r.amount, 0);
+          cursor = page.body.nextCursor ?? undefined;
+        } while (cursor);
+        expect(report.reportedTotal - report.appliedTotal).toBe(listed);
+      }),
+      { numRuns: 12 },
+    );
+  }, 120_000);
 });

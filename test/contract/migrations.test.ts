@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
+import path from 'node:path';
 
-import { asDate, type Db } from '../../shared/clients/sql.client';
+import { asDate, asDay, createSqlClient, type Db } from '../../shared/clients/sql.client';
 import { recordContractAccess } from '../../shared/models/contract.model';
 import { insertCoupon, markCouponUsed, newCouponCode } from '../../shared/models/coupon.model';
 import { claimEmailDelivery, markEmailSent } from '../../shared/models/emailDelivery.model';
@@ -16,7 +17,7 @@ import { MIGRATIONS } from '../../sql/migrations';
 import { TABLES } from '../../sql/migrations/0002_dba_schema';
 import { appliedMigrations, migrateLatest, migrateNext } from '../../sql/migrator';
 import { seedDemoData } from '../../sql/seed';
-import { createTestDb, testEngineName } from '../support/engines';
+import { createMssqlDatabase, createTestDb, mssqlClient, testEngineName } from '../support/engines';
 
 /**
  * An upgrade over live data: a database at 0001 holding the demo data and a day of activity in
@@ -163,4 +164,91 @@ test(`when the schema is upgraded over live data on ${testEngineName()}, then ev
     .where({ source_message_id: message.body.messageId })
     .first('occurred_at', 'created_at');
   expect(asDate(notice.occurred_at).getTime()).toBe(asDate(notice.created_at).getTime());
+}, 60_000);
+
+test(`when 0010 upgrades bank records stored under the old key on ${testEngineName()}, then each keeps its outcome and the earliest of each bank key holds it`, async () => {
+  // A database of its own, at 0009: the records as the old key (bank + authorization + sequence) let them in.
+  const fresh =
+    testEngineName() === 'mssql'
+      ? mssqlClient(await createMssqlDatabase())
+      : createSqlClient({ engine: 'sqlite', file: path.join(process.env.DATA_DIR ?? '', 'upgrade-0010.sqlite') });
+  try {
+    for (let i = 0; i < MIGRATIONS.length; i++) {
+      const [next] = await migrateNext(fresh);
+      if (next === '0009_accounts') break;
+    }
+    const now = new Date('2026-12-01T14:00:00.000Z');
+    const later = (ms: number) => new Date(now.getTime() + ms);
+    const file = (id: string, hash: string, at: Date) => ({
+      id,
+      content_hash: hash.repeat(64),
+      source: 'CLI',
+      file_name: `${hash}.txt`,
+      status: 'COMPLETED',
+      bank_code: '040',
+      collection_date: '2026-12-01',
+      created_at: at,
+    });
+    const [fileA, fileB] = [newId(), newId()];
+    await fresh('collection_files').insert([file(fileA, 'a', now), file(fileB, 'b', later(60_000))]);
+    const record = (
+      id: string,
+      fileId: string,
+      line: number,
+      authorization: string,
+      sequence: string,
+      outcome: string,
+      at: Date,
+    ) => ({
+      id,
+      file_id: fileId,
+      line,
+      batch_number: 1,
+      bank_code: '040',
+      authorization_number: authorization,
+      sequence_number: sequence,
+      reference: String(line).padStart(48, '0'),
+      amount_cents: 100_000,
+      origin: '01',
+      channel: '01',
+      operation_number: '000001',
+      debited_bank: '007',
+      branch: '0001',
+      outcome,
+      coupon_expired: false,
+      created_at: at,
+    });
+    const ids = [newId(), newId(), newId(), newId()];
+    await fresh('collection_records').insert([
+      record(ids[0] as string, fileA, 3, '111111', '0000001', 'APPLIED', now),
+      record(ids[1] as string, fileA, 4, '111111', '0000002', 'ALREADY_PAID', later(1)),
+      record(ids[2] as string, fileB, 3, '111111', '0000001', 'DUPLICATE', later(60_001)),
+      record(ids[3] as string, fileB, 4, '222222', '0000002', 'UNKNOWN_REFERENCE', later(60_002)),
+    ]);
+
+    expect(await migrateNext(fresh)).toEqual(['0010_collection_identity']);
+    const rows = await fresh('collection_records').select<
+      { id: string; outcome: string; collection_date: unknown; bank_key_first: unknown }[]
+    >('id', 'outcome', 'collection_date', 'bank_key_first');
+    const byId = new Map(rows.map((r) => [String(r.id).toLowerCase(), r]));
+    const first = ids.map((id) => Boolean(byId.get(id)?.bank_key_first));
+    expect(first).toEqual([true, false, false, true]);
+    expect(ids.map((id) => byId.get(id)?.outcome)).toEqual([
+      'APPLIED',
+      'ALREADY_PAID',
+      'DUPLICATE',
+      'UNKNOWN_REFERENCE',
+    ]);
+    expect(rows.every((r) => asDay(r.collection_date) === '2026-12-01')).toBe(true);
+    // A second holder of a bank key is refused by the index, whichever file races for it.
+    await expect(
+      fresh('collection_records').insert({
+        ...record(newId(), fileB, 9, '111111', '0000009', 'APPLIED', later(70_000)),
+        collection_date: '2026-12-01',
+        bank_key_first: true,
+      }),
+    ).rejects.toThrow();
+  } finally {
+    await fresh.destroy();
+  }
 }, 60_000);
