@@ -683,7 +683,7 @@ export interface paths {
         put?: never;
         /**
          * Cargar el archivo de facturas (operador)
-         * @description The billing feed CSV of DESIGN.md as the body (Content-Type: text/csv, UTF-8, header row). The file is stored as a blob and imported by the importInvoices blob trigger; follow it with GET /operator/imports/{importId}. Audited.
+         * @description The billing feed CSV (docs/billing-feed.md) as the body (Content-Type: text/csv, UTF-8, header row). The file is stored as a blob and imported by the importInvoices blob trigger; follow it with GET /operator/imports/{importId}. Audited.
          */
         post: operations["operatorUploadInvoices"];
         delete?: never;

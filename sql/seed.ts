@@ -6,7 +6,7 @@ import { addDays, bogotaDay } from '../shared/models/time';
 import { seedDemoHistory } from './demoHistory';
 
 /**
- * The demo data of DESIGN.md: contracts 10000001–10000050 with an unpaid invoice due in the
+ * The demo data (README, "Quick start"): contracts 10000001–10000050 with an unpaid invoice due in the
  * future and paid history (every seventh one also owes an overdue invoice), contract 10000099
  * with everything paid, an operator and a demo customer. Deterministic and idempotent: rows
  * that exist (by contract number, invoice number, email) are left alone.

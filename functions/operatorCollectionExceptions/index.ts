@@ -17,7 +17,7 @@ export const operatorCollectionExceptions = httpRoute({
     description:
       'Bank records that took money the app did not apply, newest first: DUPLICATE (the same payment sent ' +
       'again), CONFLICTING_DUPLICATE (another payment under a bank key already used; conflictsWith is the ' +
-      'other record), ALREADY_PAID (to refund), AMOUNT_MISMATCH and UNKNOWN_REFERENCE. A file\'s reportedTotal ' +
+      "other record), ALREADY_PAID (to refund), AMOUNT_MISMATCH and UNKNOWN_REFERENCE. A file's reportedTotal " +
       'minus its appliedTotal is the sum of its exceptions. status=resolved lists the ones already dealt with. Audited.',
     tag: 'Operación',
     success: {

@@ -11,7 +11,7 @@ export const operatorUploadInvoices = httpRoute({
   doc: {
     summary: 'Cargar el archivo de facturas (operador)',
     description:
-      'The billing feed CSV of DESIGN.md as the body (Content-Type: text/csv, UTF-8, header row). The file is stored ' +
+      'The billing feed CSV (docs/billing-feed.md) as the body (Content-Type: text/csv, UTF-8, header row). The file is stored ' +
       'as a blob and imported by the importInvoices blob trigger; follow it with GET /operator/imports/{importId}. Audited.',
     tag: 'Operación',
     success: {

@@ -18,6 +18,7 @@ import {
   insertInvoices,
   invoiceDiffers,
   invoicesByNumber,
+  LONGEST_FIELD_CHARS,
   updateContract,
   updateUnpaidInvoice,
 } from '../models/billingFeed.model';
@@ -72,7 +73,7 @@ export async function queueImport(deps: Pick<BillingDeps, 'db' | 'clock'>, reque
 }
 
 /**
- * Imports the billing feed's CSV from a stream (DESIGN.md, "Billing feed"): each line validated on
+ * Imports the billing feed's CSV from a stream (docs/billing-feed.md): each line validated on
  * its own, good lines upserted in batches of IMPORT_BATCH_LINES inside one transaction each, bad
  * lines reported with their line number and reason. Idempotent by invoice number, so running a file
  * again (after a crash, or by mistake) changes nothing that is already there. New invoices of
@@ -103,14 +104,14 @@ export async function importInvoices(
   try {
     let header = true;
     try {
-      for await (const record of readCsvRecords(input)) {
+      for await (const record of readCsvRecords(input, { maxFieldChars: LONGEST_FIELD_CHARS })) {
         if (header) {
           checkHeader(record.fields);
           header = false;
           continue;
         }
         lines++;
-        const line = parseLine(record.fields);
+        const line = record.problem ? { reason: record.problem } : parseLine(record.fields);
         if ('reason' in line) reject(record.line, line.reason);
         else batch.push({ line: record.line, data: line.data });
         if (lines >= IMPORT_BATCH_LINES) await flush();

@@ -75,7 +75,7 @@ export type CollectionReport = z.infer<typeof collectionReportSchema>;
 const DISPATCH_GROUP = 200;
 
 /**
- * Loads a bank's Asobancaria 2001 collection file (DESIGN.md, "Bank collections"). The file is
+ * Loads a bank's Asobancaria 2001 collection file (docs/collections.md). The file is
  * read twice: first checked whole (layout, record order, batch and file controls; a file that
  * doesn't add up is REJECTED with its first offending line and nothing is applied), then applied
  * one detail record per transaction with the payment rules of an online payment. The same

@@ -3,7 +3,7 @@ import type { Readable } from 'node:stream';
 import { StringDecoder } from 'node:string_decoder';
 
 /**
- * Asobancaria 2001 "recaudo" files (DESIGN.md, "Bank collections"; docs/collections.md): fixed-width
+ * Asobancaria 2001 "recaudo" files (docs/collections.md): fixed-width
  * records of 162 characters, numbers right-aligned and zero-filled, text left-aligned and
  * space-filled, CRLF or LF line ends. A file is 01, then one or more batches (05, 06…, 08), then 09.
  */

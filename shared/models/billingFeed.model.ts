@@ -6,7 +6,7 @@ import { asDay, type DbOrTx, isTsql } from '../clients/sql.client';
 import { contractNumberSchema } from './contract.model';
 import { newId } from './ids';
 
-/** The billing system's CSV (DESIGN.md, "Billing feed"): its header row, in this order. */
+/** The billing system's CSV (docs/billing-feed.md): its header row, in this order. */
 export const BILLING_CSV_COLUMNS = [
   'contract_number',
   'holder_name',
@@ -22,6 +22,12 @@ export const BILLING_CSV_COLUMNS = [
   'due_date',
   'amount',
 ] as const;
+
+/**
+ * The longest field any column takes (address): the reader refuses a longer one while it reads,
+ * before it is held whole.
+ */
+export const LONGEST_FIELD_CHARS = 200;
 
 const text = (max: number, what: string) =>
   z.string().trim().min(1, `${what}: está vacío.`).max(max, `${what}: más de ${max} caracteres.`);
@@ -49,7 +55,7 @@ export const billingLineSchema = z
       .string()
       .trim()
       .regex(/^[0-9A-Za-z-]{3,20}$/, 'holder_document_number: de 3 a 20 letras, dígitos o guiones.'),
-    address: text(200, 'address'),
+    address: text(LONGEST_FIELD_CHARS, 'address'),
     city: text(60, 'city'),
     stratum: z
       .string()

@@ -7,7 +7,7 @@ import type { LoadSource } from './invoiceImport.model';
 import { LOAD_SOURCES } from './invoiceImport.model';
 import { type Keyset, keysetPage, pageOfRows } from './keyset';
 
-/** What became of one detail record of a bank's collection file (DESIGN.md, "Bank collections"). */
+/** What became of one detail record of a bank's collection file (docs/collections.md). */
 export const COLLECTION_OUTCOMES = [
   'APPLIED',
   'DUPLICATE',

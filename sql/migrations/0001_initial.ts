@@ -1,7 +1,7 @@
 import type { Knex } from 'knex';
 
 /**
- * The whole domain of DESIGN.md. Written once with knex's schema builder: the runner applies it
+ * The whole domain (docs/database.md). Written once with knex's schema builder: the runner applies it
  * to SQLite or Azure SQL, and scripts/generate-sql.ts renders the same definition as the
  * reviewed T-SQL script (sql/azure-sql-schema.sql), so the two cannot drift.
  *

@@ -7,7 +7,7 @@ import {
   readCollectionFile,
   RECORD_LENGTH,
 } from '../../shared/models/asobancaria';
-import { CsvError, readCsvRecords } from '../../shared/models/csv';
+import { CsvError, type CsvLimits, readCsvRecords } from '../../shared/models/csv';
 
 /** The same text cut into chunks of `size` bytes, as a stream delivers it. */
 function chunked(text: string, size: number, encoding: BufferEncoding = 'utf8'): Readable {
@@ -17,9 +17,17 @@ function chunked(text: string, size: number, encoding: BufferEncoding = 'utf8'):
   return Readable.from(parts);
 }
 
-async function records(text: string, size = 7) {
+async function records(text: string, size = 7, limits?: CsvLimits) {
   const out = [];
-  for await (const record of readCsvRecords(chunked(text, size))) out.push(record);
+  for await (const record of readCsvRecords(chunked(text, size), limits)) out.push(record);
+  return out;
+}
+
+async function recordsOfBytes(bytes: Buffer, size: number) {
+  const parts: Buffer[] = [];
+  for (let i = 0; i < bytes.length; i += size) parts.push(bytes.subarray(i, i + size));
+  const out = [];
+  for await (const record of readCsvRecords(Readable.from(parts))) out.push(record);
   return out;
 }
 
@@ -49,6 +57,82 @@ describe('readCsvRecords', () => {
   test('when text follows a closing quote, then it is refused at that line', async () => {
     await expect(records('a,b\n1,"x"y\n')).rejects.toBeInstanceOf(CsvError);
   });
+  const limited = { maxFieldChars: 10, maxRecordChars: 40 };
+  test.each([1, 3, 7, 64, 4096])(
+    'when a field or a line passes its limit (chunks of %i bytes), then that record is a problem and the next ones read right',
+    async (size) => {
+      const text = [
+        'a,b',
+        `1,${'x'.repeat(11)}`, // line 2: an unquoted field too long
+        `2,"${'y'.repeat(5)}\n${'y'.repeat(20)},""z"""`, // lines 3-4: a quoted field too long, a line break inside
+        `3,${'w,'.repeat(30)}w`, // line 5: a line too long
+        `4,"${'q'.repeat(50)}`, // line 6: a quoted field too long that runs past the line
+        `más",ok`, // line 7: the rest of that record
+        '5,fin',
+      ].join('\n');
+      const out = await records(text, size, limited);
+      expect(out.map((r) => [r.line, r.problem ? 'problem' : r.fields.join('|')])).toEqual([
+        [1, 'a|b'],
+        [2, 'problem'],
+        [3, 'problem'],
+        [5, 'problem'],
+        [6, 'problem'],
+        [8, '5|fin'],
+      ]);
+      expect(out[1]?.problem).toBe('Un campo supera los 10 caracteres que admite el archivo.');
+      expect(out[3]?.problem).toBe('La línea supera los 40 caracteres que admite el archivo.');
+      expect(out.every((r) => !r.problem || r.fields.length === 0)).toBe(true);
+    },
+  );
+
+  test.each([1, 2, 5, 4096])(
+    'when bytes are not UTF-8 or are control characters (chunks of %i bytes), then each such record is a problem with its reason',
+    async (size) => {
+      const bytes = Buffer.concat([
+        Buffer.from('a,b\n1,Jos'),
+        Buffer.from([0xc3, 0x28, 0xff, 0xfe]), // line 2: invalid UTF-8
+        Buffer.from('\n2,"nul\u0000"\n3,c1\u0085\n4,"tab\tok",=HYPERLINK("x")\n'),
+      ]);
+      const out = await recordsOfBytes(bytes, size);
+      expect(out.map((r) => r.problem ?? r.fields.join('|'))).toEqual([
+        'a|b',
+        'Contiene bytes que no son texto UTF-8 válido.',
+        'Contiene un carácter de control (U+0000), que no es texto.',
+        'Contiene un carácter de control (U+0085), que no es texto.',
+        '4|tab\tok|=HYPERLINK("x")',
+      ]);
+    },
+  );
+
+  test('when a 30 MB quoted field and a 45 MB line without quotes stream through, then peak memory stays flat and the next record reads', async () => {
+    const chunk = 'z'.repeat(64 * 1024);
+    async function* huge() {
+      yield 'a,b\n1,"';
+      for (let i = 0; i < 480; i++) yield chunk; // 30 MB inside quotes
+      yield '",x\n2,';
+      for (let i = 0; i < 720; i++) yield chunk; // 45 MB, no quote, no line end
+      yield '\n3,fin\n';
+    }
+    const before = process.memoryUsage().rss;
+    let peak = before;
+    const sample = setInterval(() => (peak = Math.max(peak, process.memoryUsage().rss)), 5);
+    const out = [];
+    for await (const record of readCsvRecords(huge(), { maxFieldChars: 200 })) {
+      out.push(record);
+      peak = Math.max(peak, process.memoryUsage().rss);
+    }
+    clearInterval(sample);
+    expect(out.map((r) => [r.line, r.problem ? 'problem' : r.fields.join('|')])).toEqual([
+      [1, 'a|b'],
+      [2, 'problem'],
+      [3, 'problem'],
+      [4, '3|fin'],
+    ]);
+    const grownMiB = (peak - before) / 2 ** 20;
+    console.log(`CSV reader over a 30 MB field and a 45 MB line: peak RSS grew ${grownMiB.toFixed(1)} MiB`);
+    // Held whole, the field alone would take 30 MiB or more.
+    expect(grownMiB).toBeLessThan(20);
+  }, 60_000);
 });
 
 describe('Asobancaria 2001 collection files', () => {
