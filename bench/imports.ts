@@ -54,14 +54,14 @@ export async function withPeakRss<T>(work: () => Promise<T>): Promise<{ result: 
   }
 }
 
-const contractOf = (line: number) => String(40_000_000 + Math.floor(line / 2));
 const periodOf = (line: number) => (line % 2 === 0 ? '2026-10' : '2026-11');
 
-async function writeFeed(file: string, lines: number): Promise<void> {
+/** A billing-feed CSV of `lines` lines: contracts from `firstContract`, two periods each. */
+export async function writeFeed(file: string, lines: number, firstContract = 40_000_000): Promise<void> {
   const out = fs.createWriteStream(file);
   out.write(BILLING_CSV_COLUMNS.join(',') + '\n');
   for (let i = 0; i < lines; i++) {
-    const contract = contractOf(i);
+    const contract = String(firstContract + Math.floor(i / 2));
     const period = periodOf(i);
     const row = `${contract},Cliente ${contract},CC,${10_000_000 + Math.floor(i / 2)},"Calle ${i % 100} # ${i % 90}-${i % 50}, Laureles",Medellín,${(i % 6) + 1},"Energía, Acueducto",F-${contract}-${period},${period},${period}-20,${period}-28,${100_000 + (i % 900_000)}\n`;
     if (!out.write(row)) await once(out, 'drain');
@@ -102,7 +102,12 @@ export function depsOn(db: Db): BillingDeps {
 }
 
 /** M printed coupons (one per invoice of the imported feed, one holder) and the bank file that pays them all. */
-async function printCouponsAndBankFile(db: Db, records: number, file: string): Promise<void> {
+export async function printCouponsAndBankFile(
+  db: Db,
+  records: number,
+  file: string,
+  invoiceNumberPrefix = '',
+): Promise<void> {
   const now = new Date();
   const userId = randomUUID();
   await db('users').insert({
@@ -118,6 +123,8 @@ async function printCouponsAndBankFile(db: Db, records: number, file: string): P
     updated_at: now,
   });
   const invoices: { id: string; amount: number }[] = await db('invoices')
+    .where('number', 'like', `${invoiceNumberPrefix}%`)
+    .where({ status: 'UNPAID' })
     .orderBy('number')
     .limit(records)
     .select('id', 'amount');

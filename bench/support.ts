@@ -3,6 +3,7 @@ import path from 'node:path';
 
 import { startAzurite } from '../local/azurite';
 import { functionFilesFromMain, type RunningHost, startHost } from '../local/host';
+import { requestBodyLimit } from '../shared/http/bodyLimit';
 import { DEMO_CUSTOMER } from '../sql/seed';
 
 /** What the benchmarks report of a series of timings. */
@@ -105,6 +106,7 @@ export async function startBenchHost(dataDir: string): Promise<{ host: RunningHo
   const azurite = await startAzurite({ location: path.join(dataDir, 'azurite') });
   env.AzureWebJobsStorage = azurite.connectionString;
   const host = await startHost({
+    bodyPolicy: requestBodyLimit,
     port: 0,
     functionFiles: functionFilesFromMain(),
     log: () => undefined,

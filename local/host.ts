@@ -5,7 +5,7 @@ import path from 'node:path';
 
 import { startBlobTrigger } from './blobTrigger';
 import { type RegisteredFunction, registry, runHooks } from './functionsCore';
-import { createHttpServer } from './httpServer';
+import { type BodyPolicy, createHttpServer } from './httpServer';
 import { type HostLog, optionText, triggerOf } from './invoke';
 import { asyncStdout } from './logWriter';
 import { type QueueSettings, startQueueTrigger } from './queueTrigger';
@@ -77,6 +77,8 @@ export interface HostOptions {
   queues?: boolean;
   /** Blob triggers scan their containers this often (the host's scan is about every 10 s). */
   blobPollIntervalMs?: number;
+  /** How many body bytes each request may send, asked before reading it (see BodyPolicy). */
+  bodyPolicy?: BodyPolicy;
 }
 
 export interface RunningHost {
@@ -99,7 +101,7 @@ export async function startHost(options: HostOptions = {}): Promise<RunningHost>
   const hostJson = readHostJson();
   const queueSettings = { ...hostJson.queues, ...options.queueSettings };
 
-  const server: http.Server = createHttpServer(functions, hostJson.routePrefix, log);
+  const server: http.Server = createHttpServer(functions, hostJson.routePrefix, log, options.bodyPolicy);
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(options.port ?? 7071, '127.0.0.1', () => resolve());

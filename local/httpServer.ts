@@ -1,16 +1,32 @@
 import http from 'node:http';
 import type { Duplex } from 'node:stream';
 
-import type { RegisteredFunction, TypedData } from './functionsCore';
+import type { FunctionCallback, RegisteredFunction, TypedData } from './functionsCore';
 import { type HostLog, invoke, triggerOf } from './invoke';
 import { type CompiledRoute, compileRoute, matchRoute, sortRoutes } from './routes';
 
 /**
  * Bodies larger than this are refused by the host itself, before any function sees them: 100 MB,
- * the Functions host's own default (FUNCTIONS_REQUEST_BODY_SIZE_LIMIT), so that an operator's file
- * upload up to UPLOAD_MAX_BYTES behaves locally as in Azure.
+ * the Functions host's own default (FUNCTIONS_REQUEST_BODY_SIZE_LIMIT).
  */
-const HOST_MAX_BODY_BYTES = 100 * 1024 * 1024;
+export const HOST_MAX_BODY_BYTES = 100 * 1024 * 1024;
+
+/** What the host answers when a body is over its route's limit (the app's own problem, built by the app). */
+export interface BodyRefusal {
+  maxBytes: number;
+  tooLarge: { status: number; headers: Record<string, string>; body: string };
+}
+
+/**
+ * The front door's rule for one request, asked before its body is read: the app tells, from the
+ * function and the request's headers, how many bytes it may send (JSON routes a little, operator
+ * uploads more, and only once the caller is known to be an operator). A host without one takes
+ * up to HOST_MAX_BODY_BYTES, as the Functions host does.
+ */
+export type BodyPolicy = (
+  callback: FunctionCallback,
+  request: { method: string; url: string; headers: Record<string, string> },
+) => Promise<BodyRefusal>;
 
 /**
  * The host's own answers, for requests no function sees (RFC 9457, type about:blank: these are
@@ -43,15 +59,65 @@ function onClientError(error: Error & { code?: string }, socket: Duplex): void {
   );
 }
 
-async function readBody(req: http.IncomingMessage): Promise<Buffer | 'too-large'> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of req) {
-    size += (chunk as Buffer).length;
-    if (size > HOST_MAX_BODY_BYTES) return 'too-large';
-    chunks.push(chunk as Buffer);
-  }
-  return Buffer.concat(chunks);
+/**
+ * The body up to `maxBytes`; past it, nothing more is kept (the rest is never held) and the
+ * request is left open, so the host can still answer on its connection.
+ */
+function readBody(req: http.IncomingMessage, maxBytes: number): Promise<Buffer | 'too-large'> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    const done = () => {
+      req.off('data', onData);
+      req.off('end', onEnd);
+      req.off('error', onError);
+    };
+    const onData = (chunk: Buffer) => {
+      size += chunk.length;
+      if (size <= maxBytes) return void chunks.push(chunk);
+      done();
+      chunks.length = 0;
+      resolve('too-large');
+    };
+    const onEnd = () => {
+      done();
+      resolve(Buffer.concat(chunks));
+    };
+    const onError = (error: Error) => {
+      done();
+      reject(error);
+    };
+    req.on('data', onData);
+    req.on('end', onEnd);
+    req.on('error', onError);
+  });
+}
+
+/** How long a refused request's connection lingers, discarding what the client still sends, before it is cut. */
+const LINGER_MS = 2000;
+
+/**
+ * A 413 sent at once. The rest of the body is read and dropped (never held), as nginx's
+ * lingering close does: closing the socket while the client still sends would reset the
+ * connection and lose the answer on the client's side. A client still sending after
+ * LINGER_MS is cut off.
+ */
+function refuseBody(req: http.IncomingMessage, res: http.ServerResponse, refusal: BodyRefusal | undefined): void {
+  const answer = refusal?.tooLarge ?? {
+    status: 413,
+    headers: { 'Content-Type': 'application/problem+json; charset=utf-8' },
+    body: JSON.stringify({ type: 'about:blank', title: 'Payload Too Large', status: 413 }),
+  };
+  res.writeHead(answer.status, { ...answer.headers, 'Content-Length': String(Buffer.byteLength(answer.body)) });
+  res.end(answer.body);
+  // The client may give up mid-body (a reset): nothing is owed to it any more.
+  req.on('error', () => undefined);
+  req.resume();
+  const socket = req.socket;
+  const cut = setTimeout(() => socket.destroy(), LINGER_MS);
+  cut.unref();
+  req.once('end', () => clearTimeout(cut));
+  socket.once('close', () => clearTimeout(cut));
 }
 
 function headerRecord(req: http.IncomingMessage): Record<string, string> {
@@ -75,7 +141,12 @@ export function httpRoutes(functions: RegisteredFunction[]): CompiledRoute<Regis
 }
 
 /** Serves the app's HTTP triggers under /<routePrefix>/ like the Functions host. */
-export function createHttpServer(functions: RegisteredFunction[], routePrefix: string, log: HostLog): http.Server {
+export function createHttpServer(
+  functions: RegisteredFunction[],
+  routePrefix: string,
+  log: HostLog,
+  bodyPolicy?: BodyPolicy,
+): http.Server {
   const routes = httpRoutes(functions);
   const prefix = `/${routePrefix}`;
   const server = http.createServer((req, res) => {
@@ -85,16 +156,23 @@ export function createHttpServer(functions: RegisteredFunction[], routePrefix: s
       if (url.pathname !== prefix && !url.pathname.startsWith(prefix + '/')) return notFound(res);
       const match = matchRoute(routes, method, url.pathname.slice(prefix.length) || '/');
       if (match.kind !== 'found') return notFound(res);
-      const body = await readBody(req);
-      if (body === 'too-large') return hostProblem(res, 413, 'Payload Too Large', { Connection: 'close' });
+      const headers = {
+        ...headerRecord(req),
+        'x-forwarded-for': [req.headers['x-forwarded-for'], req.socket.remoteAddress].filter(Boolean).join(', '),
+      };
+      const refusal = bodyPolicy
+        ? await bodyPolicy(match.route.target.callback, { method, url: url.toString(), headers })
+        : undefined;
+      const maxBytes = Math.min(refusal?.maxBytes ?? HOST_MAX_BODY_BYTES, HOST_MAX_BODY_BYTES);
+      // Refused by its declared length before a byte is read, or while it streams past the limit.
+      if (Number(req.headers['content-length'] ?? 0) > maxBytes) return refuseBody(req, res, refusal);
+      const body = await readBody(req, maxBytes);
+      if (body === 'too-large') return refuseBody(req, res, refusal);
       const request: TypedData = {
         http: {
           method,
           url: url.toString(),
-          headers: {
-            ...headerRecord(req),
-            'x-forwarded-for': [req.headers['x-forwarded-for'], req.socket.remoteAddress].filter(Boolean).join(', '),
-          },
+          headers,
           query: Object.fromEntries(url.searchParams.entries()),
           params: match.params,
           body: { bytes: body },

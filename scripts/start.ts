@@ -5,6 +5,7 @@ import { azuriteLocation, type AzuriteProcess, startAzurite } from '../local/azu
 import { startHost } from '../local/host';
 import { createSqlClient } from '../shared/clients/sql.client';
 import { ConfigError, loadConfig } from '../shared/config';
+import { requestBodyLimit } from '../shared/http/bodyLimit';
 import { disposeServices } from '../shared/services';
 import { migrateLatest } from '../sql/migrator';
 import { DEMO_CUSTOMER, DEMO_OPERATOR, seedDemoData } from '../sql/seed';
@@ -58,7 +59,10 @@ async function main(): Promise<void> {
     }
   }
 
-  const host = await startHost({ port: Number(env.PORT ?? 7071) });
+  const host = await startHost({
+    bodyPolicy: requestBodyLimit,
+    port: Number(env.PORT ?? 7071),
+  });
   console.log(`
 Cuponeras EPM is running at ${host.url.replace('127.0.0.1', 'localhost')}
   health:   ${host.url}/health

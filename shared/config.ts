@@ -13,6 +13,9 @@ import { isValidGln } from './gs1';
 /** The example secret shipped in local.settings.example.json; refused outside development. */
 export const EXAMPLE_JWT_SECRET = 'dev-only-secret-change-me-0123456789abcdef';
 
+/** Operator uploads of billing and bank files: 50 MiB unless UPLOAD_MAX_BYTES says otherwise. */
+export const DEFAULT_UPLOAD_MAX_BYTES = 50 * 1024 * 1024;
+
 const integer = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
 const csv = z.string().transform((value) =>
   value
@@ -62,7 +65,7 @@ const settingsSchema = z
 
     CORS_ORIGINS: csv.default([]),
     MAX_BODY_BYTES: integer(256, 10 * 1024 * 1024).default(64 * 1024),
-    UPLOAD_MAX_BYTES: integer(1024, 100 * 1024 * 1024).default(50 * 1024 * 1024),
+    UPLOAD_MAX_BYTES: integer(1024, 100 * 1024 * 1024).default(DEFAULT_UPLOAD_MAX_BYTES),
     TRUSTED_PROXY_HOPS: integer(0, 5).default(0),
 
     COUPON_VALIDITY_HOURS: integer(1, 24 * 30).default(72),

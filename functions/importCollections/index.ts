@@ -1,7 +1,6 @@
-import { Readable } from 'node:stream';
-
 import { app, type InvocationContext } from '@azure/functions';
 
+import { blobChunks } from '../../shared/clients/blob.client';
 import * as collections from '../../shared/controllers/collection.controller';
 import { services } from '../../shared/services';
 
@@ -14,7 +13,7 @@ import { services } from '../../shared/services';
 export async function importCollectionsFromBlob(blob: unknown, context: InvocationContext): Promise<void> {
   const name = typeof context.triggerMetadata?.name === 'string' ? context.triggerMetadata.name : '';
   const content = blob as Buffer;
-  const report = await collections.importCollection(services(), () => Readable.from([content]), {
+  const report = await collections.importCollection(services(), () => blobChunks(content), {
     source: 'BLOB',
     fileName: name,
     collectionId: collections.collectionIdOfBlob(name),

@@ -1,7 +1,6 @@
-import { Readable } from 'node:stream';
-
 import { app, type InvocationContext } from '@azure/functions';
 
+import { blobChunks } from '../../shared/clients/blob.client';
 import * as billingFeed from '../../shared/controllers/billingImport.controller';
 import { AppError } from '../../shared/http/errors';
 import { services } from '../../shared/services';
@@ -15,7 +14,7 @@ import { services } from '../../shared/services';
 export async function importInvoicesFromBlob(blob: unknown, context: InvocationContext): Promise<void> {
   const name = typeof context.triggerMetadata?.name === 'string' ? context.triggerMetadata.name : '';
   try {
-    const report = await billingFeed.importInvoices(services(), Readable.from([blob as Buffer]), {
+    const report = await billingFeed.importInvoices(services(), blobChunks(blob as Buffer), {
       source: 'BLOB',
       fileName: name,
       importId: billingFeed.importIdOfBlob(name),

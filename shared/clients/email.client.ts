@@ -34,18 +34,28 @@ export interface EmailSender {
 /**
  * The simulated sender (the default locally and wherever ACS is not configured): each message is
  * an RFC 5322 .eml file in the outbox folder, written atomically (temp file + rename) and named
- * so that files sort by time. A message id already written is not written again.
+ * so that files sort by time. A message id already written is not written again: a small index
+ * beside the folder (`<outbox>.ids/<message id>` → the file's name) answers that in one look-up,
+ * however many emails the folder holds (scanning the folder made a 100,000-receipt bank file
+ * quadratic).
  */
 export class EmlFolderEmailSender implements EmailSender {
+  private indexed: Promise<void> | undefined;
+
   constructor(
     private readonly dir: string,
     private readonly from: string,
     private readonly now: () => Date = () => new Date(),
   ) {}
 
+  private get indexDir(): string {
+    return `${this.dir}.ids`;
+  }
+
   async send(message: EmailMessage): Promise<{ providerId: string }> {
-    await fs.mkdir(this.dir, { recursive: true });
-    const existing = (await fs.readdir(this.dir)).find((name) => name.endsWith(`-${message.messageId}.eml`));
+    await this.ensureIndex();
+    const marker = path.join(this.indexDir, encodeURIComponent(message.messageId));
+    const existing = await fs.readFile(marker, 'utf8').catch(() => undefined);
     if (existing) return { providerId: existing };
     const raw = await new (mailComposer())({
       from: { name: 'EPM - Cuponeras', address: this.from },
@@ -67,7 +77,26 @@ export class EmlFolderEmailSender implements EmailSender {
     const temp = path.join(this.dir, `.${name}.${randomBytes(4).toString('hex')}.tmp`);
     await fs.writeFile(temp, raw);
     await fs.rename(temp, path.join(this.dir, name));
+    // After the file: a crash in between may write it twice on a retry, never lose it.
+    await fs.writeFile(marker, name);
     return { providerId: name };
+  }
+
+  /** The index, built once from the folder if the folder predates it. */
+  private ensureIndex(): Promise<void> {
+    this.indexed ??= (async () => {
+      await fs.mkdir(this.dir, { recursive: true });
+      try {
+        await fs.mkdir(this.indexDir);
+      } catch {
+        return; // it exists: it is kept up to date by every send
+      }
+      for (const name of await fs.readdir(this.dir)) {
+        const id = /^\d{8}T\d{9}Z-(.+)\.eml$/.exec(name)?.[1];
+        if (id) await fs.writeFile(path.join(this.indexDir, encodeURIComponent(id)), name);
+      }
+    })();
+    return this.indexed;
   }
 }
 

@@ -5,6 +5,7 @@ import type { Knex } from 'knex';
 import { type BlobStore, CONTAINERS } from '../clients/blob.client';
 import { inTransaction, isUniqueViolation } from '../clients/sql.client';
 import { AppError } from '../http/errors';
+import { BatchPacer, giveWay } from '../load';
 import { insertAudit } from '../models/audit.model';
 import {
   BILLING_CSV_COLUMNS,
@@ -47,11 +48,13 @@ import { announceInvoiceDates } from './invoice.controller';
 import { dispatchSoon } from './outbox.controller';
 
 /**
- * Lines per database transaction. Each commit rewrites the index pages it touched (and SQLite's
- * WAL checkpoints more often), so fewer, larger batches import faster; the write lock is held only
- * for the batch's inserts and updates (≈ 50 ms for 5,000 lines on SQLite), after its reads.
+ * Lines per database transaction, by time. Fewer, larger batches import faster (each commit
+ * rewrites the index pages it touched), but while a batch is read, checked and written it holds
+ * the event loop and the database (SQLite's one connection, its write lock), and requests wait.
+ * So while requests come a batch takes about 8 ms; with none for 2 s, about 250 ms; and between
+ * batches the import gives way (bench/RESULTS.md, "Imports under load").
  */
-export const IMPORT_BATCH_LINES = 5000;
+export const IMPORT_BATCH_LINES = { min: 50, max: 5000, busyBudgetMs: 8, idleBudgetMs: 250 };
 
 export interface ImportRequest {
   source: LoadSource;
@@ -74,7 +77,7 @@ export async function queueImport(deps: Pick<BillingDeps, 'db' | 'clock'>, reque
 
 /**
  * Imports the billing feed's CSV from a stream (docs/billing-feed.md): each line validated on
- * its own, good lines upserted in batches of IMPORT_BATCH_LINES inside one transaction each, bad
+ * its own, good lines upserted in batches (sized by IMPORT_BATCH_LINES) inside one transaction each, bad
  * lines reported with their line number and reason. Idempotent by invoice number, so running a file
  * again (after a crash, or by mistake) changes nothing that is already there. New invoices of
  * contracts people follow are announced (INVOICE_ISSUED) once per user and invoice.
@@ -90,14 +93,21 @@ export async function importInvoices(
   const rejections = new Rejections();
   let batch: { line: number; data: BillingLine }[] = [];
   let lines = 0;
+  const pacer = new BatchPacer(IMPORT_BATCH_LINES);
+  let batchLines = pacer.size();
+  let batchStarted = performance.now();
 
   const flush = async () => {
     const counts = await applyBatch(deps, importId, batch, rejections, lines);
+    pacer.took(lines, performance.now() - batchStarted);
     total.lines += lines;
     for (const key of Object.keys(counts) as (keyof ImportCounts)[]) total.counts[key] += counts[key];
     batch = [];
     lines = 0;
     onProgress?.(total);
+    await giveWay();
+    batchLines = pacer.size();
+    batchStarted = performance.now();
   };
   const reject = (line: number, reason: string) => rejections.add(line, reason);
 
@@ -114,7 +124,7 @@ export async function importInvoices(
         const line = record.problem ? { reason: record.problem } : parseLine(record.fields);
         if ('reason' in line) reject(record.line, line.reason);
         else batch.push({ line: record.line, data: line.data });
-        if (lines >= IMPORT_BATCH_LINES) await flush();
+        if (lines >= batchLines) await flush();
       }
     } catch (error) {
       // An unclosed quote: nothing after it can be read, and everything before it stands.

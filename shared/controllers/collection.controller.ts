@@ -7,6 +7,7 @@ import { z } from 'zod';
 import { type BlobStore, CONTAINERS } from '../clients/blob.client';
 import { inTransaction, isUniqueViolation } from '../clients/sql.client';
 import { AppError } from '../http/errors';
+import { giveWay, givingWayEvery } from '../load';
 import {
   CollectionFileError,
   couponCodeOfReference,
@@ -92,7 +93,7 @@ export async function importCollection(
 ): Promise<CollectionReport> {
   let verified: VerifiedFile;
   try {
-    verified = await readCollectionFile(open());
+    verified = await readCollectionFile(open(), { onDetail: givingWayEvery(1000) });
   } catch (error) {
     if (!(error instanceof CollectionFileError) || !error.contentHash) throw error;
     return rejectFile(deps, request, error.contentHash, error.message);
@@ -112,6 +113,8 @@ export async function importCollection(
   const again = await readCollectionFile(open(), {
     onDetail: async (record) => {
       if (stored.has(record.line)) return;
+      // One record per transaction, and requests go first between them.
+      await giveWay();
       pending.push(
         ...(await applyRecord(deps, { fileId: file.id, bankCode, collectionDate, collectionDayStart }, record)),
       );

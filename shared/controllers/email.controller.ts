@@ -3,6 +3,7 @@ import { z } from 'zod';
 import type { EmailMessage, EmailSender } from '../clients/email.client';
 import { inTransaction } from '../clients/sql.client';
 import type { Config } from '../config';
+import { giveWay } from '../load';
 import { hasContractAccess } from '../models/contract.model';
 import { claimEmailDelivery, markEmailSent, releaseEmailDelivery } from '../models/emailDelivery.model';
 import { findInvoice } from '../models/invoice.model';
@@ -117,6 +118,8 @@ export async function sendOnce(
   if (claim === 'in-progress') throw new Error(`email ${messageId} is being sent by another invocation`);
   let sent;
   try {
+    // Rendering (a PDF) is the heaviest work a consumer does on the event loop: requests go first.
+    await giveWay();
     sent = await deps.email.send(await compose());
   } catch (error) {
     await releaseEmailDelivery(deps.db, messageId, deps.clock.now());

@@ -5,6 +5,7 @@ import { z } from 'zod';
 
 import { isDatabaseUnavailable } from '../clients/sql.client';
 import { config } from '../config';
+import { requestStarted } from '../load';
 import { authenticate, type AuthUser } from './auth';
 import { corsHeaders, isPreflight, preflightResponse } from './cors';
 import { AppError, type FieldError, toProblem } from './errors';
@@ -64,6 +65,18 @@ export function httpRoute<
 >(spec: RouteSpec<B, Q, P, A>): HttpHandler & { contract: RouteContract } {
   const handler = async (request: HttpRequest, context: InvocationContext): Promise<HttpResponseInit> => {
     const started = performance.now();
+    const finished = requestStarted();
+    try {
+      return await answer(request, context, started);
+    } finally {
+      finished();
+    }
+  };
+  const answer = async (
+    request: HttpRequest,
+    context: InvocationContext,
+    started: number,
+  ): Promise<HttpResponseInit> => {
     const requestId = requestIdOf(request);
     const origin = request.headers.get('origin');
     const instance = new URL(request.url).pathname;

@@ -5,6 +5,7 @@ import { type AzuriteProcess, startAzurite } from '../../local/azurite';
 import { type RunningHost, startHost } from '../../local/host';
 import { ManualClock } from '../../shared/clients/clock.client';
 import { resetConfig } from '../../shared/config';
+import { requestBodyLimit } from '../../shared/http/bodyLimit';
 import { projectRoot } from '../../shared/projectFiles';
 import { disposeServices, type Services, services, setServices } from '../../shared/services';
 import { migrateLatest } from '../../sql/migrator';
@@ -51,6 +52,7 @@ export async function startTestApp(
   await migrateLatest(app.db);
   const logs: string[] = [];
   const host = await startHost({
+    bodyPolicy: requestBodyLimit,
     port: 0,
     functionFiles: sourceFunctionFiles(),
     log: (line) => logs.push(line),
