@@ -29,7 +29,8 @@ const mssql = {
     '<rootDir>/test/component/**/*.test.ts',
     '<rootDir>/test/e2e/{api-contract,local-host,tsql-engine}.test.ts',
   ],
-  setupFiles: ['<rootDir>/test/setup-env.ts'],
+  // tsql-capture records every statement sent, for SQL Server's own parser (npm run check:tsql).
+  setupFiles: ['<rootDir>/test/setup-env.ts', '<rootDir>/test/support/tsql-capture.ts'],
   setupFilesAfterEnv: ['<rootDir>/test/support/mssql-database.ts'],
   globalSetup: '<rootDir>/test/support/mssql-global-setup.ts',
   globalTeardown: '<rootDir>/test/support/mssql-global-teardown.ts',

@@ -817,15 +817,28 @@ export interface components {
             /** @description YYYY-MM-DD, from the file header */
             collectionDate: string | null;
             counts: {
-                /** @description Detail records the file declares (its control 09) */
+                /**
+                 * Format: int64
+                 * @description Detail records the file declares (its control 09)
+                 */
                 records: number;
+                /** Format: int64 */
                 applied: number;
-                /** @description The same payment sent again (bank, day, authorization, reference, amount) */
+                /**
+                 * Format: int64
+                 * @description The same payment sent again (bank, day, authorization, reference, amount)
+                 */
                 duplicate: number;
-                /** @description A bank key (bank, day, authorization) already used by a record with another reference or amount */
+                /**
+                 * Format: int64
+                 * @description A bank key (bank, day, authorization) already used by a record with another reference or amount
+                 */
                 conflictingDuplicate: number;
+                /** Format: int64 */
                 alreadyPaid: number;
+                /** Format: int64 */
                 amountMismatch: number;
+                /** Format: int64 */
                 unknownReference: number;
             };
             /** @description Pesos the bank reports (control 09) */
@@ -853,7 +866,9 @@ export interface components {
             bankCode: string;
             /** @description YYYY-MM-DD, the file header's collection day */
             collectionDate: string | null;
+            /** Format: int64 */
             line: number;
+            /** Format: int64 */
             batchNumber: number;
             sequence: string;
             /** @description As the bank sent it (48 digits) */
@@ -893,15 +908,28 @@ export interface components {
             /** @description YYYY-MM-DD, from the file header */
             collectionDate: string | null;
             counts: {
-                /** @description Detail records the file declares (its control 09) */
+                /**
+                 * Format: int64
+                 * @description Detail records the file declares (its control 09)
+                 */
                 records: number;
+                /** Format: int64 */
                 applied: number;
-                /** @description The same payment sent again (bank, day, authorization, reference, amount) */
+                /**
+                 * Format: int64
+                 * @description The same payment sent again (bank, day, authorization, reference, amount)
+                 */
                 duplicate: number;
-                /** @description A bank key (bank, day, authorization) already used by a record with another reference or amount */
+                /**
+                 * Format: int64
+                 * @description A bank key (bank, day, authorization) already used by a record with another reference or amount
+                 */
                 conflictingDuplicate: number;
+                /** Format: int64 */
                 alreadyPaid: number;
+                /** Format: int64 */
                 amountMismatch: number;
+                /** Format: int64 */
                 unknownReference: number;
             };
             /** @description Pesos the bank reports (control 09) */
@@ -917,6 +945,7 @@ export interface components {
         ConflictingCollectionRecord: {
             id: string;
             collectionId: string;
+            /** Format: int64 */
             line: number;
             reference: string;
             /** @description Pesos */
@@ -937,6 +966,7 @@ export interface components {
             /** @description Masked: street numbers hidden */
             address: string;
             city: string;
+            /** Format: int32 */
             stratum: number;
             services: string;
         };
@@ -949,7 +979,10 @@ export interface components {
             /** @description As printed: "2414 3979 7539" */
             codeFormatted: string;
             invoiceId: string;
-            /** @description Whole Colombian pesos */
+            /**
+             * Format: int64
+             * @description Whole Colombian pesos
+             */
             amount: number;
             /** @enum {string} */
             status: "ACTIVE" | "USED" | "EXPIRED" | "CANCELLED";
@@ -966,7 +999,10 @@ export interface components {
             /** @description As printed: "2414 3979 7539" */
             codeFormatted: string;
             invoiceId: string;
-            /** @description Whole Colombian pesos */
+            /**
+             * Format: int64
+             * @description Whole Colombian pesos
+             */
             amount: number;
             /** @enum {string} */
             status: "ACTIVE" | "USED" | "EXPIRED" | "CANCELLED";
@@ -984,7 +1020,10 @@ export interface components {
             /** @description As printed: "2414 3979 7539" */
             codeFormatted: string;
             invoiceId: string;
-            /** @description Whole Colombian pesos */
+            /**
+             * Format: int64
+             * @description Whole Colombian pesos
+             */
             amount: number;
             /** @enum {string} */
             status: "ACTIVE" | "USED" | "EXPIRED" | "CANCELLED";
@@ -1009,8 +1048,12 @@ export interface components {
         FollowedContract: {
             contractNumber: string;
             city: string;
+            /** Format: int64 */
             unpaidCount: number;
-            /** @description Whole Colombian pesos */
+            /**
+             * Format: int64
+             * @description Whole Colombian pesos
+             */
             unpaidTotal: number;
             /** @description The earliest due date among unpaid invoices (YYYY-MM-DD) */
             nextDueDate: string | null;
@@ -1022,6 +1065,7 @@ export interface components {
                 database: {
                     /** @enum {string} */
                     status: "up" | "down";
+                    /** Format: int64 */
                     durationMs: number;
                     /** @enum {string} */
                     error?: "timeout" | "unreachable";
@@ -1029,6 +1073,7 @@ export interface components {
                 queues: {
                     /** @enum {string} */
                     status: "up" | "down";
+                    /** Format: int64 */
                     durationMs: number;
                     /** @enum {string} */
                     error?: "timeout" | "unreachable";
@@ -1048,7 +1093,10 @@ export interface components {
             issueDate: string;
             /** @description YYYY-MM-DD, the last day to pay (Colombia) */
             dueDate: string;
-            /** @description Whole Colombian pesos */
+            /**
+             * Format: int64
+             * @description Whole Colombian pesos
+             */
             amount: number;
             /** @enum {string} */
             status: "UNPAID" | "PAID";
@@ -1068,17 +1116,27 @@ export interface components {
              * @enum {string}
              */
             status: "QUEUED" | "RUNNING" | "COMPLETED" | "FAILED";
-            /** @description Data lines read (the header not counted) */
+            /**
+             * Format: int64
+             * @description Data lines read (the header not counted)
+             */
             lines: number;
             counts: {
+                /** Format: int64 */
                 inserted: number;
+                /** Format: int64 */
                 updated: number;
+                /** Format: int64 */
                 unchanged: number;
+                /** Format: int64 */
                 rejected: number;
             };
             /** @description Rejected lines, in file order (the first 1000) */
             errors: {
-                /** @description Line in the file; the header is line 1 */
+                /**
+                 * Format: int64
+                 * @description Line in the file; the header is line 1
+                 */
                 line: number;
                 reason: string;
             }[];
@@ -1114,6 +1172,7 @@ export interface components {
             items: components["schemas"]["Notification"][];
             /** @description Pass as `cursor` for the next page; null on the last page */
             nextCursor: string | null;
+            /** Format: int64 */
             unreadCount: number;
         };
         OperatorContract: {
@@ -1123,6 +1182,7 @@ export interface components {
             holderDocumentNumber: string;
             address: string;
             city: string;
+            /** Format: int32 */
             stratum: number;
             services: string;
         };
@@ -1135,7 +1195,10 @@ export interface components {
                 /** @description As printed: "2414 3979 7539" */
                 codeFormatted: string;
                 invoiceId: string;
-                /** @description Whole Colombian pesos */
+                /**
+                 * Format: int64
+                 * @description Whole Colombian pesos
+                 */
                 amount: number;
                 /** @enum {string} */
                 status: "ACTIVE" | "USED" | "EXPIRED" | "CANCELLED";
@@ -1159,6 +1222,7 @@ export interface components {
             invoiceNumber: string;
             contractNumber: string;
             couponCode: string | null;
+            /** Format: int64 */
             amount: number;
             paymentMethod: ("PSE" | "CARD" | "CASH" | "BANK") | null;
             /** @description Spanish, e.g. "Tarjeta" */
@@ -1214,6 +1278,7 @@ export interface components {
             type: string;
             /** @description Spanish (es-CO) title of the code */
             title: string;
+            /** Format: int64 */
             status: number;
             /** @description Spanish (es-CO) explanation for this occurrence */
             detail: string;
@@ -1226,10 +1291,13 @@ export interface components {
                 path: string;
                 message: string;
             }[];
+            /** Format: int64 */
             retryAfterSeconds?: number;
         };
         ReadAllResult: {
+            /** Format: int64 */
             updated: number;
+            /** Format: int64 */
             unreadCount: number;
         };
         ReversalResult: {
@@ -1246,7 +1314,10 @@ export interface components {
             accessToken: string;
             /** @constant */
             tokenType: "Bearer";
-            /** @description Seconds the access token lives */
+            /**
+             * Format: int64
+             * @description Seconds the access token lives
+             */
             expiresIn: number;
             /** @description Opaque; use once with POST /auth/refresh */
             refreshToken: string;
@@ -1264,6 +1335,7 @@ export interface components {
             invoiceNumber: string;
             contractNumber: string;
             couponCode: string | null;
+            /** Format: int64 */
             amount: number;
             paymentMethod: ("PSE" | "CARD" | "CASH" | "BANK") | null;
             /** @description Spanish, e.g. "Tarjeta" */
@@ -1425,6 +1497,8 @@ export interface operations {
                 headers: {
                     /** @description Seconds to wait */
                     "Retry-After"?: number;
+                    /** @description The request's Origin when it is one of CORS_ORIGINS (or * when CORS_ORIGINS is *); absent otherwise */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1692,6 +1766,8 @@ export interface operations {
                 headers: {
                     /** @description Seconds to wait */
                     "Retry-After"?: number;
+                    /** @description The request's Origin when it is one of CORS_ORIGINS (or * when CORS_ORIGINS is *); absent otherwise */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1830,6 +1906,8 @@ export interface operations {
                 headers: {
                     /** @description Seconds to wait */
                     "Retry-After"?: number;
+                    /** @description The request's Origin when it is one of CORS_ORIGINS (or * when CORS_ORIGINS is *); absent otherwise */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1968,6 +2046,8 @@ export interface operations {
                 headers: {
                     /** @description Seconds to wait */
                     "Retry-After"?: number;
+                    /** @description The request's Origin when it is one of CORS_ORIGINS (or * when CORS_ORIGINS is *); absent otherwise */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2272,6 +2352,8 @@ export interface operations {
                 headers: {
                     /** @description Seconds to wait */
                     "Retry-After"?: number;
+                    /** @description The request's Origin when it is one of CORS_ORIGINS (or * when CORS_ORIGINS is *); absent otherwise */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2512,6 +2594,8 @@ export interface operations {
                 headers: {
                     /** @description Seconds to wait */
                     "Retry-After"?: number;
+                    /** @description The request's Origin when it is one of CORS_ORIGINS (or * when CORS_ORIGINS is *); absent otherwise */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3332,6 +3416,8 @@ export interface operations {
                 headers: {
                     /** @description Seconds to wait */
                     "Retry-After"?: number;
+                    /** @description The request's Origin when it is one of CORS_ORIGINS (or * when CORS_ORIGINS is *); absent otherwise */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -4066,6 +4152,8 @@ export interface operations {
                 headers: {
                     /** @description Seconds to wait */
                     "Retry-After"?: number;
+                    /** @description The request's Origin when it is one of CORS_ORIGINS (or * when CORS_ORIGINS is *); absent otherwise */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -4332,6 +4420,8 @@ export interface operations {
                 headers: {
                     /** @description Seconds to wait */
                     "Retry-After"?: number;
+                    /** @description The request's Origin when it is one of CORS_ORIGINS (or * when CORS_ORIGINS is *); absent otherwise */
+                    "Access-Control-Allow-Origin"?: string;
                     [name: string]: unknown;
                 };
                 content: {

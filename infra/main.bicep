@@ -1,7 +1,7 @@
 // Cuponeras EPM on Azure: Function App (Flex Consumption) with a system-assigned identity that
 // reaches Storage queues, Azure SQL, Key Vault, Communication Services Email and Application
 // Insights through Entra ID role assignments — no account keys, no SQL passwords.
-// Deploy with `azd up` (azure.yaml); compile/check with `az bicep build --file infra/main.bicep`.
+// Deploy with `azd up` (azure.yaml); compile and lint with `npm run check:infra`.
 targetScope = 'resourceGroup'
 
 @minLength(1)
@@ -67,7 +67,7 @@ var roles = {
 
 // ---- Monitoring ----
 
-resource logAnalytics 'Microsoft.OperationalInsights/workspaces@2023-09-01' = {
+resource logAnalytics 'Microsoft.OperationalInsights/workspaces@2025-07-01' = {
   name: 'log-cuponeras-${suffix}'
   location: location
   tags: tags
@@ -88,7 +88,7 @@ resource appInsights 'Microsoft.Insights/components@2020-02-02' = {
 
 // ---- Storage: host state, deployment package, queues (identity only) ----
 
-resource storage 'Microsoft.Storage/storageAccounts@2023-05-01' = {
+resource storage 'Microsoft.Storage/storageAccounts@2025-06-01' = {
   name: 'stcup${suffix}'
   location: location
   tags: tags
@@ -103,18 +103,18 @@ resource storage 'Microsoft.Storage/storageAccounts@2023-05-01' = {
   }
 }
 
-resource blobService 'Microsoft.Storage/storageAccounts/blobServices@2023-05-01' = {
+resource blobService 'Microsoft.Storage/storageAccounts/blobServices@2025-06-01' = {
   parent: storage
   name: 'default'
 }
 
-resource deploymentPackages 'Microsoft.Storage/storageAccounts/blobServices/containers@2023-05-01' = {
+resource deploymentPackages 'Microsoft.Storage/storageAccounts/blobServices/containers@2025-06-01' = {
   parent: blobService
   name: deploymentContainer
 }
 
 // The billing feed's CSVs and the banks' collection files: a blob in either starts its import.
-resource importContainers 'Microsoft.Storage/storageAccounts/blobServices/containers@2023-05-01' = [
+resource importContainers 'Microsoft.Storage/storageAccounts/blobServices/containers@2025-06-01' = [
   for container in ['invoice-imports', 'collections']: {
     parent: blobService
     name: container
@@ -125,7 +125,7 @@ resource importContainers 'Microsoft.Storage/storageAccounts/blobServices/contai
 // the storage account's events go through this system topic. The subscriptions to the app's
 // blob webhook need the app's blobs_extension key, which exists once the code is deployed:
 // the postdeploy hook (infra/hooks/subscribe-blob-events.mjs) creates them.
-resource storageEvents 'Microsoft.EventGrid/systemTopics@2024-06-01-preview' = {
+resource storageEvents 'Microsoft.EventGrid/systemTopics@2025-02-15' = {
   name: 'evgt-cup-${suffix}'
   location: location
   properties: {
@@ -136,7 +136,7 @@ resource storageEvents 'Microsoft.EventGrid/systemTopics@2024-06-01-preview' = {
 
 // ---- Key Vault: the JWT signing secret ----
 
-resource vault 'Microsoft.KeyVault/vaults@2023-07-01' = {
+resource vault 'Microsoft.KeyVault/vaults@2025-05-01' = {
   name: 'kv-cup-${suffix}'
   location: location
   tags: tags
@@ -150,7 +150,7 @@ resource vault 'Microsoft.KeyVault/vaults@2023-07-01' = {
   }
 }
 
-resource jwtSecretResource 'Microsoft.KeyVault/vaults/secrets@2023-07-01' = {
+resource jwtSecretResource 'Microsoft.KeyVault/vaults/secrets@2025-05-01' = {
   parent: vault
   name: 'jwt-secret'
   properties: { value: jwtSecret, contentType: 'JWT HS256 signing key' }
@@ -158,7 +158,7 @@ resource jwtSecretResource 'Microsoft.KeyVault/vaults/secrets@2023-07-01' = {
 
 // ---- Azure SQL: Entra-only authentication, serverless database ----
 
-resource sqlServer 'Microsoft.Sql/servers@2023-08-01-preview' = {
+resource sqlServer 'Microsoft.Sql/servers@2025-01-01' = {
   name: 'sql-cuponeras-${suffix}'
   location: location
   tags: tags
@@ -176,19 +176,19 @@ resource sqlServer 'Microsoft.Sql/servers@2023-08-01-preview' = {
   }
 }
 
-resource sqlAllowAzure 'Microsoft.Sql/servers/firewallRules@2023-08-01-preview' = {
+resource sqlAllowAzure 'Microsoft.Sql/servers/firewallRules@2025-01-01' = {
   parent: sqlServer
   name: 'AllowAllWindowsAzureIps'
   properties: { startIpAddress: '0.0.0.0', endIpAddress: '0.0.0.0' }
 }
 
-resource sqlAllowDeployer 'Microsoft.Sql/servers/firewallRules@2023-08-01-preview' = if (!empty(deployerIpAddress)) {
+resource sqlAllowDeployer 'Microsoft.Sql/servers/firewallRules@2025-01-01' = if (!empty(deployerIpAddress)) {
   parent: sqlServer
   name: 'AllowDeployer'
   properties: { startIpAddress: deployerIpAddress, endIpAddress: deployerIpAddress }
 }
 
-resource database 'Microsoft.Sql/servers/databases@2023-08-01-preview' = {
+resource database 'Microsoft.Sql/servers/databases@2025-01-01' = {
   parent: sqlServer
   name: 'cuponeras'
   location: location
@@ -204,21 +204,21 @@ resource database 'Microsoft.Sql/servers/databases@2023-08-01-preview' = {
 
 // ---- Communication Services Email with an Azure-managed domain ----
 
-resource emailService 'Microsoft.Communication/emailServices@2023-04-01' = {
+resource emailService 'Microsoft.Communication/emailServices@2025-05-01' = {
   name: 'ecs-cuponeras-${suffix}'
   location: 'global'
   tags: tags
   properties: { dataLocation: 'United States' }
 }
 
-resource emailDomain 'Microsoft.Communication/emailServices/domains@2023-04-01' = {
+resource emailDomain 'Microsoft.Communication/emailServices/domains@2025-05-01' = {
   parent: emailService
   name: 'AzureManagedDomain'
   location: 'global'
   properties: { domainManagement: 'AzureManaged', userEngagementTracking: 'Disabled' }
 }
 
-resource communication 'Microsoft.Communication/communicationServices@2023-04-01' = {
+resource communication 'Microsoft.Communication/communicationServices@2025-05-01' = {
   name: 'acs-cuponeras-${suffix}'
   location: 'global'
   tags: tags
@@ -248,7 +248,7 @@ resource emailSenderRole 'Microsoft.Authorization/roleDefinitions@2022-04-01' = 
 
 // ---- The Function App ----
 
-resource plan 'Microsoft.Web/serverfarms@2024-04-01' = {
+resource plan 'Microsoft.Web/serverfarms@2025-03-01' = {
   name: 'plan-cuponeras-${suffix}'
   location: location
   tags: tags
@@ -257,7 +257,7 @@ resource plan 'Microsoft.Web/serverfarms@2024-04-01' = {
   properties: { reserved: true }
 }
 
-resource functionApp 'Microsoft.Web/sites@2024-04-01' = {
+resource functionApp 'Microsoft.Web/sites@2025-03-01' = {
   name: functionAppName
   location: location
   tags: union(tags, { 'azd-service-name': 'api' })
@@ -275,7 +275,7 @@ resource functionApp 'Microsoft.Web/sites@2024-04-01' = {
         }
       }
       scaleAndConcurrency: { maximumInstanceCount: maximumInstanceCount, instanceMemoryMB: instanceMemoryMB }
-      runtime: { name: 'node', version: '20' }
+      runtime: { name: 'node', version: '22' }
     }
     siteConfig: {
       minTlsVersion: '1.2'
@@ -310,6 +310,9 @@ resource functionApp 'Microsoft.Web/sites@2024-04-01' = {
       ACS_ENDPOINT: 'https://${communication.properties.hostName}'
       CORS_ORIGINS: corsOrigins
       BILLER_GLN: billerGln
+      // The host buffers a request's body before the app sees it: cap it just over the operator
+      // uploads' UPLOAD_MAX_BYTES (50 MiB) instead of the host's default 100 MB (docs/deploy.md).
+      FUNCTIONS_REQUEST_BODY_SIZE_LIMIT: '53477376'
     }
     dependsOn: [storageBlobOwner, storageQueueContributor, storageTableContributor, vaultSecretsUser]
   }
@@ -380,12 +383,21 @@ resource emailSender 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
 
 // ---- Outputs (azd stores them in the environment; the hooks and the frontend use them) ----
 
+@description('The Function App, for azd deploy and the postdeploy hook.')
 output AZURE_FUNCTION_APP_NAME string = functionApp.name
+@description('The storage account\'s Event Grid system topic the postdeploy hook subscribes the blob triggers to.')
 output AZURE_STORAGE_EVENTS_TOPIC string = storageEvents.name
+@description('The API\'s base URL, for the frontend.')
 output API_BASE_URL string = 'https://${functionApp.properties.defaultHostName}/api'
+@description('The API reference page.')
 output API_DOCS_URL string = 'https://${functionApp.properties.defaultHostName}/api/docs'
+@description('The Azure SQL server, for the post-provision hook (contained user, migrations).')
 output SQL_SERVER string = sqlServer.properties.fullyQualifiedDomainName
+@description('The Azure SQL database.')
 output SQL_DATABASE string = database.name
+@description('The Key Vault holding the app\'s secrets.')
 output AZURE_KEY_VAULT_NAME string = vault.name
+@description('The sender address of the Azure-managed email domain.')
 output EMAIL_SENDER string = 'DoNotReply@${emailDomain.properties.mailFromSenderDomain}'
+@description('The Application Insights resource the app reports to.')
 output APPLICATIONINSIGHTS_NAME string = appInsights.name

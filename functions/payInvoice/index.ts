@@ -44,6 +44,7 @@ export const payInvoice = httpRoute({
         required: true,
         description: 'One unique key per payment attempt (8–255 characters, e.g. a UUID); reuse it when retrying',
         example: '3f0e7c2a-8b1d-4c55-9a57-2f4b8e1d6c90',
+        schema: { type: 'string', minLength: 8, maxLength: 255, pattern: '^[\\w.:-]{8,255}$' },
       },
     ],
     requestExample: { couponCode: '2414 3979 7539', paymentMethod: 'PSE' },

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 
+import { DEFAULT_UPLOAD_MAX_BYTES } from '../config';
 import { ERROR_CATALOG, type ErrorCode, PROBLEM_BASE_URI } from './errors';
 
 /**
@@ -15,7 +16,13 @@ export interface RouteDoc {
   success: { status: number; description: string; schema?: z.ZodType; contentType?: string; example?: unknown };
   /** Business errors of this route; auth and validation errors are added from the spec. */
   errors?: ErrorCode[];
-  headers?: { name: string; required: boolean; description: string; example?: string }[];
+  headers?: {
+    name: string;
+    required: boolean;
+    description: string;
+    example?: string;
+    schema?: Record<string, unknown>;
+  }[];
   requestExample?: unknown;
   /** Not an operation of the API (the catch-all that answers unknown routes): left out of the document. */
   hidden?: boolean;
@@ -115,6 +122,14 @@ function errorCodes(contract: RouteContract): ErrorCode[] {
   return [...codes];
 }
 
+/** Documented wherever an answer documents its headers: the app sends it to CORS_ORIGINS' origins. */
+const CORS_RESPONSE_HEADERS = {
+  'Access-Control-Allow-Origin': {
+    description: "The request's Origin when it is one of CORS_ORIGINS (or * when CORS_ORIGINS is *); absent otherwise",
+    schema: { type: 'string', maxLength: 2048 },
+  },
+};
+
 function errorResponses(codes: ErrorCode[]): Record<string, unknown> {
   const byStatus = new Map<number, ErrorCode[]>();
   for (const code of codes)
@@ -125,7 +140,13 @@ function errorResponses(codes: ErrorCode[]): Record<string, unknown> {
       description: list.map((c) => `\`${c}\`: ${ERROR_CATALOG[c].title}`).join('; '),
       headers:
         status === 429 || status === 423
-          ? { 'Retry-After': { description: 'Seconds to wait', schema: { type: 'integer' } } }
+          ? {
+              'Retry-After': {
+                description: 'Seconds to wait',
+                schema: { type: 'integer', minimum: 1, maximum: 86_400 },
+              },
+              ...CORS_RESPONSE_HEADERS,
+            }
           : undefined,
       content: {
         'application/problem+json': {
@@ -142,6 +163,31 @@ function errorResponses(codes: ErrorCode[]): Record<string, unknown> {
     };
   }
   return responses;
+}
+
+/** The largest value of JSON Schema's int32 format. */
+const INT32_MAX = 2 ** 31 - 1;
+
+/**
+ * What a schema's own definition already bounds, written out for the tools that read the
+ * document (OWASP API4: every integer says its format, every string its longest length): an
+ * integer's format from its range, the length of the fixed-size string formats.
+ */
+function writeOutBounds(node: unknown): void {
+  if (Array.isArray(node)) return node.forEach(writeOutBounds);
+  if (typeof node !== 'object' || node === null) return;
+  const schema = node as Record<string, unknown>;
+  if (schema.type === 'integer' && schema.format === undefined) {
+    const max = typeof schema.maximum === 'number' ? schema.maximum : Infinity;
+    const min = typeof schema.minimum === 'number' ? schema.minimum : -Infinity;
+    schema.format = max <= INT32_MAX && min >= -INT32_MAX - 1 ? 'int32' : 'int64';
+  }
+  if (schema.type === 'string' && schema.maxLength === undefined) {
+    const longest: Record<string, number> = { uuid: 36, date: 10, 'date-time': 35, email: 254, uri: 2048 };
+    if (typeof schema.format === 'string' && longest[schema.format] !== undefined)
+      schema.maxLength = longest[schema.format];
+  }
+  Object.values(schema).forEach(writeOutBounds);
 }
 
 export function buildOpenApiDocument(routes: DocumentedRoute[], info: { version: string }): Record<string, unknown> {
@@ -168,7 +214,7 @@ export function buildOpenApiDocument(routes: DocumentedRoute[], info: { version:
             in: 'header',
             required: h.required,
             description: h.description,
-            schema: { type: 'string' },
+            schema: h.schema ?? { type: 'string', maxLength: 255 },
             example: h.example,
           })),
         ],
@@ -209,7 +255,10 @@ export function buildOpenApiDocument(routes: DocumentedRoute[], info: { version:
           content: Object.fromEntries(
             contract.upload.mediaTypes.map((type) => [
               type,
-              { schema: { type: 'string', contentMediaType: type }, example: doc.requestExample },
+              {
+                schema: { type: 'string', contentMediaType: type, maxLength: DEFAULT_UPLOAD_MAX_BYTES },
+                example: doc.requestExample,
+              },
             ]),
           ),
         };
@@ -217,7 +266,7 @@ export function buildOpenApiDocument(routes: DocumentedRoute[], info: { version:
       paths[path] = { ...paths[path], [method.toLowerCase()]: JSON.parse(JSON.stringify(operation)) as unknown };
     }
   }
-  return {
+  const document = {
     openapi: '3.1.0',
     info: {
       title: 'Cuponeras EPM API',
@@ -226,7 +275,13 @@ export function buildOpenApiDocument(routes: DocumentedRoute[], info: { version:
         'Facturas por número de contrato, cupones de pago con código de barras GS1-128, pagos, historial y notificaciones de EPM. ' +
         'Errors are application/problem+json with a stable `code`; texts are Spanish (es-CO). Money is whole Colombian pesos.',
     },
-    servers: [{ url: '/api', description: 'This deployment' }],
+    servers: [
+      {
+        url: '/api',
+        description: 'This deployment: production in Azure, local with npm start (the same routes)',
+        'x-internal': false,
+      },
+    ],
     tags: ['Sistema', 'Cuenta', 'Facturas', 'Cupones', 'Pagos', 'Notificaciones', 'Operación'].map((name) => ({
       name,
     })),
@@ -238,9 +293,14 @@ export function buildOpenApiDocument(routes: DocumentedRoute[], info: { version:
           type: 'http',
           scheme: 'bearer',
           bearerFormat: 'JWT',
-          description: 'The accessToken from POST /auth/login or /auth/refresh',
+          description:
+            'The accessToken from POST /auth/login or /auth/refresh. JWTs follow RFC8725 (JSON Web Token Best Current Practices): the algorithm is pinned ' +
+            '(HS256, or RS256 when configured; never none), issuer and audience are checked, lifetime 15 minutes.',
         },
       },
     },
   };
+  writeOutBounds(document.paths);
+  writeOutBounds(document.components);
+  return document;
 }

@@ -30,6 +30,7 @@ export interface AccountToken {
 /** As a client sends it back: base64url of 32 bytes. */
 export const accountTokenSchema = z
   .string()
+  .max(200, 'Copie el código completo del correo que recibió.')
   .trim()
   .regex(/^[A-Za-z0-9_-]{43}$/, 'Copie el código completo del correo que recibió.');
 

@@ -22,14 +22,11 @@ export type CollectionOutcome = (typeof COLLECTION_OUTCOMES)[number];
  * the bank, or to match by hand. An operator resolves each (so a file's reported total minus its
  * applied total is always the sum of its exceptions).
  */
-export const EXCEPTION_OUTCOMES = [
-  'DUPLICATE',
-  'CONFLICTING_DUPLICATE',
-  'ALREADY_PAID',
-  'AMOUNT_MISMATCH',
-  'UNKNOWN_REFERENCE',
-] as const;
-export type ExceptionOutcome = (typeof EXCEPTION_OUTCOMES)[number];
+export type ExceptionOutcome = Exclude<CollectionOutcome, 'APPLIED'>;
+export const EXCEPTION_OUTCOMES = COLLECTION_OUTCOMES.filter((o): o is ExceptionOutcome => o !== 'APPLIED') as [
+  ExceptionOutcome,
+  ...ExceptionOutcome[],
+];
 
 export const COLLECTION_STATUSES = ['QUEUED', 'APPLYING', 'COMPLETED', 'REJECTED'] as const;
 export type CollectionStatus = (typeof COLLECTION_STATUSES)[number];

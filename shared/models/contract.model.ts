@@ -17,6 +17,7 @@ export interface Contract {
 
 export const contractNumberSchema = z
   .string()
+  .max(20, 'El número de contrato tiene de 6 a 12 dígitos, sin letras ni espacios.')
   .trim()
   .regex(/^\d{6,12}$/, 'El número de contrato tiene de 6 a 12 dígitos, sin letras ni espacios.');
 

@@ -81,6 +81,7 @@ export function formatCouponCode(code: string): string {
 /** Accepts the code as printed (spaces, dashes) and refuses a typo through the check digit. */
 export const couponCodeSchema = z
   .string()
+  .max(20, 'El código del cupón no es válido: revise los 12 dígitos.')
   .transform((raw) => raw.replace(/[\s-]/g, ''))
   .refine(isValidCouponCode, 'El código del cupón no es válido: revise los 12 dígitos.');
 

@@ -40,6 +40,7 @@ export function addDays(day: string, days: number): string {
 /** A calendar day in a query or a file: YYYY-MM-DD, a real date. */
 export const calendarDaySchema = z
   .string()
+  .max(10, 'Use el formato AAAA-MM-DD.')
   .regex(/^\d{4}-\d{2}-\d{2}$/, 'Use el formato AAAA-MM-DD.')
   .refine((d) => !Number.isNaN(Date.parse(d)), 'Fecha no válida.');
 

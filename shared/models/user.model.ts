@@ -86,6 +86,7 @@ export function normaliseDocumentNumber(type: DocumentType, raw: string): string
 /** Colombian mobile (3xx xxx xxxx) or landline (60x xxx xxxx) numbers, stored as E.164. */
 export const phoneSchema = z
   .string()
+  .max(30, 'Ingrese un celular (3001234567) o fijo (6041234567) colombiano.')
   .transform((raw) => raw.replace(/[\s().-]/g, ''))
   .transform((compact) => compact.replace(/^(\+57|0057|57(?=\d{10}$))/, ''))
   .refine(

