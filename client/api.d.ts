@@ -2243,6 +2243,7 @@ export interface operations {
                 "application/json": {
                     email: string;
                     password: string;
+                    /** @description Letters (of any alphabet), spaces, dots, apostrophes and hyphens; starts with a letter */
                     fullName: string;
                     /** @enum {string} */
                     documentType: "CC" | "CE" | "NIT" | "PA" | "TI";
@@ -2869,6 +2870,31 @@ export interface operations {
                     };
                 };
             };
+            /** @description `TOO_MANY_REQUESTS`: Demasiadas solicitudes */
+            429: {
+                headers: {
+                    /** @description Seconds to wait */
+                    "Retry-After"?: number;
+                    /** @description The request's Origin when it is one of CORS_ORIGINS (or * when CORS_ORIGINS is *); absent otherwise */
+                    "Access-Control-Allow-Origin"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://cuponeras.epm.com.co/problems/too-many-requests",
+                     *       "title": "Demasiadas solicitudes",
+                     *       "status": 429,
+                     *       "detail": "Demasiadas solicitudes",
+                     *       "code": "TOO_MANY_REQUESTS"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        code?: "TOO_MANY_REQUESTS";
+                    };
+                };
+            };
             /** @description `INTERNAL_ERROR`: Error interno del servidor */
             500: {
                 headers: {
@@ -2996,6 +3022,31 @@ export interface operations {
                     };
                 };
             };
+            /** @description `TOO_MANY_REQUESTS`: Demasiadas solicitudes */
+            429: {
+                headers: {
+                    /** @description Seconds to wait */
+                    "Retry-After"?: number;
+                    /** @description The request's Origin when it is one of CORS_ORIGINS (or * when CORS_ORIGINS is *); absent otherwise */
+                    "Access-Control-Allow-Origin"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://cuponeras.epm.com.co/problems/too-many-requests",
+                     *       "title": "Demasiadas solicitudes",
+                     *       "status": 429,
+                     *       "detail": "Demasiadas solicitudes",
+                     *       "code": "TOO_MANY_REQUESTS"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        code?: "TOO_MANY_REQUESTS";
+                    };
+                };
+            };
             /** @description `INTERNAL_ERROR`: Error interno del servidor */
             500: {
                 headers: {
@@ -3099,6 +3150,31 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"] & {
                         /** @enum {unknown} */
                         code?: "COUPON_NOT_FOUND" | "INVOICE_NOT_FOUND";
+                    };
+                };
+            };
+            /** @description `TOO_MANY_REQUESTS`: Demasiadas solicitudes */
+            429: {
+                headers: {
+                    /** @description Seconds to wait */
+                    "Retry-After"?: number;
+                    /** @description The request's Origin when it is one of CORS_ORIGINS (or * when CORS_ORIGINS is *); absent otherwise */
+                    "Access-Control-Allow-Origin"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://cuponeras.epm.com.co/problems/too-many-requests",
+                     *       "title": "Demasiadas solicitudes",
+                     *       "status": 429,
+                     *       "detail": "Demasiadas solicitudes",
+                     *       "code": "TOO_MANY_REQUESTS"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        code?: "TOO_MANY_REQUESTS";
                     };
                 };
             };
@@ -3752,6 +3828,31 @@ export interface operations {
                     };
                 };
             };
+            /** @description `TOO_MANY_REQUESTS`: Demasiadas solicitudes */
+            429: {
+                headers: {
+                    /** @description Seconds to wait */
+                    "Retry-After"?: number;
+                    /** @description The request's Origin when it is one of CORS_ORIGINS (or * when CORS_ORIGINS is *); absent otherwise */
+                    "Access-Control-Allow-Origin"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://cuponeras.epm.com.co/problems/too-many-requests",
+                     *       "title": "Demasiadas solicitudes",
+                     *       "status": 429,
+                     *       "detail": "Demasiadas solicitudes",
+                     *       "code": "TOO_MANY_REQUESTS"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        code?: "TOO_MANY_REQUESTS";
+                    };
+                };
+            };
             /** @description `INTERNAL_ERROR`: Error interno del servidor */
             500: {
                 headers: {
@@ -3906,6 +4007,31 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"] & {
                         /** @enum {unknown} */
                         code?: "UNSUPPORTED_MEDIA_TYPE";
+                    };
+                };
+            };
+            /** @description `TOO_MANY_REQUESTS`: Demasiadas solicitudes */
+            429: {
+                headers: {
+                    /** @description Seconds to wait */
+                    "Retry-After"?: number;
+                    /** @description The request's Origin when it is one of CORS_ORIGINS (or * when CORS_ORIGINS is *); absent otherwise */
+                    "Access-Control-Allow-Origin"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://cuponeras.epm.com.co/problems/too-many-requests",
+                     *       "title": "Demasiadas solicitudes",
+                     *       "status": 429,
+                     *       "detail": "Demasiadas solicitudes",
+                     *       "code": "TOO_MANY_REQUESTS"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        code?: "TOO_MANY_REQUESTS";
                     };
                 };
             };
@@ -4211,6 +4337,7 @@ export interface operations {
                  *     }
                  */
                 "application/json": {
+                    /** @description Letters (of any alphabet), spaces, dots, apostrophes and hyphens; starts with a letter */
                     fullName?: string;
                     /** @description null removes it */
                     phone?: string | null;

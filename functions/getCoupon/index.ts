@@ -14,7 +14,7 @@ export const getCoupon = httpRoute({
     description: "Status, invoice, amount, expiry and the GS1-128 barcode data. Another user's coupon is 404.",
     tag: 'Cupones',
     success: { status: 200, description: 'The coupon', schema: coupons.couponDetailSchema },
-    errors: ['COUPON_NOT_FOUND', 'INVOICE_NOT_FOUND'],
+    errors: ['TOO_MANY_REQUESTS', 'COUPON_NOT_FOUND', 'INVOICE_NOT_FOUND'],
   },
   params: z.object({ code: couponCodeSchema }),
   handle: async ({ params, user }) => ({ body: await coupons.detail(services(), user.id, params.code) }),

@@ -14,7 +14,7 @@ export const getCouponPdf = httpRoute({
     description: 'EPM-style printable coupon; an ACTIVE coupon carries its GS1-128 barcode.',
     tag: 'Cupones',
     success: { status: 200, description: 'The PDF', contentType: 'application/pdf' },
-    errors: ['COUPON_NOT_FOUND', 'INVOICE_NOT_FOUND'],
+    errors: ['TOO_MANY_REQUESTS', 'COUPON_NOT_FOUND', 'INVOICE_NOT_FOUND'],
   },
   params: z.object({ code: couponCodeSchema }),
   handle: async ({ params, user }) => {

@@ -15,7 +15,7 @@ export const getInvoicePdf = httpRoute({
       'The invoice as a PDF; an unpaid one carries the barcode of the caller’s ACTIVE coupon. Same access rule as emailing it.',
     tag: 'Facturas',
     success: { status: 200, description: 'The PDF', contentType: 'application/pdf' },
-    errors: ['INVOICE_NOT_FOUND'],
+    errors: ['TOO_MANY_REQUESTS', 'INVOICE_NOT_FOUND'],
   },
   params: z.object({ invoiceId: idSchema }),
   handle: async ({ params, user }) => {

@@ -15,7 +15,7 @@ export const searchInvoice = httpRoute({
       'The contract (holder data masked), its invoices newest first, and an ACTIVE coupon of the caller for each unpaid invoice (reused or created).',
     tag: 'Facturas',
     success: { status: 200, description: 'Contract, invoices and coupons', schema: invoices.searchResultSchema },
-    errors: ['CONTRACT_NOT_FOUND'],
+    errors: ['TOO_MANY_REQUESTS', 'CONTRACT_NOT_FOUND'],
     requestExample: { contractNumber: '10000001' },
   },
   body: z.object({ contractNumber: contractNumberSchema }),

@@ -100,7 +100,13 @@ export const fullNameSchema = z
   .trim()
   .min(3, 'Ingrese su nombre completo.')
   .max(120)
-  .regex(/^[\p{L}][\p{L} .'-]*$/u, 'El nombre solo puede tener letras, espacios, puntos, apóstrofos y guiones.');
+  .regex(/^[\p{L}][\p{L} .'-]*$/u, 'El nombre solo puede tener letras, espacios, puntos, apóstrofos y guiones.')
+  // The document spells the letters out: tools that read it (Spectral's example check) match
+  // patterns without Unicode classes. The server accepts letters of any alphabet.
+  .meta({
+    pattern: "^[A-Za-zÀ-ÖØ-öø-ɏ][A-Za-zÀ-ÖØ-öø-ɏ .'-]*$",
+    description: 'Letters (of any alphabet), spaces, dots, apostrophes and hyphens; starts with a letter',
+  });
 
 export const documentTypeSchema = z.enum(DOCUMENT_TYPES, { message: 'Tipo de documento: CC, CE, NIT, PA o TI.' });
 /** As typed; checked and normalised against its type by withValidDocument. */
