@@ -4,6 +4,17 @@ import js from '@eslint/js';
 import simpleImportSort from 'eslint-plugin-simple-import-sort';
 import tseslint from 'typescript-eslint';
 
+const DRIVERS = [
+  { name: 'knex', message: 'Controllers and functions use DbOrTx and the models, not knex itself.' },
+  { name: 'tedious', message: 'The driver belongs to shared/clients/sql.client.ts.' },
+  { name: 'better-sqlite3', message: 'The driver belongs to shared/clients/sql.client.ts.' },
+];
+const DRIVER_ERRORS = {
+  group: ['**/clients/sql.client'],
+  importNames: ['isUniqueViolation', 'isTransientSqlError', 'isTsql'],
+  message: "Driver errors are the models' business: ask them for an outcome (or use inTransactionRacing).",
+};
+
 export default tseslint.config(
   {
     ignores: [
@@ -35,6 +46,49 @@ export default tseslint.config(
       ],
       // Route handlers and timers are async by contract even when a body has nothing to await.
       '@typescript-eslint/require-await': 'off',
+    },
+  },
+  {
+    // The layers (README, "Layout"): functions → controllers → models → clients. Driver details
+    // (knex, tedious, better-sqlite3, the SQL client's error tests) stay in models and clients;
+    // controllers get outcomes from the models and name transactions DbOrTx.
+    files: ['functions/**/*.ts'],
+    rules: { 'no-restricted-imports': ['error', { paths: DRIVERS, patterns: [DRIVER_ERRORS] }] },
+  },
+  {
+    files: ['shared/controllers/**/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          paths: DRIVERS,
+          patterns: [
+            DRIVER_ERRORS,
+            { group: ['**/http/*'], message: 'Controllers sit below http/: throw AppError (shared/errors.ts).' },
+          ],
+        },
+      ],
+    },
+  },
+  {
+    // Below the controllers nothing imports them, nor http/ or the views.
+    files: ['shared/models/**/*.ts', 'shared/clients/**/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              group: ['**/controllers/*', '**/http/*', '**/views/*', '**/functions/*'],
+              message: 'Arrows point down: functions → controllers → models → clients.',
+            },
+            {
+              group: ['**/sql/migrations/*'],
+              message: 'Migrations are frozen history; models hold their own constants.',
+            },
+          ],
+        },
+      ],
     },
   },
   {

@@ -8,7 +8,7 @@ import { createSqlClient } from '../shared/clients/sql.client';
 import { loadConfig, resetConfig } from '../shared/config';
 import { disposeServices, services } from '../shared/services';
 import { migrateLatest } from '../sql/migrator';
-import { seedDemoData, seedUnpaidContracts } from '../sql/seed';
+import { seedDemoData, seedUnpaidContracts } from '../scripts/demoData';
 import { customerClient, latency, type Payable, pool, startBenchHost, timed } from './support';
 
 /**

@@ -7,7 +7,7 @@ import autocannon from 'autocannon';
 import bcrypt from 'bcryptjs';
 
 import { freePort } from '../local/azurite';
-import { DEMO_CONTRACTS, DEMO_CUSTOMER } from '../sql/seed';
+import { DEMO_CONTRACTS, DEMO_CUSTOMER } from '../scripts/demoData';
 
 /**
  * How far each hot path is from its floor, measured in one run on this machine (issue #16):

@@ -6,7 +6,7 @@ import path from 'node:path';
 import * as coupons from '../shared/controllers/coupon.controller';
 import { disposeServices, services } from '../shared/services';
 import { migrateLatest } from '../sql/migrator';
-import { seedDemoData, seedUnpaidContracts } from '../sql/seed';
+import { seedDemoData, seedUnpaidContracts } from '../scripts/demoData';
 import { benchImports } from './imports';
 import { captureStatements, type PaymentKeys, startPayFloor } from './payFloor';
 import { benchRatios, type Ratio, ratioTable } from './ratios';

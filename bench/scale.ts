@@ -9,7 +9,7 @@ import { resetConfig } from '../shared/config';
 import * as coupons from '../shared/controllers/coupon.controller';
 import { newId } from '../shared/models/ids';
 import { disposeServices, services } from '../shared/services';
-import { seedDemoData } from '../sql/seed';
+import { seedDemoData } from '../scripts/demoData';
 import { bulkContractNumber, type BulkLoad, bulkLoadInvoices } from './bulkLoad';
 import { migrated } from './imports';
 import { customerClient, type Latency, latency, type Payable, startBenchHost, timed } from './support';

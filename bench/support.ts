@@ -4,7 +4,7 @@ import path from 'node:path';
 import { startAzurite } from '../local/azurite';
 import { functionFilesFromMain, type RunningHost, startHost } from '../local/host';
 import { requestBodyLimit } from '../shared/http/bodyLimit';
-import { DEMO_CUSTOMER } from '../sql/seed';
+import { DEMO_CUSTOMER } from '../scripts/demoData';
 
 /** What the benchmarks report of a series of timings. */
 export interface Latency {

@@ -8,7 +8,7 @@ import { importInvoices } from '../shared/controllers/billingImport.controller';
 import { importCollection } from '../shared/controllers/collection.controller';
 import { disposeServices, services } from '../shared/services';
 import { migrateLatest } from '../sql/migrator';
-import { seedDemoData, seedUnpaidContracts } from '../sql/seed';
+import { seedDemoData, seedUnpaidContracts } from '../scripts/demoData';
 import { bulkLoadInvoices } from './bulkLoad';
 import { printCouponsAndBankFile, writeFeed } from './imports';
 import { customerClient, type Latency, latency, type Payable, startBenchHost, timed } from './support';

@@ -28,6 +28,30 @@ export function installFunctionsCore(): void {
   moduleWithResolver._resolveFilename = patched;
 }
 
+/** An HTTP function as the app registered it (app.http): its name, route, methods and handler. */
+export interface RegisteredHttpFunction {
+  name: string;
+  route: string;
+  methods: string[];
+  handler: unknown;
+}
+
+/** The HTTP functions registered so far (the function modules loaded after installFunctionsCore). */
+export function registeredHttpFunctions(): RegisteredHttpFunction[] {
+  return [...registry().functions.values()].flatMap((fn) => {
+    const trigger = Object.values(fn.metadata.bindings).find((b) => b.type === 'httpTrigger');
+    if (!trigger) return [];
+    return [
+      {
+        name: fn.metadata.name,
+        route: optionText(trigger.route, fn.metadata.name),
+        methods: (trigger.methods as string[] | undefined) ?? ['GET'],
+        handler: fn.callback,
+      },
+    ];
+  });
+}
+
 /** The files named by package.json "main" (one `*` segment allowed), as the host finds them. */
 export function functionFilesFromMain(root = PROJECT_ROOT): string[] {
   const main = (JSON.parse(fs.readFileSync(path.join(root, 'package.json'), 'utf8')) as { main: string }).main;

@@ -1,29 +1,18 @@
 import fs from 'node:fs';
 import path from 'node:path';
 
-import { registry } from '../local/functionsCore';
-import { functionFilesFromMain, installFunctionsCore } from '../local/host';
-import { optionText } from '../local/invoke';
+import { functionFilesFromMain, installFunctionsCore, registeredHttpFunctions } from '../local/host';
 import { buildOpenApiDocument, type DocumentedRoute, type RouteContract } from '../shared/http/openapi';
 import { projectRoot } from '../shared/projectFiles';
 import { loadLocalSettings } from './localEnv';
 
 /** The HTTP functions the app registers, with the contract their httpRoute carries. */
 export function documentedRoutes(): DocumentedRoute[] {
-  return [...registry().functions.values()].flatMap((fn) => {
-    const trigger = Object.values(fn.metadata.bindings).find((b) => b.type === 'httpTrigger');
-    if (!trigger) return [];
-    const contract = (fn.callback as { contract?: RouteContract }).contract;
-    if (!contract) throw new Error(`HTTP function ${fn.metadata.name} is not built with httpRoute`);
+  return registeredHttpFunctions().flatMap(({ name, route, methods, handler }) => {
+    const contract = (handler as { contract?: RouteContract }).contract;
+    if (!contract) throw new Error(`HTTP function ${name} is not built with httpRoute`);
     if (contract.doc?.hidden) return []; // the catch-all answers unknown routes; it is no operation of the API
-    return [
-      {
-        name: fn.metadata.name,
-        route: optionText(trigger.route, fn.metadata.name),
-        methods: (trigger.methods as string[] | undefined) ?? ['GET'],
-        contract,
-      },
-    ];
+    return [{ name, route, methods, contract }];
   });
 }
 

@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 
 import { importInvoices } from '../shared/controllers/billingImport.controller';
-import { AppError } from '../shared/http/errors';
+import { AppError } from '../shared/errors';
 import { cliServices, progressBar, runCli } from './cli';
 
 /**

@@ -1,7 +1,7 @@
 import { createSqlClient } from '../shared/clients/sql.client';
 import { loadConfig } from '../shared/config';
 import { migrateLatest } from '../sql/migrator';
-import { seedDemoData } from '../sql/seed';
+import { seedDemoData } from './demoData';
 import { loadLocalSettings } from './localEnv';
 
 /** npm run db:seed: migrates, then loads the demo data (idempotent). */

@@ -8,7 +8,7 @@ import { ConfigError, loadConfig } from '../shared/config';
 import { requestBodyLimit } from '../shared/http/bodyLimit';
 import { disposeServices } from '../shared/services';
 import { migrateLatest } from '../sql/migrator';
-import { DEMO_CUSTOMER, DEMO_OPERATOR, seedDemoData } from '../sql/seed';
+import { DEMO_CUSTOMER, DEMO_OPERATOR, seedDemoData } from './demoData';
 import { storageConnectionFile } from './cli';
 import { loadLocalSettings } from './localEnv';
 

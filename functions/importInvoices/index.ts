@@ -2,7 +2,7 @@ import { app, type InvocationContext } from '@azure/functions';
 
 import { blobChunks } from '../../shared/clients/blob.client';
 import * as billingFeed from '../../shared/controllers/billingImport.controller';
-import { AppError } from '../../shared/http/errors';
+import { AppError } from '../../shared/errors';
 import { services } from '../../shared/services';
 
 /**

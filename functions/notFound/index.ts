@@ -1,7 +1,7 @@
 import { app } from '@azure/functions';
 import { z } from 'zod';
 
-import { AppError } from '../../shared/http/errors';
+import { AppError } from '../../shared/errors';
 import { httpRoute } from '../../shared/http/handler';
 import { methodsFor } from '../../shared/http/routeCatalog';
 

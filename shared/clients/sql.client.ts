@@ -196,6 +196,25 @@ export function inTransaction<T>(db: Db, work: (tx: Knex.Transaction) => Promise
   return withTransientRetry(() => db.transaction(work));
 }
 
+/**
+ * A transaction that can lose a race on a unique index: another instance or run stored the same
+ * row between this one's read and its insert. It runs once more (its reads then see the winner),
+ * unless `afterRace` finds that the winner already did this work and says what to return.
+ */
+export async function inTransactionRacing<T>(
+  db: Db,
+  work: (tx: Knex.Transaction) => Promise<T>,
+  afterRace?: () => Promise<T | undefined>,
+): Promise<T> {
+  try {
+    return await inTransaction(db, work);
+  } catch (error) {
+    if (!isUniqueViolation(error)) throw error;
+    const settled = afterRace ? await afterRace() : undefined;
+    return settled !== undefined ? settled : inTransaction(db, work);
+  }
+}
+
 /** Dates come back as Date from tedious and as epoch milliseconds from SQLite. */
 export function asDate(value: unknown): Date {
   if (value instanceof Date) return value;

@@ -5,7 +5,7 @@ import { z } from 'zod';
 import type { EmailSender } from '../clients/email.client';
 import { inTransaction } from '../clients/sql.client';
 import type { Config } from '../config';
-import { AppError } from '../http/errors';
+import { AppError } from '../errors';
 import {
   ACCOUNT_TOKEN_TTL_MS,
   accountTokenFor,

@@ -16,7 +16,7 @@ import { onFirstUse } from '../clients/lazy';
 import type { QueuePublisher } from '../clients/queue.client';
 import { type Db, inTransaction } from '../clients/sql.client';
 import type { Config } from '../config';
-import { AppError } from '../http/errors';
+import { AppError } from '../errors';
 import { recordConsent } from '../models/consent.model';
 import { newId } from '../models/ids';
 import {

@@ -1,10 +1,8 @@
 import type { Readable } from 'node:stream';
 
-import type { Knex } from 'knex';
-
 import { type BlobStore, CONTAINERS } from '../clients/blob.client';
-import { inTransaction, isUniqueViolation } from '../clients/sql.client';
-import { AppError } from '../http/errors';
+import { type DbOrTx, inTransaction, inTransactionRacing } from '../clients/sql.client';
+import { AppError } from '../errors';
 import { BatchPacer, giveWay } from '../load';
 import { insertAudit } from '../models/audit.model';
 import {
@@ -217,30 +215,25 @@ async function applyBatch(
   lines: number,
 ): Promise<ImportCounts> {
   const parsed = { count: rejections.batchCount, errors: rejections.batchErrors.length };
-  for (let attempt = 1; ; attempt++) {
-    try {
-      const { counts, messageIds } = await inTransaction(deps.db, async (tx) => {
-        rejections.rollBack(parsed.count, parsed.errors);
-        const outcome = await upsertLines(deps, tx, batch, rejections);
-        const counts = { ...outcome.counts, rejected: rejections.batchCount };
-        const errors = [...rejections.batchErrors].sort((a, b) => a.line - b.line);
-        await recordImportBatch(tx, importId, { lines, counts, errors });
-        const messageIds = await addToOutbox(tx, outcome.messages, deps.clock.now());
-        return { counts, messageIds };
-      });
-      rejections.next();
-      await dispatchSoon(deps, messageIds);
-      return counts;
-    } catch (error) {
-      if (attempt >= 2 || !isUniqueViolation(error)) throw error;
-    }
-  }
+  // A race with another import of the same lines (a unique index) runs the batch again: it then reads their rows.
+  const { counts, messageIds } = await inTransactionRacing(deps.db, async (tx) => {
+    rejections.rollBack(parsed.count, parsed.errors);
+    const outcome = await upsertLines(deps, tx, batch, rejections);
+    const counts = { ...outcome.counts, rejected: rejections.batchCount };
+    const errors = [...rejections.batchErrors].sort((a, b) => a.line - b.line);
+    await recordImportBatch(tx, importId, { lines, counts, errors });
+    const messageIds = await addToOutbox(tx, outcome.messages, deps.clock.now());
+    return { counts, messageIds };
+  });
+  rejections.next();
+  await dispatchSoon(deps, messageIds);
+  return counts;
 }
 
 /** Decides each line against what the database holds (and what earlier lines of the batch did). */
 async function upsertLines(
   deps: BillingDeps,
-  tx: Knex.Transaction,
+  tx: DbOrTx,
   batch: { line: number; data: BillingLine }[],
   rejections: Rejections,
 ): Promise<{ counts: Omit<ImportCounts, 'rejected'>; messages: OutgoingMessage[] }> {

@@ -1,12 +1,11 @@
 import { createHash } from 'node:crypto';
 import type { Readable } from 'node:stream';
 
-import type { Knex } from 'knex';
 import { z } from 'zod';
 
 import { type BlobStore, CONTAINERS } from '../clients/blob.client';
-import { inTransaction, isUniqueViolation } from '../clients/sql.client';
-import { AppError } from '../http/errors';
+import { type DbOrTx, inTransaction, inTransactionRacing } from '../clients/sql.client';
+import { AppError } from '../errors';
 import { giveWay, givingWayEvery } from '../load';
 import {
   CollectionFileError,
@@ -189,23 +188,16 @@ interface FileContext {
 
 /** One detail record in its own transaction: its outcome stored with whatever it changed. Returns outbox ids. */
 async function applyRecord(deps: BillingDeps, file: FileContext, record: DetailRecord): Promise<string[]> {
-  for (let attempt = 1; ; attempt++) {
-    try {
-      return await inTransaction(deps.db, (tx) => settleRecord(deps, tx, file, record));
-    } catch (error) {
-      // Another run stored this line, or another file took this bank key, between our read and insert.
-      if (!isUniqueViolation(error) || attempt >= 2) throw error;
-      if ((await storedCollectionLines(deps.db, file.fileId)).has(record.line)) return [];
-    }
-  }
+  // Another run stored this line (then nothing is left to do), or another file took this bank key
+  // (then the record is settled again against that file's record), between our read and insert.
+  return inTransactionRacing(
+    deps.db,
+    (tx) => settleRecord(deps, tx, file, record),
+    async () => ((await storedCollectionLines(deps.db, file.fileId)).has(record.line) ? [] : undefined),
+  );
 }
 
-async function settleRecord(
-  deps: BillingDeps,
-  tx: Knex.Transaction,
-  file: FileContext,
-  record: DetailRecord,
-): Promise<string[]> {
+async function settleRecord(deps: BillingDeps, tx: DbOrTx, file: FileContext, record: DetailRecord): Promise<string[]> {
   const now = deps.clock.now();
   const key: BankKey = {
     bankCode: file.bankCode,

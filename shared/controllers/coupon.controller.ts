@@ -4,7 +4,7 @@ import { z } from 'zod';
 
 import { type DbOrTx, inTransaction } from '../clients/sql.client';
 import type { Config } from '../config';
-import { AppError } from '../http/errors';
+import { AppError } from '../errors';
 import { buildBarcode } from '../models/barcode';
 import { findContractById } from '../models/contract.model';
 import {

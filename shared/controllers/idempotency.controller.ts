@@ -3,7 +3,7 @@ import { createHash } from 'node:crypto';
 import type { Clock } from '../clients/clock.client';
 import type { Db, DbOrTx } from '../clients/sql.client';
 import type { Config } from '../config';
-import { AppError } from '../http/errors';
+import { AppError } from '../errors';
 import { claimIdempotencyKey, completeIdempotencyKey, releaseIdempotencyKey } from '../models/idempotency.model';
 
 /**

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 
 import { type DbOrTx, inTransaction } from '../clients/sql.client';
-import { AppError } from '../http/errors';
+import { AppError } from '../errors';
 import { buildBarcode } from '../models/barcode';
 import {
   contractJsonSchema,

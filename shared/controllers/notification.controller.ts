@@ -2,7 +2,7 @@ import { z } from 'zod';
 
 import type { Clock } from '../clients/clock.client';
 import type { Db } from '../clients/sql.client';
-import { AppError } from '../http/errors';
+import { AppError } from '../errors';
 import { notificationMessageSchema } from '../models/message.model';
 import {
   findNotification,

@@ -3,7 +3,7 @@ import { z } from 'zod';
 import type { Clock } from '../clients/clock.client';
 import type { Db } from '../clients/sql.client';
 import type { Config } from '../config';
-import { AppError } from '../http/errors';
+import { AppError } from '../errors';
 import { type AuditEntryJson, auditEntryToJson, insertAudit, pageAudit } from '../models/audit.model';
 import { findContractByNumber, operatorContractJsonSchema, operatorContractToJson } from '../models/contract.model';
 import { contractCoupons, couponJsonSchema } from '../models/coupon.model';

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 
-import { AppError } from '../http/errors';
+import { AppError } from '../errors';
 import type { Keyset } from '../models/keyset';
 
 /** The opaque cursor clients pass back: the (time, id) keyset of the last item served. */

@@ -1,6 +1,6 @@
 import type { Clock } from '../clients/clock.client';
 import type { Db } from '../clients/sql.client';
-import { AppError } from '../http/errors';
+import { AppError } from '../errors';
 import { hitRateLimit, rateLimitHits } from '../models/rateLimit.model';
 
 /**

@@ -2,8 +2,8 @@ import type { HttpRequest } from '@azure/functions';
 
 import { config } from '../config';
 import { type AuthUser, verifyAccessToken } from '../controllers/auth.controller';
+import { AppError } from '../errors';
 import { services } from '../services';
-import { AppError } from './errors';
 
 export type { AuthUser };
 

@@ -3,9 +3,10 @@ import { randomUUID } from 'node:crypto';
 import { HttpRequest } from '@azure/functions';
 
 import { config } from '../config';
+import { AppError } from '../errors';
 import { authenticate } from './auth';
 import { corsHeaders } from './cors';
-import { AppError, toProblem } from './errors';
+import { toProblem } from './errors';
 import type { RouteContract } from './openapi';
 
 /**

@@ -5,10 +5,11 @@ import { z } from 'zod';
 
 import { isDatabaseUnavailable } from '../clients/sql.client';
 import { config } from '../config';
+import { AppError, type FieldError } from '../errors';
 import { requestStarted } from '../load';
 import { authenticate, type AuthUser } from './auth';
 import { corsHeaders, isPreflight, preflightResponse } from './cors';
-import { AppError, type FieldError, toProblem } from './errors';
+import { toProblem } from './errors';
 import { answerOnce, idempotencyKeyOf, type StoreWithin } from './idempotency';
 import type { RouteContract, RouteDoc, UploadSpec } from './openapi';
 

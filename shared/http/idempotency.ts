@@ -1,7 +1,8 @@
 import type { DbOrTx } from '../clients/sql.client';
 import * as idempotency from '../controllers/idempotency.controller';
+import { AppError } from '../errors';
 import { services } from '../services';
-import { AppError, type ProblemDetails } from './errors';
+import { type ProblemDetails } from './errors';
 
 /** Stores a route's answer inside the transaction that produced it (a controller's beforeCommit hook). */
 export type StoreWithin = (tx: DbOrTx, body: unknown) => Promise<void>;

@@ -1,7 +1,8 @@
 import { z } from 'zod';
 
 import { DEFAULT_UPLOAD_MAX_BYTES } from '../config';
-import { ERROR_CATALOG, type ErrorCode, PROBLEM_BASE_URI } from './errors';
+import { ERROR_CATALOG, type ErrorCode } from '../errors';
+import { PROBLEM_BASE_URI } from './errors';
 
 /**
  * The OpenAPI 3.1 document, built from the same zod schemas that validate each route's input and

@@ -1,10 +1,10 @@
 import type { Knex } from 'knex';
 import { z } from 'zod';
 
-import { MAX_AMOUNT } from '../../sql/migrations/columns';
 import { asDay, type DbOrTx, isTsql } from '../clients/sql.client';
 import { contractNumberSchema } from './contract.model';
 import { newId } from './ids';
+import { MAX_AMOUNT } from './money';
 
 /** The billing system's CSV (docs/billing-feed.md): its header row, in this order. */
 export const BILLING_CSV_COLUMNS = [

@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 
-import { AppError } from '../http/errors';
+import { AppError } from '../errors';
 
 /** The API reference page: Swagger UI over /api/openapi.json, its files served by the app itself. */
 export function renderDocsPage(): string {

@@ -4,7 +4,7 @@ import path from 'node:path';
 
 import { simpleParser } from 'mailparser';
 
-import { DEMO_OPERATOR, seedDemoData } from '../../sql/seed';
+import { DEMO_OPERATOR, seedDemoData } from '../../scripts/demoData';
 import { call, logIn, startTestApp, type TestApp, waitFor } from '../support/app';
 
 /**

@@ -7,7 +7,7 @@ import { simpleParser } from 'mailparser';
 
 import * as emails from '../../shared/controllers/email.controller';
 import * as notifications from '../../shared/controllers/notification.controller';
-import { DEMO_OPERATOR, seedDemoData } from '../../sql/seed';
+import { DEMO_OPERATOR, seedDemoData } from '../../scripts/demoData';
 import { call, logIn, newCustomer, startTestApp, type TestApp, waitFor } from '../support/app';
 
 /**

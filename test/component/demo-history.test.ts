@@ -1,4 +1,4 @@
-import { DEMO_CUSTOMER, DEMO_OPERATOR, seedDemoData } from '../../sql/seed';
+import { DEMO_CUSTOMER, DEMO_OPERATOR, seedDemoData } from '../../scripts/demoData';
 import { call, logIn, startTestApp, type TestApp, waitFor } from '../support/app';
 
 /** The demo (npm start) shows something on every screen: the demo customer comes with a history. */

@@ -7,7 +7,7 @@ import { simpleParser } from 'mailparser';
 
 import type { EmailMessage, EmailSender } from '../../shared/clients/email.client';
 import { setServices } from '../../shared/services';
-import { DEMO_OPERATOR, seedDemoData } from '../../sql/seed';
+import { DEMO_OPERATOR, seedDemoData } from '../../scripts/demoData';
 import { call, logIn, newCustomer, startTestApp, type TestApp, waitFor } from '../support/app';
 
 process.env.EMAIL_MAX_PER_USER_PER_HOUR = '3';

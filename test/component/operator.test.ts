@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 
-import { DEMO_OPERATOR, seedDemoData } from '../../sql/seed';
+import { DEMO_OPERATOR, seedDemoData } from '../../scripts/demoData';
 import { call, logIn, newCustomer, startTestApp, type TestApp } from '../support/app';
 
 /**

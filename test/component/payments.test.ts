@@ -4,7 +4,7 @@ import { QueueClient } from '@azure/storage-queue';
 
 import { startAzurite } from '../../local/azurite';
 import * as payments from '../../shared/controllers/payment.controller';
-import { DEMO_OPERATOR, seedDemoData } from '../../sql/seed';
+import { DEMO_OPERATOR, seedDemoData } from '../../scripts/demoData';
 import { call, logIn, newCustomer, startTestApp, type TestApp } from '../support/app';
 
 let app: TestApp;

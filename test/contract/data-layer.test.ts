@@ -25,7 +25,7 @@ import { createSession, insertRefreshToken } from '../../shared/models/session.m
 import { bogotaDay } from '../../shared/models/time';
 import { MIGRATIONS } from '../../sql/migrations';
 import { appliedMigrations, migrateLatest } from '../../sql/migrator';
-import { DEMO_CONTRACTS, DEMO_OPERATOR, seedDemoData } from '../../sql/seed';
+import { DEMO_CONTRACTS, DEMO_OPERATOR, seedDemoData } from '../../scripts/demoData';
 import { createTestDb, testEngineName } from '../support/engines';
 
 /**

@@ -16,7 +16,7 @@ import { insertTransaction } from '../../shared/models/transaction.model';
 import { MIGRATIONS } from '../../sql/migrations';
 import { TABLES } from '../../sql/migrations/0002_dba_schema';
 import { appliedMigrations, migrateLatest, migrateNext } from '../../sql/migrator';
-import { seedDemoData } from '../../sql/seed';
+import { seedDemoData } from '../../scripts/demoData';
 import { createMssqlDatabase, createTestDb, mssqlClient, testEngineName } from '../support/engines';
 
 /**

@@ -7,7 +7,7 @@ import { simpleParser } from 'mailparser';
 
 import { collectionFileText } from '../../shared/models/asobancaria';
 import { projectRoot } from '../../shared/projectFiles';
-import { DEMO_OPERATOR, seedDemoData } from '../../sql/seed';
+import { DEMO_OPERATOR, seedDemoData } from '../../scripts/demoData';
 import { type ApiResponse, call, logIn, newCustomer, startTestApp, type TestApp, waitFor } from '../support/app';
 
 /**

@@ -6,7 +6,7 @@ import path from 'node:path';
 
 import { projectRoot } from '../../shared/projectFiles';
 import { MIGRATIONS } from '../../sql/migrations';
-import { DEMO_CUSTOMER, DEMO_OPERATOR } from '../../sql/seed';
+import { DEMO_CUSTOMER, DEMO_OPERATOR } from '../../scripts/demoData';
 import { call, waitFor } from '../support/app';
 import { type CompiledApp, startCompiledApp } from '../support/compiled';
 

@@ -3,7 +3,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 
-import { DEMO_OPERATOR } from '../../sql/seed';
+import { DEMO_OPERATOR } from '../../scripts/demoData';
 import { call, newCustomer, waitFor } from '../support/app';
 import { type CompiledApp, runCompiledScript, startCompiledApp } from '../support/compiled';
 

@@ -8,7 +8,7 @@ import { collectionFileText } from '../../shared/models/asobancaria';
 import { BILLING_CSV_COLUMNS } from '../../shared/models/billingFeed.model';
 import { insertCoupon, newCouponCode } from '../../shared/models/coupon.model';
 import { migrateLatest } from '../../sql/migrator';
-import { DEMO_CUSTOMER, DEMO_OPERATOR, seedDemoData, seedUnpaidContracts } from '../../sql/seed';
+import { DEMO_CUSTOMER, DEMO_OPERATOR, seedDemoData, seedUnpaidContracts } from '../../scripts/demoData';
 import { call, logIn } from '../support/app';
 import { type CompiledApp, ensureBuilt } from '../support/compiled';
 import { faultEnv, pay, percentile, type PlannedPayment, planPayments, report, sqliteOf, startApp } from './support';
@@ -291,9 +291,13 @@ test(`when a ${BANK_RECORDS.toLocaleString('en')}-record bank file and a ${FEED_
     [`during the ${FEED_LINES}-line feed`]: row(duringFeed),
     'pay p99 ÷ idle (bank file, feed)': `${(duringBank.payP99 / idle.payP99).toFixed(2)}, ${(duringFeed.payP99 / idle.payP99).toFixed(2)}`,
   });
+  // The bound is 1 s; on a machine so loaded that idle probes already take longer (a noisy CI
+  // runner), it is the idle floor measured above plus 1 s. A host frozen by a file answers nothing
+  // for the whole file (tens of seconds before #25), far past either.
+  const bound = 1000 + Math.max(0, idle.maxMs - 100);
   for (const during of [duringBank, duringFeed]) {
     expect(during.failed).toBe(0);
-    expect(during.maxMs).toBeLessThan(1000);
+    expect(during.maxMs).toBeLessThan(bound);
   }
 }, 400_000);
 

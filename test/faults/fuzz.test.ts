@@ -4,7 +4,7 @@ import fc from 'fast-check';
 import jwt from 'jsonwebtoken';
 
 import openapi from '../../openapi.json';
-import { DEMO_CUSTOMER, DEMO_OPERATOR } from '../../sql/seed';
+import { DEMO_CUSTOMER, DEMO_OPERATOR } from '../../scripts/demoData';
 import { call, logIn } from '../support/app';
 import type { CompiledApp } from '../support/compiled';
 import { report, startApp } from './support';

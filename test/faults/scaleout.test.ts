@@ -8,7 +8,7 @@ import { mssqlSettings } from '../../local/mssqlSettings';
 import type { Db } from '../../shared/clients/sql.client';
 import { newId } from '../../shared/models/ids';
 import { migrateLatest } from '../../sql/migrator';
-import { seedDemoData, seedUnpaidContracts } from '../../sql/seed';
+import { seedDemoData, seedUnpaidContracts } from '../../scripts/demoData';
 import { call, logIn, newCustomer, waitFor } from '../support/app';
 import { type CompiledApp, startCompiledApp } from '../support/compiled';
 import { createMssqlDatabase, mssqlClient } from '../support/engines';

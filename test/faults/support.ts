@@ -5,7 +5,7 @@ import path from 'node:path';
 import { createSqlClient, type Db } from '../../shared/clients/sql.client';
 import { projectRoot } from '../../shared/projectFiles';
 import { migrateLatest } from '../../sql/migrator';
-import { seedDemoData, seedUnpaidContracts } from '../../sql/seed';
+import { seedDemoData, seedUnpaidContracts } from '../../scripts/demoData';
 import { call, newCustomer } from '../support/app';
 import { type CompiledApp, startCompiledApp } from '../support/compiled';
 

@@ -1,6 +1,6 @@
 import { InvocationContext } from '@azure/functions';
 
-import { AppError } from '../../shared/http/errors';
+import { AppError } from '../../shared/errors';
 import { errorResponse } from '../../shared/http/handler';
 
 const context = () => {

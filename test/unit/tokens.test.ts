@@ -4,7 +4,7 @@ import jwt from 'jsonwebtoken';
 
 import { ManualClock } from '../../shared/clients/clock.client';
 import { type AuthDeps, verifyAccessToken } from '../../shared/controllers/auth.controller';
-import { AppError } from '../../shared/http/errors';
+import { AppError } from '../../shared/errors';
 
 // Signature checks fail before any database lookup, so no database is needed here.
 const { privateKey, publicKey } = generateKeyPairSync('rsa', {

@@ -2,7 +2,9 @@ import fs from 'node:fs';
 import path from 'node:path';
 
 import { tsqlCompiler } from '../../shared/clients/sql.client';
+import { MAX_AMOUNT } from '../../shared/models/money';
 import { up } from '../../sql/migrations/0002_dba_schema';
+import { SCHEMA_MAX_AMOUNT } from '../../sql/migrations/columns';
 import { renderTsqlScript } from '../../sql/tsqlScript';
 
 describe('the Azure SQL schema script', () => {
@@ -99,4 +101,8 @@ describe('the Azure SQL schema script', () => {
     expect(statements).toContain('INSERT INTO [coupons] SELECT * FROM [_0001_coupons]');
     expect(statements.at(-1)).toBe('DROP TABLE [_0001_email_deliveries]');
   });
+});
+
+test("the schema's amount checks and the app's bound agree", () => {
+  expect(SCHEMA_MAX_AMOUNT).toBe(MAX_AMOUNT);
 });

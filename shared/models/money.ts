@@ -1,0 +1,5 @@
+/**
+ * The largest amount in whole pesos: 12 digits, as the 14-digit (2 implied decimals) amount field
+ * of the bank files. The schema's checks hold the same bound (sql/migrations/columns.ts).
+ */
+export const MAX_AMOUNT = 999_999_999_999;
