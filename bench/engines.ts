@@ -4,11 +4,11 @@ import path from 'node:path';
 
 import type { RunningHost } from '../local/host';
 import { mssqlSettings } from '../local/mssqlSettings';
+import { seedDemoData, seedUnpaidContracts } from '../scripts/demoData';
 import { createSqlClient } from '../shared/clients/sql.client';
 import { loadConfig, resetConfig } from '../shared/config';
 import { disposeServices, services } from '../shared/services';
 import { migrateLatest } from '../sql/migrator';
-import { seedDemoData, seedUnpaidContracts } from '../scripts/demoData';
 import { customerClient, latency, type Payable, pool, startBenchHost, timed } from './support';
 
 /**

@@ -3,10 +3,10 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 
+import { seedDemoData, seedUnpaidContracts } from '../scripts/demoData';
 import * as coupons from '../shared/controllers/coupon.controller';
 import { disposeServices, services } from '../shared/services';
 import { migrateLatest } from '../sql/migrator';
-import { seedDemoData, seedUnpaidContracts } from '../scripts/demoData';
 import { benchImports } from './imports';
 import { captureStatements, type PaymentKeys, startPayFloor } from './payFloor';
 import { benchRatios, type Ratio, ratioTable } from './ratios';

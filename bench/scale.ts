@@ -5,11 +5,11 @@ import path from 'node:path';
 import Database from 'better-sqlite3';
 
 import type { RunningHost } from '../local/host';
+import { seedDemoData } from '../scripts/demoData';
 import { resetConfig } from '../shared/config';
 import * as coupons from '../shared/controllers/coupon.controller';
 import { newId } from '../shared/models/ids';
 import { disposeServices, services } from '../shared/services';
-import { seedDemoData } from '../scripts/demoData';
 import { bulkContractNumber, type BulkLoad, bulkLoadInvoices } from './bulkLoad';
 import { migrated } from './imports';
 import { customerClient, type Latency, latency, type Payable, startBenchHost, timed } from './support';

@@ -3,8 +3,8 @@ import path from 'node:path';
 
 import { startAzurite } from '../local/azurite';
 import { functionFilesFromMain, type RunningHost, startHost } from '../local/host';
-import { requestBodyLimit } from '../shared/http/bodyLimit';
 import { DEMO_CUSTOMER } from '../scripts/demoData';
+import { requestBodyLimit } from '../shared/http/bodyLimit';
 
 /** What the benchmarks report of a series of timings. */
 export interface Latency {

@@ -4,11 +4,11 @@ import os from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 
+import { seedDemoData, seedUnpaidContracts } from '../scripts/demoData';
 import { importInvoices } from '../shared/controllers/billingImport.controller';
 import { importCollection } from '../shared/controllers/collection.controller';
 import { disposeServices, services } from '../shared/services';
 import { migrateLatest } from '../sql/migrator';
-import { seedDemoData, seedUnpaidContracts } from '../scripts/demoData';
 import { bulkLoadInvoices } from './bulkLoad';
 import { printCouponsAndBankFile, writeFeed } from './imports';
 import { customerClient, type Latency, latency, type Payable, startBenchHost, timed } from './support';

@@ -8,8 +8,8 @@ import { ConfigError, loadConfig } from '../shared/config';
 import { requestBodyLimit } from '../shared/http/bodyLimit';
 import { disposeServices } from '../shared/services';
 import { migrateLatest } from '../sql/migrator';
-import { DEMO_CUSTOMER, DEMO_OPERATOR, seedDemoData } from './demoData';
 import { storageConnectionFile } from './cli';
+import { DEMO_CUSTOMER, DEMO_OPERATOR, seedDemoData } from './demoData';
 import { loadLocalSettings } from './localEnv';
 
 /**

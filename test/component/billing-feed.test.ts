@@ -4,10 +4,10 @@ import { Readable } from 'node:stream';
 
 import { BlobServiceClient } from '@azure/storage-blob';
 
+import { DEMO_OPERATOR, seedDemoData } from '../../scripts/demoData';
 import * as billingFeed from '../../shared/controllers/billingImport.controller';
 import { BILLING_CSV_COLUMNS } from '../../shared/models/billingFeed.model';
 import { projectRoot } from '../../shared/projectFiles';
-import { DEMO_OPERATOR, seedDemoData } from '../../scripts/demoData';
 import { call, logIn, newCustomer, startTestApp, type TestApp, waitFor } from '../support/app';
 
 let app: TestApp;

@@ -4,12 +4,12 @@ import { Readable } from 'node:stream';
 
 import fc from 'fast-check';
 
+import { DEMO_OPERATOR, seedDemoData } from '../../scripts/demoData';
 import { importInvoices } from '../../shared/controllers/billingImport.controller';
 import * as collections from '../../shared/controllers/collection.controller';
 import { ensureActiveCoupon } from '../../shared/controllers/coupon.controller';
 import { type CollectionFileSpec, collectionFileText } from '../../shared/models/asobancaria';
 import { findInvoice } from '../../shared/models/invoice.model';
-import { DEMO_OPERATOR, seedDemoData } from '../../scripts/demoData';
 import { call, logIn, newCustomer, startTestApp, type TestApp, waitFor } from '../support/app';
 
 let app: TestApp;

@@ -5,9 +5,9 @@ import path from 'node:path';
 import { QueueClient } from '@azure/storage-queue';
 import { simpleParser } from 'mailparser';
 
+import { DEMO_OPERATOR, seedDemoData } from '../../scripts/demoData';
 import * as emails from '../../shared/controllers/email.controller';
 import * as notifications from '../../shared/controllers/notification.controller';
-import { DEMO_OPERATOR, seedDemoData } from '../../scripts/demoData';
 import { call, logIn, newCustomer, startTestApp, type TestApp, waitFor } from '../support/app';
 
 /**

@@ -1,6 +1,6 @@
+import { seedDemoData } from '../../scripts/demoData';
 import { newId } from '../../shared/models/ids';
 import { addDays, bogotaDay } from '../../shared/models/time';
-import { seedDemoData } from '../../scripts/demoData';
 import { call, newCustomer, startTestApp, type TestApp } from '../support/app';
 
 /**

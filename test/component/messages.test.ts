@@ -5,9 +5,9 @@ import path from 'node:path';
 import { QueueClient } from '@azure/storage-queue';
 import { simpleParser } from 'mailparser';
 
+import { DEMO_OPERATOR, seedDemoData } from '../../scripts/demoData';
 import type { EmailMessage, EmailSender } from '../../shared/clients/email.client';
 import { setServices } from '../../shared/services';
-import { DEMO_OPERATOR, seedDemoData } from '../../scripts/demoData';
 import { call, logIn, newCustomer, startTestApp, type TestApp, waitFor } from '../support/app';
 
 process.env.EMAIL_MAX_PER_USER_PER_HOUR = '3';

@@ -3,8 +3,8 @@ import { randomUUID } from 'node:crypto';
 import { QueueClient } from '@azure/storage-queue';
 
 import { startAzurite } from '../../local/azurite';
-import * as payments from '../../shared/controllers/payment.controller';
 import { DEMO_OPERATOR, seedDemoData } from '../../scripts/demoData';
+import * as payments from '../../shared/controllers/payment.controller';
 import { call, logIn, newCustomer, startTestApp, type TestApp } from '../support/app';
 
 let app: TestApp;

@@ -1,5 +1,5 @@
-import { newCouponCode } from '../../shared/models/coupon.model';
 import { seedDemoData } from '../../scripts/demoData';
+import { newCouponCode } from '../../shared/models/coupon.model';
 import { call, newCustomer, startTestApp, type TestApp } from '../support/app';
 
 // The defaults of DESIGN.md ("Quotas"), small enough to reach in a test: registrations per client

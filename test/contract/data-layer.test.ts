@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 
+import { DEMO_CONTRACTS, DEMO_OPERATOR, seedDemoData } from '../../scripts/demoData';
 import { ManualClock } from '../../shared/clients/clock.client';
 import type { Db } from '../../shared/clients/sql.client';
 import { isUniqueViolation } from '../../shared/clients/sql.client';
@@ -25,7 +26,6 @@ import { createSession, insertRefreshToken } from '../../shared/models/session.m
 import { bogotaDay } from '../../shared/models/time';
 import { MIGRATIONS } from '../../sql/migrations';
 import { appliedMigrations, migrateLatest } from '../../sql/migrator';
-import { DEMO_CONTRACTS, DEMO_OPERATOR, seedDemoData } from '../../scripts/demoData';
 import { createTestDb, testEngineName } from '../support/engines';
 
 /**

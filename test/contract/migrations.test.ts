@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import path from 'node:path';
 
+import { seedDemoData } from '../../scripts/demoData';
 import { asDate, asDay, createSqlClient, type Db, isUniqueViolation } from '../../shared/clients/sql.client';
 import { recordContractAccess } from '../../shared/models/contract.model';
 import { insertCoupon, markCouponUsed, newCouponCode } from '../../shared/models/coupon.model';
@@ -16,7 +17,6 @@ import { insertTransaction } from '../../shared/models/transaction.model';
 import { MIGRATIONS } from '../../sql/migrations';
 import { TABLES } from '../../sql/migrations/0002_dba_schema';
 import { appliedMigrations, migrateLatest, migrateNext } from '../../sql/migrator';
-import { seedDemoData } from '../../scripts/demoData';
 import { createMssqlDatabase, createTestDb, mssqlClient, testEngineName } from '../support/engines';
 
 /**

@@ -5,9 +5,9 @@ import path from 'node:path';
 import Ajv2020 from 'ajv/dist/2020';
 import { simpleParser } from 'mailparser';
 
+import { DEMO_OPERATOR, seedDemoData } from '../../scripts/demoData';
 import { collectionFileText } from '../../shared/models/asobancaria';
 import { projectRoot } from '../../shared/projectFiles';
-import { DEMO_OPERATOR, seedDemoData } from '../../scripts/demoData';
 import { type ApiResponse, call, logIn, newCustomer, startTestApp, type TestApp, waitFor } from '../support/app';
 
 /**

@@ -4,9 +4,9 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 
+import { DEMO_CUSTOMER, DEMO_OPERATOR } from '../../scripts/demoData';
 import { projectRoot } from '../../shared/projectFiles';
 import { MIGRATIONS } from '../../sql/migrations';
-import { DEMO_CUSTOMER, DEMO_OPERATOR } from '../../scripts/demoData';
 import { call, waitFor } from '../support/app';
 import { type CompiledApp, startCompiledApp } from '../support/compiled';
 

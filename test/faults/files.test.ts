@@ -4,11 +4,11 @@ import net from 'node:net';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 
+import { DEMO_CUSTOMER, DEMO_OPERATOR, seedDemoData, seedUnpaidContracts } from '../../scripts/demoData';
 import { collectionFileText } from '../../shared/models/asobancaria';
 import { BILLING_CSV_COLUMNS } from '../../shared/models/billingFeed.model';
 import { insertCoupon, newCouponCode } from '../../shared/models/coupon.model';
 import { migrateLatest } from '../../sql/migrator';
-import { DEMO_CUSTOMER, DEMO_OPERATOR, seedDemoData, seedUnpaidContracts } from '../../scripts/demoData';
 import { call, logIn } from '../support/app';
 import { type CompiledApp, ensureBuilt } from '../support/compiled';
 import { faultEnv, pay, percentile, type PlannedPayment, planPayments, report, sqliteOf, startApp } from './support';

@@ -5,10 +5,10 @@ import path from 'node:path';
 
 import { type AzuriteProcess, startAzurite } from '../../local/azurite';
 import { mssqlSettings } from '../../local/mssqlSettings';
+import { seedDemoData, seedUnpaidContracts } from '../../scripts/demoData';
 import type { Db } from '../../shared/clients/sql.client';
 import { newId } from '../../shared/models/ids';
 import { migrateLatest } from '../../sql/migrator';
-import { seedDemoData, seedUnpaidContracts } from '../../scripts/demoData';
 import { call, logIn, newCustomer, waitFor } from '../support/app';
 import { type CompiledApp, startCompiledApp } from '../support/compiled';
 import { createMssqlDatabase, mssqlClient } from '../support/engines';

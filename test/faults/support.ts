@@ -2,10 +2,10 @@ import { randomUUID } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 
+import { seedDemoData, seedUnpaidContracts } from '../../scripts/demoData';
 import { createSqlClient, type Db } from '../../shared/clients/sql.client';
 import { projectRoot } from '../../shared/projectFiles';
 import { migrateLatest } from '../../sql/migrator';
-import { seedDemoData, seedUnpaidContracts } from '../../scripts/demoData';
 import { call, newCustomer } from '../support/app';
 import { type CompiledApp, startCompiledApp } from '../support/compiled';
 

@@ -1,5 +1,5 @@
-import { newCouponCode } from '../../shared/models/coupon.model';
 import { DEMO_CUSTOMER, DEMO_OPERATOR } from '../../scripts/demoData';
+import { newCouponCode } from '../../shared/models/coupon.model';
 import { call, newCustomer } from '../support/app';
 import type { CompiledApp } from '../support/compiled';
 import { percentile, report, startApp } from './support';
