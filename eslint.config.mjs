@@ -72,7 +72,7 @@ export default tseslint.config(
   },
   {
     // Below the controllers nothing imports them, nor http/ or the views.
-    files: ['shared/models/**/*.ts', 'shared/clients/**/*.ts'],
+    files: ['shared/models/**/*.ts', 'shared/clients/**/*.ts', 'shared/formats/**/*.ts'],
     rules: {
       'no-restricted-imports': [
         'error',

@@ -9,7 +9,7 @@ import type { QueuePublisher } from '../shared/clients/queue.client';
 import { createSqlClient, type Db } from '../shared/clients/sql.client';
 import { importInvoices } from '../shared/controllers/billingImport.controller';
 import { importCollection } from '../shared/controllers/collection.controller';
-import { collectionFileLines } from '../shared/models/asobancaria';
+import { collectionFileLines } from '../shared/formats/asobancaria';
 import { BILLING_CSV_COLUMNS } from '../shared/models/billingFeed.model';
 import type { BillingDeps } from '../shared/services';
 import { migrateLatest } from '../sql/migrator';

@@ -1,6 +1,6 @@
 import { randomInt } from 'node:crypto';
 
-import { collectionFileText } from '../shared/models/asobancaria';
+import { collectionFileText } from '../shared/formats/asobancaria';
 import { findAnyCouponByCode } from '../shared/models/coupon.model';
 import { bogotaDay } from '../shared/models/time';
 import { cliServices, runCli } from './cli';

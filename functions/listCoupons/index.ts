@@ -2,10 +2,10 @@ import { app } from '@azure/functions';
 import { z } from 'zod';
 
 import * as coupons from '../../shared/controllers/coupon.controller';
-import { pageSchema } from '../../shared/controllers/pagination';
 import { httpRoute } from '../../shared/http/handler';
 import { COUPON_STATUSES } from '../../shared/models/coupon.model';
 import { pageQueryFields } from '../../shared/models/keyset';
+import { pageSchema } from '../../shared/models/pagination';
 import { services } from '../../shared/services';
 
 export const listCouponsQuerySchema = z.object({ status: z.enum(COUPON_STATUSES).optional(), ...pageQueryFields });

@@ -1,10 +1,10 @@
 import { app } from '@azure/functions';
 import { z } from 'zod';
 
-import { pageSchema } from '../../shared/controllers/pagination';
 import * as payments from '../../shared/controllers/payment.controller';
 import { httpRoute } from '../../shared/http/handler';
 import { pageQueryFields } from '../../shared/models/keyset';
+import { pageSchema } from '../../shared/models/pagination';
 import { calendarDaySchema, checkDayRange } from '../../shared/models/time';
 import { transactionJsonSchema } from '../../shared/models/transaction.model';
 import { services } from '../../shared/services';

@@ -2,10 +2,10 @@ import { app } from '@azure/functions';
 import { z } from 'zod';
 
 import * as operator from '../../shared/controllers/operator.controller';
-import { pageSchema } from '../../shared/controllers/pagination';
 import { httpRoute } from '../../shared/http/handler';
 import { auditEntryJsonSchema } from '../../shared/models/audit.model';
 import { pageQueryFields } from '../../shared/models/keyset';
+import { pageSchema } from '../../shared/models/pagination';
 import { calendarDaySchema, checkDayRange } from '../../shared/models/time';
 import { services } from '../../shared/services';
 

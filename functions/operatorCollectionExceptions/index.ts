@@ -2,11 +2,11 @@ import { app } from '@azure/functions';
 import { z } from 'zod';
 
 import * as collections from '../../shared/controllers/collection.controller';
-import { pageSchema } from '../../shared/controllers/pagination';
 import { httpRoute } from '../../shared/http/handler';
 import { collectionRecordJsonSchema, EXCEPTION_OUTCOMES } from '../../shared/models/collection.model';
 import { idSchema } from '../../shared/models/ids';
 import { pageQueryFields } from '../../shared/models/keyset';
+import { pageSchema } from '../../shared/models/pagination';
 import { services } from '../../shared/services';
 
 /** GET /api/operator/collection-exceptions (operators) → the bank records that paid no invoice, to resolve. */

@@ -2,11 +2,11 @@ import { app } from '@azure/functions';
 import { z } from 'zod';
 
 import * as operator from '../../shared/controllers/operator.controller';
-import { pageSchema } from '../../shared/controllers/pagination';
 import { httpRoute } from '../../shared/http/handler';
 import { contractNumberSchema } from '../../shared/models/contract.model';
 import { couponCodeSchema } from '../../shared/models/coupon.model';
 import { pageQueryFields } from '../../shared/models/keyset';
+import { pageSchema } from '../../shared/models/pagination';
 import { calendarDaySchema, checkDayRange } from '../../shared/models/time';
 import { operatorTransactionJsonSchema } from '../../shared/models/transaction.model';
 import { emailSchema } from '../../shared/models/user.model';

@@ -1,16 +1,14 @@
 import { Readable } from 'node:stream';
 
-import type * as Identity from '@azure/identity';
 import type * as StorageBlob from '@azure/storage-blob';
 import type { BlobServiceClient, StorageRetryOptions } from '@azure/storage-blob';
 
 import type { Config } from '../config';
+import { azureCredential } from './credential.client';
 import { onFirstUse } from './lazy';
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports -- loaded on first use (cold start, see lazy.ts)
 const storageBlob = onFirstUse(() => require('@azure/storage-blob') as typeof StorageBlob);
-// eslint-disable-next-line @typescript-eslint/no-require-imports -- loaded on first use (cold start, see lazy.ts)
-const identity = onFirstUse(() => require('@azure/identity') as typeof Identity);
 
 /** Where the billing feed's and the banks' files land: the blob triggers pick them up from there. */
 export const CONTAINERS = { invoiceImports: 'invoice-imports', collections: 'collections' } as const;
@@ -29,9 +27,9 @@ export function blobServiceClient(blobs: Config['blobs']): BlobServiceClient {
     return storageBlob().BlobServiceClient.fromConnectionString(blobs.connectionString, { retryOptions: RETRY });
   if (!blobs.serviceUri) throw new Error('No blob connection configured');
   // In Azure: the app's managed identity (Storage Blob Data Owner, as the blob trigger needs), no account keys.
-  const credential = blobs.clientId
-    ? new (identity().ManagedIdentityCredential)({ clientId: blobs.clientId })
-    : new (identity().DefaultAzureCredential)();
+  const credential = azureCredential(
+    blobs.clientId ? { kind: 'managed-identity', clientId: blobs.clientId } : { kind: 'default' },
+  );
   return new (storageBlob().BlobServiceClient)(blobs.serviceUri, credential, { retryOptions: RETRY });
 }
 

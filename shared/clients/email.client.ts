@@ -4,16 +4,14 @@ import path from 'node:path';
 
 import type * as CommunicationEmail from '@azure/communication-email';
 import type { EmailClient, EmailMessage as AcsEmailMessage } from '@azure/communication-email';
-import type * as Identity from '@azure/identity';
 import type MailComposerType from 'nodemailer/lib/mail-composer';
 
 import type { Config } from '../config';
+import { azureCredential } from './credential.client';
 import { onFirstUse } from './lazy';
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports -- loaded on first use (cold start, see lazy.ts)
 const communicationEmail = onFirstUse(() => require('@azure/communication-email') as typeof CommunicationEmail);
-// eslint-disable-next-line @typescript-eslint/no-require-imports -- loaded on first use (cold start, see lazy.ts)
-const identity = onFirstUse(() => require('@azure/identity') as typeof Identity);
 // eslint-disable-next-line @typescript-eslint/no-require-imports -- loaded on first use (cold start, see lazy.ts)
 const mailComposer = onFirstUse(() => require('nodemailer/lib/mail-composer') as typeof MailComposerType);
 
@@ -137,6 +135,6 @@ export function createEmailSender(email: Config['email']): EmailSender {
   if (email.mode === 'outbox') return new EmlFolderEmailSender(email.outboxDir, email.sender);
   const client = email.acsConnectionString
     ? new (communicationEmail().EmailClient)(email.acsConnectionString)
-    : new (communicationEmail().EmailClient)(email.acsEndpoint ?? '', new (identity().DefaultAzureCredential)());
+    : new (communicationEmail().EmailClient)(email.acsEndpoint ?? '', azureCredential({ kind: 'default' }));
   return new AcsEmailSender(client, email.sender);
 }

@@ -1,14 +1,12 @@
-import type * as Identity from '@azure/identity';
 import type * as StorageQueue from '@azure/storage-queue';
 import type { QueueServiceClient, StorageRetryOptions } from '@azure/storage-queue';
 
 import type { Config } from '../config';
+import { azureCredential } from './credential.client';
 import { onFirstUse } from './lazy';
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports -- loaded on first use (cold start, see lazy.ts)
 const storageQueue = onFirstUse(() => require('@azure/storage-queue') as typeof StorageQueue);
-// eslint-disable-next-line @typescript-eslint/no-require-imports -- loaded on first use (cold start, see lazy.ts)
-const identity = onFirstUse(() => require('@azure/identity') as typeof Identity);
 
 /** Sends messages to Storage Queues. Bodies are base64-encoded, as the Functions queue extension expects. */
 export interface QueuePublisher {
@@ -32,9 +30,9 @@ export function queueServiceClient(
   }
   if (!queues.serviceUri) throw new Error('No queue connection configured');
   // In Azure: the app's managed identity (Storage Queue Data Contributor), no account keys.
-  const credential = queues.clientId
-    ? new (identity().ManagedIdentityCredential)({ clientId: queues.clientId })
-    : new (identity().DefaultAzureCredential)();
+  const credential = azureCredential(
+    queues.clientId ? { kind: 'managed-identity', clientId: queues.clientId } : { kind: 'default' },
+  );
   return new (storageQueue().QueueServiceClient)(queues.serviceUri, credential, { retryOptions: retry });
 }
 

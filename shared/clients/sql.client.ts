@@ -2,21 +2,19 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 
-import type * as Identity from '@azure/identity';
 import type { TokenCredential } from '@azure/identity';
 import type * as KnexModule from 'knex';
 import type { Knex } from 'knex';
 import type * as Tedious from 'tedious';
 
 import type { Config } from '../config';
+import { azureCredential } from './credential.client';
 import { onFirstUse } from './lazy';
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports -- loaded on first use (cold start, see lazy.ts)
 const knex = (config: Knex.Config): Knex => (require('knex') as typeof KnexModule).knex(config);
 // eslint-disable-next-line @typescript-eslint/no-require-imports -- loaded on first use (cold start, see lazy.ts)
 const tedious = onFirstUse(() => require('tedious') as typeof Tedious);
-// eslint-disable-next-line @typescript-eslint/no-require-imports -- loaded on first use (cold start, see lazy.ts)
-const identity = onFirstUse(() => require('@azure/identity') as typeof Identity);
 
 /**
  * The SQL client: one knex instance per process, on Azure SQL through tedious or on SQLite
@@ -54,11 +52,10 @@ export function mssqlConnectionConfig(
   }
   const tokenCredential =
     credential ??
-    (settings.auth === 'managed-identity'
-      ? new (identity().ManagedIdentityCredential)(settings.clientId ? { clientId: settings.clientId } : {})
-      : new (identity().DefaultAzureCredential)(
-          settings.clientId ? { managedIdentityClientId: settings.clientId } : {},
-        ));
+    azureCredential({
+      kind: settings.auth === 'managed-identity' ? 'managed-identity' : 'default',
+      clientId: settings.clientId,
+    });
   // tedious asks the credential for a fresh token on every new pooled connection.
   return { ...base, type: 'token-credential', credential: tokenCredential } as unknown as Knex.MsSqlConnectionConfig;
 }

@@ -30,8 +30,10 @@ import {
 } from '../models/message.model';
 import { deleteNotificationsOf, notificationJsonSchema } from '../models/notification.model';
 import { addToOutbox } from '../models/outbox.model';
+import type { Page } from '../models/pagination';
 import { hashPassword, passwordProblems, verifyPassword } from '../models/password';
 import { revokeUserSessions } from '../models/session.model';
+import { enforceRateLimit } from '../models/throttle';
 import { transactionJsonSchema } from '../models/transaction.model';
 import {
   anonymiseUser,
@@ -58,9 +60,7 @@ import * as invoices from './invoice.controller';
 import * as notifications from './notification.controller';
 import * as outbox from './outbox.controller';
 import { dispatchSoon } from './outbox.controller';
-import type { Page } from './pagination';
 import * as payments from './payment.controller';
-import { enforceRateLimit } from './throttle';
 
 /**
  * The account a person keeps (Ley 1581 de 2012, habeas data): the privacy policy they accept,

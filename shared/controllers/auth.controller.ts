@@ -35,6 +35,8 @@ import {
   markRefreshTokenUsed,
   revokeSession,
 } from '../models/session.model';
+import { sessionCacheOf } from '../models/sessionCache';
+import { enforceRateLimit } from '../models/throttle';
 import {
   documentTaken,
   findUserByEmail,
@@ -52,8 +54,6 @@ import {
 import { PRIVACY_POLICY } from '../views/privacyPolicy';
 import { registrationMessages } from './account.controller';
 import { dispatchSoon } from './outbox.controller';
-import { sessionCacheOf } from './sessionCache';
-import { enforceRateLimit } from './throttle';
 
 export interface AuthDeps {
   db: Db;

@@ -3,6 +3,7 @@ import type { Readable } from 'node:stream';
 import { type BlobStore, CONTAINERS } from '../clients/blob.client';
 import { type DbOrTx, inTransaction, inTransactionRacing } from '../clients/sql.client';
 import { AppError } from '../errors';
+import { CsvError, readCsvRecords } from '../formats/csv';
 import { BatchPacer, giveWay } from '../load';
 import { insertAudit } from '../models/audit.model';
 import {
@@ -22,7 +23,6 @@ import {
   updateUnpaidInvoice,
 } from '../models/billingFeed.model';
 import { markActiveCouponsCancelled } from '../models/coupon.model';
-import { CsvError, readCsvRecords } from '../models/csv';
 import { idSchema } from '../models/ids';
 import {
   findImport,
@@ -66,11 +66,6 @@ export interface ImportRequest {
 export interface ImportProgress {
   lines: number;
   counts: ImportCounts;
-}
-
-/** An upload registers its run before the file is processed, so the operator has an id to follow. */
-export async function queueImport(deps: Pick<BillingDeps, 'db' | 'clock'>, request: ImportRequest): Promise<string> {
-  return insertImport(deps.db, { ...request, status: 'QUEUED', now: deps.clock.now() });
 }
 
 /**

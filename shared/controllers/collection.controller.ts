@@ -6,14 +6,14 @@ import { z } from 'zod';
 import { type BlobStore, CONTAINERS } from '../clients/blob.client';
 import { type DbOrTx, inTransaction, inTransactionRacing } from '../clients/sql.client';
 import { AppError } from '../errors';
-import { giveWay, givingWayEvery } from '../load';
 import {
   CollectionFileError,
   couponCodeOfReference,
   type DetailRecord,
   readCollectionFile,
   type VerifiedFile,
-} from '../models/asobancaria';
+} from '../formats/asobancaria';
+import { giveWay, givingWayEvery } from '../load';
 import { insertAudit } from '../models/audit.model';
 import {
   type BankKey,
@@ -46,10 +46,10 @@ import { COUPON_CODE_LENGTH, findAnyCouponByCode, markCouponCollected } from '..
 import { idSchema } from '../models/ids';
 import { findInvoice, markInvoicePaid } from '../models/invoice.model';
 import type { LoadSource } from '../models/invoiceImport.model';
+import { decodeCursor, type Page, toPage } from '../models/pagination';
 import { addDays, bogotaDayRange, endOfBogotaDay } from '../models/time';
 import type { BillingDeps } from '../services';
 import { dispatch } from './outbox.controller';
-import { decodeCursor, type Page, toPage } from './pagination';
 import { recordPayment } from './payment.controller';
 
 /** A collection file can be read more than once (checked whole first, then applied): this opens it again. */

@@ -5,7 +5,7 @@ import { z } from 'zod';
 import { type DbOrTx, inTransaction } from '../clients/sql.client';
 import type { Config } from '../config';
 import { AppError } from '../errors';
-import { buildBarcode } from '../models/barcode';
+import { buildBarcode } from '../formats/barcode';
 import { findContractById } from '../models/contract.model';
 import {
   type ClosedCoupon,
@@ -30,13 +30,13 @@ import { findInvoice, type Invoice, invoiceJsonSchema, invoiceToJson } from '../
 import { COUPON_STATUS_LABELS } from '../models/labels';
 import { notificationMessage } from '../models/message.model';
 import { addToOutbox } from '../models/outbox.model';
+import { decodeCursor, type Page, toPage } from '../models/pagination';
+import { enforceRateLimit } from '../models/throttle';
 import { bogotaDay, endOfBogotaDay } from '../models/time';
 import type { BillingDeps } from '../services';
 import { printableInvoice, renderCouponPdf } from '../views/couponPdf';
 import { formatBogotaTime } from '../views/texts';
 import * as outbox from './outbox.controller';
-import { decodeCursor, type Page, toPage } from './pagination';
-import { enforceRateLimit } from './throttle';
 
 export type CouponJson = z.infer<typeof couponJsonSchema>;
 export const couponDetailSchema = couponJsonSchema.extend({ invoice: invoiceJsonSchema }).meta({ id: 'CouponDetail' });

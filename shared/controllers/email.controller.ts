@@ -14,6 +14,7 @@ import {
   type InvoiceEvent,
 } from '../models/message.model';
 import { addToOutbox } from '../models/outbox.model';
+import { enforceRateLimit } from '../models/throttle';
 import { findTransaction } from '../models/transaction.model';
 import { findUserById } from '../models/user.model';
 import { parseMessage, PermanentMessageError } from '../queueConsumer';
@@ -23,7 +24,6 @@ import { renderInvoiceEmail } from '../views/emails';
 import * as invoices from './invoice.controller';
 import * as outbox from './outbox.controller';
 import { dispatchSoon } from './outbox.controller';
-import { enforceRateLimit } from './throttle';
 
 export interface EmailDeps extends BillingDeps {
   email: EmailSender;

@@ -2,7 +2,7 @@ import { z } from 'zod';
 
 import { type DbOrTx, inTransaction } from '../clients/sql.client';
 import { AppError } from '../errors';
-import { buildBarcode } from '../models/barcode';
+import { buildBarcode } from '../formats/barcode';
 import {
   contractJsonSchema,
   contractToJson,
@@ -30,6 +30,7 @@ import {
 } from '../models/invoiceNotice.model';
 import { type InvoiceEvent, notificationMessage } from '../models/message.model';
 import { addToOutbox } from '../models/outbox.model';
+import { enforceDistinctLimit, enforceRateLimit } from '../models/throttle';
 import { addDays, bogotaDay } from '../models/time';
 import type { PaymentMethod } from '../models/transaction.model';
 import { findUserById } from '../models/user.model';
@@ -37,7 +38,6 @@ import type { BillingDeps } from '../services';
 import { printableInvoice, renderInvoiceEventPdf } from '../views/couponPdf';
 import { couponToJson, enforceLookupQuota, ensureActiveCoupon } from './coupon.controller';
 import * as outbox from './outbox.controller';
-import { enforceDistinctLimit, enforceRateLimit } from './throttle';
 
 export const searchResultSchema = z
   .object({ contract: contractJsonSchema, invoices: z.array(invoiceJsonSchema), coupons: z.array(couponJsonSchema) })

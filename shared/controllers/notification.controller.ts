@@ -17,11 +17,11 @@ import {
   pageNotifications,
   unreadNotificationCount,
 } from '../models/notification.model';
+import { decodeCursor, type Page, pageSchema, toPage } from '../models/pagination';
 import { findUserById } from '../models/user.model';
 import { parseMessage, PermanentMessageError } from '../queueConsumer';
 import { renderNotification } from '../views/notifications';
 import * as outbox from './outbox.controller';
-import { decodeCursor, type Page, pageSchema, toPage } from './pagination';
 
 export interface NotificationDeps {
   db: Db;

@@ -8,6 +8,7 @@ import { type AuditEntryJson, auditEntryToJson, insertAudit, pageAudit } from '.
 import { findContractByNumber, operatorContractJsonSchema, operatorContractToJson } from '../models/contract.model';
 import { contractCoupons, couponJsonSchema } from '../models/coupon.model';
 import { invoiceJsonSchema, invoiceToJson, listContractInvoices } from '../models/invoice.model';
+import { decodeCursor, type Page, toPage } from '../models/pagination';
 import { bogotaDay, bogotaDayRange } from '../models/time';
 import {
   contractTransactions,
@@ -18,7 +19,6 @@ import {
   type TransactionType,
 } from '../models/transaction.model';
 import { couponToJson } from './coupon.controller';
-import { decodeCursor, type Page, toPage } from './pagination';
 
 /**
  * The operator console: find any customer's payment (to reverse it), see a contract whole, read

@@ -22,6 +22,7 @@ import {
 } from '../models/invoice.model';
 import { invoiceEmailMessage, notificationMessage } from '../models/message.model';
 import { addToOutbox } from '../models/outbox.model';
+import { decodeCursor, type Page, toPage } from '../models/pagination';
 import { bogotaDay, bogotaDayRange } from '../models/time';
 import {
   findTransaction,
@@ -37,7 +38,6 @@ import type { BillingDeps } from '../services';
 import { couponRefusal, couponToJson } from './coupon.controller';
 import * as invoices from './invoice.controller';
 import { dispatchSoon } from './outbox.controller';
-import { decodeCursor, type Page, toPage } from './pagination';
 
 export const paymentResultSchema = z
   .object({ transaction: transactionJsonSchema, invoice: invoiceJsonSchema, coupon: couponJsonSchema })

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 
 import { asDate, asDay, asOptionalDate, type DbOrTx, isUniqueViolation } from '../clients/sql.client';
-import type { DetailRecord, FileHeader, VerifiedFile } from './asobancaria';
+import type { DetailRecord, FileHeader, VerifiedFile } from '../formats/asobancaria';
 import { newId } from './ids';
 import type { LoadSource } from './invoiceImport.model';
 import { LOAD_SOURCES } from './invoiceImport.model';

@@ -3,7 +3,7 @@ import { randomInt } from 'node:crypto';
 import { z } from 'zod';
 
 import { asDate, asDay, asOptionalDate, type DbOrTx, isUniqueViolation } from '../clients/sql.client';
-import { barcodeSchema } from './barcode';
+import { barcodeSchema } from '../formats/barcode';
 import { newId } from './ids';
 import { type Keyset, keysetPage, pageOfRows } from './keyset';
 

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 
-import { barcodeSchema } from './barcode';
+import { barcodeSchema } from '../formats/barcode';
 import { newId } from './ids';
 import { INVOICE_STATUSES } from './invoice.model';
 import { PAYMENT_METHODS } from './transaction.model';

@@ -2,7 +2,7 @@ import type * as BwipJs from 'bwip-js';
 import type PDFKit from 'pdfkit';
 
 import { onFirstUse } from '../clients/lazy';
-import type { Barcode } from '../models/barcode';
+import type { Barcode } from '../formats/barcode';
 import { type Contract, maskAddress, maskWords } from '../models/contract.model';
 import type { Invoice } from '../models/invoice.model';
 import { INVOICE_STATUS_LABELS, PAYMENT_METHOD_LABELS } from '../models/labels';

@@ -8,7 +8,7 @@ import { DEMO_OPERATOR, seedDemoData } from '../../scripts/demoData';
 import { importInvoices } from '../../shared/controllers/billingImport.controller';
 import * as collections from '../../shared/controllers/collection.controller';
 import { ensureActiveCoupon } from '../../shared/controllers/coupon.controller';
-import { type CollectionFileSpec, collectionFileText } from '../../shared/models/asobancaria';
+import { type CollectionFileSpec, collectionFileText } from '../../shared/formats/asobancaria';
 import { findInvoice } from '../../shared/models/invoice.model';
 import { call, logIn, newCustomer, startTestApp, type TestApp, waitFor } from '../support/app';
 

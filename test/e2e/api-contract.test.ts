@@ -6,7 +6,7 @@ import Ajv2020 from 'ajv/dist/2020';
 import { simpleParser } from 'mailparser';
 
 import { DEMO_OPERATOR, seedDemoData } from '../../scripts/demoData';
-import { collectionFileText } from '../../shared/models/asobancaria';
+import { collectionFileText } from '../../shared/formats/asobancaria';
 import { projectRoot } from '../../shared/projectFiles';
 import { type ApiResponse, call, logIn, newCustomer, startTestApp, type TestApp, waitFor } from '../support/app';
 

@@ -5,7 +5,7 @@ import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 
 import { DEMO_CUSTOMER, DEMO_OPERATOR, seedDemoData, seedUnpaidContracts } from '../../scripts/demoData';
-import { collectionFileText } from '../../shared/models/asobancaria';
+import { collectionFileText } from '../../shared/formats/asobancaria';
 import { BILLING_CSV_COLUMNS } from '../../shared/models/billingFeed.model';
 import { insertCoupon, newCouponCode } from '../../shared/models/coupon.model';
 import { migrateLatest } from '../../sql/migrator';

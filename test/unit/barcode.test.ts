@@ -1,6 +1,6 @@
 import { couponExpiry } from '../../shared/controllers/coupon.controller';
+import { buildBarcode, GS } from '../../shared/formats/barcode';
 import { gs1CheckDigit, isValidGln } from '../../shared/gs1';
-import { buildBarcode, GS } from '../../shared/models/barcode';
 
 describe('GS1 check digits and the biller GLN', () => {
   test('the GS1 mod-10 check digit matches published numbers', () => {

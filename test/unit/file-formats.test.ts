@@ -6,8 +6,8 @@ import {
   couponCodeOfReference,
   readCollectionFile,
   RECORD_LENGTH,
-} from '../../shared/models/asobancaria';
-import { CsvError, type CsvLimits, readCsvRecords } from '../../shared/models/csv';
+} from '../../shared/formats/asobancaria';
+import { CsvError, type CsvLimits, readCsvRecords } from '../../shared/formats/csv';
 
 /** The same text cut into chunks of `size` bytes, as a stream delivers it. */
 function chunked(text: string, size: number, encoding: BufferEncoding = 'utf8'): Readable {

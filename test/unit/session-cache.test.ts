@@ -1,4 +1,4 @@
-import { SessionCache } from '../../shared/controllers/sessionCache';
+import { SessionCache } from '../../shared/models/sessionCache';
 
 /** The per-instance session cache, on a hand-moved monotonic clock. */
 let t = 0;

@@ -1,7 +1,7 @@
 import type { Clock } from '../clients/clock.client';
 import type { Db } from '../clients/sql.client';
 import { AppError } from '../errors';
-import { hitRateLimit, rateLimitHits } from '../models/rateLimit.model';
+import { hitRateLimit, rateLimitHits } from './rateLimit.model';
 
 /**
  * A fixed-window limit shared by every instance (the counters live in the database): the hit

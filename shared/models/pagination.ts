@@ -1,7 +1,7 @@
 import { z } from 'zod';
 
 import { AppError } from '../errors';
-import type { Keyset } from '../models/keyset';
+import type { Keyset } from './keyset';
 
 /** The opaque cursor clients pass back: the (time, id) keyset of the last item served. */
 export function encodeCursor(key: Keyset): string {
