@@ -2,6 +2,8 @@
  * The fault suite (`npm run test:faults`, also run by .ci/run): the app started as `npm start`
  * starts it, then killed, cut off from its queue, locked out of its database and fuzzed. Each
  * test prints its figures; the reporter sums them up at the end (test-artifacts/faults/).
+ * `npm run test:faults` runs files.test.ts (health bounds while files are applied) alone, after
+ * the others, so that no other app on the same two cores is being fuzzed or killed meanwhile.
  */
 const common = require('./test/jest.common.cjs');
 

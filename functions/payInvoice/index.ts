@@ -52,12 +52,12 @@ export const payInvoice = httpRoute({
   params: z.object({ invoiceId: idSchema }),
   body: payInvoiceBodySchema,
   idempotency: 'required',
-  handle: async ({ params, body, user, storeWithin }) => ({
+  handle: async ({ params, body, user, beforeCommit }) => ({
     status: 201,
     body: await payments.pay(
       services(),
       { userId: user.id, invoiceId: params.invoiceId, couponCode: body.couponCode, paymentMethod: body.paymentMethod },
-      storeWithin,
+      beforeCommit,
     ),
   }),
 });

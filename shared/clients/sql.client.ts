@@ -188,6 +188,12 @@ export async function withTransientRetry<T>(work: () => Promise<T>, options: Ret
   }
 }
 
+/**
+ * A hook a use case calls inside its own transaction with what it produced, so that what the hook
+ * stores (an idempotent answer, for one) commits with the work, or not at all.
+ */
+export type BeforeCommit<T = unknown> = (tx: DbOrTx, result: T) => Promise<void>;
+
 /** One database transaction, retried whole on a transient error (the work must be re-runnable). */
 export function inTransaction<T>(db: Db, work: (tx: Knex.Transaction) => Promise<T>): Promise<T> {
   return withTransientRetry(() => db.transaction(work));

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 
-import { type DbOrTx, inTransaction } from '../clients/sql.client';
+import { type BeforeCommit, type DbOrTx, inTransaction } from '../clients/sql.client';
 import { AppError } from '../errors';
 import { insertAudit } from '../models/audit.model';
 import { recordContractAccess } from '../models/contract.model';
@@ -54,16 +54,17 @@ export interface PayRequest {
   paymentMethod: PaymentMethod;
 }
 
-/** Called inside the payment's transaction, so what it stores commits (or not) with the payment. */
-export type BeforeCommit = (tx: DbOrTx, result: PaymentResult) => Promise<void>;
-
 /**
  * Pays an invoice with one of the caller's coupons. In one database transaction: invoice → PAID,
  * coupon → USED, the other ACTIVE coupons of the invoice → CANCELLED, a PAYMENT row, and the
  * outbox messages (receipt email, notifications). Both state changes are conditional updates, so
  * of any number of concurrent payments of one invoice exactly one commits.
  */
-export async function pay(deps: BillingDeps, request: PayRequest, beforeCommit?: BeforeCommit): Promise<PaymentResult> {
+export async function pay(
+  deps: BillingDeps,
+  request: PayRequest,
+  beforeCommit?: BeforeCommit<PaymentResult>,
+): Promise<PaymentResult> {
   const now = deps.clock.now();
   const { result, messageIds } = await inTransaction(deps.db, async (tx) => {
     const coupon = await findCouponByCode(tx, request.couponCode, request.userId);

@@ -3,6 +3,7 @@ import { randomUUID } from 'node:crypto';
 import type { HttpHandler, HttpRequest, HttpResponseInit, InvocationContext } from '@azure/functions';
 import { z } from 'zod';
 
+import type { BeforeCommit } from '../clients/sql.client';
 import { isDatabaseUnavailable } from '../clients/sql.client';
 import { config } from '../config';
 import { AppError, type FieldError } from '../errors';
@@ -10,7 +11,7 @@ import { requestStarted } from '../load';
 import { authenticate, type AuthUser } from './auth';
 import { corsHeaders, isPreflight, preflightResponse } from './cors';
 import { toProblem } from './errors';
-import { answerOnce, idempotencyKeyOf, type StoreWithin } from './idempotency';
+import { answerOnce, idempotencyKeyOf } from './idempotency';
 import type { RouteContract, RouteDoc, UploadSpec } from './openapi';
 
 /** What a route's handle() receives: validated input plus the request context. */
@@ -24,7 +25,7 @@ export interface RouteInput<B, Q, P, U> {
   requestId: string;
   context: InvocationContext;
   /** Idempotent routes: stores the answer inside the route's own transaction (pass it to the controller). */
-  storeWithin?: StoreWithin;
+  beforeCommit?: BeforeCommit;
   /** Upload routes: the body as sent (a file), checked for its media type and size. */
   upload: Buffer;
 }
@@ -154,7 +155,7 @@ async function idempotentResponse<B extends z.ZodType, Q extends z.ZodType, P ex
     scope,
     spec.doc.success.status,
     (error) => toProblem(error, input.requestId, instance),
-    (storeWithin) => spec.handle({ ...input, storeWithin }),
+    (beforeCommit) => spec.handle({ ...input, beforeCommit }),
   );
   if ('result' in outcome) {
     const response = toResponse(outcome.result);

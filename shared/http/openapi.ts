@@ -29,12 +29,12 @@ export interface RouteDoc {
   hidden?: boolean;
 }
 
-/** What httpRoute attaches to its handler for the document. */
 /** A route whose body is a file (text/csv, text/plain), not JSON. */
 export interface UploadSpec {
   mediaTypes: string[];
 }
 
+/** What httpRoute attaches to its handler for the document. */
 export interface RouteContract {
   auth: 'none' | 'user' | 'operator';
   body?: z.ZodType;

@@ -207,13 +207,13 @@ export async function findCouponByCode(db: DbOrTx, code: string, userId: string)
   return row ? couponFromRow(row) : undefined;
 }
 
+/** A coupon gets one "vence pronto" notice this long before it ends. */
+export const EXPIRY_WARNING_HOURS = 24;
+
 /**
  * A new ACTIVE coupon, or 'duplicate' when a unique index refused it: the user already has an
  * ACTIVE coupon for the invoice (a concurrent request made it) or, rarely, the code is taken.
  */
-/** A coupon gets one "vence pronto" notice this long before it ends. */
-export const EXPIRY_WARNING_HOURS = 24;
-
 export async function insertCoupon(
   db: DbOrTx,
   coupon: Omit<Coupon, 'id' | 'status' | 'closedAt'>,

@@ -2,13 +2,6 @@ import { randomFillSync } from 'node:crypto';
 
 import { z } from 'zod';
 
-/**
- * Row ids: UUIDs (the API's ids keep their format) laid out as "COMB" GUIDs — version-4 random
- * bits with the last six bytes replaced by the creation time in milliseconds. SQL Server orders
- * `uniqueidentifier` by those last six bytes first, so new rows land at the end of the clustered
- * primary key instead of splitting pages all over it; 74 random bits keep them unguessable
- * enough and unique. On SQLite they are plain text keys.
- */
 /** Random bytes drawn 4 KiB at a time: one call to the CSPRNG per 256 ids (a bulk import makes millions). */
 const entropy = Buffer.alloc(4096);
 let entropyUsed = entropy.length;
@@ -23,6 +16,13 @@ function sixteenRandomBytes(): Buffer {
   return bytes;
 }
 
+/**
+ * Row ids: UUIDs (the API's ids keep their format) laid out as "COMB" GUIDs — version-4 random
+ * bits with the last six bytes replaced by the creation time in milliseconds. SQL Server orders
+ * `uniqueidentifier` by those last six bytes first, so new rows land at the end of the clustered
+ * primary key instead of splitting pages all over it; 74 random bits keep them unguessable
+ * enough and unique. On SQLite they are plain text keys.
+ */
 export function newId(now: number = Date.now()): string {
   const bytes = sixteenRandomBytes();
   bytes.writeUInt8((bytes.readUInt8(6) & 0x0f) | 0x40, 6); // version 4

@@ -8,7 +8,9 @@ class FiguresReporter {
   }
 
   onRunStart() {
-    fs.rmSync(this.dir, { recursive: true, force: true });
+    // npm run test:faults runs the timing-sensitive files test alone, after the others: that second
+    // run keeps the first one's figures and prints them all.
+    if (process.env.FAULT_FIGURES_KEEP !== '1') fs.rmSync(this.dir, { recursive: true, force: true });
   }
 
   onRunComplete() {
