@@ -712,6 +712,67 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/payments": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Mis pagos en la pasarela */
+        get: operations["listPayments"];
+        put?: never;
+        /**
+         * Iniciar un pago en la pasarela
+         * @description One gateway payment for 1–10 of the caller's ACTIVE coupons (distinct UNPAID invoices), for their sum. Send the customer to checkoutUrl; the invoices are PAID only when the gateway confirms (docs/payments.md). An invoice in another PENDING payment is 409 PAYMENT_IN_PROGRESS with that paymentId.
+         */
+        post: operations["createPayment"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/payments/{paymentId}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Estado de un pago en la pasarela
+         * @description What the gateway has said so far. Someone else's payment is 404.
+         */
+        get: operations["getPayment"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/payments/events": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Eventos de la pasarela (webhook)
+         * @description Wompi's transaction.updated event. Its checksum (SHA-256 of signature.properties' values, the timestamp and WOMPI_EVENTS_SECRET; also in X-Event-Checksum) is checked in constant time; each event is stored once and applied once, however often it arrives (docs/payments.md).
+         */
+        post: operations["paymentEvents"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/privacy-policy": {
         parameters: {
             query?: never;
@@ -726,6 +787,90 @@ export interface paths {
         get: operations["privacyPolicy"];
         put?: never;
         post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/sandbox/checkout": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Pasarela de pruebas: página de pago
+         * @description Only with PAYMENT_PROVIDER=sandbox (404 otherwise). Takes the checkoutUrl query of a payment; a bad integrity signature or an expired link is a 400 page.
+         */
+        get: operations["sandboxCheckoutPage"];
+        put?: never;
+        /**
+         * Pasarela de pruebas: decisión del pagador
+         * @description The checkout page's form: its hidden fields and decision = APPROVED, DECLINED or APPROVED_NO_EVENT. Records the sandbox transaction, sends its signed event to this app's /api/payments/events (retried on non-200) unless APPROVED_NO_EVENT, and answers 303 to redirect-url?id=<transactionId>&env=test.
+         */
+        post: operations["sandboxCheckoutDecision"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/sandbox/v1/transactions": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Pasarela de pruebas: transacciones de una referencia
+         * @description Wompi's GET /v1/transactions?reference=, with the sandbox private key as bearer token.
+         */
+        get: operations["sandboxTransactions"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/sandbox/v1/transactions/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Pasarela de pruebas: una transacción
+         * @description Wompi's GET /v1/transactions/{id}, with the sandbox private key as bearer token.
+         */
+        get: operations["sandboxTransaction"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/sandbox/v1/transactions/{id}/void": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Pasarela de pruebas: anular una transacción
+         * @description Wompi's POST /v1/transactions/{id}/void (an APPROVED card payment), with the sandbox private key.
+         */
+        post: operations["sandboxVoidTransaction"];
         delete?: never;
         options?: never;
         head?: never;
@@ -1045,6 +1190,10 @@ export interface components {
             /** @constant */
             status: "QUEUED";
         };
+        EventReceived: {
+            /** @constant */
+            received: true;
+        };
         FollowedContract: {
             contractNumber: string;
             city: string;
@@ -1154,7 +1303,7 @@ export interface components {
         Notification: {
             id: string;
             /** @enum {string} */
-            kind: "PAYMENT_CONFIRMED" | "PAYMENT_REVERSED" | "COUPON_GENERATED" | "COUPON_EXPIRING" | "COUPON_EXPIRED" | "COUPON_CANCELLED" | "INVOICE_ISSUED" | "INVOICE_DUE_SOON" | "INVOICE_OVERDUE" | "PASSWORD_CHANGED";
+            kind: "PAYMENT_CONFIRMED" | "PAYMENT_REVERSED" | "COUPON_GENERATED" | "COUPON_EXPIRING" | "COUPON_EXPIRED" | "COUPON_CANCELLED" | "INVOICE_ISSUED" | "INVOICE_DUE_SOON" | "INVOICE_OVERDUE" | "PASSWORD_CHANGED" | "PAYMENT_DECLINED";
             title: string;
             body: string;
             /** @description When the event happened; lists are ordered by it, newest first */
@@ -1224,7 +1373,7 @@ export interface components {
             couponCode: string | null;
             /** Format: int64 */
             amount: number;
-            paymentMethod: ("PSE" | "CARD" | "CASH" | "BANK") | null;
+            paymentMethod: ("PSE" | "CARD" | "CASH" | "BANK" | "NEQUI" | "BANCOLOMBIA_TRANSFER") | null;
             /** @description Spanish, e.g. "Tarjeta" */
             paymentMethodLabel: string | null;
             /** @description A PAYMENT that has been reversed */
@@ -1244,6 +1393,44 @@ export interface components {
         };
         PasswordResetRequested: {
             message: string;
+        };
+        Payment: {
+            id: string;
+            reference: string;
+            /** @enum {string} */
+            status: "PENDING" | "APPROVED" | "DECLINED" | "VOIDED" | "ERROR" | "EXPIRED";
+            statusLabel: string;
+            /** Format: int64 */
+            amount: number;
+            /** @constant */
+            currency: "COP";
+            /** @enum {string} */
+            paymentMethod: "PSE" | "CARD" | "NEQUI" | "BANCOLOMBIA_TRANSFER";
+            paymentMethodLabel: string;
+            invoices: {
+                id: string;
+                number: string;
+                contractNumber: string;
+                period: string;
+                amount: number;
+            }[];
+            couponCodes: string[];
+            /** @description The gateway checkout to send the customer to, while PENDING */
+            checkoutUrl: string | null;
+            /** Format: date-time */
+            expiresAt: string;
+            /** Format: date-time */
+            createdAt: string;
+            finishedAt: string | null;
+            gatewayTransactionId: string | null;
+            declineReason: string | null;
+            /** @description The PAYMENT rows it made, one per invoice, once APPROVED */
+            transactionIds: string[];
+        };
+        PaymentPage: {
+            items: components["schemas"]["Payment"][];
+            /** @description Pass as `cursor` for the next page; null on the last page */
+            nextCursor: string | null;
         };
         PaymentResult: {
             transaction: components["schemas"]["Transaction"];
@@ -1283,7 +1470,7 @@ export interface components {
             /** @description Spanish (es-CO) explanation for this occurrence */
             detail: string;
             /** @enum {string} */
-            code: "VALIDATION_FAILED" | "MALFORMED_JSON" | "UNSUPPORTED_MEDIA_TYPE" | "PAYLOAD_TOO_LARGE" | "ROUTE_NOT_FOUND" | "METHOD_NOT_ALLOWED" | "UNAUTHENTICATED" | "INVALID_TOKEN" | "INVALID_CREDENTIALS" | "INVALID_REFRESH_TOKEN" | "REFRESH_TOKEN_REUSED" | "FORBIDDEN" | "ACCOUNT_LOCKED" | "TOO_MANY_REQUESTS" | "EMAIL_ALREADY_REGISTERED" | "DOCUMENT_ALREADY_REGISTERED" | "WEAK_PASSWORD" | "USER_NOT_FOUND" | "TERMS_NOT_ACCEPTED" | "INVALID_ACCOUNT_TOKEN" | "EMAIL_ALREADY_VERIFIED" | "INVALID_CURRENT_PASSWORD" | "ACCOUNT_NOT_DELETABLE" | "CONTRACT_NOT_FOUND" | "INVOICE_NOT_FOUND" | "INVOICE_ALREADY_PAID" | "COUPON_NOT_FOUND" | "COUPON_EXPIRED" | "COUPON_CANCELLED" | "COUPON_ALREADY_USED" | "COUPON_INVOICE_MISMATCH" | "COUPON_NOT_ACTIVE" | "IDEMPOTENCY_KEY_REQUIRED" | "IDEMPOTENCY_KEY_REUSED" | "IDEMPOTENCY_REQUEST_IN_PROGRESS" | "TRANSACTION_NOT_FOUND" | "TRANSACTION_NOT_REVERSIBLE" | "ALREADY_REVERSED" | "NOTIFICATION_NOT_FOUND" | "IMPORT_NOT_FOUND" | "IMPORT_FILE_INVALID" | "COLLECTION_NOT_FOUND" | "COLLECTION_RECORD_NOT_FOUND" | "COLLECTION_EXCEPTION_RESOLVED" | "SERVICE_UNAVAILABLE" | "INTERNAL_ERROR";
+            code: "VALIDATION_FAILED" | "MALFORMED_JSON" | "UNSUPPORTED_MEDIA_TYPE" | "PAYLOAD_TOO_LARGE" | "ROUTE_NOT_FOUND" | "METHOD_NOT_ALLOWED" | "UNAUTHENTICATED" | "INVALID_TOKEN" | "INVALID_CREDENTIALS" | "INVALID_REFRESH_TOKEN" | "REFRESH_TOKEN_REUSED" | "FORBIDDEN" | "ACCOUNT_LOCKED" | "TOO_MANY_REQUESTS" | "EMAIL_ALREADY_REGISTERED" | "DOCUMENT_ALREADY_REGISTERED" | "WEAK_PASSWORD" | "USER_NOT_FOUND" | "TERMS_NOT_ACCEPTED" | "INVALID_ACCOUNT_TOKEN" | "EMAIL_ALREADY_VERIFIED" | "INVALID_CURRENT_PASSWORD" | "ACCOUNT_NOT_DELETABLE" | "CONTRACT_NOT_FOUND" | "INVOICE_NOT_FOUND" | "INVOICE_ALREADY_PAID" | "PAYMENT_IN_PROGRESS" | "PAYMENT_NOT_FOUND" | "GATEWAY_TRANSACTION_NOT_FOUND" | "INVALID_EVENT_SIGNATURE" | "COUPON_NOT_FOUND" | "COUPON_EXPIRED" | "COUPON_CANCELLED" | "COUPON_ALREADY_USED" | "COUPON_INVOICE_MISMATCH" | "COUPON_NOT_ACTIVE" | "IDEMPOTENCY_KEY_REQUIRED" | "IDEMPOTENCY_KEY_REUSED" | "IDEMPOTENCY_REQUEST_IN_PROGRESS" | "TRANSACTION_NOT_FOUND" | "TRANSACTION_NOT_REVERSIBLE" | "ALREADY_REVERSED" | "NOTIFICATION_NOT_FOUND" | "IMPORT_NOT_FOUND" | "IMPORT_FILE_INVALID" | "COLLECTION_NOT_FOUND" | "COLLECTION_RECORD_NOT_FOUND" | "COLLECTION_EXCEPTION_RESOLVED" | "SERVICE_UNAVAILABLE" | "INTERNAL_ERROR";
             instance?: string;
             requestId?: string;
             errors?: {
@@ -1293,6 +1480,8 @@ export interface components {
             }[];
             /** Format: int64 */
             retryAfterSeconds?: number;
+            /** @description PAYMENT_IN_PROGRESS: the PENDING payment the invoice is in */
+            paymentId?: string;
         };
         ReadAllResult: {
             /** Format: int64 */
@@ -1303,6 +1492,20 @@ export interface components {
         ReversalResult: {
             transaction: components["schemas"]["Transaction"];
             invoice: components["schemas"]["Invoice"];
+        };
+        SandboxCheckoutForm: {
+            "public-key": string;
+            /** @constant */
+            currency: "COP";
+            "amount-in-cents": string;
+            reference: string;
+            "signature:integrity": string;
+            "redirect-url": string;
+            "expiration-time": string;
+            /** @enum {string} */
+            "payment-method": "CARD" | "PSE" | "NEQUI" | "BANCOLOMBIA_TRANSFER";
+            /** @enum {string} */
+            decision: "APPROVED" | "DECLINED" | "APPROVED_NO_EVENT";
         };
         SearchResult: {
             contract: components["schemas"]["Contract"];
@@ -1337,7 +1540,7 @@ export interface components {
             couponCode: string | null;
             /** Format: int64 */
             amount: number;
-            paymentMethod: ("PSE" | "CARD" | "CASH" | "BANK") | null;
+            paymentMethod: ("PSE" | "CARD" | "CASH" | "BANK" | "NEQUI" | "BANCOLOMBIA_TRANSFER") | null;
             /** @description Spanish, e.g. "Tarjeta" */
             paymentMethodLabel: string | null;
             /** @description A PAYMENT that has been reversed */
@@ -6261,6 +6464,569 @@ export interface operations {
             };
         };
     };
+    listPayments: {
+        parameters: {
+            query?: {
+                status?: "PENDING" | "APPROVED" | "DECLINED" | "VOIDED" | "ERROR" | "EXPIRED";
+                cursor?: string;
+                limit?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page of payments */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PaymentPage"];
+                };
+            };
+            /** @description `VALIDATION_FAILED`: Los datos enviados no son válidos */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://cuponeras.epm.com.co/problems/validation-failed",
+                     *       "title": "Los datos enviados no son válidos",
+                     *       "status": 400,
+                     *       "detail": "Los datos enviados no son válidos",
+                     *       "code": "VALIDATION_FAILED"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        code?: "VALIDATION_FAILED";
+                    };
+                };
+            };
+            /** @description `UNAUTHENTICATED`: Se requiere autenticación; `INVALID_TOKEN`: El token de acceso no es válido o expiró */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://cuponeras.epm.com.co/problems/unauthenticated",
+                     *       "title": "Se requiere autenticación",
+                     *       "status": 401,
+                     *       "detail": "Se requiere autenticación",
+                     *       "code": "UNAUTHENTICATED"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        code?: "UNAUTHENTICATED" | "INVALID_TOKEN";
+                    };
+                };
+            };
+            /** @description `INTERNAL_ERROR`: Error interno del servidor */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://cuponeras.epm.com.co/problems/internal-error",
+                     *       "title": "Error interno del servidor",
+                     *       "status": 500,
+                     *       "detail": "Error interno del servidor",
+                     *       "code": "INTERNAL_ERROR"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        code?: "INTERNAL_ERROR";
+                    };
+                };
+            };
+        };
+    };
+    createPayment: {
+        parameters: {
+            query?: never;
+            header: {
+                /**
+                 * @description One unique key per payment attempt (8–255 characters, e.g. a UUID); reuse it when retrying
+                 * @example 6b1f0c52-3d7a-4f0e-9c1b-7e2a5d4c8f10
+                 */
+                "Idempotency-Key": string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "couponCodes": [
+                 *         "2414 3979 7539"
+                 *       ],
+                 *       "paymentMethod": "PSE"
+                 *     }
+                 */
+                "application/json": {
+                    couponCodes: string[];
+                    /** @enum {string} */
+                    paymentMethod: "PSE" | "CARD" | "NEQUI" | "BANCOLOMBIA_TRANSFER";
+                };
+            };
+        };
+        responses: {
+            /** @description The PENDING payment */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Payment"];
+                };
+            };
+            /** @description `IDEMPOTENCY_KEY_REQUIRED`: Falta el encabezado Idempotency-Key; `VALIDATION_FAILED`: Los datos enviados no son válidos; `MALFORMED_JSON`: El cuerpo de la solicitud no es JSON válido */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://cuponeras.epm.com.co/problems/idempotency-key-required",
+                     *       "title": "Falta el encabezado Idempotency-Key",
+                     *       "status": 400,
+                     *       "detail": "Falta el encabezado Idempotency-Key",
+                     *       "code": "IDEMPOTENCY_KEY_REQUIRED"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        code?: "IDEMPOTENCY_KEY_REQUIRED" | "VALIDATION_FAILED" | "MALFORMED_JSON";
+                    };
+                };
+            };
+            /** @description `UNAUTHENTICATED`: Se requiere autenticación; `INVALID_TOKEN`: El token de acceso no es válido o expiró */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://cuponeras.epm.com.co/problems/unauthenticated",
+                     *       "title": "Se requiere autenticación",
+                     *       "status": 401,
+                     *       "detail": "Se requiere autenticación",
+                     *       "code": "UNAUTHENTICATED"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        code?: "UNAUTHENTICATED" | "INVALID_TOKEN";
+                    };
+                };
+            };
+            /** @description `COUPON_NOT_FOUND`: El cupón no existe; `INVOICE_NOT_FOUND`: La factura no existe */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://cuponeras.epm.com.co/problems/coupon-not-found",
+                     *       "title": "El cupón no existe",
+                     *       "status": 404,
+                     *       "detail": "El cupón no existe",
+                     *       "code": "COUPON_NOT_FOUND"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        code?: "COUPON_NOT_FOUND" | "INVOICE_NOT_FOUND";
+                    };
+                };
+            };
+            /** @description `COUPON_ALREADY_USED`: El cupón ya fue usado; `COUPON_EXPIRED`: El cupón expiró; `COUPON_CANCELLED`: El cupón fue anulado; `COUPON_NOT_ACTIVE`: El cupón no está activo; `INVOICE_ALREADY_PAID`: La factura ya fue pagada; `PAYMENT_IN_PROGRESS`: Hay un pago en proceso para esta factura; `IDEMPOTENCY_REQUEST_IN_PROGRESS`: Una solicitud con esta Idempotency-Key sigue en curso */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://cuponeras.epm.com.co/problems/coupon-already-used",
+                     *       "title": "El cupón ya fue usado",
+                     *       "status": 409,
+                     *       "detail": "El cupón ya fue usado",
+                     *       "code": "COUPON_ALREADY_USED"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        code?: "COUPON_ALREADY_USED" | "COUPON_EXPIRED" | "COUPON_CANCELLED" | "COUPON_NOT_ACTIVE" | "INVOICE_ALREADY_PAID" | "PAYMENT_IN_PROGRESS" | "IDEMPOTENCY_REQUEST_IN_PROGRESS";
+                    };
+                };
+            };
+            /** @description `PAYLOAD_TOO_LARGE`: El cuerpo de la solicitud es demasiado grande */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://cuponeras.epm.com.co/problems/payload-too-large",
+                     *       "title": "El cuerpo de la solicitud es demasiado grande",
+                     *       "status": 413,
+                     *       "detail": "El cuerpo de la solicitud es demasiado grande",
+                     *       "code": "PAYLOAD_TOO_LARGE"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        code?: "PAYLOAD_TOO_LARGE";
+                    };
+                };
+            };
+            /** @description `UNSUPPORTED_MEDIA_TYPE`: El cuerpo debe enviarse como application/json */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://cuponeras.epm.com.co/problems/unsupported-media-type",
+                     *       "title": "El cuerpo debe enviarse como application/json",
+                     *       "status": 415,
+                     *       "detail": "El cuerpo debe enviarse como application/json",
+                     *       "code": "UNSUPPORTED_MEDIA_TYPE"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        code?: "UNSUPPORTED_MEDIA_TYPE";
+                    };
+                };
+            };
+            /** @description `IDEMPOTENCY_KEY_REUSED`: La Idempotency-Key ya se usó con otra solicitud */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://cuponeras.epm.com.co/problems/idempotency-key-reused",
+                     *       "title": "La Idempotency-Key ya se usó con otra solicitud",
+                     *       "status": 422,
+                     *       "detail": "La Idempotency-Key ya se usó con otra solicitud",
+                     *       "code": "IDEMPOTENCY_KEY_REUSED"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        code?: "IDEMPOTENCY_KEY_REUSED";
+                    };
+                };
+            };
+            /** @description `INTERNAL_ERROR`: Error interno del servidor */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://cuponeras.epm.com.co/problems/internal-error",
+                     *       "title": "Error interno del servidor",
+                     *       "status": 500,
+                     *       "detail": "Error interno del servidor",
+                     *       "code": "INTERNAL_ERROR"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        code?: "INTERNAL_ERROR";
+                    };
+                };
+            };
+        };
+    };
+    getPayment: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                paymentId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The payment */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Payment"];
+                };
+            };
+            /** @description `VALIDATION_FAILED`: Los datos enviados no son válidos */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://cuponeras.epm.com.co/problems/validation-failed",
+                     *       "title": "Los datos enviados no son válidos",
+                     *       "status": 400,
+                     *       "detail": "Los datos enviados no son válidos",
+                     *       "code": "VALIDATION_FAILED"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        code?: "VALIDATION_FAILED";
+                    };
+                };
+            };
+            /** @description `UNAUTHENTICATED`: Se requiere autenticación; `INVALID_TOKEN`: El token de acceso no es válido o expiró */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://cuponeras.epm.com.co/problems/unauthenticated",
+                     *       "title": "Se requiere autenticación",
+                     *       "status": 401,
+                     *       "detail": "Se requiere autenticación",
+                     *       "code": "UNAUTHENTICATED"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        code?: "UNAUTHENTICATED" | "INVALID_TOKEN";
+                    };
+                };
+            };
+            /** @description `PAYMENT_NOT_FOUND`: Pago no encontrado */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://cuponeras.epm.com.co/problems/payment-not-found",
+                     *       "title": "Pago no encontrado",
+                     *       "status": 404,
+                     *       "detail": "Pago no encontrado",
+                     *       "code": "PAYMENT_NOT_FOUND"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        code?: "PAYMENT_NOT_FOUND";
+                    };
+                };
+            };
+            /** @description `INTERNAL_ERROR`: Error interno del servidor */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://cuponeras.epm.com.co/problems/internal-error",
+                     *       "title": "Error interno del servidor",
+                     *       "status": 500,
+                     *       "detail": "Error interno del servidor",
+                     *       "code": "INTERNAL_ERROR"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        code?: "INTERNAL_ERROR";
+                    };
+                };
+            };
+        };
+    };
+    paymentEvents: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    event: string;
+                    data: {
+                        transaction: {
+                            id: string;
+                            /** Format: int64 */
+                            amount_in_cents: number;
+                            reference: string;
+                            currency: string;
+                            payment_method_type?: string | null;
+                            /** @enum {string} */
+                            status: "PENDING" | "APPROVED" | "DECLINED" | "VOIDED" | "ERROR";
+                            status_message?: string | null;
+                            customer_email?: string | null;
+                            redirect_url?: string | null;
+                            created_at?: string;
+                            finalized_at?: string | null;
+                        } & {
+                            [key: string]: unknown;
+                        };
+                    } & {
+                        [key: string]: unknown;
+                    };
+                    environment?: string;
+                    signature: {
+                        properties: string[];
+                        checksum: string;
+                    };
+                    /** Format: int64 */
+                    timestamp: number;
+                    sent_at?: string;
+                };
+            };
+        };
+        responses: {
+            /** @description The event was valid (new, repeated, or of an unknown reference) */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["EventReceived"];
+                };
+            };
+            /** @description `VALIDATION_FAILED`: Los datos enviados no son válidos; `MALFORMED_JSON`: El cuerpo de la solicitud no es JSON válido */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://cuponeras.epm.com.co/problems/validation-failed",
+                     *       "title": "Los datos enviados no son válidos",
+                     *       "status": 400,
+                     *       "detail": "Los datos enviados no son válidos",
+                     *       "code": "VALIDATION_FAILED"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        code?: "VALIDATION_FAILED" | "MALFORMED_JSON";
+                    };
+                };
+            };
+            /** @description `INVALID_EVENT_SIGNATURE`: La firma del evento no es válida */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://cuponeras.epm.com.co/problems/invalid-event-signature",
+                     *       "title": "La firma del evento no es válida",
+                     *       "status": 401,
+                     *       "detail": "La firma del evento no es válida",
+                     *       "code": "INVALID_EVENT_SIGNATURE"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        code?: "INVALID_EVENT_SIGNATURE";
+                    };
+                };
+            };
+            /** @description `PAYLOAD_TOO_LARGE`: El cuerpo de la solicitud es demasiado grande */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://cuponeras.epm.com.co/problems/payload-too-large",
+                     *       "title": "El cuerpo de la solicitud es demasiado grande",
+                     *       "status": 413,
+                     *       "detail": "El cuerpo de la solicitud es demasiado grande",
+                     *       "code": "PAYLOAD_TOO_LARGE"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        code?: "PAYLOAD_TOO_LARGE";
+                    };
+                };
+            };
+            /** @description `UNSUPPORTED_MEDIA_TYPE`: El cuerpo debe enviarse como application/json */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://cuponeras.epm.com.co/problems/unsupported-media-type",
+                     *       "title": "El cuerpo debe enviarse como application/json",
+                     *       "status": 415,
+                     *       "detail": "El cuerpo debe enviarse como application/json",
+                     *       "code": "UNSUPPORTED_MEDIA_TYPE"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        code?: "UNSUPPORTED_MEDIA_TYPE";
+                    };
+                };
+            };
+            /** @description `INTERNAL_ERROR`: Error interno del servidor */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://cuponeras.epm.com.co/problems/internal-error",
+                     *       "title": "Error interno del servidor",
+                     *       "status": 500,
+                     *       "detail": "Error interno del servidor",
+                     *       "code": "INTERNAL_ERROR"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        code?: "INTERNAL_ERROR";
+                    };
+                };
+            };
+        };
+    };
     privacyPolicy: {
         parameters: {
             query?: never;
@@ -6277,6 +7043,454 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["PrivacyPolicy"];
+                };
+            };
+            /** @description `INTERNAL_ERROR`: Error interno del servidor */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://cuponeras.epm.com.co/problems/internal-error",
+                     *       "title": "Error interno del servidor",
+                     *       "status": 500,
+                     *       "detail": "Error interno del servidor",
+                     *       "code": "INTERNAL_ERROR"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        code?: "INTERNAL_ERROR";
+                    };
+                };
+            };
+        };
+    };
+    sandboxCheckoutPage: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The checkout page */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/html": string;
+                };
+            };
+            /** @description An HTML page saying why */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/html": string;
+                };
+            };
+            /** @description `INTERNAL_ERROR`: Error interno del servidor */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://cuponeras.epm.com.co/problems/internal-error",
+                     *       "title": "Error interno del servidor",
+                     *       "status": 500,
+                     *       "detail": "Error interno del servidor",
+                     *       "code": "INTERNAL_ERROR"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        code?: "INTERNAL_ERROR";
+                    };
+                };
+            };
+        };
+    };
+    sandboxCheckoutDecision: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/x-www-form-urlencoded": components["schemas"]["SandboxCheckoutForm"];
+            };
+        };
+        responses: {
+            /** @description Back to the redirect URL */
+            303: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description `VALIDATION_FAILED`: Los datos enviados no son válidos */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://cuponeras.epm.com.co/problems/validation-failed",
+                     *       "title": "Los datos enviados no son válidos",
+                     *       "status": 400,
+                     *       "detail": "Los datos enviados no son válidos",
+                     *       "code": "VALIDATION_FAILED"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        code?: "VALIDATION_FAILED";
+                    };
+                    "text/html": string;
+                };
+            };
+            /** @description `PAYLOAD_TOO_LARGE`: El cuerpo de la solicitud es demasiado grande */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://cuponeras.epm.com.co/problems/payload-too-large",
+                     *       "title": "El cuerpo de la solicitud es demasiado grande",
+                     *       "status": 413,
+                     *       "detail": "El cuerpo de la solicitud es demasiado grande",
+                     *       "code": "PAYLOAD_TOO_LARGE"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        code?: "PAYLOAD_TOO_LARGE";
+                    };
+                };
+            };
+            /** @description `UNSUPPORTED_MEDIA_TYPE`: El cuerpo debe enviarse como application/json */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://cuponeras.epm.com.co/problems/unsupported-media-type",
+                     *       "title": "El cuerpo debe enviarse como application/json",
+                     *       "status": 415,
+                     *       "detail": "El cuerpo debe enviarse como application/json",
+                     *       "code": "UNSUPPORTED_MEDIA_TYPE"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        code?: "UNSUPPORTED_MEDIA_TYPE";
+                    };
+                };
+            };
+            /** @description `INTERNAL_ERROR`: Error interno del servidor */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://cuponeras.epm.com.co/problems/internal-error",
+                     *       "title": "Error interno del servidor",
+                     *       "status": 500,
+                     *       "detail": "Error interno del servidor",
+                     *       "code": "INTERNAL_ERROR"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        code?: "INTERNAL_ERROR";
+                    };
+                };
+            };
+        };
+    };
+    sandboxTransactions: {
+        parameters: {
+            query: {
+                reference: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The transactions, in Wompi’s shape */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description `VALIDATION_FAILED`: Los datos enviados no son válidos */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://cuponeras.epm.com.co/problems/validation-failed",
+                     *       "title": "Los datos enviados no son válidos",
+                     *       "status": 400,
+                     *       "detail": "Los datos enviados no son válidos",
+                     *       "code": "VALIDATION_FAILED"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        code?: "VALIDATION_FAILED";
+                    };
+                };
+            };
+            /** @description `UNAUTHENTICATED`: Se requiere autenticación */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://cuponeras.epm.com.co/problems/unauthenticated",
+                     *       "title": "Se requiere autenticación",
+                     *       "status": 401,
+                     *       "detail": "Se requiere autenticación",
+                     *       "code": "UNAUTHENTICATED"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        code?: "UNAUTHENTICATED";
+                    };
+                };
+            };
+            /** @description `INTERNAL_ERROR`: Error interno del servidor */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://cuponeras.epm.com.co/problems/internal-error",
+                     *       "title": "Error interno del servidor",
+                     *       "status": 500,
+                     *       "detail": "Error interno del servidor",
+                     *       "code": "INTERNAL_ERROR"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        code?: "INTERNAL_ERROR";
+                    };
+                };
+            };
+        };
+    };
+    sandboxTransaction: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The transaction, in Wompi’s shape */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description `VALIDATION_FAILED`: Los datos enviados no son válidos */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://cuponeras.epm.com.co/problems/validation-failed",
+                     *       "title": "Los datos enviados no son válidos",
+                     *       "status": 400,
+                     *       "detail": "Los datos enviados no son válidos",
+                     *       "code": "VALIDATION_FAILED"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        code?: "VALIDATION_FAILED";
+                    };
+                };
+            };
+            /** @description `UNAUTHENTICATED`: Se requiere autenticación */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://cuponeras.epm.com.co/problems/unauthenticated",
+                     *       "title": "Se requiere autenticación",
+                     *       "status": 401,
+                     *       "detail": "Se requiere autenticación",
+                     *       "code": "UNAUTHENTICATED"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        code?: "UNAUTHENTICATED";
+                    };
+                };
+            };
+            /** @description `GATEWAY_TRANSACTION_NOT_FOUND`: La transacción no existe en la pasarela */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://cuponeras.epm.com.co/problems/gateway-transaction-not-found",
+                     *       "title": "La transacción no existe en la pasarela",
+                     *       "status": 404,
+                     *       "detail": "La transacción no existe en la pasarela",
+                     *       "code": "GATEWAY_TRANSACTION_NOT_FOUND"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        code?: "GATEWAY_TRANSACTION_NOT_FOUND";
+                    };
+                };
+            };
+            /** @description `INTERNAL_ERROR`: Error interno del servidor */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://cuponeras.epm.com.co/problems/internal-error",
+                     *       "title": "Error interno del servidor",
+                     *       "status": 500,
+                     *       "detail": "Error interno del servidor",
+                     *       "code": "INTERNAL_ERROR"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        code?: "INTERNAL_ERROR";
+                    };
+                };
+            };
+        };
+    };
+    sandboxVoidTransaction: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The voided transaction, in Wompi’s shape */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description `VALIDATION_FAILED`: Los datos enviados no son válidos */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://cuponeras.epm.com.co/problems/validation-failed",
+                     *       "title": "Los datos enviados no son válidos",
+                     *       "status": 400,
+                     *       "detail": "Los datos enviados no son válidos",
+                     *       "code": "VALIDATION_FAILED"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        code?: "VALIDATION_FAILED";
+                    };
+                };
+            };
+            /** @description `UNAUTHENTICATED`: Se requiere autenticación */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://cuponeras.epm.com.co/problems/unauthenticated",
+                     *       "title": "Se requiere autenticación",
+                     *       "status": 401,
+                     *       "detail": "Se requiere autenticación",
+                     *       "code": "UNAUTHENTICATED"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        code?: "UNAUTHENTICATED";
+                    };
+                };
+            };
+            /** @description `GATEWAY_TRANSACTION_NOT_FOUND`: La transacción no existe en la pasarela */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://cuponeras.epm.com.co/problems/gateway-transaction-not-found",
+                     *       "title": "La transacción no existe en la pasarela",
+                     *       "status": 404,
+                     *       "detail": "La transacción no existe en la pasarela",
+                     *       "code": "GATEWAY_TRANSACTION_NOT_FOUND"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        code?: "GATEWAY_TRANSACTION_NOT_FOUND";
+                    };
                 };
             };
             /** @description `INTERNAL_ERROR`: Error interno del servidor */

@@ -26,6 +26,25 @@ param principalType string = 'User'
 @description('JWT signing secret (≥ 32 characters). Generated once per azd environment by infra/hooks/ensure-secrets.mjs and stored in Key Vault; never in a parameter file.')
 param jwtSecret string
 
+@description('Wompi environment whose keys are given: sandbox (Wompi\'s test environment, no money moves) or production.')
+@allowed(['sandbox', 'production'])
+param wompiEnvironment string = 'sandbox'
+
+@description('Wompi public key (pub_test_… or pub_prod_…), from the Wompi merchant dashboard. Not a secret: the checkout link carries it.')
+param wompiPublicKey string
+
+@secure()
+@description('Wompi private key (prv_…): the transactions API. Stored in Key Vault.')
+param wompiPrivateKey string
+
+@secure()
+@description('Wompi integrity secret: signs the checkout links. Stored in Key Vault.')
+param wompiIntegritySecret string
+
+@secure()
+@description('Wompi events secret: the checksum of the gateway\'s events. Stored in Key Vault.')
+param wompiEventsSecret string
+
 @description('Azure SQL database SKU. Default: serverless General Purpose, 0.5–1 vCore, auto-pause after 60 minutes.')
 param sqlSkuName string = 'GP_S_Gen5'
 
@@ -154,6 +173,25 @@ resource jwtSecretResource 'Microsoft.KeyVault/vaults/secrets@2025-05-01' = {
   parent: vault
   name: 'jwt-secret'
   properties: { value: jwtSecret, contentType: 'JWT HS256 signing key' }
+}
+
+// The gateway's keys: the app reads them through Key Vault references, like the JWT secret.
+resource wompiPrivateKeyResource 'Microsoft.KeyVault/vaults/secrets@2025-05-01' = {
+  parent: vault
+  name: 'wompi-private-key'
+  properties: { value: wompiPrivateKey, contentType: 'Wompi private key' }
+}
+
+resource wompiIntegrityResource 'Microsoft.KeyVault/vaults/secrets@2025-05-01' = {
+  parent: vault
+  name: 'wompi-integrity-secret'
+  properties: { value: wompiIntegritySecret, contentType: 'Wompi integrity secret' }
+}
+
+resource wompiEventsResource 'Microsoft.KeyVault/vaults/secrets@2025-05-01' = {
+  parent: vault
+  name: 'wompi-events-secret'
+  properties: { value: wompiEventsSecret, contentType: 'Wompi events secret' }
 }
 
 // ---- Azure SQL: Entra-only authentication, serverless database ----
@@ -310,6 +348,13 @@ resource functionApp 'Microsoft.Web/sites@2025-03-01' = {
       ACS_ENDPOINT: 'https://${communication.properties.hostName}'
       CORS_ORIGINS: corsOrigins
       BILLER_GLN: billerGln
+      PAYMENT_PROVIDER: 'wompi'
+      WOMPI_PUBLIC_KEY: wompiPublicKey
+      WOMPI_PRIVATE_KEY: '@Microsoft.KeyVault(SecretUri=${wompiPrivateKeyResource.properties.secretUri})'
+      WOMPI_INTEGRITY_SECRET: '@Microsoft.KeyVault(SecretUri=${wompiIntegrityResource.properties.secretUri})'
+      WOMPI_EVENTS_SECRET: '@Microsoft.KeyVault(SecretUri=${wompiEventsResource.properties.secretUri})'
+      WOMPI_API_URL: 'https://${wompiEnvironment}.wompi.co/v1'
+      WOMPI_CHECKOUT_URL: 'https://checkout.wompi.co/p/'
       // The host buffers a request's body before the app sees it: cap it just over the operator
       // uploads' UPLOAD_MAX_BYTES (50 MiB) instead of the host's default 100 MB (docs/deploy.md).
       FUNCTIONS_REQUEST_BODY_SIZE_LIMIT: '53477376'

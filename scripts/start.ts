@@ -44,6 +44,13 @@ async function main(): Promise<void> {
     });
   }
 
+  // The gateway sandbox is this host's own routes: on another port, its URLs follow.
+  const port = Number(env.PORT ?? 7071);
+  if (port !== 7071 && (env.PAYMENT_PROVIDER ?? 'sandbox') === 'sandbox') {
+    env.WOMPI_API_URL ??= `http://localhost:${port}/api/sandbox/v1`;
+    env.WOMPI_CHECKOUT_URL ??= `http://localhost:${port}/api/sandbox/checkout`;
+  }
+
   const config = loadConfig(env);
   if (config.database.engine === 'sqlite') {
     const db = createSqlClient(config.database);
@@ -61,7 +68,7 @@ async function main(): Promise<void> {
 
   const host = await startHost({
     bodyPolicy: requestBodyLimit,
-    port: Number(env.PORT ?? 7071),
+    port,
   });
   console.log(`
 Cuponeras EPM is running at ${host.url.replace('127.0.0.1', 'localhost')}

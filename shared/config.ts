@@ -13,6 +13,17 @@ import { isValidGln } from './gs1';
 /** The example secret shipped in local.settings.example.json; refused outside development. */
 export const EXAMPLE_JWT_SECRET = 'dev-only-secret-change-me-0123456789abcdef';
 
+/**
+ * The embedded gateway sandbox's keys (README, "Payments"): published on purpose, like Azurite's
+ * account key; refused in production with the sandbox itself.
+ */
+export const SANDBOX_KEYS = {
+  publicKey: 'pub_test_cuponeras_sandbox',
+  privateKey: 'prv_test_cuponeras_sandbox',
+  integritySecret: 'test_integrity_cuponeras_sandbox',
+  eventsSecret: 'test_events_cuponeras_sandbox',
+} as const;
+
 /** Operator uploads of billing and bank files: 50 MiB unless UPLOAD_MAX_BYTES says otherwise. */
 export const DEFAULT_UPLOAD_MAX_BYTES = 50 * 1024 * 1024;
 
@@ -95,6 +106,16 @@ const settingsSchema = z
     EMAIL_SENDER: z.string().email().default('DoNotReply@cuponeras.epm.com.co'),
     ACS_ENDPOINT: z.string().url().optional(),
     ACS_CONNECTION_STRING: z.string().optional(),
+    PAYMENT_PROVIDER: z.enum(['sandbox', 'wompi']).default('sandbox'),
+    WOMPI_PUBLIC_KEY: z.string().min(1).max(200).optional(),
+    WOMPI_PRIVATE_KEY: z.string().min(1).max(200).optional(),
+    WOMPI_INTEGRITY_SECRET: z.string().min(1).max(200).optional(),
+    WOMPI_EVENTS_SECRET: z.string().min(1).max(200).optional(),
+    WOMPI_API_URL: z.string().url().optional(),
+    WOMPI_CHECKOUT_URL: z.string().url().optional(),
+    PAYMENT_RETURN_URL: z.string().url().optional(),
+    PAYMENT_TTL_MINUTES: integer(5, 24 * 60).default(30),
+    RECONCILE_PAYMENTS_SCHEDULE: z.string().min(1).default('0 * * * * *'),
     ALLOW_LOCAL_DEFAULTS_IN_PRODUCTION: z.enum(['true', 'false']).default('false'),
     /** Set by Azure App Service / Functions on every instance: we are running in Azure. */
     WEBSITE_SITE_NAME: z.string().optional(),
@@ -135,6 +156,17 @@ const settingsSchema = z
         message: 'or ACS_CONNECTION_STRING is required when EMAIL_MODE=acs',
       });
     }
+    if (s.PAYMENT_PROVIDER === 'wompi') {
+      for (const name of [
+        'WOMPI_PUBLIC_KEY',
+        'WOMPI_PRIVATE_KEY',
+        'WOMPI_INTEGRITY_SECRET',
+        'WOMPI_EVENTS_SECRET',
+        'WOMPI_API_URL',
+        'WOMPI_CHECKOUT_URL',
+      ] as const)
+        require(name, 'when PAYMENT_PROVIDER=wompi');
+    }
     const strict = s.APP_ENV === 'production' || s.WEBSITE_SITE_NAME !== undefined;
     if (strict && s.ALLOW_LOCAL_DEFAULTS_IN_PRODUCTION !== 'true') {
       if (s.JWT_SECRET === EXAMPLE_JWT_SECRET) {
@@ -156,6 +188,13 @@ const settingsSchema = z
           code: 'custom',
           path: ['EMAIL_MODE'],
           message: 'is outbox, a local default; use acs in production',
+        });
+      }
+      if (s.PAYMENT_PROVIDER === 'sandbox') {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['PAYMENT_PROVIDER'],
+          message: 'is sandbox, a local default; use wompi in production',
         });
       }
     }
@@ -228,9 +267,22 @@ export interface Config {
     warnExpiringCoupons: string;
     purge: string;
     notifyInvoices: string;
+    reconcilePayments: string;
   };
   /** How long a consumer has to confirm a message before the outbox sweeper sends it again. */
   delivery: { leaseMs: number };
+  /** The payment gateway (docs/payments.md): Wompi, or the embedded Wompi-compatible sandbox. */
+  payments: {
+    provider: 'sandbox' | 'wompi';
+    publicKey: string;
+    privateKey: string;
+    integritySecret: string;
+    eventsSecret: string;
+    apiUrl: string;
+    checkoutUrl: string;
+    returnUrl: string;
+    ttlMinutes: number;
+  };
   email: {
     mode: 'outbox' | 'acs';
     sender: string;
@@ -341,8 +393,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       warnExpiringCoupons: s.WARN_EXPIRING_COUPONS_SCHEDULE,
       purge: s.PURGE_SCHEDULE,
       notifyInvoices: s.NOTIFY_INVOICES_SCHEDULE,
+      reconcilePayments: s.RECONCILE_PAYMENTS_SCHEDULE,
     },
     delivery: { leaseMs: s.OUTBOX_DELIVERY_LEASE_SECONDS * 1000 },
+    payments: paymentSettings(s),
     email: {
       mode: s.EMAIL_MODE,
       sender: s.EMAIL_SENDER,
@@ -352,6 +406,23 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       acsEndpoint: s.ACS_ENDPOINT,
       acsConnectionString: s.ACS_CONNECTION_STRING,
     },
+  };
+}
+
+/** The sandbox's defaults are the app's own routes on the local host's port (npm start: 7071). */
+function paymentSettings(s: Settings): Config['payments'] {
+  const sandbox = s.PAYMENT_PROVIDER === 'sandbox';
+  const local = 'http://localhost:7071/api/sandbox';
+  return {
+    provider: s.PAYMENT_PROVIDER,
+    publicKey: s.WOMPI_PUBLIC_KEY ?? (sandbox ? SANDBOX_KEYS.publicKey : ''),
+    privateKey: s.WOMPI_PRIVATE_KEY ?? (sandbox ? SANDBOX_KEYS.privateKey : ''),
+    integritySecret: s.WOMPI_INTEGRITY_SECRET ?? (sandbox ? SANDBOX_KEYS.integritySecret : ''),
+    eventsSecret: s.WOMPI_EVENTS_SECRET ?? (sandbox ? SANDBOX_KEYS.eventsSecret : ''),
+    apiUrl: (s.WOMPI_API_URL ?? `${local}/v1`).replace(/\/+$/, ''),
+    checkoutUrl: s.WOMPI_CHECKOUT_URL ?? `${local}/checkout`,
+    returnUrl: s.PAYMENT_RETURN_URL ?? `${s.FRONTEND_URL.replace(/\/+$/, '')}/pagos/resultado`,
+    ttlMinutes: s.PAYMENT_TTL_MINUTES,
   };
 }
 

@@ -32,6 +32,10 @@ export const ERROR_CATALOG = {
   CONTRACT_NOT_FOUND: { status: 404, title: 'El contrato no existe' },
   INVOICE_NOT_FOUND: { status: 404, title: 'La factura no existe' },
   INVOICE_ALREADY_PAID: { status: 409, title: 'La factura ya fue pagada' },
+  PAYMENT_IN_PROGRESS: { status: 409, title: 'Hay un pago en proceso para esta factura' },
+  PAYMENT_NOT_FOUND: { status: 404, title: 'Pago no encontrado' },
+  GATEWAY_TRANSACTION_NOT_FOUND: { status: 404, title: 'La transacción no existe en la pasarela' },
+  INVALID_EVENT_SIGNATURE: { status: 401, title: 'La firma del evento no es válida' },
   COUPON_NOT_FOUND: { status: 404, title: 'El cupón no existe' },
   COUPON_EXPIRED: { status: 409, title: 'El cupón expiró' },
   COUPON_CANCELLED: { status: 409, title: 'El cupón fue anulado' },
@@ -68,7 +72,13 @@ export class AppError extends Error {
   constructor(
     readonly code: ErrorCode,
     detail?: string,
-    readonly extras: { errors?: FieldError[]; retryAfterSeconds?: number; headers?: Record<string, string> } = {},
+    readonly extras: {
+      errors?: FieldError[];
+      retryAfterSeconds?: number;
+      headers?: Record<string, string>;
+      /** Members the problem carries besides the standard ones (RFC 9457 extensions), e.g. `paymentId`. */
+      extensions?: Record<string, string>;
+    } = {},
   ) {
     super(detail ?? ERROR_CATALOG[code].title);
     this.name = 'AppError';

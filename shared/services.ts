@@ -2,6 +2,7 @@ import { closePasswordHasher } from './clients/bcrypt.client';
 import { type BlobStore, createBlobStore } from './clients/blob.client';
 import { type Clock, systemClock } from './clients/clock.client';
 import { createEmailSender, type EmailSender } from './clients/email.client';
+import { createPaymentGateway, type PaymentGateway } from './clients/gateway.client';
 import { createQueuePublisher, type QueuePublisher } from './clients/queue.client';
 import { createSqlClient, type Db } from './clients/sql.client';
 import { type Config, config } from './config';
@@ -17,6 +18,7 @@ export interface Services {
   clock: Clock;
   email: EmailSender;
   blobs: BlobStore;
+  gateway: PaymentGateway;
 }
 
 /** What the billing use cases (coupons, invoices, payments, their emails) need: they change state and publish messages. */
@@ -35,6 +37,7 @@ export function services(): Services {
       clock: systemClock,
       email: createEmailSender(cfg.email),
       blobs: createBlobStore(cfg.blobs),
+      gateway: createPaymentGateway(cfg.payments),
     };
   }
   return current;

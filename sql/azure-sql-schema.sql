@@ -281,3 +281,32 @@ BEGIN
   COMMIT TRANSACTION;
 END
 GO
+
+-- Migration 0011_gateway_payments
+IF NOT EXISTS (SELECT 1 FROM [schema_migrations] WHERE [name] = N'0011_gateway_payments')
+BEGIN
+  BEGIN TRANSACTION;
+  EXEC(N'CREATE TABLE [payments] ([id] uniqueidentifier not null, [reference] varchar(40) not null, [user_id] uniqueidentifier null, [status] varchar(10) not null constraint ck_payments_status check ([status] in (''PENDING'',''APPROVED'',''DECLINED'',''VOIDED'',''ERROR'',''EXPIRED'')), [amount] bigint not null constraint ck_payments_amount check ([amount] between 1 and 999999999999), [currency] varchar(3) not null, [payment_method] varchar(24) not null constraint ck_payments_method check ([payment_method] in (''PSE'',''CARD'',''NEQUI'',''BANCOLOMBIA_TRANSFER'')), [expires_at] datetime2(3) not null, [created_at] datetime2(3) not null, [finished_at] datetime2(3) null, [gateway_transaction_id] varchar(100) null, [decline_reason] nvarchar(300) null, CONSTRAINT [pk_payments] PRIMARY KEY ([id]), CONSTRAINT [fk_payments_user] FOREIGN KEY ([user_id]) REFERENCES [users] ([id]))');
+  EXEC(N'CREATE UNIQUE INDEX [uq_payments_reference] ON [payments] ([reference]) WHERE [reference] IS NOT NULL');
+  EXEC(N'CREATE INDEX [ix_payments_user] ON [payments] ([user_id], [created_at])');
+  EXEC(N'CREATE INDEX [ix_payments_pending] ON [payments] ([created_at]) where status = ''PENDING''');
+  EXEC(N'CREATE TABLE [payment_items] ([payment_id] uniqueidentifier not null, [invoice_id] uniqueidentifier not null, [coupon_id] uniqueidentifier not null, [amount] bigint not null constraint ck_payment_items_amount check ([amount] between 1 and 999999999999), [pending] bit not null CONSTRAINT [payment_items_pending_default] DEFAULT ''1'', CONSTRAINT [fk_payment_items_payment] FOREIGN KEY ([payment_id]) REFERENCES [payments] ([id]), CONSTRAINT [fk_payment_items_invoice] FOREIGN KEY ([invoice_id]) REFERENCES [invoices] ([id]), CONSTRAINT [fk_payment_items_coupon] FOREIGN KEY ([coupon_id]) REFERENCES [coupons] ([id]), CONSTRAINT [pk_payment_items] PRIMARY KEY ([payment_id], [invoice_id]))');
+  EXEC(N'CREATE UNIQUE INDEX [uq_payment_items_pending_invoice] ON [payment_items] ([invoice_id]) where pending = 1');
+  EXEC(N'CREATE TABLE [payment_events] ([id] uniqueidentifier not null, [checksum] varchar(64) not null, [gateway_transaction_id] varchar(100) not null, [reference] varchar(100) not null, [status] varchar(10) not null, [amount_in_cents] bigint not null, [currency] varchar(10) not null, [payload] nvarchar(max) not null, [payment_id] uniqueidentifier null, [outcome] varchar(24) null, [received_at] datetime2(3) not null, CONSTRAINT [pk_payment_events] PRIMARY KEY ([id]), CONSTRAINT [fk_payment_events_payment] FOREIGN KEY ([payment_id]) REFERENCES [payments] ([id]))');
+  EXEC(N'CREATE UNIQUE INDEX [uq_payment_events_checksum] ON [payment_events] ([checksum]) WHERE [checksum] IS NOT NULL');
+  EXEC(N'CREATE INDEX [ix_payment_events_reference] ON [payment_events] ([reference])');
+  EXEC(N'CREATE TABLE [payment_exceptions] ([id] uniqueidentifier not null, [payment_id] uniqueidentifier not null, [invoice_id] uniqueidentifier null, [outcome] varchar(24) not null constraint ck_payment_exceptions_outcome check ([outcome] in (''ALREADY_PAID'',''AMOUNT_MISMATCH'')), [amount_in_cents] bigint not null, [gateway_transaction_id] varchar(100) not null, [created_at] datetime2(3) not null, [resolved_at] datetime2(3) null, [resolved_by] uniqueidentifier null, [resolution] nvarchar(300) null, CONSTRAINT [pk_payment_exceptions] PRIMARY KEY ([id]), CONSTRAINT [fk_payment_exceptions_payment] FOREIGN KEY ([payment_id]) REFERENCES [payments] ([id]), CONSTRAINT [fk_payment_exceptions_invoice] FOREIGN KEY ([invoice_id]) REFERENCES [invoices] ([id]), CONSTRAINT [fk_payment_exceptions_resolver] FOREIGN KEY ([resolved_by]) REFERENCES [users] ([id]))');
+  EXEC(N'CREATE UNIQUE INDEX [uq_payment_exceptions] ON [payment_exceptions] ([payment_id], [invoice_id], [outcome]) WHERE [payment_id] IS NOT NULL AND [invoice_id] IS NOT NULL AND [outcome] IS NOT NULL');
+  EXEC(N'CREATE INDEX [ix_payment_exceptions_open] ON [payment_exceptions] ([created_at]) where resolved_at IS NULL');
+  EXEC(N'CREATE TABLE [sandbox_transactions] ([id] varchar(40) not null, [reference] varchar(100) not null, [amount_in_cents] bigint not null, [currency] varchar(3) not null, [status] varchar(10) not null, [payment_method_type] varchar(24) not null, [redirect_url] nvarchar(2048) not null, [created_at] datetime2(3) not null, [finalized_at] datetime2(3) null, CONSTRAINT [pk_sandbox_transactions] PRIMARY KEY ([id]))');
+  EXEC(N'CREATE INDEX [ix_sandbox_transactions_reference] ON [sandbox_transactions] ([reference])');
+  EXEC(N'alter table [transactions] drop constraint ck_transactions_method');
+  EXEC(N'ALTER TABLE [transactions] ALTER COLUMN [payment_method] varchar(24)');
+  EXEC(N'alter table [transactions] add constraint ck_transactions_method check(payment_method IN (''PSE'', ''CARD'', ''CASH'', ''BANK'', ''NEQUI'', ''BANCOLOMBIA_TRANSFER''))');
+  EXEC(N'ALTER TABLE [transactions] ADD [payment_id] uniqueidentifier null');
+  EXEC(N'ALTER TABLE [transactions] ADD CONSTRAINT [fk_transactions_payment] FOREIGN KEY ([payment_id]) REFERENCES [payments] ([id])');
+  EXEC(N'ALTER TABLE [transactions] ADD [gateway_transaction_id] varchar(100) null');
+  INSERT INTO [schema_migrations] ([name], [batch], [migration_time]) VALUES (N'0011_gateway_payments', 11, SYSUTCDATETIME());
+  COMMIT TRANSACTION;
+END
+GO

@@ -116,6 +116,9 @@ export async function recordPayment(
     coupon: Coupon;
     paymentMethod: PaymentMethod;
     bankAuthorization?: string;
+    /** A gateway payment's: the payment attempt and the gateway's transaction. */
+    paymentId?: string;
+    gatewayTransactionId?: string;
     now: Date;
   },
 ): Promise<{ transactionId: string; messageIds: string[] }> {
@@ -133,6 +136,8 @@ export async function recordPayment(
     reversesId: null,
     reason: null,
     bankAuthorization: payment.bankAuthorization,
+    paymentId: payment.paymentId,
+    gatewayTransactionId: payment.gatewayTransactionId,
     now,
   });
   await recordContractAccess(tx, userId, invoice.contractId, now);

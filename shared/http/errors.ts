@@ -16,6 +16,8 @@ export interface ProblemDetails {
   requestId?: string;
   errors?: FieldError[];
   retryAfterSeconds?: number;
+  /** PAYMENT_IN_PROGRESS: the payment the invoice is in. */
+  paymentId?: string;
 }
 
 export function problemTypeUri(code: ErrorCode): string {
@@ -35,5 +37,6 @@ export function toProblem(error: AppError, requestId?: string, instance?: string
   if (requestId) problem.requestId = requestId;
   if (error.extras.errors) problem.errors = error.extras.errors;
   if (error.extras.retryAfterSeconds !== undefined) problem.retryAfterSeconds = error.extras.retryAfterSeconds;
+  if (error.extras.extensions) Object.assign(problem, error.extras.extensions);
   return problem;
 }

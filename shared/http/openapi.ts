@@ -13,7 +13,7 @@ import { PROBLEM_BASE_URI } from './errors';
 export interface RouteDoc {
   summary: string;
   description?: string;
-  tag: 'Sistema' | 'Cuenta' | 'Facturas' | 'Cupones' | 'Pagos' | 'Notificaciones' | 'Operación';
+  tag: 'Sistema' | 'Cuenta' | 'Facturas' | 'Cupones' | 'Pagos' | 'Notificaciones' | 'Operación' | 'Sandbox';
   success: { status: number; description: string; schema?: z.ZodType; contentType?: string; example?: unknown };
   /** Business errors of this route; auth and validation errors are added from the spec. */
   errors?: ErrorCode[];
@@ -25,6 +25,8 @@ export interface RouteDoc {
     schema?: Record<string, unknown>;
   }[];
   requestExample?: unknown;
+  /** Statuses answered with an HTML page for a person (the sandbox's checkout), not problem+json. */
+  htmlPages?: number[];
   /** Not an operation of the API (the catch-all that answers unknown routes): left out of the document. */
   hidden?: boolean;
 }
@@ -32,6 +34,8 @@ export interface RouteDoc {
 /** A route whose body is a file (text/csv, text/plain), not JSON. */
 export interface UploadSpec {
   mediaTypes: string[];
+  /** A form (application/x-www-form-urlencoded): its fields, for the document. */
+  form?: z.ZodType;
 }
 
 /** What httpRoute attaches to its handler for the document. */
@@ -64,6 +68,7 @@ export const problemSchema = z
       .array(z.object({ path: z.string().describe('e.g. body.email, query.limit'), message: z.string() }))
       .optional(),
     retryAfterSeconds: z.number().int().optional(),
+    paymentId: z.string().optional().describe('PAYMENT_IN_PROGRESS: the PENDING payment the invoice is in'),
   })
   .meta({ id: 'Problem' });
 
@@ -166,6 +171,21 @@ function errorResponses(codes: ErrorCode[]): Record<string, unknown> {
   return responses;
 }
 
+/** The statuses a route answers with an HTML page, added beside (or instead of) their problem+json. */
+function withHtmlPages(responses: Record<string, unknown>, statuses: number[]): Record<string, unknown> {
+  for (const status of statuses) {
+    const existing = (responses[String(status)] ?? { description: 'An HTML page saying why' }) as {
+      description: string;
+      content?: Record<string, unknown>;
+    };
+    responses[String(status)] = {
+      ...existing,
+      content: { ...existing.content, 'text/html': { schema: { type: 'string', maxLength: 65536 } } },
+    };
+  }
+  return responses;
+}
+
 /** The largest value of JSON Schema's int32 format. */
 const INT32_MAX = 2 ** 31 - 1;
 
@@ -239,7 +259,7 @@ export function buildOpenApiDocument(routes: DocumentedRoute[], info: { version:
                   }
                 : undefined,
           },
-          ...errorResponses(errorCodes(contract)),
+          ...withHtmlPages(errorResponses(errorCodes(contract)), doc.htmlPages ?? []),
         },
       };
       if (contract.body) {
@@ -257,7 +277,9 @@ export function buildOpenApiDocument(routes: DocumentedRoute[], info: { version:
             contract.upload.mediaTypes.map((type) => [
               type,
               {
-                schema: { type: 'string', contentMediaType: type, maxLength: DEFAULT_UPLOAD_MAX_BYTES },
+                schema: contract.upload?.form
+                  ? jsonSchema(contract.upload.form, 'input', components)
+                  : { type: 'string', contentMediaType: type, maxLength: DEFAULT_UPLOAD_MAX_BYTES },
                 example: doc.requestExample,
               },
             ]),
@@ -283,9 +305,11 @@ export function buildOpenApiDocument(routes: DocumentedRoute[], info: { version:
         'x-internal': false,
       },
     ],
-    tags: ['Sistema', 'Cuenta', 'Facturas', 'Cupones', 'Pagos', 'Notificaciones', 'Operación'].map((name) => ({
-      name,
-    })),
+    tags: ['Sistema', 'Cuenta', 'Facturas', 'Cupones', 'Pagos', 'Notificaciones', 'Operación', 'Sandbox'].map(
+      (name) => ({
+        name,
+      }),
+    ),
     paths,
     components: {
       schemas: Object.fromEntries(Object.entries(components).sort(([a], [b]) => a.localeCompare(b))),

@@ -207,6 +207,21 @@ export async function findCouponByCode(db: DbOrTx, code: string, userId: string)
   return row ? couponFromRow(row) : undefined;
 }
 
+export async function findCouponById(db: DbOrTx, id: string): Promise<Coupon | undefined> {
+  const row = await db<CouponRow>('coupons').where({ id }).first();
+  return row ? couponFromRow(row) : undefined;
+}
+
+/**
+ * USED once the gateway took the money for it: whatever befell the coupon while the customer was
+ * at the checkout (it expired, or was cancelled), the money paid its invoice.
+ */
+export async function markCouponPaidByGateway(db: DbOrTx, id: string, now: Date): Promise<boolean> {
+  return (
+    (await db('coupons').where({ id }).whereNot({ status: 'USED' }).update({ status: 'USED', closed_at: now })) > 0
+  );
+}
+
 /** A coupon gets one "vence pronto" notice this long before it ends. */
 export const EXPIRY_WARNING_HOURS = 24;
 

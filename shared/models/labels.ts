@@ -16,4 +16,14 @@ export const PAYMENT_METHOD_LABELS = {
   CARD: 'Tarjeta',
   CASH: 'Efectivo',
   BANK: 'Recaudo bancario',
+  NEQUI: 'Nequi',
+  BANCOLOMBIA_TRANSFER: 'Transferencia Bancolombia',
+} as const;
+export const GATEWAY_PAYMENT_STATUS_LABELS = {
+  PENDING: 'En proceso',
+  APPROVED: 'Aprobado',
+  DECLINED: 'Rechazado',
+  VOIDED: 'Anulado',
+  ERROR: 'Con error',
+  EXPIRED: 'Vencido sin pago',
 } as const;

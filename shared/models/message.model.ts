@@ -63,6 +63,7 @@ export const NOTIFICATION_KINDS = [
   'INVOICE_DUE_SOON',
   'INVOICE_OVERDUE',
   'PASSWORD_CHANGED',
+  'PAYMENT_DECLINED',
 ] as const;
 export type NotificationKind = (typeof NOTIFICATION_KINDS)[number];
 

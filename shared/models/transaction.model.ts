@@ -8,8 +8,11 @@ import { PAYMENT_METHOD_LABELS, TRANSACTION_TYPE_LABELS } from './labels';
 /** A payment or the reversal of one. Money is whole pesos; a payment is reversed at most once. */
 export const ONLINE_PAYMENT_METHODS = ['PSE', 'CARD', 'CASH'] as const;
 export type OnlinePaymentMethod = (typeof ONLINE_PAYMENT_METHODS)[number];
+/** The methods the gateway's checkout offers (docs/payments.md). */
+export const GATEWAY_PAYMENT_METHODS = ['PSE', 'CARD', 'NEQUI', 'BANCOLOMBIA_TRANSFER'] as const;
+export type GatewayPaymentMethod = (typeof GATEWAY_PAYMENT_METHODS)[number];
 /** BANK: the printed coupon paid at a bank or a corresponsal, posted from the bank's collection file. */
-export const PAYMENT_METHODS = [...ONLINE_PAYMENT_METHODS, 'BANK'] as const;
+export const PAYMENT_METHODS = [...ONLINE_PAYMENT_METHODS, 'BANK', 'NEQUI', 'BANCOLOMBIA_TRANSFER'] as const;
 export type PaymentMethod = (typeof PAYMENT_METHODS)[number];
 export type TransactionType = 'PAYMENT' | 'REVERSAL';
 
@@ -137,6 +140,9 @@ export interface NewTransaction {
   reversesId: string | null;
   reason: string | null;
   bankAuthorization?: string;
+  /** A gateway payment's: the payment attempt and the gateway's transaction. */
+  paymentId?: string;
+  gatewayTransactionId?: string;
   now: Date;
 }
 
@@ -175,6 +181,7 @@ export async function insertTransaction(db: DbOrTx, t: NewTransaction): Promise<
     reason: t.reason,
     // Only bank payments write it, so rows look as they did before the column to older readers.
     ...(t.bankAuthorization ? { bank_authorization: t.bankAuthorization } : {}),
+    ...(t.paymentId ? { payment_id: t.paymentId, gateway_transaction_id: t.gatewayTransactionId ?? null } : {}),
     created_at: t.now,
   });
   return id;

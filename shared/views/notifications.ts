@@ -16,6 +16,10 @@ const TEXTS: Record<NotificationKind, (d: Data) => { title: string; body: string
         ? `El banco nos reportó su pago de ${pesos(d)} de la factura ${d.invoiceNumber} (contrato ${d.contractNumber}) con el cupón impreso.`
         : `Recibimos su pago de ${pesos(d)} de la factura ${d.invoiceNumber} (contrato ${d.contractNumber}).`,
   }),
+  PAYMENT_DECLINED: (d) => ({
+    title: 'Pago no aprobado',
+    body: `Su pago de ${pesos(d)} (${d.invoiceCount} factura${Number(d.invoiceCount) === 1 ? '' : 's'}) no fue aprobado${d.reason ? `: ${d.reason}` : ''}. Sus cupones siguen vigentes; puede intentar de nuevo.`,
+  }),
   PAYMENT_REVERSED: (d) => ({
     title: 'Pago reversado',
     body: `El pago de ${pesos(d)} de la factura ${d.invoiceNumber} fue reversado${d.reason ? `: ${d.reason}` : ''}. La factura quedó pendiente de pago.`,

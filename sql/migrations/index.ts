@@ -10,6 +10,7 @@ import * as invoiceNotices from './0007_invoice_notices';
 import * as billingFeed from './0008_billing_feed_collections';
 import * as accounts from './0009_accounts';
 import * as collectionIdentity from './0010_collection_identity';
+import * as gatewayPayments from './0011_gateway_payments';
 
 export interface Migration {
   name: string;
@@ -29,4 +30,5 @@ export const MIGRATIONS: Migration[] = [
   billingFeed,
   accounts,
   collectionIdentity,
+  gatewayPayments,
 ];

@@ -7,6 +7,7 @@ import { simpleParser } from 'mailparser';
 
 import { DEMO_OPERATOR, seedDemoData } from '../../scripts/demoData';
 import { collectionFileText } from '../../shared/formats/asobancaria';
+import { signedEvent } from '../../shared/formats/wompi';
 import { projectRoot } from '../../shared/projectFiles';
 import { type ApiResponse, call, logIn, newCustomer, startTestApp, type TestApp, waitFor } from '../support/app';
 
@@ -287,6 +288,70 @@ test('every route answers as documented, on success and on error', async () => {
 
   await check('POST', '/auth/logout', '/auth/logout', { body: { refreshToken: refreshed.body.refreshToken } });
   await check('POST', '/auth/logout', '/auth/logout', { body: {} });
+
+  // Online payments through the gateway sandbox.
+  const payer = await newCustomer(app.url);
+  const otherPayer = await newCustomer(app.url);
+  const payable = await check('POST', '/invoices/search', '/invoices/search', {
+    token: payer.token,
+    body: { contractNumber: '10000012' },
+  });
+  const payment = await check('POST', '/payments', '/payments', {
+    token: payer.token,
+    body: { couponCodes: [payable.body.coupons[0].code], paymentMethod: 'NEQUI' },
+    headers: { 'Idempotency-Key': randomUUID() },
+  });
+  await check('POST', '/payments', '/payments', {
+    token: payer.token,
+    body: { couponCodes: [payable.body.coupons[0].code], paymentMethod: 'NEQUI' },
+    headers: { 'Idempotency-Key': randomUUID() },
+  }); // 409 PAYMENT_IN_PROGRESS
+  await check('GET', '/payments', '/payments?limit=1', { token: payer.token });
+  await check('GET', '/payments', '/payments?status=NOPE', { token: payer.token });
+  await check('GET', '/payments/{paymentId}', `/payments/${payment.body.id}`, { token: payer.token });
+  await check('GET', '/payments/{paymentId}', `/payments/${payment.body.id}`, { token: otherPayer.token });
+  const checkout = new URL(payment.body.checkoutUrl);
+  await check('GET', '/sandbox/checkout', `/sandbox/checkout${checkout.search}`);
+  await check('GET', '/sandbox/checkout', '/sandbox/checkout?reference=x');
+  const form = new URLSearchParams(checkout.search);
+  form.set('decision', 'APPROVED_NO_EVENT');
+  const decided = await check('POST', '/sandbox/checkout', '/sandbox/checkout', {
+    raw: form.toString(),
+    headers: { 'Content-Type': 'application/x-www-form-urlencoded' },
+  });
+  await check('POST', '/sandbox/checkout', '/sandbox/checkout', {
+    raw: 'decision=APPROVED',
+    headers: { 'Content-Type': 'application/x-www-form-urlencoded' },
+  });
+  const sandboxId = new URL(decided.headers.get('location') ?? '').searchParams.get('id') ?? '';
+  const privateKey = { Authorization: `Bearer ${app.services.config.payments.privateKey}` };
+  await check('GET', '/sandbox/v1/transactions/{id}', `/sandbox/v1/transactions/${sandboxId}`, { headers: privateKey });
+  await check('GET', '/sandbox/v1/transactions/{id}', '/sandbox/v1/transactions/sbx-none', { headers: privateKey });
+  await check('GET', '/sandbox/v1/transactions', `/sandbox/v1/transactions?reference=${payment.body.reference}`, {
+    headers: privateKey,
+  });
+  await check('GET', '/sandbox/v1/transactions', '/sandbox/v1/transactions?reference=x');
+  const approved = signedEvent(
+    {
+      id: sandboxId,
+      reference: payment.body.reference,
+      amount_in_cents: payment.body.amount * 100,
+      currency: 'COP',
+      status: 'APPROVED',
+    },
+    app.services.config.payments.eventsSecret,
+    new Date(),
+  );
+  await check('POST', '/payments/events', '/payments/events', { body: approved });
+  await check('POST', '/payments/events', '/payments/events', {
+    body: { ...approved, signature: { ...approved.signature, checksum: 'A'.repeat(64) } },
+  });
+  await check('POST', '/sandbox/v1/transactions/{id}/void', `/sandbox/v1/transactions/${sandboxId}/void`, {
+    headers: privateKey,
+  });
+  await check('POST', '/sandbox/v1/transactions/{id}/void', '/sandbox/v1/transactions/sbx-none/void', {
+    headers: privateKey,
+  });
 
   const other = await newCustomer(app.url);
   await check('GET', '/coupons/{code}', `/coupons/${coupon.code}`, { token: other.token });

@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 
-import { type AzuriteProcess, startAzurite } from '../../local/azurite';
+import { type AzuriteProcess, freePort, startAzurite } from '../../local/azurite';
 import { type RunningHost, startHost } from '../../local/host';
 import { ManualClock } from '../../shared/clients/clock.client';
 import { resetConfig } from '../../shared/config';
@@ -46,6 +46,10 @@ export async function startTestApp(
   const dataDir = process.env.DATA_DIR ?? '';
   const azurite = await startAzurite({ location: path.join(dataDir, 'azurite'), blob: options.blobs });
   process.env.AzureWebJobsStorage = azurite.connectionString;
+  // The gateway sandbox is the host's own routes: its URLs name the host's port.
+  const port = await freePort();
+  process.env.WOMPI_API_URL = `http://127.0.0.1:${port}/api/sandbox/v1`;
+  process.env.WOMPI_CHECKOUT_URL = `http://127.0.0.1:${port}/api/sandbox/checkout`;
   resetConfig();
   const clock = options.clock ?? new ManualClock(new Date());
   const app = setServices({ clock });
@@ -53,7 +57,7 @@ export async function startTestApp(
   const logs: string[] = [];
   const host = await startHost({
     bodyPolicy: requestBodyLimit,
-    port: 0,
+    port,
     functionFiles: sourceFunctionFiles(),
     log: (line) => logs.push(line),
     queues: options.queues ?? true,
@@ -104,7 +108,8 @@ export async function call<T = any>( // any: see ApiResponse
     body = JSON.stringify(options.body);
     headers['Content-Type'] ??= 'application/json';
   }
-  const response = await fetch(base + route, { method, headers, body });
+  // A redirect (the sandbox checkout's 303) is answered as is: its target is the frontend, not this app.
+  const response = await fetch(base + route, { method, headers, body, redirect: 'manual' });
   const text = await response.text();
   let parsed: unknown = text;
   try {

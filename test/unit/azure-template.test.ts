@@ -187,6 +187,14 @@ function settingsInAzure(): NodeJS.ProcessEnv {
     expect(String(appSettings.JWT_SECRET)).toMatch(/^\[format\('@Microsoft\.KeyVault\(SecretUri=\{0\}\)'/);
     const jwtParameter = (template.parameters as Record<string, { type?: string }>).jwtSecret;
     expect(jwtParameter?.type).toBe('securestring');
+    for (const [setting, parameter] of [
+      ['WOMPI_PRIVATE_KEY', 'wompiPrivateKey'],
+      ['WOMPI_INTEGRITY_SECRET', 'wompiIntegritySecret'],
+      ['WOMPI_EVENTS_SECRET', 'wompiEventsSecret'],
+    ] as const) {
+      expect(String(appSettings[setting])).toMatch(/^\[format\('@Microsoft\.KeyVault\(SecretUri=\{0\}\)'/);
+      expect((template.parameters as Record<string, { type?: string }>)[parameter]?.type).toBe('securestring');
+    }
     // No output may carry a secret (the linter's outputs-should-not-contain-secrets, and this).
     const outputs = JSON.stringify((template as unknown as { outputs?: unknown }).outputs ?? {});
     expect(outputs).not.toMatch(/jwtSecret|listKeys|secretUri|ConnectionString/i);

@@ -1,0 +1,30 @@
+import { app } from '@azure/functions';
+
+import * as gatewayPayments from '../../shared/controllers/gatewayPayment.controller';
+import { httpRoute } from '../../shared/http/handler';
+import { pageSchema } from '../../shared/models/pagination';
+import { paymentJsonSchema } from '../../shared/models/payment.model';
+import { services } from '../../shared/services';
+
+/** GET /api/payments?status=&cursor=&limit= → the caller's gateway payments, newest first. */
+export const listPayments = httpRoute({
+  auth: 'user',
+  doc: {
+    summary: 'Mis pagos en la pasarela',
+    tag: 'Pagos',
+    success: {
+      status: 200,
+      description: 'A page of payments',
+      schema: pageSchema(paymentJsonSchema).meta({ id: 'PaymentPage' }),
+    },
+  },
+  query: gatewayPayments.paymentListQuerySchema,
+  handle: async ({ query, user }) => ({ body: await gatewayPayments.listPayments(services(), user.id, query) }),
+});
+
+app.http('listPayments', {
+  methods: ['GET', 'OPTIONS'],
+  route: 'payments',
+  authLevel: 'anonymous',
+  handler: listPayments,
+});

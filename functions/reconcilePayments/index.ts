@@ -1,0 +1,13 @@
+import { app, type InvocationContext, type Timer } from '@azure/functions';
+
+import { config } from '../../shared/config';
+import * as gatewayPayments from '../../shared/controllers/gatewayPayment.controller';
+import { services } from '../../shared/services';
+
+/** Timer (RECONCILE_PAYMENTS_SCHEDULE, every minute): PENDING payments without an event asked at the gateway. */
+export async function reconcilePayments(_timer: Timer, context: InvocationContext): Promise<void> {
+  const run = await gatewayPayments.reconcilePayments(services());
+  context.log(`reconcilePayments: checked ${run.checked}, applied ${run.applied}, expired ${run.expired}`);
+}
+
+app.timer('reconcilePayments', { schedule: config().schedules.reconcilePayments, handler: reconcilePayments });

@@ -1,0 +1,30 @@
+import { app } from '@azure/functions';
+
+import * as sandbox from '../../shared/controllers/sandbox.controller';
+import { httpRoute } from '../../shared/http/handler';
+import { services } from '../../shared/services';
+
+/** GET /api/sandbox/checkout?<Wompi's checkout query> → the sandbox gateway's checkout page (HTML). */
+export const sandboxCheckoutPage = httpRoute({
+  auth: 'none',
+  doc: {
+    summary: 'Pasarela de pruebas: página de pago',
+    description:
+      'Only with PAYMENT_PROVIDER=sandbox (404 otherwise). Takes the checkoutUrl query of a payment; a bad integrity ' +
+      'signature or an expired link is a 400 page.',
+    tag: 'Sandbox',
+    success: { status: 200, description: 'The checkout page', contentType: 'text/html' },
+    htmlPages: [400],
+  },
+  handle: async ({ request }) => {
+    const page = sandbox.checkoutPage(services(), new URL(request.url).searchParams);
+    return { status: page.status, file: { contentType: 'text/html; charset=utf-8', data: Buffer.from(page.html) } };
+  },
+});
+
+app.http('sandboxCheckoutPage', {
+  methods: ['GET', 'OPTIONS'],
+  route: 'sandbox/checkout',
+  authLevel: 'anonymous',
+  handler: sandboxCheckoutPage,
+});

@@ -1,0 +1,342 @@
+import { z } from 'zod';
+
+import type { PaymentGateway } from '../clients/gateway.client';
+import { type BeforeCommit, type DbOrTx, inTransaction, inTransactionRacing } from '../clients/sql.client';
+import type { Config } from '../config';
+import { AppError } from '../errors';
+import {
+  checkoutUrl,
+  hasValidChecksum,
+  type WompiEvent,
+  wompiEventSchema,
+  type WompiTransaction,
+} from '../formats/wompi';
+import { couponCodeSchema, findCouponByCode, findCouponById, markCouponPaidByGateway } from '../models/coupon.model';
+import { findInvoice, markInvoicePaid } from '../models/invoice.model';
+import { notificationMessage } from '../models/message.model';
+import { addToOutbox } from '../models/outbox.model';
+import { decodeCursor, type Page, toPage } from '../models/pagination';
+import {
+  closePayment,
+  findPayment,
+  findPaymentByReference,
+  GATEWAY_PAYMENT_STATUSES,
+  type GatewayPayment,
+  insertPayment,
+  insertPaymentEvent,
+  insertPaymentException,
+  pagePayments,
+  type PaymentJson,
+  paymentToJson,
+  pendingPaymentOf,
+  pendingPaymentsBefore,
+  setEventOutcome,
+} from '../models/payment.model';
+import { GATEWAY_PAYMENT_METHODS, type GatewayPaymentMethod } from '../models/transaction.model';
+import type { BillingDeps } from '../services';
+import { couponRefusal } from './coupon.controller';
+import { dispatchSoon } from './outbox.controller';
+import { recordPayment } from './payment.controller';
+
+/**
+ * Online payments confirmed by the gateway (docs/payments.md). Money moves only on the gateway's
+ * signed word: a payment is PENDING from its creation until an event with a valid checksum (or
+ * the gateway's own API, asked by the reconciler) says APPROVED, DECLINED, VOIDED or ERROR; the
+ * customer's return from the checkout proves nothing.
+ */
+export type GatewayDeps = BillingDeps & { gateway: PaymentGateway; config: Pick<Config, 'payments'> };
+
+export const createPaymentBodySchema = z.object({
+  couponCodes: z.array(couponCodeSchema).min(1).max(10),
+  paymentMethod: z.enum(GATEWAY_PAYMENT_METHODS),
+});
+
+export const paymentListQuerySchema = z.object({
+  status: z.enum(GATEWAY_PAYMENT_STATUSES).optional(),
+  cursor: z.string().max(200).optional(),
+  limit: z.coerce.number().int().min(1).max(100).default(20),
+});
+
+/** The checkout link of a PENDING payment, signed with the integrity secret. */
+export function checkoutOf(payments: Config['payments'], payment: GatewayPayment): string {
+  return checkoutUrl(
+    payments.checkoutUrl,
+    {
+      publicKey: payments.publicKey,
+      reference: payment.reference,
+      amountInCents: payment.amount * 100,
+      currency: 'COP',
+      redirectUrl: payments.returnUrl,
+      expirationTime: payment.expiresAt.toISOString(),
+    },
+    payments.integritySecret,
+  );
+}
+
+const toJson = (deps: Pick<GatewayDeps, 'config'>, payment: GatewayPayment) =>
+  paymentToJson(payment, checkoutOf(deps.config.payments, payment));
+
+/**
+ * A PENDING payment of 1–10 of the caller's ACTIVE coupons, each of a distinct UNPAID invoice,
+ * for their sum. An invoice already in a PENDING payment is PAYMENT_IN_PROGRESS (with that
+ * payment's id); two requests racing for one invoice meet at a unique index and one of them is.
+ */
+export async function createPayment(
+  deps: GatewayDeps,
+  request: { userId: string; couponCodes: string[]; paymentMethod: GatewayPaymentMethod },
+  beforeCommit?: BeforeCommit<PaymentJson>,
+): Promise<PaymentJson> {
+  const now = deps.clock.now();
+  if (new Set(request.couponCodes).size !== request.couponCodes.length)
+    throw new AppError('VALIDATION_FAILED', 'Cada cupón va una sola vez.', {
+      errors: [{ path: 'body.couponCodes', message: 'Cupones repetidos.' }],
+    });
+  return inTransactionRacing(deps.db, async (tx) => {
+    const items = [];
+    for (const code of request.couponCodes) {
+      const coupon = await findCouponByCode(tx, code, request.userId);
+      if (!coupon) throw new AppError('COUPON_NOT_FOUND', `No tiene un cupón con el código ${code}.`);
+      const refusal = couponRefusal(coupon, now);
+      if (refusal) throw refusal;
+      const invoice = await findInvoice(tx, coupon.invoiceId);
+      if (!invoice) throw new AppError('INVOICE_NOT_FOUND');
+      if (invoice.status === 'PAID')
+        throw new AppError('INVOICE_ALREADY_PAID', `La factura ${invoice.number} ya está pagada.`);
+      items.push({ invoiceId: invoice.id, couponId: coupon.id, amount: coupon.amount });
+    }
+    if (new Set(items.map((i) => i.invoiceId)).size !== items.length)
+      throw new AppError('VALIDATION_FAILED', 'Use un cupón por factura.', {
+        errors: [{ path: 'body.couponCodes', message: 'Dos cupones de la misma factura.' }],
+      });
+    const inProgress = await pendingPaymentOf(
+      tx,
+      items.map((i) => i.invoiceId),
+    );
+    if (inProgress) throw paymentInProgress(inProgress);
+    const expiresAt = new Date(now.getTime() + deps.config.payments.ttlMinutes * 60_000);
+    const { id } = await insertPayment(tx, {
+      userId: request.userId,
+      amount: items.reduce((sum, i) => sum + i.amount, 0),
+      paymentMethod: request.paymentMethod,
+      expiresAt,
+      now,
+      items,
+    });
+    const payment = await findPayment(tx, id);
+    if (!payment) throw new Error('payment vanished inside its own transaction');
+    const json = toJson(deps, payment);
+    await beforeCommit?.(tx, json);
+    return json;
+  });
+}
+
+function paymentInProgress(paymentId: string): AppError {
+  return new AppError(
+    'PAYMENT_IN_PROGRESS',
+    'Una de estas facturas ya tiene un pago en proceso; espere su resultado o termínelo en la pasarela.',
+    { extensions: { paymentId } },
+  );
+}
+
+/** A payment, for its owner (or an operator); anybody else's is "not found". */
+export async function getPayment(
+  deps: GatewayDeps,
+  caller: { id: string; role: string },
+  paymentId: string,
+): Promise<PaymentJson> {
+  const payment = await findPayment(deps.db, paymentId);
+  if (!payment || (caller.role !== 'operator' && payment.userId !== caller.id)) throw new AppError('PAYMENT_NOT_FOUND');
+  return toJson(deps, payment);
+}
+
+export async function listPayments(
+  deps: GatewayDeps,
+  userId: string,
+  query: z.infer<typeof paymentListQuerySchema>,
+): Promise<Page<PaymentJson>> {
+  const page = await pagePayments(deps.db, userId, {
+    status: query.status,
+    cursor: decodeCursor(query.cursor),
+    limit: query.limit,
+  });
+  return toPage(
+    page,
+    (p) => ({ at: p.createdAt, id: p.id }),
+    (p) => toJson(deps, p),
+  );
+}
+
+// ---- The gateway's word ----
+
+export type EventOutcome = 'APPLIED' | 'DUPLICATE' | 'UNKNOWN_REFERENCE' | 'NO_CHANGE';
+
+/**
+ * POST /payments/events: a Wompi event. A bad checksum is 401 and stores nothing we act on; a
+ * valid one is stored once (by its checksum), then its transaction applied once, whichever
+ * instance receives it and however often the gateway sends it.
+ */
+export async function receiveEvent(deps: GatewayDeps, body: unknown, headerChecksum?: string): Promise<EventOutcome> {
+  const parsed = wompiEventSchema.safeParse(body);
+  if (!parsed.success)
+    throw new AppError('VALIDATION_FAILED', 'El evento no tiene la forma de un evento de la pasarela.');
+  const event: WompiEvent = parsed.data;
+  const secret = deps.config.payments.eventsSecret;
+  const headerAgrees =
+    headerChecksum === undefined ||
+    hasValidChecksum({ ...event, signature: { ...event.signature, checksum: headerChecksum } }, secret);
+  if (!hasValidChecksum(event, secret) || !headerAgrees) throw new AppError('INVALID_EVENT_SIGNATURE');
+  const transaction = event.data.transaction;
+  const stored = await insertPaymentEvent(deps.db, {
+    checksum: event.signature.checksum,
+    gatewayTransactionId: transaction.id,
+    reference: transaction.reference,
+    status: transaction.status,
+    amountInCents: transaction.amount_in_cents,
+    currency: transaction.currency,
+    payload: JSON.stringify(body),
+    now: deps.clock.now(),
+  });
+  if (stored === 'duplicate') return 'DUPLICATE';
+  const outcome = await applyGatewayTransaction(deps, transaction);
+  await setEventOutcome(deps.db, stored.id, outcome.outcome, outcome.paymentId);
+  return outcome.outcome;
+}
+
+/**
+ * What the gateway says of a transaction, applied to its payment once: APPROVED with the amount
+ * and currency asked pays every invoice (an invoice paid meanwhile through another channel is an
+ * ALREADY_PAID exception: money to refund); another amount is ERROR and an AMOUNT_MISMATCH
+ * exception; DECLINED, VOIDED and ERROR close it with the coupons still ACTIVE. PENDING changes
+ * nothing, and neither does anything after the payment closed (an event late or repeated).
+ */
+export async function applyGatewayTransaction(
+  deps: GatewayDeps,
+  transaction: WompiTransaction,
+): Promise<{ outcome: EventOutcome; paymentId: string | null }> {
+  const payment = await findPaymentByReference(deps.db, transaction.reference);
+  if (!payment) return { outcome: 'UNKNOWN_REFERENCE', paymentId: null };
+  const status = transaction.status;
+  if (status === 'PENDING') return { outcome: 'NO_CHANGE', paymentId: payment.id };
+  const now = deps.clock.now();
+  const messageIds = await inTransaction(deps.db, async (tx) => {
+    const matches = transaction.amount_in_cents === payment.amount * 100 && transaction.currency === payment.currency;
+    if (transaction.status === 'APPROVED' && !matches) {
+      if (
+        !(await closePayment(tx, payment.id, {
+          status: 'ERROR',
+          now,
+          gatewayTransactionId: transaction.id,
+          declineReason: 'El monto o la moneda no coinciden con lo cobrado.',
+        }))
+      )
+        return undefined;
+      await insertPaymentException(tx, {
+        paymentId: payment.id,
+        invoiceId: null,
+        outcome: 'AMOUNT_MISMATCH',
+        amountInCents: transaction.amount_in_cents,
+        gatewayTransactionId: transaction.id,
+        now,
+      });
+      return [];
+    }
+    if (transaction.status === 'APPROVED') return approve(deps, tx, payment, transaction, now);
+    const closed = await closePayment(tx, payment.id, {
+      status,
+      now,
+      gatewayTransactionId: transaction.id,
+      declineReason: transaction.status_message ?? null,
+    });
+    if (!closed || !payment.userId) return closed ? [] : undefined;
+    return addToOutbox(
+      tx,
+      [
+        notificationMessage({
+          kind: 'PAYMENT_DECLINED',
+          userId: payment.userId,
+          occurredAt: now,
+          data: {
+            paymentId: payment.id,
+            amount: payment.amount,
+            invoiceCount: payment.items.length,
+            reason: transaction.status_message ?? '',
+          },
+        }),
+      ],
+      now,
+    );
+  });
+  if (messageIds === undefined) return { outcome: 'NO_CHANGE', paymentId: payment.id };
+  await dispatchSoon(deps, messageIds);
+  return { outcome: 'APPLIED', paymentId: payment.id };
+}
+
+/** APPROVED: each invoice PAID through the rules every channel uses (recordPayment), once. */
+async function approve(
+  deps: GatewayDeps,
+  tx: DbOrTx,
+  payment: GatewayPayment,
+  transaction: WompiTransaction,
+  now: Date,
+): Promise<string[] | undefined> {
+  if (!(await closePayment(tx, payment.id, { status: 'APPROVED', now, gatewayTransactionId: transaction.id })))
+    return undefined;
+  const messageIds: string[] = [];
+  for (const item of payment.items) {
+    const invoice = await findInvoice(tx, item.invoiceId);
+    const coupon = await findCouponById(tx, item.couponId);
+    if (!invoice || !coupon) throw new Error(`payment ${payment.id} names an invoice or coupon that is gone`);
+    if (!(await markInvoicePaid(tx, invoice.id, now))) {
+      await insertPaymentException(tx, {
+        paymentId: payment.id,
+        invoiceId: invoice.id,
+        outcome: 'ALREADY_PAID',
+        amountInCents: item.amount * 100,
+        gatewayTransactionId: transaction.id,
+        now,
+      });
+      continue;
+    }
+    await markCouponPaidByGateway(tx, coupon.id, now);
+    const recorded = await recordPayment(deps, tx, {
+      invoice,
+      coupon,
+      paymentMethod: payment.paymentMethod,
+      paymentId: payment.id,
+      gatewayTransactionId: transaction.id,
+      now,
+    });
+    messageIds.push(...recorded.messageIds);
+  }
+  return messageIds;
+}
+
+// ---- When an event never comes ----
+
+/** How long a payment waits for its event before the reconciler asks the gateway. */
+export const RECONCILE_AFTER_MS = 2 * 60_000;
+const RECONCILE_BATCH = 100;
+
+/**
+ * The reconcilePayments timer: every PENDING payment older than two minutes is looked up at the
+ * gateway by its reference and the gateway's final word applied; one past its expiry with no
+ * final word is EXPIRED. A gateway that does not answer leaves the payment PENDING for the next run.
+ */
+export async function reconcilePayments(
+  deps: GatewayDeps,
+): Promise<{ checked: number; applied: number; expired: number }> {
+  const now = deps.clock.now();
+  const pending = await pendingPaymentsBefore(deps.db, new Date(now.getTime() - RECONCILE_AFTER_MS), RECONCILE_BATCH);
+  let applied = 0;
+  let expired = 0;
+  for (const payment of pending) {
+    const transactions = await deps.gateway.transactionsByReference(payment.reference);
+    const final = transactions.find((t) => t.status !== 'PENDING');
+    if (final) {
+      if ((await applyGatewayTransaction(deps, final)).outcome === 'APPLIED') applied++;
+    } else if (payment.expiresAt <= now) {
+      if (await inTransaction(deps.db, (tx) => closePayment(tx, payment.id, { status: 'EXPIRED', now }))) expired++;
+    }
+  }
+  return { checked: pending.length, applied, expired };
+}

@@ -1,0 +1,323 @@
+import { randomUUID } from 'node:crypto';
+
+import { DEMO_OPERATOR, seedDemoData } from '../../scripts/demoData';
+import { SANDBOX_KEYS } from '../../shared/config';
+import * as gatewayPayments from '../../shared/controllers/gatewayPayment.controller';
+import { signedEvent, type WompiTransaction } from '../../shared/formats/wompi';
+import { call, logIn, newCustomer, startTestApp, type TestApp, waitFor } from '../support/app';
+
+/**
+ * Online payments through the embedded Wompi-compatible sandbox, over real HTTP: the checkout
+ * link, the page, the customer's decision, the signed event to the webhook, and the reconciler
+ * for the event that never came. Money moves only on a valid checksum.
+ */
+let app: TestApp;
+let operator: { token: string; id: string };
+
+beforeAll(async () => {
+  app = await startTestApp({ queues: false });
+  await seedDemoData(app.services.db, { now: app.clock.now() });
+  operator = await logIn(app.url, DEMO_OPERATOR.email, DEMO_OPERATOR.password);
+}, 60_000);
+
+afterAll(async () => {
+  await app.stop();
+});
+
+let nextContract = 10000011;
+const freshContract = () => String(nextContract++);
+
+async function customerWithCoupons(contracts = 1) {
+  const customer = await newCustomer(app.url);
+  const coupons = [];
+  for (let i = 0; i < contracts; i++) {
+    const found = await call(app.url, 'POST', '/invoices/search', {
+      token: customer.token,
+      body: { contractNumber: freshContract() },
+    });
+    expect(found.status).toBe(200);
+    coupons.push(found.body.coupons[0]);
+  }
+  return { customer, coupons };
+}
+
+async function createPayment(token: string, couponCodes: string[], key = randomUUID()) {
+  return call(app.url, 'POST', '/payments', {
+    token,
+    body: { couponCodes, paymentMethod: 'PSE' },
+    headers: { 'Idempotency-Key': key },
+  });
+}
+
+/** The customer at the sandbox checkout: the page, then a decision; the answer is the 303 back. */
+async function decideAtCheckout(checkoutUrl: string, decision: string) {
+  const page = await fetch(checkoutUrl);
+  expect(page.status).toBe(200);
+  const html = await page.text();
+  const form = new URLSearchParams();
+  for (const [, name, value] of html.matchAll(/<input type="hidden" name="([^"]+)" value="([^"]*)">/g))
+    form.set((name ?? '').replace(/&amp;/g, '&'), (value ?? '').replace(/&amp;/g, '&').replace(/&quot;/g, '"'));
+  form.set('decision', decision);
+  form.set('payment-method', 'PSE');
+  return fetch(new URL('/api/sandbox/checkout', checkoutUrl), {
+    method: 'POST',
+    headers: { 'Content-Type': 'application/x-www-form-urlencoded' },
+    body: form.toString(),
+    redirect: 'manual',
+  });
+}
+
+async function paymentOf(token: string, id: string) {
+  return (await call(app.url, 'GET', `/payments/${id}`, { token })).body;
+}
+
+async function invoiceStatus(invoiceId: string): Promise<string> {
+  const row = await app.services.db('invoices').where({ id: invoiceId }).first('status');
+  return String(row?.status);
+}
+
+function event(transaction: Partial<WompiTransaction> & { reference: string; amount_in_cents: number }) {
+  return signedEvent(
+    { id: `test-${randomUUID()}`, currency: 'COP', status: 'APPROVED', ...transaction },
+    SANDBOX_KEYS.eventsSecret,
+    app.clock.now(),
+  );
+}
+
+describe('POST /payments', () => {
+  test('when a customer pays two invoices, then one PENDING payment for their sum carries a signed checkout link', async () => {
+    const { customer, coupons } = await customerWithCoupons(2);
+    const res = await createPayment(
+      customer.token,
+      coupons.map((c) => c.code),
+    );
+    expect(res.status).toBe(201);
+    expect(res.body).toMatchObject({
+      status: 'PENDING',
+      statusLabel: 'En proceso',
+      currency: 'COP',
+      amount: coupons[0].amount + coupons[1].amount,
+      paymentMethodLabel: 'PSE (débito a cuenta)',
+    });
+    expect(res.body.invoices).toHaveLength(2);
+    const link = new URL(res.body.checkoutUrl);
+    expect(link.searchParams.get('amount-in-cents')).toBe(String(res.body.amount * 100));
+    expect(link.searchParams.get('reference')).toBe(res.body.reference);
+    expect(link.searchParams.get('signature:integrity')).toMatch(/^[0-9a-f]{64}$/);
+    for (const c of coupons) expect(await invoiceStatus(c.invoiceId)).toBe('UNPAID');
+  });
+
+  test('when an invoice is already in a PENDING payment, then another payment of it is PAYMENT_IN_PROGRESS naming that payment', async () => {
+    const { customer, coupons } = await customerWithCoupons();
+    const first = await createPayment(customer.token, [coupons[0].code]);
+    const second = await createPayment(customer.token, [coupons[0].code]);
+    expect(second.status).toBe(409);
+    expect(second.body).toMatchObject({ code: 'PAYMENT_IN_PROGRESS', paymentId: first.body.id });
+  });
+
+  test('when ten requests race for one invoice, then exactly one payment is created', async () => {
+    const { customer, coupons } = await customerWithCoupons();
+    const answers = await Promise.all(
+      Array.from({ length: 10 }, () => createPayment(customer.token, [coupons[0].code])),
+    );
+    expect(answers.filter((a) => a.status === 201)).toHaveLength(1);
+    expect(answers.filter((a) => a.status === 409).every((a) => a.body.code === 'PAYMENT_IN_PROGRESS')).toBe(true);
+    const rows = await app.services.db('payment_items').where({ invoice_id: coupons[0].invoiceId });
+    expect(rows).toHaveLength(1);
+  });
+
+  test("when someone else's payment is asked for, then it is 404", async () => {
+    const { customer, coupons } = await customerWithCoupons();
+    const created = await createPayment(customer.token, [coupons[0].code]);
+    const stranger = await newCustomer(app.url);
+    expect((await call(app.url, 'GET', `/payments/${created.body.id}`, { token: stranger.token })).status).toBe(404);
+    expect((await call(app.url, 'GET', `/payments/${created.body.id}`, { token: operator.token })).status).toBe(200);
+  });
+});
+
+describe('the gateway decides', () => {
+  test('when the customer approves at the checkout, then the signed event pays every invoice once and the customer returns to the app', async () => {
+    const { customer, coupons } = await customerWithCoupons(2);
+    const created = await createPayment(
+      customer.token,
+      coupons.map((c) => c.code),
+    );
+    const back = await decideAtCheckout(created.body.checkoutUrl, 'APPROVED');
+    expect(back.status).toBe(303);
+    const location = new URL(back.headers.get('location') ?? '');
+    expect(location.searchParams.get('env')).toBe('test');
+    const approved = await waitFor(async () => {
+      const p = await paymentOf(customer.token, created.body.id);
+      return p.status === 'APPROVED' ? p : undefined;
+    });
+    expect(approved.gatewayTransactionId).toBe(location.searchParams.get('id'));
+    expect(approved.transactionIds).toHaveLength(2);
+    expect(approved.checkoutUrl).toBeNull();
+    for (const c of coupons) expect(await invoiceStatus(c.invoiceId)).toBe('PAID');
+    const rows = await app.services.db('transactions').where({ payment_id: created.body.id });
+    expect(rows.map((r) => r.gateway_transaction_id)).toEqual([
+      approved.gatewayTransactionId,
+      approved.gatewayTransactionId,
+    ]);
+  });
+
+  test('when the customer declines, then the payment closes, the coupons stay ACTIVE and the invoice can be paid again', async () => {
+    const { customer, coupons } = await customerWithCoupons();
+    const created = await createPayment(customer.token, [coupons[0].code]);
+    expect((await decideAtCheckout(created.body.checkoutUrl, 'DECLINED')).status).toBe(303);
+    await waitFor(async () => (await paymentOf(customer.token, created.body.id)).status === 'DECLINED');
+    const coupon = await app.services.db('coupons').where({ invoice_id: coupons[0].invoiceId }).first('status');
+    expect(coupon.status).toBe('ACTIVE');
+    expect(await invoiceStatus(coupons[0].invoiceId)).toBe('UNPAID');
+    expect((await createPayment(customer.token, [coupons[0].code])).status).toBe(201);
+    const notice = await app.services
+      .db('outbox')
+      .where({ queue: 'notifications' })
+      .whereLike('body', '%PAYMENT_DECLINED%');
+    expect(notice.length).toBeGreaterThan(0);
+  });
+
+  test('when one event arrives five times at once and again later, then it is stored and applied once', async () => {
+    const { customer, coupons } = await customerWithCoupons();
+    const created = await createPayment(customer.token, [coupons[0].code]);
+    const signed = event({ reference: created.body.reference, amount_in_cents: created.body.amount * 100 });
+    const post = () =>
+      call(app.url, 'POST', '/payments/events', {
+        body: signed,
+        headers: { 'X-Event-Checksum': signed.signature.checksum },
+      });
+    const answers = await Promise.all(Array.from({ length: 5 }, post));
+    expect(answers.map((a) => a.status)).toEqual([200, 200, 200, 200, 200]);
+    expect((await post()).body).toEqual({ received: true });
+    expect(await app.services.db('payment_events').where({ reference: created.body.reference })).toHaveLength(1);
+    expect(await app.services.db('transactions').where({ payment_id: created.body.id })).toHaveLength(1);
+  });
+
+  test('when an APPROVED event comes before a late PENDING one, then the payment stays APPROVED', async () => {
+    const { customer, coupons } = await customerWithCoupons();
+    const created = await createPayment(customer.token, [coupons[0].code]);
+    const amount = created.body.amount * 100;
+    const id = `test-${randomUUID()}`;
+    await call(app.url, 'POST', '/payments/events', {
+      body: event({ id, reference: created.body.reference, amount_in_cents: amount }),
+    });
+    app.clock.advance(1000);
+    const late = event({ id, reference: created.body.reference, amount_in_cents: amount, status: 'PENDING' });
+    expect((await call(app.url, 'POST', '/payments/events', { body: late })).status).toBe(200);
+    expect((await paymentOf(customer.token, created.body.id)).status).toBe('APPROVED');
+  });
+
+  test('when an event is signed with another secret, or altered after signing, then it is 401 and nothing moves', async () => {
+    const { customer, coupons } = await customerWithCoupons();
+    const created = await createPayment(customer.token, [coupons[0].code]);
+    const forged = signedEvent(
+      {
+        id: 'forged',
+        reference: created.body.reference,
+        amount_in_cents: created.body.amount * 100,
+        currency: 'COP',
+        status: 'APPROVED',
+      },
+      'not-the-secret',
+      app.clock.now(),
+    );
+    const res = await call(app.url, 'POST', '/payments/events', { body: forged });
+    expect(res.status).toBe(401);
+    expect(res.body.code).toBe('INVALID_EVENT_SIGNATURE');
+    const genuine = event({ reference: created.body.reference, amount_in_cents: 100 });
+    genuine.data.transaction.amount_in_cents = created.body.amount * 100;
+    expect((await call(app.url, 'POST', '/payments/events', { body: genuine })).status).toBe(401);
+    expect((await paymentOf(customer.token, created.body.id)).status).toBe('PENDING');
+    expect(await invoiceStatus(coupons[0].invoiceId)).toBe('UNPAID');
+  });
+
+  test('when the gateway approves another amount, then the payment is ERROR with an AMOUNT_MISMATCH exception and the invoice stays UNPAID', async () => {
+    const { customer, coupons } = await customerWithCoupons();
+    const created = await createPayment(customer.token, [coupons[0].code]);
+    await call(app.url, 'POST', '/payments/events', {
+      body: event({ reference: created.body.reference, amount_in_cents: 100 }),
+    });
+    expect((await paymentOf(customer.token, created.body.id)).status).toBe('ERROR');
+    expect(await invoiceStatus(coupons[0].invoiceId)).toBe('UNPAID');
+    const exceptions = await app.services.db('payment_exceptions').where({ payment_id: created.body.id });
+    expect(exceptions.map((e) => e.outcome)).toEqual(['AMOUNT_MISMATCH']);
+  });
+
+  test('when an invoice was paid through another channel while the customer was at the checkout, then the approval is an ALREADY_PAID exception and the other invoice is paid', async () => {
+    const { customer, coupons } = await customerWithCoupons(2);
+    const created = await createPayment(
+      customer.token,
+      coupons.map((c) => c.code),
+    );
+    await app.services
+      .db('invoices')
+      .where({ id: coupons[0].invoiceId })
+      .update({ status: 'PAID', paid_at: app.clock.now() });
+    await call(app.url, 'POST', '/payments/events', {
+      body: event({ reference: created.body.reference, amount_in_cents: created.body.amount * 100 }),
+    });
+    expect((await paymentOf(customer.token, created.body.id)).status).toBe('APPROVED');
+    expect(await invoiceStatus(coupons[1].invoiceId)).toBe('PAID');
+    const exceptions = await app.services.db('payment_exceptions').where({ payment_id: created.body.id });
+    expect(exceptions.map((e) => [e.outcome, String(e.invoice_id).toLowerCase()])).toEqual([
+      ['ALREADY_PAID', coupons[0].invoiceId],
+    ]);
+    expect(await app.services.db('transactions').where({ payment_id: created.body.id })).toHaveLength(1);
+  });
+
+  test('when an event names a reference nobody made, then it is stored and answered 200', async () => {
+    const res = await call(app.url, 'POST', '/payments/events', {
+      body: event({ reference: 'CUPNOBODY', amount_in_cents: 5000 }),
+    });
+    expect(res.status).toBe(200);
+    const stored = await app.services.db('payment_events').where({ reference: 'CUPNOBODY' }).first('outcome');
+    expect(stored.outcome).toBe('UNKNOWN_REFERENCE');
+  });
+});
+
+describe('when the event never comes', () => {
+  test('when the customer approved but no event was sent, then the reconciler finds the transaction at the gateway and pays the invoice', async () => {
+    const { customer, coupons } = await customerWithCoupons();
+    const created = await createPayment(customer.token, [coupons[0].code]);
+    expect((await decideAtCheckout(created.body.checkoutUrl, 'APPROVED_NO_EVENT')).status).toBe(303);
+    // Within two minutes the reconciler leaves it to the event; after them it asks the gateway.
+    expect((await gatewayPayments.reconcilePayments(app.services)).applied).toBe(0);
+    app.clock.advance(gatewayPayments.RECONCILE_AFTER_MS + 1000);
+    const run = await gatewayPayments.reconcilePayments(app.services);
+    expect(run.applied).toBeGreaterThanOrEqual(1);
+    expect((await paymentOf(customer.token, created.body.id)).status).toBe('APPROVED');
+    expect(await invoiceStatus(coupons[0].invoiceId)).toBe('PAID');
+  });
+
+  test('when a payment passes its expiry with nothing at the gateway, then it is EXPIRED and its invoice free again', async () => {
+    const { customer, coupons } = await customerWithCoupons();
+    const created = await createPayment(customer.token, [coupons[0].code]);
+    app.clock.advance(31 * 60_000);
+    await gatewayPayments.reconcilePayments(app.services);
+    // (Past the access token's life too: the rows say it.)
+    const row = await app.services.db('payments').where({ id: created.body.id }).first('status');
+    expect(row.status).toBe('EXPIRED');
+    const items = await app.services.db('payment_items').where({ payment_id: created.body.id }).first('pending');
+    expect(Boolean(items.pending)).toBe(false);
+  });
+});
+
+describe('the sandbox', () => {
+  test('when the checkout link is tampered with, then the page is a 400 and no transaction is made', async () => {
+    const { customer, coupons } = await customerWithCoupons();
+    const created = await createPayment(customer.token, [coupons[0].code]);
+    const link = new URL(created.body.checkoutUrl);
+    link.searchParams.set('amount-in-cents', '100');
+    const page = await fetch(link);
+    expect(page.status).toBe(400);
+    expect(await page.text()).toContain('firma de integridad');
+  });
+
+  test("when its API is asked without the private key, then it refuses; with it, it answers in Wompi's shapes", async () => {
+    const base = app.url + '/sandbox/v1/transactions?reference=CUPX';
+    expect((await fetch(base)).status).toBe(401);
+    const res = await fetch(base, { headers: { Authorization: `Bearer ${SANDBOX_KEYS.privateKey}` } });
+    expect(res.status).toBe(200);
+    expect(await res.json()).toEqual({ data: [] });
+  });
+});
