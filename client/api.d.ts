@@ -366,7 +366,7 @@ export interface paths {
         put?: never;
         /**
          * Pagar una factura con un cupón
-         * @description Simulated payment (no money moves; the method is recorded). Idempotent per user and Idempotency-Key for 24 h: a retry replays the first answer (Idempotent-Replayed: true).
+         * @description Simulated one-step payment, only with the gateway sandbox (PAYMENT_PROVIDER=sandbox): no money moves, the method is recorded. With a real gateway it is 403 DIRECT_PAYMENT_DISABLED: pay through POST /payments. Idempotent per user and Idempotency-Key for 24 h: a retry replays the first answer (Idempotent-Replayed: true).
          */
         post: operations["payInvoice"];
         delete?: never;
@@ -1470,7 +1470,7 @@ export interface components {
             /** @description Spanish (es-CO) explanation for this occurrence */
             detail: string;
             /** @enum {string} */
-            code: "VALIDATION_FAILED" | "MALFORMED_JSON" | "UNSUPPORTED_MEDIA_TYPE" | "PAYLOAD_TOO_LARGE" | "ROUTE_NOT_FOUND" | "METHOD_NOT_ALLOWED" | "UNAUTHENTICATED" | "INVALID_TOKEN" | "INVALID_CREDENTIALS" | "INVALID_REFRESH_TOKEN" | "REFRESH_TOKEN_REUSED" | "FORBIDDEN" | "ACCOUNT_LOCKED" | "TOO_MANY_REQUESTS" | "EMAIL_ALREADY_REGISTERED" | "DOCUMENT_ALREADY_REGISTERED" | "WEAK_PASSWORD" | "USER_NOT_FOUND" | "TERMS_NOT_ACCEPTED" | "INVALID_ACCOUNT_TOKEN" | "EMAIL_ALREADY_VERIFIED" | "INVALID_CURRENT_PASSWORD" | "ACCOUNT_NOT_DELETABLE" | "CONTRACT_NOT_FOUND" | "INVOICE_NOT_FOUND" | "INVOICE_ALREADY_PAID" | "PAYMENT_IN_PROGRESS" | "PAYMENT_NOT_FOUND" | "GATEWAY_TRANSACTION_NOT_FOUND" | "INVALID_EVENT_SIGNATURE" | "COUPON_NOT_FOUND" | "COUPON_EXPIRED" | "COUPON_CANCELLED" | "COUPON_ALREADY_USED" | "COUPON_INVOICE_MISMATCH" | "COUPON_NOT_ACTIVE" | "IDEMPOTENCY_KEY_REQUIRED" | "IDEMPOTENCY_KEY_REUSED" | "IDEMPOTENCY_REQUEST_IN_PROGRESS" | "TRANSACTION_NOT_FOUND" | "TRANSACTION_NOT_REVERSIBLE" | "ALREADY_REVERSED" | "NOTIFICATION_NOT_FOUND" | "IMPORT_NOT_FOUND" | "IMPORT_FILE_INVALID" | "COLLECTION_NOT_FOUND" | "COLLECTION_RECORD_NOT_FOUND" | "COLLECTION_EXCEPTION_RESOLVED" | "SERVICE_UNAVAILABLE" | "INTERNAL_ERROR";
+            code: "VALIDATION_FAILED" | "MALFORMED_JSON" | "UNSUPPORTED_MEDIA_TYPE" | "PAYLOAD_TOO_LARGE" | "ROUTE_NOT_FOUND" | "METHOD_NOT_ALLOWED" | "UNAUTHENTICATED" | "INVALID_TOKEN" | "INVALID_CREDENTIALS" | "INVALID_REFRESH_TOKEN" | "REFRESH_TOKEN_REUSED" | "FORBIDDEN" | "ACCOUNT_LOCKED" | "TOO_MANY_REQUESTS" | "EMAIL_ALREADY_REGISTERED" | "DOCUMENT_ALREADY_REGISTERED" | "WEAK_PASSWORD" | "USER_NOT_FOUND" | "TERMS_NOT_ACCEPTED" | "INVALID_ACCOUNT_TOKEN" | "EMAIL_ALREADY_VERIFIED" | "INVALID_CURRENT_PASSWORD" | "ACCOUNT_NOT_DELETABLE" | "CONTRACT_NOT_FOUND" | "INVOICE_NOT_FOUND" | "INVOICE_ALREADY_PAID" | "PAYMENT_IN_PROGRESS" | "PAYMENT_NOT_FOUND" | "DIRECT_PAYMENT_DISABLED" | "GATEWAY_TRANSACTION_NOT_FOUND" | "INVALID_EVENT_SIGNATURE" | "COUPON_NOT_FOUND" | "COUPON_EXPIRED" | "COUPON_CANCELLED" | "COUPON_ALREADY_USED" | "COUPON_INVOICE_MISMATCH" | "COUPON_NOT_ACTIVE" | "IDEMPOTENCY_KEY_REQUIRED" | "IDEMPOTENCY_KEY_REUSED" | "IDEMPOTENCY_REQUEST_IN_PROGRESS" | "TRANSACTION_NOT_FOUND" | "TRANSACTION_NOT_REVERSIBLE" | "ALREADY_REVERSED" | "NOTIFICATION_NOT_FOUND" | "IMPORT_NOT_FOUND" | "IMPORT_FILE_INVALID" | "COLLECTION_NOT_FOUND" | "COLLECTION_RECORD_NOT_FOUND" | "COLLECTION_EXCEPTION_RESOLVED" | "SERVICE_UNAVAILABLE" | "INTERNAL_ERROR";
             instance?: string;
             requestId?: string;
             errors?: {
@@ -3817,6 +3817,27 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"] & {
                         /** @enum {unknown} */
                         code?: "UNAUTHENTICATED" | "INVALID_TOKEN";
+                    };
+                };
+            };
+            /** @description `DIRECT_PAYMENT_DISABLED`: Pague a través de la pasarela (POST /payments) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://cuponeras.epm.com.co/problems/direct-payment-disabled",
+                     *       "title": "Pague a través de la pasarela (POST /payments)",
+                     *       "status": 403,
+                     *       "detail": "Pague a través de la pasarela (POST /payments)",
+                     *       "code": "DIRECT_PAYMENT_DISABLED"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        code?: "DIRECT_PAYMENT_DISABLED";
                     };
                 };
             };

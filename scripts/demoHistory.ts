@@ -2,6 +2,7 @@ import type { Knex } from 'knex';
 
 import { ManualClock } from '../shared/clients/clock.client';
 import type { QueuePublisher } from '../shared/clients/queue.client';
+import { type Config, SANDBOX_KEYS } from '../shared/config';
 import * as coupons from '../shared/controllers/coupon.controller';
 import * as payments from '../shared/controllers/payment.controller';
 import { recordContractAccess } from '../shared/models/contract.model';
@@ -40,7 +41,8 @@ export async function seedDemoHistory(
 ): Promise<void> {
   // The current invoices were issued five days ago: the story starts after that.
   const clock = new ManualClock(new Date(now.getTime() - 4 * 24 * HOUR));
-  const deps: BillingDeps = {
+  // The demo's payments are the sandbox's one-step payments (the history of a local demo).
+  const deps: BillingDeps & { config: Pick<Config, 'payments'> } = {
     db,
     clock,
     queue: NOT_YET,
@@ -54,6 +56,17 @@ export async function seedDemoHistory(
         passwordResetsPerEmailPerHour: 3,
         passwordResetsPerClientPerHour: 10,
         verificationEmailsPerUserPerHour: 3,
+      },
+      payments: {
+        provider: 'sandbox',
+        publicKey: SANDBOX_KEYS.publicKey,
+        privateKey: SANDBOX_KEYS.privateKey,
+        integritySecret: SANDBOX_KEYS.integritySecret,
+        eventsSecret: SANDBOX_KEYS.eventsSecret,
+        apiUrl: 'http://localhost:7071/api/sandbox/v1',
+        checkoutUrl: 'http://localhost:7071/api/sandbox/checkout',
+        returnUrl: 'http://localhost:5173/pagos/resultado',
+        ttlMinutes: 30,
       },
     },
   };

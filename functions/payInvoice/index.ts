@@ -19,7 +19,9 @@ export const payInvoice = httpRoute({
   doc: {
     summary: 'Pagar una factura con un cupón',
     description:
-      'Simulated payment (no money moves; the method is recorded). Idempotent per user and Idempotency-Key for 24 h: a retry replays the first answer (Idempotent-Replayed: true).',
+      'Simulated one-step payment, only with the gateway sandbox (PAYMENT_PROVIDER=sandbox): no money moves, the method is recorded. ' +
+      'With a real gateway it is 403 DIRECT_PAYMENT_DISABLED: pay through POST /payments. Idempotent per user and ' +
+      'Idempotency-Key for 24 h: a retry replays the first answer (Idempotent-Replayed: true).',
     tag: 'Pagos',
     success: {
       status: 201,
@@ -27,6 +29,7 @@ export const payInvoice = httpRoute({
       schema: payments.paymentResultSchema,
     },
     errors: [
+      'DIRECT_PAYMENT_DISABLED',
       'IDEMPOTENCY_KEY_REQUIRED',
       'IDEMPOTENCY_KEY_REUSED',
       'IDEMPOTENCY_REQUEST_IN_PROGRESS',

@@ -7,7 +7,9 @@ import { services } from '../../shared/services';
 /** Timer (RECONCILE_PAYMENTS_SCHEDULE, every minute): PENDING payments without an event asked at the gateway. */
 export async function reconcilePayments(_timer: Timer, context: InvocationContext): Promise<void> {
   const run = await gatewayPayments.reconcilePayments(services());
-  context.log(`reconcilePayments: checked ${run.checked}, applied ${run.applied}, expired ${run.expired}`);
+  context.log(
+    `reconcilePayments: checked ${run.checked}, applied ${run.applied}, expired ${run.expired}, gateway unreachable for ${run.unreachable}`,
+  );
 }
 
 app.timer('reconcilePayments', { schedule: config().schedules.reconcilePayments, handler: reconcilePayments });

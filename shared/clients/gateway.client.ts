@@ -38,19 +38,20 @@ export class WompiApiGateway implements PaymentGateway {
 
   async transaction(id: string): Promise<WompiTransaction | undefined> {
     const answer = await this.request('GET', `/transactions/${encodeURIComponent(id)}`);
-    return answer === undefined ? undefined : wompiTransactionSchema.parse((answer as { data?: unknown }).data);
+    return answer === undefined ? undefined : transactionOf((answer as { data?: unknown }).data);
   }
 
   async transactionsByReference(reference: string): Promise<WompiTransaction[]> {
     const answer = await this.request('GET', `/transactions?reference=${encodeURIComponent(reference)}`);
     const data = (answer as { data?: unknown } | undefined)?.data;
-    return Array.isArray(data) ? data.map((t) => wompiTransactionSchema.parse(t)) : [];
+    if (!Array.isArray(data)) throw new GatewayError('gateway answered a transaction list without data[]');
+    return data.map(transactionOf);
   }
 
   async voidTransaction(id: string): Promise<WompiTransaction> {
     const answer = await this.request('POST', `/transactions/${encodeURIComponent(id)}/void`);
     const data = (answer as { data?: { transaction?: unknown } } | undefined)?.data;
-    return wompiTransactionSchema.parse(data?.transaction ?? data);
+    return transactionOf(data?.transaction ?? data);
   }
 
   /** The parsed body, or undefined for a 404; anything else that is not 2xx is a GatewayError. */
@@ -74,6 +75,14 @@ export class WompiApiGateway implements PaymentGateway {
       throw new GatewayError(`gateway answered ${method} ${route} with a body that is not JSON`, response.status);
     }
   }
+}
+
+/** A transaction as the API documents it, or a GatewayError (never a validation error of ours). */
+function transactionOf(value: unknown): WompiTransaction {
+  const parsed = wompiTransactionSchema.safeParse(value);
+  if (!parsed.success)
+    throw new GatewayError(`gateway answered a transaction of another shape: ${parsed.error.message}`);
+  return parsed.data;
 }
 
 export function createPaymentGateway(payments: Config['payments']): PaymentGateway {

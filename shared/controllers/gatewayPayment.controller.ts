@@ -1,6 +1,6 @@
 import { z } from 'zod';
 
-import type { PaymentGateway } from '../clients/gateway.client';
+import { GatewayError, type PaymentGateway } from '../clients/gateway.client';
 import { type BeforeCommit, type DbOrTx, inTransaction, inTransactionRacing } from '../clients/sql.client';
 import type { Config } from '../config';
 import { AppError } from '../errors';
@@ -320,17 +320,27 @@ const RECONCILE_BATCH = 100;
 /**
  * The reconcilePayments timer: every PENDING payment older than two minutes is looked up at the
  * gateway by its reference and the gateway's final word applied; one past its expiry with no
- * final word is EXPIRED. A gateway that does not answer leaves the payment PENDING for the next run.
+ * final word is EXPIRED. A gateway that does not answer leaves the payment PENDING for the next run,
+ * even past its expiry (the customer may have paid at the gateway).
  */
 export async function reconcilePayments(
   deps: GatewayDeps,
-): Promise<{ checked: number; applied: number; expired: number }> {
+): Promise<{ checked: number; applied: number; expired: number; unreachable: number }> {
   const now = deps.clock.now();
   const pending = await pendingPaymentsBefore(deps.db, new Date(now.getTime() - RECONCILE_AFTER_MS), RECONCILE_BATCH);
   let applied = 0;
   let expired = 0;
+  let unreachable = 0;
   for (const payment of pending) {
-    const transactions = await deps.gateway.transactionsByReference(payment.reference);
+    let transactions: WompiTransaction[];
+    try {
+      transactions = await deps.gateway.transactionsByReference(payment.reference);
+    } catch (error) {
+      // Not even past its expiry: a payment the gateway may have approved is never closed blind.
+      if (!(error instanceof GatewayError)) throw error;
+      unreachable++;
+      continue;
+    }
     const final = transactions.find((t) => t.status !== 'PENDING');
     if (final) {
       if ((await applyGatewayTransaction(deps, final)).outcome === 'APPLIED') applied++;
@@ -338,5 +348,5 @@ export async function reconcilePayments(
       if (await inTransaction(deps.db, (tx) => closePayment(tx, payment.id, { status: 'EXPIRED', now }))) expired++;
     }
   }
-  return { checked: pending.length, applied, expired };
+  return { checked: pending.length, applied, expired, unreachable };
 }

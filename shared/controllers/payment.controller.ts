@@ -1,6 +1,7 @@
 import { z } from 'zod';
 
 import { type BeforeCommit, type DbOrTx, inTransaction } from '../clients/sql.client';
+import type { Config } from '../config';
 import { AppError } from '../errors';
 import { insertAudit } from '../models/audit.model';
 import { recordContractAccess } from '../models/contract.model';
@@ -61,10 +62,12 @@ export interface PayRequest {
  * of any number of concurrent payments of one invoice exactly one commits.
  */
 export async function pay(
-  deps: BillingDeps,
+  deps: BillingDeps & { config: Pick<Config, 'payments'> },
   request: PayRequest,
   beforeCommit?: BeforeCommit<PaymentResult>,
 ): Promise<PaymentResult> {
+  // The one-step payment is the sandbox's demo: with a real gateway, money moves only on its word.
+  if (deps.config.payments.provider !== 'sandbox') throw new AppError('DIRECT_PAYMENT_DISABLED');
   const now = deps.clock.now();
   const { result, messageIds } = await inTransaction(deps.db, async (tx) => {
     const coupon = await findCouponByCode(tx, request.couponCode, request.userId);

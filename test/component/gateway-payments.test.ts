@@ -1,8 +1,10 @@
 import { randomUUID } from 'node:crypto';
 
 import { DEMO_OPERATOR, seedDemoData } from '../../scripts/demoData';
+import { WompiApiGateway } from '../../shared/clients/gateway.client';
 import { SANDBOX_KEYS } from '../../shared/config';
 import * as gatewayPayments from '../../shared/controllers/gatewayPayment.controller';
+import * as payments from '../../shared/controllers/payment.controller';
 import { signedEvent, type WompiTransaction } from '../../shared/formats/wompi';
 import { call, logIn, newCustomer, startTestApp, type TestApp, waitFor } from '../support/app';
 
@@ -299,6 +301,40 @@ describe('when the event never comes', () => {
     expect(row.status).toBe('EXPIRED');
     const items = await app.services.db('payment_items').where({ payment_id: created.body.id }).first('pending');
     expect(Boolean(items.pending)).toBe(false);
+  });
+
+  test('when the gateway does not answer, then the reconciler leaves the payment PENDING, even past its expiry, and applies it once the gateway is back', async () => {
+    const { customer, coupons } = await customerWithCoupons();
+    const created = await createPayment(customer.token, [coupons[0].code]);
+    expect((await decideAtCheckout(created.body.checkoutUrl, 'APPROVED_NO_EVENT')).status).toBe(303);
+    app.clock.advance(31 * 60_000);
+    const down = new WompiApiGateway('http://127.0.0.1:9/api/sandbox/v1', SANDBOX_KEYS.privateKey);
+    const run = await gatewayPayments.reconcilePayments({ ...app.services, gateway: down });
+    expect(run.unreachable).toBeGreaterThanOrEqual(1);
+    const row = async () => (await app.services.db('payments').where({ id: created.body.id }).first('status')).status;
+    expect(await row()).toBe('PENDING');
+    await gatewayPayments.reconcilePayments(app.services);
+    expect(await row()).toBe('APPROVED');
+    expect(await invoiceStatus(coupons[0].invoiceId)).toBe('PAID');
+  });
+});
+
+describe('the one-step payment', () => {
+  test('when the gateway is a real one, then POST /invoices/{id}/pay is DIRECT_PAYMENT_DISABLED and nothing is paid', async () => {
+    const { customer, coupons } = await customerWithCoupons();
+    const withWompi = {
+      ...app.services,
+      config: { ...app.services.config, payments: { ...app.services.config.payments, provider: 'wompi' as const } },
+    };
+    await expect(
+      payments.pay(withWompi, {
+        userId: customer.id,
+        invoiceId: coupons[0].invoiceId,
+        couponCode: coupons[0].code,
+        paymentMethod: 'PSE',
+      }),
+    ).rejects.toMatchObject({ code: 'DIRECT_PAYMENT_DISABLED', status: 403 });
+    expect(await invoiceStatus(coupons[0].invoiceId)).toBe('UNPAID');
   });
 });
 
