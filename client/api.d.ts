@@ -557,7 +557,7 @@ export interface paths {
         };
         /**
          * Excepciones de recaudo por resolver (operador)
-         * @description Bank records that took money the app did not apply, newest first: DUPLICATE (the same payment sent again), CONFLICTING_DUPLICATE (another payment under a bank key already used; conflictsWith is the other record), ALREADY_PAID (to refund), AMOUNT_MISMATCH and UNKNOWN_REFERENCE. A file's reportedTotal minus its appliedTotal is the sum of its exceptions. status=resolved lists the ones already dealt with. Audited.
+         * @description Bank records that took money the app did not apply, newest first: DUPLICATE (the same payment sent again), CONFLICTING_DUPLICATE (another payment under a bank key already used; conflictsWith is the other record), ALREADY_PAID (to refund), AMOUNT_MISMATCH and UNKNOWN_REFERENCE. A file's reportedTotal minus its appliedTotal is the sum of its exceptions. Beside them (source GATEWAY), online payments whose money paid nothing: ALREADY_PAID (an invoice paid meanwhile through another channel: to refund) and AMOUNT_MISMATCH. status=resolved lists the ones already dealt with. Audited.
          */
         get: operations["operatorCollectionExceptions"];
         put?: never;
@@ -802,7 +802,7 @@ export interface paths {
         };
         /**
          * Pasarela de pruebas: página de pago
-         * @description Only with PAYMENT_PROVIDER=sandbox (404 otherwise). Takes the checkoutUrl query of a payment; a bad integrity signature or an expired link is a 400 page.
+         * @description Only with PAYMENT_PROVIDER=sandbox (404 otherwise). Takes the checkoutUrl query of a payment; a bad integrity signature or an expired link is a 400: a page for a browser (Accept: text/html), CHECKOUT_LINK_INVALID otherwise.
          */
         get: operations["sandboxCheckoutPage"];
         put?: never;
@@ -1003,8 +1003,8 @@ export interface components {
         CollectionRecord: {
             id: string;
             /**
-             * @description Where the money came from: a bank collection file
-             * @constant
+             * @description Where the money came from: a bank collection file (enum property replaced by openapi-typescript)
+             * @enum {string}
              */
             source: "COLLECTION";
             collectionId: string;
@@ -1033,11 +1033,6 @@ export interface components {
             conflictsWith: components["schemas"]["ConflictingCollectionRecord"] | null;
             resolvedAt: string | null;
             resolution: string | null;
-        };
-        CollectionRecordPage: {
-            items: components["schemas"]["CollectionRecord"][];
-            /** @description Pass as `cursor` for the next page; null on the last page */
-            nextCursor: string | null;
         };
         CollectionReport: {
             id: string;
@@ -1207,6 +1202,27 @@ export interface components {
             /** @description The earliest due date among unpaid invoices (YYYY-MM-DD) */
             nextDueDate: string | null;
         };
+        GatewayException: {
+            id: string;
+            /**
+             * @description Where the money came from: an online payment the gateway approved (enum property replaced by openapi-typescript)
+             * @enum {string}
+             */
+            source: "GATEWAY";
+            paymentId: string;
+            /** @description The payment's reference at the gateway */
+            reference: string;
+            gatewayTransactionId: string;
+            /** @enum {string} */
+            outcome: "ALREADY_PAID" | "AMOUNT_MISMATCH";
+            /** @description Pesos the gateway took for it */
+            amount: number;
+            /** @description ALREADY_PAID: the invoice paid meanwhile through another channel */
+            invoiceNumber: string | null;
+            contractNumber: string | null;
+            resolvedAt: string | null;
+            resolution: string | null;
+        };
         Health: {
             /** @enum {string} */
             status: "ok" | "unavailable";
@@ -1299,6 +1315,12 @@ export interface components {
             period: string;
             dueDate: string;
             contractNumber: string;
+        };
+        MoneyException: components["schemas"]["CollectionRecord"] | components["schemas"]["GatewayException"];
+        MoneyExceptionPage: {
+            items: components["schemas"]["MoneyException"][];
+            /** @description Pass as `cursor` for the next page; null on the last page */
+            nextCursor: string | null;
         };
         Notification: {
             id: string;
@@ -1470,7 +1492,7 @@ export interface components {
             /** @description Spanish (es-CO) explanation for this occurrence */
             detail: string;
             /** @enum {string} */
-            code: "VALIDATION_FAILED" | "MALFORMED_JSON" | "UNSUPPORTED_MEDIA_TYPE" | "PAYLOAD_TOO_LARGE" | "ROUTE_NOT_FOUND" | "METHOD_NOT_ALLOWED" | "UNAUTHENTICATED" | "INVALID_TOKEN" | "INVALID_CREDENTIALS" | "INVALID_REFRESH_TOKEN" | "REFRESH_TOKEN_REUSED" | "FORBIDDEN" | "ACCOUNT_LOCKED" | "TOO_MANY_REQUESTS" | "EMAIL_ALREADY_REGISTERED" | "DOCUMENT_ALREADY_REGISTERED" | "WEAK_PASSWORD" | "USER_NOT_FOUND" | "TERMS_NOT_ACCEPTED" | "INVALID_ACCOUNT_TOKEN" | "EMAIL_ALREADY_VERIFIED" | "INVALID_CURRENT_PASSWORD" | "ACCOUNT_NOT_DELETABLE" | "CONTRACT_NOT_FOUND" | "INVOICE_NOT_FOUND" | "INVOICE_ALREADY_PAID" | "PAYMENT_IN_PROGRESS" | "PAYMENT_NOT_FOUND" | "DIRECT_PAYMENT_DISABLED" | "GATEWAY_TRANSACTION_NOT_FOUND" | "INVALID_EVENT_SIGNATURE" | "COUPON_NOT_FOUND" | "COUPON_EXPIRED" | "COUPON_CANCELLED" | "COUPON_ALREADY_USED" | "COUPON_INVOICE_MISMATCH" | "COUPON_NOT_ACTIVE" | "IDEMPOTENCY_KEY_REQUIRED" | "IDEMPOTENCY_KEY_REUSED" | "IDEMPOTENCY_REQUEST_IN_PROGRESS" | "TRANSACTION_NOT_FOUND" | "TRANSACTION_NOT_REVERSIBLE" | "ALREADY_REVERSED" | "NOTIFICATION_NOT_FOUND" | "IMPORT_NOT_FOUND" | "IMPORT_FILE_INVALID" | "COLLECTION_NOT_FOUND" | "COLLECTION_RECORD_NOT_FOUND" | "COLLECTION_EXCEPTION_RESOLVED" | "SERVICE_UNAVAILABLE" | "INTERNAL_ERROR";
+            code: "VALIDATION_FAILED" | "MALFORMED_JSON" | "UNSUPPORTED_MEDIA_TYPE" | "PAYLOAD_TOO_LARGE" | "ROUTE_NOT_FOUND" | "METHOD_NOT_ALLOWED" | "UNAUTHENTICATED" | "INVALID_TOKEN" | "INVALID_CREDENTIALS" | "INVALID_REFRESH_TOKEN" | "REFRESH_TOKEN_REUSED" | "FORBIDDEN" | "ACCOUNT_LOCKED" | "TOO_MANY_REQUESTS" | "EMAIL_ALREADY_REGISTERED" | "DOCUMENT_ALREADY_REGISTERED" | "WEAK_PASSWORD" | "USER_NOT_FOUND" | "TERMS_NOT_ACCEPTED" | "INVALID_ACCOUNT_TOKEN" | "EMAIL_ALREADY_VERIFIED" | "INVALID_CURRENT_PASSWORD" | "ACCOUNT_NOT_DELETABLE" | "CONTRACT_NOT_FOUND" | "INVOICE_NOT_FOUND" | "INVOICE_ALREADY_PAID" | "PAYMENT_IN_PROGRESS" | "PAYMENT_NOT_FOUND" | "CHECKOUT_LINK_INVALID" | "DIRECT_PAYMENT_DISABLED" | "GATEWAY_TRANSACTION_NOT_FOUND" | "INVALID_EVENT_SIGNATURE" | "COUPON_NOT_FOUND" | "COUPON_EXPIRED" | "COUPON_CANCELLED" | "COUPON_ALREADY_USED" | "COUPON_INVOICE_MISMATCH" | "COUPON_NOT_ACTIVE" | "IDEMPOTENCY_KEY_REQUIRED" | "IDEMPOTENCY_KEY_REUSED" | "IDEMPOTENCY_REQUEST_IN_PROGRESS" | "TRANSACTION_NOT_FOUND" | "TRANSACTION_NOT_REVERSIBLE" | "ALREADY_REVERSED" | "NOTIFICATION_NOT_FOUND" | "IMPORT_NOT_FOUND" | "IMPORT_FILE_INVALID" | "COLLECTION_NOT_FOUND" | "COLLECTION_RECORD_NOT_FOUND" | "COLLECTION_EXCEPTION_RESOLVED" | "SERVICE_UNAVAILABLE" | "INTERNAL_ERROR";
             instance?: string;
             requestId?: string;
             errors?: {
@@ -5223,6 +5245,8 @@ export interface operations {
         parameters: {
             query?: {
                 status?: "open" | "resolved";
+                /** @description Only bank records, or only gateway payments */
+                source?: "COLLECTION" | "GATEWAY";
                 /** @description Only the records of this collection file */
                 collectionId?: string;
                 /** @description Only records with this outcome */
@@ -5242,7 +5266,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["CollectionRecordPage"];
+                    "application/json": components["schemas"]["MoneyExceptionPage"];
                 };
             };
             /** @description `VALIDATION_FAILED`: Los datos enviados no son válidos */
@@ -5359,7 +5383,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["CollectionRecord"];
+                    "application/json": components["schemas"]["MoneyException"];
                 };
             };
             /** @description `VALIDATION_FAILED`: Los datos enviados no son válidos; `MALFORMED_JSON`: El cuerpo de la solicitud no es JSON válido */
@@ -7107,12 +7131,25 @@ export interface operations {
                     "text/html": string;
                 };
             };
-            /** @description An HTML page saying why */
+            /** @description `CHECKOUT_LINK_INVALID`: El enlace de pago no es válido */
             400: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "type": "https://cuponeras.epm.com.co/problems/checkout-link-invalid",
+                     *       "title": "El enlace de pago no es válido",
+                     *       "status": 400,
+                     *       "detail": "El enlace de pago no es válido",
+                     *       "code": "CHECKOUT_LINK_INVALID"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        code?: "CHECKOUT_LINK_INVALID";
+                    };
                     "text/html": string;
                 };
             };
@@ -7159,7 +7196,7 @@ export interface operations {
                 };
                 content?: never;
             };
-            /** @description `VALIDATION_FAILED`: Los datos enviados no son válidos */
+            /** @description `CHECKOUT_LINK_INVALID`: El enlace de pago no es válido; `VALIDATION_FAILED`: Los datos enviados no son válidos */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -7167,16 +7204,16 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "type": "https://cuponeras.epm.com.co/problems/validation-failed",
-                     *       "title": "Los datos enviados no son válidos",
+                     *       "type": "https://cuponeras.epm.com.co/problems/checkout-link-invalid",
+                     *       "title": "El enlace de pago no es válido",
                      *       "status": 400,
-                     *       "detail": "Los datos enviados no son válidos",
-                     *       "code": "VALIDATION_FAILED"
+                     *       "detail": "El enlace de pago no es válido",
+                     *       "code": "CHECKOUT_LINK_INVALID"
                      *     }
                      */
                     "application/problem+json": components["schemas"]["Problem"] & {
                         /** @enum {unknown} */
-                        code?: "VALIDATION_FAILED";
+                        code?: "CHECKOUT_LINK_INVALID" | "VALIDATION_FAILED";
                     };
                     "text/html": string;
                 };

@@ -34,6 +34,7 @@ export const ERROR_CATALOG = {
   INVOICE_ALREADY_PAID: { status: 409, title: 'La factura ya fue pagada' },
   PAYMENT_IN_PROGRESS: { status: 409, title: 'Hay un pago en proceso para esta factura' },
   PAYMENT_NOT_FOUND: { status: 404, title: 'Pago no encontrado' },
+  CHECKOUT_LINK_INVALID: { status: 400, title: 'El enlace de pago no es válido' },
   DIRECT_PAYMENT_DISABLED: { status: 403, title: 'Pague a través de la pasarela (POST /payments)' },
   GATEWAY_TRANSACTION_NOT_FOUND: { status: 404, title: 'La transacción no existe en la pasarela' },
   INVALID_EVENT_SIGNATURE: { status: 401, title: 'La firma del evento no es válida' },

@@ -3,7 +3,7 @@ import { z } from 'zod';
 
 import * as collections from '../../shared/controllers/collection.controller';
 import { httpRoute } from '../../shared/http/handler';
-import { collectionRecordJsonSchema, EXCEPTION_OUTCOMES } from '../../shared/models/collection.model';
+import { EXCEPTION_OUTCOMES } from '../../shared/models/collection.model';
 import { idSchema } from '../../shared/models/ids';
 import { pageQueryFields } from '../../shared/models/keyset';
 import { pageSchema } from '../../shared/models/pagination';
@@ -18,16 +18,19 @@ export const operatorCollectionExceptions = httpRoute({
       'Bank records that took money the app did not apply, newest first: DUPLICATE (the same payment sent ' +
       'again), CONFLICTING_DUPLICATE (another payment under a bank key already used; conflictsWith is the ' +
       "other record), ALREADY_PAID (to refund), AMOUNT_MISMATCH and UNKNOWN_REFERENCE. A file's reportedTotal " +
-      'minus its appliedTotal is the sum of its exceptions. status=resolved lists the ones already dealt with. Audited.',
+      'minus its appliedTotal is the sum of its exceptions. Beside them (source GATEWAY), online payments whose money ' +
+      'paid nothing: ALREADY_PAID (an invoice paid meanwhile through another channel: to refund) and AMOUNT_MISMATCH. ' +
+      'status=resolved lists the ones already dealt with. Audited.',
     tag: 'Operación',
     success: {
       status: 200,
       description: 'A page of records',
-      schema: pageSchema(collectionRecordJsonSchema).meta({ id: 'CollectionRecordPage' }),
+      schema: pageSchema(collections.exceptionJsonSchema).meta({ id: 'MoneyExceptionPage' }),
     },
   },
   query: z.object({
     status: z.enum(['open', 'resolved']).default('open'),
+    source: z.enum(['COLLECTION', 'GATEWAY']).optional().describe('Only bank records, or only gateway payments'),
     collectionId: idSchema.optional().describe('Only the records of this collection file'),
     outcome: z.enum(EXCEPTION_OUTCOMES).optional().describe('Only records with this outcome'),
     ...pageQueryFields,

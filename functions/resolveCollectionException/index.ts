@@ -3,7 +3,6 @@ import { z } from 'zod';
 
 import * as collections from '../../shared/controllers/collection.controller';
 import { httpRoute } from '../../shared/http/handler';
-import { collectionRecordJsonSchema } from '../../shared/models/collection.model';
 import { idSchema } from '../../shared/models/ids';
 import { services } from '../../shared/services';
 
@@ -14,7 +13,7 @@ export const resolveCollectionException = httpRoute({
     summary: 'Resolver una excepción de recaudo (operador)',
     description: 'Records how the money was settled (a refund, an adjustment). Once per record. Audited.',
     tag: 'Operación',
-    success: { status: 200, description: 'The record', schema: collectionRecordJsonSchema },
+    success: { status: 200, description: 'The record', schema: collections.exceptionJsonSchema },
     errors: ['COLLECTION_RECORD_NOT_FOUND', 'COLLECTION_EXCEPTION_RESOLVED'],
     requestExample: { resolution: 'Devolución al cliente por transferencia, radicado 2026-1234' },
   },

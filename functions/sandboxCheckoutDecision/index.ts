@@ -16,6 +16,7 @@ export const sandboxCheckoutDecision = httpRoute({
       "sandbox transaction, sends its signed event to this app's /api/payments/events (retried on non-200) unless " +
       'APPROVED_NO_EVENT, and answers 303 to redirect-url?id=<transactionId>&env=test.',
     tag: 'Sandbox',
+    errors: ['CHECKOUT_LINK_INVALID'],
     success: { status: 303, description: 'Back to the redirect URL' },
     htmlPages: [400],
   },
@@ -36,9 +37,14 @@ export const sandboxCheckoutDecision = httpRoute({
       })
       .meta({ id: 'SandboxCheckoutForm' }),
   },
-  handle: async ({ request, upload }) => {
+  handle: async ({ request, upload, headers }) => {
     const eventsUrl = new URL('/api/payments/events', request.url).toString();
-    const outcome = await sandbox.decide(services(), new URLSearchParams(upload.toString('utf8')), eventsUrl);
+    const outcome = await sandbox.decide(
+      services(),
+      new URLSearchParams(upload.toString('utf8')),
+      eventsUrl,
+      (headers.get('accept') ?? '').includes('text/html'),
+    );
     if ('redirect' in outcome) return { status: 303, headers: { Location: outcome.redirect }, body: undefined };
     return {
       status: outcome.status,

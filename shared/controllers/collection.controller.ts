@@ -46,7 +46,14 @@ import { COUPON_CODE_LENGTH, findAnyCouponByCode, markCouponCollected } from '..
 import { idSchema } from '../models/ids';
 import { findInvoice, markInvoicePaid } from '../models/invoice.model';
 import type { LoadSource } from '../models/invoiceImport.model';
-import { decodeCursor, type Page, toPage } from '../models/pagination';
+import { decodeCursor, encodeCursor, type Page } from '../models/pagination';
+import {
+  findGatewayException,
+  gatewayExceptionJsonSchema,
+  gatewayExceptionToJson,
+  pageGatewayExceptions,
+  resolveGatewayException,
+} from '../models/payment.model';
 import { addDays, bogotaDayRange, endOfBogotaDay } from '../models/time';
 import type { BillingDeps } from '../services';
 import { dispatch } from './outbox.controller';
@@ -382,34 +389,86 @@ export async function reconciliation(
   return { items };
 }
 
-/** GET /operator/collection-exceptions: the records that paid no invoice, to resolve (or resolved). */
+/** One operator list of money taken that paid nothing: bank collection records and gateway payments. */
+export const exceptionJsonSchema = z
+  .discriminatedUnion('source', [collectionRecordJsonSchema, gatewayExceptionJsonSchema])
+  .meta({
+    id: 'MoneyException',
+    // For generators (Kiota): which schema a `source` names.
+    discriminator: {
+      propertyName: 'source',
+      mapping: {
+        COLLECTION: '#/components/schemas/CollectionRecord',
+        GATEWAY: '#/components/schemas/GatewayException',
+      },
+    },
+  });
+export type ExceptionJson = z.infer<typeof exceptionJsonSchema>;
+
+/**
+ * GET /operator/collection-exceptions: the bank records that paid no invoice and the gateway
+ * payments whose money paid nothing (docs/payments.md), to resolve (or resolved), newest first.
+ * Both lists are read by the same (time, id) keyset and merged; a page never ends inside a group
+ * of items of the same millisecond, so the next page's cursor skips none of them.
+ */
 export async function exceptions(
   deps: Pick<BillingDeps, 'db' | 'clock'>,
   operatorId: string,
   options: {
     status: 'open' | 'resolved';
+    source?: 'COLLECTION' | 'GATEWAY';
     collectionId?: string;
     outcome?: ExceptionOutcome;
     cursor?: string;
     limit: number;
   },
-): Promise<Page<z.infer<typeof collectionRecordJsonSchema>>> {
+): Promise<Page<ExceptionJson>> {
   await insertAudit(deps.db, {
     actorId: operatorId,
     action: 'COLLECTION_EXCEPTIONS_LISTED',
     subjectType: 'collection',
     subjectId: '*',
-    details: { status: options.status, collectionId: options.collectionId, outcome: options.outcome },
+    details: {
+      status: options.status,
+      source: options.source,
+      collectionId: options.collectionId,
+      outcome: options.outcome,
+    },
     now: deps.clock.now(),
   });
-  const page = await pageCollectionExceptions(deps.db, {
-    resolved: options.status === 'resolved',
-    fileId: options.collectionId,
-    outcome: options.outcome,
-    cursor: decodeCursor(options.cursor),
-    limit: options.limit,
-  });
-  return toPage(page, (r) => ({ at: r.createdAt, id: r.id }), collectionRecordToJson);
+  const cursor = decodeCursor(options.cursor);
+  const resolved = options.status === 'resolved';
+  const none = { items: [], hasMore: false };
+  const bank =
+    options.source === 'GATEWAY'
+      ? none
+      : await pageCollectionExceptions(deps.db, {
+          resolved,
+          fileId: options.collectionId,
+          outcome: options.outcome,
+          cursor,
+          limit: options.limit,
+        });
+  const gateway =
+    options.source === 'COLLECTION' || options.collectionId
+      ? none
+      : await pageGatewayExceptions(deps.db, { resolved, outcome: options.outcome, cursor, limit: options.limit });
+  const merged = [
+    ...bank.items.map((r) => ({ at: r.createdAt, id: r.id, json: collectionRecordToJson(r) })),
+    ...gateway.items.map((e) => ({ at: e.createdAt, id: e.id, json: gatewayExceptionToJson(e) })),
+  ].sort((a, b) => b.at.getTime() - a.at.getTime());
+  let page = merged.slice(0, options.limit);
+  const next = merged[options.limit];
+  if (next) {
+    const trimmed = page.filter((item) => item.at.getTime() !== next.at.getTime());
+    if (trimmed.length > 0) page = trimmed;
+  }
+  const hasMore = merged.length > page.length || bank.hasMore || gateway.hasMore;
+  const last = page[page.length - 1];
+  return {
+    items: page.map((item) => item.json),
+    nextCursor: hasMore && last ? encodeCursor({ at: last.at, id: last.id }) : null,
+  };
 }
 
 /** POST /operator/collection-exceptions/{recordId}/resolve: the operator says how it was settled (refund, adjustment). */
@@ -418,21 +477,29 @@ export async function resolveException(
   operatorId: string,
   recordId: string,
   resolution: string,
-): Promise<z.infer<typeof collectionRecordJsonSchema>> {
+): Promise<ExceptionJson> {
   const now = deps.clock.now();
   return inTransaction(deps.db, async (tx) => {
     const record = await findCollectionRecord(tx, recordId);
-    if (!record || record.outcome === 'APPLIED') throw new AppError('COLLECTION_RECORD_NOT_FOUND');
-    if (!(await resolveCollectionException(tx, recordId, operatorId, resolution, now)))
-      throw new AppError('COLLECTION_EXCEPTION_RESOLVED');
+    const gateway = record ? undefined : await findGatewayException(tx, recordId);
+    if ((!record || record.outcome === 'APPLIED') && !gateway) throw new AppError('COLLECTION_RECORD_NOT_FOUND');
+    const resolvedNow = gateway
+      ? await resolveGatewayException(tx, recordId, operatorId, resolution, now)
+      : await resolveCollectionException(tx, recordId, operatorId, resolution, now);
+    if (!resolvedNow) throw new AppError('COLLECTION_EXCEPTION_RESOLVED');
     await insertAudit(tx, {
       actorId: operatorId,
       action: 'COLLECTION_EXCEPTION_RESOLVED',
-      subjectType: 'collection_record',
+      subjectType: gateway ? 'payment_exception' : 'collection_record',
       subjectId: recordId,
       details: { resolution },
       now,
     });
+    if (gateway) {
+      const updated = await findGatewayException(tx, recordId);
+      if (!updated) throw new Error('gateway exception vanished');
+      return gatewayExceptionToJson(updated);
+    }
     const updated = await findCollectionRecord(tx, recordId);
     if (!updated) throw new Error('collection record vanished');
     return collectionRecordToJson(updated);

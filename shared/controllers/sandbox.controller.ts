@@ -41,10 +41,19 @@ export interface HtmlPage {
   html: string;
 }
 
-export function checkoutPage(deps: SandboxDeps, query: URLSearchParams): HtmlPage {
+/**
+ * A refused link or form: a page for a person's browser (it asked for text/html), the usual
+ * problem+json for anything else.
+ */
+function refusal(reason: string, wantsHtml: boolean): HtmlPage {
+  if (wantsHtml) return { status: 400, html: renderCheckoutRefusal(reason) };
+  throw new AppError('CHECKOUT_LINK_INVALID', reason);
+}
+
+export function checkoutPage(deps: SandboxDeps, query: URLSearchParams, wantsHtml: boolean): HtmlPage {
   assertSandbox(deps);
   const read = readCheckoutQuery(query, deps.config.payments.integritySecret, deps.clock.now());
-  if ('refused' in read) return { status: 400, html: renderCheckoutRefusal(read.refused) };
+  if ('refused' in read) return refusal(read.refused, wantsHtml);
   return { status: 200, html: renderCheckoutPage(read.fields, query) };
 }
 
@@ -59,14 +68,15 @@ export async function decide(
   deps: SandboxDeps,
   form: URLSearchParams,
   eventsUrl: string,
+  wantsHtml: boolean,
 ): Promise<{ redirect: string } | HtmlPage> {
   assertSandbox(deps);
   const now = deps.clock.now();
   const read = readCheckoutQuery(form, deps.config.payments.integritySecret, now);
-  if ('refused' in read) return { status: 400, html: renderCheckoutRefusal(read.refused) };
+  if ('refused' in read) return refusal(read.refused, wantsHtml);
   const decision = form.get('decision') as SandboxDecision | null;
   if (!decision || !SANDBOX_DECISIONS.includes(decision))
-    return { status: 400, html: renderCheckoutRefusal('Elija aprobar o rechazar el pago.') };
+    return refusal('Elija aprobar o rechazar el pago.', wantsHtml);
   const method = form.get('payment-method') ?? 'CARD';
   const transaction = {
     id: `sbx-${randomBytes(12).toString('hex')}`,

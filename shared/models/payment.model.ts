@@ -373,3 +373,121 @@ export async function paymentExceptionsOf(
     amountInCents: Number(r.amount_in_cents),
   }));
 }
+
+// ---- The operator's list: gateway exceptions beside the bank's ----
+
+export interface GatewayException {
+  id: string;
+  paymentId: string;
+  reference: string;
+  gatewayTransactionId: string;
+  outcome: PaymentExceptionOutcome;
+  amountInCents: number;
+  invoiceNumber: string | null;
+  contractNumber: string | null;
+  createdAt: Date;
+  resolvedAt: Date | null;
+  resolution: string | null;
+}
+
+export const gatewayExceptionJsonSchema = z
+  .object({
+    id: z.string(),
+    source: z.literal('GATEWAY').describe('Where the money came from: an online payment the gateway approved'),
+    paymentId: z.string(),
+    reference: z.string().describe("The payment's reference at the gateway"),
+    gatewayTransactionId: z.string(),
+    outcome: z.enum(PAYMENT_EXCEPTION_OUTCOMES),
+    amount: z.number().describe('Pesos the gateway took for it'),
+    invoiceNumber: z.string().nullable().describe('ALREADY_PAID: the invoice paid meanwhile through another channel'),
+    contractNumber: z.string().nullable(),
+    resolvedAt: z.string().nullable(),
+    resolution: z.string().nullable(),
+  })
+  .meta({ id: 'GatewayException' });
+export type GatewayExceptionJson = z.infer<typeof gatewayExceptionJsonSchema>;
+
+export function gatewayExceptionToJson(e: GatewayException): GatewayExceptionJson {
+  return {
+    id: e.id,
+    source: 'GATEWAY',
+    paymentId: e.paymentId,
+    reference: e.reference,
+    gatewayTransactionId: e.gatewayTransactionId,
+    outcome: e.outcome,
+    amount: Math.round(e.amountInCents / 100),
+    invoiceNumber: e.invoiceNumber,
+    contractNumber: e.contractNumber,
+    resolvedAt: e.resolvedAt?.toISOString() ?? null,
+    resolution: e.resolution,
+  };
+}
+
+const exceptionsWithDetails = (db: DbOrTx) =>
+  db('payment_exceptions as x')
+    .join('payments as p', 'p.id', 'x.payment_id')
+    .leftJoin('invoices as i', 'i.id', 'x.invoice_id')
+    .leftJoin('contracts as c', 'c.id', 'i.contract_id');
+const EXCEPTION_COLUMNS = [
+  'x.id',
+  'x.payment_id',
+  'p.reference',
+  'x.gateway_transaction_id',
+  'x.outcome',
+  'x.amount_in_cents',
+  'i.number as invoice_number',
+  'c.number as contract_number',
+  'x.created_at',
+  'x.resolved_at',
+  'x.resolution',
+];
+const exceptionFromRow = (r: PaymentRow): GatewayException => ({
+  id: String(r.id).toLowerCase(),
+  paymentId: String(r.payment_id).toLowerCase(),
+  reference: String(r.reference),
+  gatewayTransactionId: String(r.gateway_transaction_id),
+  outcome: r.outcome as PaymentExceptionOutcome,
+  amountInCents: Number(r.amount_in_cents),
+  invoiceNumber: (r.invoice_number as string | null) ?? null,
+  contractNumber: (r.contract_number as string | null) ?? null,
+  createdAt: asDate(r.created_at),
+  resolvedAt: asOptionalDate(r.resolved_at),
+  resolution: (r.resolution as string | null) ?? null,
+});
+
+export async function pageGatewayExceptions(
+  db: DbOrTx,
+  options: { resolved: boolean; outcome?: string; cursor?: Keyset; limit: number },
+): Promise<{ items: GatewayException[]; hasMore: boolean }> {
+  const query = exceptionsWithDetails(db);
+  if (options.resolved) void query.whereNotNull('x.resolved_at');
+  else void query.whereNull('x.resolved_at');
+  if (options.outcome) void query.where('x.outcome', options.outcome);
+  const rows = rowsOf(
+    await keysetPage(query, { at: 'x.created_at', id: 'x.id' }, options.cursor, options.limit).select(
+      EXCEPTION_COLUMNS,
+    ),
+  );
+  return pageOfRows(rows, options.limit, exceptionFromRow);
+}
+
+export async function findGatewayException(db: DbOrTx, id: string): Promise<GatewayException | undefined> {
+  const row = rowOf(await exceptionsWithDetails(db).where('x.id', id).first(EXCEPTION_COLUMNS));
+  return row ? exceptionFromRow(row) : undefined;
+}
+
+/** False when it is not open (already resolved). */
+export async function resolveGatewayException(
+  db: DbOrTx,
+  id: string,
+  operatorId: string,
+  resolution: string,
+  now: Date,
+): Promise<boolean> {
+  return (
+    (await db('payment_exceptions')
+      .where({ id })
+      .whereNull('resolved_at')
+      .update({ resolved_at: now, resolved_by: operatorId, resolution })) === 1
+  );
+}

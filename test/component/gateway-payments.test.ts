@@ -267,6 +267,45 @@ describe('the gateway decides', () => {
     expect(await app.services.db('transactions').where({ payment_id: created.body.id })).toHaveLength(1);
   });
 
+  test("when the gateway's money paid nothing, then the operator finds it beside the bank's exceptions and resolves it", async () => {
+    const { customer, coupons } = await customerWithCoupons();
+    const created = await createPayment(customer.token, [coupons[0].code]);
+    await app.services
+      .db('invoices')
+      .where({ id: coupons[0].invoiceId })
+      .update({ status: 'PAID', paid_at: app.clock.now() });
+    await call(app.url, 'POST', '/payments/events', {
+      body: event({ reference: created.body.reference, amount_in_cents: created.body.amount * 100 }),
+    });
+    const listed = await call(app.url, 'GET', '/operator/collection-exceptions?source=GATEWAY&limit=100', {
+      token: operator.token,
+    });
+    expect(listed.status).toBe(200);
+    const item = listed.body.items.find((i: { paymentId?: string }) => i.paymentId === created.body.id);
+    expect(item).toMatchObject({
+      source: 'GATEWAY',
+      outcome: 'ALREADY_PAID',
+      amount: created.body.amount,
+      reference: created.body.reference,
+      resolvedAt: null,
+    });
+    const all = await call(app.url, 'GET', '/operator/collection-exceptions?limit=100', { token: operator.token });
+    expect(all.body.items.map((i: { id: string }) => i.id)).toContain(item.id);
+    const resolved = await call(app.url, 'POST', `/operator/collection-exceptions/${item.id}/resolve`, {
+      token: operator.token,
+      body: { resolution: 'Reembolsado por la pasarela el 3 de diciembre' },
+    });
+    expect(resolved.status).toBe(200);
+    expect(resolved.body).toMatchObject({
+      source: 'GATEWAY',
+      resolution: 'Reembolsado por la pasarela el 3 de diciembre',
+    });
+    const open = await call(app.url, 'GET', '/operator/collection-exceptions?source=GATEWAY&limit=100', {
+      token: operator.token,
+    });
+    expect(open.body.items.map((i: { id: string }) => i.id)).not.toContain(item.id);
+  });
+
   test('when an event names a reference nobody made, then it is stored and answered 200', async () => {
     const res = await call(app.url, 'POST', '/payments/events', {
       body: event({ reference: 'CUPNOBODY', amount_in_cents: 5000 }),
@@ -339,14 +378,18 @@ describe('the one-step payment', () => {
 });
 
 describe('the sandbox', () => {
-  test('when the checkout link is tampered with, then the page is a 400 and no transaction is made', async () => {
+  test('when the checkout link is tampered with, then a browser gets a 400 page, anything else CHECKOUT_LINK_INVALID, and no transaction is made', async () => {
     const { customer, coupons } = await customerWithCoupons();
     const created = await createPayment(customer.token, [coupons[0].code]);
     const link = new URL(created.body.checkoutUrl);
     link.searchParams.set('amount-in-cents', '100');
-    const page = await fetch(link);
+    const page = await fetch(link, { headers: { Accept: 'text/html' } });
     expect(page.status).toBe(400);
     expect(await page.text()).toContain('firma de integridad');
+    const problem = await call(app.url, 'GET', `/sandbox/checkout${link.search}`);
+    expect(problem.status).toBe(400);
+    expect(problem.body.code).toBe('CHECKOUT_LINK_INVALID');
+    expect(await app.services.db('sandbox_transactions').where({ reference: created.body.reference })).toHaveLength(0);
   });
 
   test("when its API is asked without the private key, then it refuses; with it, it answers in Wompi's shapes", async () => {
