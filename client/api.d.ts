@@ -923,7 +923,7 @@ export interface components {
             actorId: string;
             actorEmail: string;
             /** @enum {string} */
-            action: "PAYMENT_REVERSED" | "TRANSACTIONS_SEARCHED" | "CONTRACT_VIEWED" | "AUDIT_VIEWED" | "INVOICES_UPLOADED" | "IMPORT_VIEWED" | "COLLECTION_UPLOADED" | "COLLECTION_VIEWED" | "COLLECTIONS_LISTED" | "COLLECTION_EXCEPTIONS_LISTED" | "COLLECTION_EXCEPTION_RESOLVED" | "ACCOUNT_DELETED";
+            action: "PAYMENT_REVERSED" | "TRANSACTIONS_SEARCHED" | "CONTRACT_VIEWED" | "AUDIT_VIEWED" | "INVOICES_UPLOADED" | "IMPORT_VIEWED" | "COLLECTION_UPLOADED" | "COLLECTION_VIEWED" | "COLLECTIONS_LISTED" | "COLLECTION_EXCEPTIONS_LISTED" | "COLLECTION_EXCEPTION_RESOLVED" | "PAYMENT_REFUND" | "ACCOUNT_DELETED";
             /** @description transaction, contract, audit, invoice_import, collection, collection_record, user */
             subjectType: string;
             subjectId: string;
@@ -1514,6 +1514,11 @@ export interface components {
         ReversalResult: {
             transaction: components["schemas"]["Transaction"];
             invoice: components["schemas"]["Invoice"];
+            /** @description A gateway payment: VOIDED at the gateway (a card payment of this invoice alone), MANUAL (to refund by hand), FAILED (the gateway refused or did not answer: refund by hand) */
+            refund?: {
+                /** @enum {string} */
+                status: "VOIDED" | "MANUAL" | "FAILED";
+            };
         };
         SandboxCheckoutForm: {
             "public-key": string;

@@ -1,6 +1,7 @@
 import type { Knex } from 'knex';
 
 import { ManualClock } from '../shared/clients/clock.client';
+import type { PaymentGateway } from '../shared/clients/gateway.client';
 import type { QueuePublisher } from '../shared/clients/queue.client';
 import { type Config, SANDBOX_KEYS } from '../shared/config';
 import * as coupons from '../shared/controllers/coupon.controller';
@@ -71,6 +72,11 @@ export async function seedDemoHistory(
     },
   };
   const { customerId, operatorId } = ids;
+  const NO_GATEWAY: PaymentGateway = {
+    transaction: () => Promise.reject(new Error('the demo history asks no gateway')),
+    transactionsByReference: () => Promise.reject(new Error('the demo history asks no gateway')),
+    voidTransaction: () => Promise.reject(new Error('the demo history asks no gateway')),
+  };
   const follow = async (invoice: Invoice) => {
     await recordContractAccess(db, customerId, invoice.contractId, clock.now());
     return coupons.ensureActiveCoupon(deps, customerId, invoice);
@@ -88,11 +94,15 @@ export async function seedDemoHistory(
   clock.advance(12 * HOUR);
   const paid = await pay(await unpaidInvoice(db, '10000003', 'current'), 'PSE');
   clock.advance(2 * HOUR);
-  await payments.reverse(deps, {
-    operatorId,
-    transactionId: paid.transaction.id,
-    reason: 'El banco rechazó el débito después de confirmarlo',
-  });
+  // A simulated payment, not the gateway's: nothing to refund there.
+  await payments.reverse(
+    { ...deps, gateway: NO_GATEWAY },
+    {
+      operatorId,
+      transactionId: paid.transaction.id,
+      reason: 'El banco rechazó el débito después de confirmarlo',
+    },
+  );
 
   // Three days ago: a 4-hour coupon for 10000004's overdue invoice, left to expire.
   clock.advance(10 * HOUR);

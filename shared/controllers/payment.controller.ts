@@ -1,5 +1,6 @@
 import { z } from 'zod';
 
+import { GatewayError, type PaymentGateway } from '../clients/gateway.client';
 import { type BeforeCommit, type DbOrTx, inTransaction } from '../clients/sql.client';
 import type { Config } from '../config';
 import { AppError } from '../errors';
@@ -24,6 +25,7 @@ import {
 import { invoiceEmailMessage, notificationMessage } from '../models/message.model';
 import { addToOutbox } from '../models/outbox.model';
 import { decodeCursor, type Page, toPage } from '../models/pagination';
+import { countPaymentsOf } from '../models/payment.model';
 import { bogotaDay, bogotaDayRange } from '../models/time';
 import {
   findTransaction,
@@ -31,6 +33,7 @@ import {
   insertTransaction,
   pageTransactions,
   type PaymentMethod,
+  type Transaction,
   type TransactionJson,
   transactionJsonSchema,
   transactionToJson,
@@ -44,8 +47,20 @@ export const paymentResultSchema = z
   .object({ transaction: transactionJsonSchema, invoice: invoiceJsonSchema, coupon: couponJsonSchema })
   .meta({ id: 'PaymentResult' });
 export type PaymentResult = z.infer<typeof paymentResultSchema>;
+export const REFUND_STATUSES = ['VOIDED', 'MANUAL', 'FAILED'] as const;
+export type RefundStatus = (typeof REFUND_STATUSES)[number];
 export const reversalResultSchema = z
-  .object({ transaction: transactionJsonSchema, invoice: invoiceJsonSchema })
+  .object({
+    transaction: transactionJsonSchema,
+    invoice: invoiceJsonSchema,
+    refund: z
+      .object({ status: z.enum(REFUND_STATUSES) })
+      .optional()
+      .describe(
+        'A gateway payment: VOIDED at the gateway (a card payment of this invoice alone), MANUAL (to refund by hand), ' +
+          'FAILED (the gateway refused or did not answer: refund by hand)',
+      ),
+  })
   .meta({ id: 'ReversalResult' });
 
 export interface PayRequest {
@@ -188,9 +203,9 @@ export async function recordPayment(
  * payment (uniquely: a second reversal hits the unique index → 409), and the customer is told.
  */
 export async function reverse(
-  deps: BillingDeps,
+  deps: BillingDeps & { gateway: PaymentGateway },
   request: { operatorId: string; transactionId: string; reason: string },
-): Promise<{ transaction: TransactionJson; invoice: InvoiceJson }> {
+): Promise<{ transaction: TransactionJson; invoice: InvoiceJson; refund?: { status: RefundStatus } }> {
   const now = deps.clock.now();
   const payment = await findTransaction(deps.db, request.transactionId);
   if (!payment) throw new AppError('TRANSACTION_NOT_FOUND');
@@ -263,7 +278,46 @@ export async function reverse(
     findInvoice(deps.db, payment.invoiceId),
   ]);
   if (!reversal || !invoice) throw new Error('reversal rows missing after commit');
-  return { transaction: transactionToJson(reversal), invoice: invoiceToJson(invoice, bogotaDay(now)) };
+  const result = { transaction: transactionToJson(reversal), invoice: invoiceToJson(invoice, bogotaDay(now)) };
+  if (!payment.gatewayTransactionId || !payment.paymentId) return result;
+  return { ...result, refund: { status: await refundAtGateway(deps, payment, request.operatorId) } };
+}
+
+/**
+ * The money of a reversed gateway payment: a card payment that paid this invoice alone is voided
+ * at the gateway (a void returns the whole transaction); anything else is refunded by hand. Either
+ * way the operator's audit says which, after the reversal committed: a failed void is reported,
+ * never hidden.
+ */
+async function refundAtGateway(
+  deps: Pick<BillingDeps, 'db' | 'clock'> & { gateway: PaymentGateway },
+  payment: Transaction,
+  operatorId: string,
+): Promise<RefundStatus> {
+  const gatewayId = payment.gatewayTransactionId ?? '';
+  const invoicesPaid = await countPaymentsOf(deps.db, payment.paymentId ?? '');
+  let status: RefundStatus = 'MANUAL';
+  let detail: string | undefined;
+  if (payment.paymentMethod === 'CARD' && invoicesPaid === 1) {
+    try {
+      const voided = await deps.gateway.voidTransaction(gatewayId);
+      status = voided.status === 'VOIDED' ? 'VOIDED' : 'FAILED';
+      if (status === 'FAILED') detail = `the gateway left it ${voided.status}`;
+    } catch (error) {
+      if (!(error instanceof GatewayError)) throw error;
+      status = 'FAILED';
+      detail = error.message;
+    }
+  }
+  await insertAudit(deps.db, {
+    actorId: operatorId,
+    action: 'PAYMENT_REFUND',
+    subjectType: 'transaction',
+    subjectId: payment.id,
+    details: { status, gatewayTransactionId: gatewayId, paymentId: payment.paymentId, amount: payment.amount, detail },
+    now: deps.clock.now(),
+  });
+  return status;
 }
 
 // ---- History ----

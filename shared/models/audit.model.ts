@@ -21,6 +21,7 @@ export const AUDIT_ACTIONS = [
   'COLLECTIONS_LISTED',
   'COLLECTION_EXCEPTIONS_LISTED',
   'COLLECTION_EXCEPTION_RESOLVED',
+  'PAYMENT_REFUND',
   'ACCOUNT_DELETED',
 ] as const;
 export type AuditAction = (typeof AUDIT_ACTIONS)[number];

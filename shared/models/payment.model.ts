@@ -491,3 +491,11 @@ export async function resolveGatewayException(
       .update({ resolved_at: now, resolved_by: operatorId, resolution })) === 1
   );
 }
+
+/** How many invoices a gateway payment paid (its PAYMENT rows). */
+export async function countPaymentsOf(db: DbOrTx, paymentId: string): Promise<number> {
+  const row = rowOf(
+    await db('transactions').where({ payment_id: paymentId, type: 'PAYMENT' }).count({ n: '*' }).first(),
+  );
+  return Number(row?.n ?? 0);
+}

@@ -29,6 +29,9 @@ export interface Transaction {
   reversesId: string | null;
   reason: string | null;
   bankAuthorization: string | null;
+  /** A gateway payment's: the payment attempt and the gateway's transaction. */
+  paymentId: string | null;
+  gatewayTransactionId: string | null;
   createdAt: Date;
   /** A PAYMENT that a REVERSAL points at. */
   reversed: boolean;
@@ -88,6 +91,8 @@ const COLUMNS = [
   't.reverses_id',
   't.reason',
   't.bank_authorization',
+  't.payment_id',
+  't.gateway_transaction_id',
   't.created_at',
   'r.id as reversal_id',
 ];
@@ -114,6 +119,8 @@ function fromRow(row: Record<string, unknown>): Transaction {
     reversesId: (row.reverses_id as string | null) ?? null,
     reason: (row.reason as string | null) ?? null,
     bankAuthorization: (row.bank_authorization as string | null) ?? null,
+    paymentId: typeof row.payment_id === 'string' ? row.payment_id.toLowerCase() : null,
+    gatewayTransactionId: (row.gateway_transaction_id as string | null) ?? null,
     createdAt: asDate(row.created_at),
     reversed: row.reversal_id !== null && row.reversal_id !== undefined,
   };

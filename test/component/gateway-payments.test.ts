@@ -358,6 +358,54 @@ describe('when the event never comes', () => {
   });
 });
 
+describe('reversing a gateway payment', () => {
+  async function approvedPayment(contracts: number, paymentMethod: string) {
+    const { customer, coupons } = await customerWithCoupons(contracts);
+    const created = await call(app.url, 'POST', '/payments', {
+      token: customer.token,
+      body: { couponCodes: coupons.map((c) => c.code), paymentMethod },
+      headers: { 'Idempotency-Key': randomUUID() },
+    });
+    expect((await decideAtCheckout(created.body.checkoutUrl, 'APPROVED')).status).toBe(303);
+    return waitFor(async () => {
+      const p = await paymentOf(customer.token, created.body.id);
+      return p.status === 'APPROVED' ? p : undefined;
+    });
+  }
+  // Signed in again: earlier tests moved the clock past the first token's life.
+  const reverse = async (transactionId: string) =>
+    call(app.url, 'POST', `/transactions/${transactionId}/reverse`, {
+      token: (await logIn(app.url, DEMO_OPERATOR.email, DEMO_OPERATOR.password)).token,
+      body: { reason: 'El cliente desconoce el cobro' },
+    });
+
+  test('when a card payment of one invoice is reversed, then it is voided at the gateway', async () => {
+    const paid = await approvedPayment(1, 'CARD');
+    const res = await reverse(paid.transactionIds[0]);
+    expect(res.status).toBe(201);
+    expect(res.body.refund).toEqual({ status: 'VOIDED' });
+    const sandbox = await app.services
+      .db('sandbox_transactions')
+      .where({ id: paid.gatewayTransactionId })
+      .first('status');
+    expect(sandbox.status).toBe('VOIDED');
+  });
+
+  test('when one invoice of a card payment of two is reversed, or a PSE payment, then the refund is MANUAL and the gateway keeps its transaction', async () => {
+    const two = await approvedPayment(2, 'CARD');
+    expect((await reverse(two.transactionIds[0])).body.refund).toEqual({ status: 'MANUAL' });
+    const pse = await approvedPayment(1, 'PSE');
+    expect((await reverse(pse.transactionIds[0])).body.refund).toEqual({ status: 'MANUAL' });
+    const sandbox = await app.services
+      .db('sandbox_transactions')
+      .where({ id: two.gatewayTransactionId })
+      .first('status');
+    expect(sandbox.status).toBe('APPROVED');
+    const audit = await app.services.db('audit_log').where({ action: 'PAYMENT_REFUND' });
+    expect(audit.length).toBeGreaterThanOrEqual(3);
+  });
+});
+
 describe('the one-step payment', () => {
   test('when the gateway is a real one, then POST /invoices/{id}/pay is DIRECT_PAYMENT_DISABLED and nothing is paid', async () => {
     const { customer, coupons } = await customerWithCoupons();
