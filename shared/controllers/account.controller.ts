@@ -27,6 +27,7 @@ import {
   accountEmailMessageSchema,
   notificationMessage,
   type OutgoingMessage,
+  verificationEmailMessage,
 } from '../models/message.model';
 import { deleteNotificationsOf, notificationJsonSchema } from '../models/notification.model';
 import { addToOutbox } from '../models/outbox.model';
@@ -115,21 +116,6 @@ async function useToken(deps: AccountDeps, token: string, purpose: AccountTokenP
   return user;
 }
 
-function verificationEmail(user: Pick<User, 'id' | 'email' | 'fullName'>, now: Date): OutgoingMessage {
-  return accountEmailMessage({
-    kind: 'verify-email',
-    occurredAt: now,
-    email: user.email,
-    userId: user.id,
-    fullName: user.fullName,
-  });
-}
-
-/** What registration adds in its transaction: the consent and the verification email. */
-export function registrationMessages(user: Pick<User, 'id' | 'email' | 'fullName'>, now: Date): OutgoingMessage[] {
-  return [verificationEmail(user, now)];
-}
-
 function passwordChangedMessages(user: User, via: 'change' | 'reset', now: Date): OutgoingMessage[] {
   return [
     accountEmailMessage({
@@ -170,7 +156,7 @@ export async function resendVerification(deps: AccountDeps, userId: string): Pro
     detail: `Puede pedir hasta ${perHour} correos de verificación por hora.`,
   });
   const now = deps.clock.now();
-  const ids = await inTransaction(deps.db, (tx) => addToOutbox(tx, [verificationEmail(user, now)], now));
+  const ids = await inTransaction(deps.db, (tx) => addToOutbox(tx, [verificationEmailMessage(user, now)], now));
   await dispatchSoon(deps, ids);
 }
 

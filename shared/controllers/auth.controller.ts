@@ -25,6 +25,7 @@ import {
   loginThrottleKey,
   recordLoginFailure,
 } from '../models/loginThrottle.model';
+import { verificationEmailMessage } from '../models/message.model';
 import { addToOutbox } from '../models/outbox.model';
 import { dummyHash, hashPassword, passwordProblems, verifyPassword } from '../models/password';
 import {
@@ -52,7 +53,6 @@ import {
   userToJson,
 } from '../models/user.model';
 import { PRIVACY_POLICY } from '../views/privacyPolicy';
-import { registrationMessages } from './account.controller';
 import { dispatchSoon } from './outbox.controller';
 
 export interface AuthDeps {
@@ -272,7 +272,7 @@ export async function register(
         now,
       });
       await recordConsent(tx, user.id, PRIVACY_POLICY.version, now);
-      return { user, messageIds: await addToOutbox(tx, registrationMessages(user, now), now) };
+      return { user, messageIds: await addToOutbox(tx, [verificationEmailMessage(user, now)], now) };
     });
   } catch (error) {
     // A concurrent registration may win the race: the unique index decided, name which one.

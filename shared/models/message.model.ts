@@ -121,6 +121,20 @@ export function accountEmailMessage(
   };
 }
 
+/** The email with the code that proves an address: at registration, and when asked again. */
+export function verificationEmailMessage(
+  user: { id: string; email: string; fullName: string },
+  now: Date,
+): OutgoingMessage {
+  return accountEmailMessage({
+    kind: 'verify-email',
+    occurredAt: now,
+    email: user.email,
+    userId: user.id,
+    fullName: user.fullName,
+  });
+}
+
 export function invoiceEmailMessage(fields: Omit<InvoiceEmailMessage, 'v' | 'messageId'>): OutgoingMessage {
   return {
     queue: QUEUES.invoiceEmails,
