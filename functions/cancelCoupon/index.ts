@@ -1,8 +1,8 @@
-import { app } from '@azure/functions';
 import { z } from 'zod';
 
 import * as coupons from '../../shared/controllers/coupon.controller';
 import { httpRoute } from '../../shared/http/handler';
+import { httpFunction } from '../../shared/http/routes';
 import { couponCodeSchema, couponJsonSchema } from '../../shared/models/coupon.model';
 import { services } from '../../shared/services';
 
@@ -26,7 +26,7 @@ export const cancelCoupon = httpRoute({
   handle: async ({ params, user }) => ({ body: await coupons.cancel(services(), user.id, params.code) }),
 });
 
-app.http('cancelCoupon', {
+httpFunction('cancelCoupon', {
   methods: ['POST', 'OPTIONS'],
   route: 'coupons/{code}/cancel',
   authLevel: 'anonymous',

@@ -1,8 +1,8 @@
-import { app } from '@azure/functions';
 import { z } from 'zod';
 
 import * as accounts from '../../shared/controllers/account.controller';
 import { httpRoute } from '../../shared/http/handler';
+import { httpFunction } from '../../shared/http/routes';
 import { loginPasswordSchema, passwordSchema } from '../../shared/models/user.model';
 import { services } from '../../shared/services';
 
@@ -25,7 +25,7 @@ export const changePassword = httpRoute({
   },
 });
 
-app.http('changePassword', {
+httpFunction('changePassword', {
   methods: ['POST', 'OPTIONS'],
   route: 'auth/password',
   authLevel: 'anonymous',

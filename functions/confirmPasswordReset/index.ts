@@ -1,9 +1,9 @@
-import { app } from '@azure/functions';
 import { z } from 'zod';
 
 import * as accounts from '../../shared/controllers/account.controller';
 import { clientKeyOf } from '../../shared/http/auth';
 import { httpRoute } from '../../shared/http/handler';
+import { httpFunction } from '../../shared/http/routes';
 import { accountTokenSchema } from '../../shared/models/accountToken.model';
 import { passwordSchema } from '../../shared/models/user.model';
 import { services } from '../../shared/services';
@@ -30,7 +30,7 @@ export const confirmPasswordReset = httpRoute({
   },
 });
 
-app.http('confirmPasswordReset', {
+httpFunction('confirmPasswordReset', {
   methods: ['POST', 'OPTIONS'],
   route: 'auth/password-reset/confirm',
   authLevel: 'anonymous',

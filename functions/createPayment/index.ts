@@ -1,7 +1,6 @@
-import { app } from '@azure/functions';
-
 import * as gatewayPayments from '../../shared/controllers/gatewayPayment.controller';
 import { httpRoute } from '../../shared/http/handler';
+import { httpFunction } from '../../shared/http/routes';
 import { paymentJsonSchema } from '../../shared/models/payment.model';
 import { services } from '../../shared/services';
 
@@ -52,7 +51,7 @@ export const createPayment = httpRoute({
   }),
 });
 
-app.http('createPayment', {
+httpFunction('createPayment', {
   methods: ['POST', 'OPTIONS'],
   route: 'payments',
   authLevel: 'anonymous',

@@ -1,8 +1,8 @@
-import { app } from '@azure/functions';
 import { z } from 'zod';
 
 import * as accounts from '../../shared/controllers/account.controller';
 import { httpRoute } from '../../shared/http/handler';
+import { httpFunction } from '../../shared/http/routes';
 import { loginPasswordSchema } from '../../shared/models/user.model';
 import { services } from '../../shared/services';
 
@@ -25,4 +25,4 @@ export const deleteMe = httpRoute({
   },
 });
 
-app.http('deleteMe', { methods: ['DELETE', 'OPTIONS'], route: 'me', authLevel: 'anonymous', handler: deleteMe });
+httpFunction('deleteMe', { methods: ['DELETE', 'OPTIONS'], route: 'me', authLevel: 'anonymous', handler: deleteMe });

@@ -1,7 +1,7 @@
-import { app } from '@azure/functions';
 import { z } from 'zod';
 
 import { httpRoute } from '../../shared/http/handler';
+import { httpFunction } from '../../shared/http/routes';
 import { docsAsset, renderDocsPage } from '../../shared/views/docsPage';
 
 /** GET /api/docs → the API reference page with "try it out" against this app. */
@@ -31,8 +31,8 @@ export const docsAssets = httpRoute({
   }),
 });
 
-app.http('docs', { methods: ['GET', 'OPTIONS'], route: 'docs', authLevel: 'anonymous', handler: docs });
-app.http('docsAssets', {
+httpFunction('docs', { methods: ['GET', 'OPTIONS'], route: 'docs', authLevel: 'anonymous', handler: docs });
+httpFunction('docsAssets', {
   methods: ['GET', 'OPTIONS'],
   route: 'docs/assets/{file}',
   authLevel: 'anonymous',

@@ -1,8 +1,8 @@
-import { app } from '@azure/functions';
 import { z } from 'zod';
 
 import * as emails from '../../shared/controllers/email.controller';
 import { httpRoute } from '../../shared/http/handler';
+import { httpFunction } from '../../shared/http/routes';
 import { idSchema } from '../../shared/models/ids';
 import { services } from '../../shared/services';
 
@@ -24,7 +24,7 @@ export const emailInvoice = httpRoute({
   }),
 });
 
-app.http('emailInvoice', {
+httpFunction('emailInvoice', {
   methods: ['POST', 'OPTIONS'],
   route: 'invoices/{invoiceId}/email',
   authLevel: 'anonymous',

@@ -1,7 +1,6 @@
-import { app } from '@azure/functions';
-
 import * as accounts from '../../shared/controllers/account.controller';
 import { httpRoute } from '../../shared/http/handler';
+import { httpFunction } from '../../shared/http/routes';
 import { bogotaDay } from '../../shared/models/time';
 import { services } from '../../shared/services';
 
@@ -29,4 +28,9 @@ export const exportMe = httpRoute({
   },
 });
 
-app.http('exportMe', { methods: ['GET', 'OPTIONS'], route: 'me/export', authLevel: 'anonymous', handler: exportMe });
+httpFunction('exportMe', {
+  methods: ['GET', 'OPTIONS'],
+  route: 'me/export',
+  authLevel: 'anonymous',
+  handler: exportMe,
+});

@@ -1,8 +1,8 @@
-import { app } from '@azure/functions';
 import { z } from 'zod';
 
 import * as coupons from '../../shared/controllers/coupon.controller';
 import { httpRoute } from '../../shared/http/handler';
+import { httpFunction } from '../../shared/http/routes';
 import { couponCodeSchema } from '../../shared/models/coupon.model';
 import { services } from '../../shared/services';
 
@@ -20,7 +20,7 @@ export const getCoupon = httpRoute({
   handle: async ({ params, user }) => ({ body: await coupons.detail(services(), user.id, params.code) }),
 });
 
-app.http('getCoupon', {
+httpFunction('getCoupon', {
   methods: ['GET', 'OPTIONS'],
   route: 'coupons/{code}',
   authLevel: 'anonymous',

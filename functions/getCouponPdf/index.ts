@@ -1,8 +1,8 @@
-import { app } from '@azure/functions';
 import { z } from 'zod';
 
 import * as coupons from '../../shared/controllers/coupon.controller';
 import { httpRoute } from '../../shared/http/handler';
+import { httpFunction } from '../../shared/http/routes';
 import { couponCodeSchema } from '../../shared/models/coupon.model';
 import { services } from '../../shared/services';
 
@@ -23,7 +23,7 @@ export const getCouponPdf = httpRoute({
   },
 });
 
-app.http('getCouponPdf', {
+httpFunction('getCouponPdf', {
   methods: ['GET', 'OPTIONS'],
   route: 'coupons/{code}/pdf',
   authLevel: 'anonymous',

@@ -1,8 +1,8 @@
-import { app } from '@azure/functions';
 import { z } from 'zod';
 
 import * as invoices from '../../shared/controllers/invoice.controller';
 import { httpRoute } from '../../shared/http/handler';
+import { httpFunction } from '../../shared/http/routes';
 import { idSchema } from '../../shared/models/ids';
 import { services } from '../../shared/services';
 
@@ -24,7 +24,7 @@ export const getInvoicePdf = httpRoute({
   },
 });
 
-app.http('getInvoicePdf', {
+httpFunction('getInvoicePdf', {
   methods: ['GET', 'OPTIONS'],
   route: 'invoices/{invoiceId}/pdf',
   authLevel: 'anonymous',

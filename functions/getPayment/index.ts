@@ -1,8 +1,8 @@
-import { app } from '@azure/functions';
 import { z } from 'zod';
 
 import * as gatewayPayments from '../../shared/controllers/gatewayPayment.controller';
 import { httpRoute } from '../../shared/http/handler';
+import { httpFunction } from '../../shared/http/routes';
 import { idSchema } from '../../shared/models/ids';
 import { paymentJsonSchema } from '../../shared/models/payment.model';
 import { services } from '../../shared/services';
@@ -23,7 +23,7 @@ export const getPayment = httpRoute({
   }),
 });
 
-app.http('getPayment', {
+httpFunction('getPayment', {
   methods: ['GET', 'OPTIONS'],
   route: 'payments/{paymentId}',
   authLevel: 'anonymous',

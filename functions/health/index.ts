@@ -1,7 +1,6 @@
-import { app } from '@azure/functions';
-
 import * as healthChecks from '../../shared/controllers/health.controller';
 import { httpRoute } from '../../shared/http/handler';
+import { httpFunction } from '../../shared/http/routes';
 import { services } from '../../shared/services';
 
 /** GET /api/health: database and queue checks; 503 when either is down. */
@@ -28,4 +27,4 @@ export const health = httpRoute({
   },
 });
 
-app.http('health', { methods: ['GET', 'OPTIONS'], route: 'health', authLevel: 'anonymous', handler: health });
+httpFunction('health', { methods: ['GET', 'OPTIONS'], route: 'health', authLevel: 'anonymous', handler: health });

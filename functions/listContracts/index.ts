@@ -1,8 +1,8 @@
-import { app } from '@azure/functions';
 import { z } from 'zod';
 
 import * as invoices from '../../shared/controllers/invoice.controller';
 import { httpRoute } from '../../shared/http/handler';
+import { httpFunction } from '../../shared/http/routes';
 import { followedContractJsonSchema } from '../../shared/models/contract.model';
 import { services } from '../../shared/services';
 
@@ -22,7 +22,7 @@ export const listContracts = httpRoute({
   handle: async ({ user }) => ({ body: await invoices.contracts(services(), user.id) }),
 });
 
-app.http('listContracts', {
+httpFunction('listContracts', {
   methods: ['GET', 'OPTIONS'],
   route: 'contracts',
   authLevel: 'anonymous',

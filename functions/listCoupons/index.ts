@@ -1,8 +1,8 @@
-import { app } from '@azure/functions';
 import { z } from 'zod';
 
 import * as coupons from '../../shared/controllers/coupon.controller';
 import { httpRoute } from '../../shared/http/handler';
+import { httpFunction } from '../../shared/http/routes';
 import { COUPON_STATUSES } from '../../shared/models/coupon.model';
 import { pageQueryFields } from '../../shared/models/keyset';
 import { pageSchema } from '../../shared/models/pagination';
@@ -27,7 +27,7 @@ export const listCoupons = httpRoute({
   handle: async ({ query, user }) => ({ body: await coupons.list(services(), user.id, query) }),
 });
 
-app.http('listCoupons', {
+httpFunction('listCoupons', {
   methods: ['GET', 'OPTIONS'],
   route: 'coupons',
   authLevel: 'anonymous',

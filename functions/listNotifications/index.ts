@@ -1,8 +1,8 @@
-import { app } from '@azure/functions';
 import { z } from 'zod';
 
 import * as notifications from '../../shared/controllers/notification.controller';
 import { httpRoute } from '../../shared/http/handler';
+import { httpFunction } from '../../shared/http/routes';
 import { pageQueryFields } from '../../shared/models/keyset';
 import { unreadFilterSchema } from '../../shared/models/notification.model';
 import { services } from '../../shared/services';
@@ -23,7 +23,7 @@ export const listNotifications = httpRoute({
   handle: async ({ query, user }) => ({ body: await notifications.list(services(), user.id, query) }),
 });
 
-app.http('listNotifications', {
+httpFunction('listNotifications', {
   methods: ['GET', 'OPTIONS'],
   route: 'notifications',
   authLevel: 'anonymous',

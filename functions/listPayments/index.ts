@@ -1,7 +1,6 @@
-import { app } from '@azure/functions';
-
 import * as gatewayPayments from '../../shared/controllers/gatewayPayment.controller';
 import { httpRoute } from '../../shared/http/handler';
+import { httpFunction } from '../../shared/http/routes';
 import { pageSchema } from '../../shared/models/pagination';
 import { paymentJsonSchema } from '../../shared/models/payment.model';
 import { services } from '../../shared/services';
@@ -22,7 +21,7 @@ export const listPayments = httpRoute({
   handle: async ({ query, user }) => ({ body: await gatewayPayments.listPayments(services(), user.id, query) }),
 });
 
-app.http('listPayments', {
+httpFunction('listPayments', {
   methods: ['GET', 'OPTIONS'],
   route: 'payments',
   authLevel: 'anonymous',

@@ -1,8 +1,8 @@
-import { app } from '@azure/functions';
 import { z } from 'zod';
 
 import * as payments from '../../shared/controllers/payment.controller';
 import { httpRoute } from '../../shared/http/handler';
+import { httpFunction } from '../../shared/http/routes';
 import { pageQueryFields } from '../../shared/models/keyset';
 import { pageSchema } from '../../shared/models/pagination';
 import { calendarDaySchema, checkDayRange } from '../../shared/models/time';
@@ -28,7 +28,7 @@ export const listTransactions = httpRoute({
   handle: async ({ query, user }) => ({ body: await payments.list(services(), user.id, query) }),
 });
 
-app.http('listTransactions', {
+httpFunction('listTransactions', {
   methods: ['GET', 'OPTIONS'],
   route: 'transactions',
   authLevel: 'anonymous',

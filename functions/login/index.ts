@@ -1,9 +1,9 @@
-import { app } from '@azure/functions';
 import { z } from 'zod';
 
 import * as auth from '../../shared/controllers/auth.controller';
 import { clientKeyOf } from '../../shared/http/auth';
 import { httpRoute } from '../../shared/http/handler';
+import { httpFunction } from '../../shared/http/routes';
 import { emailSchema, loginPasswordSchema } from '../../shared/models/user.model';
 import { services } from '../../shared/services';
 
@@ -26,4 +26,4 @@ export const login = httpRoute({
   }),
 });
 
-app.http('login', { methods: ['POST', 'OPTIONS'], route: 'auth/login', authLevel: 'anonymous', handler: login });
+httpFunction('login', { methods: ['POST', 'OPTIONS'], route: 'auth/login', authLevel: 'anonymous', handler: login });

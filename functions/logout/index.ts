@@ -1,8 +1,8 @@
-import { app } from '@azure/functions';
 import { z } from 'zod';
 
 import * as auth from '../../shared/controllers/auth.controller';
 import { httpRoute } from '../../shared/http/handler';
+import { httpFunction } from '../../shared/http/routes';
 import { refreshTokenSchema } from '../../shared/models/session.model';
 import { services } from '../../shared/services';
 
@@ -23,4 +23,4 @@ export const logout = httpRoute({
   },
 });
 
-app.http('logout', { methods: ['POST', 'OPTIONS'], route: 'auth/logout', authLevel: 'anonymous', handler: logout });
+httpFunction('logout', { methods: ['POST', 'OPTIONS'], route: 'auth/logout', authLevel: 'anonymous', handler: logout });

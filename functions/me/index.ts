@@ -1,7 +1,6 @@
-import { app } from '@azure/functions';
-
 import * as auth from '../../shared/controllers/auth.controller';
 import { httpRoute } from '../../shared/http/handler';
+import { httpFunction } from '../../shared/http/routes';
 import { userJsonSchema } from '../../shared/models/user.model';
 import { services } from '../../shared/services';
 
@@ -20,4 +19,4 @@ export const me = httpRoute({
   }),
 });
 
-app.http('me', { methods: ['GET', 'OPTIONS'], route: 'me', authLevel: 'anonymous', handler: me });
+httpFunction('me', { methods: ['GET', 'OPTIONS'], route: 'me', authLevel: 'anonymous', handler: me });

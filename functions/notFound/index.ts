@@ -1,9 +1,9 @@
-import { app } from '@azure/functions';
 import { z } from 'zod';
 
 import { AppError } from '../../shared/errors';
 import { httpRoute } from '../../shared/http/handler';
 import { methodsFor } from '../../shared/http/routeCatalog';
+import { httpFunction } from '../../shared/http/routes';
 
 /**
  * Every request no other function takes (the Functions host tries literal and parameter routes
@@ -31,7 +31,7 @@ export const notFound = httpRoute({
   },
 });
 
-app.http('notFound', {
+httpFunction('notFound', {
   methods: ['GET', 'POST', 'PUT', 'PATCH', 'DELETE', 'HEAD', 'OPTIONS'],
   route: '{*path}',
   authLevel: 'anonymous',

@@ -1,9 +1,8 @@
 import fs from 'node:fs';
 import path from 'node:path';
 
-import { app } from '@azure/functions';
-
 import { httpRoute } from '../../shared/http/handler';
+import { httpFunction } from '../../shared/http/routes';
 import { projectRoot } from '../../shared/projectFiles';
 
 let document: Buffer | undefined;
@@ -25,4 +24,9 @@ export const openapi = httpRoute({
   },
 });
 
-app.http('openapi', { methods: ['GET', 'OPTIONS'], route: 'openapi.json', authLevel: 'anonymous', handler: openapi });
+httpFunction('openapi', {
+  methods: ['GET', 'OPTIONS'],
+  route: 'openapi.json',
+  authLevel: 'anonymous',
+  handler: openapi,
+});

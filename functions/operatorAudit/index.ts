@@ -1,8 +1,8 @@
-import { app } from '@azure/functions';
 import { z } from 'zod';
 
 import * as operator from '../../shared/controllers/operator.controller';
 import { httpRoute } from '../../shared/http/handler';
+import { httpFunction } from '../../shared/http/routes';
 import { auditEntryJsonSchema } from '../../shared/models/audit.model';
 import { pageQueryFields } from '../../shared/models/keyset';
 import { pageSchema } from '../../shared/models/pagination';
@@ -28,7 +28,7 @@ export const operatorAudit = httpRoute({
   handle: async ({ query, user }) => ({ body: await operator.audit(services(), user.id, query) }),
 });
 
-app.http('operatorAudit', {
+httpFunction('operatorAudit', {
   methods: ['GET', 'OPTIONS'],
   route: 'operator/audit',
   authLevel: 'anonymous',

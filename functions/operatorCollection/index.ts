@@ -1,8 +1,8 @@
-import { app } from '@azure/functions';
 import { z } from 'zod';
 
 import * as collections from '../../shared/controllers/collection.controller';
 import { httpRoute } from '../../shared/http/handler';
+import { httpFunction } from '../../shared/http/routes';
 import { COLLECTION_OUTCOMES } from '../../shared/models/collection.model';
 import { idSchema } from '../../shared/models/ids';
 import { services } from '../../shared/services';
@@ -30,7 +30,7 @@ export const operatorCollection = httpRoute({
   }),
 });
 
-app.http('operatorCollection', {
+httpFunction('operatorCollection', {
   methods: ['GET', 'OPTIONS'],
   route: 'operator/collections/{collectionId}',
   authLevel: 'anonymous',

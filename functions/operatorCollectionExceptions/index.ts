@@ -1,8 +1,8 @@
-import { app } from '@azure/functions';
 import { z } from 'zod';
 
 import * as collections from '../../shared/controllers/collection.controller';
 import { httpRoute } from '../../shared/http/handler';
+import { httpFunction } from '../../shared/http/routes';
 import { EXCEPTION_OUTCOMES } from '../../shared/models/collection.model';
 import { idSchema } from '../../shared/models/ids';
 import { pageQueryFields } from '../../shared/models/keyset';
@@ -38,7 +38,7 @@ export const operatorCollectionExceptions = httpRoute({
   handle: async ({ query, user }) => ({ body: await collections.exceptions(services(), user.id, query) }),
 });
 
-app.http('operatorCollectionExceptions', {
+httpFunction('operatorCollectionExceptions', {
   methods: ['GET', 'OPTIONS'],
   route: 'operator/collection-exceptions',
   authLevel: 'anonymous',

@@ -1,8 +1,8 @@
-import { app } from '@azure/functions';
 import { z } from 'zod';
 
 import * as collections from '../../shared/controllers/collection.controller';
 import { httpRoute } from '../../shared/http/handler';
+import { httpFunction } from '../../shared/http/routes';
 import { collectionSummaryJsonSchema } from '../../shared/models/collection.model';
 import { calendarDaySchema, checkDayRange } from '../../shared/models/time';
 import { services } from '../../shared/services';
@@ -26,7 +26,7 @@ export const operatorCollections = httpRoute({
   handle: async ({ query, user }) => ({ body: await collections.reconciliation(services(), user.id, query) }),
 });
 
-app.http('operatorCollections', {
+httpFunction('operatorCollections', {
   methods: ['GET', 'OPTIONS'],
   route: 'operator/collections',
   authLevel: 'anonymous',

@@ -1,8 +1,8 @@
-import { app } from '@azure/functions';
 import { z } from 'zod';
 
 import * as operator from '../../shared/controllers/operator.controller';
 import { httpRoute } from '../../shared/http/handler';
+import { httpFunction } from '../../shared/http/routes';
 import { contractNumberSchema } from '../../shared/models/contract.model';
 import { services } from '../../shared/services';
 
@@ -20,7 +20,7 @@ export const operatorContract = httpRoute({
   handle: async ({ params, user }) => ({ body: await operator.contract(services(), user.id, params.contractNumber) }),
 });
 
-app.http('operatorContract', {
+httpFunction('operatorContract', {
   methods: ['GET', 'OPTIONS'],
   route: 'operator/contracts/{contractNumber}',
   authLevel: 'anonymous',

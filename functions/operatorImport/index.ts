@@ -1,8 +1,8 @@
-import { app } from '@azure/functions';
 import { z } from 'zod';
 
 import * as billingFeed from '../../shared/controllers/billingImport.controller';
 import { httpRoute } from '../../shared/http/handler';
+import { httpFunction } from '../../shared/http/routes';
 import { idSchema } from '../../shared/models/ids';
 import { invoiceImportJsonSchema } from '../../shared/models/invoiceImport.model';
 import { services } from '../../shared/services';
@@ -22,7 +22,7 @@ export const operatorImport = httpRoute({
   handle: async ({ params, user }) => ({ body: await billingFeed.viewImport(services(), user.id, params.importId) }),
 });
 
-app.http('operatorImport', {
+httpFunction('operatorImport', {
   methods: ['GET', 'OPTIONS'],
   route: 'operator/imports/{importId}',
   authLevel: 'anonymous',

@@ -1,8 +1,8 @@
-import { app } from '@azure/functions';
 import { z } from 'zod';
 
 import * as operator from '../../shared/controllers/operator.controller';
 import { httpRoute } from '../../shared/http/handler';
+import { httpFunction } from '../../shared/http/routes';
 import { contractNumberSchema } from '../../shared/models/contract.model';
 import { couponCodeSchema } from '../../shared/models/coupon.model';
 import { pageQueryFields } from '../../shared/models/keyset';
@@ -41,7 +41,7 @@ export const operatorTransactions = httpRoute({
   handle: async ({ query, user }) => ({ body: await operator.transactions(services(), user.id, query) }),
 });
 
-app.http('operatorTransactions', {
+httpFunction('operatorTransactions', {
   methods: ['GET', 'OPTIONS'],
   route: 'operator/transactions',
   authLevel: 'anonymous',

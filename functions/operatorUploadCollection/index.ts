@@ -1,8 +1,8 @@
-import { app } from '@azure/functions';
 import { z } from 'zod';
 
 import * as collections from '../../shared/controllers/collection.controller';
 import { httpRoute } from '../../shared/http/handler';
+import { httpFunction } from '../../shared/http/routes';
 import { services } from '../../shared/services';
 
 /** POST /api/operator/collections (operators, body text/plain) → 202 {collectionId}; the blob trigger applies it. */
@@ -29,7 +29,7 @@ export const operatorUploadCollection = httpRoute({
   }),
 });
 
-app.http('operatorUploadCollection', {
+httpFunction('operatorUploadCollection', {
   methods: ['POST', 'OPTIONS'],
   route: 'operator/collections',
   authLevel: 'anonymous',

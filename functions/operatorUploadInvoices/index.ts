@@ -1,8 +1,8 @@
-import { app } from '@azure/functions';
 import { z } from 'zod';
 
 import * as billingFeed from '../../shared/controllers/billingImport.controller';
 import { httpRoute } from '../../shared/http/handler';
+import { httpFunction } from '../../shared/http/routes';
 import { services } from '../../shared/services';
 
 /** POST /api/operator/imports/invoices (operators, body text/csv) → 202 {importId}; the blob trigger imports it. */
@@ -31,7 +31,7 @@ export const operatorUploadInvoices = httpRoute({
   }),
 });
 
-app.http('operatorUploadInvoices', {
+httpFunction('operatorUploadInvoices', {
   methods: ['POST', 'OPTIONS'],
   route: 'operator/imports/invoices',
   authLevel: 'anonymous',

@@ -1,8 +1,8 @@
-import { app } from '@azure/functions';
 import { z } from 'zod';
 
 import * as payments from '../../shared/controllers/payment.controller';
 import { httpRoute } from '../../shared/http/handler';
+import { httpFunction } from '../../shared/http/routes';
 import { couponCodeSchema } from '../../shared/models/coupon.model';
 import { idSchema } from '../../shared/models/ids';
 import { ONLINE_PAYMENT_METHODS } from '../../shared/models/transaction.model';
@@ -65,7 +65,7 @@ export const payInvoice = httpRoute({
   }),
 });
 
-app.http('payInvoice', {
+httpFunction('payInvoice', {
   methods: ['POST', 'OPTIONS'],
   route: 'invoices/{invoiceId}/pay',
   authLevel: 'anonymous',

@@ -1,9 +1,9 @@
-import { app } from '@azure/functions';
 import { z } from 'zod';
 
 import * as gatewayPayments from '../../shared/controllers/gatewayPayment.controller';
 import { wompiEventSchema } from '../../shared/formats/wompi';
 import { httpRoute } from '../../shared/http/handler';
+import { httpFunction } from '../../shared/http/routes';
 import { services } from '../../shared/services';
 
 /** POST /api/payments/events (the gateway's webhook) → 200 {received: true} for any valid event. */
@@ -30,7 +30,7 @@ export const paymentEvents = httpRoute({
   },
 });
 
-app.http('paymentEvents', {
+httpFunction('paymentEvents', {
   methods: ['POST', 'OPTIONS'],
   route: 'payments/events',
   authLevel: 'anonymous',

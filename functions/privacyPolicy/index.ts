@@ -1,7 +1,6 @@
-import { app } from '@azure/functions';
-
 import * as accounts from '../../shared/controllers/account.controller';
 import { httpRoute } from '../../shared/http/handler';
+import { httpFunction } from '../../shared/http/routes';
 
 /** GET /api/privacy-policy → the policy a registration accepts, and its version. */
 export const privacyPolicy = httpRoute({
@@ -15,7 +14,7 @@ export const privacyPolicy = httpRoute({
   handle: async () => ({ body: accounts.privacyPolicy(), headers: { 'Cache-Control': 'public, max-age=3600' } }),
 });
 
-app.http('privacyPolicy', {
+httpFunction('privacyPolicy', {
   methods: ['GET', 'OPTIONS'],
   route: 'privacy-policy',
   authLevel: 'anonymous',

@@ -1,7 +1,6 @@
-import { app } from '@azure/functions';
-
 import * as notifications from '../../shared/controllers/notification.controller';
 import { httpRoute } from '../../shared/http/handler';
+import { httpFunction } from '../../shared/http/routes';
 import { services } from '../../shared/services';
 
 /** POST /api/notifications/read-all → {updated, unreadCount}. */
@@ -15,7 +14,7 @@ export const readAllNotifications = httpRoute({
   handle: async ({ user }) => ({ body: await notifications.markAllRead(services(), user.id) }),
 });
 
-app.http('readAllNotifications', {
+httpFunction('readAllNotifications', {
   methods: ['POST', 'OPTIONS'],
   route: 'notifications/read-all',
   authLevel: 'anonymous',

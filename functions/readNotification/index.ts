@@ -1,8 +1,8 @@
-import { app } from '@azure/functions';
 import { z } from 'zod';
 
 import * as notifications from '../../shared/controllers/notification.controller';
 import { httpRoute } from '../../shared/http/handler';
+import { httpFunction } from '../../shared/http/routes';
 import { idSchema } from '../../shared/models/ids';
 import { notificationJsonSchema } from '../../shared/models/notification.model';
 import { services } from '../../shared/services';
@@ -20,7 +20,7 @@ export const readNotification = httpRoute({
   handle: async ({ params, user }) => ({ body: await notifications.markRead(services(), user.id, params.id) }),
 });
 
-app.http('readNotification', {
+httpFunction('readNotification', {
   methods: ['POST', 'OPTIONS'],
   route: 'notifications/{id}/read',
   authLevel: 'anonymous',

@@ -1,8 +1,8 @@
-import { app } from '@azure/functions';
 import { z } from 'zod';
 
 import * as auth from '../../shared/controllers/auth.controller';
 import { httpRoute } from '../../shared/http/handler';
+import { httpFunction } from '../../shared/http/routes';
 import { refreshTokenSchema } from '../../shared/models/session.model';
 import { services } from '../../shared/services';
 
@@ -24,4 +24,9 @@ export const refresh = httpRoute({
   }),
 });
 
-app.http('refresh', { methods: ['POST', 'OPTIONS'], route: 'auth/refresh', authLevel: 'anonymous', handler: refresh });
+httpFunction('refresh', {
+  methods: ['POST', 'OPTIONS'],
+  route: 'auth/refresh',
+  authLevel: 'anonymous',
+  handler: refresh,
+});

@@ -1,9 +1,9 @@
-import { app } from '@azure/functions';
 import { z } from 'zod';
 
 import * as auth from '../../shared/controllers/auth.controller';
 import { clientKeyOf } from '../../shared/http/auth';
 import { httpRoute } from '../../shared/http/handler';
+import { httpFunction } from '../../shared/http/routes';
 import {
   documentNumberSchema,
   documentTypeSchema,
@@ -64,7 +64,7 @@ export const register = httpRoute({
   },
 });
 
-app.http('register', {
+httpFunction('register', {
   methods: ['POST', 'OPTIONS'],
   route: 'auth/register',
   authLevel: 'anonymous',

@@ -1,9 +1,9 @@
-import { app } from '@azure/functions';
 import { z } from 'zod';
 
 import * as accounts from '../../shared/controllers/account.controller';
 import { clientKeyOf } from '../../shared/http/auth';
 import { httpRoute } from '../../shared/http/handler';
+import { httpFunction } from '../../shared/http/routes';
 import { emailSchema } from '../../shared/models/user.model';
 import { services } from '../../shared/services';
 
@@ -34,7 +34,7 @@ export const requestPasswordReset = httpRoute({
   },
 });
 
-app.http('requestPasswordReset', {
+httpFunction('requestPasswordReset', {
   methods: ['POST', 'OPTIONS'],
   route: 'auth/password-reset',
   authLevel: 'anonymous',

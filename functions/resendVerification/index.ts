@@ -1,7 +1,6 @@
-import { app } from '@azure/functions';
-
 import * as accounts from '../../shared/controllers/account.controller';
 import { httpRoute } from '../../shared/http/handler';
+import { httpFunction } from '../../shared/http/routes';
 import { services } from '../../shared/services';
 
 /** POST /api/auth/verify-email/resend → 202; a new verification email to the caller. */
@@ -20,7 +19,7 @@ export const resendVerification = httpRoute({
   },
 });
 
-app.http('resendVerification', {
+httpFunction('resendVerification', {
   methods: ['POST', 'OPTIONS'],
   route: 'auth/verify-email/resend',
   authLevel: 'anonymous',

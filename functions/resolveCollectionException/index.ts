@@ -1,8 +1,8 @@
-import { app } from '@azure/functions';
 import { z } from 'zod';
 
 import * as collections from '../../shared/controllers/collection.controller';
 import { httpRoute } from '../../shared/http/handler';
+import { httpFunction } from '../../shared/http/routes';
 import { idSchema } from '../../shared/models/ids';
 import { services } from '../../shared/services';
 
@@ -30,7 +30,7 @@ export const resolveCollectionException = httpRoute({
   }),
 });
 
-app.http('resolveCollectionException', {
+httpFunction('resolveCollectionException', {
   methods: ['POST', 'OPTIONS'],
   route: 'operator/collection-exceptions/{recordId}/resolve',
   authLevel: 'anonymous',

@@ -1,8 +1,8 @@
-import { app } from '@azure/functions';
 import { z } from 'zod';
 
 import * as payments from '../../shared/controllers/payment.controller';
 import { httpRoute } from '../../shared/http/handler';
+import { httpFunction } from '../../shared/http/routes';
 import { idSchema } from '../../shared/models/ids';
 import { reversalReasonSchema } from '../../shared/models/transaction.model';
 import { services } from '../../shared/services';
@@ -29,7 +29,7 @@ export const reversePayment = httpRoute({
   }),
 });
 
-app.http('reversePayment', {
+httpFunction('reversePayment', {
   methods: ['POST', 'OPTIONS'],
   route: 'transactions/{id}/reverse',
   authLevel: 'anonymous',

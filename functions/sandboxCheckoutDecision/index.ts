@@ -1,8 +1,8 @@
-import { app } from '@azure/functions';
 import { z } from 'zod';
 
 import * as sandbox from '../../shared/controllers/sandbox.controller';
 import { httpRoute } from '../../shared/http/handler';
+import { httpFunction } from '../../shared/http/routes';
 import { services } from '../../shared/services';
 import { SANDBOX_DECISIONS } from '../../shared/views/sandboxCheckout';
 
@@ -53,7 +53,7 @@ export const sandboxCheckoutDecision = httpRoute({
   },
 });
 
-app.http('sandboxCheckoutDecision', {
+httpFunction('sandboxCheckoutDecision', {
   methods: ['POST', 'OPTIONS'],
   route: 'sandbox/checkout',
   authLevel: 'anonymous',

@@ -1,7 +1,6 @@
-import { app } from '@azure/functions';
-
 import * as sandbox from '../../shared/controllers/sandbox.controller';
 import { httpRoute } from '../../shared/http/handler';
+import { httpFunction } from '../../shared/http/routes';
 import { services } from '../../shared/services';
 
 /** GET /api/sandbox/checkout?<Wompi's checkout query> → the sandbox gateway's checkout page (HTML). */
@@ -27,7 +26,7 @@ export const sandboxCheckoutPage = httpRoute({
   },
 });
 
-app.http('sandboxCheckoutPage', {
+httpFunction('sandboxCheckoutPage', {
   methods: ['GET', 'OPTIONS'],
   route: 'sandbox/checkout',
   authLevel: 'anonymous',

@@ -1,8 +1,8 @@
-import { app } from '@azure/functions';
 import { z } from 'zod';
 
 import * as sandbox from '../../shared/controllers/sandbox.controller';
 import { httpRoute } from '../../shared/http/handler';
+import { httpFunction } from '../../shared/http/routes';
 import { services } from '../../shared/services';
 
 /** GET /api/sandbox/v1/transactions?reference= → {data: [transaction]}, as Wompi's API answers (private key). */
@@ -21,7 +21,7 @@ export const sandboxTransactions = httpRoute({
   }),
 });
 
-app.http('sandboxTransactions', {
+httpFunction('sandboxTransactions', {
   methods: ['GET', 'OPTIONS'],
   route: 'sandbox/v1/transactions',
   authLevel: 'anonymous',

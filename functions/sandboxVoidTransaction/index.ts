@@ -1,8 +1,8 @@
-import { app } from '@azure/functions';
 import { z } from 'zod';
 
 import * as sandbox from '../../shared/controllers/sandbox.controller';
 import { httpRoute } from '../../shared/http/handler';
+import { httpFunction } from '../../shared/http/routes';
 import { services } from '../../shared/services';
 
 /** POST /api/sandbox/v1/transactions/{id}/void → {data: {transaction}}, as Wompi's API answers (private key). */
@@ -21,7 +21,7 @@ export const sandboxVoidTransaction = httpRoute({
   }),
 });
 
-app.http('sandboxVoidTransaction', {
+httpFunction('sandboxVoidTransaction', {
   methods: ['POST', 'OPTIONS'],
   route: 'sandbox/v1/transactions/{id}/void',
   authLevel: 'anonymous',

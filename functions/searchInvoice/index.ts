@@ -1,8 +1,8 @@
-import { app } from '@azure/functions';
 import { z } from 'zod';
 
 import * as invoices from '../../shared/controllers/invoice.controller';
 import { httpRoute } from '../../shared/http/handler';
+import { httpFunction } from '../../shared/http/routes';
 import { contractNumberSchema } from '../../shared/models/contract.model';
 import { services } from '../../shared/services';
 
@@ -22,7 +22,7 @@ export const searchInvoice = httpRoute({
   handle: async ({ body, user }) => ({ body: await invoices.search(services(), user.id, body.contractNumber) }),
 });
 
-app.http('searchInvoice', {
+httpFunction('searchInvoice', {
   methods: ['POST', 'OPTIONS'],
   route: 'invoices/search',
   authLevel: 'anonymous',

@@ -1,8 +1,8 @@
-import { app } from '@azure/functions';
 import { z } from 'zod';
 
 import * as accounts from '../../shared/controllers/account.controller';
 import { httpRoute } from '../../shared/http/handler';
+import { httpFunction } from '../../shared/http/routes';
 import { fullNameSchema, phoneSchema, userJsonSchema } from '../../shared/models/user.model';
 import { services } from '../../shared/services';
 
@@ -35,4 +35,4 @@ export const updateMe = httpRoute({
   }),
 });
 
-app.http('updateMe', { methods: ['PATCH', 'OPTIONS'], route: 'me', authLevel: 'anonymous', handler: updateMe });
+httpFunction('updateMe', { methods: ['PATCH', 'OPTIONS'], route: 'me', authLevel: 'anonymous', handler: updateMe });

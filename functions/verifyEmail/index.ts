@@ -1,8 +1,8 @@
-import { app } from '@azure/functions';
 import { z } from 'zod';
 
 import * as accounts from '../../shared/controllers/account.controller';
 import { httpRoute } from '../../shared/http/handler';
+import { httpFunction } from '../../shared/http/routes';
 import { accountTokenSchema } from '../../shared/models/accountToken.model';
 import { userJsonSchema } from '../../shared/models/user.model';
 import { services } from '../../shared/services';
@@ -23,7 +23,7 @@ export const verifyEmail = httpRoute({
   handle: async ({ body }) => ({ body: await accounts.verifyEmail(services(), body.token) }),
 });
 
-app.http('verifyEmail', {
+httpFunction('verifyEmail', {
   methods: ['POST', 'OPTIONS'],
   route: 'auth/verify-email',
   authLevel: 'anonymous',

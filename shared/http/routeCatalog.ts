@@ -1,33 +1,31 @@
-import fs from 'node:fs';
-import path from 'node:path';
-
-import { projectRoot } from '../projectFiles';
+import { registeredRoutes } from './routes';
 
 /**
- * The API's own routes and methods, as the committed OpenAPI document lists them (generated from
- * the registrations; a test keeps it fresh). The catch-all function uses it to tell a wrong method
- * on a real route (405 with Allow) from a route that does not exist (404).
+ * The API's own routes and methods, as the function files registered them (shared/http/routes.ts).
+ * The catch-all function uses it to tell a wrong method on a real route (405 with Allow) from a
+ * route that does not exist (404).
  */
 interface CatalogRoute {
   pattern: RegExp;
   methods: string[];
 }
 
-let catalog: CatalogRoute[] | undefined;
+let catalog: { size: number; routes: CatalogRoute[] } | undefined;
 
 function routes(): CatalogRoute[] {
-  if (!catalog) {
-    const doc = JSON.parse(fs.readFileSync(path.join(projectRoot(), 'openapi.json'), 'utf8')) as {
-      paths: Record<string, Record<string, unknown>>;
+  const registered = registeredRoutes();
+  // Built once every function module has registered (they all load before the first request).
+  if (!catalog || catalog.size !== registered.length) {
+    catalog = {
+      size: registered.length,
+      routes: registered.map(({ route, methods }) => ({
+        pattern: new RegExp(`^/${route.split('/').map(segmentPattern).join('/')}/?$`),
+        methods,
+      })),
     };
-    catalog = Object.entries(doc.paths).map(([template, operations]) => ({
-      pattern: new RegExp(`^${template.split('/').map(segmentPattern).join('/')}/?$`),
-      methods: Object.keys(operations).map((m) => m.toUpperCase()),
-    }));
   }
-  return catalog;
+  return catalog.routes;
 }
-
 /** `{param}` matches one segment; anything else literally. */
 function segmentPattern(segment: string): string {
   return /^\{[^}]+\}$/.test(segment) ? '[^/]+' : segment.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
