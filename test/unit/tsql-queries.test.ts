@@ -58,7 +58,7 @@ describe('pinned T-SQL', () => {
 
   test('history is paged by keyset (created_at, id) within the date range', () => {
     expect(sql(transactionQueries.page(db, 'u1', { from: now, to: now, limit: 20 }))).toBe(
-      'select top (?) [t].[id], [t].[type], [t].[invoice_id], [i].[number] as [invoice_number], [c].[number] as [contract_number], [k].[code] as [coupon_code], [t].[user_id], [t].[amount], [t].[payment_method], [t].[reverses_id], [t].[reason], [t].[bank_authorization], [t].[created_at], [r].[id] as [reversal_id] from [transactions] as [t] inner join [invoices] as [i] on [i].[id] = [t].[invoice_id] inner join [contracts] as [c] on [c].[id] = [i].[contract_id] left join [coupons] as [k] on [k].[id] = [t].[coupon_id] left join [transactions] as [r] on [r].[reverses_id] = [t].[id] where [t].[user_id] = ? and [t].[created_at] >= ? and [t].[created_at] < ? order by [t].[created_at] desc, [t].[id] desc',
+      'select top (?) [t].[id], [t].[type], [t].[invoice_id], [i].[number] as [invoice_number], [c].[number] as [contract_number], [k].[code] as [coupon_code], [t].[user_id], [t].[amount], [t].[payment_method], [t].[reverses_id], [t].[reason], [t].[bank_authorization], [t].[payment_id], [t].[gateway_transaction_id], [t].[created_at], [r].[id] as [reversal_id] from [transactions] as [t] inner join [invoices] as [i] on [i].[id] = [t].[invoice_id] inner join [contracts] as [c] on [c].[id] = [i].[contract_id] left join [coupons] as [k] on [k].[id] = [t].[coupon_id] left join [transactions] as [r] on [r].[reverses_id] = [t].[id] where [t].[user_id] = ? and [t].[created_at] >= ? and [t].[created_at] < ? order by [t].[created_at] desc, [t].[id] desc',
     );
   });
 
