@@ -3,7 +3,7 @@ import type { Knex } from 'knex';
 import { ManualClock } from '../shared/clients/clock.client';
 import type { PaymentGateway } from '../shared/clients/gateway.client';
 import type { QueuePublisher } from '../shared/clients/queue.client';
-import { type Config, SANDBOX_KEYS } from '../shared/config';
+import { type Config, LOCAL_SANDBOX_PAYMENTS } from '../shared/config';
 import * as coupons from '../shared/controllers/coupon.controller';
 import * as payments from '../shared/controllers/payment.controller';
 import { recordContractAccess } from '../shared/models/contract.model';
@@ -58,17 +58,7 @@ export async function seedDemoHistory(
         passwordResetsPerClientPerHour: 10,
         verificationEmailsPerUserPerHour: 3,
       },
-      payments: {
-        provider: 'sandbox',
-        publicKey: SANDBOX_KEYS.publicKey,
-        privateKey: SANDBOX_KEYS.privateKey,
-        integritySecret: SANDBOX_KEYS.integritySecret,
-        eventsSecret: SANDBOX_KEYS.eventsSecret,
-        apiUrl: 'http://localhost:7071/api/sandbox/v1',
-        checkoutUrl: 'http://localhost:7071/api/sandbox/checkout',
-        returnUrl: 'http://localhost:5173/pagos/resultado',
-        ttlMinutes: 30,
-      },
+      payments: LOCAL_SANDBOX_PAYMENTS,
     },
   };
   const { customerId, operatorId } = ids;

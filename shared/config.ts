@@ -409,18 +409,26 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   };
 }
 
-/** The sandbox's defaults are the app's own routes on the local host's port (npm start: 7071). */
+/** The sandbox as `npm start` serves it: the app's own routes on the local host's port (7071). */
+export const LOCAL_SANDBOX_PAYMENTS: Config['payments'] = {
+  provider: 'sandbox',
+  ...SANDBOX_KEYS,
+  apiUrl: 'http://localhost:7071/api/sandbox/v1',
+  checkoutUrl: 'http://localhost:7071/api/sandbox/checkout',
+  returnUrl: 'http://localhost:5173/pagos/resultado',
+  ttlMinutes: 30,
+};
+
 function paymentSettings(s: Settings): Config['payments'] {
-  const sandbox = s.PAYMENT_PROVIDER === 'sandbox';
-  const local = 'http://localhost:7071/api/sandbox';
+  const defaults = s.PAYMENT_PROVIDER === 'sandbox' ? LOCAL_SANDBOX_PAYMENTS : undefined;
   return {
     provider: s.PAYMENT_PROVIDER,
-    publicKey: s.WOMPI_PUBLIC_KEY ?? (sandbox ? SANDBOX_KEYS.publicKey : ''),
-    privateKey: s.WOMPI_PRIVATE_KEY ?? (sandbox ? SANDBOX_KEYS.privateKey : ''),
-    integritySecret: s.WOMPI_INTEGRITY_SECRET ?? (sandbox ? SANDBOX_KEYS.integritySecret : ''),
-    eventsSecret: s.WOMPI_EVENTS_SECRET ?? (sandbox ? SANDBOX_KEYS.eventsSecret : ''),
-    apiUrl: (s.WOMPI_API_URL ?? `${local}/v1`).replace(/\/+$/, ''),
-    checkoutUrl: s.WOMPI_CHECKOUT_URL ?? `${local}/checkout`,
+    publicKey: s.WOMPI_PUBLIC_KEY ?? defaults?.publicKey ?? '',
+    privateKey: s.WOMPI_PRIVATE_KEY ?? defaults?.privateKey ?? '',
+    integritySecret: s.WOMPI_INTEGRITY_SECRET ?? defaults?.integritySecret ?? '',
+    eventsSecret: s.WOMPI_EVENTS_SECRET ?? defaults?.eventsSecret ?? '',
+    apiUrl: (s.WOMPI_API_URL ?? LOCAL_SANDBOX_PAYMENTS.apiUrl).replace(/\/+$/, ''),
+    checkoutUrl: s.WOMPI_CHECKOUT_URL ?? LOCAL_SANDBOX_PAYMENTS.checkoutUrl,
     returnUrl: s.PAYMENT_RETURN_URL ?? `${s.FRONTEND_URL.replace(/\/+$/, '')}/pagos/resultado`,
     ttlMinutes: s.PAYMENT_TTL_MINUTES,
   };

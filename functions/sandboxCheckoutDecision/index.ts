@@ -43,7 +43,7 @@ export const sandboxCheckoutDecision = httpRoute({
       services(),
       new URLSearchParams(upload.toString('utf8')),
       eventsUrl,
-      (headers.get('accept') ?? '').includes('text/html'),
+      headers.get('accept'),
     );
     if ('redirect' in outcome) return { status: 303, headers: { Location: outcome.redirect }, body: undefined };
     return {

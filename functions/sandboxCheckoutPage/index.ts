@@ -17,11 +17,7 @@ export const sandboxCheckoutPage = httpRoute({
     htmlPages: [400],
   },
   handle: async ({ request, headers }) => {
-    const page = sandbox.checkoutPage(
-      services(),
-      new URL(request.url).searchParams,
-      (headers.get('accept') ?? '').includes('text/html'),
-    );
+    const page = sandbox.checkoutPage(services(), new URL(request.url).searchParams, headers.get('accept'));
     return { status: page.status, file: { contentType: 'text/html; charset=utf-8', data: Buffer.from(page.html) } };
   },
 });

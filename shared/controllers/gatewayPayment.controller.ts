@@ -196,10 +196,13 @@ export async function receiveEvent(deps: GatewayDeps, body: unknown, headerCheck
     payload: JSON.stringify(body),
     now: deps.clock.now(),
   });
-  if (stored === 'duplicate') return 'DUPLICATE';
+  if (stored.applied) return 'DUPLICATE';
+  // New, or stored by a delivery that failed before applying it: applying is idempotent (the
+  // payment closes once), so a concurrent repeat changes nothing and records nothing.
   const outcome = await applyGatewayTransaction(deps, transaction);
-  await setEventOutcome(deps.db, stored.id, outcome.outcome, outcome.paymentId);
-  return outcome.outcome;
+  if (!stored.duplicate || outcome.outcome === 'APPLIED')
+    await setEventOutcome(deps.db, stored.id, outcome.outcome, outcome.paymentId);
+  return stored.duplicate && outcome.outcome !== 'APPLIED' ? 'DUPLICATE' : outcome.outcome;
 }
 
 /**

@@ -45,15 +45,15 @@ export interface HtmlPage {
  * A refused link or form: a page for a person's browser (it asked for text/html), the usual
  * problem+json for anything else.
  */
-function refusal(reason: string, wantsHtml: boolean): HtmlPage {
-  if (wantsHtml) return { status: 400, html: renderCheckoutRefusal(reason) };
+function refusal(reason: string, accept: string | null): HtmlPage {
+  if ((accept ?? '').includes('text/html')) return { status: 400, html: renderCheckoutRefusal(reason) };
   throw new AppError('CHECKOUT_LINK_INVALID', reason);
 }
 
-export function checkoutPage(deps: SandboxDeps, query: URLSearchParams, wantsHtml: boolean): HtmlPage {
+export function checkoutPage(deps: SandboxDeps, query: URLSearchParams, accept: string | null): HtmlPage {
   assertSandbox(deps);
   const read = readCheckoutQuery(query, deps.config.payments.integritySecret, deps.clock.now());
-  if ('refused' in read) return refusal(read.refused, wantsHtml);
+  if ('refused' in read) return refusal(read.refused, accept);
   return { status: 200, html: renderCheckoutPage(read.fields, query) };
 }
 
@@ -68,15 +68,14 @@ export async function decide(
   deps: SandboxDeps,
   form: URLSearchParams,
   eventsUrl: string,
-  wantsHtml: boolean,
+  accept: string | null,
 ): Promise<{ redirect: string } | HtmlPage> {
   assertSandbox(deps);
   const now = deps.clock.now();
   const read = readCheckoutQuery(form, deps.config.payments.integritySecret, now);
-  if ('refused' in read) return refusal(read.refused, wantsHtml);
+  if ('refused' in read) return refusal(read.refused, accept);
   const decision = form.get('decision') as SandboxDecision | null;
-  if (!decision || !SANDBOX_DECISIONS.includes(decision))
-    return refusal('Elija aprobar o rechazar el pago.', wantsHtml);
+  if (!decision || !SANDBOX_DECISIONS.includes(decision)) return refusal('Elija aprobar o rechazar el pago.', accept);
   const method = form.get('payment-method') ?? 'CARD';
   const transaction = {
     id: `sbx-${randomBytes(12).toString('hex')}`,

@@ -299,8 +299,15 @@ export interface ReceivedEvent {
   now: Date;
 }
 
-/** Stores an event once (by its checksum): 'duplicate' when the gateway sent it before. */
-export async function insertPaymentEvent(db: DbOrTx, event: ReceivedEvent): Promise<{ id: string } | 'duplicate'> {
+/**
+ * Stores an event once (by its checksum). Sent before, it is the stored one, and whether it was
+ * applied: a delivery that failed after storing (the database went away mid-way) is applied by the
+ * gateway's retry instead of being taken for done.
+ */
+export async function insertPaymentEvent(
+  db: DbOrTx,
+  event: ReceivedEvent,
+): Promise<{ id: string; duplicate: boolean; applied: boolean }> {
   const id = newId(event.now.getTime());
   try {
     await db('payment_events').insert({
@@ -314,10 +321,14 @@ export async function insertPaymentEvent(db: DbOrTx, event: ReceivedEvent): Prom
       payload: event.payload,
       received_at: event.now,
     });
-    return { id };
+    return { id, duplicate: false, applied: false };
   } catch (error) {
-    if (isUniqueViolation(error)) return 'duplicate';
-    throw error;
+    if (!isUniqueViolation(error)) throw error;
+    const stored = rowOf(
+      await db('payment_events').where({ checksum: event.checksum.toLowerCase() }).first('id', 'outcome'),
+    );
+    if (!stored) throw error;
+    return { id: String(stored.id).toLowerCase(), duplicate: true, applied: stored.outcome !== null };
   }
 }
 
@@ -327,7 +338,8 @@ export async function setEventOutcome(
   outcome: string,
   paymentId: string | null,
 ): Promise<void> {
-  await db('payment_events').where({ id }).update({ outcome, payment_id: paymentId });
+  // The first outcome stays: a repeated delivery that finds the payment closed says nothing new.
+  await db('payment_events').where({ id }).whereNull('outcome').update({ outcome, payment_id: paymentId });
 }
 
 // ---- Money the gateway took that paid nothing ----

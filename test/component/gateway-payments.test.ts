@@ -195,6 +195,28 @@ describe('the gateway decides', () => {
     expect(await app.services.db('transactions').where({ payment_id: created.body.id })).toHaveLength(1);
   });
 
+  test("when a delivery stored the event but failed before applying it, then the gateway's retry applies it", async () => {
+    const { customer, coupons } = await customerWithCoupons();
+    const created = await createPayment(customer.token, [coupons[0].code]);
+    const signed = event({ reference: created.body.reference, amount_in_cents: created.body.amount * 100 });
+    // What a delivery cut off between storing and applying leaves: the event, with no outcome.
+    await app.services.db('payment_events').insert({
+      id: randomUUID(),
+      checksum: signed.signature.checksum.toLowerCase(),
+      gateway_transaction_id: signed.data.transaction.id,
+      reference: created.body.reference,
+      status: 'APPROVED',
+      amount_in_cents: created.body.amount * 100,
+      currency: 'COP',
+      payload: JSON.stringify(signed),
+      received_at: app.clock.now(),
+    });
+    expect((await call(app.url, 'POST', '/payments/events', { body: signed })).status).toBe(200);
+    expect((await paymentOf(customer.token, created.body.id)).status).toBe('APPROVED');
+    const stored = await app.services.db('payment_events').where({ reference: created.body.reference });
+    expect(stored.map((e) => e.outcome)).toEqual(['APPLIED']);
+  });
+
   test('when an APPROVED event comes before a late PENDING one, then the payment stays APPROVED', async () => {
     const { customer, coupons } = await customerWithCoupons();
     const created = await createPayment(customer.token, [coupons[0].code]);
