@@ -32,10 +32,14 @@ export interface EmailSender {
 /**
  * The simulated sender (the default locally and wherever ACS is not configured): each message is
  * an RFC 5322 .eml file in the outbox folder, written atomically (temp file + rename) and named
- * so that files sort by time. A message id already written is not written again: a small index
- * beside the folder (`<outbox>.ids/<message id>` → the file's name) answers that in one look-up,
- * however many emails the folder holds (scanning the folder made a 100,000-receipt bank file
- * quadratic).
+ * so that files sort by time. A small index beside the folder (`<outbox>.ids/<message id>` → the
+ * file's name) answers "already written?" in one look-up, however many emails the folder holds
+ * (scanning the folder made a 100,000-receipt bank file quadratic).
+ *
+ * The index entry is claimed first, atomically (a hard link fails if the entry exists), and it
+ * fixes the file's name: two sends of one message at once (a redelivery racing a resend whose
+ * claim lapsed) write the same name, and a rename onto one name leaves one file. A crash after
+ * the claim and before the file leaves an entry naming a missing file, which the next send writes.
  */
 export class EmlFolderEmailSender implements EmailSender {
   private indexed: Promise<void> | undefined;
@@ -52,9 +56,9 @@ export class EmlFolderEmailSender implements EmailSender {
 
   async send(message: EmailMessage): Promise<{ providerId: string }> {
     await this.ensureIndex();
-    const marker = path.join(this.indexDir, encodeURIComponent(message.messageId));
-    const existing = await fs.readFile(marker, 'utf8').catch(() => undefined);
-    if (existing) return { providerId: existing };
+    const name = await this.claimName(message.messageId);
+    const file = path.join(this.dir, name);
+    if (await exists(file)) return { providerId: name };
     const raw = await new (mailComposer())({
       from: { name: 'EPM - Cuponeras', address: this.from },
       to: message.to.displayName ? { name: message.to.displayName, address: message.to.address } : message.to.address,
@@ -71,13 +75,29 @@ export class EmlFolderEmailSender implements EmailSender {
     })
       .compile()
       .build();
-    const name = `${this.now().toISOString().replace(/[-:]/g, '').replace('.', '')}-${message.messageId}.eml`;
     const temp = path.join(this.dir, `.${name}.${randomBytes(4).toString('hex')}.tmp`);
     await fs.writeFile(temp, raw);
-    await fs.rename(temp, path.join(this.dir, name));
-    // After the file: a crash in between may write it twice on a retry, never lose it.
-    await fs.writeFile(marker, name);
+    await fs.rename(temp, file);
     return { providerId: name };
+  }
+
+  /** The file name of a message: the one its index entry holds, or a new one this call enters. */
+  private async claimName(messageId: string): Promise<string> {
+    const marker = path.join(this.indexDir, encodeURIComponent(messageId));
+    const existing = await fs.readFile(marker, 'utf8').catch(() => undefined);
+    if (existing) return existing;
+    const name = `${this.now().toISOString().replace(/[-:]/g, '').replace('.', '')}-${messageId}.eml`;
+    const temp = `${marker}.${randomBytes(4).toString('hex')}.tmp`;
+    await fs.writeFile(temp, name);
+    try {
+      await fs.link(temp, marker);
+      return name;
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+      return await fs.readFile(marker, 'utf8'); // another send entered it first: its name is the one
+    } finally {
+      await fs.rm(temp, { force: true });
+    }
   }
 
   /** The index, built once from the folder if the folder predates it. */
@@ -96,6 +116,13 @@ export class EmlFolderEmailSender implements EmailSender {
     })();
     return this.indexed;
   }
+}
+
+async function exists(file: string): Promise<boolean> {
+  return fs.access(file).then(
+    () => true,
+    () => false,
+  );
 }
 
 /**

@@ -46,4 +46,25 @@ describe('the email outbox folder', () => {
     expect((await other.send(message('c9e3a2d6-0000-4000-8000-000000000004'))).providerId).toBe(sent.providerId);
     expect(emls()).toHaveLength(1);
   });
+
+  test('when one message is sent many times at once (a redelivery racing a resend), then one .eml file is written', async () => {
+    const senders = [1, 2, 3].map(() => new EmlFolderEmailSender(dir, 'DoNotReply@cuponeras.epm.com.co'));
+    const sent = await Promise.all(
+      Array.from({ length: 12 }, (_, i) => senders[i % 3].send(message('d1f4b3e7-0000-4000-8000-000000000005'))),
+    );
+    expect(new Set(sent.map((s) => s.providerId)).size).toBe(1);
+    expect(emls()).toEqual([sent[0].providerId]);
+    expect(fs.readdirSync(`${dir}.ids`)).toEqual([encodeURIComponent('d1f4b3e7-0000-4000-8000-000000000005')]);
+  });
+
+  test('when a crash left the index entry without its file, then the next send writes the file under that name', async () => {
+    const sender = new EmlFolderEmailSender(dir, 'DoNotReply@cuponeras.epm.com.co');
+    const first = await sender.send(message('e2a5c4f8-0000-4000-8000-000000000006'));
+    fs.rmSync(path.join(dir, first.providerId)); // the crash: entered, never renamed into place
+    const again = await new EmlFolderEmailSender(dir, 'DoNotReply@cuponeras.epm.com.co').send(
+      message('e2a5c4f8-0000-4000-8000-000000000006'),
+    );
+    expect(again.providerId).toBe(first.providerId);
+    expect(emls()).toEqual([first.providerId]);
+  });
 });
