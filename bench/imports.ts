@@ -96,6 +96,8 @@ export function depsOn(db: Db): BillingDeps {
         passwordResetsPerEmailPerHour: 3,
         passwordResetsPerClientPerHour: 10,
         verificationEmailsPerUserPerHour: 3,
+        guestSearchesPerClientPerMinute: 10,
+        guestContractsPerClientPerDay: 20,
       },
     },
   };

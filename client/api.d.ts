@@ -315,6 +315,86 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/guest/invoices/search": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Consultar facturas sin cuenta
+         * @description Anyone with the contract number: its unpaid invoices, holder masked; no history, no document, no coupon. A contract that doesn't exist and one with nothing to pay are both 404, after the same work and time. Quotas per client: GUEST_SEARCH_MAX_PER_CLIENT_PER_MINUTE and GUEST_SEARCH_MAX_CONTRACTS_PER_CLIENT_PER_DAY (429 with Retry-After).
+         */
+        post: operations["guestSearchInvoices"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/guest/payments": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Pagar sin cuenta
+         * @description One guest coupon per invoice (payable at a bank too) and one gateway payment for them; send the payer to checkoutUrl. The answer carries paymentToken, the only way to read this payment again (header X-Payment-Token); a retry with the same Idempotency-Key answers the same payment with a new token. The receipt goes to payerEmail, kept GUEST_DATA_RETENTION_DAYS and then erased. An invoice in another PENDING payment is 409 PAYMENT_IN_PROGRESS.
+         */
+        post: operations["guestCreatePayment"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/guest/payments/{paymentId}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Estado de un pago sin cuenta
+         * @description What the gateway has said so far, read with the payment token. A wrong token, another payment’s token or an unknown payment are all 404.
+         */
+        get: operations["guestGetPayment"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/guest/payments/{paymentId}/coupons/{code}/pdf": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Cupón imprimible de un pago sin cuenta (PDF)
+         * @description A coupon of this guest payment, with its GS1-128 barcode while ACTIVE: payable at a bank, applied by the bank collections like any other.
+         */
+        get: operations["guestCouponPdf"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/health": {
         parameters: {
             query?: never;
@@ -1223,6 +1303,60 @@ export interface components {
             resolvedAt: string | null;
             resolution: string | null;
         };
+        GuestPaymentCreated: {
+            id: string;
+            reference: string;
+            /** @enum {string} */
+            status: "PENDING" | "APPROVED" | "DECLINED" | "VOIDED" | "ERROR" | "EXPIRED";
+            statusLabel: string;
+            /** Format: int64 */
+            amount: number;
+            /** @constant */
+            currency: "COP";
+            /** @enum {string} */
+            paymentMethod: "PSE" | "CARD" | "NEQUI" | "BANCOLOMBIA_TRANSFER";
+            paymentMethodLabel: string;
+            invoices: {
+                id: string;
+                number: string;
+                contractNumber: string;
+                period: string;
+                amount: number;
+            }[];
+            couponCodes: string[];
+            /** @description The gateway checkout to send the customer to, while PENDING */
+            checkoutUrl: string | null;
+            /** Format: date-time */
+            expiresAt: string;
+            /** Format: date-time */
+            createdAt: string;
+            finishedAt: string | null;
+            gatewayTransactionId: string | null;
+            declineReason: string | null;
+            /** @description The PAYMENT rows it made, one per invoice, once APPROVED */
+            transactionIds: string[];
+            /** @description Reads this payment alone (header X-Payment-Token); shown once, only its hash is kept */
+            paymentToken: string;
+        };
+        GuestSearchResult: {
+            contract: {
+                number: string;
+                city: string;
+                /** @description Masked: first letter of each word */
+                holderName: string;
+            };
+            invoices: {
+                number: string;
+                period: string;
+                dueDate: string;
+                /**
+                 * Format: int64
+                 * @description Whole Colombian pesos
+                 */
+                amount: number;
+                overdue: boolean;
+            }[];
+        };
         Health: {
             /** @enum {string} */
             status: "ok" | "unavailable";
@@ -1325,7 +1459,7 @@ export interface components {
         Notification: {
             id: string;
             /** @enum {string} */
-            kind: "PAYMENT_CONFIRMED" | "PAYMENT_REVERSED" | "COUPON_GENERATED" | "COUPON_EXPIRING" | "COUPON_EXPIRED" | "COUPON_CANCELLED" | "INVOICE_ISSUED" | "INVOICE_DUE_SOON" | "INVOICE_OVERDUE" | "PASSWORD_CHANGED" | "PAYMENT_DECLINED";
+            kind: "PAYMENT_CONFIRMED" | "PAYMENT_REVERSED" | "COUPON_GENERATED" | "COUPON_EXPIRING" | "COUPON_EXPIRED" | "COUPON_CANCELLED" | "INVOICE_ISSUED" | "INVOICE_DUE_SOON" | "INVOICE_OVERDUE" | "PASSWORD_CHANGED" | "PAYMENT_DECLINED" | "INVOICE_PAID_BY_GUEST";
             title: string;
             body: string;
             /** @description When the event happened; lists are ordered by it, newest first */
@@ -1406,7 +1540,12 @@ export interface components {
             /** @description For a BANK payment: the bank's authorization number */
             bankAuthorization: string | null;
             createdAt: string;
+            /** @description The account's email (for a guest payment: the reserved guest payer's) */
             userEmail: string;
+            /** @description Paid without an account (POST /guest/payments, or a guest coupon at a bank) */
+            guest: boolean;
+            /** @description A guest payment's payer email, until it is erased; otherwise null */
+            payerEmail: string | null;
         };
         OperatorTransactionPage: {
             items: components["schemas"]["OperatorTransaction"][];
@@ -3531,6 +3670,612 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"] & {
                         /** @enum {unknown} */
                         code?: "ROUTE_NOT_FOUND";
+                    };
+                };
+            };
+            /** @description `INTERNAL_ERROR`: Error interno del servidor */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://cuponeras.epm.com.co/problems/internal-error",
+                     *       "title": "Error interno del servidor",
+                     *       "status": 500,
+                     *       "detail": "Error interno del servidor",
+                     *       "code": "INTERNAL_ERROR"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        code?: "INTERNAL_ERROR";
+                    };
+                };
+            };
+        };
+    };
+    guestSearchInvoices: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "contractNumber": "10000001"
+                 *     }
+                 */
+                "application/json": {
+                    contractNumber: string;
+                };
+            };
+        };
+        responses: {
+            /** @description The contract and its unpaid invoices */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GuestSearchResult"];
+                };
+            };
+            /** @description `VALIDATION_FAILED`: Los datos enviados no son válidos; `MALFORMED_JSON`: El cuerpo de la solicitud no es JSON válido */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://cuponeras.epm.com.co/problems/validation-failed",
+                     *       "title": "Los datos enviados no son válidos",
+                     *       "status": 400,
+                     *       "detail": "Los datos enviados no son válidos",
+                     *       "code": "VALIDATION_FAILED"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        code?: "VALIDATION_FAILED" | "MALFORMED_JSON";
+                    };
+                };
+            };
+            /** @description `CONTRACT_NOT_FOUND`: El contrato no existe */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://cuponeras.epm.com.co/problems/contract-not-found",
+                     *       "title": "El contrato no existe",
+                     *       "status": 404,
+                     *       "detail": "El contrato no existe",
+                     *       "code": "CONTRACT_NOT_FOUND"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        code?: "CONTRACT_NOT_FOUND";
+                    };
+                };
+            };
+            /** @description `PAYLOAD_TOO_LARGE`: El cuerpo de la solicitud es demasiado grande */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://cuponeras.epm.com.co/problems/payload-too-large",
+                     *       "title": "El cuerpo de la solicitud es demasiado grande",
+                     *       "status": 413,
+                     *       "detail": "El cuerpo de la solicitud es demasiado grande",
+                     *       "code": "PAYLOAD_TOO_LARGE"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        code?: "PAYLOAD_TOO_LARGE";
+                    };
+                };
+            };
+            /** @description `UNSUPPORTED_MEDIA_TYPE`: El cuerpo debe enviarse como application/json */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://cuponeras.epm.com.co/problems/unsupported-media-type",
+                     *       "title": "El cuerpo debe enviarse como application/json",
+                     *       "status": 415,
+                     *       "detail": "El cuerpo debe enviarse como application/json",
+                     *       "code": "UNSUPPORTED_MEDIA_TYPE"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        code?: "UNSUPPORTED_MEDIA_TYPE";
+                    };
+                };
+            };
+            /** @description `TOO_MANY_REQUESTS`: Demasiadas solicitudes */
+            429: {
+                headers: {
+                    /** @description Seconds to wait */
+                    "Retry-After"?: number;
+                    /** @description The request's Origin when it is one of CORS_ORIGINS (or * when CORS_ORIGINS is *); absent otherwise */
+                    "Access-Control-Allow-Origin"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://cuponeras.epm.com.co/problems/too-many-requests",
+                     *       "title": "Demasiadas solicitudes",
+                     *       "status": 429,
+                     *       "detail": "Demasiadas solicitudes",
+                     *       "code": "TOO_MANY_REQUESTS"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        code?: "TOO_MANY_REQUESTS";
+                    };
+                };
+            };
+            /** @description `INTERNAL_ERROR`: Error interno del servidor */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://cuponeras.epm.com.co/problems/internal-error",
+                     *       "title": "Error interno del servidor",
+                     *       "status": 500,
+                     *       "detail": "Error interno del servidor",
+                     *       "code": "INTERNAL_ERROR"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        code?: "INTERNAL_ERROR";
+                    };
+                };
+            };
+        };
+    };
+    guestCreatePayment: {
+        parameters: {
+            query?: never;
+            header: {
+                /**
+                 * @description One unique key per payment attempt (8–255 characters, e.g. a UUID); reuse it when retrying
+                 * @example 0d5e7a3c-8b1f-4c2e-9a6d-3f4b5c6d7e8f
+                 */
+                "Idempotency-Key": string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "contractNumber": "10000001",
+                 *       "invoiceNumbers": [
+                 *         "FE-2026-0001"
+                 *       ],
+                 *       "payerEmail": "pagador@example.com",
+                 *       "paymentMethod": "PSE",
+                 *       "acceptTerms": true
+                 *     }
+                 */
+                "application/json": {
+                    contractNumber: string;
+                    invoiceNumbers: string[];
+                    payerEmail: string;
+                    /** @enum {string} */
+                    paymentMethod: "PSE" | "CARD" | "NEQUI" | "BANCOLOMBIA_TRANSFER";
+                    acceptTerms: boolean;
+                };
+            };
+        };
+        responses: {
+            /** @description The PENDING payment and its token */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GuestPaymentCreated"];
+                };
+            };
+            /** @description `TERMS_NOT_ACCEPTED`: Debe aceptar la política de tratamiento de datos personales; `IDEMPOTENCY_KEY_REQUIRED`: Falta el encabezado Idempotency-Key; `VALIDATION_FAILED`: Los datos enviados no son válidos; `MALFORMED_JSON`: El cuerpo de la solicitud no es JSON válido */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://cuponeras.epm.com.co/problems/terms-not-accepted",
+                     *       "title": "Debe aceptar la política de tratamiento de datos personales",
+                     *       "status": 400,
+                     *       "detail": "Debe aceptar la política de tratamiento de datos personales",
+                     *       "code": "TERMS_NOT_ACCEPTED"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        code?: "TERMS_NOT_ACCEPTED" | "IDEMPOTENCY_KEY_REQUIRED" | "VALIDATION_FAILED" | "MALFORMED_JSON";
+                    };
+                };
+            };
+            /** @description `CONTRACT_NOT_FOUND`: El contrato no existe; `INVOICE_NOT_FOUND`: La factura no existe */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://cuponeras.epm.com.co/problems/contract-not-found",
+                     *       "title": "El contrato no existe",
+                     *       "status": 404,
+                     *       "detail": "El contrato no existe",
+                     *       "code": "CONTRACT_NOT_FOUND"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        code?: "CONTRACT_NOT_FOUND" | "INVOICE_NOT_FOUND";
+                    };
+                };
+            };
+            /** @description `INVOICE_ALREADY_PAID`: La factura ya fue pagada; `PAYMENT_IN_PROGRESS`: Hay un pago en proceso para esta factura */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://cuponeras.epm.com.co/problems/invoice-already-paid",
+                     *       "title": "La factura ya fue pagada",
+                     *       "status": 409,
+                     *       "detail": "La factura ya fue pagada",
+                     *       "code": "INVOICE_ALREADY_PAID"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        code?: "INVOICE_ALREADY_PAID" | "PAYMENT_IN_PROGRESS";
+                    };
+                };
+            };
+            /** @description `PAYLOAD_TOO_LARGE`: El cuerpo de la solicitud es demasiado grande */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://cuponeras.epm.com.co/problems/payload-too-large",
+                     *       "title": "El cuerpo de la solicitud es demasiado grande",
+                     *       "status": 413,
+                     *       "detail": "El cuerpo de la solicitud es demasiado grande",
+                     *       "code": "PAYLOAD_TOO_LARGE"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        code?: "PAYLOAD_TOO_LARGE";
+                    };
+                };
+            };
+            /** @description `UNSUPPORTED_MEDIA_TYPE`: El cuerpo debe enviarse como application/json */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://cuponeras.epm.com.co/problems/unsupported-media-type",
+                     *       "title": "El cuerpo debe enviarse como application/json",
+                     *       "status": 415,
+                     *       "detail": "El cuerpo debe enviarse como application/json",
+                     *       "code": "UNSUPPORTED_MEDIA_TYPE"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        code?: "UNSUPPORTED_MEDIA_TYPE";
+                    };
+                };
+            };
+            /** @description `IDEMPOTENCY_KEY_REUSED`: La Idempotency-Key ya se usó con otra solicitud */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://cuponeras.epm.com.co/problems/idempotency-key-reused",
+                     *       "title": "La Idempotency-Key ya se usó con otra solicitud",
+                     *       "status": 422,
+                     *       "detail": "La Idempotency-Key ya se usó con otra solicitud",
+                     *       "code": "IDEMPOTENCY_KEY_REUSED"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        code?: "IDEMPOTENCY_KEY_REUSED";
+                    };
+                };
+            };
+            /** @description `TOO_MANY_REQUESTS`: Demasiadas solicitudes */
+            429: {
+                headers: {
+                    /** @description Seconds to wait */
+                    "Retry-After"?: number;
+                    /** @description The request's Origin when it is one of CORS_ORIGINS (or * when CORS_ORIGINS is *); absent otherwise */
+                    "Access-Control-Allow-Origin"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://cuponeras.epm.com.co/problems/too-many-requests",
+                     *       "title": "Demasiadas solicitudes",
+                     *       "status": 429,
+                     *       "detail": "Demasiadas solicitudes",
+                     *       "code": "TOO_MANY_REQUESTS"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        code?: "TOO_MANY_REQUESTS";
+                    };
+                };
+            };
+            /** @description `INTERNAL_ERROR`: Error interno del servidor */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://cuponeras.epm.com.co/problems/internal-error",
+                     *       "title": "Error interno del servidor",
+                     *       "status": 500,
+                     *       "detail": "Error interno del servidor",
+                     *       "code": "INTERNAL_ERROR"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        code?: "INTERNAL_ERROR";
+                    };
+                };
+            };
+        };
+    };
+    guestGetPayment: {
+        parameters: {
+            query?: never;
+            header: {
+                /**
+                 * @description The paymentToken POST /guest/payments answered (it reads that payment alone)
+                 * @example q7Zr0m3Xb0pYh9c1V2nL8sT4wK6eU5aJdF0gHiO3PzQ
+                 */
+                "X-Payment-Token": string;
+            };
+            path: {
+                paymentId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The payment */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Payment"];
+                };
+            };
+            /** @description `VALIDATION_FAILED`: Los datos enviados no son válidos */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://cuponeras.epm.com.co/problems/validation-failed",
+                     *       "title": "Los datos enviados no son válidos",
+                     *       "status": 400,
+                     *       "detail": "Los datos enviados no son válidos",
+                     *       "code": "VALIDATION_FAILED"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        code?: "VALIDATION_FAILED";
+                    };
+                };
+            };
+            /** @description `UNAUTHENTICATED`: Se requiere autenticación */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://cuponeras.epm.com.co/problems/unauthenticated",
+                     *       "title": "Se requiere autenticación",
+                     *       "status": 401,
+                     *       "detail": "Se requiere autenticación",
+                     *       "code": "UNAUTHENTICATED"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        code?: "UNAUTHENTICATED";
+                    };
+                };
+            };
+            /** @description `PAYMENT_NOT_FOUND`: Pago no encontrado */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://cuponeras.epm.com.co/problems/payment-not-found",
+                     *       "title": "Pago no encontrado",
+                     *       "status": 404,
+                     *       "detail": "Pago no encontrado",
+                     *       "code": "PAYMENT_NOT_FOUND"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        code?: "PAYMENT_NOT_FOUND";
+                    };
+                };
+            };
+            /** @description `INTERNAL_ERROR`: Error interno del servidor */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://cuponeras.epm.com.co/problems/internal-error",
+                     *       "title": "Error interno del servidor",
+                     *       "status": 500,
+                     *       "detail": "Error interno del servidor",
+                     *       "code": "INTERNAL_ERROR"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        code?: "INTERNAL_ERROR";
+                    };
+                };
+            };
+        };
+    };
+    guestCouponPdf: {
+        parameters: {
+            query?: never;
+            header: {
+                /**
+                 * @description The paymentToken POST /guest/payments answered (it reads that payment alone)
+                 * @example q7Zr0m3Xb0pYh9c1V2nL8sT4wK6eU5aJdF0gHiO3PzQ
+                 */
+                "X-Payment-Token": string;
+            };
+            path: {
+                paymentId: string;
+                code: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The PDF */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/pdf": string;
+                };
+            };
+            /** @description `VALIDATION_FAILED`: Los datos enviados no son válidos */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://cuponeras.epm.com.co/problems/validation-failed",
+                     *       "title": "Los datos enviados no son válidos",
+                     *       "status": 400,
+                     *       "detail": "Los datos enviados no son válidos",
+                     *       "code": "VALIDATION_FAILED"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        code?: "VALIDATION_FAILED";
+                    };
+                };
+            };
+            /** @description `UNAUTHENTICATED`: Se requiere autenticación */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://cuponeras.epm.com.co/problems/unauthenticated",
+                     *       "title": "Se requiere autenticación",
+                     *       "status": 401,
+                     *       "detail": "Se requiere autenticación",
+                     *       "code": "UNAUTHENTICATED"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        code?: "UNAUTHENTICATED";
+                    };
+                };
+            };
+            /** @description `PAYMENT_NOT_FOUND`: Pago no encontrado; `COUPON_NOT_FOUND`: El cupón no existe */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://cuponeras.epm.com.co/problems/payment-not-found",
+                     *       "title": "Pago no encontrado",
+                     *       "status": 404,
+                     *       "detail": "Pago no encontrado",
+                     *       "code": "PAYMENT_NOT_FOUND"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        code?: "PAYMENT_NOT_FOUND" | "COUPON_NOT_FOUND";
                     };
                 };
             };

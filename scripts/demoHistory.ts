@@ -57,6 +57,8 @@ export async function seedDemoHistory(
         passwordResetsPerEmailPerHour: 3,
         passwordResetsPerClientPerHour: 10,
         verificationEmailsPerUserPerHour: 3,
+        guestSearchesPerClientPerMinute: 10,
+        guestContractsPerClientPerDay: 20,
       },
       payments: LOCAL_SANDBOX_PAYMENTS,
     },

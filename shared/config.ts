@@ -96,6 +96,9 @@ const settingsSchema = z
     SEARCH_MAX_PER_USER_PER_MINUTE: integer(1, 100_000).default(30),
     SEARCH_MAX_CONTRACTS_PER_USER_PER_DAY: integer(1, 100_000).default(200),
     COUPON_LOOKUPS_MAX_PER_USER_PER_MINUTE: integer(1, 100_000).default(60),
+    GUEST_SEARCH_MAX_PER_CLIENT_PER_MINUTE: integer(1, 100_000).default(10),
+    GUEST_SEARCH_MAX_CONTRACTS_PER_CLIENT_PER_DAY: integer(1, 100_000).default(20),
+    GUEST_DATA_RETENTION_DAYS: integer(1, 3650).default(90),
     PASSWORD_RESET_MAX_PER_EMAIL_PER_HOUR: integer(1, 1000).default(3),
     PASSWORD_RESET_MAX_PER_CLIENT_PER_HOUR: integer(1, 100_000).default(10),
     VERIFICATION_EMAIL_MAX_PER_USER_PER_HOUR: integer(1, 1000).default(3),
@@ -259,7 +262,12 @@ export interface Config {
     passwordResetsPerEmailPerHour: number;
     passwordResetsPerClientPerHour: number;
     verificationEmailsPerUserPerHour: number;
+    /** Paying without an account: guest searches and payments per client (address). */
+    guestSearchesPerClientPerMinute: number;
+    guestContractsPerClientPerDay: number;
   };
+  /** Habeas data: how long a guest payer's email is kept (then erased; the payment stays). */
+  guests: { dataRetentionDays: number };
   coupons: { validityHours: number; overdueValidityHours: number; billerGln: string };
   schedules: {
     expireCoupons: string;
@@ -381,7 +389,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       passwordResetsPerEmailPerHour: s.PASSWORD_RESET_MAX_PER_EMAIL_PER_HOUR,
       passwordResetsPerClientPerHour: s.PASSWORD_RESET_MAX_PER_CLIENT_PER_HOUR,
       verificationEmailsPerUserPerHour: s.VERIFICATION_EMAIL_MAX_PER_USER_PER_HOUR,
+      guestSearchesPerClientPerMinute: s.GUEST_SEARCH_MAX_PER_CLIENT_PER_MINUTE,
+      guestContractsPerClientPerDay: s.GUEST_SEARCH_MAX_CONTRACTS_PER_CLIENT_PER_DAY,
     },
+    guests: { dataRetentionDays: s.GUEST_DATA_RETENTION_DAYS },
     coupons: {
       validityHours: s.COUPON_VALIDITY_HOURS,
       overdueValidityHours: s.COUPON_OVERDUE_VALIDITY_HOURS,

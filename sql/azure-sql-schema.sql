@@ -310,3 +310,16 @@ BEGIN
   COMMIT TRANSACTION;
 END
 GO
+
+-- Migration 0012_guest_payments
+IF NOT EXISTS (SELECT 1 FROM [schema_migrations] WHERE [name] = N'0012_guest_payments')
+BEGIN
+  BEGIN TRANSACTION;
+  EXEC(N'INSERT INTO users (id, email, password_hash, full_name, document_type, document_number, role, failed_logins, created_at, updated_at, email_verified_at, deleted_at) VALUES (''00000000-0000-4000-8000-00000000c0de'', ''pagos-sin-cuenta@cuponeras.invalid'', ''$2b$12$a4gxKKvLC5w/0A.u0ocURO4PH3TyYC2coQCOVL/bg6XTKmNr0yJvi'', ''Pago sin cuenta'', ''NIT'', ''SIN-CUENTA'', ''customer'', 0, ''2026-12-03T00:00:00.000'', ''2026-12-03T00:00:00.000'', NULL, ''2026-12-03T00:00:00.000'')');
+  EXEC(N'CREATE TABLE [guest_payments] ([payment_id] uniqueidentifier not null, [contract_id] uniqueidentifier not null, [idempotency_key_hash] varchar(64) not null, [request_hash] varchar(64) not null, [token_hash] varchar(64) not null, [payer_email] nvarchar(254) null, [policy_version] varchar(20) not null, [accepted_at] datetime2(3) not null, [created_at] datetime2(3) not null, [email_erased_at] datetime2(3) null, CONSTRAINT [pk_guest_payments] PRIMARY KEY ([payment_id]), CONSTRAINT [fk_guest_payments_payment] FOREIGN KEY ([payment_id]) REFERENCES [payments] ([id]), CONSTRAINT [fk_guest_payments_contract] FOREIGN KEY ([contract_id]) REFERENCES [contracts] ([id]))');
+  EXEC(N'CREATE UNIQUE INDEX [uq_guest_payments_key] ON [guest_payments] ([idempotency_key_hash]) WHERE [idempotency_key_hash] IS NOT NULL');
+  EXEC(N'CREATE INDEX [ix_guest_payments_email_held] ON [guest_payments] ([created_at]) where [payer_email] is not null');
+  INSERT INTO [schema_migrations] ([name], [batch], [migration_time]) VALUES (N'0012_guest_payments', 12, SYSUTCDATETIME());
+  COMMIT TRANSACTION;
+END
+GO

@@ -193,7 +193,11 @@ export async function pdf(
   userId: string,
   code: string,
 ): Promise<{ filename: string; data: Buffer }> {
-  const coupon = await ownCoupon(deps, userId, code);
+  return couponPdf(deps, await ownCoupon(deps, userId, code));
+}
+
+/** A coupon as printed (the caller has checked who may print it). */
+export async function couponPdf(deps: BillingDeps, coupon: Coupon): Promise<{ filename: string; data: Buffer }> {
   const invoice = await invoiceOf(deps, coupon);
   const contract = await findContractById(deps.db, invoice.contractId);
   const json = couponToJson(coupon, deps.config.coupons.billerGln);

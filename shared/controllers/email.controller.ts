@@ -6,6 +6,7 @@ import type { Config } from '../config';
 import { giveWay } from '../load';
 import { hasContractAccess } from '../models/contract.model';
 import { claimEmailDelivery, markEmailSent, releaseEmailDelivery } from '../models/emailDelivery.model';
+import { findGuestPayment } from '../models/guestPayment.model';
 import { findInvoice } from '../models/invoice.model';
 import {
   type InvoiceEmailMessage,
@@ -67,11 +68,9 @@ export type DeliveryOutcome = 'sent' | 'duplicate';
  */
 export async function deliver(deps: EmailDeps, raw: unknown): Promise<DeliveryOutcome> {
   const message = parseMessage(invoiceEmailMessageSchema, raw);
-  // The recipient is who the user is now (their current address); what the email says is the event's.
-  const user = await findUserById(deps.db, message.userId);
-  if (!user) throw new PermanentMessageError(`unknown user ${message.userId}`);
-  // A deleted account has no address any more: nothing to send, and nothing to retry.
-  if (user.deletedAt) {
+  const recipient = await recipientOf(deps, message);
+  // A deleted account, or a guest payer's email erased: nothing to send, and nothing to retry.
+  if (!recipient) {
     await outbox.confirmDelivered(deps, message.messageId);
     return 'duplicate';
   }
@@ -79,9 +78,9 @@ export async function deliver(deps: EmailDeps, raw: unknown): Promise<DeliveryOu
 
   const content = renderInvoiceEmail({ kind: message.kind, event, transactionId: message.transactionId });
   const filename = `${message.kind === 'receipt' ? 'comprobante' : 'factura'}-${event.invoiceNumber}.pdf`;
-  return sendOnce(deps, { messageId: message.messageId, userId: user.id, kind: message.kind }, async () => ({
+  return sendOnce(deps, { messageId: message.messageId, userId: message.userId, kind: message.kind }, async () => ({
     messageId: message.messageId,
-    to: { address: user.email, displayName: user.fullName },
+    to: recipient,
     ...content,
     attachments: [
       {
@@ -91,6 +90,24 @@ export async function deliver(deps: EmailDeps, raw: unknown): Promise<DeliveryOu
       },
     ],
   }));
+}
+
+/**
+ * Who the email goes to, as they are now: the user's current address, or for a payment without
+ * an account the email its payer gave (until GUEST_DATA_RETENTION_DAYS erased it). What the email
+ * says is the event's.
+ */
+async function recipientOf(
+  deps: EmailDeps,
+  message: InvoiceEmailMessage,
+): Promise<{ address: string; displayName?: string } | undefined> {
+  if (message.guestPaymentId) {
+    const guest = await findGuestPayment(deps.db, message.guestPaymentId);
+    return guest?.payerEmail ? { address: guest.payerEmail } : undefined;
+  }
+  const user = await findUserById(deps.db, message.userId);
+  if (!user) throw new PermanentMessageError(`unknown user ${message.userId}`);
+  return user.deletedAt ? undefined : { address: user.email, displayName: user.fullName };
 }
 
 /**

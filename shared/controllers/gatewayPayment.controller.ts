@@ -73,7 +73,7 @@ export function checkoutOf(payments: Config['payments'], payment: GatewayPayment
   );
 }
 
-const toJson = (deps: Pick<GatewayDeps, 'config'>, payment: GatewayPayment) =>
+export const toJson = (deps: Pick<GatewayDeps, 'config'>, payment: GatewayPayment) =>
   paymentToJson(payment, checkoutOf(deps.config.payments, payment));
 
 /**
@@ -108,26 +108,49 @@ export async function createPayment(
       throw new AppError('VALIDATION_FAILED', 'Use un cupón por factura.', {
         errors: [{ path: 'body.couponCodes', message: 'Dos cupones de la misma factura.' }],
       });
-    const inProgress = await pendingPaymentOf(
-      tx,
-      items.map((i) => i.invoiceId),
-    );
-    if (inProgress) throw paymentInProgress(inProgress);
-    const expiresAt = new Date(now.getTime() + deps.config.payments.ttlMinutes * 60_000);
-    const { id } = await insertPayment(tx, {
+    const payment = await openPayment(deps, tx, {
       userId: request.userId,
-      amount: items.reduce((sum, i) => sum + i.amount, 0),
       paymentMethod: request.paymentMethod,
-      expiresAt,
-      now,
       items,
+      now,
     });
-    const payment = await findPayment(tx, id);
-    if (!payment) throw new Error('payment vanished inside its own transaction');
     const json = toJson(deps, payment);
     await beforeCommit?.(tx, json);
     return json;
   });
+}
+
+/**
+ * The PENDING payment of these items, inside the caller's transaction (a customer's coupons, or a
+ * guest's): an invoice already in a PENDING payment is PAYMENT_IN_PROGRESS, and of two racing
+ * transactions the unique index lets one insert and the other, run again, finds it.
+ */
+export async function openPayment(
+  deps: Pick<GatewayDeps, 'config'>,
+  tx: DbOrTx,
+  request: {
+    userId: string | null;
+    paymentMethod: GatewayPaymentMethod;
+    items: { invoiceId: string; couponId: string; amount: number }[];
+    now: Date;
+  },
+): Promise<GatewayPayment> {
+  const inProgress = await pendingPaymentOf(
+    tx,
+    request.items.map((i) => i.invoiceId),
+  );
+  if (inProgress) throw paymentInProgress(inProgress);
+  const { id } = await insertPayment(tx, {
+    userId: request.userId,
+    amount: request.items.reduce((sum, i) => sum + i.amount, 0),
+    paymentMethod: request.paymentMethod,
+    expiresAt: new Date(request.now.getTime() + deps.config.payments.ttlMinutes * 60_000),
+    now: request.now,
+    items: request.items,
+  });
+  const payment = await findPayment(tx, id);
+  if (!payment) throw new Error('payment vanished inside its own transaction');
+  return payment;
 }
 
 function paymentInProgress(paymentId: string): AppError {

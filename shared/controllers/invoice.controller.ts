@@ -14,6 +14,7 @@ import {
   recordContractAccess,
 } from '../models/contract.model';
 import { couponJsonSchema, findActiveCoupon } from '../models/coupon.model';
+import { isGuestPayer } from '../models/guestPayment.model';
 import {
   findInvoice,
   type Invoice,
@@ -112,7 +113,7 @@ export async function snapshot(
   const printed = printableInvoice(invoice, contract);
   return {
     occurredAt: event.at.toISOString(),
-    fullName: user?.fullName ?? '',
+    fullName: isGuestPayer(userId) ? '' : (user?.fullName ?? ''),
     contractNumber: printed.contractNumber,
     holderName: printed.holderName,
     address: printed.address,

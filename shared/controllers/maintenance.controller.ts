@@ -1,6 +1,8 @@
 import type { Clock } from '../clients/clock.client';
 import type { Db } from '../clients/sql.client';
+import type { Config } from '../config';
 import { purgeExpiredAccountTokens } from '../models/accountToken.model';
+import { eraseGuestEmailsBefore } from '../models/guestPayment.model';
 import { purgeExpiredIdempotencyKeys } from '../models/idempotency.model';
 import { purgeLoginThrottles } from '../models/loginThrottle.model';
 import { purgeDispatchedOutbox } from '../models/outbox.model';
@@ -21,13 +23,19 @@ export interface PurgeRun {
   sessions: number;
   loginThrottles: number;
   accountTokens: number;
+  guestEmails: number;
 }
 
 /**
  * Keeps the bookkeeping tables bounded: old throttling windows, expired idempotency keys, sent
- * messages, long-expired sessions, verification and reset tokens a day past their expiry.
+ * messages, long-expired sessions, verification and reset tokens a day past their expiry; and
+ * erases guest payers' emails past GUEST_DATA_RETENTION_DAYS (habeas data: the payments stay).
  */
-export async function purgeExpiredRecords(deps: { db: Db; clock: Clock }): Promise<PurgeRun> {
+export async function purgeExpiredRecords(deps: {
+  db: Db;
+  clock: Clock;
+  config: Pick<Config, 'guests'>;
+}): Promise<PurgeRun> {
   const now = deps.clock.now();
   return {
     rateLimitWindows: await pruneRateLimits(deps.db, new Date(now.getTime() - DAY_MS)),
@@ -40,5 +48,10 @@ export async function purgeExpiredRecords(deps: { db: Db; clock: Clock }): Promi
     loginThrottles: await purgeLoginThrottles(deps.db, new Date(now.getTime() - DAY_MS)),
     sessions: await purgeExpiredSessions(deps.db, new Date(now.getTime() - SESSION_RETENTION_DAYS * DAY_MS)),
     accountTokens: await purgeExpiredAccountTokens(deps.db, new Date(now.getTime() - DAY_MS)),
+    guestEmails: await eraseGuestEmailsBefore(
+      deps.db,
+      new Date(now.getTime() - deps.config.guests.dataRetentionDays * DAY_MS),
+      now,
+    ),
   };
 }

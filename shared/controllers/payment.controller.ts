@@ -5,7 +5,7 @@ import { type BeforeCommit, type DbOrTx, inTransaction } from '../clients/sql.cl
 import type { Config } from '../config';
 import { AppError } from '../errors';
 import { insertAudit } from '../models/audit.model';
-import { recordContractAccess } from '../models/contract.model';
+import { contractFollowers, recordContractAccess } from '../models/contract.model';
 import {
   type Coupon,
   couponJsonSchema,
@@ -13,6 +13,7 @@ import {
   markCouponUsed,
   markOtherActiveCouponsCancelled,
 } from '../models/coupon.model';
+import { guestPaymentIdOfCoupon, isGuestPayer } from '../models/guestPayment.model';
 import {
   findInvoice,
   type Invoice,
@@ -142,6 +143,10 @@ export async function recordPayment(
 ): Promise<{ transactionId: string; messageIds: string[] }> {
   const { invoice, coupon, paymentMethod, now } = payment;
   const userId = coupon.userId;
+  // A guest coupon (paid online by a guest, or printed by one and paid at a bank): the receipt
+  // goes to that guest payment's payer, and the contract's followers hear that it was paid.
+  const guest = isGuestPayer(userId);
+  const guestPaymentId = guest ? (payment.paymentId ?? (await guestPaymentIdOfCoupon(tx, coupon.id))) : undefined;
   const cancelled = await markOtherActiveCouponsCancelled(tx, invoice.id, coupon.id, now);
   const transactionId = await insertTransaction(tx, {
     type: 'PAYMENT',
@@ -158,30 +163,37 @@ export async function recordPayment(
     gatewayTransactionId: payment.gatewayTransactionId,
     now,
   });
-  await recordContractAccess(tx, userId, invoice.contractId, now);
+  if (!guest) await recordContractAccess(tx, userId, invoice.contractId, now);
   const receipt = await invoices.snapshot(deps, tx, invoice, userId, {
     at: now,
     invoiceStatus: 'PAID',
     amount: coupon.amount,
     paymentMethod,
   });
+  const paid = {
+    invoiceId: invoice.id,
+    invoiceNumber: invoice.number,
+    contractNumber: invoice.contractNumber,
+    amount: coupon.amount,
+    transactionId,
+    paymentMethod,
+  };
+  const followers = guest ? await contractFollowers(tx, invoice.contractId) : [];
   const messageIds = await addToOutbox(
     tx,
     [
-      invoiceEmailMessage({ kind: 'receipt', userId, invoiceId: invoice.id, transactionId, event: receipt }),
-      notificationMessage({
-        kind: 'PAYMENT_CONFIRMED',
+      invoiceEmailMessage({
+        kind: 'receipt',
         userId,
-        occurredAt: now,
-        data: {
-          invoiceId: invoice.id,
-          invoiceNumber: invoice.number,
-          contractNumber: invoice.contractNumber,
-          amount: coupon.amount,
-          transactionId,
-          paymentMethod,
-        },
+        invoiceId: invoice.id,
+        transactionId,
+        event: receipt,
+        ...(guestPaymentId ? { guestPaymentId } : {}),
       }),
+      notificationMessage({ kind: 'PAYMENT_CONFIRMED', userId, occurredAt: now, data: paid }),
+      ...followers.map((follower) =>
+        notificationMessage({ kind: 'INVOICE_PAID_BY_GUEST', userId: follower, occurredAt: now, data: paid }),
+      ),
       ...cancelled.map((other) =>
         notificationMessage({
           kind: 'COUPON_CANCELLED',

@@ -13,7 +13,16 @@ import { PROBLEM_BASE_URI } from './errors';
 export interface RouteDoc {
   summary: string;
   description?: string;
-  tag: 'Sistema' | 'Cuenta' | 'Facturas' | 'Cupones' | 'Pagos' | 'Notificaciones' | 'Operación' | 'Sandbox';
+  tag:
+    | 'Sistema'
+    | 'Cuenta'
+    | 'Facturas'
+    | 'Cupones'
+    | 'Pagos'
+    | 'Pago sin cuenta'
+    | 'Notificaciones'
+    | 'Operación'
+    | 'Sandbox';
   success: { status: number; description: string; schema?: z.ZodType; contentType?: string; example?: unknown };
   /** Business errors of this route; auth and validation errors are added from the spec. */
   errors?: ErrorCode[];
@@ -305,11 +314,19 @@ export function buildOpenApiDocument(routes: DocumentedRoute[], info: { version:
         'x-internal': false,
       },
     ],
-    tags: ['Sistema', 'Cuenta', 'Facturas', 'Cupones', 'Pagos', 'Notificaciones', 'Operación', 'Sandbox'].map(
-      (name) => ({
-        name,
-      }),
-    ),
+    tags: [
+      'Sistema',
+      'Cuenta',
+      'Facturas',
+      'Cupones',
+      'Pagos',
+      'Pago sin cuenta',
+      'Notificaciones',
+      'Operación',
+      'Sandbox',
+    ].map((name) => ({
+      name,
+    })),
     paths,
     components: {
       schemas: Object.fromEntries(Object.entries(components).sort(([a], [b]) => a.localeCompare(b))),

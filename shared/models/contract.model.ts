@@ -133,6 +133,18 @@ export async function recordContractAccess(db: DbOrTx, userId: string, contractI
   }
 }
 
+/** Who follows a contract (looked it up or paid it): told when someone else pays one of its invoices. */
+export async function contractFollowers(db: DbOrTx, contractId: string, limit = 500): Promise<string[]> {
+  const rows = await db('user_contracts as uc')
+    .join('users as u', 'u.id', 'uc.user_id')
+    .where('uc.contract_id', contractId)
+    .whereNull('u.deleted_at')
+    .orderBy('uc.user_id')
+    .limit(limit)
+    .select<{ user_id: string }[]>('uc.user_id');
+  return rows.map((r) => String(r.user_id).toLowerCase());
+}
+
 /** Whether a user looked up or paid a contract: only then may they email its invoices. */
 export async function hasContractAccess(db: DbOrTx, userId: string, contractId: string): Promise<boolean> {
   return (

@@ -47,6 +47,8 @@ export const invoiceEmailMessageSchema = z.object({
   userId: z.string().min(1),
   invoiceId: z.string().min(1),
   transactionId: z.string().optional(),
+  /** Paid without an account: the receipt goes to this guest payment's payer (their email, read at delivery). */
+  guestPaymentId: z.string().optional(),
   /** Absent only in messages queued before events carried their data: those are rendered from the database. */
   event: invoiceEventSchema.optional(),
 });
@@ -64,6 +66,7 @@ export const NOTIFICATION_KINDS = [
   'INVOICE_OVERDUE',
   'PASSWORD_CHANGED',
   'PAYMENT_DECLINED',
+  'INVOICE_PAID_BY_GUEST',
 ] as const;
 export type NotificationKind = (typeof NOTIFICATION_KINDS)[number];
 

@@ -1,5 +1,6 @@
 import { asDate, type DbOrTx } from '../clients/sql.client';
-import type { OutgoingMessage } from './message.model';
+import { isGuestPayer } from './guestPayment.model';
+import { type OutgoingMessage, QUEUES } from './message.model';
 
 /**
  * The transactional outbox: messages are written in the same database transaction as the change
@@ -56,7 +57,9 @@ export const outboxQueries = {
       .update({ last_error: error.slice(0, 500), available_at: retryAt }),
 };
 
-export async function addToOutbox(db: DbOrTx, messages: OutgoingMessage[], now: Date): Promise<string[]> {
+export async function addToOutbox(db: DbOrTx, outgoing: OutgoingMessage[], now: Date): Promise<string[]> {
+  // The guest payer (guestPayment.model) is nobody's account: it has no inbox to notify.
+  const messages = outgoing.filter((m) => !(m.queue === QUEUES.notifications && isGuestPayer(m.body.userId ?? '')));
   if (messages.length === 0) return [];
   await db('outbox').insert(
     messages.map((m) => ({

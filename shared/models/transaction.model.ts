@@ -1,6 +1,7 @@
 import { z } from 'zod';
 
 import { asDate, type DbOrTx, isUniqueViolation } from '../clients/sql.client';
+import { isGuestPayer } from './guestPayment.model';
 import { newId } from './ids';
 import { type Keyset, keysetPage, pageOfRows } from './keyset';
 import { PAYMENT_METHOD_LABELS, TRANSACTION_TYPE_LABELS } from './labels';
@@ -227,49 +228,72 @@ export interface TransactionSearch {
 
 export interface OperatorTransaction extends Transaction {
   userEmail: string;
+  /** A guest payment's: the email the payer gave (null once erased after GUEST_DATA_RETENTION_DAYS). */
+  payerEmail: string | null;
+  guest: boolean;
 }
 
 export const operatorTransactionJsonSchema = transactionJsonSchema
-  .extend({ userEmail: z.string() })
+  .extend({
+    userEmail: z.string().describe("The account's email (for a guest payment: the reserved guest payer's)"),
+    guest: z.boolean().describe('Paid without an account (POST /guest/payments, or a guest coupon at a bank)'),
+    payerEmail: z.string().nullable().describe("A guest payment's payer email, until it is erased; otherwise null"),
+  })
   .meta({ id: 'OperatorTransaction' });
 export type OperatorTransactionJson = z.infer<typeof operatorTransactionJsonSchema>;
 
 export const operatorTransactionToJson = (t: OperatorTransaction): OperatorTransactionJson => ({
   ...transactionToJson(t),
   userEmail: t.userEmail,
+  guest: t.guest,
+  payerEmail: t.payerEmail,
 });
+
+/** The account and, for a guest payment, the payer's email (guest_payments, by the PAYMENT's payment). */
+const withPeople = (db: DbOrTx) =>
+  withDetails(db)
+    .join('users as u', 'u.id', 't.user_id')
+    .leftJoin('guest_payments as gp', 'gp.payment_id', 't.payment_id');
+const PEOPLE_COLUMNS = ['u.email as user_email', 'gp.payer_email'];
 
 export const operatorTransactionQueries = {
   /** Every filter is an equality on an indexed column; the page walks ix_transactions_created. */
   search: (db: DbOrTx, filters: TransactionSearch) => {
-    const query = withDetails(db).join('users as u', 'u.id', 't.user_id');
+    const query = withPeople(db);
     if (filters.contractNumber) void query.where('c.number', filters.contractNumber);
     if (filters.invoiceNumber) void query.where('i.number', filters.invoiceNumber);
     if (filters.couponCode) void query.where('k.code', filters.couponCode);
-    if (filters.email) void query.where('u.email', filters.email);
+    if (filters.email)
+      void query.where((q) => {
+        void q.where('u.email', filters.email).orWhere('gp.payer_email', filters.email);
+      });
     if (filters.type) void query.where('t.type', filters.type);
     if (filters.from) void query.where('t.created_at', '>=', filters.from);
     if (filters.to) void query.where('t.created_at', '<', filters.to);
     return keysetPage(query, { at: 't.created_at', id: 't.id' }, filters.cursor, filters.limit).select([
       ...COLUMNS,
-      'u.email as user_email',
+      ...PEOPLE_COLUMNS,
     ]);
   },
   /** A contract's transactions, every customer's, newest first (bounded: a contract has few). */
   ofContract: (db: DbOrTx, contractId: string, limit: number) =>
-    withDetails(db)
-      .join('users as u', 'u.id', 't.user_id')
+    withPeople(db)
       .where('i.contract_id', contractId)
       .orderBy([
         { column: 't.created_at', order: 'desc' },
         { column: 't.id', order: 'desc' },
       ])
       .limit(limit)
-      .select([...COLUMNS, 'u.email as user_email']),
+      .select([...COLUMNS, ...PEOPLE_COLUMNS]),
 };
 
 function operatorRow(row: Record<string, unknown>): OperatorTransaction {
-  return { ...fromRow(row), userEmail: String(row.user_email) };
+  return {
+    ...fromRow(row),
+    userEmail: String(row.user_email),
+    guest: isGuestPayer(String(row.user_id)),
+    payerEmail: (row.payer_email as string | null | undefined) ?? null,
+  };
 }
 
 export async function searchTransactions(

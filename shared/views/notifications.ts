@@ -20,6 +20,10 @@ const TEXTS: Record<NotificationKind, (d: Data) => { title: string; body: string
     title: 'Pago no aprobado',
     body: `Su pago de ${pesos(d)} (${d.invoiceCount} factura${Number(d.invoiceCount) === 1 ? '' : 's'}) no fue aprobado${d.reason ? `: ${d.reason}` : ''}. Sus cupones siguen vigentes; puede intentar de nuevo.`,
   }),
+  INVOICE_PAID_BY_GUEST: (d) => ({
+    title: 'Factura pagada por otra persona',
+    body: `La factura ${d.invoiceNumber} del contrato ${d.contractNumber} fue pagada (${pesos(d)}) sin cuenta, con el número de contrato. No tiene que pagarla.`,
+  }),
   PAYMENT_REVERSED: (d) => ({
     title: 'Pago reversado',
     body: `El pago de ${pesos(d)} de la factura ${d.invoiceNumber} fue reversado${d.reason ? `: ${d.reason}` : ''}. La factura quedó pendiente de pago.`,

@@ -11,6 +11,7 @@ import * as billingFeed from './0008_billing_feed_collections';
 import * as accounts from './0009_accounts';
 import * as collectionIdentity from './0010_collection_identity';
 import * as gatewayPayments from './0011_gateway_payments';
+import * as guestPayments from './0012_guest_payments';
 
 export interface Migration {
   name: string;
@@ -31,4 +32,5 @@ export const MIGRATIONS: Migration[] = [
   accounts,
   collectionIdentity,
   gatewayPayments,
+  guestPayments,
 ];

@@ -107,7 +107,7 @@ describe(`the data layer on ${testEngineName()}`, () => {
 
     test('when a second ACTIVE coupon is inserted for the same user and invoice, then the database refuses it', async () => {
       const invoice = await db('invoices').where({ status: 'UNPAID' }).first('id', 'amount');
-      const user = await db('users').first('id');
+      const user = await db('users').whereNull('deleted_at').first('id');
       const coupon = (status: string) => ({
         id: randomUUID(),
         code: randomUUID().slice(0, 12),
@@ -156,7 +156,8 @@ describe(`the data layer on ${testEngineName()}`, () => {
     let invoiceId: string;
 
     beforeAll(async () => {
-      const users = await db('users').limit(2).select('id');
+      // People's accounts (not the reserved guest payer of migration 0012).
+      const users = await db('users').whereNull('deleted_at').orderBy('email').limit(2).select('id');
       userId = users[0].id;
       otherUserId = users[1].id;
       invoiceId = (await db('invoices').where({ status: 'UNPAID' }).orderBy('number', 'desc').first('id')).id;
@@ -321,7 +322,11 @@ describe(`the data layer on ${testEngineName()}`, () => {
           expiresAt: session.expiresAt,
         });
       }
-      const run = await purgeExpiredRecords({ db, clock: new ManualClock(later(2000)) });
+      const run = await purgeExpiredRecords({
+        db,
+        clock: new ManualClock(later(2000)),
+        config: { guests: { dataRetentionDays: 90 } },
+      });
       expect(run.rateLimitWindows).toBeGreaterThanOrEqual(1);
       expect(run.idempotencyKeys).toBeGreaterThanOrEqual(1);
       expect(run.sessions).toBe(1);

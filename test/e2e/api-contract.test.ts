@@ -353,6 +353,51 @@ test('every route answers as documented, on success and on error', async () => {
     headers: privateKey,
   });
 
+  // Paying without an account.
+  const guestClient = { 'X-Forwarded-For': '198.51.100.77' };
+  const owed = await check('POST', '/guest/invoices/search', '/guest/invoices/search', {
+    body: { contractNumber: '10000013' },
+    headers: guestClient,
+  });
+  await check('POST', '/guest/invoices/search', '/guest/invoices/search', {
+    body: { contractNumber: '99999999' },
+    headers: guestClient,
+  });
+  const guestBody = {
+    contractNumber: '10000013',
+    invoiceNumbers: [owed.body.invoices[0].number],
+    payerEmail: 'pagador@example.com',
+    paymentMethod: 'PSE',
+    acceptTerms: true,
+  };
+  const guestPayment = await check('POST', '/guest/payments', '/guest/payments', {
+    body: guestBody,
+    headers: { ...guestClient, 'Idempotency-Key': randomUUID() },
+  });
+  await check('POST', '/guest/payments', '/guest/payments', {
+    body: { ...guestBody, acceptTerms: false },
+    headers: { ...guestClient, 'Idempotency-Key': randomUUID() },
+  });
+  const paymentToken = { 'X-Payment-Token': guestPayment.body.paymentToken };
+  await check('GET', '/guest/payments/{paymentId}', `/guest/payments/${guestPayment.body.id}`, {
+    headers: paymentToken,
+  });
+  await check('GET', '/guest/payments/{paymentId}', `/guest/payments/${guestPayment.body.id}`, {
+    headers: { 'X-Payment-Token': 'wrong' },
+  });
+  const guestCoupon = String(guestPayment.body.couponCodes[0]).replace(/\s/g, '');
+  await check(
+    'GET',
+    '/guest/payments/{paymentId}/coupons/{code}/pdf',
+    `/guest/payments/${guestPayment.body.id}/coupons/${guestCoupon}/pdf`,
+    { headers: paymentToken },
+  );
+  await check(
+    'GET',
+    '/guest/payments/{paymentId}/coupons/{code}/pdf',
+    `/guest/payments/${guestPayment.body.id}/coupons/${guestCoupon}/pdf`,
+  );
+
   const other = await newCustomer(app.url);
   await check('GET', '/coupons/{code}', `/coupons/${coupon.code}`, { token: other.token });
 

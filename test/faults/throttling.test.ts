@@ -174,3 +174,39 @@ test('when one client registers, one user searches and one user guesses coupon c
     [429, 'TOO_MANY_REQUESTS'],
   ]);
 });
+
+test('when a guest asks for contracts that exist and ones that don’t, then the answers take the same time, and a client stops at its quota', async () => {
+  const timed = async (contractNumber: string, address: string) => {
+    const started = performance.now();
+    const res = await call(base, 'POST', '/guest/invoices/search', {
+      body: { contractNumber },
+      headers: { 'X-Forwarded-For': address },
+    });
+    return { status: res.status, ms: performance.now() - started, res };
+  };
+  const known: { status: number; ms: number }[] = [];
+  const unknown: { status: number; ms: number }[] = [];
+  // Alternating, each from an address of its own (one search each: no quota in the way).
+  for (let i = 0; i < 8; i++) {
+    known.push(await timed(String(10_000_011 + i), `203.0.113.${10 + i}`));
+    unknown.push(await timed(String(80_000_001 + i), `203.0.113.${30 + i}`));
+  }
+  const median = (list: { ms: number }[]) =>
+    percentile(
+      list.map((a) => a.ms),
+      50,
+    );
+  const ratio = median(unknown) / median(known);
+  figures['guest search median ms known / unknown contract (ratio)'] =
+    `${median(known).toFixed(0)} / ${median(unknown).toFixed(0)} (${ratio.toFixed(2)})`;
+  expect(known.map((a) => a.status)).toEqual(known.map(() => 200));
+  expect(unknown.map((a) => a.status)).toEqual(unknown.map(() => 404));
+  expect(ratio).toBeGreaterThan(0.5);
+  expect(ratio).toBeLessThan(2);
+
+  const statuses = [];
+  for (let i = 0; i < 12; i++) statuses.push((await timed('10000011', '203.0.113.90')).status);
+  figures['guest searches by one client in a minute: first 429 at'] = statuses.indexOf(429) + 1;
+  expect(statuses.slice(0, 10).every((status) => status === 200)).toBe(true);
+  expect(statuses.slice(10)).toEqual([429, 429]);
+});
