@@ -1407,6 +1407,11 @@ export interface components {
         };
         InvoiceImport: {
             id: string;
+            /**
+             * @description invoices (the billing feed) or invoice-lines (their service lines)
+             * @enum {string}
+             */
+            feed: "invoices" | "invoice-lines";
             /** @enum {string} */
             source: "CLI" | "BLOB" | "UPLOAD";
             fileName: string;

@@ -323,3 +323,17 @@ BEGIN
   COMMIT TRANSACTION;
 END
 GO
+
+-- Migration 0013_invoice_lines
+IF NOT EXISTS (SELECT 1 FROM [schema_migrations] WHERE [name] = N'0013_invoice_lines')
+BEGIN
+  BEGIN TRANSACTION;
+  EXEC(N'CREATE TABLE [invoice_lines] ([id] uniqueidentifier not null, [invoice_id] uniqueidentifier not null, [contract_id] uniqueidentifier not null, [period] varchar(7) not null, [line_no] int not null constraint ck_invoice_lines_line_no check ([line_no] > 0), [service] varchar(14) not null constraint ck_invoice_lines_service check ([service] in (''ENERGIA'',''ACUEDUCTO'',''ALCANTARILLADO'',''GAS'',''ASEO'',''ALUMBRADO'',''OTROS'')), [concept] nvarchar(120) not null, [unit] varchar(3) null, [quantity] decimal(12, 3) null, [amount] bigint not null constraint ck_invoice_lines_amount check ([amount] between -999999999999 and 999999999999), CONSTRAINT [pk_invoice_lines] PRIMARY KEY ([id]), CONSTRAINT [fk_invoice_lines_invoice] FOREIGN KEY ([invoice_id]) REFERENCES [invoices] ([id]), CONSTRAINT [fk_invoice_lines_contract] FOREIGN KEY ([contract_id]) REFERENCES [contracts] ([id]), constraint ck_invoice_lines_unit check ([unit] IS NULL OR [unit] IN (''kWh'', ''m3'')))');
+  EXEC(N'CREATE UNIQUE INDEX [uq_invoice_lines_invoice_line] ON [invoice_lines] ([invoice_id], [line_no]) WHERE [invoice_id] IS NOT NULL AND [line_no] IS NOT NULL');
+  EXEC(N'CREATE INDEX [ix_invoice_lines_contract_period] ON [invoice_lines] ([contract_id], [period])');
+  EXEC(N'ALTER TABLE [invoices] ADD [cude] varchar(96) null');
+  EXEC(N'ALTER TABLE [invoice_imports] ADD [feed] varchar(16) not null CONSTRAINT [invoice_imports_feed_default] DEFAULT ''invoices'' constraint ck_invoice_imports_feed check ([feed] in (''invoices'',''invoice-lines''))');
+  INSERT INTO [schema_migrations] ([name], [batch], [migration_time]) VALUES (N'0013_invoice_lines', 13, SYSUTCDATETIME());
+  COMMIT TRANSACTION;
+END
+GO

@@ -25,6 +25,7 @@ import {
 import { markActiveCouponsCancelled } from '../models/coupon.model';
 import { idSchema } from '../models/ids';
 import {
+  type Feed,
   findImport,
   finishImport,
   type ImportCounts,
@@ -142,7 +143,7 @@ export async function importInvoices(
 }
 
 /** A batch's rejected lines: all counted, the first MAX_REPORTED_ERRORS of the import kept with their reason. */
-class Rejections {
+export class Rejections {
   private kept = 0;
   batchCount = 0;
   batchErrors: LineError[] = [];
@@ -168,7 +169,10 @@ class Rejections {
   }
 }
 
-async function startRun(deps: Pick<BillingDeps, 'db' | 'clock'>, request: ImportRequest): Promise<string> {
+export async function startRun(
+  deps: Pick<BillingDeps, 'db' | 'clock'>,
+  request: ImportRequest & { feed?: Feed },
+): Promise<string> {
   if (request.importId && (await findImport(deps.db, request.importId))) {
     await inTransaction(deps.db, (tx) => restartImport(tx, request.importId as string));
     return request.importId;

@@ -117,7 +117,7 @@ function rowsPerStatement(db: DbOrTx, columns: number): number {
  * engine takes. (knex writes a multi-row insert on SQLite as SELECT … UNION ALL, which SQLite
  * caps at 500 terms.)
  */
-async function insertRows(db: DbOrTx, table: string, rows: Record<string, unknown>[]): Promise<void> {
+export async function insertRows(db: DbOrTx, table: string, rows: Record<string, unknown>[]): Promise<void> {
   const first = rows[0];
   if (!first) return;
   const columns = Object.keys(first);

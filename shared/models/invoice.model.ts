@@ -119,6 +119,14 @@ export async function markInvoicePaid(db: DbOrTx, id: string, now: Date): Promis
   return (await invoiceQueries.markPaid(db, id, now)) === 1;
 }
 
+/**
+ * Marks an UNPAID invoice as changed (its lines are being replaced), only if still unpaid: on
+ * SQL Server the row stays locked until the caller commits, so a payment waits for the change.
+ */
+export async function touchUnpaidInvoice(db: DbOrTx, id: string, now: Date): Promise<boolean> {
+  return (await db('invoices').where({ id, status: 'UNPAID' }).update({ updated_at: now })) === 1;
+}
+
 export async function markInvoiceUnpaid(db: DbOrTx, id: string, now: Date): Promise<boolean> {
   return (await invoiceQueries.markUnpaid(db, id, now)) === 1;
 }

@@ -7,6 +7,10 @@ import { newId } from './ids';
 export const LOAD_SOURCES = ['CLI', 'BLOB', 'UPLOAD'] as const;
 export type LoadSource = (typeof LOAD_SOURCES)[number];
 
+/** Which feed a run loads: the invoices, or their service lines (docs/billing-feed.md). */
+export const FEEDS = ['invoices', 'invoice-lines'] as const;
+export type Feed = (typeof FEEDS)[number];
+
 export const IMPORT_STATUSES = ['QUEUED', 'RUNNING', 'COMPLETED', 'FAILED'] as const;
 export type ImportStatus = (typeof IMPORT_STATUSES)[number];
 
@@ -27,6 +31,7 @@ export interface LineError {
 
 export interface InvoiceImport {
   id: string;
+  feed: Feed;
   source: LoadSource;
   fileName: string;
   status: ImportStatus;
@@ -40,6 +45,7 @@ export interface InvoiceImport {
 export const invoiceImportJsonSchema = z
   .object({
     id: z.string(),
+    feed: z.enum(FEEDS).describe('invoices (the billing feed) or invoice-lines (their service lines)'),
     source: z.enum(LOAD_SOURCES),
     fileName: z.string(),
     status: z.enum(IMPORT_STATUSES).describe('QUEUED → RUNNING → COMPLETED, or FAILED when the file could not be read'),
@@ -65,6 +71,7 @@ export type InvoiceImportJson = z.infer<typeof invoiceImportJsonSchema>;
 export function invoiceImportToJson(run: InvoiceImport, errors: LineError[]): InvoiceImportJson {
   return {
     id: run.id,
+    feed: run.feed,
     source: run.source,
     fileName: run.fileName,
     status: run.status,
@@ -79,6 +86,7 @@ export function invoiceImportToJson(run: InvoiceImport, errors: LineError[]): In
 
 const fromRow = (row: Record<string, unknown>): InvoiceImport => ({
   id: String(row.id),
+  feed: (row.feed as Feed | undefined) ?? 'invoices',
   source: row.source as LoadSource,
   fileName: String(row.file_name),
   status: row.status as ImportStatus,
@@ -102,11 +110,12 @@ export const invoiceImportQueries = {
 
 export async function insertImport(
   db: DbOrTx,
-  run: { source: LoadSource; fileName: string; status: ImportStatus; createdBy?: string; now: Date },
+  run: { feed?: Feed; source: LoadSource; fileName: string; status: ImportStatus; createdBy?: string; now: Date },
 ): Promise<string> {
   const id = newId(run.now.getTime());
   await db('invoice_imports').insert({
     id,
+    feed: run.feed ?? 'invoices',
     source: run.source,
     file_name: run.fileName.slice(0, 260),
     status: run.status,

@@ -27,3 +27,15 @@ export const GATEWAY_PAYMENT_STATUS_LABELS = {
   ERROR: 'Con error',
   EXPIRED: 'Vencido sin pago',
 } as const;
+
+/** The services of a bill (invoice lines) and their units. */
+export const SERVICE_LABELS = {
+  ENERGIA: 'Energía',
+  ACUEDUCTO: 'Acueducto',
+  ALCANTARILLADO: 'Alcantarillado',
+  GAS: 'Gas natural',
+  ASEO: 'Aseo',
+  ALUMBRADO: 'Alumbrado público',
+  OTROS: 'Otros conceptos',
+} as const;
+export const UNIT_LABELS = { kWh: 'kWh', m3: 'm³' } as const;

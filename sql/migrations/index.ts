@@ -12,6 +12,7 @@ import * as accounts from './0009_accounts';
 import * as collectionIdentity from './0010_collection_identity';
 import * as gatewayPayments from './0011_gateway_payments';
 import * as guestPayments from './0012_guest_payments';
+import * as invoiceLines from './0013_invoice_lines';
 
 export interface Migration {
   name: string;
@@ -33,4 +34,5 @@ export const MIGRATIONS: Migration[] = [
   collectionIdentity,
   gatewayPayments,
   guestPayments,
+  invoiceLines,
 ];

@@ -6,7 +6,7 @@ import { SANDBOX_KEYS } from '../../shared/config';
 import * as gatewayPayments from '../../shared/controllers/gatewayPayment.controller';
 import * as payments from '../../shared/controllers/payment.controller';
 import { signedEvent, type WompiTransaction } from '../../shared/formats/wompi';
-import { call, logIn, newCustomer, startTestApp, type TestApp, waitFor } from '../support/app';
+import { call, decideAtCheckout, logIn, newCustomer, startTestApp, type TestApp, waitFor } from '../support/app';
 
 /**
  * Online payments through the embedded Wompi-compatible sandbox, over real HTTP: the checkout
@@ -48,24 +48,6 @@ async function createPayment(token: string, couponCodes: string[], key = randomU
     token,
     body: { couponCodes, paymentMethod: 'PSE' },
     headers: { 'Idempotency-Key': key },
-  });
-}
-
-/** The customer at the sandbox checkout: the page, then a decision; the answer is the 303 back. */
-async function decideAtCheckout(checkoutUrl: string, decision: string) {
-  const page = await fetch(checkoutUrl);
-  expect(page.status).toBe(200);
-  const html = await page.text();
-  const form = new URLSearchParams();
-  for (const [, name, value] of html.matchAll(/<input type="hidden" name="([^"]+)" value="([^"]*)">/g))
-    form.set((name ?? '').replace(/&amp;/g, '&'), (value ?? '').replace(/&amp;/g, '&').replace(/&quot;/g, '"'));
-  form.set('decision', decision);
-  form.set('payment-method', 'PSE');
-  return fetch(new URL('/api/sandbox/checkout', checkoutUrl), {
-    method: 'POST',
-    headers: { 'Content-Type': 'application/x-www-form-urlencoded' },
-    body: form.toString(),
-    redirect: 'manual',
   });
 }
 

@@ -10,7 +10,7 @@ import * as collections from '../../shared/controllers/collection.controller';
 import { purgeExpiredRecords } from '../../shared/controllers/maintenance.controller';
 import { collectionFileText } from '../../shared/formats/asobancaria';
 import { GUEST_PAYER_ID, sha256Hex } from '../../shared/models/guestPayment.model';
-import { call, logIn, newCustomer, startTestApp, type TestApp, waitFor } from '../support/app';
+import { call, decideAtCheckout, logIn, newCustomer, startTestApp, type TestApp, waitFor } from '../support/app';
 
 /**
  * Paying without an account, over real HTTP through the embedded sandbox: the guest search, the
@@ -56,24 +56,6 @@ async function guestPay(
       acceptTerms: options.acceptTerms ?? true,
     },
     headers: { ...client, 'Idempotency-Key': options.key ?? randomUUID() },
-  });
-}
-
-/** The payer at the sandbox checkout: the page, then a decision; the answer is the 303 back. */
-async function decideAtCheckout(checkoutUrl: string, decision: string) {
-  const page = await fetch(checkoutUrl);
-  expect(page.status).toBe(200);
-  const html = await page.text();
-  const form = new URLSearchParams();
-  for (const [, name, value] of html.matchAll(/<input type="hidden" name="([^"]+)" value="([^"]*)">/g))
-    form.set((name ?? '').replace(/&amp;/g, '&'), (value ?? '').replace(/&amp;/g, '&').replace(/&quot;/g, '"'));
-  form.set('decision', decision);
-  form.set('payment-method', 'PSE');
-  return fetch(new URL('/api/sandbox/checkout', checkoutUrl), {
-    method: 'POST',
-    headers: { 'Content-Type': 'application/x-www-form-urlencoded' },
-    body: form.toString(),
-    redirect: 'manual',
   });
 }
 

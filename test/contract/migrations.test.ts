@@ -25,9 +25,10 @@ import { createMssqlDatabase, createTestDb, mssqlClient, testEngineName } from '
  * An upgrade over live data: a database at 0001 holding the demo data and a day of activity in
  * every table is migrated to the latest schema, and every row comes through unchanged.
  */
-/** Columns added after 0001, by table (0004: outbox.delivered_at; 0006: what a notification links to; 0008, 0011: transactions). */
+/** Columns added after 0001, by table (0004: outbox.delivered_at; 0006: what a notification links to; 0008, 0011: transactions; 0013: invoices.cude). */
 const ADDED_COLUMNS: Record<string, Set<string>> = {
   outbox: new Set(['delivered_at']),
+  invoices: new Set(['cude']),
   transactions: new Set(['bank_authorization', 'payment_id', 'gateway_transaction_id']),
   users: new Set(['email_verified_at', 'deleted_at']),
   notifications: new Set([

@@ -166,3 +166,21 @@ export async function waitFor<T>(
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
 }
+
+/** A payer at the sandbox checkout (real HTTP): the page, then a decision; the answer is the 303 back. */
+export async function decideAtCheckout(checkoutUrl: string, decision: string): Promise<Response> {
+  const page = await fetch(checkoutUrl);
+  if (page.status !== 200) throw new Error(`the checkout page answered ${page.status}`);
+  const html = await page.text();
+  const form = new URLSearchParams();
+  for (const [, name, value] of html.matchAll(/<input type="hidden" name="([^"]+)" value="([^"]*)">/g))
+    form.set((name ?? '').replace(/&amp;/g, '&'), (value ?? '').replace(/&amp;/g, '&').replace(/&quot;/g, '"'));
+  form.set('decision', decision);
+  form.set('payment-method', 'PSE');
+  return fetch(new URL('/api/sandbox/checkout', checkoutUrl), {
+    method: 'POST',
+    headers: { 'Content-Type': 'application/x-www-form-urlencoded' },
+    body: form.toString(),
+    redirect: 'manual',
+  });
+}

@@ -1,0 +1,307 @@
+import type { Readable } from 'node:stream';
+
+import { z } from 'zod';
+
+import { type DbOrTx, inTransactionRacing } from '../clients/sql.client';
+import { AppError } from '../errors';
+import { CsvError, readCsvRecords } from '../formats/csv';
+import { BatchPacer, giveWay } from '../load';
+import { invoicesByNumber } from '../models/billingFeed.model';
+import { findContractByNumber, hasContractAccess } from '../models/contract.model';
+import { invoiceJsonSchema, invoiceToJson, touchUnpaidInvoice } from '../models/invoice.model';
+import {
+  finishImport,
+  type ImportCounts,
+  type InvoiceImportJson,
+  recordImportBatch,
+} from '../models/invoiceImport.model';
+import {
+  contractConsumption,
+  INVOICE_LINES_CSV_COLUMNS,
+  type InvoiceLine,
+  invoiceLineCsvSchema,
+  invoiceLineJsonSchema,
+  invoiceLineToJson,
+  linesOfInvoice,
+  linesOfInvoices,
+  LONGEST_LINE_FIELD_CHARS,
+  MAX_LINES_PER_INVOICE,
+  replaceInvoiceLines,
+  sameLines,
+  SERVICES,
+  UNITS,
+} from '../models/invoiceLine.model';
+import { SERVICE_LABELS, UNIT_LABELS } from '../models/labels';
+import { bogotaDay } from '../models/time';
+import type { BillingDeps } from '../services';
+import { formatPesos } from '../views/texts';
+import {
+  IMPORT_BATCH_LINES,
+  type ImportProgress,
+  importReport,
+  type ImportRequest,
+  Rejections,
+  startRun,
+} from './billingImport.controller';
+import { accessibleInvoice } from './invoice.controller';
+
+/** One invoice's lines as the file gives them: consecutive lines with the same invoice_number. */
+interface LineGroup {
+  invoiceNumber: string;
+  lines: { line: number; data: InvoiceLine }[];
+  problems: { line: number; reason: string }[];
+}
+
+/**
+ * Imports the service-lines feed (docs/billing-feed.md, "Service lines") from a stream, through
+ * the machinery of the invoice feed: a run with counts and rejected lines, batches sized by time,
+ * the event loop given back between them. An invoice's lines come together in the file; they
+ * replace its lines when the invoice is UNPAID and they add up to its amount, and are all
+ * rejected otherwise, each with its line number. Running a file again changes nothing.
+ */
+export async function importInvoiceLines(
+  deps: BillingDeps,
+  input: Readable | AsyncIterable<Buffer | string>,
+  request: ImportRequest,
+  onProgress?: (progress: ImportProgress) => void,
+): Promise<InvoiceImportJson> {
+  const importId = await startRun(deps, { ...request, feed: 'invoice-lines' });
+  const total: ImportProgress = { lines: 0, counts: { inserted: 0, updated: 0, unchanged: 0, rejected: 0 } };
+  const rejections = new Rejections();
+  const pacer = new BatchPacer(IMPORT_BATCH_LINES);
+  let batch: LineGroup[] = [];
+  let batchLines = 0;
+  let group: LineGroup | undefined;
+  let started = performance.now();
+
+  const flush = async () => {
+    const counts = await applyGroups(deps, importId, batch, rejections, batchLines);
+    pacer.took(batchLines, performance.now() - started);
+    total.lines += batchLines;
+    for (const key of Object.keys(counts) as (keyof ImportCounts)[]) total.counts[key] += counts[key];
+    batch = [];
+    batchLines = 0;
+    onProgress?.(total);
+    await giveWay();
+    started = performance.now();
+  };
+  const close = async () => {
+    if (!group) return;
+    batch.push(group);
+    group = undefined;
+    if (batchLines >= pacer.size()) await flush();
+  };
+
+  try {
+    let header = true;
+    try {
+      for await (const record of readCsvRecords(input, { maxFieldChars: LONGEST_LINE_FIELD_CHARS })) {
+        if (header) {
+          checkHeader(record.fields);
+          header = false;
+          continue;
+        }
+        const parsed = record.problem ? { reason: record.problem } : parseLine(record.fields);
+        const invoiceNumber = 'data' in parsed ? parsed.data.invoice_number : (record.fields[0] ?? '').trim();
+        if (group && group.invoiceNumber !== invoiceNumber) await close();
+        group ??= { invoiceNumber, lines: [], problems: [] };
+        batchLines++;
+        if ('data' in parsed) {
+          const { invoice_number: _number, ...line } = parsed.data;
+          group.lines.push({ line: record.line, data: line });
+        } else group.problems.push({ line: record.line, reason: parsed.reason });
+      }
+    } catch (error) {
+      // An unclosed quote: nothing after it can be read, and everything before it stands.
+      if (!(error instanceof CsvError)) throw error;
+      group?.problems.push({ line: error.line, reason: error.reason });
+      batchLines++;
+    }
+    if (header) throw new AppError('IMPORT_FILE_INVALID', 'El archivo está vacío: falta el encabezado.');
+    await close();
+    await flush();
+    await finishImport(deps.db, importId, { status: 'COMPLETED', now: deps.clock.now() });
+  } catch (error) {
+    const reason =
+      error instanceof AppError ? error.message : 'El archivo no se pudo leer completo; vuelva a cargarlo.';
+    await finishImport(deps.db, importId, { status: 'FAILED', error: reason, now: deps.clock.now() }).catch(
+      () => undefined, // the database itself is down: the run stays RUNNING and a retry restarts it
+    );
+    throw error;
+  }
+  return importReport(deps, importId);
+}
+
+function checkHeader(fields: string[]): void {
+  const names = fields.map((field) => field.trim().toLowerCase());
+  if (names.join(',') !== INVOICE_LINES_CSV_COLUMNS.join(','))
+    throw new AppError(
+      'IMPORT_FILE_INVALID',
+      `La línea 1 debe ser el encabezado: ${INVOICE_LINES_CSV_COLUMNS.join(',')}.`,
+    );
+}
+
+function parseLine(fields: string[]): { data: z.output<typeof invoiceLineCsvSchema> } | { reason: string } {
+  if (fields.length !== INVOICE_LINES_CSV_COLUMNS.length)
+    return { reason: `Tiene ${fields.length} columnas; se esperan ${INVOICE_LINES_CSV_COLUMNS.length}.` };
+  const record: Record<string, string> = {};
+  INVOICE_LINES_CSV_COLUMNS.forEach((column, i) => (record[column] = fields[i] as string));
+  const parsed = invoiceLineCsvSchema.safeParse(record);
+  if (parsed.success) return { data: parsed.data };
+  const reasons = new Map<string, string>();
+  for (const issue of parsed.error.issues) {
+    const column = String(issue.path[0] ?? '');
+    if (!reasons.has(column)) reasons.set(column, issue.message);
+  }
+  return { reason: [...reasons.values()].join(' ') };
+}
+
+/** A batch of whole invoices in one transaction (run again once if a concurrent import of them got there first). */
+async function applyGroups(
+  deps: BillingDeps,
+  importId: string,
+  groups: LineGroup[],
+  rejections: Rejections,
+  lines: number,
+): Promise<ImportCounts> {
+  const parsed = { count: rejections.batchCount, errors: rejections.batchErrors.length };
+  const counts = await inTransactionRacing(deps.db, async (tx) => {
+    rejections.rollBack(parsed.count, parsed.errors);
+    const outcome = await replaceLines(deps, tx, groups, rejections);
+    const counts = { ...outcome, rejected: rejections.batchCount };
+    const errors = [...rejections.batchErrors].sort((a, b) => a.line - b.line);
+    await recordImportBatch(tx, importId, { lines, counts, errors });
+    return counts;
+  });
+  rejections.next();
+  return counts;
+}
+
+/** Decides each invoice's group against what the database holds, and replaces the lines that stand. */
+async function replaceLines(
+  deps: BillingDeps,
+  tx: DbOrTx,
+  groups: LineGroup[],
+  rejections: Rejections,
+): Promise<Omit<ImportCounts, 'rejected'>> {
+  const now = deps.clock.now();
+  const counts = { inserted: 0, updated: 0, unchanged: 0 };
+  const invoices = await invoicesByNumber(tx, [...new Set(groups.map((g) => g.invoiceNumber))]);
+  const current = await linesOfInvoices(tx, [...new Set([...invoices.values()].map((i) => i.id.toLowerCase()))]);
+  const rejectAll = (group: LineGroup, reason: string) => {
+    for (const { line } of group.lines) rejections.add(line, reason);
+  };
+  for (const group of groups) {
+    const number = group.invoiceNumber;
+    if (group.problems.length > 0) {
+      for (const problem of group.problems) rejections.add(problem.line, problem.reason);
+      rejectAll(group, `La factura ${number} tiene líneas con errores: se rechazan todas sus líneas.`);
+      continue;
+    }
+    if (group.lines.length > MAX_LINES_PER_INVOICE) {
+      rejectAll(group, `La factura ${number} trae más de ${MAX_LINES_PER_INVOICE} líneas.`);
+      continue;
+    }
+    const invoice = invoices.get(number);
+    if (!invoice) {
+      rejectAll(group, `La factura ${number} no existe: cargue primero el archivo de facturas.`);
+      continue;
+    }
+    const sum = group.lines.reduce((total, { data }) => total + data.amount, 0);
+    if (sum !== invoice.amount) {
+      rejectAll(
+        group,
+        `Las líneas de la factura ${number} suman ${formatPesos(sum)} y la factura es de ${formatPesos(invoice.amount)}.`,
+      );
+      continue;
+    }
+    const lines = group.lines.map((l) => l.data);
+    const before = current.get(invoice.id.toLowerCase()) ?? [];
+    if (sameLines(before, lines)) {
+      counts.unchanged += lines.length;
+      continue;
+    }
+    // Checked and locked in this transaction: an invoice paid meanwhile keeps the lines it was paid with.
+    if (invoice.status === 'PAID' || !(await touchUnpaidInvoice(tx, invoice.id, now))) {
+      rejectAll(group, `La factura ${number} está pagada: sus líneas no se cambian.`);
+      continue;
+    }
+    await replaceInvoiceLines(tx, invoice, lines);
+    if (before.length === 0) counts.inserted += lines.length;
+    else counts.updated += lines.length;
+  }
+  return counts;
+}
+
+// ---- What the customer reads ----
+
+export const invoiceDetailSchema = invoiceJsonSchema
+  .extend({ lines: z.array(invoiceLineJsonSchema).describe('The service lines, in the order of the bill') })
+  .meta({ id: 'InvoiceDetail' });
+export type InvoiceDetail = z.infer<typeof invoiceDetailSchema>;
+
+/** GET /invoices/{invoiceId}: the invoice and its lines, for whoever may print its PDF. */
+export async function invoiceDetail(
+  deps: Pick<BillingDeps, 'db' | 'clock'>,
+  userId: string,
+  invoiceId: string,
+): Promise<InvoiceDetail> {
+  const invoice = await accessibleInvoice(deps, userId, invoiceId);
+  const lines = await linesOfInvoice(deps.db, invoice.id);
+  return { ...invoiceToJson(invoice, bogotaDay(deps.clock.now())), lines: lines.map(invoiceLineToJson) };
+}
+
+export const consumptionQuerySchema = z.object({
+  periods: z.coerce.number().int().min(1).max(36).default(6),
+});
+
+export const consumptionSchema = z
+  .object({
+    contractNumber: z.string(),
+    services: z.array(
+      z.object({
+        service: z.enum(SERVICES),
+        serviceLabel: z.string(),
+        unit: z.enum(UNITS),
+        unitLabel: z.string(),
+        periods: z
+          .array(z.object({ period: z.string().describe('YYYY-MM'), quantity: z.number(), amount: z.number().int() }))
+          .describe('Oldest first'),
+      }),
+    ),
+  })
+  .meta({ id: 'Consumption' });
+export type Consumption = z.infer<typeof consumptionSchema>;
+
+/**
+ * GET /contracts/{contractNumber}/consumption: per metered service, one row per period (the last
+ * `periods` billed), oldest first. Customers see contracts they looked up or paid; operators any.
+ */
+export async function consumption(
+  deps: Pick<BillingDeps, 'db'>,
+  caller: { id: string; role: string },
+  contractNumber: string,
+  periods: number,
+): Promise<Consumption> {
+  const contract = await findContractByNumber(deps.db, contractNumber);
+  if (!contract || (caller.role !== 'operator' && !(await hasContractAccess(deps.db, caller.id, contract.id))))
+    throw new AppError('CONTRACT_NOT_FOUND', 'No encontramos ese contrato entre los que ha consultado.');
+  const rows = await contractConsumption(deps.db, contract.id, periods);
+  const services = new Map<string, Consumption['services'][number]>();
+  for (const row of rows) {
+    if (!row.unit) continue; // not metered: no consumption to chart
+    const entry = services.get(row.service) ?? {
+      service: row.service,
+      serviceLabel: SERVICE_LABELS[row.service],
+      unit: row.unit,
+      unitLabel: UNIT_LABELS[row.unit],
+      periods: [],
+    };
+    entry.periods.push({ period: row.period, quantity: row.quantity ?? 0, amount: row.amount });
+    services.set(row.service, entry);
+  }
+  return {
+    contractNumber,
+    services: [...services.values()].sort((a, b) => SERVICES.indexOf(a.service) - SERVICES.indexOf(b.service)),
+  };
+}
