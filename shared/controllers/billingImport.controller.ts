@@ -1,5 +1,7 @@
 import type { Readable } from 'node:stream';
 
+import type { z } from 'zod';
+
 import { type BlobStore, CONTAINERS } from '../clients/blob.client';
 import { type DbOrTx, inTransaction, inTransactionRacing } from '../clients/sql.client';
 import { AppError } from '../errors';
@@ -105,17 +107,19 @@ export async function importInvoices(
   };
   const reject = (line: number, reason: string) => rejections.add(line, reason);
 
-  try {
+  await settleRun(deps, importId, async () => {
     let header = true;
     try {
       for await (const record of readCsvRecords(input, { maxFieldChars: LONGEST_FIELD_CHARS })) {
         if (header) {
-          checkHeader(record.fields);
+          checkCsvHeader(record.fields, BILLING_CSV_COLUMNS);
           header = false;
           continue;
         }
         lines++;
-        const line = record.problem ? { reason: record.problem } : parseLine(record.fields);
+        const line = record.problem
+          ? { reason: record.problem }
+          : parseCsvLine(record.fields, BILLING_CSV_COLUMNS, billingLineSchema);
         if ('reason' in line) reject(record.line, line.reason);
         else batch.push({ line: record.line, data: line.data });
         if (lines >= batchLines) await flush();
@@ -128,15 +132,7 @@ export async function importInvoices(
     }
     if (header) throw new AppError('IMPORT_FILE_INVALID', 'El archivo está vacío: falta el encabezado.');
     await flush();
-    await finishImport(deps.db, importId, { status: 'COMPLETED', now: deps.clock.now() });
-  } catch (error) {
-    const reason =
-      error instanceof AppError ? error.message : 'El archivo no se pudo leer completo; vuelva a cargarlo.';
-    await finishImport(deps.db, importId, { status: 'FAILED', error: reason, now: deps.clock.now() }).catch(
-      () => undefined, // the database itself is down: the run stays RUNNING and a retry restarts it
-    );
-    throw error;
-  }
+  });
   // New invoices of followed contracts: the daily timer's INVOICE_ISSUED pass, now.
   await announceInvoiceDates(deps, 500, ['INVOICE_ISSUED']);
   return importReport(deps, importId);
@@ -180,20 +176,25 @@ export async function startRun(
   return insertImport(deps.db, { ...request, status: 'RUNNING', now: deps.clock.now() });
 }
 
-function checkHeader(fields: string[]): void {
+/** A feed's header row: its columns, in this order, or the file is refused whole. */
+export function checkCsvHeader(fields: string[], columns: readonly string[]): void {
   const names = fields.map((field) => field.trim().toLowerCase());
-  if (names.join(',') !== BILLING_CSV_COLUMNS.join(',')) {
-    throw new AppError('IMPORT_FILE_INVALID', `La línea 1 debe ser el encabezado: ${BILLING_CSV_COLUMNS.join(',')}.`);
-  }
+  if (names.join(',') !== columns.join(','))
+    throw new AppError('IMPORT_FILE_INVALID', `La línea 1 debe ser el encabezado: ${columns.join(',')}.`);
 }
 
-function parseLine(fields: string[]): { data: BillingLine } | { reason: string } {
-  if (fields.length !== BILLING_CSV_COLUMNS.length) {
-    return { reason: `Tiene ${fields.length} columnas; se esperan ${BILLING_CSV_COLUMNS.length}.` };
+/** One line of a feed by its columns and schema, or the reason it is refused ("column: why", once per column). */
+export function parseCsvLine<S extends z.ZodType>(
+  fields: string[],
+  columns: readonly string[],
+  schema: S,
+): { data: z.output<S> } | { reason: string } {
+  if (fields.length !== columns.length) {
+    return { reason: `Tiene ${fields.length} columnas; se esperan ${columns.length}.` };
   }
   const record: Record<string, string> = {};
-  BILLING_CSV_COLUMNS.forEach((column, i) => (record[column] = fields[i] as string));
-  const parsed = billingLineSchema.safeParse(record);
+  columns.forEach((column, i) => (record[column] = fields[i] as string));
+  const parsed = schema.safeParse(record);
   if (parsed.success) return { data: parsed.data };
   // "column: why", once per column, as the operator fixes the file column by column.
   const reasons = new Map<string, string>();
@@ -203,6 +204,28 @@ function parseLine(fields: string[]): { data: BillingLine } | { reason: string }
       reasons.set(column, issue.message.startsWith(`${column}:`) ? issue.message : `${column}: ${issue.message}`);
   }
   return { reason: [...reasons.values()].join(' ') };
+}
+
+/**
+ * Runs an import to its end: COMPLETED, or FAILED with the reason an operator reads (the file's
+ * own fault, or one it couldn't be read through), then the error rethrown.
+ */
+export async function settleRun(
+  deps: Pick<BillingDeps, 'db' | 'clock'>,
+  importId: string,
+  work: () => Promise<void>,
+): Promise<void> {
+  try {
+    await work();
+    await finishImport(deps.db, importId, { status: 'COMPLETED', now: deps.clock.now() });
+  } catch (error) {
+    const reason =
+      error instanceof AppError ? error.message : 'El archivo no se pudo leer completo; vuelva a cargarlo.';
+    await finishImport(deps.db, importId, { status: 'FAILED', error: reason, now: deps.clock.now() }).catch(
+      () => undefined, // the database itself is down: the run stays RUNNING and a retry restarts it
+    );
+    throw error;
+  }
 }
 
 /** One batch in one transaction (run again once if a concurrent import created the same contract first). */

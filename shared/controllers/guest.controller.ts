@@ -21,7 +21,7 @@ import { findInvoice, type Invoice, isOverdue, listContractInvoices } from '../m
 import { findPayment, type PaymentJson, paymentJsonSchema } from '../models/payment.model';
 import { enforceDistinctLimit, enforceRateLimit } from '../models/throttle';
 import { bogotaDay } from '../models/time';
-import { GATEWAY_PAYMENT_METHODS, type GatewayPaymentMethod } from '../models/transaction.model';
+import { GATEWAY_PAYMENT_METHODS } from '../models/transaction.model';
 import { emailSchema } from '../models/user.model';
 import { PRIVACY_POLICY } from '../views/privacyPolicy';
 import { couponPdf, couponRefusal, ensureActiveCoupon } from './coupon.controller';
@@ -222,7 +222,7 @@ export async function payAsGuest(
         }
         const opened = await openPayment(deps, tx, {
           userId: null,
-          paymentMethod: body.paymentMethod satisfies GatewayPaymentMethod,
+          paymentMethod: body.paymentMethod,
           items,
           now,
         });

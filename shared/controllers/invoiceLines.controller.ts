@@ -9,12 +9,7 @@ import { BatchPacer, giveWay } from '../load';
 import { invoicesByNumber } from '../models/billingFeed.model';
 import { findContractByNumber, hasContractAccess } from '../models/contract.model';
 import { invoiceJsonSchema, invoiceToJson, touchUnpaidInvoice } from '../models/invoice.model';
-import {
-  finishImport,
-  type ImportCounts,
-  type InvoiceImportJson,
-  recordImportBatch,
-} from '../models/invoiceImport.model';
+import { type ImportCounts, type InvoiceImportJson, recordImportBatch } from '../models/invoiceImport.model';
 import {
   contractConsumption,
   INVOICE_LINES_CSV_COLUMNS,
@@ -36,11 +31,14 @@ import { bogotaDay } from '../models/time';
 import type { BillingDeps } from '../services';
 import { formatPesos } from '../views/texts';
 import {
+  checkCsvHeader,
   IMPORT_BATCH_LINES,
   type ImportProgress,
   importReport,
   type ImportRequest,
+  parseCsvLine,
   Rejections,
+  settleRun,
   startRun,
 } from './billingImport.controller';
 import { accessibleInvoice } from './invoice.controller';
@@ -92,16 +90,18 @@ export async function importInvoiceLines(
     if (batchLines >= pacer.size()) await flush();
   };
 
-  try {
+  await settleRun(deps, importId, async () => {
     let header = true;
     try {
       for await (const record of readCsvRecords(input, { maxFieldChars: LONGEST_LINE_FIELD_CHARS })) {
         if (header) {
-          checkHeader(record.fields);
+          checkCsvHeader(record.fields, INVOICE_LINES_CSV_COLUMNS);
           header = false;
           continue;
         }
-        const parsed = record.problem ? { reason: record.problem } : parseLine(record.fields);
+        const parsed = record.problem
+          ? { reason: record.problem }
+          : parseCsvLine(record.fields, INVOICE_LINES_CSV_COLUMNS, invoiceLineCsvSchema);
         const invoiceNumber = 'data' in parsed ? parsed.data.invoice_number : (record.fields[0] ?? '').trim();
         if (group && group.invoiceNumber !== invoiceNumber) await close();
         group ??= { invoiceNumber, lines: [], problems: [] };
@@ -114,46 +114,17 @@ export async function importInvoiceLines(
     } catch (error) {
       // An unclosed quote: nothing after it can be read, and everything before it stands.
       if (!(error instanceof CsvError)) throw error;
-      group?.problems.push({ line: error.line, reason: error.reason });
+      (group ??= { invoiceNumber: '', lines: [], problems: [] }).problems.push({
+        line: error.line,
+        reason: error.reason,
+      });
       batchLines++;
     }
     if (header) throw new AppError('IMPORT_FILE_INVALID', 'El archivo está vacío: falta el encabezado.');
     await close();
     await flush();
-    await finishImport(deps.db, importId, { status: 'COMPLETED', now: deps.clock.now() });
-  } catch (error) {
-    const reason =
-      error instanceof AppError ? error.message : 'El archivo no se pudo leer completo; vuelva a cargarlo.';
-    await finishImport(deps.db, importId, { status: 'FAILED', error: reason, now: deps.clock.now() }).catch(
-      () => undefined, // the database itself is down: the run stays RUNNING and a retry restarts it
-    );
-    throw error;
-  }
+  });
   return importReport(deps, importId);
-}
-
-function checkHeader(fields: string[]): void {
-  const names = fields.map((field) => field.trim().toLowerCase());
-  if (names.join(',') !== INVOICE_LINES_CSV_COLUMNS.join(','))
-    throw new AppError(
-      'IMPORT_FILE_INVALID',
-      `La línea 1 debe ser el encabezado: ${INVOICE_LINES_CSV_COLUMNS.join(',')}.`,
-    );
-}
-
-function parseLine(fields: string[]): { data: z.output<typeof invoiceLineCsvSchema> } | { reason: string } {
-  if (fields.length !== INVOICE_LINES_CSV_COLUMNS.length)
-    return { reason: `Tiene ${fields.length} columnas; se esperan ${INVOICE_LINES_CSV_COLUMNS.length}.` };
-  const record: Record<string, string> = {};
-  INVOICE_LINES_CSV_COLUMNS.forEach((column, i) => (record[column] = fields[i] as string));
-  const parsed = invoiceLineCsvSchema.safeParse(record);
-  if (parsed.success) return { data: parsed.data };
-  const reasons = new Map<string, string>();
-  for (const issue of parsed.error.issues) {
-    const column = String(issue.path[0] ?? '');
-    if (!reasons.has(column)) reasons.set(column, issue.message);
-  }
-  return { reason: [...reasons.values()].join(' ') };
 }
 
 /** A batch of whole invoices in one transaction (run again once if a concurrent import of them got there first). */
