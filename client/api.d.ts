@@ -204,6 +204,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/contracts/{contractNumber}/consumption": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Consumo de un contrato
+         * @description For each metered service of the contract (kWh or m³), one row per billed period with its quantity and amount, oldest first: the last `periods` (1–36, default 6). Contracts the caller looked up or paid; operators any.
+         */
+        get: operations["getConsumption"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/coupons": {
         parameters: {
             query?: never;
@@ -407,6 +427,26 @@ export interface paths {
          * @description Checks the database and the queue service; 503 when either is down.
          */
         get: operations["health"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/invoices/{invoiceId}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Detalle de una factura
+         * @description The invoice as search results show it, plus its service lines (docs/billing-feed.md, "Service lines") with Spanish labels; a subsidy is a negative line. Same access rule as the invoice PDF.
+         */
+        get: operations["getInvoice"];
         put?: never;
         post?: never;
         delete?: never;
@@ -752,6 +792,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/operator/imports/invoice-lines": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Cargar el archivo de líneas de factura (operador)
+         * @description The service-lines CSV (docs/billing-feed.md, "Service lines") as the body (Content-Type: text/csv, UTF-8, header row). The file is stored as a blob and imported by the importInvoiceLines blob trigger; follow it with GET /operator/imports/{importId}. Audited.
+         */
+        post: operations["operatorUploadInvoiceLines"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/operator/imports/invoices": {
         parameters: {
             query?: never;
@@ -1003,7 +1063,7 @@ export interface components {
             actorId: string;
             actorEmail: string;
             /** @enum {string} */
-            action: "PAYMENT_REVERSED" | "TRANSACTIONS_SEARCHED" | "CONTRACT_VIEWED" | "AUDIT_VIEWED" | "INVOICES_UPLOADED" | "IMPORT_VIEWED" | "COLLECTION_UPLOADED" | "COLLECTION_VIEWED" | "COLLECTIONS_LISTED" | "COLLECTION_EXCEPTIONS_LISTED" | "COLLECTION_EXCEPTION_RESOLVED" | "PAYMENT_REFUND" | "ACCOUNT_DELETED";
+            action: "PAYMENT_REVERSED" | "TRANSACTIONS_SEARCHED" | "CONTRACT_VIEWED" | "AUDIT_VIEWED" | "INVOICES_UPLOADED" | "INVOICE_LINES_UPLOADED" | "IMPORT_VIEWED" | "COLLECTION_UPLOADED" | "COLLECTION_VIEWED" | "COLLECTIONS_LISTED" | "COLLECTION_EXCEPTIONS_LISTED" | "COLLECTION_EXCEPTION_RESOLVED" | "PAYMENT_REFUND" | "ACCOUNT_DELETED";
             /** @description transaction, contract, audit, invoice_import, collection, collection_record, user */
             subjectType: string;
             subjectId: string;
@@ -1178,6 +1238,25 @@ export interface components {
         Consent: {
             policyVersion: string;
             acceptedAt: string;
+        };
+        Consumption: {
+            contractNumber: string;
+            services: {
+                /** @enum {string} */
+                service: "ENERGIA" | "ACUEDUCTO" | "ALCANTARILLADO" | "GAS" | "ASEO" | "ALUMBRADO" | "OTROS";
+                serviceLabel: string;
+                /** @enum {string} */
+                unit: "kWh" | "m3";
+                unitLabel: string;
+                /** @description Oldest first */
+                periods: {
+                    /** @description YYYY-MM */
+                    period: string;
+                    quantity: number;
+                    /** Format: int64 */
+                    amount: number;
+                }[];
+            }[];
         };
         Contract: {
             number: string;
@@ -1404,6 +1483,35 @@ export interface components {
             /** @description UNPAID after its due day */
             overdue: boolean;
             paidAt: string | null;
+            /** @description DIAN electronic equivalent document: its CUDE (96 hex characters), null when the feed gave none */
+            cude: string | null;
+        };
+        InvoiceDetail: {
+            id: string;
+            contractNumber: string;
+            number: string;
+            /** @description YYYY-MM */
+            period: string;
+            /** @description YYYY-MM-DD */
+            issueDate: string;
+            /** @description YYYY-MM-DD, the last day to pay (Colombia) */
+            dueDate: string;
+            /**
+             * Format: int64
+             * @description Whole Colombian pesos
+             */
+            amount: number;
+            /** @enum {string} */
+            status: "UNPAID" | "PAID";
+            /** @description Spanish, e.g. "Pagada" */
+            statusLabel: string;
+            /** @description UNPAID after its due day */
+            overdue: boolean;
+            paidAt: string | null;
+            /** @description DIAN electronic equivalent document: its CUDE (96 hex characters), null when the feed gave none */
+            cude: string | null;
+            /** @description The service lines, in the order of the bill */
+            lines: components["schemas"]["InvoiceLine"][];
         };
         InvoiceImport: {
             id: string;
@@ -1448,6 +1556,24 @@ export interface components {
             error: string | null;
             createdAt: string;
             finishedAt: string | null;
+        };
+        InvoiceLine: {
+            /** @enum {string} */
+            service: "ENERGIA" | "ACUEDUCTO" | "ALCANTARILLADO" | "GAS" | "ASEO" | "ALUMBRADO" | "OTROS";
+            /** @description Spanish, e.g. "Energía" */
+            serviceLabel: string;
+            concept: string;
+            /** @description A metered service: kWh or m3 */
+            unit: ("kWh" | "m3") | null;
+            /** @description As printed: kWh, m³ */
+            unitLabel: string | null;
+            /** @description The consumption, for a metered service */
+            quantity: number | null;
+            /**
+             * Format: int64
+             * @description Whole pesos; negative for a subsidy
+             */
+            amount: number;
         };
         InvoiceSummary: {
             number: string;
@@ -3074,6 +3200,114 @@ export interface operations {
             };
         };
     };
+    getConsumption: {
+        parameters: {
+            query?: {
+                periods?: number;
+            };
+            header?: never;
+            path: {
+                contractNumber: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The consumption history */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Consumption"];
+                };
+            };
+            /** @description `VALIDATION_FAILED`: Los datos enviados no son válidos */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://cuponeras.epm.com.co/problems/validation-failed",
+                     *       "title": "Los datos enviados no son válidos",
+                     *       "status": 400,
+                     *       "detail": "Los datos enviados no son válidos",
+                     *       "code": "VALIDATION_FAILED"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        code?: "VALIDATION_FAILED";
+                    };
+                };
+            };
+            /** @description `UNAUTHENTICATED`: Se requiere autenticación; `INVALID_TOKEN`: El token de acceso no es válido o expiró */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://cuponeras.epm.com.co/problems/unauthenticated",
+                     *       "title": "Se requiere autenticación",
+                     *       "status": 401,
+                     *       "detail": "Se requiere autenticación",
+                     *       "code": "UNAUTHENTICATED"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        code?: "UNAUTHENTICATED" | "INVALID_TOKEN";
+                    };
+                };
+            };
+            /** @description `CONTRACT_NOT_FOUND`: El contrato no existe */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://cuponeras.epm.com.co/problems/contract-not-found",
+                     *       "title": "El contrato no existe",
+                     *       "status": 404,
+                     *       "detail": "El contrato no existe",
+                     *       "code": "CONTRACT_NOT_FOUND"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        code?: "CONTRACT_NOT_FOUND";
+                    };
+                };
+            };
+            /** @description `INTERNAL_ERROR`: Error interno del servidor */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://cuponeras.epm.com.co/problems/internal-error",
+                     *       "title": "Error interno del servidor",
+                     *       "status": 500,
+                     *       "detail": "Error interno del servidor",
+                     *       "code": "INTERNAL_ERROR"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        code?: "INTERNAL_ERROR";
+                    };
+                };
+            };
+        };
+    };
     listCoupons: {
         parameters: {
             query?: {
@@ -4379,6 +4613,112 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"] & {
                         /** @enum {unknown} */
                         code?: "SERVICE_UNAVAILABLE";
+                    };
+                };
+            };
+        };
+    };
+    getInvoice: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                invoiceId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The invoice and its lines */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["InvoiceDetail"];
+                };
+            };
+            /** @description `VALIDATION_FAILED`: Los datos enviados no son válidos */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://cuponeras.epm.com.co/problems/validation-failed",
+                     *       "title": "Los datos enviados no son válidos",
+                     *       "status": 400,
+                     *       "detail": "Los datos enviados no son válidos",
+                     *       "code": "VALIDATION_FAILED"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        code?: "VALIDATION_FAILED";
+                    };
+                };
+            };
+            /** @description `UNAUTHENTICATED`: Se requiere autenticación; `INVALID_TOKEN`: El token de acceso no es válido o expiró */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://cuponeras.epm.com.co/problems/unauthenticated",
+                     *       "title": "Se requiere autenticación",
+                     *       "status": 401,
+                     *       "detail": "Se requiere autenticación",
+                     *       "code": "UNAUTHENTICATED"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        code?: "UNAUTHENTICATED" | "INVALID_TOKEN";
+                    };
+                };
+            };
+            /** @description `INVOICE_NOT_FOUND`: La factura no existe */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://cuponeras.epm.com.co/problems/invoice-not-found",
+                     *       "title": "La factura no existe",
+                     *       "status": 404,
+                     *       "detail": "La factura no existe",
+                     *       "code": "INVOICE_NOT_FOUND"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        code?: "INVOICE_NOT_FOUND";
+                    };
+                };
+            };
+            /** @description `INTERNAL_ERROR`: Error interno del servidor */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://cuponeras.epm.com.co/problems/internal-error",
+                     *       "title": "Error interno del servidor",
+                     *       "status": 500,
+                     *       "detail": "Error interno del servidor",
+                     *       "code": "INTERNAL_ERROR"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        code?: "INTERNAL_ERROR";
                     };
                 };
             };
@@ -6970,6 +7310,182 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"] & {
                         /** @enum {unknown} */
                         code?: "INTERNAL_ERROR";
+                    };
+                };
+            };
+        };
+    };
+    operatorUploadInvoiceLines: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example invoice_number,service,concept,unit,quantity,amount
+                 *     F1000000120261,ENERGIA,Consumo energía,kWh,182.000,142350
+                 *     F1000000120261,ENERGIA,Subsidio estrato 2,,,-28470
+                 */
+                "text/csv": string;
+            };
+        };
+        responses: {
+            /** @description The import was queued */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ImportQueued"];
+                };
+            };
+            /** @description `VALIDATION_FAILED`: Los datos enviados no son válidos */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://cuponeras.epm.com.co/problems/validation-failed",
+                     *       "title": "Los datos enviados no son válidos",
+                     *       "status": 400,
+                     *       "detail": "Los datos enviados no son válidos",
+                     *       "code": "VALIDATION_FAILED"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        code?: "VALIDATION_FAILED";
+                    };
+                };
+            };
+            /** @description `UNAUTHENTICATED`: Se requiere autenticación; `INVALID_TOKEN`: El token de acceso no es válido o expiró */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://cuponeras.epm.com.co/problems/unauthenticated",
+                     *       "title": "Se requiere autenticación",
+                     *       "status": 401,
+                     *       "detail": "Se requiere autenticación",
+                     *       "code": "UNAUTHENTICATED"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        code?: "UNAUTHENTICATED" | "INVALID_TOKEN";
+                    };
+                };
+            };
+            /** @description `FORBIDDEN`: No tiene permiso para esta operación */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://cuponeras.epm.com.co/problems/forbidden",
+                     *       "title": "No tiene permiso para esta operación",
+                     *       "status": 403,
+                     *       "detail": "No tiene permiso para esta operación",
+                     *       "code": "FORBIDDEN"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        code?: "FORBIDDEN";
+                    };
+                };
+            };
+            /** @description `PAYLOAD_TOO_LARGE`: El cuerpo de la solicitud es demasiado grande */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://cuponeras.epm.com.co/problems/payload-too-large",
+                     *       "title": "El cuerpo de la solicitud es demasiado grande",
+                     *       "status": 413,
+                     *       "detail": "El cuerpo de la solicitud es demasiado grande",
+                     *       "code": "PAYLOAD_TOO_LARGE"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        code?: "PAYLOAD_TOO_LARGE";
+                    };
+                };
+            };
+            /** @description `UNSUPPORTED_MEDIA_TYPE`: El cuerpo debe enviarse como application/json */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://cuponeras.epm.com.co/problems/unsupported-media-type",
+                     *       "title": "El cuerpo debe enviarse como application/json",
+                     *       "status": 415,
+                     *       "detail": "El cuerpo debe enviarse como application/json",
+                     *       "code": "UNSUPPORTED_MEDIA_TYPE"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        code?: "UNSUPPORTED_MEDIA_TYPE";
+                    };
+                };
+            };
+            /** @description `INTERNAL_ERROR`: Error interno del servidor */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://cuponeras.epm.com.co/problems/internal-error",
+                     *       "title": "Error interno del servidor",
+                     *       "status": 500,
+                     *       "detail": "Error interno del servidor",
+                     *       "code": "INTERNAL_ERROR"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        code?: "INTERNAL_ERROR";
+                    };
+                };
+            };
+            /** @description `SERVICE_UNAVAILABLE`: El servicio no está disponible en este momento */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://cuponeras.epm.com.co/problems/service-unavailable",
+                     *       "title": "El servicio no está disponible en este momento",
+                     *       "status": 503,
+                     *       "detail": "El servicio no está disponible en este momento",
+                     *       "code": "SERVICE_UNAVAILABLE"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        code?: "SERVICE_UNAVAILABLE";
                     };
                 };
             };

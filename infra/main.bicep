@@ -132,9 +132,9 @@ resource deploymentPackages 'Microsoft.Storage/storageAccounts/blobServices/cont
   name: deploymentContainer
 }
 
-// The billing feed's CSVs and the banks' collection files: a blob in either starts its import.
+// The billing feed's CSVs (invoices and their service lines) and the banks' collection files: a blob in any starts its import.
 resource importContainers 'Microsoft.Storage/storageAccounts/blobServices/containers@2025-06-01' = [
-  for container in ['invoice-imports', 'collections']: {
+  for container in ['invoice-imports', 'invoice-line-imports', 'collections']: {
     parent: blobService
     name: container
   }

@@ -1,8 +1,12 @@
+import { createHash } from 'node:crypto';
+
 import type { Knex } from 'knex';
 
 import { newId } from '../shared/models/ids';
+import { type InvoiceLine, replaceInvoiceLines } from '../shared/models/invoiceLine.model';
 import { hashPassword } from '../shared/models/password';
 import { addDays, bogotaDay } from '../shared/models/time';
+import { billTotal, demoBillLines, random } from './demoBill';
 import { seedDemoHistory } from './demoHistory';
 
 /**
@@ -86,18 +90,6 @@ const SERVICES = [
   'Energía',
 ];
 
-/** A small deterministic PRNG (mulberry32) so that every seeded database holds the same data. */
-function random(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 const pick = <T>(items: readonly T[], next: () => number): T => items[Math.floor(next() * items.length)] as T;
 
 function periodOf(day: string, monthsBack: number): string {
@@ -111,19 +103,36 @@ interface InvoiceSeed {
   issueDate: string;
   dueDate: string;
   amount: number;
+  lines: InvoiceLine[];
   status: 'UNPAID' | 'PAID';
 }
 
-function invoicesFor(contractNumber: number, today: string, next: () => number, allPaid: boolean): InvoiceSeed[] {
-  const base = 40_000 + Math.floor(next() * 36) * 10_000;
-  const overdueToo = !allPaid && contractNumber % 7 === 0;
+function invoicesFor(
+  contract: { number: number; stratum: number; services: string },
+  today: string,
+  next: () => number,
+  allPaid: boolean,
+): InvoiceSeed[] {
+  const overdueToo = !allPaid && contract.number % 7 === 0;
   return Array.from({ length: 6 }, (_, monthsBack) => {
-    const amount = base + Math.floor(next() * 4_000) * 10;
+    const lines = demoBillLines(contract, monthsBack);
     const issueDate = addDays(today, -5 - 30 * monthsBack);
     const dueDate = monthsBack === 0 ? addDays(today, 12 + Math.floor(next() * 10)) : addDays(issueDate, 20);
     const unpaid = !allPaid && (monthsBack === 0 || (overdueToo && monthsBack === 1));
-    return { period: periodOf(today, monthsBack), issueDate, dueDate, amount, status: unpaid ? 'UNPAID' : 'PAID' };
+    const status = unpaid ? 'UNPAID' : 'PAID';
+    return { period: periodOf(today, monthsBack), issueDate, dueDate, amount: billTotal(lines), lines, status };
   });
+}
+
+/**
+ * A demo CUDE, computed as DIAN's annex sets it (SHA-384 of the document's number, date, time,
+ * amounts, issuer NIT, buyer document, technical key and environment) with a demo technical key:
+ * it has the real form, and DIAN's catalogue knows none of them.
+ */
+function demoCude(invoiceNumber: string, issueDate: string, amount: number, buyerDocument: string): string {
+  const fields = [invoiceNumber, issueDate, '00:00:00-05:00', `${amount}.00`, '01', '0.00', `${amount}.00`];
+  fields.push('890904996', buyerDocument, 'clave-tecnica-demo', '2');
+  return createHash('sha384').update(fields.join('')).digest('hex');
 }
 
 export interface SeedResult {
@@ -144,34 +153,48 @@ export async function seedDemoData(
     ...Array.from({ length: DEMO_CONTRACTS.last - DEMO_CONTRACTS.first + 1 }, (_, i) => DEMO_CONTRACTS.first + i),
     DEMO_CONTRACTS.allPaid,
   ];
+  const linesTable = await db.schema.hasTable('invoice_lines');
   for (const contractNumber of numbers) {
     const next = random(contractNumber);
     const number = String(contractNumber);
     await db.transaction(async (tx) => {
-      let contract = await tx<{ id: string; number: string }>('contracts').where({ number }).first('id');
+      type ContractRow = { id: string; stratum: number; services: string; document: string };
+      const found: unknown = await tx('contracts')
+        .where({ number })
+        .first('id', 'stratum', 'services', 'holder_document_number as document');
+      let contract = found as ContractRow | undefined;
       if (!contract) {
         const place = pick(PLACES, next);
         const holder = `${pick(FIRST_NAMES, next)} ${pick(SURNAMES, next)} ${pick(SURNAMES, next)}`;
-        contract = { id: newId() };
+        const documentNumber = String(10_000_000 + Math.floor(next() * 89_999_999));
+        const address = `Calle ${1 + Math.floor(next() * 80)} # ${10 + Math.floor(next() * 70)}-${10 + Math.floor(next() * 89)}, ${place.neighbourhood}`;
+        contract = {
+          id: newId(),
+          stratum: 1 + Math.floor(next() * 6),
+          services: pick(SERVICES, next),
+          document: documentNumber,
+        };
         await tx('contracts').insert({
           id: contract.id,
           number,
           holder_name: holder,
           holder_document_type: 'CC',
-          holder_document_number: String(10_000_000 + Math.floor(next() * 89_999_999)),
-          address: `Calle ${1 + Math.floor(next() * 80)} # ${10 + Math.floor(next() * 70)}-${10 + Math.floor(next() * 89)}, ${place.neighbourhood}`,
+          holder_document_number: contract.document,
+          address,
           city: place.city,
-          stratum: 1 + Math.floor(next() * 6),
-          services: pick(SERVICES, next),
+          stratum: contract.stratum,
+          services: contract.services,
           created_at: now,
         });
         result.contracts++;
       }
-      for (const invoice of invoicesFor(contractNumber, today, next, contractNumber === DEMO_CONTRACTS.allPaid)) {
+      const bill = { number: contractNumber, stratum: Number(contract.stratum), services: String(contract.services) };
+      for (const invoice of invoicesFor(bill, today, next, contractNumber === DEMO_CONTRACTS.allPaid)) {
         const invoiceNumber = `F${number}${invoice.period.replace('-', '')}`;
         if ((await tx('invoices').where({ number: invoiceNumber }).first('id')) as unknown) continue;
+        const id = newId();
         await tx('invoices').insert({
-          id: newId(),
+          id,
           contract_id: contract.id,
           number: invoiceNumber,
           period: invoice.period,
@@ -182,7 +205,13 @@ export async function seedDemoData(
           paid_at: invoice.status === 'PAID' ? new Date(`${invoice.dueDate}T15:00:00Z`) : null,
           created_at: now,
           updated_at: now,
+          ...(linesTable
+            ? { cude: demoCude(invoiceNumber, invoice.issueDate, invoice.amount, String(contract.document)) }
+            : {}),
         });
+        // A schema before migration 0013 (the migrations test seeds old ones) has no lines or CUDE.
+        if (linesTable)
+          await replaceInvoiceLines(tx, { id, contractId: contract.id, period: invoice.period }, invoice.lines);
         result.invoices++;
       }
     });

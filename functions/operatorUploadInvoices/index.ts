@@ -27,7 +27,7 @@ export const operatorUploadInvoices = httpRoute({
   upload: { mediaTypes: ['text/csv'] },
   handle: async ({ user, upload }) => ({
     status: 202,
-    body: await billingFeed.uploadInvoices(services(), user.id, upload),
+    body: await billingFeed.uploadFeed(services(), 'invoices', user.id, upload),
   }),
 });
 

@@ -1,5 +1,6 @@
 // azd postdeploy hook: subscribes the app's blob-triggered functions (importInvoices on
-// `invoice-imports`, importCollections on `collections`) to the storage account's Event Grid
+// `invoice-imports`, importInvoiceLines on `invoice-line-imports`, importCollections on
+// `collections`) to the storage account's Event Grid
 // system topic, as Flex Consumption requires. The endpoint is the Functions host's blob webhook,
 // authorised by the app's blobs_extension system key, which exists only once the code is
 // deployed, hence a hook and not Bicep. Idempotent: `create` replaces a subscription of that name.
@@ -46,6 +47,7 @@ const host = run(
 
 for (const [fn, container] of [
   ['importInvoices', 'invoice-imports'],
+  ['importInvoiceLines', 'invoice-line-imports'],
   ['importCollections', 'collections'],
 ]) {
   run(

@@ -11,7 +11,11 @@ import { onFirstUse } from './lazy';
 const storageBlob = onFirstUse(() => require('@azure/storage-blob') as typeof StorageBlob);
 
 /** Where the billing feed's and the banks' files land: the blob triggers pick them up from there. */
-export const CONTAINERS = { invoiceImports: 'invoice-imports', collections: 'collections' } as const;
+export const CONTAINERS = {
+  invoiceImports: 'invoice-imports',
+  invoiceLineImports: 'invoice-line-imports',
+  collections: 'collections',
+} as const;
 
 /** Files in Blob Storage, as the import functions need them. */
 export interface BlobStore {

@@ -10,6 +10,7 @@ import { BatchPacer, giveWay } from '../load';
 import { insertAudit } from '../models/audit.model';
 import {
   BILLING_CSV_COLUMNS,
+  BILLING_CSV_OPTIONAL_COLUMNS,
   type BillingLine,
   billingLineSchema,
   contractDiffers,
@@ -108,18 +109,17 @@ export async function importInvoices(
   const reject = (line: number, reason: string) => rejections.add(line, reason);
 
   await settleRun(deps, importId, async () => {
-    let header = true;
+    let columns: readonly string[] | undefined;
     try {
       for await (const record of readCsvRecords(input, { maxFieldChars: LONGEST_FIELD_CHARS })) {
-        if (header) {
-          checkCsvHeader(record.fields, BILLING_CSV_COLUMNS);
-          header = false;
+        if (!columns) {
+          columns = checkCsvHeader(record.fields, BILLING_CSV_COLUMNS, BILLING_CSV_OPTIONAL_COLUMNS);
           continue;
         }
         lines++;
         const line = record.problem
           ? { reason: record.problem }
-          : parseCsvLine(record.fields, BILLING_CSV_COLUMNS, billingLineSchema);
+          : parseCsvLine(record.fields, columns, billingLineSchema);
         if ('reason' in line) reject(record.line, line.reason);
         else batch.push({ line: record.line, data: line.data });
         if (lines >= batchLines) await flush();
@@ -130,7 +130,7 @@ export async function importInvoices(
       lines++;
       reject(error.line, error.reason);
     }
-    if (header) throw new AppError('IMPORT_FILE_INVALID', 'El archivo está vacío: falta el encabezado.');
+    if (!columns) throw new AppError('IMPORT_FILE_INVALID', 'El archivo está vacío: falta el encabezado.');
     await flush();
   });
   // New invoices of followed contracts: the daily timer's INVOICE_ISSUED pass, now.
@@ -169,18 +169,32 @@ export async function startRun(
   deps: Pick<BillingDeps, 'db' | 'clock'>,
   request: ImportRequest & { feed?: Feed },
 ): Promise<string> {
-  if (request.importId && (await findImport(deps.db, request.importId))) {
+  const feed = request.feed ?? 'invoices';
+  // An upload's run, found by its blob's name, and only for the feed whose container holds the blob.
+  if (request.importId && (await findImport(deps.db, request.importId))?.feed === feed) {
     await inTransaction(deps.db, (tx) => restartImport(tx, request.importId as string));
     return request.importId;
   }
   return insertImport(deps.db, { ...request, status: 'RUNNING', now: deps.clock.now() });
 }
 
-/** A feed's header row: its columns, in this order, or the file is refused whole. */
-export function checkCsvHeader(fields: string[], columns: readonly string[]): void {
+/**
+ * A feed's header row: its columns in this order, then any of its optional columns in their
+ * order, or the file is refused whole. Returns the columns the file has.
+ */
+export function checkCsvHeader(
+  fields: string[],
+  columns: readonly string[],
+  optional: readonly string[] = [],
+): readonly string[] {
   const names = fields.map((field) => field.trim().toLowerCase());
-  if (names.join(',') !== columns.join(','))
-    throw new AppError('IMPORT_FILE_INVALID', `La línea 1 debe ser el encabezado: ${columns.join(',')}.`);
+  const extra = names.slice(columns.length);
+  if (names.slice(0, columns.length).join(',') !== columns.join(',') || extra.some((name, i) => name !== optional[i]))
+    throw new AppError(
+      'IMPORT_FILE_INVALID',
+      `La línea 1 debe ser el encabezado: ${columns.join(',')}${optional.length > 0 ? ` (y opcionalmente ,${optional.join(',')})` : ''}.`,
+    );
+  return names;
 }
 
 /** One line of a feed by its columns and schema, or the reason it is refused ("column: why", once per column). */
@@ -353,18 +367,29 @@ async function upsertLines(
   return { counts, messages };
 }
 
+/** Where each feed's files land; the container's blob trigger imports them. */
+export const FEED_CONTAINERS: Record<Feed, string> = {
+  invoices: CONTAINERS.invoiceImports,
+  'invoice-lines': CONTAINERS.invoiceLineImports,
+};
+
+const FEED_UPLOAD_AUDIT = { invoices: 'INVOICES_UPLOADED', 'invoice-lines': 'INVOICE_LINES_UPLOADED' } as const;
+
 /**
- * POST /operator/imports/invoices: the run is registered (QUEUED) and the file stored as the blob
- * `invoice-imports/<importId>.csv`, whose trigger imports it; the operator follows it by its id.
+ * POST /operator/imports/invoices and /operator/imports/invoice-lines: the run is registered
+ * (QUEUED) and the file stored as the blob `<feed container>/<importId>.csv`, whose trigger
+ * imports it; the operator follows it by its id.
  */
-export async function uploadInvoices(
+export async function uploadFeed(
   deps: Pick<BillingDeps, 'db' | 'clock'> & { blobs: BlobStore },
+  feed: Feed,
   operatorId: string,
   file: Buffer,
 ): Promise<{ importId: string }> {
   const importId = await inTransaction(deps.db, async (tx) => {
     const now = deps.clock.now();
     const id = await insertImport(tx, {
+      feed,
       source: 'UPLOAD',
       fileName: importBlobName('pending'),
       status: 'QUEUED',
@@ -374,7 +399,7 @@ export async function uploadInvoices(
     await renameImport(tx, id, importBlobName(id));
     await insertAudit(tx, {
       actorId: operatorId,
-      action: 'INVOICES_UPLOADED',
+      action: FEED_UPLOAD_AUDIT[feed],
       subjectType: 'invoice_import',
       subjectId: id,
       details: { bytes: file.length },
@@ -383,7 +408,7 @@ export async function uploadInvoices(
     return id;
   });
   try {
-    await deps.blobs.upload(CONTAINERS.invoiceImports, importBlobName(importId), file, 'text/csv; charset=utf-8');
+    await deps.blobs.upload(FEED_CONTAINERS[feed], importBlobName(importId), file, 'text/csv; charset=utf-8');
   } catch {
     await finishImport(deps.db, importId, {
       status: 'FAILED',
@@ -393,9 +418,7 @@ export async function uploadInvoices(
     throw new AppError(
       'SERVICE_UNAVAILABLE',
       'El almacenamiento de archivos no responde; cargue el archivo de nuevo en unos minutos.',
-      {
-        retryAfterSeconds: 30,
-      },
+      { retryAfterSeconds: 30 },
     );
   }
   return { importId };

@@ -52,7 +52,7 @@ export async function request(
     detail: `Puede pedir hasta ${deps.config.email.maxPerUserPerHour} correos por hora.`,
   });
   const now = deps.clock.now();
-  const event = await invoices.snapshot(deps, deps.db, invoice, userId, { at: now });
+  const event = await invoices.snapshot(deps, deps.db, invoice, userId, { at: now, withBill: true });
   const message = invoiceEmailMessage({ kind: 'invoice', userId, invoiceId, event });
   const ids = await inTransaction(deps.db, (tx) => addToOutbox(tx, [message], now));
   await dispatchSoon(deps, ids);
@@ -167,5 +167,6 @@ async function eventFromDatabase(deps: EmailDeps, message: InvoiceEmailMessage):
     amount: transaction?.amount,
     paymentMethod: transaction?.paymentMethod ?? undefined,
     reason: transaction?.reason ?? undefined,
+    withBill: message.kind === 'invoice',
   });
 }

@@ -23,13 +23,14 @@ import {
   invoiceToJson,
   listContractInvoices,
 } from '../models/invoice.model';
+import { linesOfInvoice, meteredConsumption } from '../models/invoiceLine.model';
 import {
   insertInvoiceNotice,
   INVOICE_NOTICE_KINDS,
   invoiceNoticeCandidates,
   type InvoiceNoticeKind,
 } from '../models/invoiceNotice.model';
-import { type InvoiceEvent, notificationMessage } from '../models/message.model';
+import { type InvoiceBill, type InvoiceEvent, notificationMessage } from '../models/message.model';
 import { addToOutbox } from '../models/outbox.model';
 import { enforceDistinctLimit, enforceRateLimit } from '../models/throttle';
 import { addDays, bogotaDay } from '../models/time';
@@ -92,7 +93,15 @@ export async function snapshot(
   db: DbOrTx,
   invoice: Invoice,
   userId: string,
-  event: { at: Date; invoiceStatus?: InvoiceStatus; amount?: number; paymentMethod?: PaymentMethod; reason?: string },
+  event: {
+    at: Date;
+    invoiceStatus?: InvoiceStatus;
+    amount?: number;
+    paymentMethod?: PaymentMethod;
+    reason?: string;
+    /** The invoice itself (its PDF, its email): what the bill says, which receipts and notices leave out. */
+    withBill?: boolean;
+  },
 ): Promise<InvoiceEvent> {
   // One after the other: inside a transaction the connection takes one request at a time.
   const contract = await findContractById(db, invoice.contractId);
@@ -125,7 +134,18 @@ export async function snapshot(
     paymentMethod: event.paymentMethod,
     reason: event.reason,
     barcode,
+    bill: event.withBill ? await billOf(db, invoice) : undefined,
   };
+}
+
+/** How many periods the invoice's consumption chart shows. */
+export const CHART_PERIODS = 6;
+
+/** What the invoice's bill says: its lines, the chart's periods up to its own, its CUDE. */
+async function billOf(db: DbOrTx, invoice: Invoice): Promise<InvoiceBill> {
+  const lines = await linesOfInvoice(db, invoice.id);
+  const consumption = await meteredConsumption(db, invoice.contractId, CHART_PERIODS, invoice.period);
+  return { lines, consumption, cude: invoice.cude, issueDate: invoice.issueDate };
 }
 
 /**
@@ -159,7 +179,7 @@ export async function pdf(
     filename: `factura-${invoice.number}.pdf`,
     data: await renderInvoiceEventPdf(
       'invoice',
-      await snapshot(deps, deps.db, invoice, userId, { at: deps.clock.now() }),
+      await snapshot(deps, deps.db, invoice, userId, { at: deps.clock.now(), withBill: true }),
     ),
   };
 }

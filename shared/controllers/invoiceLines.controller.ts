@@ -11,7 +11,6 @@ import { findContractByNumber, hasContractAccess } from '../models/contract.mode
 import { invoiceJsonSchema, invoiceToJson, touchUnpaidInvoice } from '../models/invoice.model';
 import { type ImportCounts, type InvoiceImportJson, recordImportBatch } from '../models/invoiceImport.model';
 import {
-  contractConsumption,
   INVOICE_LINES_CSV_COLUMNS,
   type InvoiceLine,
   invoiceLineCsvSchema,
@@ -21,6 +20,7 @@ import {
   linesOfInvoices,
   LONGEST_LINE_FIELD_CHARS,
   MAX_LINES_PER_INVOICE,
+  meteredConsumption,
   replaceInvoiceLines,
   sameLines,
   SERVICES,
@@ -257,22 +257,13 @@ export async function consumption(
   const contract = await findContractByNumber(deps.db, contractNumber);
   if (!contract || (caller.role !== 'operator' && !(await hasContractAccess(deps.db, caller.id, contract.id))))
     throw new AppError('CONTRACT_NOT_FOUND', 'No encontramos ese contrato entre los que ha consultado.');
-  const rows = await contractConsumption(deps.db, contract.id, periods);
-  const services = new Map<string, Consumption['services'][number]>();
-  for (const row of rows) {
-    if (!row.unit) continue; // not metered: no consumption to chart
-    const entry = services.get(row.service) ?? {
-      service: row.service,
-      serviceLabel: SERVICE_LABELS[row.service],
-      unit: row.unit,
-      unitLabel: UNIT_LABELS[row.unit],
-      periods: [],
-    };
-    entry.periods.push({ period: row.period, quantity: row.quantity ?? 0, amount: row.amount });
-    services.set(row.service, entry);
-  }
+  const services = await meteredConsumption(deps.db, contract.id, periods);
   return {
     contractNumber,
-    services: [...services.values()].sort((a, b) => SERVICES.indexOf(a.service) - SERVICES.indexOf(b.service)),
+    services: services.map((entry) => ({
+      ...entry,
+      serviceLabel: SERVICE_LABELS[entry.service],
+      unitLabel: UNIT_LABELS[entry.unit],
+    })),
   };
 }

@@ -22,6 +22,8 @@ export const BILLING_CSV_COLUMNS = [
   'due_date',
   'amount',
 ] as const;
+/** Columns a file may add after those, in this order: DIAN's CUDE (files without it still import). */
+export const BILLING_CSV_OPTIONAL_COLUMNS = ['cude'] as const;
 
 /**
  * The longest field any column takes (address): the reader refuses a longer one while it reads,
@@ -79,6 +81,13 @@ export const billingLineSchema = z
       .regex(/^\d{1,12}$/, 'amount: pesos enteros, sin puntos ni decimales.')
       .transform(Number)
       .refine((value) => value >= 1 && value <= MAX_AMOUNT, 'amount: debe ser mayor que cero.'),
+    /** Absent (a file without the column) leaves the invoice's CUDE as it is; empty clears it. */
+    cude: z
+      .string()
+      .trim()
+      .regex(/^([0-9A-Fa-f]{96})?$/, 'cude: 96 caracteres hexadecimales (SHA-384), o vacío.')
+      .transform((cude) => (cude === '' ? null : cude.toLowerCase()))
+      .optional(),
   })
   .refine((line) => line.due_date >= line.issue_date, {
     message: 'due_date: es anterior a issue_date.',
@@ -105,6 +114,7 @@ export interface ExistingInvoice {
   dueDate: string;
   amount: number;
   status: 'UNPAID' | 'PAID';
+  cude: string | null;
 }
 
 /** Rows per statement: T-SQL takes at most 2,100 parameters and 1,000 rows of VALUES; SQLite 32,766 parameters. */
@@ -155,16 +165,19 @@ export const billingFeedQueries = {
   invoicesByNumber: (db: DbOrTx, numbers: string[]) =>
     db('invoices')
       .whereIn('number', numbers)
-      .select('id', 'number', 'contract_id', 'period', 'issue_date', 'due_date', 'amount', 'status'),
+      .select('id', 'number', 'contract_id', 'period', 'issue_date', 'due_date', 'amount', 'status', 'cude'),
   /** An UNPAID invoice's new amount or dates; a PAID one is never changed by the feed. */
   updateUnpaidInvoice: (db: DbOrTx, id: string, line: BillingLine, now: Date) =>
-    db('invoices').where({ id, status: 'UNPAID' }).update({
-      period: line.period,
-      issue_date: line.issue_date,
-      due_date: line.due_date,
-      amount: line.amount,
-      updated_at: now,
-    }),
+    db('invoices')
+      .where({ id, status: 'UNPAID' })
+      .update({
+        period: line.period,
+        issue_date: line.issue_date,
+        due_date: line.due_date,
+        amount: line.amount,
+        ...(line.cude === undefined ? {} : { cude: line.cude }),
+        updated_at: now,
+      }),
   updateContract: (db: DbOrTx, id: string, line: BillingLine) =>
     db('contracts').where({ id }).update(contractColumns(line)),
 };
@@ -212,6 +225,7 @@ export async function invoicesByNumber(db: DbOrTx, numbers: string[]): Promise<M
         dueDate: asDay(row.due_date),
         amount: Number(row.amount),
         status: row.status as 'UNPAID' | 'PAID',
+        cude: (row.cude as string | null) ?? null,
       });
     }
   }
@@ -237,7 +251,8 @@ export function invoiceDiffers(invoice: ExistingInvoice, line: BillingLine): boo
     invoice.period !== line.period ||
     invoice.issueDate !== line.issue_date ||
     invoice.dueDate !== line.due_date ||
-    invoice.amount !== line.amount
+    invoice.amount !== line.amount ||
+    (line.cude !== undefined && invoice.cude !== line.cude)
   );
 }
 
@@ -267,6 +282,7 @@ export async function insertInvoices(
     issue_date: line.issue_date,
     due_date: line.due_date,
     amount: line.amount,
+    cude: line.cude ?? null,
     status: 'UNPAID',
     paid_at: null,
     created_at: now,

@@ -18,6 +18,8 @@ export interface Invoice {
   amount: number;
   status: InvoiceStatus;
   paidAt: Date | null;
+  /** DIAN's CUDE of the electronic equivalent document, when the billing feed gave one. */
+  cude: string | null;
 }
 
 export const invoiceJsonSchema = z
@@ -33,6 +35,10 @@ export const invoiceJsonSchema = z
     statusLabel: z.string().describe('Spanish, e.g. "Pagada"'),
     overdue: z.boolean().describe('UNPAID after its due day'),
     paidAt: z.string().nullable(),
+    cude: z
+      .string()
+      .nullable()
+      .describe('DIAN electronic equivalent document: its CUDE (96 hex characters), null when the feed gave none'),
   })
   .meta({ id: 'Invoice' });
 export type InvoiceJson = z.infer<typeof invoiceJsonSchema>;
@@ -55,6 +61,7 @@ export function invoiceToJson(invoice: Invoice, today: string): InvoiceJson {
     statusLabel: INVOICE_STATUS_LABELS[invoice.status],
     overdue: isOverdue(invoice, today),
     paidAt: invoice.paidAt?.toISOString() ?? null,
+    cude: invoice.cude,
   };
 }
 
@@ -69,6 +76,7 @@ const COLUMNS = [
   'i.amount',
   'i.status',
   'i.paid_at',
+  'i.cude',
 ];
 
 function fromRow(row: Record<string, unknown>): Invoice {
@@ -83,6 +91,7 @@ function fromRow(row: Record<string, unknown>): Invoice {
     amount: Number(row.amount),
     status: row.status as InvoiceStatus,
     paidAt: asOptionalDate(row.paid_at),
+    cude: (row.cude as string | null | undefined) ?? null,
   };
 }
 

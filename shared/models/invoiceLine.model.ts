@@ -113,8 +113,11 @@ export const invoiceLineQueries = {
       .orderBy('line_no')
       .select('service', 'concept', 'unit', 'quantity', 'amount'),
   /** The latest periods a contract has lines for: ix_invoice_lines_contract_period, read backwards. */
-  latestPeriods: (db: DbOrTx, contractId: string, periods: number) =>
-    db('invoice_lines').where({ contract_id: contractId }).distinct('period').orderBy('period', 'desc').limit(periods),
+  latestPeriods: (db: DbOrTx, contractId: string, periods: number, throughPeriod?: string) => {
+    const query = db('invoice_lines').where({ contract_id: contractId });
+    if (throughPeriod) void query.where('period', '<=', throughPeriod);
+    return query.distinct('period').orderBy('period', 'desc').limit(periods);
+  },
   /** Per service and period: the metered quantity and the amount, for the periods given. */
   consumption: (db: DbOrTx, contractId: string, periods: string[]) =>
     db('invoice_lines')
@@ -174,28 +177,38 @@ export async function replaceInvoiceLines(
 export const sameLines = (a: InvoiceLine[], b: InvoiceLine[]) =>
   a.length === b.length && a.every((line, i) => JSON.stringify(line) === JSON.stringify(b[i]));
 
-export interface ConsumptionRow {
+/** A metered service's consumption, one row per period, oldest first. */
+export interface ServiceConsumption {
   service: Service;
-  period: string;
-  unit: Unit | null;
-  quantity: number | null;
-  amount: number;
+  unit: Unit;
+  periods: { period: string; quantity: number; amount: number }[];
 }
 
-/** A contract's last `periods` periods of lines, per service and period, oldest first. */
-export async function contractConsumption(db: DbOrTx, contractId: string, periods: number): Promise<ConsumptionRow[]> {
-  const latest = ((await invoiceLineQueries.latestPeriods(db, contractId, periods)) as { period: string }[]).map((r) =>
-    String(r.period),
-  );
+/**
+ * A contract's last `periods` billed periods (up to `throughPeriod`, when given: an older
+ * invoice's chart ends at its own period), per metered service, oldest first; services without
+ * a unit (aseo, alumbrado) have no consumption to chart. Both reads use
+ * ix_invoice_lines_contract_period.
+ */
+export async function meteredConsumption(
+  db: DbOrTx,
+  contractId: string,
+  periods: number,
+  throughPeriod?: string,
+): Promise<ServiceConsumption[]> {
+  const latest = (
+    (await invoiceLineQueries.latestPeriods(db, contractId, periods, throughPeriod)) as { period: string }[]
+  ).map((r) => String(r.period));
   if (latest.length === 0) return [];
   const rows = (await invoiceLineQueries.consumption(db, contractId, latest)) as Record<string, unknown>[];
-  return rows
-    .map((row) => ({
-      service: row.service as Service,
-      period: String(row.period),
-      unit: (row.unit as Unit | null) ?? null,
-      quantity: row.quantity === null || row.quantity === undefined ? null : Number(row.quantity),
-      amount: Number(row.amount),
-    }))
-    .sort((a, b) => a.period.localeCompare(b.period) || a.service.localeCompare(b.service));
+  const services = new Map<Service, ServiceConsumption>();
+  for (const row of rows.sort((a, b) => String(a.period).localeCompare(String(b.period)))) {
+    const unit = (row.unit as Unit | null) ?? null;
+    if (!unit) continue;
+    const service = row.service as Service;
+    const entry = services.get(service) ?? { service, unit, periods: [] };
+    entry.periods.push({ period: String(row.period), quantity: Number(row.quantity ?? 0), amount: Number(row.amount) });
+    services.set(service, entry);
+  }
+  return [...services.values()].sort((a, b) => SERVICES.indexOf(a.service) - SERVICES.indexOf(b.service));
 }

@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { barcodeSchema } from '../formats/barcode';
 import { newId } from './ids';
 import { INVOICE_STATUSES } from './invoice.model';
+import { SERVICES, UNITS } from './invoiceLine.model';
 import { PAYMENT_METHODS } from './transaction.model';
 
 /**
@@ -15,6 +16,29 @@ export const QUEUES = {
   accountEmails: 'account-emails',
 } as const;
 export type QueueName = (typeof QUEUES)[keyof typeof QUEUES];
+
+/** What the bill said then: its lines, the consumption of its last periods (the chart) and DIAN's CUDE. */
+export const invoiceBillSchema = z.object({
+  lines: z.array(
+    z.object({
+      service: z.enum(SERVICES),
+      concept: z.string(),
+      unit: z.enum(UNITS).nullable(),
+      quantity: z.number().nullable(),
+      amount: z.number().int(),
+    }),
+  ),
+  consumption: z.array(
+    z.object({
+      service: z.enum(SERVICES),
+      unit: z.enum(UNITS),
+      periods: z.array(z.object({ period: z.string(), quantity: z.number(), amount: z.number().int() })),
+    }),
+  ),
+  cude: z.string().nullable(),
+  issueDate: z.string(),
+});
+export type InvoiceBill = z.infer<typeof invoiceBillSchema>;
 
 /**
  * What was true when the event happened (a payment, a reversal, a request for the invoice): the
@@ -37,6 +61,8 @@ export const invoiceEventSchema = z.object({
   reason: z.string().optional(),
   /** An unpaid invoice's barcode then (its ACTIVE coupon's, or the invoice number's). */
   barcode: barcodeSchema.optional(),
+  /** An invoice (not a receipt or a reversal notice) carries what its bill says; older messages don't. */
+  bill: invoiceBillSchema.optional(),
 });
 export type InvoiceEvent = z.infer<typeof invoiceEventSchema>;
 

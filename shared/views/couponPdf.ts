@@ -3,10 +3,12 @@ import type PDFKit from 'pdfkit';
 
 import { onFirstUse } from '../clients/lazy';
 import type { Barcode } from '../formats/barcode';
+import { dianQrText } from '../formats/dianQr';
 import { type Contract, maskAddress, maskWords } from '../models/contract.model';
 import type { Invoice } from '../models/invoice.model';
 import { INVOICE_STATUS_LABELS, PAYMENT_METHOD_LABELS } from '../models/labels';
-import type { InvoiceEvent } from '../models/message.model';
+import type { InvoiceBill, InvoiceEvent } from '../models/message.model';
+import { drawBillDetail, EPM_GREEN } from './billPdf';
 import { formatBogotaTime, formatLongDate, formatPesos } from './texts';
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports -- loaded on first use (cold start, see lazy.ts)
@@ -32,6 +34,8 @@ export interface PrintableCoupon {
   details?: [string, string][];
   /** "Total a pagar" by default; a receipt says what was paid. */
   totalLabel?: string;
+  /** The invoice itself: what its bill says (lines, chart, CUDE), on its own page after the coupon. */
+  bill?: InvoiceBill;
 }
 
 /** The invoice and contract lines every printed page shows (holder data masked). */
@@ -49,8 +53,6 @@ export function printableInvoice(
   };
 }
 
-const EPM_GREEN = '#00843D';
-
 /** The GS1-128 symbol as a PNG; bwip-js inserts FNC1 where the AIs need it. */
 export function renderBarcodePng(barcode: Barcode): Promise<Buffer> {
   return bwipjs().toBuffer({
@@ -64,9 +66,29 @@ export function renderBarcodePng(barcode: Barcode): Promise<Buffer> {
   });
 }
 
-/** An EPM-style printable page: header, contract and invoice data, amount, due date, barcode. */
+/** DIAN's QR code of the electronic equivalent document (formats/dianQr.ts says what it holds). */
+export function renderDianQrPng(text: string): Promise<Buffer> {
+  // BWIPP's default error correction for QR is M, as DIAN's printed documents use.
+  return bwipjs().toBuffer({ bcid: 'qrcode', text, scale: 3 });
+}
+
+/**
+ * An EPM-style printable page: header, contract and invoice data, amount, due date, barcode;
+ * for an invoice, DIAN's CUDE and QR code, and a page with its lines and consumption charts.
+ */
 export async function renderCouponPdf(coupon: PrintableCoupon): Promise<Buffer> {
   const barcodePng = coupon.barcode ? await renderBarcodePng(coupon.barcode) : undefined;
+  const cude = coupon.bill?.cude;
+  const qrPng = cude
+    ? await renderDianQrPng(
+        dianQrText({
+          number: coupon.invoiceNumber,
+          issueDate: coupon.bill?.issueDate ?? '',
+          amount: coupon.amount,
+          cude,
+        }),
+      )
+    : undefined;
   const doc = new (pdfkit())({
     size: 'LETTER',
     margin: 50,
@@ -118,7 +140,25 @@ export async function renderCouponPdf(coupon: PrintableCoupon): Promise<Buffer> 
       .text('Pague este cupón en bancos y corresponsales autorizados con el código de barras (GS1-128).', 50, y, {
         width: 500,
       });
+    y += 20;
   }
+  if (qrPng && cude) {
+    doc.image(qrPng, 440, y + 10, { width: 110 });
+    doc
+      .fontSize(10)
+      .font('Helvetica-Bold')
+      .text('Documento equivalente electrónico', 50, y + 14, { width: 370 });
+    doc
+      .fontSize(8)
+      .font('Helvetica')
+      .text('CUDE', 50, y + 32)
+      .font('Courier')
+      .text(cude, 50, y + 44, { width: 370 })
+      .font('Helvetica')
+      .text('Consúltelo en el catálogo de la DIAN con el código QR.', 50, y + 76, { width: 370 });
+  }
+  if (coupon.bill && coupon.bill.lines.length > 0)
+    drawBillDetail(doc, coupon.bill, { number: coupon.invoiceNumber, period: coupon.period });
   doc.end();
   return done;
 }
@@ -163,5 +203,6 @@ export function renderInvoiceEventPdf(
     barcode: kind === 'receipt' || event.invoiceStatus !== 'UNPAID' ? undefined : event.barcode,
     details,
     totalLabel: kind === 'receipt' ? 'Total pagado' : undefined,
+    bill: kind === 'invoice' ? event.bill : undefined,
   });
 }

@@ -3,9 +3,10 @@ import { bogotaDateTime } from '../models/time';
 
 /** Pesos as Colombians read them: "$ 187.430". */
 export function formatPesos(amount: number): string {
-  return `$ ${Math.round(amount)
+  const digits = Math.abs(Math.round(amount))
     .toString()
-    .replace(/\B(?=(\d{3})+(?!\d))/g, '.')}`;
+    .replace(/\B(?=(\d{3})+(?!\d))/g, '.');
+  return `${amount < 0 ? '-' : ''}$ ${digits}`;
 }
 
 const MONTHS = [

@@ -132,6 +132,10 @@ test('every route answers as documented, on success and on error', async () => {
 
   await check('GET', '/contracts', '/contracts', { token });
   await check('GET', '/contracts', '/contracts');
+  await check('GET', '/invoices/{invoiceId}', `/invoices/${coupon.invoiceId}`, { token });
+  await check('GET', '/invoices/{invoiceId}', `/invoices/${randomUUID()}`, { token });
+  await check('GET', '/contracts/{contractNumber}/consumption', '/contracts/10000011/consumption?periods=6', { token });
+  await check('GET', '/contracts/{contractNumber}/consumption', '/contracts/10000011/consumption?periods=0', { token });
   await check('GET', '/invoices/{invoiceId}/pdf', `/invoices/${coupon.invoiceId}/pdf`, { token });
   await check('GET', '/invoices/{invoiceId}/pdf', `/invoices/${randomUUID()}/pdf`, { token });
   await check('POST', '/invoices/{invoiceId}/email', `/invoices/${coupon.invoiceId}/email`, { token });
@@ -187,6 +191,22 @@ test('every route answers as documented, on success and on error', async () => {
     token: operator.token,
   });
   await check('GET', '/operator/imports/{importId}', `/operator/imports/${randomUUID()}`, { token: operator.token });
+  const lines = fs.readFileSync(path.join(projectRoot(), 'docs/examples/lineas-factura.csv'), 'utf8');
+  const linesQueued = await check('POST', '/operator/imports/invoice-lines', '/operator/imports/invoice-lines', {
+    token: operator.token,
+    raw: lines,
+    headers: asCsv,
+  });
+  await check('POST', '/operator/imports/invoice-lines', '/operator/imports/invoice-lines', {
+    token,
+    raw: lines,
+    headers: asCsv,
+  });
+  await waitFor(
+    async () =>
+      (await call(app.url, 'GET', `/operator/imports/${linesQueued.body.importId}`, { token: operator.token })).body
+        .status === 'COMPLETED',
+  );
   const bankFile = collectionFileText({
     header: { collectionDate: '2026-12-01', bankCode: '007' },
     batches: [{ details: [{ reference: coupon.code, amountCents: coupon.amount * 100 }] }],

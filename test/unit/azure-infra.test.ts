@@ -4,6 +4,7 @@ import path from 'node:path';
 import { ManagedIdentityCredential, type TokenCredential } from '@azure/identity';
 
 import { databaseUserStatements, deployerConnection } from '../../scripts/provision-database';
+import { CONTAINERS } from '../../shared/clients/blob.client';
 import { SETTING_NAMES } from '../../shared/config';
 import { projectRoot } from '../../shared/projectFiles';
 
@@ -44,14 +45,22 @@ describe('the Azure infrastructure', () => {
   });
 
   test('the import containers exist and their blob events reach the app through Event Grid, as Flex Consumption requires', () => {
-    expect(bicep).toMatch(/for container in \['invoice-imports', 'collections'\]/);
+    const containers = /for container in \[([^\]]*)\]/.exec(bicep)?.[1]?.match(/'[^']+'/g) ?? [];
+    expect(containers.map((c) => c.slice(1, -1)).sort()).toEqual(Object.values(CONTAINERS).sort());
     expect(bicep).toMatch(/topicType: 'Microsoft\.Storage\.StorageAccounts'/);
     const azureYaml = fs.readFileSync(path.join(projectRoot(), 'azure.yaml'), 'utf8');
     expect(azureYaml).toMatch(/postdeploy:\s+shell: sh\s+run: node infra\/hooks\/subscribe-blob-events\.mjs/);
     const hook = fs.readFileSync(path.join(projectRoot(), 'infra/hooks/subscribe-blob-events.mjs'), 'utf8');
-    for (const fn of ['importInvoices', 'importCollections']) {
-      expect(hook).toContain(`'${fn}'`);
-      const source = fs.readFileSync(path.join(projectRoot(), `functions/${fn}/index.ts`), 'utf8');
+    // Every blob-triggered function, found in the code: a new one forgotten in the hook fails here.
+    const triggers = fs
+      .readdirSync(path.join(projectRoot(), 'functions'))
+      .map((fn) => ({ fn, source: fs.readFileSync(path.join(projectRoot(), `functions/${fn}/index.ts`), 'utf8') }))
+      .filter(({ source }) => source.includes('app.storageBlob('));
+    expect(triggers.map((t) => t.fn).sort()).toEqual(['importCollections', 'importInvoiceLines', 'importInvoices']);
+    for (const { fn, source } of triggers) {
+      const container = /path: '([^/']+)\//.exec(source)?.[1] ?? '';
+      expect(hook).toContain(`['${fn}', '${container}']`);
+      expect(Object.values(CONTAINERS)).toContain(container);
       expect(source).toMatch(/^ {2}source: 'EventGrid',$/m);
     }
   });

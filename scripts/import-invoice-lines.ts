@@ -1,0 +1,5 @@
+import { importInvoiceLines } from '../shared/controllers/invoiceLines.controller';
+import { importFeedFile, runCli } from './cli';
+
+/** npm run import:invoice-lines -- FILE: the service lines of invoices already loaded (docs/billing-feed.md). */
+runCli(() => importFeedFile('import:invoice-lines', 'Líneas', importInvoiceLines));
