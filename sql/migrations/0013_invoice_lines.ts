@@ -13,6 +13,7 @@ import { ascii, SCHEMA_MAX_AMOUNT, uid } from './columns';
 export const name = '0013_invoice_lines';
 
 export const SERVICES = ['ENERGIA', 'ACUEDUCTO', 'ALCANTARILLADO', 'GAS', 'ASEO', 'ALUMBRADO', 'OTROS'];
+export const UNITS = ['kWh', 'm3'];
 export const FEEDS = ['invoices', 'invoice-lines'];
 
 export function up(knex: Knex): Knex.SchemaBuilder {
@@ -34,7 +35,11 @@ export function up(knex: Knex): Knex.SchemaBuilder {
       t.bigInteger('amount')
         .notNullable()
         .checkBetween([-SCHEMA_MAX_AMOUNT, SCHEMA_MAX_AMOUNT], 'ck_invoice_lines_amount');
-      t.check("?? IS NULL OR ?? IN ('kWh', 'm3')", ['unit', 'unit'], 'ck_invoice_lines_unit');
+      t.check(
+        `?? IS NULL OR ?? IN (${UNITS.map((u) => `'${u}'`).join(', ')})`,
+        ['unit', 'unit'],
+        'ck_invoice_lines_unit',
+      );
       t.unique(['invoice_id', 'line_no'], { indexName: 'uq_invoice_lines_invoice_line' });
       t.index(['contract_id', 'period'], 'ix_invoice_lines_contract_period');
     })

@@ -112,6 +112,25 @@ test('when the demo customer pays contract 10000001, then history shows it, a re
   expect(reversed.body.invoice.status).toBe('UNPAID');
 });
 
+test('when the demo customer reads a demo invoice, then it has its lines, its contract six periods of consumption, and its PDF the detail page', async () => {
+  const customer = await call(base, 'POST', '/auth/login', {
+    body: { email: DEMO_CUSTOMER.email, password: DEMO_CUSTOMER.password },
+  });
+  const token = customer.body.accessToken as string;
+  const found = await call(base, 'POST', '/invoices/search', { token, body: { contractNumber: '10000004' } });
+  const invoice = found.body.invoices[0];
+  const detail = await call(base, 'GET', `/invoices/${invoice.id}`, { token });
+  expect(detail.body.lines.length).toBeGreaterThan(0);
+  expect(detail.body.lines.reduce((sum: number, line: { amount: number }) => sum + line.amount, 0)).toBe(
+    invoice.amount,
+  );
+  const consumption = await call(base, 'GET', '/contracts/10000004/consumption?periods=6', { token });
+  expect(consumption.body.services[0].periods).toHaveLength(6);
+  const pdf = await fetch(`${base}/invoices/${invoice.id}/pdf`, { headers: { Authorization: `Bearer ${token}` } });
+  const text = Buffer.from(await pdf.arrayBuffer()).toString('latin1');
+  expect(text.match(/\/Type \/Page\b/g)?.length).toBeGreaterThanOrEqual(2);
+});
+
 test('when a frontend dev server (Vite, localhost:5173) sends a preflight, then npm start admits it by default', async () => {
   const res = await fetch(`${base}/invoices/search`, {
     method: 'OPTIONS',
