@@ -211,7 +211,9 @@ export async function seedDemoData(
         });
         // A schema before migration 0013 (the migrations test seeds old ones) has no lines or CUDE.
         if (linesTable)
-          await replaceInvoiceLines(tx, { id, contractId: contract.id, period: invoice.period }, invoice.lines);
+          await replaceInvoiceLines(tx, [
+            { invoice: { id, contractId: contract.id, period: invoice.period }, lines: invoice.lines, hadLines: false },
+          ]);
         result.invoices++;
       }
     });

@@ -8,7 +8,7 @@ import { CsvError, readCsvRecords } from '../formats/csv';
 import { BatchPacer, giveWay } from '../load';
 import { invoicesByNumber } from '../models/billingFeed.model';
 import { findContractByNumber, hasContractAccess } from '../models/contract.model';
-import { invoiceJsonSchema, invoiceToJson, touchUnpaidInvoice } from '../models/invoice.model';
+import { invoiceJsonSchema, invoiceToJson, touchUnpaidInvoices } from '../models/invoice.model';
 import { type ImportCounts, type InvoiceImportJson, recordImportBatch } from '../models/invoiceImport.model';
 import {
   INVOICE_LINES_CSV_COLUMNS,
@@ -162,8 +162,23 @@ async function replaceLines(
   const rejectAll = (group: LineGroup, reason: string) => {
     for (const { line } of group.lines) rejections.add(line, reason);
   };
+  const rejectPaid = (group: LineGroup) =>
+    rejectAll(group, `La factura ${group.invoiceNumber} está pagada: sus líneas no se cambian.`);
+  const replacements: Replacement[] = [];
+  const firstLineOf = new Map<string, number>();
   for (const group of groups) {
     const number = group.invoiceNumber;
+    const first = group.lines[0]?.line ?? group.problems[0]?.line ?? 0;
+    const earlier = firstLineOf.get(number);
+    if (earlier !== undefined) {
+      for (const problem of group.problems) rejections.add(problem.line, problem.reason);
+      rejectAll(
+        group,
+        `Las líneas de la factura ${number} van juntas: ya vinieron desde la línea ${earlier} de este archivo.`,
+      );
+      continue;
+    }
+    firstLineOf.set(number, first);
     if (group.problems.length > 0) {
       for (const problem of group.problems) rejections.add(problem.line, problem.reason);
       rejectAll(group, `La factura ${number} tiene líneas con errores: se rechazan todas sus líneas.`);
@@ -192,16 +207,47 @@ async function replaceLines(
       counts.unchanged += lines.length;
       continue;
     }
-    // Checked and locked in this transaction: an invoice paid meanwhile keeps the lines it was paid with.
-    if (invoice.status === 'PAID' || !(await touchUnpaidInvoice(tx, invoice.id, now))) {
-      rejectAll(group, `La factura ${number} está pagada: sus líneas no se cambian.`);
+    if (invoice.status === 'PAID') {
+      rejectPaid(group);
       continue;
     }
-    await replaceInvoiceLines(tx, invoice, lines);
-    if (before.length === 0) counts.inserted += lines.length;
-    else counts.updated += lines.length;
+    replacements.push({ group, invoice, lines, hadLines: before.length > 0 });
+  }
+  // Checked and locked in this transaction: an invoice paid meanwhile keeps the lines it was paid with.
+  const locked = await touchUnpaidInvoices(
+    tx,
+    replacements.map((r) => r.invoice.id),
+    now,
+  );
+  const standing = locked === replacements.length ? replacements : await stillUnpaid(tx, replacements, now, rejectPaid);
+  await replaceInvoiceLines(tx, standing);
+  for (const { lines, hadLines } of standing) {
+    if (hadLines) counts.updated += lines.length;
+    else counts.inserted += lines.length;
   }
   return counts;
+}
+
+interface Replacement {
+  group: LineGroup;
+  invoice: { id: string; contractId: string; period: string };
+  lines: InvoiceLine[];
+  hadLines: boolean;
+}
+
+/** Some invoice of the batch was paid while the file was read: which ones, one by one (rare). */
+async function stillUnpaid(
+  tx: DbOrTx,
+  replacements: Replacement[],
+  now: Date,
+  rejectPaid: (group: LineGroup) => void,
+): Promise<Replacement[]> {
+  const standing: Replacement[] = [];
+  for (const replacement of replacements) {
+    if ((await touchUnpaidInvoices(tx, [replacement.invoice.id], now)) === 1) standing.push(replacement);
+    else rejectPaid(replacement.group);
+  }
+  return standing;
 }
 
 // ---- What the customer reads ----

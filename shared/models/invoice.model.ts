@@ -129,11 +129,19 @@ export async function markInvoicePaid(db: DbOrTx, id: string, now: Date): Promis
 }
 
 /**
- * Marks an UNPAID invoice as changed (its lines are being replaced), only if still unpaid: on
- * SQL Server the row stays locked until the caller commits, so a payment waits for the change.
+ * Marks UNPAID invoices as changed (their lines are being replaced), only those still unpaid, and
+ * answers how many: on SQL Server the rows stay locked until the caller commits, so a payment
+ * waits for the change. The caller checks the count against the ids it gave.
  */
-export async function touchUnpaidInvoice(db: DbOrTx, id: string, now: Date): Promise<boolean> {
-  return (await db('invoices').where({ id, status: 'UNPAID' }).update({ updated_at: now })) === 1;
+export async function touchUnpaidInvoices(db: DbOrTx, ids: string[], now: Date): Promise<number> {
+  let touched = 0;
+  // 1,000 ids a statement: under T-SQL's 2,100 parameters.
+  for (let i = 0; i < ids.length; i += 1000)
+    touched += await db('invoices')
+      .whereIn('id', ids.slice(i, i + 1000))
+      .where({ status: 'UNPAID' })
+      .update({ updated_at: now });
+  return touched;
 }
 
 export async function markInvoiceUnpaid(db: DbOrTx, id: string, now: Date): Promise<boolean> {

@@ -149,28 +149,40 @@ export async function linesOfInvoices(db: DbOrTx, invoiceIds: string[]): Promise
   return byInvoice;
 }
 
-/** An invoice's lines replaced by these (inside the caller's transaction). */
+/**
+ * Invoices' lines replaced by these (inside the caller's transaction): the old lines of those
+ * that had some deleted in one statement, the new ones inserted in multi-row statements.
+ */
 export async function replaceInvoiceLines(
   db: DbOrTx,
-  invoice: { id: string; contractId: string; period: string },
-  lines: InvoiceLine[],
+  replacements: {
+    invoice: { id: string; contractId: string; period: string };
+    lines: InvoiceLine[];
+    hadLines: boolean;
+  }[],
 ): Promise<void> {
-  await db('invoice_lines').where({ invoice_id: invoice.id }).delete();
+  const stale = replacements.filter((r) => r.hadLines).map((r) => r.invoice.id);
+  for (let i = 0; i < stale.length; i += 1000)
+    await db('invoice_lines')
+      .whereIn('invoice_id', stale.slice(i, i + 1000))
+      .delete();
   await insertRows(
     db,
     'invoice_lines',
-    lines.map((line, i) => ({
-      id: newId(),
-      invoice_id: invoice.id,
-      contract_id: invoice.contractId,
-      period: invoice.period,
-      line_no: i + 1,
-      service: line.service,
-      concept: line.concept,
-      unit: line.unit,
-      quantity: line.quantity,
-      amount: line.amount,
-    })),
+    replacements.flatMap(({ invoice, lines }) =>
+      lines.map((line, i) => ({
+        id: newId(),
+        invoice_id: invoice.id,
+        contract_id: invoice.contractId,
+        period: invoice.period,
+        line_no: i + 1,
+        service: line.service,
+        concept: line.concept,
+        unit: line.unit,
+        quantity: line.quantity,
+        amount: line.amount,
+      })),
+    ),
   );
 }
 

@@ -164,6 +164,26 @@ describe('the service-lines feed', () => {
     ]);
   });
 
+  test('when an invoice’s lines come apart in the file, then the later ones are rejected and the first group stands', async () => {
+    const report = await importLines(
+      [
+        LINES_HEADER,
+        'F-20000002-2026-11,ENERGIA,Consumo energía,kWh,170.000,243900',
+        'F-20000001-2026-11,ENERGIA,Consumo energía,kWh,118.000,187450',
+        'F-20000002-2026-11,OTROS,Ajuste,,,0',
+      ].join('\n'),
+    );
+    expect(report.counts.inserted + report.counts.updated).toBe(2);
+    expect(report.counts.rejected).toBe(1);
+    expect(report.errors).toEqual([
+      {
+        line: 4,
+        reason: 'Las líneas de la factura F-20000002-2026-11 van juntas: ya vinieron desde la línea 2 de este archivo.',
+      },
+    ]);
+    expect(await storedLines('F-20000002-2026-11')).toEqual(['Consumo energía:243900']);
+  });
+
   test('when a lines file is not the feed, then the run fails with the reason and nothing changes', async () => {
     const report = await uploadLines('invoice_number,service,amount\nF-20000001-2026-11,ENERGIA,1\n');
     expect(report.status).toBe('FAILED');
