@@ -182,7 +182,7 @@ export async function benchInvoiceLines(dir: string) {
     periods = result[0]?.periods.length ?? 0;
   }
   const plan = async (sql: string, bindings: unknown[]) =>
-    ((await reopened.raw(`EXPLAIN QUERY PLAN ${sql}`, bindings as string[])) as { detail: string }[]).map(
+    (await reopened.raw<{ detail: string }[]>(`EXPLAIN QUERY PLAN ${sql}`, bindings as string[])).map(
       (row) => row.detail,
     );
   const latestSql = invoiceLineQueries.latestPeriods(reopened, contractId, 36).toSQL().toNative();
