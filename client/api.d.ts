@@ -486,7 +486,7 @@ export interface paths {
         put?: never;
         /**
          * Pagar una factura con un cupón
-         * @description Simulated one-step payment, only with the gateway sandbox (PAYMENT_PROVIDER=sandbox): no money moves, the method is recorded. With a real gateway it is 403 DIRECT_PAYMENT_DISABLED: pay through POST /payments. Idempotent per user and Idempotency-Key for 24 h: a retry replays the first answer (Idempotent-Replayed: true).
+         * @description The one-step demo over the gateway sandbox (PAYMENT_PROVIDER=sandbox), no money moves: a gateway payment of the coupon is opened, approved by the sandbox and its signed event applied, in one transaction; the answer names it (paymentId). An invoice in another PENDING payment is 409 PAYMENT_IN_PROGRESS. With a real gateway it is 403 DIRECT_PAYMENT_DISABLED: pay through POST /payments. Idempotent per user and Idempotency-Key for 24 h: a retry replays the first answer (Idempotent-Replayed: true).
          */
         post: operations["payInvoice"];
         delete?: never;
@@ -1728,6 +1728,8 @@ export interface components {
             transaction: components["schemas"]["Transaction"];
             invoice: components["schemas"]["Invoice"];
             coupon: components["schemas"]["Coupon"];
+            /** @description The sandbox gateway payment that paid it (GET /payments/{paymentId}) */
+            paymentId: string;
         };
         PersonalData: {
             exportedAt: string;
@@ -4979,7 +4981,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description `IDEMPOTENCY_REQUEST_IN_PROGRESS`: Una solicitud con esta Idempotency-Key sigue en curso; `INVOICE_ALREADY_PAID`: La factura ya fue pagada; `COUPON_ALREADY_USED`: El cupón ya fue usado; `COUPON_EXPIRED`: El cupón expiró; `COUPON_CANCELLED`: El cupón fue anulado */
+            /** @description `IDEMPOTENCY_REQUEST_IN_PROGRESS`: Una solicitud con esta Idempotency-Key sigue en curso; `INVOICE_ALREADY_PAID`: La factura ya fue pagada; `PAYMENT_IN_PROGRESS`: Hay un pago en proceso para esta factura; `COUPON_ALREADY_USED`: El cupón ya fue usado; `COUPON_EXPIRED`: El cupón expiró; `COUPON_CANCELLED`: El cupón fue anulado */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -4996,7 +4998,7 @@ export interface operations {
                      */
                     "application/problem+json": components["schemas"]["Problem"] & {
                         /** @enum {unknown} */
-                        code?: "IDEMPOTENCY_REQUEST_IN_PROGRESS" | "INVOICE_ALREADY_PAID" | "COUPON_ALREADY_USED" | "COUPON_EXPIRED" | "COUPON_CANCELLED";
+                        code?: "IDEMPOTENCY_REQUEST_IN_PROGRESS" | "INVOICE_ALREADY_PAID" | "PAYMENT_IN_PROGRESS" | "COUPON_ALREADY_USED" | "COUPON_EXPIRED" | "COUPON_CANCELLED";
                     };
                 };
             };

@@ -6,6 +6,7 @@ import type { QueuePublisher } from '../shared/clients/queue.client';
 import { type Config, LOCAL_SANDBOX_PAYMENTS } from '../shared/config';
 import * as coupons from '../shared/controllers/coupon.controller';
 import * as payments from '../shared/controllers/payment.controller';
+import * as sandbox from '../shared/controllers/sandbox.controller';
 import { recordContractAccess } from '../shared/models/contract.model';
 import { findInvoice, type Invoice, listContractInvoices } from '../shared/models/invoice.model';
 import type { BillingDeps } from '../shared/services';
@@ -76,7 +77,12 @@ export async function seedDemoHistory(
   const pay = async (invoice: Invoice, paymentMethod: 'PSE' | 'CARD' | 'CASH') => {
     const coupon = await follow(invoice);
     clock.advance(10 * 60_000);
-    return payments.pay(deps, { userId: customerId, invoiceId: invoice.id, couponCode: coupon.code, paymentMethod });
+    return sandbox.payInOneStep(deps, {
+      userId: customerId,
+      invoiceId: invoice.id,
+      couponCode: coupon.code,
+      paymentMethod,
+    });
   };
 
   // Four days ago: 10000002's invoice paid by card.

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 
 import * as payments from '../../shared/controllers/payment.controller';
+import * as sandbox from '../../shared/controllers/sandbox.controller';
 import { httpRoute } from '../../shared/http/handler';
 import { httpFunction } from '../../shared/http/routes';
 import { couponCodeSchema } from '../../shared/models/coupon.model';
@@ -19,8 +20,10 @@ export const payInvoice = httpRoute({
   doc: {
     summary: 'Pagar una factura con un cupón',
     description:
-      'Simulated one-step payment, only with the gateway sandbox (PAYMENT_PROVIDER=sandbox): no money moves, the method is recorded. ' +
-      'With a real gateway it is 403 DIRECT_PAYMENT_DISABLED: pay through POST /payments. Idempotent per user and ' +
+      'The one-step demo over the gateway sandbox (PAYMENT_PROVIDER=sandbox), no money moves: a gateway payment of the coupon is ' +
+      'opened, approved by the sandbox and its signed event applied, in one transaction; the answer names it (paymentId). ' +
+      'An invoice in another PENDING payment is 409 PAYMENT_IN_PROGRESS. With a real gateway it is 403 ' +
+      'DIRECT_PAYMENT_DISABLED: pay through POST /payments. Idempotent per user and ' +
       'Idempotency-Key for 24 h: a retry replays the first answer (Idempotent-Replayed: true).',
     tag: 'Pagos',
     success: {
@@ -37,6 +40,7 @@ export const payInvoice = httpRoute({
       'COUPON_INVOICE_MISMATCH',
       'INVOICE_NOT_FOUND',
       'INVOICE_ALREADY_PAID',
+      'PAYMENT_IN_PROGRESS',
       'COUPON_ALREADY_USED',
       'COUPON_EXPIRED',
       'COUPON_CANCELLED',
@@ -57,7 +61,7 @@ export const payInvoice = httpRoute({
   idempotency: 'required',
   handle: async ({ params, body, user, beforeCommit }) => ({
     status: 201,
-    body: await payments.pay(
+    body: await sandbox.payInOneStep(
       services(),
       { userId: user.id, invoiceId: params.invoiceId, couponCode: body.couponCode, paymentMethod: body.paymentMethod },
       beforeCommit,

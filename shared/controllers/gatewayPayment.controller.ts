@@ -32,7 +32,7 @@ import {
   pendingPaymentsBefore,
   setEventOutcome,
 } from '../models/payment.model';
-import { GATEWAY_PAYMENT_METHODS, type GatewayPaymentMethod } from '../models/transaction.model';
+import { GATEWAY_PAYMENT_METHODS, type GatewayPaymentMethod, type PaymentMethod } from '../models/transaction.model';
 import type { BillingDeps } from '../services';
 import { couponRefusal } from './coupon.controller';
 import { dispatchSoon } from './outbox.controller';
@@ -241,73 +241,95 @@ export async function applyGatewayTransaction(
 ): Promise<{ outcome: EventOutcome; paymentId: string | null }> {
   const payment = await findPaymentByReference(deps.db, transaction.reference);
   if (!payment) return { outcome: 'UNKNOWN_REFERENCE', paymentId: null };
-  const status = transaction.status;
-  if (status === 'PENDING') return { outcome: 'NO_CHANGE', paymentId: payment.id };
+  if (transaction.status === 'PENDING') return { outcome: 'NO_CHANGE', paymentId: payment.id };
   const now = deps.clock.now();
-  const messageIds = await inTransaction(deps.db, async (tx) => {
-    const matches = transaction.amount_in_cents === payment.amount * 100 && transaction.currency === payment.currency;
-    if (transaction.status === 'APPROVED' && !matches) {
-      if (
-        !(await closePayment(tx, payment.id, {
-          status: 'ERROR',
-          now,
-          gatewayTransactionId: transaction.id,
-          declineReason: 'El monto o la moneda no coinciden con lo cobrado.',
-        }))
-      )
-        return undefined;
-      await insertPaymentException(tx, {
-        paymentId: payment.id,
-        invoiceId: null,
-        outcome: 'AMOUNT_MISMATCH',
-        amountInCents: transaction.amount_in_cents,
-        gatewayTransactionId: transaction.id,
-        now,
-      });
-      return [];
-    }
-    if (transaction.status === 'APPROVED') return approve(deps, tx, payment, transaction, now);
-    const closed = await closePayment(tx, payment.id, {
-      status,
-      now,
-      gatewayTransactionId: transaction.id,
-      declineReason: transaction.status_message ?? null,
-    });
-    if (!closed || !payment.userId) return closed ? [] : undefined;
-    return addToOutbox(
-      tx,
-      [
-        notificationMessage({
-          kind: 'PAYMENT_DECLINED',
-          userId: payment.userId,
-          occurredAt: now,
-          data: {
-            paymentId: payment.id,
-            amount: payment.amount,
-            invoiceCount: payment.items.length,
-            reason: transaction.status_message ?? '',
-          },
-        }),
-      ],
-      now,
-    );
-  });
-  if (messageIds === undefined) return { outcome: 'NO_CHANGE', paymentId: payment.id };
-  await dispatchSoon(deps, messageIds);
+  const applied = await inTransaction(deps.db, (tx) => applyWithin(deps, tx, payment, transaction, now));
+  if (applied === undefined) return { outcome: 'NO_CHANGE', paymentId: payment.id };
+  await dispatchSoon(deps, applied.messageIds);
   return { outcome: 'APPLIED', paymentId: payment.id };
 }
 
-/** APPROVED: each invoice PAID through the rules every channel uses (recordPayment), once. */
-async function approve(
-  deps: GatewayDeps,
+/** What applying a gateway transaction made: its outbox messages and the PAYMENT rows (APPROVED). */
+export interface Applied {
+  messageIds: string[];
+  transactionIds: string[];
+}
+
+/**
+ * The gateway's final word on a payment, inside the caller's transaction (see
+ * applyGatewayTransaction); undefined when the payment was already closed. `recordAs` is the
+ * method the PAYMENT rows carry when it isn't the gateway payment's (the sandbox's one-step demo).
+ */
+export async function applyWithin(
+  deps: BillingDeps,
   tx: DbOrTx,
   payment: GatewayPayment,
   transaction: WompiTransaction,
   now: Date,
-): Promise<string[] | undefined> {
+  recordAs?: PaymentMethod,
+): Promise<Applied | undefined> {
+  const status = transaction.status;
+  const matches = transaction.amount_in_cents === payment.amount * 100 && transaction.currency === payment.currency;
+  if (status === 'APPROVED' && !matches) {
+    const closed = await closePayment(tx, payment.id, {
+      status: 'ERROR',
+      now,
+      gatewayTransactionId: transaction.id,
+      declineReason: 'El monto o la moneda no coinciden con lo cobrado.',
+    });
+    if (!closed) return undefined;
+    await insertPaymentException(tx, {
+      paymentId: payment.id,
+      invoiceId: null,
+      outcome: 'AMOUNT_MISMATCH',
+      amountInCents: transaction.amount_in_cents,
+      gatewayTransactionId: transaction.id,
+      now,
+    });
+    return { messageIds: [], transactionIds: [] };
+  }
+  if (status === 'APPROVED') return approve(deps, tx, payment, transaction, now, recordAs);
+  if (status === 'PENDING') return undefined;
+  const closed = await closePayment(tx, payment.id, {
+    status,
+    now,
+    gatewayTransactionId: transaction.id,
+    declineReason: transaction.status_message ?? null,
+  });
+  if (!closed) return undefined;
+  if (!payment.userId) return { messageIds: [], transactionIds: [] };
+  const messageIds = await addToOutbox(
+    tx,
+    [
+      notificationMessage({
+        kind: 'PAYMENT_DECLINED',
+        userId: payment.userId,
+        occurredAt: now,
+        data: {
+          paymentId: payment.id,
+          amount: payment.amount,
+          invoiceCount: payment.items.length,
+          reason: transaction.status_message ?? '',
+        },
+      }),
+    ],
+    now,
+  );
+  return { messageIds, transactionIds: [] };
+}
+
+/** APPROVED: each invoice PAID through the rules every channel uses (recordPayment), once. */
+async function approve(
+  deps: BillingDeps,
+  tx: DbOrTx,
+  payment: GatewayPayment,
+  transaction: WompiTransaction,
+  now: Date,
+  recordAs?: PaymentMethod,
+): Promise<Applied | undefined> {
   if (!(await closePayment(tx, payment.id, { status: 'APPROVED', now, gatewayTransactionId: transaction.id })))
     return undefined;
-  const messageIds: string[] = [];
+  const applied: Applied = { messageIds: [], transactionIds: [] };
   for (const item of payment.items) {
     const invoice = await findInvoice(tx, item.invoiceId);
     const coupon = await findCouponById(tx, item.couponId);
@@ -327,14 +349,15 @@ async function approve(
     const recorded = await recordPayment(deps, tx, {
       invoice,
       coupon,
-      paymentMethod: payment.paymentMethod,
+      paymentMethod: recordAs ?? payment.paymentMethod,
       paymentId: payment.id,
       gatewayTransactionId: transaction.id,
       now,
     });
-    messageIds.push(...recorded.messageIds);
+    applied.messageIds.push(...recorded.messageIds);
+    applied.transactionIds.push(recorded.transactionId);
   }
-  return messageIds;
+  return applied;
 }
 
 // ---- When an event never comes ----

@@ -1,18 +1,11 @@
 import { z } from 'zod';
 
 import { GatewayError, type PaymentGateway } from '../clients/gateway.client';
-import { type BeforeCommit, type DbOrTx, inTransaction } from '../clients/sql.client';
-import type { Config } from '../config';
+import { type DbOrTx, inTransaction } from '../clients/sql.client';
 import { AppError } from '../errors';
 import { insertAudit } from '../models/audit.model';
 import { contractFollowers, recordContractAccess } from '../models/contract.model';
-import {
-  type Coupon,
-  couponJsonSchema,
-  findCouponByCode,
-  markCouponUsed,
-  markOtherActiveCouponsCancelled,
-} from '../models/coupon.model';
+import { type Coupon, couponJsonSchema, markOtherActiveCouponsCancelled } from '../models/coupon.model';
 import { guestPaymentIdOfCoupon, isGuestPayer } from '../models/guestPayment.model';
 import {
   findInvoice,
@@ -20,7 +13,6 @@ import {
   type InvoiceJson,
   invoiceJsonSchema,
   invoiceToJson,
-  markInvoicePaid,
   markInvoiceUnpaid,
 } from '../models/invoice.model';
 import { invoiceEmailMessage, notificationMessage } from '../models/message.model';
@@ -40,12 +32,16 @@ import {
   transactionToJson,
 } from '../models/transaction.model';
 import type { BillingDeps } from '../services';
-import { couponRefusal, couponToJson } from './coupon.controller';
 import * as invoices from './invoice.controller';
 import { dispatchSoon } from './outbox.controller';
 
 export const paymentResultSchema = z
-  .object({ transaction: transactionJsonSchema, invoice: invoiceJsonSchema, coupon: couponJsonSchema })
+  .object({
+    transaction: transactionJsonSchema,
+    invoice: invoiceJsonSchema,
+    coupon: couponJsonSchema,
+    paymentId: z.string().describe('The sandbox gateway payment that paid it (GET /payments/{paymentId})'),
+  })
   .meta({ id: 'PaymentResult' });
 export type PaymentResult = z.infer<typeof paymentResultSchema>;
 export const REFUND_STATUSES = ['VOIDED', 'MANUAL', 'FAILED'] as const;
@@ -63,63 +59,6 @@ export const reversalResultSchema = z
       ),
   })
   .meta({ id: 'ReversalResult' });
-
-export interface PayRequest {
-  userId: string;
-  invoiceId: string;
-  couponCode: string;
-  paymentMethod: PaymentMethod;
-}
-
-/**
- * Pays an invoice with one of the caller's coupons. In one database transaction: invoice → PAID,
- * coupon → USED, the other ACTIVE coupons of the invoice → CANCELLED, a PAYMENT row, and the
- * outbox messages (receipt email, notifications). Both state changes are conditional updates, so
- * of any number of concurrent payments of one invoice exactly one commits.
- */
-export async function pay(
-  deps: BillingDeps & { config: Pick<Config, 'payments'> },
-  request: PayRequest,
-  beforeCommit?: BeforeCommit<PaymentResult>,
-): Promise<PaymentResult> {
-  // The one-step payment is the sandbox's demo: with a real gateway, money moves only on its word.
-  if (deps.config.payments.provider !== 'sandbox') throw new AppError('DIRECT_PAYMENT_DISABLED');
-  const now = deps.clock.now();
-  const { result, messageIds } = await inTransaction(deps.db, async (tx) => {
-    const coupon = await findCouponByCode(tx, request.couponCode, request.userId);
-    if (!coupon) throw new AppError('COUPON_NOT_FOUND', 'No tiene un cupón con ese código.');
-    if (coupon.invoiceId !== request.invoiceId)
-      throw new AppError('COUPON_INVOICE_MISMATCH', 'El cupón es de otra factura.');
-    const invoice = await findInvoice(tx, request.invoiceId);
-    if (!invoice) throw new AppError('INVOICE_NOT_FOUND');
-    if (invoice.status === 'PAID') throw new AppError('INVOICE_ALREADY_PAID');
-    const refusal = couponRefusal(coupon, now);
-    if (refusal) throw refusal;
-
-    if (!(await markInvoicePaid(tx, invoice.id, now))) throw new AppError('INVOICE_ALREADY_PAID');
-    if (!(await markCouponUsed(tx, coupon.id, now))) {
-      const current = await findCouponByCode(tx, request.couponCode, request.userId);
-      throw (current && couponRefusal(current, now)) ?? new AppError('COUPON_ALREADY_USED');
-    }
-    const { transactionId, messageIds: ids } = await recordPayment(deps, tx, {
-      invoice,
-      coupon,
-      paymentMethod: request.paymentMethod,
-      now,
-    });
-    const transaction = await findTransaction(tx, transactionId);
-    if (!transaction) throw new Error('payment row vanished inside its own transaction');
-    const paymentResult: PaymentResult = {
-      transaction: transactionToJson(transaction),
-      invoice: invoiceToJson({ ...invoice, status: 'PAID', paidAt: now }, bogotaDay(now)),
-      coupon: couponToJson({ ...coupon, status: 'USED', closedAt: now }, deps.config.coupons.billerGln),
-    };
-    await beforeCommit?.(tx, paymentResult);
-    return { messageIds: ids, result: paymentResult };
-  });
-  await dispatchSoon(deps, messageIds);
-  return result;
-}
 
 /**
  * What every payment does once the invoice turned PAID and its coupon USED (online or from a bank's

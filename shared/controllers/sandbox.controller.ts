@@ -2,10 +2,13 @@ import { randomBytes } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 
 import type { Clock } from '../clients/clock.client';
-import type { Db } from '../clients/sql.client';
+import { type BeforeCommit, type Db, inTransactionRacing } from '../clients/sql.client';
 import type { Config } from '../config';
 import { AppError } from '../errors';
 import { readCheckoutQuery, sameSecret, signedEvent, type WompiTransaction } from '../formats/wompi';
+import { findCouponByCode } from '../models/coupon.model';
+import { findInvoice, invoiceToJson } from '../models/invoice.model';
+import { insertPaymentEvent, setEventOutcome } from '../models/payment.model';
 import {
   findSandboxTransaction,
   insertSandboxTransaction,
@@ -13,12 +16,19 @@ import {
   sandboxTransactionsOf,
   voidSandboxTransaction,
 } from '../models/sandbox.model';
+import { bogotaDay } from '../models/time';
+import { findTransaction, type OnlinePaymentMethod, transactionToJson } from '../models/transaction.model';
+import type { BillingDeps } from '../services';
 import {
   renderCheckoutPage,
   renderCheckoutRefusal,
   SANDBOX_DECISIONS,
   type SandboxDecision,
 } from '../views/sandboxCheckout';
+import { couponRefusal, couponToJson } from './coupon.controller';
+import { applyWithin, openPayment } from './gatewayPayment.controller';
+import { dispatchSoon } from './outbox.controller';
+import type { PaymentResult } from './payment.controller';
 
 /**
  * The embedded Wompi-compatible gateway (PAYMENT_PROVIDER=sandbox), served by the app as Azurite
@@ -118,6 +128,98 @@ async function deliverEvent(deps: SandboxDeps, transaction: WompiTransaction, ev
     }
   }
 }
+
+// ---- The one-step demo: POST /invoices/{invoiceId}/pay ----
+
+export interface PayRequest {
+  userId: string;
+  invoiceId: string;
+  couponCode: string;
+  paymentMethod: OnlinePaymentMethod;
+}
+
+/**
+ * The one-step payment, the sandbox's demo of what a checkout does, in one database transaction:
+ * a gateway payment of the coupon is opened (PENDING; an invoice in another PENDING payment is
+ * PAYMENT_IN_PROGRESS), the sandbox approves it as its checkout would, and the signed event it
+ * would send is stored and applied through the webhook's own rules (recordPayment: invoice PAID,
+ * coupon USED, the PAYMENT row with paymentId, receipt and notices in the outbox). All of it
+ * commits or none, so a retry after a crash finds either nothing or the stored answer. With a
+ * real gateway it is DIRECT_PAYMENT_DISABLED: money moves only on the gateway's word.
+ */
+export async function payInOneStep(
+  deps: BillingDeps & { config: Pick<Config, 'payments'> },
+  request: PayRequest,
+  beforeCommit?: BeforeCommit<PaymentResult>,
+): Promise<PaymentResult> {
+  if (deps.config.payments.provider !== 'sandbox') throw new AppError('DIRECT_PAYMENT_DISABLED');
+  const now = deps.clock.now();
+  const { result, messageIds } = await inTransactionRacing(deps.db, async (tx) => {
+    const coupon = await findCouponByCode(tx, request.couponCode, request.userId);
+    if (!coupon) throw new AppError('COUPON_NOT_FOUND', 'No tiene un cupón con ese código.');
+    if (coupon.invoiceId !== request.invoiceId)
+      throw new AppError('COUPON_INVOICE_MISMATCH', 'El cupón es de otra factura.');
+    const invoice = await findInvoice(tx, request.invoiceId);
+    if (!invoice) throw new AppError('INVOICE_NOT_FOUND');
+    if (invoice.status === 'PAID') throw new AppError('INVOICE_ALREADY_PAID');
+    const refusal = couponRefusal(coupon, now);
+    if (refusal) throw refusal;
+
+    const payment = await openPayment(deps, tx, {
+      userId: request.userId,
+      paymentMethod: ONE_STEP_GATEWAY_METHODS[request.paymentMethod],
+      items: [{ invoiceId: invoice.id, couponId: coupon.id, amount: coupon.amount }],
+      now,
+    });
+    const sandboxTransaction = {
+      id: `sbx-${randomBytes(12).toString('hex')}`,
+      reference: payment.reference,
+      amountInCents: payment.amount * 100,
+      currency: payment.currency,
+      status: 'APPROVED',
+      paymentMethodType: ONE_STEP_GATEWAY_METHODS[request.paymentMethod],
+      redirectUrl: deps.config.payments.returnUrl,
+      createdAt: now,
+      finalizedAt: now,
+    } as const;
+    await insertSandboxTransaction(tx, sandboxTransaction);
+    const approved = sandboxToWompi(sandboxTransaction);
+    const event = signedEvent(approved, deps.config.payments.eventsSecret, now);
+    const stored = await insertPaymentEvent(tx, {
+      checksum: event.signature.checksum,
+      gatewayTransactionId: approved.id,
+      reference: approved.reference,
+      status: approved.status,
+      amountInCents: approved.amount_in_cents,
+      currency: approved.currency,
+      payload: JSON.stringify(event),
+      now,
+    });
+    const applied = await applyWithin(deps, tx, payment, approved, now, request.paymentMethod);
+    const transactionId = applied?.transactionIds[0];
+    // Paid by another channel between the check and the update (T-SQL's read committed): nothing stays.
+    if (!applied || !transactionId) throw new AppError('INVOICE_ALREADY_PAID');
+    await setEventOutcome(tx, stored.id, 'APPLIED', payment.id);
+    const transaction = await findTransaction(tx, transactionId);
+    if (!transaction) throw new Error('payment row vanished inside its own transaction');
+    const paymentResult: PaymentResult = {
+      transaction: transactionToJson(transaction),
+      invoice: invoiceToJson({ ...invoice, status: 'PAID', paidAt: now }, bogotaDay(now)),
+      coupon: couponToJson({ ...coupon, status: 'USED', closedAt: now }, deps.config.coupons.billerGln),
+      paymentId: payment.id,
+    };
+    await beforeCommit?.(tx, paymentResult);
+    return { messageIds: applied.messageIds, result: paymentResult };
+  });
+  await dispatchSoon(deps, messageIds);
+  return result;
+}
+
+/**
+ * The gateway method the demo's payment is opened with. No online checkout takes cash: CASH is
+ * simulated as a PSE transfer at the sandbox, and the PAYMENT row says CASH, as the customer chose.
+ */
+const ONE_STEP_GATEWAY_METHODS = { PSE: 'PSE', CARD: 'CARD', CASH: 'PSE' } as const;
 
 /** The transactions API answers only to the private key, as Wompi's does. */
 function assertPrivateKey(deps: SandboxDeps, authorization: string | null): void {

@@ -4,7 +4,7 @@ import { DEMO_OPERATOR, seedDemoData } from '../../scripts/demoData';
 import { WompiApiGateway } from '../../shared/clients/gateway.client';
 import { SANDBOX_KEYS } from '../../shared/config';
 import * as gatewayPayments from '../../shared/controllers/gatewayPayment.controller';
-import * as payments from '../../shared/controllers/payment.controller';
+import * as sandbox from '../../shared/controllers/sandbox.controller';
 import { signedEvent, type WompiTransaction } from '../../shared/formats/wompi';
 import { call, decideAtCheckout, logIn, newCustomer, startTestApp, type TestApp, waitFor } from '../support/app';
 
@@ -411,6 +411,64 @@ describe('reversing a gateway payment', () => {
 });
 
 describe('the one-step payment', () => {
+  const payOneStep = (token: string, coupon: { code: string; invoiceId: string }, paymentMethod = 'CARD') =>
+    call(app.url, 'POST', `/invoices/${coupon.invoiceId}/pay`, {
+      token,
+      body: { couponCode: coupon.code, paymentMethod },
+      headers: { 'Idempotency-Key': randomUUID() },
+    });
+
+  test('when a customer pays in one step over the sandbox, then the answer names an APPROVED gateway payment whose signed event was stored and applied', async () => {
+    const { customer, coupons } = await customerWithCoupons();
+    const coupon = coupons[0];
+    const paid = await payOneStep(customer.token, coupon, 'CASH');
+    expect(paid.status).toBe(201);
+    expect(paid.body).toMatchObject({
+      transaction: { type: 'PAYMENT', paymentMethod: 'CASH', amount: coupon.amount },
+      invoice: { status: 'PAID' },
+      coupon: { status: 'USED' },
+      paymentId: expect.any(String),
+    });
+    const payment = await paymentOf(customer.token, paid.body.paymentId);
+    expect(payment).toMatchObject({
+      status: 'APPROVED',
+      amount: coupon.amount,
+      transactionIds: [paid.body.transaction.id],
+    });
+    const stored = await app.services.db('payment_events').where({ payment_id: paid.body.paymentId });
+    expect(stored).toHaveLength(1);
+    expect(stored[0]).toMatchObject({
+      status: 'APPROVED',
+      outcome: 'APPLIED',
+      gateway_transaction_id: payment.gatewayTransactionId,
+    });
+    const atSandbox = await call(app.url, 'GET', `/sandbox/v1/transactions/${payment.gatewayTransactionId}`, {
+      headers: { Authorization: `Bearer ${SANDBOX_KEYS.privateKey}` },
+    });
+    expect(atSandbox.body.data).toMatchObject({ status: 'APPROVED', reference: payment.reference });
+    // Reversed by an operator, a card payment's sandbox transaction is voided as any checkout's.
+    const card = await customerWithCoupons();
+    const byCard = await payOneStep(card.customer.token, card.coupons[0], 'CARD');
+    expect(byCard.body).toMatchObject({ transaction: { paymentMethod: 'CARD' } });
+    // A fresh operator session: the tests before moved the clock past the first one's access token.
+    const operatorNow = await logIn(app.url, DEMO_OPERATOR.email, DEMO_OPERATOR.password);
+    const reversed = await call(app.url, 'POST', `/transactions/${byCard.body.transaction.id}/reverse`, {
+      token: operatorNow.token,
+      body: { reason: 'Prueba de reversión del pago en un paso' },
+    });
+    expect(reversed.body.refund).toEqual({ status: 'VOIDED' });
+  });
+
+  test('when the invoice is at the checkout in another payment, then the one-step payment is PAYMENT_IN_PROGRESS and nothing is paid', async () => {
+    const { customer, coupons } = await customerWithCoupons();
+    const pending = await createPayment(customer.token, [coupons[0].code]);
+    const oneStep = await payOneStep(customer.token, coupons[0]);
+    expect(oneStep.status).toBe(409);
+    expect(oneStep.body).toMatchObject({ code: 'PAYMENT_IN_PROGRESS', paymentId: pending.body.id });
+    expect(await invoiceStatus(coupons[0].invoiceId)).toBe('UNPAID');
+    expect(await app.services.db('payment_events').where({ reference: pending.body.reference })).toEqual([]);
+  });
+
   test('when the gateway is a real one, then POST /invoices/{id}/pay is DIRECT_PAYMENT_DISABLED and nothing is paid', async () => {
     const { customer, coupons } = await customerWithCoupons();
     const withWompi = {
@@ -418,7 +476,7 @@ describe('the one-step payment', () => {
       config: { ...app.services.config, payments: { ...app.services.config.payments, provider: 'wompi' as const } },
     };
     await expect(
-      payments.pay(withWompi, {
+      sandbox.payInOneStep(withWompi, {
         userId: customer.id,
         invoiceId: coupons[0].invoiceId,
         couponCode: coupons[0].code,

@@ -66,12 +66,16 @@ test('when an operator finds a customer’s payment by contract number and rever
   const audit = await call(app.url, 'GET', '/operator/audit', { token: operator.token });
   expect(audit.status).toBe(200);
   const actions = audit.body.items.map((e: { action: string; subjectId: string }) => [e.action, e.subjectId]);
-  expect(actions.slice(0, 4)).toEqual([
+  // The one-step payment went through the sandbox gateway: its reversal also records the refund there.
+  expect(actions.slice(0, 2)).toEqual([
     ['AUDIT_VIEWED', '*'],
     ['TRANSACTIONS_SEARCHED', '10000012'],
-    ['PAYMENT_REVERSED', payment.id],
-    ['TRANSACTIONS_SEARCHED', '10000012'],
   ]);
+  expect([...actions.slice(2, 4)].sort()).toEqual([
+    ['PAYMENT_REFUND', payment.id],
+    ['PAYMENT_REVERSED', payment.id],
+  ]);
+  expect(actions[4]).toEqual(['TRANSACTIONS_SEARCHED', '10000012']);
   const reversal = audit.body.items.find((e: { action: string }) => e.action === 'PAYMENT_REVERSED');
   expect(reversal).toMatchObject({
     actorId: operator.id,

@@ -4,7 +4,7 @@ import { QueueClient } from '@azure/storage-queue';
 
 import { startAzurite } from '../../local/azurite';
 import { DEMO_OPERATOR, seedDemoData } from '../../scripts/demoData';
-import * as payments from '../../shared/controllers/payment.controller';
+import * as sandbox from '../../shared/controllers/sandbox.controller';
 import { call, logIn, newCustomer, startTestApp, type TestApp } from '../support/app';
 
 let app: TestApp;
@@ -319,7 +319,7 @@ describe('payInvoice', () => {
     const { customer, coupon, invoiceId } = await customerWithCoupon();
     const request = { userId: customer.id, invoiceId, couponCode: coupon.code, paymentMethod: 'PSE' as const };
     await expect(
-      payments.pay(app.services, request, async () => {
+      sandbox.payInOneStep(app.services, request, async () => {
         throw new Error('the idempotency store is down');
       }),
     ).rejects.toThrow('the idempotency store is down');
