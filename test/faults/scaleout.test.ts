@@ -7,6 +7,8 @@ import { type AzuriteProcess, startAzurite } from '../../local/azurite';
 import { mssqlSettings } from '../../local/mssqlSettings';
 import { seedDemoData, seedUnpaidContracts } from '../../scripts/demoData';
 import type { Db } from '../../shared/clients/sql.client';
+import { SANDBOX_KEYS } from '../../shared/config';
+import { signedEvent } from '../../shared/formats/wompi';
 import { newId } from '../../shared/models/ids';
 import { migrateLatest } from '../../sql/migrator';
 import { call, logIn, newCustomer, waitFor } from '../support/app';
@@ -63,7 +65,7 @@ suite('three instances on one database and one storage account', () => {
     db = mssqlClient(database);
     await migrateLatest(db);
     await seedDemoData(db, { bcryptCost: 10 });
-    contracts = await seedUnpaidContracts(db, { count: INVOICES + 40, firstNumber: 40_000_000, invoicePrefix: 'SO' });
+    contracts = await seedUnpaidContracts(db, { count: INVOICES + 41, firstNumber: 40_000_000, invoicePrefix: 'SO' });
     dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'cuponeras-scaleout-'));
     azurite = await startAzurite({ location: path.join(dataDir, 'azurite'), blob: true });
     const { AzureWebJobsStorage: _own, ...inherited } = process.env;
@@ -129,6 +131,56 @@ suite('three instances on one database and one storage account', () => {
       .where({ invoice_id: coupon.invoiceId, type: 'PAYMENT' })
       .count<{ n: number }[]>({ n: '*' });
     expect(Number(payments[0]?.n)).toBe(1);
+  });
+
+  test('when the gateway sends one approval 20 times at once, spread over two instances, then it is stored once and pays the invoice once', async () => {
+    const [A, B] = hosts.map((h) => h.base) as [string, string, string];
+    const customer = await newCustomer(A);
+    const found = await call(A, 'POST', '/invoices/search', {
+      token: customer.token,
+      body: { contractNumber: contracts[INVOICES + 40] },
+    });
+    const coupon = found.body.coupons[0] as { invoiceId: string; code: string };
+    const created = await call(B, 'POST', '/payments', {
+      token: customer.token,
+      body: { couponCodes: [coupon.code], paymentMethod: 'PSE' },
+      headers: { 'Idempotency-Key': randomUUID() },
+    });
+    expect(created.status).toBe(201);
+    const approval = signedEvent(
+      {
+        id: `scaleout-${randomUUID()}`,
+        reference: created.body.reference as string,
+        amount_in_cents: (created.body.amount as number) * 100,
+        currency: 'COP',
+        status: 'APPROVED',
+      },
+      SANDBOX_KEYS.eventsSecret,
+      new Date(),
+    );
+    const deliveries = await Promise.all(
+      Array.from({ length: 20 }, (_, i) =>
+        fetch(`${i % 2 === 0 ? A : B}/payments/events`, {
+          method: 'POST',
+          headers: { 'Content-Type': 'application/json' },
+          body: JSON.stringify(approval),
+        }).then((response) => response.status),
+      ),
+    );
+    expect(deliveries).toEqual(Array.from({ length: 20 }, () => 200));
+    const events = await db('payment_events').where({ reference: created.body.reference });
+    const payments = await db('transactions').where({ invoice_id: coupon.invoiceId, type: 'PAYMENT' });
+    const payment = await call(A, 'GET', `/payments/${created.body.id}`, { token: customer.token });
+    report('scaleout-gateway-event', {
+      'deliveries of one approval': 20,
+      instances: 2,
+      'events stored': events.length,
+      'PAYMENT rows': payments.length,
+    });
+    expect(events).toHaveLength(1);
+    expect(payments).toHaveLength(1);
+    expect(payment.body.status).toBe('APPROVED');
+    expect(payment.body.transactionIds).toEqual([String(payments[0]?.id).toLowerCase()]);
   });
 
   test('when a session ends on instance A (logout, then a password change), then B and C refuse its tokens within the session cache time', async () => {
