@@ -118,6 +118,7 @@ const settingsSchema = z
     WOMPI_CHECKOUT_URL: z.string().url().optional(),
     PAYMENT_RETURN_URL: z.string().url().optional(),
     PAYMENT_TTL_MINUTES: integer(5, 24 * 60).default(30),
+    PAYMENT_RECONCILE_AFTER_SECONDS: integer(5, 3600).default(120),
     RECONCILE_PAYMENTS_SCHEDULE: z.string().min(1).default('0 * * * * *'),
     ALLOW_LOCAL_DEFAULTS_IN_PRODUCTION: z.enum(['true', 'false']).default('false'),
     /** Set by Azure App Service / Functions on every instance: we are running in Azure. */
@@ -290,6 +291,8 @@ export interface Config {
     checkoutUrl: string;
     returnUrl: string;
     ttlMinutes: number;
+    /** How long a PENDING payment waits for its event before the reconciler asks the gateway. */
+    reconcileAfterSeconds: number;
   };
   email: {
     mode: 'outbox' | 'acs';
@@ -428,6 +431,7 @@ export const LOCAL_SANDBOX_PAYMENTS: Config['payments'] = {
   checkoutUrl: 'http://localhost:7071/api/sandbox/checkout',
   returnUrl: 'http://localhost:5173/pagos/resultado',
   ttlMinutes: 30,
+  reconcileAfterSeconds: 120,
 };
 
 function paymentSettings(s: Settings): Config['payments'] {
@@ -442,6 +446,7 @@ function paymentSettings(s: Settings): Config['payments'] {
     checkoutUrl: s.WOMPI_CHECKOUT_URL ?? LOCAL_SANDBOX_PAYMENTS.checkoutUrl,
     returnUrl: s.PAYMENT_RETURN_URL ?? `${s.FRONTEND_URL.replace(/\/+$/, '')}/pagos/resultado`,
     ttlMinutes: s.PAYMENT_TTL_MINUTES,
+    reconcileAfterSeconds: s.PAYMENT_RECONCILE_AFTER_SECONDS,
   };
 }
 

@@ -362,8 +362,6 @@ async function approve(
 
 // ---- When an event never comes ----
 
-/** How long a payment waits for its event before the reconciler asks the gateway. */
-export const RECONCILE_AFTER_MS = 2 * 60_000;
 const RECONCILE_BATCH = 100;
 
 /**
@@ -376,7 +374,9 @@ export async function reconcilePayments(
   deps: GatewayDeps,
 ): Promise<{ checked: number; applied: number; expired: number; unreachable: number }> {
   const now = deps.clock.now();
-  const pending = await pendingPaymentsBefore(deps.db, new Date(now.getTime() - RECONCILE_AFTER_MS), RECONCILE_BATCH);
+  // Two minutes by default (PAYMENT_RECONCILE_AFTER_SECONDS): the gateway's event normally comes first.
+  const waited = deps.config.payments.reconcileAfterSeconds * 1000;
+  const pending = await pendingPaymentsBefore(deps.db, new Date(now.getTime() - waited), RECONCILE_BATCH);
   let applied = 0;
   let expired = 0;
   let unreachable = 0;

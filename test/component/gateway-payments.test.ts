@@ -327,7 +327,7 @@ describe('when the event never comes', () => {
     expect((await decideAtCheckout(created.body.checkoutUrl, 'APPROVED_NO_EVENT')).status).toBe(303);
     // Within two minutes the reconciler leaves it to the event; after them it asks the gateway.
     expect((await gatewayPayments.reconcilePayments(app.services)).applied).toBe(0);
-    app.clock.advance(gatewayPayments.RECONCILE_AFTER_MS + 1000);
+    app.clock.advance(app.services.config.payments.reconcileAfterSeconds * 1000 + 1000);
     const run = await gatewayPayments.reconcilePayments(app.services);
     expect(run.applied).toBeGreaterThanOrEqual(1);
     expect((await paymentOf(customer.token, created.body.id)).status).toBe('APPROVED');
