@@ -4,13 +4,18 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 
+import fc from 'fast-check';
+
+import { SANDBOX_KEYS } from '../../shared/config';
+import { signedEvent, type WompiTransaction } from '../../shared/formats/wompi';
 import { call, decideAtCheckout, newCustomer, waitFor } from '../support/app';
 import type { CompiledApp } from '../support/compiled';
 import { childPids, preparePayableInvoices, report, sqliteOf, startApp } from './support';
 
 /**
  * The gateway's faults (issue #28), on the app as `npm start` runs it with its sandbox: the host
- * killed between the gateway's approval and its event, and the gateway unreachable for a while.
+ * killed between the gateway's approval and its event, the gateway unreachable for a while, and
+ * fuzzed events at the webhook.
  * The reconciler is what catches both up; here it runs every 2 s and asks after 5 s
  * (PAYMENT_RECONCILE_AFTER_SECONDS; 2 minutes in production), so the test sees it within a minute.
  */
@@ -159,4 +164,95 @@ test('when the gateway stops answering for 20 s, then payments stay PENDING, no 
     gateway.closeAllConnections();
     gateway.close();
   }
+}, 240_000);
+
+test('when 1,000 fuzzed events reach the webhook (shapes, types, properties lists, checksums, sizes), then none gets a 5xx, every refusal is problem+json, and only correctly signed ones are stored', async () => {
+  const dataDir = path.join(process.env.DATA_DIR ?? '', 'gateway-fuzz');
+  fs.mkdirSync(dataDir, { recursive: true });
+  await preparePayableInvoices(dataDir, 1, 33_000_000);
+  const app = await start(dataDir);
+  const seed = Number(process.env.FUZZ_SEED ?? Math.floor(Math.random() * 2 ** 31));
+  const valid = (transaction: Partial<WompiTransaction>) =>
+    signedEvent(
+      {
+        id: `fuzz-${randomUUID()}`,
+        reference: `CUP${randomUUID().replace(/-/g, '')}`,
+        amount_in_cents: 100_000,
+        currency: 'COP',
+        status: 'APPROVED',
+        ...transaction,
+      },
+      SANDBOX_KEYS.eventsSecret,
+      new Date(),
+    );
+  const scalar = fc.oneof(
+    fc.string(),
+    fc.integer(),
+    fc.double(),
+    fc.boolean(),
+    fc.constant(null),
+    fc.string({ minLength: 5000, maxLength: 20_000 }),
+  );
+  const body = fc.oneof(
+    // Anything at all, JSON or not.
+    fc.anything().map((value) => JSON.stringify(value) ?? 'undefined'),
+    fc.string(),
+    // A signed event with one field of the transaction replaced (its checksum then lies, or not).
+    fc
+      .record({
+        field: fc.constantFrom('id', 'status', 'amount_in_cents', 'reference', 'currency', 'payment_method_type'),
+        value: scalar,
+      })
+      .map(({ field, value }) => {
+        const event = valid({}) as unknown as { data: { transaction: Record<string, unknown> } };
+        event.data.transaction[field] = value;
+        return JSON.stringify(event);
+      }),
+    // The properties list or the checksum tampered with.
+    fc.record({ properties: fc.array(fc.string()), checksum: fc.string() }).map(({ properties, checksum }) => {
+      const event = valid({});
+      return JSON.stringify({ ...event, signature: { properties, checksum } });
+    }),
+    // Correctly signed, with odd but typed values: stored, and an unknown reference.
+    fc
+      .record({ status: fc.constantFrom('APPROVED', 'DECLINED', 'VOIDED', 'ERROR', 'PENDING'), cents: fc.nat() })
+      .map(({ status, cents }) => JSON.stringify(valid({ status: status, amount_in_cents: cents }))),
+  );
+  // The demo history's one-step payments stored their events at start: only the fuzz's count here.
+  const before = sqliteOf(dataDir);
+  const storedBefore = Number((await before('payment_events').count<{ n: number }[]>({ n: '*' }))[0]?.n);
+  await before.destroy();
+  const statuses = new Map<number, number>();
+  let notProblem = 0;
+  let signedSent = 0;
+  await fc.assert(
+    fc.asyncProperty(body, async (raw) => {
+      const response = await fetch(`${app.base}/payments/events`, {
+        method: 'POST',
+        headers: { 'Content-Type': 'application/json' },
+        body: raw,
+      });
+      const text = await response.text();
+      statuses.set(response.status, (statuses.get(response.status) ?? 0) + 1);
+      if (response.status !== 200 && !(response.headers.get('content-type') ?? '').includes('application/problem+json'))
+        notProblem++;
+      if (response.status === 200) signedSent++;
+      return response.status < 500 || text === '';
+    }),
+    { numRuns: 1_000, seed },
+  );
+  const db = sqliteOf(dataDir);
+  const stored = await db('payment_events').count<{ n: number }[]>({ n: '*' });
+  await db.destroy();
+  report('gateway-fuzz', {
+    seed,
+    events: 1_000,
+    'answers by status': JSON.stringify(Object.fromEntries(statuses)),
+    '5xx': [...statuses].filter(([status]) => status >= 500).reduce((sum, [, n]) => sum + n, 0),
+    'refusals not problem+json': notProblem,
+    'events stored': Number(stored[0]?.n) - storedBefore,
+  });
+  expect([...statuses.keys()].filter((status) => status >= 500)).toEqual([]);
+  expect(notProblem).toBe(0);
+  expect(Number(stored[0]?.n) - storedBefore).toBe(signedSent);
 }, 240_000);
