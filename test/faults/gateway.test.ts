@@ -19,6 +19,8 @@ import { childPids, preparePayableInvoices, report, sqliteOf, startApp } from '.
  * The reconciler is what catches both up; here it runs every 2 s and asks after 5 s
  * (PAYMENT_RECONCILE_AFTER_SECONDS; 2 minutes in production), so the test sees it within a minute.
  */
+/** As the issue asks: the gateway gone for two minutes, the reconciler's whole wait. */
+const OUTAGE_MS = 120_000;
 const RECONCILER = { RECONCILE_PAYMENTS_SCHEDULE: '*/2 * * * * *', PAYMENT_RECONCILE_AFTER_SECONDS: '5' };
 
 const running: CompiledApp[] = [];
@@ -81,7 +83,7 @@ test('when the host is killed (kill -9) between the gateway approving a payment 
   expect(payments).toHaveLength(1);
 }, 180_000);
 
-test('when the gateway stops answering for 20 s, then payments stay PENDING, no request waits on it, and every approval is applied once it answers again', async () => {
+test('when the gateway stops answering for 2 minutes, then payments stay PENDING, no request waits on it, and every approval is applied once it answers again', async () => {
   const dataDir = path.join(process.env.DATA_DIR ?? '', 'gateway-outage');
   fs.mkdirSync(dataDir, { recursive: true });
   const contracts = await preparePayableInvoices(dataDir, 5, 32_000_000);
@@ -114,9 +116,9 @@ test('when the gateway stops answering for 20 s, then payments stay PENDING, no 
     const approved: Awaited<ReturnType<typeof approvedWithoutEvent>>[] = [];
     for (const contract of contracts) approved.push(await approvedWithoutEvent(app.base, contract));
 
-    // 20 s of outage: the reconciler tries every 2 s; the app keeps answering.
+    // Two minutes of outage: the reconciler tries every 2 s; the app keeps answering.
     const latencies: number[] = [];
-    const outageEnds = Date.now() + 20_000;
+    const outageEnds = Date.now() + OUTAGE_MS;
     while (Date.now() < outageEnds) {
       const started = performance.now();
       const health = await fetch(`${app.base}/health`);
@@ -152,7 +154,7 @@ test('when the gateway stops answering for 20 s, then payments stay PENDING, no 
     await db.destroy();
     report('gateway-outage', {
       'payments approved at the gateway during the outage': approved.length,
-      'outage seconds': 20,
+      'outage seconds': OUTAGE_MS / 1000,
       'reconciler calls left hanging by the gateway': callsDuringOutage,
       'slowest health + search during the outage (ms)': Math.max(...latencies).toFixed(0),
       'seconds from the gateway back to all APPROVED': ((Date.now() - backAt) / 1000).toFixed(1),
