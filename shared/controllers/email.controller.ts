@@ -4,19 +4,11 @@ import type { EmailMessage, EmailSender } from '../clients/email.client';
 import { inTransaction } from '../clients/sql.client';
 import type { Config } from '../config';
 import { giveWay } from '../load';
-import { hasContractAccess } from '../models/contract.model';
 import { claimEmailDelivery, markEmailSent, releaseEmailDelivery } from '../models/emailDelivery.model';
 import { findGuestPayment } from '../models/guestPayment.model';
-import { findInvoice } from '../models/invoice.model';
-import {
-  type InvoiceEmailMessage,
-  invoiceEmailMessage,
-  invoiceEmailMessageSchema,
-  type InvoiceEvent,
-} from '../models/message.model';
+import { type InvoiceEmailMessage, invoiceEmailMessage, invoiceEmailMessageSchema } from '../models/message.model';
 import { addToOutbox } from '../models/outbox.model';
 import { enforceRateLimit } from '../models/throttle';
-import { findTransaction } from '../models/transaction.model';
 import { findUserById } from '../models/user.model';
 import { parseMessage, PermanentMessageError } from '../queueConsumer';
 import type { BillingDeps } from '../services';
@@ -74,8 +66,7 @@ export async function deliver(deps: EmailDeps, raw: unknown): Promise<DeliveryOu
     await outbox.confirmDelivered(deps, message.messageId);
     return 'duplicate';
   }
-  const event = message.event ?? (await eventFromDatabase(deps, message));
-
+  const { event } = message;
   const content = renderInvoiceEmail({ kind: message.kind, event, transactionId: message.transactionId });
   const filename = `${message.kind === 'receipt' ? 'comprobante' : 'factura'}-${event.invoiceNumber}.pdf`;
   return sendOnce(deps, { messageId: message.messageId, userId: message.userId, kind: message.kind }, async () => ({
@@ -145,28 +136,4 @@ export async function sendOnce(
   await markEmailSent(deps.db, messageId, sent.providerId, deps.clock.now());
   await outbox.confirmDelivered(deps, messageId);
   return 'sent';
-}
-
-/**
- * A message queued before events carried their data: rendered from the database, as it was
- * then, with the checks of that time (the invoice exists, the user may see it, the transaction is theirs).
- */
-async function eventFromDatabase(deps: EmailDeps, message: InvoiceEmailMessage): Promise<InvoiceEvent> {
-  const invoice = await findInvoice(deps.db, message.invoiceId);
-  if (!invoice) throw new PermanentMessageError(`unknown invoice ${message.invoiceId}`);
-  if (message.kind === 'invoice' && !(await hasContractAccess(deps.db, message.userId, invoice.contractId))) {
-    throw new PermanentMessageError(
-      `user ${message.userId} may not email invoices of contract ${invoice.contractNumber}`,
-    );
-  }
-  const transaction = message.transactionId ? await findTransaction(deps.db, message.transactionId) : undefined;
-  if (message.transactionId && (!transaction || transaction.userId !== message.userId))
-    throw new PermanentMessageError(`unknown transaction ${message.transactionId}`);
-  return invoices.snapshot(deps, deps.db, invoice, message.userId, {
-    at: transaction?.createdAt ?? deps.clock.now(),
-    amount: transaction?.amount,
-    paymentMethod: transaction?.paymentMethod ?? undefined,
-    reason: transaction?.reason ?? undefined,
-    withBill: message.kind === 'invoice',
-  });
 }

@@ -66,19 +66,25 @@ export const invoiceEventSchema = z.object({
 });
 export type InvoiceEvent = z.infer<typeof invoiceEventSchema>;
 
-export const invoiceEmailMessageSchema = z.object({
-  v: z.literal(1),
-  messageId: z.string().uuid(),
-  kind: z.enum(['invoice', 'receipt', 'reversal']),
-  userId: z.string().min(1),
-  invoiceId: z.string().min(1),
-  transactionId: z.string().optional(),
-  /** Paid without an account: the receipt goes to this guest payment's payer (their email, read at delivery). */
-  guestPaymentId: z.string().optional(),
-  /** Absent only in messages queued before events carried their data: those are rendered from the database. */
-  event: invoiceEventSchema.optional(),
-});
-export type InvoiceEmailMessage = z.infer<typeof invoiceEmailMessageSchema>;
+/**
+ * v2: the event is required (the email and its PDF are rendered from it alone, never from the
+ * database at delivery). A v1 message that carries its event, queued before the upgrade, is read
+ * as the same thing; a v1 message without one can't be rendered and goes to the poison queue.
+ */
+export const invoiceEmailMessageSchema = z
+  .object({
+    v: z.union([z.literal(2), z.literal(1)]),
+    messageId: z.string().uuid(),
+    kind: z.enum(['invoice', 'receipt', 'reversal']),
+    userId: z.string().min(1),
+    invoiceId: z.string().min(1),
+    transactionId: z.string().optional(),
+    /** Paid without an account: the receipt goes to this guest payment's payer (their email, read at delivery). */
+    guestPaymentId: z.string().optional(),
+    event: invoiceEventSchema,
+  })
+  .transform((message) => ({ ...message, v: 2 as const }));
+export type InvoiceEmailMessage = z.output<typeof invoiceEmailMessageSchema>;
 
 export const NOTIFICATION_KINDS = [
   'PAYMENT_CONFIRMED',
@@ -167,7 +173,7 @@ export function verificationEmailMessage(
 export function invoiceEmailMessage(fields: Omit<InvoiceEmailMessage, 'v' | 'messageId'>): OutgoingMessage {
   return {
     queue: QUEUES.invoiceEmails,
-    body: invoiceEmailMessageSchema.parse({ v: 1, messageId: newId(), ...fields }),
+    body: invoiceEmailMessageSchema.parse({ v: 2, messageId: newId(), ...fields }),
   };
 }
 

@@ -376,7 +376,7 @@ describe('payInvoice', () => {
     const bodies = emails.peekedMessageItems.map((m) => JSON.parse(Buffer.from(m.messageText, 'base64').toString()));
     const receipt = bodies.find((b) => b.transactionId === paid.body.transaction.id);
     expect(receipt).toMatchObject({
-      v: 1,
+      v: 2,
       kind: 'receipt',
       userId: customer.id,
       invoiceId,
