@@ -3,7 +3,7 @@ import path from 'node:path';
 
 import { loadConfig } from '../shared/config';
 import { AppError } from '../shared/errors';
-import type { InvoiceImportJson } from '../shared/models/invoiceImport.model';
+import type { FeedImportJson } from '../shared/models/feedImport.model';
 import { disposeServices, services } from '../shared/services';
 import { migrateLatest } from '../sql/migrator';
 import { loadLocalSettings } from './localEnv';
@@ -75,7 +75,7 @@ type FeedImport = (
   input: fs.ReadStream,
   request: { source: 'CLI'; fileName: string },
   onProgress: (progress: { lines: number }) => void,
-) => Promise<InvoiceImportJson>;
+) => Promise<FeedImportJson>;
 
 /**
  * `npm run import:<feed> -- FILE`: imports one of the billing feed's CSVs into the database the

@@ -1,4 +1,4 @@
-import { importInvoiceLines } from '../shared/controllers/invoiceLines.controller';
+import { importInvoiceLines } from '../shared/controllers/invoiceLineFeed.controller';
 import { importFeedFile, runCli } from './cli';
 
 /** npm run import:invoice-lines -- FILE: the service lines of invoices already loaded (docs/billing-feed.md). */

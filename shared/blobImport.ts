@@ -1,17 +1,17 @@
 import type { InvocationContext } from '@azure/functions';
 
 import { blobChunks } from './clients/blob.client';
-import { importIdOfBlob, type ImportRequest } from './controllers/billingImport.controller';
+import { importIdOfBlob, type ImportRequest } from './controllers/feedImport.controller';
 import { AppError } from './errors';
-import type { InvoiceImportJson } from './models/invoiceImport.model';
+import type { FeedImportJson } from './models/feedImport.model';
 import { type BillingDeps, services } from './services';
 
 /** A billing feed's import, as its blob trigger runs it. */
-type FeedImport = (
+type FeedImporter = (
   deps: BillingDeps,
   input: AsyncIterable<Buffer | string>,
   request: ImportRequest,
-) => Promise<InvoiceImportJson>;
+) => Promise<FeedImportJson>;
 
 /**
  * The blob trigger of a billing feed's container: a CSV dropped there (by EPM's billing system,
@@ -19,7 +19,7 @@ type FeedImport = (
  * run FAILED and is not retried; a database or storage fault throws, and the host tries the blob
  * again (the imports are idempotent).
  */
-export function feedBlobHandler(importFeed: FeedImport) {
+export function feedBlobHandler(importFeed: FeedImporter) {
   return async (blob: unknown, context: InvocationContext): Promise<void> => {
     const name = typeof context.triggerMetadata?.name === 'string' ? context.triggerMetadata.name : '';
     try {

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 
-import * as invoiceLines from '../../shared/controllers/invoiceLines.controller';
+import * as invoiceLines from '../../shared/controllers/invoice.controller';
 import { httpRoute } from '../../shared/http/handler';
 import { httpFunction } from '../../shared/http/routes';
 import { contractNumberSchema } from '../../shared/models/contract.model';

@@ -1,7 +1,7 @@
 import { app } from '@azure/functions';
 
 import { feedBlobHandler } from '../../shared/blobImport';
-import { importInvoiceLines } from '../../shared/controllers/invoiceLines.controller';
+import { importInvoiceLines } from '../../shared/controllers/invoiceLineFeed.controller';
 
 /** Blob trigger on `invoice-line-imports`: the service lines of invoices already loaded (docs/billing-feed.md). */
 export const importInvoiceLinesFromBlob = feedBlobHandler(importInvoiceLines);

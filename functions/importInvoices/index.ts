@@ -1,7 +1,7 @@
 import { app } from '@azure/functions';
 
 import { feedBlobHandler } from '../../shared/blobImport';
-import { importInvoices } from '../../shared/controllers/billingImport.controller';
+import { importInvoices } from '../../shared/controllers/invoiceFeed.controller';
 
 /** Blob trigger on `invoice-imports`: the billing feed's invoices CSV (docs/billing-feed.md). */
 export const importInvoicesFromBlob = feedBlobHandler(importInvoices);

@@ -1,10 +1,10 @@
 import { z } from 'zod';
 
-import * as billingFeed from '../../shared/controllers/billingImport.controller';
+import * as billingFeed from '../../shared/controllers/feedImport.controller';
 import { httpRoute } from '../../shared/http/handler';
 import { httpFunction } from '../../shared/http/routes';
+import { feedImportJsonSchema } from '../../shared/models/feedImport.model';
 import { idSchema } from '../../shared/models/ids';
-import { invoiceImportJsonSchema } from '../../shared/models/invoiceImport.model';
 import { services } from '../../shared/services';
 
 /** GET /api/operator/imports/{importId} (operators) → {status, counts, errors[]} of a billing-feed import. */
@@ -15,7 +15,7 @@ export const operatorImport = httpRoute({
     description:
       'Status, counts (inserted, updated, unchanged, rejected) and the rejected lines with their reason. Audited.',
     tag: 'Operación',
-    success: { status: 200, description: 'The import', schema: invoiceImportJsonSchema },
+    success: { status: 200, description: 'The import', schema: feedImportJsonSchema },
     errors: ['IMPORT_NOT_FOUND'],
   },
   params: z.object({ importId: idSchema }),

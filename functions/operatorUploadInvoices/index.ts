@@ -1,6 +1,6 @@
 import { z } from 'zod';
 
-import * as billingFeed from '../../shared/controllers/billingImport.controller';
+import * as billingFeed from '../../shared/controllers/feedImport.controller';
 import { httpRoute } from '../../shared/http/handler';
 import { httpFunction } from '../../shared/http/routes';
 import { services } from '../../shared/services';

@@ -6,6 +6,7 @@ import { z } from 'zod';
 import { type BlobStore, CONTAINERS } from '../clients/blob.client';
 import { type DbOrTx, inTransaction, inTransactionRacing } from '../clients/sql.client';
 import { AppError } from '../errors';
+import { storeUpload } from '../fileUpload';
 import {
   CollectionFileError,
   couponCodeOfReference,
@@ -43,9 +44,9 @@ import {
   storedCollectionLines,
 } from '../models/collection.model';
 import { COUPON_CODE_LENGTH, findAnyCouponByCode, markCouponCollected } from '../models/coupon.model';
+import type { LoadSource } from '../models/feedImport.model';
 import { idSchema } from '../models/ids';
 import { findInvoice, markInvoicePaid } from '../models/invoice.model';
-import type { LoadSource } from '../models/invoiceImport.model';
 import { decodeCursor, encodeCursor, type Page } from '../models/pagination';
 import {
   findGatewayException,
@@ -267,41 +268,29 @@ export async function uploadCollection(
   operatorId: string,
   file: Buffer,
 ): Promise<{ collectionId: string; alreadyLoaded: boolean }> {
-  const now = deps.clock.now();
   const contentHash = createHash('sha256').update(file).digest('hex');
-  const registered = await inTransaction(deps.db, async (tx) => {
-    const row = await insertCollectionFile(tx, {
-      contentHash,
-      source: 'UPLOAD',
-      fileName: 'pendiente',
-      status: 'QUEUED',
-      createdBy: operatorId,
-      now,
-    });
-    if (row.created) await renameCollection(tx, row.id, collectionBlobName(row.id));
-    await insertAudit(tx, {
-      actorId: operatorId,
-      action: 'COLLECTION_UPLOADED',
-      subjectType: 'collection',
-      subjectId: row.id,
-      details: { bytes: file.length, sha256: contentHash, alreadyLoaded: !row.created },
-      now,
-    });
-    return row;
-  });
-  if (!registered.created) return { collectionId: registered.id, alreadyLoaded: true };
-  try {
-    await deps.blobs.upload(CONTAINERS.collections, collectionBlobName(registered.id), file, 'text/plain');
-  } catch {
-    // Forget the registration, so the same file can be uploaded again.
-    await deleteQueuedCollection(deps.db, registered.id);
-    throw new AppError(
-      'SERVICE_UNAVAILABLE',
-      'El almacenamiento de archivos no responde; cargue el archivo de nuevo en unos minutos.',
-      { retryAfterSeconds: 30 },
-    );
-  }
-  return { collectionId: registered.id, alreadyLoaded: false };
+  const { id, created } = await storeUpload(
+    deps,
+    {
+      container: CONTAINERS.collections,
+      contentType: 'text/plain',
+      blobName: collectionBlobName,
+      audit: { action: 'COLLECTION_UPLOADED', subjectType: 'collection' },
+      register: (tx, fileName, now) =>
+        insertCollectionFile(tx, {
+          contentHash,
+          source: 'UPLOAD',
+          fileName,
+          status: 'QUEUED',
+          createdBy: operatorId,
+          now,
+        }),
+      rename: renameCollection,
+      forget: deleteQueuedCollection,
+    },
+    { operatorId, file, details: { sha256: contentHash } },
+  );
+  return { collectionId: id, alreadyLoaded: !created };
 }
 
 /** The blob an upload is stored as: the file's id names it, so the trigger finds its row. */

@@ -23,13 +23,21 @@ import {
   invoiceToJson,
   listContractInvoices,
 } from '../models/invoice.model';
-import { linesOfInvoice, meteredConsumption } from '../models/invoiceLine.model';
+import {
+  invoiceLineJsonSchema,
+  invoiceLineToJson,
+  linesOfInvoice,
+  meteredConsumption,
+  SERVICES,
+  UNITS,
+} from '../models/invoiceLine.model';
 import {
   insertInvoiceNotice,
   INVOICE_NOTICE_KINDS,
   invoiceNoticeCandidates,
   type InvoiceNoticeKind,
 } from '../models/invoiceNotice.model';
+import { SERVICE_LABELS, UNIT_LABELS } from '../models/labels';
 import { type InvoiceBill, type InvoiceEvent, notificationMessage } from '../models/message.model';
 import { addToOutbox } from '../models/outbox.model';
 import { enforceDistinctLimit, enforceRateLimit } from '../models/throttle';
@@ -232,4 +240,68 @@ export async function announceInvoiceDates(
   }
   await outbox.dispatch(deps);
   return sent;
+}
+
+// ---- What the bill says ----
+
+export const invoiceDetailSchema = invoiceJsonSchema
+  .extend({ lines: z.array(invoiceLineJsonSchema).describe('The service lines, in the order of the bill') })
+  .meta({ id: 'InvoiceDetail' });
+export type InvoiceDetail = z.infer<typeof invoiceDetailSchema>;
+
+/** GET /invoices/{invoiceId}: the invoice and its lines, for whoever may print its PDF. */
+export async function invoiceDetail(
+  deps: Pick<BillingDeps, 'db' | 'clock'>,
+  userId: string,
+  invoiceId: string,
+): Promise<InvoiceDetail> {
+  const invoice = await accessibleInvoice(deps, userId, invoiceId);
+  const lines = await linesOfInvoice(deps.db, invoice.id);
+  return { ...invoiceToJson(invoice, bogotaDay(deps.clock.now())), lines: lines.map(invoiceLineToJson) };
+}
+
+export const consumptionQuerySchema = z.object({
+  periods: z.coerce.number().int().min(1).max(36).default(6),
+});
+
+export const consumptionSchema = z
+  .object({
+    contractNumber: z.string(),
+    services: z.array(
+      z.object({
+        service: z.enum(SERVICES),
+        serviceLabel: z.string(),
+        unit: z.enum(UNITS),
+        unitLabel: z.string(),
+        periods: z
+          .array(z.object({ period: z.string().describe('YYYY-MM'), quantity: z.number(), amount: z.number().int() }))
+          .describe('Oldest first'),
+      }),
+    ),
+  })
+  .meta({ id: 'Consumption' });
+export type Consumption = z.infer<typeof consumptionSchema>;
+
+/**
+ * GET /contracts/{contractNumber}/consumption: per metered service, one row per period (the last
+ * `periods` billed), oldest first. Customers see contracts they looked up or paid; operators any.
+ */
+export async function consumption(
+  deps: Pick<BillingDeps, 'db'>,
+  caller: { id: string; role: string },
+  contractNumber: string,
+  periods: number,
+): Promise<Consumption> {
+  const contract = await findContractByNumber(deps.db, contractNumber);
+  if (!contract || (caller.role !== 'operator' && !(await hasContractAccess(deps.db, caller.id, contract.id))))
+    throw new AppError('CONTRACT_NOT_FOUND', 'No encontramos ese contrato entre los que ha consultado.');
+  const services = await meteredConsumption(deps.db, contract.id, periods);
+  return {
+    contractNumber,
+    services: services.map((entry) => ({
+      ...entry,
+      serviceLabel: SERVICE_LABELS[entry.service],
+      unitLabel: UNIT_LABELS[entry.unit],
+    })),
+  };
 }

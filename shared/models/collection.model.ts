@@ -2,9 +2,9 @@ import { z } from 'zod';
 
 import { asDate, asDay, asOptionalDate, type DbOrTx, isUniqueViolation } from '../clients/sql.client';
 import type { DetailRecord, FileHeader, VerifiedFile } from '../formats/asobancaria';
+import type { LoadSource } from './feedImport.model';
+import { LOAD_SOURCES } from './feedImport.model';
 import { newId } from './ids';
-import type { LoadSource } from './invoiceImport.model';
-import { LOAD_SOURCES } from './invoiceImport.model';
 import { type Keyset, keysetPage, pageOfRows } from './keyset';
 
 /** What became of one detail record of a bank's collection file (docs/collections.md). */

@@ -1,8 +1,8 @@
 import { z } from 'zod';
 
 import type { DbOrTx } from '../clients/sql.client';
-import { insertRows } from './billingFeed.model';
 import { newId } from './ids';
+import { insertRows } from './invoiceFeed.model';
 import { SERVICE_LABELS, UNIT_LABELS } from './labels';
 import { MAX_AMOUNT } from './money';
 
@@ -17,7 +17,7 @@ export const UNITS = ['kWh', 'm3'] as const;
 export type Unit = (typeof UNITS)[number];
 
 /** The lines feed's CSV header, in this order. */
-export const INVOICE_LINES_CSV_COLUMNS = [
+export const INVOICE_LINE_FEED_COLUMNS = [
   'invoice_number',
   'service',
   'concept',
@@ -39,7 +39,7 @@ export interface InvoiceLine {
 }
 
 /** One CSV line, checked field by field, with the reason in Spanish when it fails. */
-export const invoiceLineCsvSchema = z
+export const invoiceLineFeedRowSchema = z
   .object({
     invoice_number: z
       .string()
@@ -73,7 +73,7 @@ export const invoiceLineCsvSchema = z
     message: 'unit y quantity van juntos: un servicio medido lleva los dos, los demás ninguno.',
     path: ['unit'],
   });
-export type InvoiceLineCsv = z.output<typeof invoiceLineCsvSchema>;
+export type InvoiceLineFeedRow = z.output<typeof invoiceLineFeedRowSchema>;
 
 export const invoiceLineJsonSchema = z
   .object({

@@ -5,8 +5,8 @@ import { Readable } from 'node:stream';
 import { BlobServiceClient } from '@azure/storage-blob';
 
 import { DEMO_OPERATOR, seedDemoData } from '../../scripts/demoData';
-import * as billingFeed from '../../shared/controllers/billingImport.controller';
-import { BILLING_CSV_COLUMNS } from '../../shared/models/billingFeed.model';
+import * as invoiceFeed from '../../shared/controllers/invoiceFeed.controller';
+import { INVOICE_FEED_COLUMNS } from '../../shared/models/invoiceFeed.model';
 import { projectRoot } from '../../shared/projectFiles';
 import { call, logIn, newCustomer, startTestApp, type TestApp, waitFor } from '../support/app';
 
@@ -22,11 +22,11 @@ afterAll(async () => {
   await app.stop();
 });
 
-const HEADER = BILLING_CSV_COLUMNS.join(',');
+const HEADER = INVOICE_FEED_COLUMNS.join(',');
 let nextContract = 30000001;
 
 /** One feed line; each test takes contracts of its own. */
-function line(fields: Partial<Record<(typeof BILLING_CSV_COLUMNS)[number], string>> = {}): string {
+function line(fields: Partial<Record<(typeof INVOICE_FEED_COLUMNS)[number], string>> = {}): string {
   const contract = fields.contract_number ?? String(nextContract++);
   const values = {
     contract_number: contract,
@@ -44,12 +44,12 @@ function line(fields: Partial<Record<(typeof BILLING_CSV_COLUMNS)[number], strin
     amount: '154300',
     ...fields,
   };
-  return BILLING_CSV_COLUMNS.map((column) => values[column]).join(',');
+  return INVOICE_FEED_COLUMNS.map((column) => values[column]).join(',');
 }
 
 const feed = (...lines: string[]) => [HEADER, ...lines].join('\r\n') + '\r\n';
 const run = (csv: string) =>
-  billingFeed.importInvoices(app.services, Readable.from([Buffer.from(csv)]), {
+  invoiceFeed.importInvoices(app.services, Readable.from([Buffer.from(csv)]), {
     source: 'CLI',
     fileName: 'prueba.csv',
   });
@@ -64,7 +64,7 @@ async function invoiceRow(number: string): Promise<{ amount: number; status: str
 describe('importInvoices', () => {
   test('when the example feed is imported, then good lines are in, bad lines are reported by line number, and its contracts are searchable', async () => {
     const csv = fs.readFileSync(path.join(projectRoot(), 'docs/examples/facturas.csv'));
-    const report = await billingFeed.importInvoices(app.services, Readable.from([csv]), {
+    const report = await invoiceFeed.importInvoices(app.services, Readable.from([csv]), {
       source: 'CLI',
       fileName: 'facturas.csv',
     });
@@ -87,7 +87,7 @@ describe('importInvoices', () => {
 
     // The same file again changes nothing.
     const before = await app.services.db('invoices').count({ n: '*' }).first();
-    const again = await billingFeed.importInvoices(app.services, Readable.from([csv]), {
+    const again = await invoiceFeed.importInvoices(app.services, Readable.from([csv]), {
       source: 'CLI',
       fileName: 'facturas.csv',
     });

@@ -5,9 +5,9 @@ import { Readable } from 'node:stream';
 import fc from 'fast-check';
 
 import { DEMO_OPERATOR, seedDemoData } from '../../scripts/demoData';
-import { importInvoices } from '../../shared/controllers/billingImport.controller';
 import * as collections from '../../shared/controllers/collection.controller';
 import { ensureActiveCoupon } from '../../shared/controllers/coupon.controller';
+import { importInvoices } from '../../shared/controllers/invoiceFeed.controller';
 import { type CollectionFileSpec, collectionFileText } from '../../shared/formats/asobancaria';
 import { findInvoice } from '../../shared/models/invoice.model';
 import { call, logIn, newCustomer, startTestApp, type TestApp, waitFor } from '../support/app';

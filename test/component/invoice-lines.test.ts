@@ -6,10 +6,10 @@ import { Readable } from 'node:stream';
 
 import { highMonthOf } from '../../scripts/demoBill';
 import { DEMO_OPERATOR, seedDemoData } from '../../scripts/demoData';
-import * as billingFeed from '../../shared/controllers/billingImport.controller';
-import { importInvoiceLines } from '../../shared/controllers/invoiceLines.controller';
+import * as invoiceFeed from '../../shared/controllers/invoiceFeed.controller';
+import { importInvoiceLines } from '../../shared/controllers/invoiceLineFeed.controller';
 import { dianQrText } from '../../shared/formats/dianQr';
-import { BILLING_CSV_COLUMNS } from '../../shared/models/billingFeed.model';
+import { INVOICE_FEED_COLUMNS } from '../../shared/models/invoiceFeed.model';
 import { projectRoot } from '../../shared/projectFiles';
 import { call, logIn, newCustomer, startTestApp, type TestApp, waitFor } from '../support/app';
 
@@ -20,7 +20,7 @@ beforeAll(async () => {
   app = await startTestApp({ queues: true, blobs: true });
   await seedDemoData(app.services.db, { now: app.clock.now() });
   operator = await logIn(app.url, DEMO_OPERATOR.email, DEMO_OPERATOR.password);
-  await billingFeed.importInvoices(
+  await invoiceFeed.importInvoices(
     app.services,
     Readable.from([fs.readFileSync(path.join(projectRoot(), 'docs/examples/facturas.csv'))]),
     { source: 'CLI', fileName: 'facturas.csv' },
@@ -250,12 +250,12 @@ describe('the invoice detail and the consumption of a demo contract', () => {
 });
 
 describe('the CUDE of the invoice feed', () => {
-  const header = [...BILLING_CSV_COLUMNS, 'cude'].join(',');
+  const header = [...INVOICE_FEED_COLUMNS, 'cude'].join(',');
   const cude = 'ab'.repeat(48);
   const row = (contract: string, value: string) =>
     `${contract},Gloria Inés Cardona,CC,43111222,"Calle 45 # 70-12, Laureles",Medellín,4,Energía,F-${contract}-2026-11,2026-11,2026-11-20,2026-12-18,154300,${value}`;
   const run = (csv: string) =>
-    billingFeed.importInvoices(app.services, Readable.from([Buffer.from(csv)]), { source: 'CLI', fileName: 'c.csv' });
+    invoiceFeed.importInvoices(app.services, Readable.from([Buffer.from(csv)]), { source: 'CLI', fileName: 'c.csv' });
   const cudeOf = async (number: string) =>
     (await app.services.db<{ number: string; cude: string | null }>('invoices').where({ number }).first('cude'))?.cude;
 
@@ -267,7 +267,7 @@ describe('the CUDE of the invoice feed', () => {
     expect(await cudeOf('F-30100002-2026-11')).toBeNull();
 
     // The file without the column: the CUDE stays; the same line with another CUDE updates it.
-    const without = await run([BILLING_CSV_COLUMNS.join(','), row('30100001', '').replace(/,$/, '')].join('\n'));
+    const without = await run([INVOICE_FEED_COLUMNS.join(','), row('30100001', '').replace(/,$/, '')].join('\n'));
     expect(without.counts).toMatchObject({ unchanged: 1 });
     expect(await cudeOf('F-30100001-2026-11')).toBe(cude);
     const changed = await run([header, row('30100001', 'CD'.repeat(48))].join('\n'));
@@ -279,7 +279,7 @@ describe('the CUDE of the invoice feed', () => {
     expect((await call(app.url, 'GET', `/invoices/${found.invoices[0].id}`, { token: customer.token })).body.cude).toBe(
       'cd'.repeat(48),
     );
-    const wrongHeader = await run([`${BILLING_CSV_COLUMNS.join(',')},qr`, row('30100004', cude)].join('\n')).catch(
+    const wrongHeader = await run([`${INVOICE_FEED_COLUMNS.join(',')},qr`, row('30100004', cude)].join('\n')).catch(
       (error: Error) => error,
     );
     expect(wrongHeader).toBeInstanceOf(Error);

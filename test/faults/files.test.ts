@@ -6,8 +6,8 @@ import { setTimeout as sleep } from 'node:timers/promises';
 
 import { DEMO_CUSTOMER, DEMO_OPERATOR, seedDemoData, seedUnpaidContracts } from '../../scripts/demoData';
 import { collectionFileText } from '../../shared/formats/asobancaria';
-import { BILLING_CSV_COLUMNS } from '../../shared/models/billingFeed.model';
 import { insertCoupon, newCouponCode } from '../../shared/models/coupon.model';
+import { INVOICE_FEED_COLUMNS } from '../../shared/models/invoiceFeed.model';
 import { migrateLatest } from '../../sql/migrator';
 import { call, logIn } from '../support/app';
 import { type CompiledApp, ensureBuilt } from '../support/compiled';
@@ -262,7 +262,7 @@ test(`when a ${BANK_RECORDS.toLocaleString('en')}-record bank file and a ${FEED_
   });
   expect(bank.body.counts).toMatchObject({ records: BANK_RECORDS, applied: BANK_RECORDS });
 
-  const lines = [BILLING_CSV_COLUMNS.join(',')];
+  const lines = [INVOICE_FEED_COLUMNS.join(',')];
   for (let i = 0; i < FEED_LINES; i++) {
     const contract = 34_000_000 + Math.floor(i / 2);
     const period = i % 2 === 0 ? '2026-10' : '2026-11';
@@ -303,7 +303,7 @@ test(`when a ${BANK_RECORDS.toLocaleString('en')}-record bank file and a ${FEED_
 
 test('when a billing feed holds a 120 MB quoted field, then the import rejects that line, keeps the others, and its peak memory stays flat', async () => {
   await ensureBuilt();
-  const header = BILLING_CSV_COLUMNS.join(',');
+  const header = INVOICE_FEED_COLUMNS.join(',');
   const good = (n: number) =>
     `${35_000_000 + n},Cliente,CC,${20_000_000 + n},Calle 1,Medellín,3,Energía,F-${35_000_000 + n}-2026-11,2026-11,2026-11-20,2026-11-28,100000`;
   const small = path.join(dataDir, 'small.csv');
@@ -356,7 +356,7 @@ test('when service lines go through the CLI, then the ones that add up are in, t
   const invoices = path.join(dataDir, 'facturas-lineas.csv');
   const invoice = (n: number) =>
     `${35_100_000 + n},Cliente,CC,${21_000_000 + n},Calle 1,Medellín,3,Energía,F-${35_100_000 + n}-2026-11,2026-11,2026-11-20,2026-11-28,100000`;
-  fs.writeFileSync(invoices, [BILLING_CSV_COLUMNS.join(','), invoice(1), invoice(2)].join('\n') + '\n');
+  fs.writeFileSync(invoices, [INVOICE_FEED_COLUMNS.join(','), invoice(1), invoice(2)].join('\n') + '\n');
   const file = path.join(dataDir, 'lineas.csv');
   fs.writeFileSync(
     file,

@@ -1,4 +1,4 @@
-import { FEEDS } from '../../shared/models/invoiceImport.model';
+import { FEEDS } from '../../shared/models/feedImport.model';
 import { SERVICES, UNITS } from '../../shared/models/invoiceLine.model';
 import * as invoiceLinesMigration from '../../sql/migrations/0013_invoice_lines';
 

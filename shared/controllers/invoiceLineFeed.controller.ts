@@ -1,47 +1,35 @@
 import type { Readable } from 'node:stream';
 
-import { z } from 'zod';
-
 import { type DbOrTx, inTransactionRacing } from '../clients/sql.client';
 import { AppError } from '../errors';
 import { CsvError, readCsvRecords } from '../formats/csv';
 import { BatchPacer, giveWay } from '../load';
-import { invoicesByNumber } from '../models/billingFeed.model';
-import { findContractByNumber, hasContractAccess } from '../models/contract.model';
-import { invoiceJsonSchema, invoiceToJson, touchUnpaidInvoices } from '../models/invoice.model';
-import { type ImportCounts, type InvoiceImportJson, recordImportBatch } from '../models/invoiceImport.model';
+import { type FeedImportJson, type ImportCounts, recordImportBatch } from '../models/feedImport.model';
+import { touchUnpaidInvoices } from '../models/invoice.model';
+import { invoicesByNumber } from '../models/invoiceFeed.model';
 import {
-  INVOICE_LINES_CSV_COLUMNS,
+  INVOICE_LINE_FEED_COLUMNS,
   type InvoiceLine,
-  invoiceLineCsvSchema,
-  invoiceLineJsonSchema,
-  invoiceLineToJson,
-  linesOfInvoice,
+  invoiceLineFeedRowSchema,
   linesOfInvoices,
   LONGEST_LINE_FIELD_CHARS,
   MAX_LINES_PER_INVOICE,
-  meteredConsumption,
   replaceInvoiceLines,
   sameLines,
-  SERVICES,
-  UNITS,
 } from '../models/invoiceLine.model';
-import { SERVICE_LABELS, UNIT_LABELS } from '../models/labels';
-import { bogotaDay } from '../models/time';
 import type { BillingDeps } from '../services';
 import { formatPesos } from '../views/texts';
 import {
-  checkCsvHeader,
+  checkFeedHeader,
   IMPORT_BATCH_LINES,
   type ImportProgress,
   importReport,
   type ImportRequest,
-  parseCsvLine,
+  parseFeedRow,
   Rejections,
   settleRun,
   startRun,
-} from './billingImport.controller';
-import { accessibleInvoice } from './invoice.controller';
+} from './feedImport.controller';
 
 /** One invoice's lines as the file gives them: consecutive lines with the same invoice_number. */
 interface LineGroup {
@@ -62,7 +50,7 @@ export async function importInvoiceLines(
   input: Readable | AsyncIterable<Buffer | string>,
   request: ImportRequest,
   onProgress?: (progress: ImportProgress) => void,
-): Promise<InvoiceImportJson> {
+): Promise<FeedImportJson> {
   const importId = await startRun(deps, { ...request, feed: 'invoice-lines' });
   const total: ImportProgress = { lines: 0, counts: { inserted: 0, updated: 0, unchanged: 0, rejected: 0 } };
   const rejections = new Rejections();
@@ -95,13 +83,13 @@ export async function importInvoiceLines(
     try {
       for await (const record of readCsvRecords(input, { maxFieldChars: LONGEST_LINE_FIELD_CHARS })) {
         if (header) {
-          checkCsvHeader(record.fields, INVOICE_LINES_CSV_COLUMNS);
+          checkFeedHeader(record.fields, INVOICE_LINE_FEED_COLUMNS);
           header = false;
           continue;
         }
         const parsed = record.problem
           ? { reason: record.problem }
-          : parseCsvLine(record.fields, INVOICE_LINES_CSV_COLUMNS, invoiceLineCsvSchema);
+          : parseFeedRow(record.fields, INVOICE_LINE_FEED_COLUMNS, invoiceLineFeedRowSchema);
         const invoiceNumber = 'data' in parsed ? parsed.data.invoice_number : (record.fields[0] ?? '').trim();
         if (group && group.invoiceNumber !== invoiceNumber) await close();
         group ??= { invoiceNumber, lines: [], problems: [] };
@@ -248,68 +236,4 @@ async function stillUnpaid(
     else rejectPaid(replacement.group);
   }
   return standing;
-}
-
-// ---- What the customer reads ----
-
-export const invoiceDetailSchema = invoiceJsonSchema
-  .extend({ lines: z.array(invoiceLineJsonSchema).describe('The service lines, in the order of the bill') })
-  .meta({ id: 'InvoiceDetail' });
-export type InvoiceDetail = z.infer<typeof invoiceDetailSchema>;
-
-/** GET /invoices/{invoiceId}: the invoice and its lines, for whoever may print its PDF. */
-export async function invoiceDetail(
-  deps: Pick<BillingDeps, 'db' | 'clock'>,
-  userId: string,
-  invoiceId: string,
-): Promise<InvoiceDetail> {
-  const invoice = await accessibleInvoice(deps, userId, invoiceId);
-  const lines = await linesOfInvoice(deps.db, invoice.id);
-  return { ...invoiceToJson(invoice, bogotaDay(deps.clock.now())), lines: lines.map(invoiceLineToJson) };
-}
-
-export const consumptionQuerySchema = z.object({
-  periods: z.coerce.number().int().min(1).max(36).default(6),
-});
-
-export const consumptionSchema = z
-  .object({
-    contractNumber: z.string(),
-    services: z.array(
-      z.object({
-        service: z.enum(SERVICES),
-        serviceLabel: z.string(),
-        unit: z.enum(UNITS),
-        unitLabel: z.string(),
-        periods: z
-          .array(z.object({ period: z.string().describe('YYYY-MM'), quantity: z.number(), amount: z.number().int() }))
-          .describe('Oldest first'),
-      }),
-    ),
-  })
-  .meta({ id: 'Consumption' });
-export type Consumption = z.infer<typeof consumptionSchema>;
-
-/**
- * GET /contracts/{contractNumber}/consumption: per metered service, one row per period (the last
- * `periods` billed), oldest first. Customers see contracts they looked up or paid; operators any.
- */
-export async function consumption(
-  deps: Pick<BillingDeps, 'db'>,
-  caller: { id: string; role: string },
-  contractNumber: string,
-  periods: number,
-): Promise<Consumption> {
-  const contract = await findContractByNumber(deps.db, contractNumber);
-  if (!contract || (caller.role !== 'operator' && !(await hasContractAccess(deps.db, caller.id, contract.id))))
-    throw new AppError('CONTRACT_NOT_FOUND', 'No encontramos ese contrato entre los que ha consultado.');
-  const services = await meteredConsumption(deps.db, contract.id, periods);
-  return {
-    contractNumber,
-    services: services.map((entry) => ({
-      ...entry,
-      serviceLabel: SERVICE_LABELS[entry.service],
-      unitLabel: UNIT_LABELS[entry.unit],
-    })),
-  };
 }

@@ -29,7 +29,7 @@ export interface LineError {
   reason: string;
 }
 
-export interface InvoiceImport {
+export interface FeedImport {
   id: string;
   feed: Feed;
   source: LoadSource;
@@ -42,7 +42,7 @@ export interface InvoiceImport {
   finishedAt: Date | null;
 }
 
-export const invoiceImportJsonSchema = z
+export const feedImportJsonSchema = z
   .object({
     id: z.string(),
     feed: z.enum(FEEDS).describe('invoices (the billing feed) or invoice-lines (their service lines)'),
@@ -66,9 +66,9 @@ export const invoiceImportJsonSchema = z
     finishedAt: z.string().nullable(),
   })
   .meta({ id: 'InvoiceImport' });
-export type InvoiceImportJson = z.infer<typeof invoiceImportJsonSchema>;
+export type FeedImportJson = z.infer<typeof feedImportJsonSchema>;
 
-export function invoiceImportToJson(run: InvoiceImport, errors: LineError[]): InvoiceImportJson {
+export function feedImportToJson(run: FeedImport, errors: LineError[]): FeedImportJson {
   return {
     id: run.id,
     feed: run.feed,
@@ -84,7 +84,7 @@ export function invoiceImportToJson(run: InvoiceImport, errors: LineError[]): In
   };
 }
 
-const fromRow = (row: Record<string, unknown>): InvoiceImport => ({
+const fromRow = (row: Record<string, unknown>): FeedImport => ({
   id: String(row.id),
   feed: (row.feed as Feed | undefined) ?? 'invoices',
   source: row.source as LoadSource,
@@ -102,7 +102,7 @@ const fromRow = (row: Record<string, unknown>): InvoiceImport => ({
   finishedAt: asOptionalDate(row.finished_at),
 });
 
-export const invoiceImportQueries = {
+export const feedImportQueries = {
   byId: (db: DbOrTx, id: string) => db('invoice_imports').where({ id }).first(),
   errors: (db: DbOrTx, id: string) =>
     db('invoice_import_errors').where({ import_id: id }).orderBy('line').select('line', 'reason'),
@@ -129,13 +129,18 @@ export async function renameImport(db: DbOrTx, id: string, fileName: string): Pr
   await db('invoice_imports').where({ id }).update({ file_name: fileName });
 }
 
-export async function findImport(db: DbOrTx, id: string): Promise<InvoiceImport | undefined> {
-  const row = (await invoiceImportQueries.byId(db, id)) as Record<string, unknown> | undefined;
+/** An upload whose file could not be stored: nothing refers to it yet. */
+export async function deleteQueuedImport(db: DbOrTx, id: string): Promise<void> {
+  await db('invoice_imports').where({ id, status: 'QUEUED' }).delete();
+}
+
+export async function findImport(db: DbOrTx, id: string): Promise<FeedImport | undefined> {
+  const row = (await feedImportQueries.byId(db, id)) as Record<string, unknown> | undefined;
   return row ? fromRow(row) : undefined;
 }
 
 export async function importErrors(db: DbOrTx, id: string): Promise<LineError[]> {
-  return ((await invoiceImportQueries.errors(db, id)) as Record<string, unknown>[]).map((row) => ({
+  return ((await feedImportQueries.errors(db, id)) as Record<string, unknown>[]).map((row) => ({
     line: Number(row.line),
     reason: String(row.reason),
   }));

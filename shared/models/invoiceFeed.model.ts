@@ -7,7 +7,7 @@ import { newId } from './ids';
 import { MAX_AMOUNT } from './money';
 
 /** The billing system's CSV (docs/billing-feed.md): its header row, in this order. */
-export const BILLING_CSV_COLUMNS = [
+export const INVOICE_FEED_COLUMNS = [
   'contract_number',
   'holder_name',
   'holder_document_type',
@@ -23,7 +23,7 @@ export const BILLING_CSV_COLUMNS = [
   'amount',
 ] as const;
 /** Columns a file may add after those, in this order: DIAN's CUDE (files without it still import). */
-export const BILLING_CSV_OPTIONAL_COLUMNS = ['cude'] as const;
+export const INVOICE_FEED_OPTIONAL_COLUMNS = ['cude'] as const;
 
 /**
  * The longest field any column takes (address): the reader refuses a longer one while it reads,
@@ -46,7 +46,7 @@ const day = (what: string) =>
     );
 
 /** One line of the feed, checked field by field, with the reason in Spanish when it fails. */
-export const billingLineSchema = z
+export const invoiceFeedRowSchema = z
   .object({
     contract_number: contractNumberSchema,
     holder_name: text(120, 'holder_name'),
@@ -93,7 +93,7 @@ export const billingLineSchema = z
     message: 'due_date: es anterior a issue_date.',
     path: ['due_date'],
   });
-export type BillingLine = z.output<typeof billingLineSchema>;
+export type InvoiceFeedRow = z.output<typeof invoiceFeedRowSchema>;
 
 export interface ExistingContract {
   id: string;
@@ -147,7 +147,7 @@ function chunks<T>(items: T[], size: number): T[][] {
   return out;
 }
 
-export const billingFeedQueries = {
+export const invoiceFeedQueries = {
   contractsByNumber: (db: DbOrTx, numbers: string[]) =>
     db('contracts')
       .whereIn('number', numbers)
@@ -167,7 +167,7 @@ export const billingFeedQueries = {
       .whereIn('number', numbers)
       .select('id', 'number', 'contract_id', 'period', 'issue_date', 'due_date', 'amount', 'status', 'cude'),
   /** An UNPAID invoice's new amount or dates; a PAID one is never changed by the feed. */
-  updateUnpaidInvoice: (db: DbOrTx, id: string, line: BillingLine, now: Date) =>
+  updateUnpaidInvoice: (db: DbOrTx, id: string, line: InvoiceFeedRow, now: Date) =>
     db('invoices')
       .where({ id, status: 'UNPAID' })
       .update({
@@ -178,11 +178,11 @@ export const billingFeedQueries = {
         ...(line.cude === undefined ? {} : { cude: line.cude }),
         updated_at: now,
       }),
-  updateContract: (db: DbOrTx, id: string, line: BillingLine) =>
+  updateContract: (db: DbOrTx, id: string, line: InvoiceFeedRow) =>
     db('contracts').where({ id }).update(contractColumns(line)),
 };
 
-function contractColumns(line: BillingLine) {
+function contractColumns(line: InvoiceFeedRow) {
   return {
     holder_name: line.holder_name,
     holder_document_type: line.holder_document_type,
@@ -197,7 +197,7 @@ function contractColumns(line: BillingLine) {
 export async function contractsByNumber(db: DbOrTx, numbers: string[]): Promise<Map<string, ExistingContract>> {
   const found = new Map<string, ExistingContract>();
   for (const part of chunks(numbers, 1000)) {
-    for (const row of (await billingFeedQueries.contractsByNumber(db, part)) as Record<string, unknown>[]) {
+    for (const row of (await invoiceFeedQueries.contractsByNumber(db, part)) as Record<string, unknown>[]) {
       found.set(String(row.number), {
         id: String(row.id),
         holderName: String(row.holder_name),
@@ -216,7 +216,7 @@ export async function contractsByNumber(db: DbOrTx, numbers: string[]): Promise<
 export async function invoicesByNumber(db: DbOrTx, numbers: string[]): Promise<Map<string, ExistingInvoice>> {
   const found = new Map<string, ExistingInvoice>();
   for (const part of chunks(numbers, 1000)) {
-    for (const row of (await billingFeedQueries.invoicesByNumber(db, part)) as Record<string, unknown>[]) {
+    for (const row of (await invoiceFeedQueries.invoicesByNumber(db, part)) as Record<string, unknown>[]) {
       found.set(String(row.number), {
         id: String(row.id),
         contractId: String(row.contract_id),
@@ -233,7 +233,7 @@ export async function invoicesByNumber(db: DbOrTx, numbers: string[]): Promise<M
 }
 
 /** Whether the line would change the contract's holder, address or services. */
-export function contractDiffers(contract: ExistingContract, line: BillingLine): boolean {
+export function contractDiffers(contract: ExistingContract, line: InvoiceFeedRow): boolean {
   return (
     contract.holderName !== line.holder_name ||
     contract.holderDocumentType !== line.holder_document_type ||
@@ -246,7 +246,7 @@ export function contractDiffers(contract: ExistingContract, line: BillingLine): 
 }
 
 /** Whether the line would change the invoice (its contract is compared by the caller). */
-export function invoiceDiffers(invoice: ExistingInvoice, line: BillingLine): boolean {
+export function invoiceDiffers(invoice: ExistingInvoice, line: InvoiceFeedRow): boolean {
   return (
     invoice.period !== line.period ||
     invoice.issueDate !== line.issue_date ||
@@ -257,7 +257,7 @@ export function invoiceDiffers(invoice: ExistingInvoice, line: BillingLine): boo
 }
 
 /** New contracts, in multi-row statements; returns their ids by number. */
-export async function insertContracts(db: DbOrTx, lines: BillingLine[], now: Date): Promise<Map<string, string>> {
+export async function insertContracts(db: DbOrTx, lines: InvoiceFeedRow[], now: Date): Promise<Map<string, string>> {
   const ids = new Map<string, string>();
   const rows = lines.map((line) => {
     const id = newId(now.getTime());
@@ -271,7 +271,7 @@ export async function insertContracts(db: DbOrTx, lines: BillingLine[], now: Dat
 /** New UNPAID invoices, in multi-row statements. */
 export async function insertInvoices(
   db: DbOrTx,
-  invoices: { line: BillingLine; contractId: string }[],
+  invoices: { line: InvoiceFeedRow; contractId: string }[],
   now: Date,
 ): Promise<void> {
   const rows = invoices.map(({ line, contractId }) => ({
@@ -291,11 +291,11 @@ export async function insertInvoices(
   await insertRows(db, 'invoices', rows);
 }
 
-export async function updateContract(db: DbOrTx, id: string, line: BillingLine): Promise<void> {
-  await billingFeedQueries.updateContract(db, id, line);
+export async function updateContract(db: DbOrTx, id: string, line: InvoiceFeedRow): Promise<void> {
+  await invoiceFeedQueries.updateContract(db, id, line);
 }
 
 /** False when the invoice was paid in the meantime (the line is then refused). */
-export async function updateUnpaidInvoice(db: DbOrTx, id: string, line: BillingLine, now: Date): Promise<boolean> {
-  return (await billingFeedQueries.updateUnpaidInvoice(db, id, line, now)) === 1;
+export async function updateUnpaidInvoice(db: DbOrTx, id: string, line: InvoiceFeedRow, now: Date): Promise<boolean> {
+  return (await invoiceFeedQueries.updateUnpaidInvoice(db, id, line, now)) === 1;
 }
