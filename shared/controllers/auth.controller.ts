@@ -1,18 +1,9 @@
-import {
-  createHash,
-  createPrivateKey,
-  createPublicKey,
-  createSecretKey,
-  type KeyObject,
-  randomBytes,
-  randomUUID,
-} from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 
-import type * as Jwt from 'jsonwebtoken';
 import { z } from 'zod';
 
 import type { Clock } from '../clients/clock.client';
-import { onFirstUse } from '../clients/lazy';
+import { signJwt, verifyJwt } from '../clients/jwt.client';
 import type { QueuePublisher } from '../clients/queue.client';
 import { type Db, inTransaction } from '../clients/sql.client';
 import type { Config } from '../config';
@@ -83,44 +74,9 @@ export type TokenPair = z.infer<typeof tokenPairSchema>;
 
 const sha256 = (value: string) => createHash('sha256').update(value, 'utf8').digest('hex');
 
-// eslint-disable-next-line @typescript-eslint/no-require-imports -- loaded on first use (cold start, see lazy.ts)
-const jwt = onFirstUse(() => require('jsonwebtoken') as typeof Jwt);
-
-const keyCache = new WeakMap<Config['jwt'], { signing: KeyObject; verifying: KeyObject }>();
-/**
- * The JWT keys as KeyObjects, built once per configuration: given a string, jsonwebtoken first
- * tries to parse an HS256 secret as a public key on every verify (and catches the failure), which
- * was a sixth of a search's CPU.
- */
-function jwtKeys(settings: Config['jwt']): { signing: KeyObject; verifying: KeyObject } {
-  let keys = keyCache.get(settings);
-  if (!keys) {
-    keys =
-      settings.algorithm === 'HS256'
-        ? {
-            signing: createSecretKey(Buffer.from(settings.signingKey, 'utf8')),
-            verifying: createSecretKey(Buffer.from(settings.verifyKey, 'utf8')),
-          }
-        : { signing: createPrivateKey(settings.signingKey), verifying: createPublicKey(settings.verifyKey) };
-    keyCache.set(settings, keys);
-  }
-  return keys;
-}
-
 function signAccessToken(deps: AuthDeps, user: { id: string; role: Role }, sessionId: string): string {
-  const { jwt: settings } = deps.config;
   const now = Math.floor(deps.clock.now().getTime() / 1000);
-  return jwt().sign(
-    { role: user.role, sid: sessionId, iat: now, nbf: now, exp: now + settings.accessTokenTtlSeconds },
-    jwtKeys(settings).signing,
-    {
-      algorithm: settings.algorithm,
-      issuer: settings.issuer,
-      audience: settings.audience,
-      subject: user.id,
-      jwtid: randomUUID(),
-    },
-  );
+  return signJwt(deps.config.jwt, user.id, { role: user.role, sid: sessionId }, now);
 }
 
 async function issueTokens(deps: AuthDeps, user: User, sessionId: string, sessionExpiresAt: Date): Promise<TokenPair> {
@@ -168,23 +124,14 @@ const invalidToken = (detail: string) =>
  * switch to another), issuer, audience, expiry and not-before, then that its session is alive.
  */
 export async function verifyAccessToken(deps: AuthDeps, token: string): Promise<AuthUser> {
-  const { jwt: settings } = deps.config;
-  let payload: unknown;
-  try {
-    payload = jwt().verify(token, jwtKeys(settings).verifying, {
-      algorithms: [settings.algorithm],
-      issuer: settings.issuer,
-      audience: settings.audience,
-      clockTimestamp: Math.floor(deps.clock.now().getTime() / 1000),
-      clockTolerance: 5,
-    });
-  } catch (error) {
+  const verdict = verifyJwt(deps.config.jwt, token, Math.floor(deps.clock.now().getTime() / 1000));
+  if (!verdict.valid)
     throw invalidToken(
-      error instanceof jwt().TokenExpiredError
+      verdict.expired
         ? 'El token de acceso expiró; renuévelo con el refreshToken.'
         : 'El token de acceso no es válido.',
     );
-  }
+  const payload = verdict.payload;
   if (!isAccessClaims(payload)) throw invalidToken('El token de acceso no es válido.');
   if (!(await isSessionAlive(deps, payload.sid))) throw invalidToken('La sesión de este token fue cerrada.');
   return { id: payload.sub, role: payload.role, sessionId: payload.sid };
