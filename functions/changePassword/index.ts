@@ -1,6 +1,6 @@
 import { z } from 'zod';
 
-import * as accounts from '../../shared/controllers/account.controller';
+import * as passwords from '../../shared/controllers/password.controller';
 import { httpRoute } from '../../shared/http/handler';
 import { httpFunction } from '../../shared/http/routes';
 import { loginPasswordSchema, passwordSchema } from '../../shared/models/user.model';
@@ -20,7 +20,7 @@ export const changePassword = httpRoute({
   },
   body: z.object({ currentPassword: loginPasswordSchema, newPassword: passwordSchema }),
   handle: async ({ body, user }) => {
-    await accounts.changePassword(services(), user, body);
+    await passwords.changePassword(services(), user, body);
     return { status: 204 };
   },
 });

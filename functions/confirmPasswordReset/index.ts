@@ -1,6 +1,6 @@
 import { z } from 'zod';
 
-import * as accounts from '../../shared/controllers/account.controller';
+import * as passwords from '../../shared/controllers/password.controller';
 import { clientKeyOf } from '../../shared/http/auth';
 import { httpRoute } from '../../shared/http/handler';
 import { httpFunction } from '../../shared/http/routes';
@@ -25,7 +25,7 @@ export const confirmPasswordReset = httpRoute({
   },
   body: z.object({ token: accountTokenSchema, newPassword: passwordSchema }),
   handle: async ({ body, request }) => {
-    await accounts.confirmPasswordReset(services(), body, clientKeyOf(request));
+    await passwords.confirmPasswordReset(services(), body, clientKeyOf(request));
     return { status: 204 };
   },
 });

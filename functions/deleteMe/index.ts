@@ -1,6 +1,6 @@
 import { z } from 'zod';
 
-import * as accounts from '../../shared/controllers/account.controller';
+import * as personalData from '../../shared/controllers/personalData.controller';
 import { httpRoute } from '../../shared/http/handler';
 import { httpFunction } from '../../shared/http/routes';
 import { loginPasswordSchema } from '../../shared/models/user.model';
@@ -20,7 +20,7 @@ export const deleteMe = httpRoute({
   },
   body: z.object({ password: loginPasswordSchema }),
   handle: async ({ body, user }) => {
-    await accounts.deleteMe(services(), user.id, body.password);
+    await personalData.deleteMe(services(), user.id, body.password);
     return { status: 204 };
   },
 });

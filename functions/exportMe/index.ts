@@ -1,4 +1,4 @@
-import * as accounts from '../../shared/controllers/account.controller';
+import * as personalData from '../../shared/controllers/personalData.controller';
 import { httpRoute } from '../../shared/http/handler';
 import { httpFunction } from '../../shared/http/routes';
 import { bogotaDay } from '../../shared/models/time';
@@ -12,12 +12,12 @@ export const exportMe = httpRoute({
     description:
       'Habeas data (Ley 1581 de 2012): the user, consents, contracts followed, coupons, transactions, notifications and email deliveries, in the shapes the API serves them. Up to 10 per hour.',
     tag: 'Cuenta',
-    success: { status: 200, description: 'All personal data held', schema: accounts.personalDataSchema },
+    success: { status: 200, description: 'All personal data held', schema: personalData.personalDataSchema },
     errors: ['TOO_MANY_REQUESTS', 'USER_NOT_FOUND'],
   },
   handle: async ({ user }) => {
     const svc = services();
-    const data = await accounts.exportMe(svc, user.id);
+    const data = await personalData.exportMe(svc, user.id);
     return {
       body: data,
       headers: {

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 
-import * as accounts from '../../shared/controllers/account.controller';
+import * as passwords from '../../shared/controllers/password.controller';
 import { clientKeyOf } from '../../shared/http/auth';
 import { httpRoute } from '../../shared/http/handler';
 import { httpFunction } from '../../shared/http/routes';
@@ -23,7 +23,7 @@ export const requestPasswordReset = httpRoute({
   },
   body: z.object({ email: emailSchema }),
   handle: async ({ body, request }) => {
-    await accounts.requestPasswordReset(services(), body.email, clientKeyOf(request));
+    await passwords.requestPasswordReset(services(), body.email, clientKeyOf(request));
     return {
       status: 202,
       body: {

@@ -27,7 +27,7 @@ import {
   markRefreshTokenUsed,
   revokeSession,
 } from '../models/session.model';
-import { sessionCacheOf } from '../models/sessionCache';
+import { forgetRevoked, sessionCacheOf } from '../models/sessionCache';
 import { enforceRateLimit } from '../models/throttle';
 import {
   documentTaken,
@@ -146,16 +146,6 @@ async function isSessionAlive(deps: AuthDeps, sessionId: string): Promise<boolea
   const session = await findActiveSession(deps.db, sessionId, now);
   if (session) cache.remember(sessionId, session.userId, session.expiresAt, readStartedAt);
   return session !== undefined;
-}
-
-/** After a revocation commits: this instance stops trusting the sessions at once. */
-export function forgetRevoked(
-  deps: Pick<AuthDeps, 'db' | 'config'>,
-  revoked: { sessionId: string } | { userId: string },
-): void {
-  const cache = sessionCacheOf(deps.db, deps.config.auth.sessionCacheMs);
-  if ('sessionId' in revoked) cache.forgetSession(revoked.sessionId);
-  else cache.forgetUser(revoked.userId);
 }
 
 // ---- Use cases ----

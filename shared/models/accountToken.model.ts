@@ -1,8 +1,10 @@
-import { createHash, createHmac } from 'node:crypto';
+import { createHash, createHmac, hkdfSync } from 'node:crypto';
 
 import { z } from 'zod';
 
 import { asDate, asOptionalDate, type DbOrTx, isUniqueViolation } from '../clients/sql.client';
+import { AppError } from '../errors';
+import { findUserById, type UserWithCredentials } from './user.model';
 
 /**
  * Email-verification and password-reset tokens. A token is 256 bits derived (HMAC-SHA256, with a
@@ -104,4 +106,37 @@ export async function useAllAccountTokens(
 
 export async function purgeExpiredAccountTokens(db: DbOrTx, before: Date): Promise<number> {
   return db('account_tokens').where('expires_at', '<', before).delete();
+}
+
+const tokenKeys = new Map<string, Buffer>();
+/** The HMAC key of account tokens, derived from the JWT signing secret (one secret to keep, not two). */
+export function accountTokenKey(jwtSigningKey: string): Buffer {
+  let key = tokenKeys.get(jwtSigningKey);
+  if (!key) {
+    key = Buffer.from(hkdfSync('sha256', jwtSigningKey, 'cuponeras-epm', 'account tokens v1', 32));
+    tokenKeys.set(jwtSigningKey, key);
+  }
+  return key;
+}
+
+const invalidToken = () =>
+  new AppError(
+    'INVALID_ACCOUNT_TOKEN',
+    'El enlace no es válido, ya se usó o venció. Pida uno nuevo desde la aplicación.',
+    { errors: [{ path: 'body.token', message: 'Código no válido o vencido.' }] },
+  );
+
+/** Uses a token once: the one caller that wins gets its user id; anyone else, a 400. */
+export async function spendAccountToken(
+  db: DbOrTx,
+  token: string,
+  purpose: AccountTokenPurpose,
+  now: Date,
+): Promise<UserWithCredentials> {
+  const record = await findAccountToken(db, token, purpose);
+  if (!record || record.usedAt || record.expiresAt <= now) throw invalidToken();
+  const user = await findUserById(db, record.userId);
+  if (!user || user.deletedAt) throw invalidToken();
+  if (!(await useAccountToken(db, record.id, now))) throw invalidToken();
+  return user;
 }

@@ -88,3 +88,13 @@ export function sessionCacheOf(db: Db, ttlMs: number): SessionCache {
   }
   return cache;
 }
+
+/** After a revocation commits: this instance stops trusting the sessions at once. */
+export function forgetRevoked(
+  deps: { db: Db; config: { auth: { sessionCacheMs: number } } },
+  revoked: { sessionId: string } | { userId: string },
+): void {
+  const cache = sessionCacheOf(deps.db, deps.config.auth.sessionCacheMs);
+  if ('sessionId' in revoked) cache.forgetSession(revoked.sessionId);
+  else cache.forgetUser(revoked.userId);
+}

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 
 import { asDate, asOptionalDate, type DbOrTx, isUniqueViolation } from '../clients/sql.client';
+import { AppError } from '../errors';
 
 export const ROLES = ['customer', 'operator'] as const;
 export type Role = (typeof ROLES)[number];
@@ -321,4 +322,11 @@ export async function anonymiseUser(db: DbOrTx, userId: string, unusableHash: st
     deleted_at: now,
     updated_at: now,
   });
+}
+
+/** The user a token names, still active, or 404 USER_NOT_FOUND. */
+export async function requireActiveUser(db: DbOrTx, userId: string): Promise<UserWithCredentials> {
+  const user = await findUserById(db, userId);
+  if (!user || user.deletedAt) throw new AppError('USER_NOT_FOUND', 'El usuario de este token ya no existe.');
+  return user;
 }
