@@ -1,9 +1,9 @@
 import { z } from 'zod';
 
-import * as collections from '../../shared/controllers/collection.controller';
+import * as collections from '../../shared/controllers/collectionReview.controller';
 import { httpRoute } from '../../shared/http/handler';
 import { httpFunction } from '../../shared/http/routes';
-import { EXCEPTION_OUTCOMES } from '../../shared/models/collection.model';
+import { EXCEPTION_OUTCOMES } from '../../shared/models/collectionRecord.model';
 import { idSchema } from '../../shared/models/ids';
 import { pageQueryFields } from '../../shared/models/keyset';
 import { pageSchema } from '../../shared/models/pagination';

@@ -1,9 +1,9 @@
 import { z } from 'zod';
 
-import * as collections from '../../shared/controllers/collection.controller';
+import * as collections from '../../shared/controllers/collectionReview.controller';
 import { httpRoute } from '../../shared/http/handler';
 import { httpFunction } from '../../shared/http/routes';
-import { collectionSummaryJsonSchema } from '../../shared/models/collection.model';
+import { collectionSummaryJsonSchema } from '../../shared/models/collectionFile.model';
 import { calendarDaySchema, checkDayRange } from '../../shared/models/time';
 import { services } from '../../shared/services';
 

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 
-import * as collections from '../../shared/controllers/collection.controller';
+import * as collections from '../../shared/controllers/collectionReview.controller';
 import { httpRoute } from '../../shared/http/handler';
 import { httpFunction } from '../../shared/http/routes';
 import { idSchema } from '../../shared/models/ids';

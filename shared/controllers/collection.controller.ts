@@ -1,11 +1,8 @@
 import { createHash } from 'node:crypto';
 import type { Readable } from 'node:stream';
 
-import { z } from 'zod';
-
 import { type BlobStore, CONTAINERS } from '../clients/blob.client';
-import { type DbOrTx, inTransaction, inTransactionRacing } from '../clients/sql.client';
-import { AppError } from '../errors';
+import { type DbOrTx, inTransactionRacing } from '../clients/sql.client';
 import { storeUpload } from '../fileUpload';
 import {
   CollectionFileError,
@@ -15,47 +12,30 @@ import {
   type VerifiedFile,
 } from '../formats/asobancaria';
 import { giveWay, givingWayEvery } from '../load';
-import { insertAudit } from '../models/audit.model';
 import {
-  type BankKey,
   type CollectionFile,
-  type CollectionOutcome,
-  collectionRecordJsonSchema,
-  collectionRecords,
-  collectionRecordToJson,
-  collectionSummaryJsonSchema,
-  collectionToJson,
   deleteQueuedCollection,
-  type ExceptionOutcome,
   findCollection,
   findCollectionByHash,
-  findCollectionRecord,
   finishCollection,
   insertCollectionFile,
-  insertCollectionRecord,
-  listCollections,
-  liveCollectionCounts,
   markCollectionApplying,
   markCollectionRejected,
-  matchBankKey,
-  pageCollectionExceptions,
   renameCollection,
-  resolveCollectionException,
+} from '../models/collectionFile.model';
+import {
+  type BankKey,
+  type CollectionOutcome,
+  insertCollectionRecord,
+  matchBankKey,
   storedCollectionLines,
-} from '../models/collection.model';
+} from '../models/collectionRecord.model';
+import { type CollectionReport, collectionReport } from '../models/collectionReport.model';
 import { COUPON_CODE_LENGTH, findAnyCouponByCode, markCouponCollected } from '../models/coupon.model';
 import type { LoadSource } from '../models/feedImport.model';
 import { idSchema } from '../models/ids';
 import { findInvoice, markInvoicePaid } from '../models/invoice.model';
-import { decodeCursor, encodeCursor, type Page } from '../models/pagination';
-import {
-  findGatewayException,
-  gatewayExceptionJsonSchema,
-  gatewayExceptionToJson,
-  pageGatewayExceptions,
-  resolveGatewayException,
-} from '../models/payment.model';
-import { addDays, bogotaDayRange, endOfBogotaDay } from '../models/time';
+import { addDays, endOfBogotaDay } from '../models/time';
 import type { BillingDeps } from '../services';
 import { dispatch } from './outbox.controller';
 import { recordPayment } from './payment.controller';
@@ -70,14 +50,6 @@ export interface CollectionRequest {
   /** A file registered by an upload, waiting for its blob trigger. */
   collectionId?: string;
 }
-
-export const collectionReportSchema = collectionSummaryJsonSchema
-  .extend({
-    records: z.array(collectionRecordJsonSchema).describe('In file order, one page (see nextCursor)'),
-    nextCursor: z.string().nullable(),
-  })
-  .meta({ id: 'CollectionReport' });
-export type CollectionReport = z.infer<typeof collectionReportSchema>;
 
 /** Messages are handed to the queue in groups while a file is applied (the sweeper covers the rest). */
 const DISPATCH_GROUP = 200;
@@ -107,7 +79,7 @@ export async function importCollection(
   }
 
   const file = await fileFor(deps, request, verified);
-  if (file.status === 'COMPLETED' || file.status === 'REJECTED') return collectionReport(deps, file.id);
+  if (file.status === 'COMPLETED' || file.status === 'REJECTED') return collectionReport(deps.db, file.id);
   await markCollectionApplying(deps.db, file.id, verified);
   const { bankCode, collectionDate } = verified.header;
   // Expired "before the collection date": its time was up before that Colombian day began.
@@ -141,7 +113,7 @@ export async function importCollection(
   await sending;
   if (pending.length > 0) await dispatch(deps, pending.length, pending).catch(() => undefined);
   await finishCollection(deps.db, file.id, deps.clock.now());
-  return collectionReport(deps, file.id);
+  return collectionReport(deps.db, file.id);
 }
 
 /** The file's row: the upload's, the one with the same content, or a new one. */
@@ -173,7 +145,7 @@ async function rejectFile(
   const registered = request.collectionId ? await findCollection(deps.db, request.collectionId) : undefined;
   if (registered?.contentHash === contentHash && registered.status === 'QUEUED') {
     await markCollectionRejected(deps.db, registered.id, reason, now);
-    return collectionReport(deps, registered.id);
+    return collectionReport(deps.db, registered.id);
   }
   const { id } = await insertCollectionFile(deps.db, {
     contentHash,
@@ -184,7 +156,7 @@ async function rejectFile(
     createdBy: request.createdBy,
     now,
   });
-  return collectionReport(deps, id);
+  return collectionReport(deps.db, id);
 }
 
 interface FileContext {
@@ -300,197 +272,4 @@ export const collectionBlobName = (collectionId: string) => `${collectionId}.txt
 export function collectionIdOfBlob(name: string): string | undefined {
   const id = idSchema.safeParse(name.replace(/\.txt$/i, ''));
   return id.success ? id.data : undefined;
-}
-
-/** GET /operator/collections/{collectionId}, audited. */
-export async function viewCollection(
-  deps: Pick<BillingDeps, 'db' | 'clock'>,
-  operatorId: string,
-  collectionId: string,
-  options: { cursor?: string; limit?: number; outcome?: CollectionOutcome },
-): Promise<CollectionReport> {
-  const report = await collectionReport(deps, collectionId, options);
-  await insertAudit(deps.db, {
-    actorId: operatorId,
-    action: 'COLLECTION_VIEWED',
-    subjectType: 'collection',
-    subjectId: collectionId,
-    details: options,
-    now: deps.clock.now(),
-  });
-  return report;
-}
-
-// ---- The operator's views ----
-
-export const RECORDS_PAGE = { default: 500, max: 1000 };
-
-/** GET /operator/collections/{collectionId}: the file, its counts and one page of its records. */
-export async function collectionReport(
-  deps: Pick<BillingDeps, 'db'>,
-  collectionId: string,
-  options: { cursor?: string; limit?: number; outcome?: CollectionOutcome } = {},
-): Promise<CollectionReport> {
-  const file = await findCollection(deps.db, collectionId);
-  if (!file) throw new AppError('COLLECTION_NOT_FOUND');
-  const afterLine = options.cursor ? decodeLineCursor(options.cursor) : 0;
-  const limit = options.limit ?? RECORDS_PAGE.default;
-  const page = await collectionRecords(deps.db, file.id, { afterLine, limit, outcome: options.outcome });
-  const live = await liveCollectionCounts(deps.db, file);
-  const last = page.items[page.items.length - 1];
-  return {
-    ...collectionToJson({ ...file, counts: live.counts, appliedCents: live.appliedCents }),
-    records: page.items.map(collectionRecordToJson),
-    nextCursor: page.hasMore && last ? Buffer.from(String(last.line)).toString('base64url') : null,
-  };
-}
-
-function decodeLineCursor(cursor: string): number {
-  const line = Number(Buffer.from(cursor, 'base64url').toString('utf8'));
-  if (!Number.isInteger(line) || line < 0) {
-    throw new AppError('VALIDATION_FAILED', 'El cursor no es válido; use el nextCursor de la página anterior.', {
-      errors: [{ path: 'query.cursor', message: 'Cursor no válido.' }],
-    });
-  }
-  return line;
-}
-
-/** GET /operator/collections?from=&to=: files received in those Colombian days, with counts and totals. */
-export async function reconciliation(
-  deps: Pick<BillingDeps, 'db' | 'clock'>,
-  operatorId: string,
-  range: { from?: string; to?: string },
-): Promise<{ items: z.infer<typeof collectionSummaryJsonSchema>[] }> {
-  await insertAudit(deps.db, {
-    actorId: operatorId,
-    action: 'COLLECTIONS_LISTED',
-    subjectType: 'collection',
-    subjectId: '*',
-    details: range,
-    now: deps.clock.now(),
-  });
-  const files = await listCollections(deps.db, bogotaDayRange(range), 500);
-  const items = [];
-  for (const file of files) {
-    const live = await liveCollectionCounts(deps.db, file);
-    items.push(collectionToJson({ ...file, counts: live.counts, appliedCents: live.appliedCents }));
-  }
-  return { items };
-}
-
-/** One operator list of money taken that paid nothing: bank collection records and gateway payments. */
-export const exceptionJsonSchema = z
-  .discriminatedUnion('source', [collectionRecordJsonSchema, gatewayExceptionJsonSchema])
-  .meta({
-    id: 'MoneyException',
-    // For generators (Kiota): which schema a `source` names.
-    discriminator: {
-      propertyName: 'source',
-      mapping: {
-        COLLECTION: '#/components/schemas/CollectionRecord',
-        GATEWAY: '#/components/schemas/GatewayException',
-      },
-    },
-  });
-export type ExceptionJson = z.infer<typeof exceptionJsonSchema>;
-
-/**
- * GET /operator/collection-exceptions: the bank records that paid no invoice and the gateway
- * payments whose money paid nothing (docs/payments.md), to resolve (or resolved), newest first.
- * Both lists are read by the same (time, id) keyset and merged; a page never ends inside a group
- * of items of the same millisecond, so the next page's cursor skips none of them.
- */
-export async function exceptions(
-  deps: Pick<BillingDeps, 'db' | 'clock'>,
-  operatorId: string,
-  options: {
-    status: 'open' | 'resolved';
-    source?: 'COLLECTION' | 'GATEWAY';
-    collectionId?: string;
-    outcome?: ExceptionOutcome;
-    cursor?: string;
-    limit: number;
-  },
-): Promise<Page<ExceptionJson>> {
-  await insertAudit(deps.db, {
-    actorId: operatorId,
-    action: 'COLLECTION_EXCEPTIONS_LISTED',
-    subjectType: 'collection',
-    subjectId: '*',
-    details: {
-      status: options.status,
-      source: options.source,
-      collectionId: options.collectionId,
-      outcome: options.outcome,
-    },
-    now: deps.clock.now(),
-  });
-  const cursor = decodeCursor(options.cursor);
-  const resolved = options.status === 'resolved';
-  const none = { items: [], hasMore: false };
-  const bank =
-    options.source === 'GATEWAY'
-      ? none
-      : await pageCollectionExceptions(deps.db, {
-          resolved,
-          fileId: options.collectionId,
-          outcome: options.outcome,
-          cursor,
-          limit: options.limit,
-        });
-  const gateway =
-    options.source === 'COLLECTION' || options.collectionId
-      ? none
-      : await pageGatewayExceptions(deps.db, { resolved, outcome: options.outcome, cursor, limit: options.limit });
-  const merged = [
-    ...bank.items.map((r) => ({ at: r.createdAt, id: r.id, json: collectionRecordToJson(r) })),
-    ...gateway.items.map((e) => ({ at: e.createdAt, id: e.id, json: gatewayExceptionToJson(e) })),
-  ].sort((a, b) => b.at.getTime() - a.at.getTime());
-  let page = merged.slice(0, options.limit);
-  const next = merged[options.limit];
-  if (next) {
-    const trimmed = page.filter((item) => item.at.getTime() !== next.at.getTime());
-    if (trimmed.length > 0) page = trimmed;
-  }
-  const hasMore = merged.length > page.length || bank.hasMore || gateway.hasMore;
-  const last = page[page.length - 1];
-  return {
-    items: page.map((item) => item.json),
-    nextCursor: hasMore && last ? encodeCursor({ at: last.at, id: last.id }) : null,
-  };
-}
-
-/** POST /operator/collection-exceptions/{recordId}/resolve: the operator says how it was settled (refund, adjustment). */
-export async function resolveException(
-  deps: Pick<BillingDeps, 'db' | 'clock'>,
-  operatorId: string,
-  recordId: string,
-  resolution: string,
-): Promise<ExceptionJson> {
-  const now = deps.clock.now();
-  return inTransaction(deps.db, async (tx) => {
-    const record = await findCollectionRecord(tx, recordId);
-    const gateway = record ? undefined : await findGatewayException(tx, recordId);
-    if ((!record || record.outcome === 'APPLIED') && !gateway) throw new AppError('COLLECTION_RECORD_NOT_FOUND');
-    const resolvedNow = gateway
-      ? await resolveGatewayException(tx, recordId, operatorId, resolution, now)
-      : await resolveCollectionException(tx, recordId, operatorId, resolution, now);
-    if (!resolvedNow) throw new AppError('COLLECTION_EXCEPTION_RESOLVED');
-    await insertAudit(tx, {
-      actorId: operatorId,
-      action: 'COLLECTION_EXCEPTION_RESOLVED',
-      subjectType: gateway ? 'payment_exception' : 'collection_record',
-      subjectId: recordId,
-      details: { resolution },
-      now,
-    });
-    if (gateway) {
-      const updated = await findGatewayException(tx, recordId);
-      if (!updated) throw new Error('gateway exception vanished');
-      return gatewayExceptionToJson(updated);
-    }
-    const updated = await findCollectionRecord(tx, recordId);
-    if (!updated) throw new Error('collection record vanished');
-    return collectionRecordToJson(updated);
-  });
 }
