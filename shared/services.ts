@@ -22,6 +22,15 @@ export interface Services {
 }
 
 /** What the billing use cases (coupons, invoices, payments, their emails) need: they change state and publish messages. */
+/**
+ * The account a person keeps (Ley 1581 de 2012, habeas data): the privacy policy they accept,
+ * their email proven theirs, their password changed or reset, their profile corrected, all their
+ * data handed over, and the account forgotten on request.
+ */
+export type AccountDeps = Pick<Services, 'db' | 'clock' | 'queue'> & {
+  config: Pick<Config, 'jwt' | 'auth' | 'quotas' | 'email' | 'coupons' | 'delivery'>;
+};
+
 export type BillingDeps = Pick<Services, 'db' | 'clock' | 'queue'> & { config: Pick<Config, 'coupons' | 'quotas'> };
 
 let current: Services | undefined;

@@ -1,7 +1,7 @@
 import { app, type InvocationContext, type Timer } from '@azure/functions';
 
 import { config } from '../../shared/config';
-import * as outbox from '../../shared/controllers/outbox.controller';
+import * as outbox from '../../shared/outbox';
 import { services } from '../../shared/services';
 
 /**

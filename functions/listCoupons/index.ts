@@ -3,6 +3,7 @@ import { z } from 'zod';
 import * as coupons from '../../shared/controllers/coupon.controller';
 import { httpRoute } from '../../shared/http/handler';
 import { httpFunction } from '../../shared/http/routes';
+import { couponListItemSchema } from '../../shared/models/coupon.model';
 import { COUPON_STATUSES } from '../../shared/models/coupon.model';
 import { pageQueryFields } from '../../shared/models/keyset';
 import { pageSchema } from '../../shared/models/pagination';
@@ -20,7 +21,7 @@ export const listCoupons = httpRoute({
     success: {
       status: 200,
       description: 'A page of coupons',
-      schema: pageSchema(coupons.couponListItemSchema).meta({ id: 'CouponPage' }),
+      schema: pageSchema(couponListItemSchema).meta({ id: 'CouponPage' }),
     },
   },
   query: listCouponsQuerySchema,

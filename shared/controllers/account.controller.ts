@@ -1,25 +1,15 @@
 import { z } from 'zod';
 
 import { inTransaction } from '../clients/sql.client';
-import type { Config } from '../config';
 import { AppError } from '../errors';
 import { spendAccountToken } from '../models/accountToken.model';
 import { verificationEmailMessage } from '../models/message.model';
 import { addToOutbox } from '../models/outbox.model';
 import { enforceRateLimit } from '../models/throttle';
 import { markEmailVerified, requireActiveUser, updateProfile, type UserJson, userToJson } from '../models/user.model';
-import type { Services } from '../services';
+import { dispatchSoon } from '../outbox';
+import type { AccountDeps } from '../services';
 import { PRIVACY_POLICY } from '../views/privacyPolicy';
-import { dispatchSoon } from './outbox.controller';
-
-/**
- * The account a person keeps (Ley 1581 de 2012, habeas data): the privacy policy they accept,
- * their email proven theirs, their password changed or reset, their profile corrected, all their
- * data handed over, and the account forgotten on request.
- */
-export type AccountDeps = Pick<Services, 'db' | 'clock' | 'queue'> & {
-  config: Pick<Config, 'jwt' | 'auth' | 'quotas' | 'email' | 'coupons' | 'delivery'>;
-};
 
 export const privacyPolicySchema = z
   .object({

@@ -8,11 +8,11 @@ import {
 } from '../models/accountToken.model';
 import { type AccountEmailMessage, accountEmailMessageSchema } from '../models/message.model';
 import { findUserByEmail, findUserById } from '../models/user.model';
+import * as outbox from '../outbox';
 import { parseMessage } from '../queueConsumer';
+import type { AccountDeps } from '../services';
 import { renderAccountEmail } from '../views/accountEmails';
-import type { AccountDeps } from './account.controller';
 import { sendOnce } from './email.controller';
-import * as outbox from './outbox.controller';
 
 // ---- The account-emails consumer ----
 

@@ -43,8 +43,8 @@ import {
   userJsonSchema,
   userToJson,
 } from '../models/user.model';
+import { dispatchSoon } from '../outbox';
 import { PRIVACY_POLICY } from '../views/privacyPolicy';
-import { dispatchSoon } from './outbox.controller';
 
 export interface AuthDeps {
   db: Db;

@@ -35,10 +35,10 @@ import { COUPON_CODE_LENGTH, findAnyCouponByCode, markCouponCollected } from '..
 import type { LoadSource } from '../models/feedImport.model';
 import { idSchema } from '../models/ids';
 import { findInvoice, markInvoicePaid } from '../models/invoice.model';
+import { recordPayment } from '../models/paymentRecord.model';
 import { addDays, endOfBogotaDay } from '../models/time';
+import { dispatch } from '../outbox';
 import type { BillingDeps } from '../services';
-import { dispatch } from './outbox.controller';
-import { recordPayment } from './payment.controller';
 
 /** A collection file can be read more than once (checked whole first, then applied): this opens it again. */
 export type OpenFile = () => Readable | AsyncIterable<Buffer | string>;
@@ -219,7 +219,8 @@ async function settleRecord(deps: BillingDeps, tx: DbOrTx, file: FileContext, re
   if (!(await markInvoicePaid(tx, invoice.id, now))) return finish('ALREADY_PAID');
   if (!(await markCouponCollected(tx, coupon.id, now))) throw new Error('coupon changed under a locked invoice');
   stored.couponExpired = coupon.status !== 'ACTIVE' || coupon.expiresAt < file.collectionDayStart;
-  const payment = await recordPayment(deps, tx, {
+  const payment = await recordPayment(tx, {
+    billerGln: deps.config.coupons.billerGln,
     invoice,
     coupon,
     paymentMethod: 'BANK',

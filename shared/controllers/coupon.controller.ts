@@ -5,21 +5,22 @@ import { z } from 'zod';
 import { type DbOrTx, inTransaction } from '../clients/sql.client';
 import type { Config } from '../config';
 import { AppError } from '../errors';
-import { buildBarcode } from '../formats/barcode';
 import { findContractById } from '../models/contract.model';
 import {
   type ClosedCoupon,
   type Coupon,
   couponIdsDueForExpiry,
   couponIdsDueForExpiryWarning,
+  type CouponJson,
   couponJsonSchema,
+  type CouponListItemJson,
   type CouponStatus,
+  couponToJson,
   EXPIRY_WARNING_HOURS,
   findActiveCoupon,
   findCouponByCode,
   formatCouponCode,
   insertCoupon,
-  invoiceSummarySchema,
   markCouponCancelled,
   markCouponsExpired,
   markExpiryWarned,
@@ -33,40 +34,13 @@ import { addToOutbox } from '../models/outbox.model';
 import { decodeCursor, type Page, toPage } from '../models/pagination';
 import { enforceRateLimit } from '../models/throttle';
 import { bogotaDay, endOfBogotaDay } from '../models/time';
+import * as outbox from '../outbox';
 import type { BillingDeps } from '../services';
 import { printableInvoice, renderCouponPdf } from '../views/couponPdf';
 import { formatBogotaTime } from '../views/texts';
-import * as outbox from './outbox.controller';
 
-export type CouponJson = z.infer<typeof couponJsonSchema>;
 export const couponDetailSchema = couponJsonSchema.extend({ invoice: invoiceJsonSchema }).meta({ id: 'CouponDetail' });
 export type CouponDetailJson = z.infer<typeof couponDetailSchema>;
-/** A cuponera item: the coupon and what it pays, so the list needs no call per item. */
-export const couponListItemSchema = couponJsonSchema
-  .extend({ invoice: invoiceSummarySchema })
-  .meta({ id: 'CouponListItem' });
-export type CouponListItemJson = z.infer<typeof couponListItemSchema>;
-
-/** Payment reference (8020) is the coupon code; the barcode's due date (96) is its last valid day. */
-export function couponToJson(coupon: Coupon, billerGln: string): CouponJson {
-  return {
-    code: coupon.code,
-    codeFormatted: formatCouponCode(coupon.code),
-    invoiceId: coupon.invoiceId,
-    amount: coupon.amount,
-    status: coupon.status,
-    statusLabel: COUPON_STATUS_LABELS[coupon.status],
-    issuedAt: coupon.issuedAt.toISOString(),
-    expiresAt: coupon.expiresAt.toISOString(),
-    closedAt: coupon.closedAt?.toISOString() ?? null,
-    barcode: buildBarcode({
-      gln: billerGln,
-      reference: coupon.code,
-      amount: coupon.amount,
-      dueDate: bogotaDay(coupon.expiresAt),
-    }),
-  };
-}
 
 /**
  * How long a new coupon lives: the configured validity, never past the end of the invoice's due

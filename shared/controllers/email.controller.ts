@@ -6,17 +6,18 @@ import type { Config } from '../config';
 import { giveWay } from '../load';
 import { claimEmailDelivery, markEmailSent, releaseEmailDelivery } from '../models/emailDelivery.model';
 import { findGuestPayment } from '../models/guestPayment.model';
+import { accessibleInvoice } from '../models/invoice.model';
+import { invoiceEvent } from '../models/invoiceEvent.model';
 import { type InvoiceEmailMessage, invoiceEmailMessage, invoiceEmailMessageSchema } from '../models/message.model';
 import { addToOutbox } from '../models/outbox.model';
 import { enforceRateLimit } from '../models/throttle';
 import { findUserById } from '../models/user.model';
+import * as outbox from '../outbox';
+import { dispatchSoon } from '../outbox';
 import { parseMessage, PermanentMessageError } from '../queueConsumer';
 import type { BillingDeps } from '../services';
 import { renderInvoiceEventPdf } from '../views/couponPdf';
 import { renderInvoiceEmail } from '../views/emails';
-import * as invoices from './invoice.controller';
-import * as outbox from './outbox.controller';
-import { dispatchSoon } from './outbox.controller';
 
 export interface EmailDeps extends BillingDeps {
   email: EmailSender;
@@ -36,7 +37,7 @@ export async function request(
   userId: string,
   invoiceId: string,
 ): Promise<z.infer<typeof emailQueuedSchema>> {
-  const invoice = await invoices.accessibleInvoice(deps, userId, invoiceId);
+  const invoice = await accessibleInvoice(deps.db, userId, invoiceId);
   await enforceRateLimit(deps, {
     bucket: `email:user:${userId}`,
     max: deps.config.email.maxPerUserPerHour,
@@ -44,7 +45,10 @@ export async function request(
     detail: `Puede pedir hasta ${deps.config.email.maxPerUserPerHour} correos por hora.`,
   });
   const now = deps.clock.now();
-  const event = await invoices.snapshot(deps, deps.db, invoice, userId, { at: now, withBill: true });
+  const event = await invoiceEvent(deps.db, deps.config.coupons.billerGln, invoice, userId, {
+    at: now,
+    withBill: true,
+  });
   const message = invoiceEmailMessage({ kind: 'invoice', userId, invoiceId, event });
   const ids = await inTransaction(deps.db, (tx) => addToOutbox(tx, [message], now));
   await dispatchSoon(deps, ids);

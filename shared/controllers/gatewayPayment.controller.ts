@@ -32,11 +32,11 @@ import {
   pendingPaymentsBefore,
   setEventOutcome,
 } from '../models/payment.model';
+import { recordPayment } from '../models/paymentRecord.model';
 import { GATEWAY_PAYMENT_METHODS, type GatewayPaymentMethod, type PaymentMethod } from '../models/transaction.model';
+import { dispatchSoon } from '../outbox';
 import type { BillingDeps } from '../services';
 import { couponRefusal } from './coupon.controller';
-import { dispatchSoon } from './outbox.controller';
-import { recordPayment } from './payment.controller';
 
 /**
  * Online payments confirmed by the gateway (docs/payments.md). Money moves only on the gateway's
@@ -346,7 +346,8 @@ async function approve(
       continue;
     }
     await markCouponPaidByGateway(tx, coupon.id, now);
-    const recorded = await recordPayment(deps, tx, {
+    const recorded = await recordPayment(tx, {
+      billerGln: deps.config.coupons.billerGln,
       invoice,
       coupon,
       paymentMethod: recordAs ?? payment.paymentMethod,

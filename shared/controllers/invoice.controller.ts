@@ -1,28 +1,19 @@
 import { z } from 'zod';
 
-import { type DbOrTx, inTransaction } from '../clients/sql.client';
+import { inTransaction } from '../clients/sql.client';
 import { AppError } from '../errors';
-import { buildBarcode } from '../formats/barcode';
 import {
   contractJsonSchema,
   contractToJson,
-  findContractById,
   findContractByNumber,
   type FollowedContractJson,
   followedContracts,
   hasContractAccess,
   recordContractAccess,
 } from '../models/contract.model';
-import { couponJsonSchema, findActiveCoupon } from '../models/coupon.model';
-import { isGuestPayer } from '../models/guestPayment.model';
-import {
-  findInvoice,
-  type Invoice,
-  invoiceJsonSchema,
-  type InvoiceStatus,
-  invoiceToJson,
-  listContractInvoices,
-} from '../models/invoice.model';
+import { couponJsonSchema, couponToJson } from '../models/coupon.model';
+import { accessibleInvoice, invoiceJsonSchema, invoiceToJson, listContractInvoices } from '../models/invoice.model';
+import { invoiceEvent } from '../models/invoiceEvent.model';
 import {
   invoiceLineJsonSchema,
   invoiceLineToJson,
@@ -38,16 +29,14 @@ import {
   type InvoiceNoticeKind,
 } from '../models/invoiceNotice.model';
 import { SERVICE_LABELS, UNIT_LABELS } from '../models/labels';
-import { type InvoiceBill, type InvoiceEvent, notificationMessage } from '../models/message.model';
+import { notificationMessage } from '../models/message.model';
 import { addToOutbox } from '../models/outbox.model';
 import { enforceDistinctLimit, enforceRateLimit } from '../models/throttle';
 import { addDays, bogotaDay } from '../models/time';
-import type { PaymentMethod } from '../models/transaction.model';
-import { findUserById } from '../models/user.model';
+import * as outbox from '../outbox';
 import type { BillingDeps } from '../services';
-import { printableInvoice, renderInvoiceEventPdf } from '../views/couponPdf';
-import { couponToJson, enforceLookupQuota, ensureActiveCoupon } from './coupon.controller';
-import * as outbox from './outbox.controller';
+import { renderInvoiceEventPdf } from '../views/couponPdf';
+import { enforceLookupQuota, ensureActiveCoupon } from './coupon.controller';
 
 export const searchResultSchema = z
   .object({ contract: contractJsonSchema, invoices: z.array(invoiceJsonSchema), coupons: z.array(couponJsonSchema) })
@@ -91,88 +80,6 @@ export async function search(deps: BillingDeps, userId: string, contractNumber: 
 }
 
 /**
- * The invoice as a message will show it, taken now (see InvoiceEvent): masked holder data as
- * printed, the status and amount the event gives (a payment's, a reversal's), and an unpaid
- * invoice's barcode (the user's ACTIVE coupon's, or the invoice number's). `db` may be the
- * event's own transaction.
- */
-export async function snapshot(
-  deps: Pick<BillingDeps, 'config'>,
-  db: DbOrTx,
-  invoice: Invoice,
-  userId: string,
-  event: {
-    at: Date;
-    invoiceStatus?: InvoiceStatus;
-    amount?: number;
-    paymentMethod?: PaymentMethod;
-    reason?: string;
-    /** The invoice itself (its PDF, its email): what the bill says, which receipts and notices leave out. */
-    withBill?: boolean;
-  },
-): Promise<InvoiceEvent> {
-  // One after the other: inside a transaction the connection takes one request at a time.
-  const contract = await findContractById(db, invoice.contractId);
-  const user = await findUserById(db, userId);
-  const invoiceStatus = event.invoiceStatus ?? invoice.status;
-  let barcode;
-  if (invoiceStatus === 'UNPAID') {
-    const coupon = await findActiveCoupon(db, userId, invoice.id);
-    barcode = coupon
-      ? couponToJson(coupon, deps.config.coupons.billerGln).barcode
-      : buildBarcode({
-          gln: deps.config.coupons.billerGln,
-          reference: invoice.number,
-          amount: invoice.amount,
-          dueDate: invoice.dueDate,
-        });
-  }
-  const printed = printableInvoice(invoice, contract);
-  return {
-    occurredAt: event.at.toISOString(),
-    fullName: isGuestPayer(userId) ? '' : (user?.fullName ?? ''),
-    contractNumber: printed.contractNumber,
-    holderName: printed.holderName,
-    address: printed.address,
-    invoiceNumber: printed.invoiceNumber,
-    period: printed.period,
-    dueDate: invoice.dueDate,
-    invoiceStatus,
-    amount: event.amount ?? invoice.amount,
-    paymentMethod: event.paymentMethod,
-    reason: event.reason,
-    barcode,
-    bill: event.withBill ? await billOf(db, invoice) : undefined,
-  };
-}
-
-/** How many periods the invoice's consumption chart shows. */
-export const CHART_PERIODS = 6;
-
-/** What the invoice's bill says: its lines, the chart's periods up to its own, its CUDE. */
-async function billOf(db: DbOrTx, invoice: Invoice): Promise<InvoiceBill> {
-  const lines = await linesOfInvoice(db, invoice.id);
-  const consumption = await meteredConsumption(db, invoice.contractId, CHART_PERIODS, invoice.period);
-  return { lines, consumption, cude: invoice.cude, issueDate: invoice.issueDate };
-}
-
-/**
- * An invoice of a contract the caller looked up or paid (who may print or email it); any other
- * is "not found", so nobody probes other people's contracts.
- */
-export async function accessibleInvoice(
-  deps: Pick<BillingDeps, 'db'>,
-  userId: string,
-  invoiceId: string,
-): Promise<Invoice> {
-  const invoice = await findInvoice(deps.db, invoiceId);
-  if (!invoice || !(await hasContractAccess(deps.db, userId, invoice.contractId))) {
-    throw new AppError('INVOICE_NOT_FOUND', 'No encontramos esa factura entre los contratos que ha consultado.');
-  }
-  return invoice;
-}
-
-/**
  * GET /invoices/{invoiceId}/pdf: the invoice as a PDF, for invoices of contracts the caller
  * looked up or paid (the same rule as emailing it); anyone else's is "not found".
  */
@@ -181,13 +88,16 @@ export async function pdf(
   userId: string,
   invoiceId: string,
 ): Promise<{ filename: string; data: Buffer }> {
-  const invoice = await accessibleInvoice(deps, userId, invoiceId);
+  const invoice = await accessibleInvoice(deps.db, userId, invoiceId);
   await enforceLookupQuota(deps, userId);
   return {
     filename: `factura-${invoice.number}.pdf`,
     data: await renderInvoiceEventPdf(
       'invoice',
-      await snapshot(deps, deps.db, invoice, userId, { at: deps.clock.now(), withBill: true }),
+      await invoiceEvent(deps.db, deps.config.coupons.billerGln, invoice, userId, {
+        at: deps.clock.now(),
+        withBill: true,
+      }),
     ),
   };
 }
@@ -255,7 +165,7 @@ export async function invoiceDetail(
   userId: string,
   invoiceId: string,
 ): Promise<InvoiceDetail> {
-  const invoice = await accessibleInvoice(deps, userId, invoiceId);
+  const invoice = await accessibleInvoice(deps.db, userId, invoiceId);
   const lines = await linesOfInvoice(deps.db, invoice.id);
   return { ...invoiceToJson(invoice, bogotaDay(deps.clock.now())), lines: lines.map(invoiceLineToJson) };
 }

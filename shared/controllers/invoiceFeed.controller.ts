@@ -25,6 +25,7 @@ import {
 } from '../models/invoiceFeed.model';
 import { notificationMessage, type OutgoingMessage } from '../models/message.model';
 import { addToOutbox } from '../models/outbox.model';
+import { dispatchSoon } from '../outbox';
 import type { BillingDeps } from '../services';
 import {
   checkFeedHeader,
@@ -38,7 +39,6 @@ import {
   startRun,
 } from './feedImport.controller';
 import { announceInvoiceDates } from './invoice.controller';
-import { dispatchSoon } from './outbox.controller';
 
 /**
  * Imports the billing feed's CSV from a stream (docs/billing-feed.md): each line validated on

@@ -8,7 +8,7 @@ import { purgeLoginThrottles } from '../models/loginThrottle.model';
 import { purgeDispatchedOutbox } from '../models/outbox.model';
 import { pruneRateLimits } from '../models/rateLimit.model';
 import { purgeExpiredSessions } from '../models/session.model';
-import { MAX_SENDS } from './outbox.controller';
+import { MAX_SENDS } from '../outbox';
 
 const DAY_MS = 86_400_000;
 /** How long sent outbox messages stay for support before they are dropped. */

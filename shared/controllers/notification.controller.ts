@@ -19,9 +19,9 @@ import {
 } from '../models/notification.model';
 import { decodeCursor, type Page, pageSchema, toPage } from '../models/pagination';
 import { findUserById } from '../models/user.model';
+import * as outbox from '../outbox';
 import { parseMessage, PermanentMessageError } from '../queueConsumer';
 import { renderNotification } from '../views/notifications';
-import * as outbox from './outbox.controller';
 
 export interface NotificationDeps {
   db: Db;

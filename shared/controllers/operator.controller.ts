@@ -6,7 +6,7 @@ import type { Config } from '../config';
 import { AppError } from '../errors';
 import { type AuditEntryJson, auditEntryToJson, insertAudit, pageAudit } from '../models/audit.model';
 import { findContractByNumber, operatorContractJsonSchema, operatorContractToJson } from '../models/contract.model';
-import { contractCoupons, couponJsonSchema } from '../models/coupon.model';
+import { contractCoupons, couponJsonSchema, couponToJson } from '../models/coupon.model';
 import { invoiceJsonSchema, invoiceToJson, listContractInvoices } from '../models/invoice.model';
 import { decodeCursor, type Page, toPage } from '../models/pagination';
 import { bogotaDay, bogotaDayRange } from '../models/time';
@@ -18,7 +18,6 @@ import {
   searchTransactions,
   type TransactionType,
 } from '../models/transaction.model';
-import { couponToJson } from './coupon.controller';
 
 /**
  * The operator console: find any customer's payment (to reverse it), see a contract whole, read

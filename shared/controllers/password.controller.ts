@@ -14,8 +14,8 @@ import {
   updatePasswordHash,
   type User,
 } from '../models/user.model';
-import type { AccountDeps } from './account.controller';
-import { dispatchSoon } from './outbox.controller';
+import { dispatchSoon } from '../outbox';
+import type { AccountDeps } from '../services';
 
 /** Passwords: changed by the person signed in, or reset through an emailed link; every other session ends. */
 

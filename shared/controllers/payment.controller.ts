@@ -1,20 +1,18 @@
 import { z } from 'zod';
 
 import { GatewayError, type PaymentGateway } from '../clients/gateway.client';
-import { type DbOrTx, inTransaction } from '../clients/sql.client';
+import { inTransaction } from '../clients/sql.client';
 import { AppError } from '../errors';
 import { insertAudit } from '../models/audit.model';
-import { contractFollowers, recordContractAccess } from '../models/contract.model';
-import { type Coupon, couponJsonSchema, markOtherActiveCouponsCancelled } from '../models/coupon.model';
-import { guestPaymentIdOfCoupon, isGuestPayer } from '../models/guestPayment.model';
+import { couponJsonSchema } from '../models/coupon.model';
 import {
   findInvoice,
-  type Invoice,
   type InvoiceJson,
   invoiceJsonSchema,
   invoiceToJson,
   markInvoiceUnpaid,
 } from '../models/invoice.model';
+import { invoiceEvent } from '../models/invoiceEvent.model';
 import { invoiceEmailMessage, notificationMessage } from '../models/message.model';
 import { addToOutbox } from '../models/outbox.model';
 import { decodeCursor, type Page, toPage } from '../models/pagination';
@@ -23,17 +21,14 @@ import { bogotaDay, bogotaDayRange } from '../models/time';
 import {
   findTransaction,
   insertReversal,
-  insertTransaction,
   pageTransactions,
-  type PaymentMethod,
   type Transaction,
   type TransactionJson,
   transactionJsonSchema,
   transactionToJson,
 } from '../models/transaction.model';
+import { dispatchSoon } from '../outbox';
 import type { BillingDeps } from '../services';
-import * as invoices from './invoice.controller';
-import { dispatchSoon } from './outbox.controller';
 
 export const paymentResultSchema = z
   .object({
@@ -59,93 +54,6 @@ export const reversalResultSchema = z
       ),
   })
   .meta({ id: 'ReversalResult' });
-
-/**
- * What every payment does once the invoice turned PAID and its coupon USED (online or from a bank's
- * collection file), inside the same transaction: the other ACTIVE coupons of the invoice cancelled,
- * the PAYMENT row, and the outbox messages (receipt from a snapshot taken now, the confirmation,
- * and a notice to each holder of a cancelled coupon).
- */
-export async function recordPayment(
-  deps: BillingDeps,
-  tx: DbOrTx,
-  payment: {
-    invoice: Invoice;
-    coupon: Coupon;
-    paymentMethod: PaymentMethod;
-    bankAuthorization?: string;
-    /** A gateway payment's: the payment attempt and the gateway's transaction. */
-    paymentId?: string;
-    gatewayTransactionId?: string;
-    now: Date;
-  },
-): Promise<{ transactionId: string; messageIds: string[] }> {
-  const { invoice, coupon, paymentMethod, now } = payment;
-  const userId = coupon.userId;
-  // A guest coupon (paid online by a guest, or printed by one and paid at a bank): the receipt
-  // goes to that guest payment's payer, and the contract's followers hear that it was paid.
-  const guest = isGuestPayer(userId);
-  const guestPaymentId = guest ? (payment.paymentId ?? (await guestPaymentIdOfCoupon(tx, coupon.id))) : undefined;
-  const cancelled = await markOtherActiveCouponsCancelled(tx, invoice.id, coupon.id, now);
-  const transactionId = await insertTransaction(tx, {
-    type: 'PAYMENT',
-    invoiceId: invoice.id,
-    couponId: coupon.id,
-    userId,
-    actorId: userId,
-    amount: coupon.amount,
-    paymentMethod,
-    reversesId: null,
-    reason: null,
-    bankAuthorization: payment.bankAuthorization,
-    paymentId: payment.paymentId,
-    gatewayTransactionId: payment.gatewayTransactionId,
-    now,
-  });
-  if (!guest) await recordContractAccess(tx, userId, invoice.contractId, now);
-  const receipt = await invoices.snapshot(deps, tx, invoice, userId, {
-    at: now,
-    invoiceStatus: 'PAID',
-    amount: coupon.amount,
-    paymentMethod,
-  });
-  const paid = {
-    invoiceId: invoice.id,
-    invoiceNumber: invoice.number,
-    contractNumber: invoice.contractNumber,
-    amount: coupon.amount,
-    transactionId,
-    paymentMethod,
-  };
-  const followers = guest ? await contractFollowers(tx, invoice.contractId) : [];
-  const messageIds = await addToOutbox(
-    tx,
-    [
-      invoiceEmailMessage({
-        kind: 'receipt',
-        userId,
-        invoiceId: invoice.id,
-        transactionId,
-        event: receipt,
-        ...(guestPaymentId ? { guestPaymentId } : {}),
-      }),
-      notificationMessage({ kind: 'PAYMENT_CONFIRMED', userId, occurredAt: now, data: paid }),
-      ...followers.map((follower) =>
-        notificationMessage({ kind: 'INVOICE_PAID_BY_GUEST', userId: follower, occurredAt: now, data: paid }),
-      ),
-      ...cancelled.map((other) =>
-        notificationMessage({
-          kind: 'COUPON_CANCELLED',
-          userId: other.userId,
-          occurredAt: now,
-          data: { couponCode: other.code, invoiceId: invoice.id, reason: 'INVOICE_PAID' },
-        }),
-      ),
-    ],
-    now,
-  );
-  return { transactionId, messageIds };
-}
 
 // ---- Reversal ----
 
@@ -180,7 +88,7 @@ export async function reverse(
       throw new AppError('TRANSACTION_NOT_REVERSIBLE', 'La factura de este pago no está pagada.');
     const reversedInvoice = await findInvoice(tx, payment.invoiceId);
     if (!reversedInvoice) throw new AppError('TRANSACTION_NOT_REVERSIBLE', 'La factura de este pago no existe.');
-    const notice = await invoices.snapshot(deps, tx, reversedInvoice, payment.userId, {
+    const notice = await invoiceEvent(tx, deps.config.coupons.billerGln, reversedInvoice, payment.userId, {
       at: now,
       invoiceStatus: 'UNPAID',
       amount: payment.amount,

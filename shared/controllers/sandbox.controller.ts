@@ -6,7 +6,7 @@ import { type BeforeCommit, type Db, inTransactionRacing } from '../clients/sql.
 import type { Config } from '../config';
 import { AppError } from '../errors';
 import { readCheckoutQuery, sameSecret, signedEvent, type WompiTransaction } from '../formats/wompi';
-import { findCouponByCode } from '../models/coupon.model';
+import { couponToJson, findCouponByCode } from '../models/coupon.model';
 import { findInvoice, invoiceToJson } from '../models/invoice.model';
 import { insertPaymentEvent, setEventOutcome } from '../models/payment.model';
 import {
@@ -18,6 +18,7 @@ import {
 } from '../models/sandbox.model';
 import { bogotaDay } from '../models/time';
 import { findTransaction, type OnlinePaymentMethod, transactionToJson } from '../models/transaction.model';
+import { dispatchSoon } from '../outbox';
 import type { BillingDeps } from '../services';
 import {
   renderCheckoutPage,
@@ -25,9 +26,8 @@ import {
   SANDBOX_DECISIONS,
   type SandboxDecision,
 } from '../views/sandboxCheckout';
-import { couponRefusal, couponToJson } from './coupon.controller';
+import { couponRefusal } from './coupon.controller';
 import { applyWithin, openPayment } from './gatewayPayment.controller';
-import { dispatchSoon } from './outbox.controller';
 import type { PaymentResult } from './payment.controller';
 
 /**

@@ -31,6 +31,13 @@ export function maskWords(text: string): string {
 }
 
 /** Keeps the street type and the neighbourhood; hides the numbers that locate the house. */
+/** The holder as every printed page and message shows them: name and address masked. */
+export function printedHolder(contract: Contract | undefined): { holderName: string; address: string } {
+  return contract
+    ? { holderName: maskWords(contract.holderName), address: `${maskAddress(contract.address)}, ${contract.city}` }
+    : { holderName: '', address: '' };
+}
+
 export function maskAddress(address: string): string {
   const [street = '', ...rest] = address.split(',');
   const streetType = street.trim().split(/\s+/)[0] ?? '';

@@ -3,9 +3,11 @@ import { randomInt } from 'node:crypto';
 import { z } from 'zod';
 
 import { asDate, asDay, asOptionalDate, type DbOrTx, isUniqueViolation } from '../clients/sql.client';
-import { barcodeSchema } from '../formats/barcode';
+import { barcodeSchema, buildBarcode } from '../formats/barcode';
 import { newId } from './ids';
 import { type Keyset, keysetPage, pageOfRows } from './keyset';
+import { COUPON_STATUS_LABELS } from './labels';
+import { bogotaDay } from './time';
 
 /**
  * The payment coupon ("cupón de pago"): ACTIVE → USED | EXPIRED | CANCELLED, never back. At most
@@ -366,4 +368,32 @@ export async function contractCoupons(
 ): Promise<(Coupon & { userEmail: string })[]> {
   const rows = (await contractCouponsQuery(db, contractId, limit)) as (CouponRow & { user_email: string })[];
   return rows.map((row) => ({ ...couponFromRow(row), userEmail: row.user_email }));
+}
+
+export type CouponJson = z.infer<typeof couponJsonSchema>;
+/** A cuponera item: the coupon and what it pays, so the list needs no call per item. */
+export const couponListItemSchema = couponJsonSchema
+  .extend({ invoice: invoiceSummarySchema })
+  .meta({ id: 'CouponListItem' });
+export type CouponListItemJson = z.infer<typeof couponListItemSchema>;
+
+/** Payment reference (8020) is the coupon code; the barcode's due date (96) is its last valid day. */
+export function couponToJson(coupon: Coupon, billerGln: string): CouponJson {
+  return {
+    code: coupon.code,
+    codeFormatted: formatCouponCode(coupon.code),
+    invoiceId: coupon.invoiceId,
+    amount: coupon.amount,
+    status: coupon.status,
+    statusLabel: COUPON_STATUS_LABELS[coupon.status],
+    issuedAt: coupon.issuedAt.toISOString(),
+    expiresAt: coupon.expiresAt.toISOString(),
+    closedAt: coupon.closedAt?.toISOString() ?? null,
+    barcode: buildBarcode({
+      gln: billerGln,
+      reference: coupon.code,
+      amount: coupon.amount,
+      dueDate: bogotaDay(coupon.expiresAt),
+    }),
+  };
 }

@@ -1,6 +1,8 @@
 import { z } from 'zod';
 
 import { asDay, asOptionalDate, type DbOrTx } from '../clients/sql.client';
+import { AppError } from '../errors';
+import { hasContractAccess } from './contract.model';
 import { INVOICE_STATUS_LABELS } from './labels';
 
 /** An invoice ("factura"): UNPAID or PAID; overdue is derived (unpaid after its due day). */
@@ -146,4 +148,16 @@ export async function touchUnpaidInvoices(db: DbOrTx, ids: string[], now: Date):
 
 export async function markInvoiceUnpaid(db: DbOrTx, id: string, now: Date): Promise<boolean> {
   return (await invoiceQueries.markUnpaid(db, id, now)) === 1;
+}
+
+/**
+ * An invoice of a contract the caller looked up or paid (who may print or email it); any other
+ * is "not found", so nobody probes other people's contracts.
+ */
+export async function accessibleInvoice(db: DbOrTx, userId: string, invoiceId: string): Promise<Invoice> {
+  const invoice = await findInvoice(db, invoiceId);
+  if (!invoice || !(await hasContractAccess(db, userId, invoice.contractId))) {
+    throw new AppError('INVOICE_NOT_FOUND', 'No encontramos esa factura entre los contratos que ha consultado.');
+  }
+  return invoice;
 }

@@ -4,7 +4,7 @@ import type PDFKit from 'pdfkit';
 import { onFirstUse } from '../clients/lazy';
 import type { Barcode } from '../formats/barcode';
 import { dianQrText } from '../formats/dianQr';
-import { type Contract, maskAddress, maskWords } from '../models/contract.model';
+import { type Contract, printedHolder } from '../models/contract.model';
 import type { Invoice } from '../models/invoice.model';
 import { INVOICE_STATUS_LABELS, PAYMENT_METHOD_LABELS } from '../models/labels';
 import type { InvoiceBill, InvoiceEvent } from '../models/message.model';
@@ -45,8 +45,7 @@ export function printableInvoice(
 ): Pick<PrintableCoupon, 'contractNumber' | 'holderName' | 'address' | 'invoiceNumber' | 'period' | 'dueDate'> {
   return {
     contractNumber: invoice.contractNumber,
-    holderName: contract ? maskWords(contract.holderName) : '',
-    address: contract ? `${maskAddress(contract.address)}, ${contract.city}` : '',
+    ...printedHolder(contract),
     invoiceNumber: invoice.number,
     period: invoice.period,
     dueDate: formatLongDate(invoice.dueDate),

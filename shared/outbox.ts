@@ -1,7 +1,7 @@
-import type { Clock } from '../clients/clock.client';
-import type { QueuePublisher } from '../clients/queue.client';
-import type { Db } from '../clients/sql.client';
-import type { Config } from '../config';
+import type { Clock } from './clients/clock.client';
+import type { QueuePublisher } from './clients/queue.client';
+import type { Db } from './clients/sql.client';
+import type { Config } from './config';
 import {
   leaseOutboxRow,
   markOutboxDelivered,
@@ -10,7 +10,7 @@ import {
   type OutboxRow,
   pendingOutbox,
   requeueUnconfirmedOutbox,
-} from '../models/outbox.model';
+} from './models/outbox.model';
 
 export interface OutboxDeps {
   db: Db;
