@@ -7,10 +7,10 @@ import path from 'node:path';
 import { systemClock } from '../shared/clients/clock.client';
 import type { QueuePublisher } from '../shared/clients/queue.client';
 import { createSqlClient, type Db } from '../shared/clients/sql.client';
-import { importInvoices } from '../shared/controllers/billingImport.controller';
 import { importCollection } from '../shared/controllers/collection.controller';
+import { importInvoices } from '../shared/controllers/invoiceFeed.controller';
 import { collectionFileLines } from '../shared/formats/asobancaria';
-import { BILLING_CSV_COLUMNS } from '../shared/models/billingFeed.model';
+import { INVOICE_FEED_COLUMNS } from '../shared/models/invoiceFeed.model';
 import type { BillingDeps } from '../shared/services';
 import { migrateLatest } from '../sql/migrator';
 import { bulkLoadInvoices } from './bulkLoad';
@@ -59,7 +59,7 @@ const periodOf = (line: number) => (line % 2 === 0 ? '2026-10' : '2026-11');
 /** A billing-feed CSV of `lines` lines: contracts from `firstContract`, two periods each. */
 export async function writeFeed(file: string, lines: number, firstContract = 40_000_000): Promise<void> {
   const out = fs.createWriteStream(file);
-  out.write(BILLING_CSV_COLUMNS.join(',') + '\n');
+  out.write(INVOICE_FEED_COLUMNS.join(',') + '\n');
   for (let i = 0; i < lines; i++) {
     const contract = String(firstContract + Math.floor(i / 2));
     const period = periodOf(i);

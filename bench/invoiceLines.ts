@@ -6,9 +6,9 @@ import path from 'node:path';
 
 import Database from 'better-sqlite3';
 
-import { importInvoiceLines } from '../shared/controllers/invoiceLines.controller';
+import { importInvoiceLines } from '../shared/controllers/invoiceLineFeed.controller';
 import { newId } from '../shared/models/ids';
-import { INVOICE_LINES_CSV_COLUMNS, invoiceLineQueries, meteredConsumption } from '../shared/models/invoiceLine.model';
+import { INVOICE_LINE_FEED_COLUMNS, invoiceLineQueries, meteredConsumption } from '../shared/models/invoiceLine.model';
 import { bulkContractNumber, bulkLoadInvoices } from './bulkLoad';
 import { depsOn, migrated, sqliteFile, withPeakRss } from './imports';
 import { percentile } from './support';
@@ -59,7 +59,7 @@ const invoiceNumberOf = (i: number) =>
 
 async function writeLinesFeed(file: string): Promise<number> {
   const out = fs.createWriteStream(file);
-  out.write(INVOICE_LINES_CSV_COLUMNS.join(',') + '\n');
+  out.write(INVOICE_LINE_FEED_COLUMNS.join(',') + '\n');
   let lines = 0;
   for (let i = 0; i < INVOICES; i++) {
     const number = invoiceNumberOf(i);

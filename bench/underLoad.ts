@@ -5,8 +5,8 @@ import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 
 import { seedDemoData, seedUnpaidContracts } from '../scripts/demoData';
-import { importInvoices } from '../shared/controllers/billingImport.controller';
 import { importCollection } from '../shared/controllers/collection.controller';
+import { importInvoices } from '../shared/controllers/invoiceFeed.controller';
 import { disposeServices, services } from '../shared/services';
 import { migrateLatest } from '../sql/migrator';
 import { bulkLoadInvoices } from './bulkLoad';
