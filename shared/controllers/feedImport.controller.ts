@@ -4,6 +4,7 @@ import { type BlobStore, CONTAINERS } from '../clients/blob.client';
 import { inTransaction } from '../clients/sql.client';
 import { AppError } from '../errors';
 import { storeUpload } from '../fileUpload';
+import { BatchPacer, giveWay } from '../load';
 import { insertAudit } from '../models/audit.model';
 import {
   deleteQueuedImport,
@@ -45,6 +46,28 @@ export interface ImportRequest {
 export interface ImportProgress {
   lines: number;
   counts: ImportCounts;
+}
+
+/** A run's batches: sized by time (IMPORT_BATCH_LINES), counted, reported, and the event loop given back after each. */
+export class RunPacing {
+  readonly total: ImportProgress = { lines: 0, counts: { inserted: 0, updated: 0, unchanged: 0, rejected: 0 } };
+  private readonly pacer = new BatchPacer(IMPORT_BATCH_LINES);
+  private started = performance.now();
+
+  constructor(private readonly onProgress?: (progress: ImportProgress) => void) {}
+
+  size(): number {
+    return this.pacer.size();
+  }
+
+  async settled(lines: number, counts: ImportCounts): Promise<void> {
+    this.pacer.took(lines, performance.now() - this.started);
+    this.total.lines += lines;
+    for (const key of Object.keys(counts) as (keyof ImportCounts)[]) this.total.counts[key] += counts[key];
+    this.onProgress?.(this.total);
+    await giveWay();
+    this.started = performance.now();
+  }
 }
 
 /** A batch's rejected lines: all counted, the first MAX_REPORTED_ERRORS of the import kept with their reason. */

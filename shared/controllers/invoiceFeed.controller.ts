@@ -3,7 +3,6 @@ import type { Readable } from 'node:stream';
 import { type DbOrTx, inTransactionRacing } from '../clients/sql.client';
 import { AppError } from '../errors';
 import { CsvError, readCsvRecords } from '../formats/csv';
-import { BatchPacer, giveWay } from '../load';
 import { markActiveCouponsCancelled } from '../models/coupon.model';
 import { type FeedImportJson, type ImportCounts, recordImportBatch } from '../models/feedImport.model';
 import {
@@ -29,12 +28,12 @@ import { dispatchSoon } from '../outbox';
 import type { BillingDeps } from '../services';
 import {
   checkFeedHeader,
-  IMPORT_BATCH_LINES,
   type ImportProgress,
   importReport,
   type ImportRequest,
   parseFeedRow,
   Rejections,
+  RunPacing,
   settleRun,
   startRun,
 } from './feedImport.controller';
@@ -54,25 +53,19 @@ export async function importInvoices(
   onProgress?: (progress: ImportProgress) => void,
 ): Promise<FeedImportJson> {
   const importId = await startRun(deps, request);
-  const total: ImportProgress = { lines: 0, counts: { inserted: 0, updated: 0, unchanged: 0, rejected: 0 } };
   const rejections = new Rejections();
   let batch: { line: number; data: InvoiceFeedRow }[] = [];
   let lines = 0;
-  const pacer = new BatchPacer(IMPORT_BATCH_LINES);
-  let batchLines = pacer.size();
-  let batchStarted = performance.now();
+  const pacing = new RunPacing(onProgress);
+  let batchLines = pacing.size();
 
   const flush = async () => {
     const counts = await applyBatch(deps, importId, batch, rejections, lines);
-    pacer.took(lines, performance.now() - batchStarted);
-    total.lines += lines;
-    for (const key of Object.keys(counts) as (keyof ImportCounts)[]) total.counts[key] += counts[key];
+    const done = lines;
     batch = [];
     lines = 0;
-    onProgress?.(total);
-    await giveWay();
-    batchLines = pacer.size();
-    batchStarted = performance.now();
+    await pacing.settled(done, counts);
+    batchLines = pacing.size();
   };
   const reject = (line: number, reason: string) => rejections.add(line, reason);
 

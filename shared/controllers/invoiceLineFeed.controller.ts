@@ -3,7 +3,6 @@ import type { Readable } from 'node:stream';
 import { type DbOrTx, inTransactionRacing } from '../clients/sql.client';
 import { AppError } from '../errors';
 import { CsvError, readCsvRecords } from '../formats/csv';
-import { BatchPacer, giveWay } from '../load';
 import { type FeedImportJson, type ImportCounts, recordImportBatch } from '../models/feedImport.model';
 import { touchUnpaidInvoices } from '../models/invoice.model';
 import { invoicesByNumber } from '../models/invoiceFeed.model';
@@ -21,12 +20,12 @@ import type { BillingDeps } from '../services';
 import { formatPesos } from '../views/texts';
 import {
   checkFeedHeader,
-  IMPORT_BATCH_LINES,
   type ImportProgress,
   importReport,
   type ImportRequest,
   parseFeedRow,
   Rejections,
+  RunPacing,
   settleRun,
   startRun,
 } from './feedImport.controller';
@@ -52,30 +51,24 @@ export async function importInvoiceLines(
   onProgress?: (progress: ImportProgress) => void,
 ): Promise<FeedImportJson> {
   const importId = await startRun(deps, { ...request, feed: 'invoice-lines' });
-  const total: ImportProgress = { lines: 0, counts: { inserted: 0, updated: 0, unchanged: 0, rejected: 0 } };
   const rejections = new Rejections();
-  const pacer = new BatchPacer(IMPORT_BATCH_LINES);
+  const pacing = new RunPacing(onProgress);
   let batch: LineGroup[] = [];
   let batchLines = 0;
   let group: LineGroup | undefined;
-  let started = performance.now();
 
   const flush = async () => {
     const counts = await applyGroups(deps, importId, batch, rejections, batchLines);
-    pacer.took(batchLines, performance.now() - started);
-    total.lines += batchLines;
-    for (const key of Object.keys(counts) as (keyof ImportCounts)[]) total.counts[key] += counts[key];
+    const done = batchLines;
     batch = [];
     batchLines = 0;
-    onProgress?.(total);
-    await giveWay();
-    started = performance.now();
+    await pacing.settled(done, counts);
   };
   const close = async () => {
     if (!group) return;
     batch.push(group);
     group = undefined;
-    if (batchLines >= pacer.size()) await flush();
+    if (batchLines >= pacing.size()) await flush();
   };
 
   await settleRun(deps, importId, async () => {
