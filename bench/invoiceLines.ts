@@ -11,7 +11,7 @@ import { newId } from '../shared/models/ids';
 import { INVOICE_LINE_FEED_COLUMNS, invoiceLineQueries, meteredConsumption } from '../shared/models/invoiceLine.model';
 import { bulkContractNumber, bulkLoadInvoices } from './bulkLoad';
 import { depsOn, migrated, sqliteFile, withPeakRss } from './imports';
-import { percentile } from './support';
+import { percentile } from './stats';
 
 /**
  * The service-lines feed at EPM scale, on SQLite (issue #30):

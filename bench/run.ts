@@ -10,7 +10,8 @@ import { migrateLatest } from '../sql/migrator';
 import { benchImports } from './imports';
 import { captureStatements, type PaymentKeys, startPayFloor } from './payFloor';
 import { benchRatios, type Ratio, ratioTable } from './ratios';
-import { percentile, pool, startBenchHost, timed } from './support';
+import { percentile } from './stats';
+import { pool, startBenchHost, timed } from './support';
 
 /**
  * npm run bench: on-demand measurements of the paths that matter, on this machine, through the

@@ -5,18 +5,13 @@ import { startAzurite } from '../local/azurite';
 import { functionFilesFromMain, type RunningHost, startHost } from '../local/host';
 import { DEMO_CUSTOMER } from '../scripts/demoData';
 import { requestBodyLimit } from '../shared/http/bodyLimit';
+import { percentile } from './stats';
 
 /** What the benchmarks report of a series of timings. */
 export interface Latency {
   count: number;
   p50: number;
   p99: number;
-}
-
-/** The p-th percentile (0–100) of values, nearest rank. */
-export function percentile(values: number[], p: number): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? 0;
 }
 
 export function latency(times: number[]): Latency {

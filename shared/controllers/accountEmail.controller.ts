@@ -1,4 +1,5 @@
 import type { EmailSender } from '../clients/email.client';
+import { sendOnce } from '../emailDelivery';
 import {
   ACCOUNT_TOKEN_TTL_MS,
   accountTokenFor,
@@ -12,7 +13,6 @@ import * as outbox from '../outbox';
 import { parseMessage } from '../queueConsumer';
 import type { AccountDeps } from '../services';
 import { renderAccountEmail } from '../views/accountEmails';
-import { sendOnce } from './email.controller';
 
 // ---- The account-emails consumer ----
 

@@ -1,10 +1,9 @@
 import { z } from 'zod';
 
-import type { EmailMessage, EmailSender } from '../clients/email.client';
+import type { EmailSender } from '../clients/email.client';
 import { inTransaction } from '../clients/sql.client';
 import type { Config } from '../config';
-import { giveWay } from '../load';
-import { claimEmailDelivery, markEmailSent, releaseEmailDelivery } from '../models/emailDelivery.model';
+import { type DeliveryOutcome, sendOnce } from '../emailDelivery';
 import { findGuestPayment } from '../models/guestPayment.model';
 import { accessibleInvoice } from '../models/invoice.model';
 import { invoiceEvent } from '../models/invoiceEvent.model';
@@ -55,8 +54,6 @@ export async function request(
   return { messageId: message.body.messageId, status: 'QUEUED' };
 }
 
-export type DeliveryOutcome = 'sent' | 'duplicate';
-
 /**
  * The invoice-emails consumer: renders the Spanish email with the PDF and sends it once. The
  * delivery row goes PENDING before the send and SENT after it, so a redelivered message is
@@ -103,41 +100,4 @@ async function recipientOf(
   const user = await findUserById(deps.db, message.userId);
   if (!user) throw new PermanentMessageError(`unknown user ${message.userId}`);
   return user.deletedAt ? undefined : { address: user.email, displayName: user.fullName };
-}
-
-/**
- * Sends the email of one queue message at most once: a delivery row is claimed before the send
- * and marked SENT after it, and the outbox hears of it. `compose` runs only when this invocation
- * holds the claim, so a duplicate renders nothing.
- */
-export async function sendOnce(
-  deps: Pick<EmailDeps, 'db' | 'clock' | 'email'> & { config: Pick<Config, 'delivery'> },
-  delivery: { messageId: string; userId: string; kind: string },
-  compose: () => Promise<EmailMessage>,
-): Promise<DeliveryOutcome> {
-  const { messageId } = delivery;
-  const claim = await claimEmailDelivery(deps.db, {
-    ...delivery,
-    now: deps.clock.now(),
-    // Well within the delivery lease: the sweeper's resend after a crash finds the claim lapsed.
-    leaseMs: deps.config.delivery.leaseMs * 0.4,
-  });
-  if (claim === 'already-sent') {
-    await outbox.confirmDelivered(deps, messageId);
-    return 'duplicate';
-  }
-  // Another copy of this message is being sent right now: retry later, when it will be SENT.
-  if (claim === 'in-progress') throw new Error(`email ${messageId} is being sent by another invocation`);
-  let sent;
-  try {
-    // Rendering (a PDF) is the heaviest work a consumer does on the event loop: requests go first.
-    await giveWay();
-    sent = await deps.email.send(await compose());
-  } catch (error) {
-    await releaseEmailDelivery(deps.db, messageId, deps.clock.now());
-    throw error;
-  }
-  await markEmailSent(deps.db, messageId, sent.providerId, deps.clock.now());
-  await outbox.confirmDelivered(deps, messageId);
-  return 'sent';
 }

@@ -4,18 +4,17 @@ import path from 'node:path';
 
 import { simpleParser } from 'mailparser';
 
-import { DEMO_OPERATOR, seedDemoData } from '../../scripts/demoData';
-import { call, logIn, startTestApp, type TestApp, waitFor } from '../support/app';
+import { DEMO_OPERATOR } from '../../scripts/demoData';
+import { call, logIn, searchCoupon, type SeededApp, startSeededApp, waitFor } from '../support/app';
 
 /**
  * Accounts a person can live with (issue 15): consent at registration, the email proven by a
  * code sent to it, password change and reset, profile, export and deletion (Ley 1581 de 2012).
  */
-let app: TestApp;
+let app: SeededApp;
 let outboxDir: string;
 beforeAll(async () => {
-  app = await startTestApp({ queues: true });
-  await seedDemoData(app.services.db, { now: app.clock.now() });
+  app = await startSeededApp({ queues: true });
   outboxDir = app.services.config.email.outboxDir;
 }, 60_000);
 afterAll(async () => {
@@ -106,11 +105,7 @@ test('a person walks the whole account: consent, verification, password change a
 
   // A payment to find later in the export and, after deletion, under the pseudonym.
   const first = await logIn(app.url, lucia.email, lucia.password);
-  const found = await call(app.url, 'POST', '/invoices/search', {
-    token: first.token,
-    body: { contractNumber: '10000031' },
-  });
-  const coupon = found.body.coupons[0];
+  const { coupon } = await searchCoupon(app.url, first.token, '10000031');
   const paid = await call(app.url, 'POST', `/invoices/${coupon.invoiceId}/pay`, {
     token: first.token,
     body: { couponCode: coupon.code, paymentMethod: 'PSE' },

@@ -12,7 +12,7 @@ afterAll(async () => {
 
 let counter = 0;
 /** A valid registration with a unique email and document. */
-function newCustomer(overrides: Record<string, unknown> = {}) {
+function registrationBody(overrides: Record<string, unknown> = {}) {
   counter++;
   return {
     email: `cliente${counter}@example.com`,
@@ -26,7 +26,7 @@ function newCustomer(overrides: Record<string, unknown> = {}) {
 }
 
 async function registered(overrides: Record<string, unknown> = {}) {
-  const customer = newCustomer(overrides);
+  const customer = registrationBody(overrides);
   const res = await call(app.url, 'POST', '/auth/register', { body: customer });
   expect(res.status).toBe(201);
   return customer;
@@ -45,7 +45,7 @@ const withoutRequestIds = (body: Record<string, unknown>) => ({ ...body, request
 
 describe('register', () => {
   test('when the data is valid, then 201 with the user and never a password hash', async () => {
-    const customer = newCustomer({ email: '  Nueva.Clienta@Example.COM ', phone: '+57 300 555 1234' });
+    const customer = registrationBody({ email: '  Nueva.Clienta@Example.COM ', phone: '+57 300 555 1234' });
     const res = await call(app.url, 'POST', '/auth/register', { body: customer });
     expect(res.status).toBe(201);
     expect(res.body).toEqual({
@@ -73,14 +73,14 @@ describe('register', () => {
     ['body.documentNumber', { documentType: 'NIT', documentNumber: '900123456-1' }],
     ['body.phone', { phone: '12345' }],
   ])('when %s is invalid, then 400 VALIDATION_FAILED names that field', async (field, overrides) => {
-    const res = await call(app.url, 'POST', '/auth/register', { body: newCustomer(overrides) });
+    const res = await call(app.url, 'POST', '/auth/register', { body: registrationBody(overrides) });
     expect(res.status).toBe(400);
     expect(res.body.code).toBe('VALIDATION_FAILED');
     expect(res.body.errors.map((e: { path: string }) => e.path)).toContain(field);
   });
 
   test('when the password is 8 characters, then the error text recommends 15', async () => {
-    const res = await call(app.url, 'POST', '/auth/register', { body: newCustomer({ password: 'abc' }) });
+    const res = await call(app.url, 'POST', '/auth/register', { body: registrationBody({ password: 'abc' }) });
     expect(res.body.errors[0].message).toContain('15');
   });
 
@@ -90,14 +90,14 @@ describe('register', () => {
 
   test('when a valid NIT with its check digit is given, then it is accepted and normalised', async () => {
     const res = await call(app.url, 'POST', '/auth/register', {
-      body: newCustomer({ documentType: 'NIT', documentNumber: '890.904.996-1' }),
+      body: registrationBody({ documentType: 'NIT', documentNumber: '890.904.996-1' }),
     });
     expect(res.status).toBe(201);
     expect(res.body.documentNumber).toBe('890904996-1');
   });
 
   test('when the password is a common one, then 400 WEAK_PASSWORD', async () => {
-    const res = await call(app.url, 'POST', '/auth/register', { body: newCustomer({ password: 'password123' }) });
+    const res = await call(app.url, 'POST', '/auth/register', { body: registrationBody({ password: 'password123' }) });
     expect(res.status).toBe(400);
     expect(res.body.code).toBe('WEAK_PASSWORD');
     expect(res.body.errors[0].path).toBe('body.password');
@@ -105,7 +105,7 @@ describe('register', () => {
 
   test('when the password contains the email, then 400 WEAK_PASSWORD', async () => {
     const res = await call(app.url, 'POST', '/auth/register', {
-      body: newCustomer({ email: 'santiago.arango@example.com', password: 'Santiago.Arango1990' }),
+      body: registrationBody({ email: 'santiago.arango@example.com', password: 'Santiago.Arango1990' }),
     });
     expect(res.body.code).toBe('WEAK_PASSWORD');
   });
@@ -113,7 +113,7 @@ describe('register', () => {
   test('when the email is already registered in another case, then 409 EMAIL_ALREADY_REGISTERED', async () => {
     const first = await registered();
     const res = await call(app.url, 'POST', '/auth/register', {
-      body: newCustomer({ email: first.email.toUpperCase() }),
+      body: registrationBody({ email: first.email.toUpperCase() }),
     });
     expect(res.status).toBe(409);
     expect(res.body.code).toBe('EMAIL_ALREADY_REGISTERED');
@@ -122,7 +122,7 @@ describe('register', () => {
   test('when the document is already registered, then 409 DOCUMENT_ALREADY_REGISTERED without naming the other account', async () => {
     const first = await registered();
     const res = await call(app.url, 'POST', '/auth/register', {
-      body: newCustomer({ documentNumber: first.documentNumber }),
+      body: registrationBody({ documentNumber: first.documentNumber }),
     });
     expect(res.status).toBe(409);
     expect(res.body.code).toBe('DOCUMENT_ALREADY_REGISTERED');
@@ -130,7 +130,7 @@ describe('register', () => {
   });
 
   test('when the same registration arrives twice at once, then exactly one succeeds', async () => {
-    const customer = newCustomer();
+    const customer = registrationBody();
     const results = await Promise.all([1, 2, 3].map(() => call(app.url, 'POST', '/auth/register', { body: customer })));
     expect(results.map((r) => r.status).sort()).toEqual([201, 409, 409]);
   });

@@ -4,21 +4,20 @@ import { Readable } from 'node:stream';
 
 import fc from 'fast-check';
 
-import { DEMO_OPERATOR, seedDemoData } from '../../scripts/demoData';
+import { DEMO_OPERATOR } from '../../scripts/demoData';
 import * as collections from '../../shared/controllers/collection.controller';
 import { ensureActiveCoupon } from '../../shared/controllers/coupon.controller';
 import { importInvoices } from '../../shared/controllers/invoiceFeed.controller';
 import { type CollectionFileSpec, collectionFileText } from '../../shared/formats/asobancaria';
 import { findInvoice } from '../../shared/models/invoice.model';
-import { call, logIn, newCustomer, startTestApp, type TestApp, waitFor } from '../support/app';
+import { call, customerWithCoupon, logIn, newCustomer, type SeededApp, startSeededApp, waitFor } from '../support/app';
 
-let app: TestApp;
+let app: SeededApp;
 let operator: { token: string; id: string };
 
 beforeAll(async () => {
-  app = await startTestApp({ queues: true, blobs: true });
-  await seedDemoData(app.services.db, { now: app.clock.now() });
-  operator = await logIn(app.url, DEMO_OPERATOR.email, DEMO_OPERATOR.password);
+  app = await startSeededApp({ queues: true, blobs: true });
+  operator = await app.operator();
 }, 60_000);
 afterAll(async () => {
   await app.stop();
@@ -36,12 +35,7 @@ interface PrintedCoupon {
 
 /** A customer prints the coupon of a demo contract's current invoice (each call a contract of its own). */
 async function printedCoupon(): Promise<PrintedCoupon> {
-  const customer = await newCustomer(app.url);
-  const found = await call(app.url, 'POST', '/invoices/search', {
-    token: customer.token,
-    body: { contractNumber: String(nextContract++) },
-  });
-  const coupon = found.body.coupons[0];
+  const { customer, coupon } = await customerWithCoupon(app.url, String(nextContract++));
   return { code: coupon.code, amount: coupon.amount, invoiceId: coupon.invoiceId, customer };
 }
 

@@ -5,10 +5,10 @@ import path from 'node:path';
 import { QueueClient } from '@azure/storage-queue';
 import { simpleParser } from 'mailparser';
 
-import { DEMO_OPERATOR, seedDemoData } from '../../scripts/demoData';
+import { DEMO_OPERATOR } from '../../scripts/demoData';
 import * as emails from '../../shared/controllers/email.controller';
 import * as notifications from '../../shared/controllers/notification.controller';
-import { call, logIn, newCustomer, startTestApp, type TestApp, waitFor } from '../support/app';
+import { call, logIn, newCustomer, type SeededApp, startSeededApp, waitFor } from '../support/app';
 
 /**
  * Messages that can't be lost: a queue that dies with a payment's receipt and notification in it
@@ -17,10 +17,9 @@ import { call, logIn, newCustomer, startTestApp, type TestApp, waitFor } from '.
  * whatever stays unconfirmed past its lease. Consumers are driven by hand here (queues off), so
  * each step is seen.
  */
-let app: TestApp;
+let app: SeededApp;
 beforeAll(async () => {
-  app = await startTestApp({ queues: false });
-  await seedDemoData(app.services.db, { now: app.clock.now() });
+  app = await startSeededApp({ queues: false });
 }, 60_000);
 afterAll(async () => {
   await app.stop();

@@ -1,11 +1,10 @@
 import { DEMO_CUSTOMER, DEMO_OPERATOR, seedDemoData } from '../../scripts/demoData';
-import { call, logIn, startTestApp, type TestApp, waitFor } from '../support/app';
+import { call, logIn, type SeededApp, startSeededApp, waitFor } from '../support/app';
 
 /** The demo (npm start) shows something on every screen: the demo customer comes with a history. */
-let app: TestApp;
+let app: SeededApp;
 beforeAll(async () => {
-  app = await startTestApp({ queues: true });
-  await seedDemoData(app.services.db, { now: app.clock.now(), history: true });
+  app = await startSeededApp({ queues: true, history: true });
   // Seeding again (every npm start does) adds nothing.
   await seedDemoData(app.services.db, { now: app.clock.now(), history: true });
   await app.host.runTimer('dispatchOutbox');

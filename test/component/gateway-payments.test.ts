@@ -1,25 +1,33 @@
 import { randomUUID } from 'node:crypto';
 
-import { DEMO_OPERATOR, seedDemoData } from '../../scripts/demoData';
+import { DEMO_OPERATOR } from '../../scripts/demoData';
 import { WompiApiGateway } from '../../shared/clients/gateway.client';
 import { SANDBOX_KEYS } from '../../shared/config';
 import * as gatewayPayments from '../../shared/controllers/gatewayPayment.controller';
 import * as sandbox from '../../shared/controllers/sandbox.controller';
 import { signedEvent, type WompiTransaction } from '../../shared/formats/wompi';
-import { call, decideAtCheckout, logIn, newCustomer, startTestApp, type TestApp, waitFor } from '../support/app';
+import {
+  call,
+  decideAtCheckout,
+  logIn,
+  newCustomer,
+  searchCoupon,
+  type SeededApp,
+  startSeededApp,
+  waitFor,
+} from '../support/app';
 
 /**
  * Online payments through the embedded Wompi-compatible sandbox, over real HTTP: the checkout
  * link, the page, the customer's decision, the signed event to the webhook, and the reconciler
  * for the event that never came. Money moves only on a valid checksum.
  */
-let app: TestApp;
+let app: SeededApp;
 let operator: { token: string; id: string };
 
 beforeAll(async () => {
-  app = await startTestApp({ queues: false });
-  await seedDemoData(app.services.db, { now: app.clock.now() });
-  operator = await logIn(app.url, DEMO_OPERATOR.email, DEMO_OPERATOR.password);
+  app = await startSeededApp({ queues: false });
+  operator = await app.operator();
 }, 60_000);
 
 afterAll(async () => {
@@ -33,12 +41,7 @@ async function customerWithCoupons(contracts = 1) {
   const customer = await newCustomer(app.url);
   const coupons = [];
   for (let i = 0; i < contracts; i++) {
-    const found = await call(app.url, 'POST', '/invoices/search', {
-      token: customer.token,
-      body: { contractNumber: freshContract() },
-    });
-    expect(found.status).toBe(200);
-    coupons.push(found.body.coupons[0]);
+    coupons.push((await searchCoupon(app.url, customer.token, freshContract())).coupon);
   }
   return { customer, coupons };
 }

@@ -5,26 +5,33 @@ import { Readable } from 'node:stream';
 
 import { simpleParser } from 'mailparser';
 
-import { DEMO_CONTRACTS, DEMO_OPERATOR, seedDemoData } from '../../scripts/demoData';
+import { DEMO_CONTRACTS } from '../../scripts/demoData';
 import * as collections from '../../shared/controllers/collection.controller';
 import { purgeExpiredRecords } from '../../shared/controllers/maintenance.controller';
 import { collectionFileText } from '../../shared/formats/asobancaria';
 import { GUEST_PAYER_ID, sha256Hex } from '../../shared/models/guestPayment.model';
-import { call, decideAtCheckout, logIn, newCustomer, startTestApp, type TestApp, waitFor } from '../support/app';
+import {
+  call,
+  customerWithCoupon,
+  decideAtCheckout,
+  newCustomer,
+  type SeededApp,
+  startSeededApp,
+  waitFor,
+} from '../support/app';
 
 /**
  * Paying without an account, over real HTTP through the embedded sandbox: the guest search, the
  * guest payment and its token, the checkout, the receipt at the payer's email, a printed guest
  * coupon paid by a bank file, the race with a customer, the quotas and the purge.
  */
-let app: TestApp;
+let app: SeededApp;
 let operator: { token: string; id: string };
 let outboxDir: string;
 
 beforeAll(async () => {
-  app = await startTestApp({ queues: true });
-  await seedDemoData(app.services.db, { now: app.clock.now() });
-  operator = await logIn(app.url, DEMO_OPERATOR.email, DEMO_OPERATOR.password);
+  app = await startSeededApp({ queues: true });
+  operator = await app.operator();
   outboxDir = app.services.config.email.outboxDir;
 }, 60_000);
 
@@ -263,12 +270,7 @@ describe('POST /guest/payments', () => {
 
   test('when a guest and the customer who follows the contract pay one invoice at once, then exactly one payment holds it and the follower hears of the guest’s', async () => {
     const contract = freshContract();
-    const customer = await newCustomer(app.url);
-    const found = await call(app.url, 'POST', '/invoices/search', {
-      token: customer.token,
-      body: { contractNumber: contract },
-    });
-    const coupon = found.body.coupons[0];
+    const { customer, found, coupon } = await customerWithCoupon(app.url, contract);
     const number = found.body.invoices.find((i: { id: string }) => i.id === coupon.invoiceId).number;
     const client = newClient();
     const [guest, own] = await Promise.all([

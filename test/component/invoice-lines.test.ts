@@ -5,21 +5,19 @@ import path from 'node:path';
 import { Readable } from 'node:stream';
 
 import { highMonthOf } from '../../scripts/demoBill';
-import { DEMO_OPERATOR, seedDemoData } from '../../scripts/demoData';
 import * as invoiceFeed from '../../shared/controllers/invoiceFeed.controller';
 import { importInvoiceLines } from '../../shared/controllers/invoiceLineFeed.controller';
 import { dianQrText } from '../../shared/formats/dianQr';
 import { INVOICE_FEED_COLUMNS } from '../../shared/models/invoiceFeed.model';
 import { projectRoot } from '../../shared/projectFiles';
-import { call, logIn, newCustomer, startTestApp, type TestApp, waitFor } from '../support/app';
+import { call, newCustomer, type SeededApp, startSeededApp, waitFor } from '../support/app';
 
-let app: TestApp;
+let app: SeededApp;
 let operator: { token: string; id: string };
 
 beforeAll(async () => {
-  app = await startTestApp({ queues: true, blobs: true });
-  await seedDemoData(app.services.db, { now: app.clock.now() });
-  operator = await logIn(app.url, DEMO_OPERATOR.email, DEMO_OPERATOR.password);
+  app = await startSeededApp({ queues: true, blobs: true });
+  operator = await app.operator();
   await invoiceFeed.importInvoices(
     app.services,
     Readable.from([fs.readFileSync(path.join(projectRoot(), 'docs/examples/facturas.csv'))]),

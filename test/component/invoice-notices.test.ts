@@ -1,16 +1,14 @@
-import { seedDemoData } from '../../scripts/demoData';
 import { newId } from '../../shared/models/ids';
 import { addDays, bogotaDay } from '../../shared/models/time';
-import { call, newCustomer, startTestApp, type TestApp } from '../support/app';
+import { call, newCustomer, type SeededApp, startSeededApp } from '../support/app';
 
 /**
  * The daily invoice notices: a follower of a contract hears once of a new invoice, once of a
  * due date within three days, once of an invoice overdue, however often the timer runs.
  */
-let app: TestApp;
+let app: SeededApp;
 beforeAll(async () => {
-  app = await startTestApp({ queues: false });
-  await seedDemoData(app.services.db, { now: app.clock.now() });
+  app = await startSeededApp({ queues: false });
 }, 60_000);
 afterAll(async () => {
   await app.stop();

@@ -5,18 +5,17 @@ import path from 'node:path';
 import { QueueClient } from '@azure/storage-queue';
 import { simpleParser } from 'mailparser';
 
-import { DEMO_OPERATOR, seedDemoData } from '../../scripts/demoData';
+import { DEMO_OPERATOR } from '../../scripts/demoData';
 import type { EmailMessage, EmailSender } from '../../shared/clients/email.client';
 import { setServices } from '../../shared/services';
-import { call, logIn, newCustomer, startTestApp, type TestApp, waitFor } from '../support/app';
+import { call, customerWithCoupon, logIn, newCustomer, type SeededApp, startSeededApp, waitFor } from '../support/app';
 
 process.env.EMAIL_MAX_PER_USER_PER_HOUR = '3';
 
-let app: TestApp;
+let app: SeededApp;
 let outboxDir: string;
 beforeAll(async () => {
-  app = await startTestApp({ queues: true });
-  await seedDemoData(app.services.db, { now: app.clock.now() });
+  app = await startSeededApp({ queues: true });
   outboxDir = app.services.config.email.outboxDir;
 }, 60_000);
 afterAll(async () => {
@@ -33,12 +32,7 @@ const enqueue = async (name: string, body: unknown) => {
 
 let nextContract = 10000021;
 async function paidInvoice() {
-  const customer = await newCustomer(app.url);
-  const found = await call(app.url, 'POST', '/invoices/search', {
-    token: customer.token,
-    body: { contractNumber: String(nextContract++) },
-  });
-  const coupon = found.body.coupons[0];
+  const { customer, found, coupon } = await customerWithCoupon(app.url, String(nextContract++));
   const paid = await call(app.url, 'POST', `/invoices/${coupon.invoiceId}/pay`, {
     token: customer.token,
     body: { couponCode: coupon.code, paymentMethod: 'CARD' },

@@ -1,28 +1,25 @@
 import { randomUUID } from 'node:crypto';
 
-import { DEMO_OPERATOR, seedDemoData } from '../../scripts/demoData';
-import { call, logIn, newCustomer, startTestApp, type TestApp } from '../support/app';
+import { DEMO_OPERATOR } from '../../scripts/demoData';
+import { call, customerWithCoupon, newCustomer, type SeededApp, startSeededApp } from '../support/app';
 
 /**
  * The operator's journey: find a customer's payment by contract number (or invoice, coupon,
  * email), reverse it, and see every step in the audit log; customers get 403 on every
  * operator route.
  */
-let app: TestApp;
+let app: SeededApp;
 let operator: { token: string; id: string };
 beforeAll(async () => {
-  app = await startTestApp({ queues: false });
-  await seedDemoData(app.services.db, { now: app.clock.now() });
-  operator = await logIn(app.url, DEMO_OPERATOR.email, DEMO_OPERATOR.password);
+  app = await startSeededApp({ queues: false });
+  operator = await app.operator();
 }, 60_000);
 afterAll(async () => {
   await app.stop();
 });
 
 async function customerPays(contractNumber: string) {
-  const customer = await newCustomer(app.url);
-  const found = await call(app.url, 'POST', '/invoices/search', { token: customer.token, body: { contractNumber } });
-  const coupon = found.body.coupons[0];
+  const { customer, coupon } = await customerWithCoupon(app.url, contractNumber);
   const paid = await call(app.url, 'POST', `/invoices/${coupon.invoiceId}/pay`, {
     token: customer.token,
     body: { couponCode: coupon.code, paymentMethod: 'CARD' },

@@ -3,18 +3,16 @@ import { randomUUID } from 'node:crypto';
 import { QueueClient } from '@azure/storage-queue';
 
 import { startAzurite } from '../../local/azurite';
-import { DEMO_OPERATOR, seedDemoData } from '../../scripts/demoData';
 import * as sandbox from '../../shared/controllers/sandbox.controller';
-import { call, logIn, newCustomer, startTestApp, type TestApp } from '../support/app';
+import { call, customerWithCoupon, logIn, newCustomer, type SeededApp, startSeededApp } from '../support/app';
 
-let app: TestApp;
+let app: SeededApp;
 let operator: { token: string; id: string };
 
 beforeAll(async () => {
   // Queue triggers off: the consumers are another issue; here the messages must reach the queues.
-  app = await startTestApp({ queues: false });
-  await seedDemoData(app.services.db, { now: app.clock.now() });
-  operator = await logIn(app.url, DEMO_OPERATOR.email, DEMO_OPERATOR.password);
+  app = await startSeededApp({ queues: false });
+  operator = await app.operator();
 }, 60_000);
 afterAll(async () => {
   await app.stop();
@@ -43,13 +41,7 @@ async function pay(
 }
 
 /** A customer, the unpaid invoice of a fresh contract and the customer's coupon for it. */
-async function customerWithCoupon() {
-  const customer = await newCustomer(app.url);
-  const found = await search(customer.token, freshContract());
-  expect(found.status).toBe(200);
-  const coupon = found.body.coupons[0];
-  return { customer, coupon, invoiceId: coupon.invoiceId as string, found };
-}
+const customerWithFreshCoupon = () => customerWithCoupon(app.url, freshContract());
 
 async function outboxCount(queue: string): Promise<number> {
   const row = await app.services.db('outbox').where({ queue }).count({ n: '*' }).first();
@@ -75,7 +67,7 @@ describe('searchInvoice', () => {
   });
 
   test('when the same user searches again, then the same coupon comes back', async () => {
-    const { customer, coupon, found } = await customerWithCoupon();
+    const { customer, coupon, found } = await customerWithFreshCoupon();
     const again = await search(customer.token, found.body.contract.number);
     expect(again.body.coupons[0].code).toBe(coupon.code);
   });
@@ -117,7 +109,7 @@ describe('searchInvoice', () => {
 
 describe('coupons', () => {
   test('when the owner asks for a coupon, then detail with barcode; another user gets 404', async () => {
-    const { customer, coupon } = await customerWithCoupon();
+    const { customer, coupon } = await customerWithFreshCoupon();
     const mine = await call(app.url, 'GET', `/coupons/${coupon.code}`, { token: customer.token });
     expect(mine.status).toBe(200);
     expect(mine.body).toMatchObject({
@@ -132,7 +124,7 @@ describe('coupons', () => {
   });
 
   test('when a coupon code has a typo, then 400 before any lookup', async () => {
-    const { customer, coupon } = await customerWithCoupon();
+    const { customer, coupon } = await customerWithFreshCoupon();
     const typo = coupon.code.slice(0, 11) + String((Number(coupon.code[11]) + 1) % 10);
     const res = await call(app.url, 'GET', `/coupons/${typo}`, { token: customer.token });
     expect(res.status).toBe(400);
@@ -140,7 +132,7 @@ describe('coupons', () => {
   });
 
   test('when the PDF is asked for from the browser, then a printable PDF comes back, never cached, its file name readable by the page', async () => {
-    const { customer, coupon } = await customerWithCoupon();
+    const { customer, coupon } = await customerWithFreshCoupon();
     const res = await fetch(`${app.url}/coupons/${coupon.code}/pdf`, {
       headers: { Authorization: `Bearer ${customer.token}`, Origin: 'http://localhost:5173' },
     });
@@ -155,7 +147,7 @@ describe('coupons', () => {
   });
 
   test('when an ACTIVE coupon is cancelled, then it is CANCELLED, a second cancel is 409 and paying with it is refused', async () => {
-    const { customer, coupon, invoiceId } = await customerWithCoupon();
+    const { customer, coupon, invoiceId } = await customerWithFreshCoupon();
     const cancelled = await call(app.url, 'POST', `/coupons/${coupon.code}/cancel`, { token: customer.token });
     expect(cancelled.body.status).toBe('CANCELLED');
     expect((await call(app.url, 'POST', `/coupons/${coupon.code}/cancel`, { token: customer.token })).body.code).toBe(
@@ -190,7 +182,7 @@ describe('coupons', () => {
 
 describe('payInvoice', () => {
   test('when the whole flow runs (search → coupon → pay → history), then the invoice is PAID, the coupon USED, and history shows it', async () => {
-    const { customer, coupon, invoiceId } = await customerWithCoupon();
+    const { customer, coupon, invoiceId } = await customerWithFreshCoupon();
     const paid = await pay(customer.token, invoiceId, coupon.codeFormatted, randomUUID(), 'CARD');
     expect(paid.status).toBe(201);
     expect(paid.body).toMatchObject({
@@ -216,8 +208,8 @@ describe('payInvoice', () => {
     ['the coupon is someone else’s', 'COUPON_NOT_FOUND', 404],
     ['the coupon is for another invoice', 'COUPON_INVOICE_MISMATCH', 422],
   ])('when %s, then %s', async (_case, code, status) => {
-    const a = await customerWithCoupon();
-    const b = await customerWithCoupon();
+    const a = await customerWithFreshCoupon();
+    const b = await customerWithFreshCoupon();
     const res =
       code === 'COUPON_NOT_FOUND'
         ? await pay(b.customer.token, a.invoiceId, a.coupon.code)
@@ -227,7 +219,7 @@ describe('payInvoice', () => {
   });
 
   test('when the coupon was already used, then 409 COUPON_ALREADY_USED or INVOICE_ALREADY_PAID', async () => {
-    const { customer, coupon, invoiceId } = await customerWithCoupon();
+    const { customer, coupon, invoiceId } = await customerWithFreshCoupon();
     expect((await pay(customer.token, invoiceId, coupon.code)).status).toBe(201);
     const again = await pay(customer.token, invoiceId, coupon.code);
     expect(again.status).toBe(409);
@@ -235,7 +227,7 @@ describe('payInvoice', () => {
   });
 
   test('when another user paid the invoice first, then the second user gets INVOICE_ALREADY_PAID and their coupon was cancelled', async () => {
-    const first = await customerWithCoupon();
+    const first = await customerWithFreshCoupon();
     const second = await newCustomer(app.url);
     const theirs = (await search(second.token, first.found.body.contract.number)).body.coupons[0];
     expect((await pay(first.customer.token, first.invoiceId, first.coupon.code)).status).toBe(201);
@@ -246,7 +238,7 @@ describe('payInvoice', () => {
   });
 
   test('when the coupon has expired, then 409 COUPON_EXPIRED', async () => {
-    const { customer, coupon, invoiceId } = await customerWithCoupon();
+    const { customer, coupon, invoiceId } = await customerWithFreshCoupon();
     app.clock.set(new Date(Date.parse(coupon.expiresAt) + 1000));
     const { token } = await logIn(app.url, customer.email, customer.password); // the old access token expired too
     const res = await pay(token, invoiceId, coupon.code);
@@ -256,7 +248,7 @@ describe('payInvoice', () => {
   });
 
   test('when the Idempotency-Key is missing, then 400 IDEMPOTENCY_KEY_REQUIRED', async () => {
-    const { customer, coupon, invoiceId } = await customerWithCoupon();
+    const { customer, coupon, invoiceId } = await customerWithFreshCoupon();
     const res = await call(app.url, 'POST', `/invoices/${invoiceId}/pay`, {
       token: customer.token,
       body: { couponCode: coupon.code, paymentMethod: 'PSE' },
@@ -266,13 +258,13 @@ describe('payInvoice', () => {
   });
 
   test('when the payment method is unknown, then 400 naming body.paymentMethod', async () => {
-    const { customer, coupon, invoiceId } = await customerWithCoupon();
+    const { customer, coupon, invoiceId } = await customerWithFreshCoupon();
     const res = await pay(customer.token, invoiceId, coupon.code, randomUUID(), 'BITCOIN');
     expect(res.body.errors[0].path).toBe('body.paymentMethod');
   });
 
   test('when the same Idempotency-Key is sent 20 times at once, then one payment and 20 identical answers (or 409 while running)', async () => {
-    const { customer, coupon, invoiceId } = await customerWithCoupon();
+    const { customer, coupon, invoiceId } = await customerWithFreshCoupon();
     const key = randomUUID();
     const answers = await Promise.all(
       Array.from({ length: 20 }, () => pay(customer.token, invoiceId, coupon.code, key)),
@@ -296,7 +288,7 @@ describe('payInvoice', () => {
   });
 
   test('when the same key comes with a different body, then 422 IDEMPOTENCY_KEY_REUSED', async () => {
-    const { customer, coupon, invoiceId } = await customerWithCoupon();
+    const { customer, coupon, invoiceId } = await customerWithFreshCoupon();
     const key = randomUUID();
     expect((await pay(customer.token, invoiceId, coupon.code, key, 'PSE')).status).toBe(201);
     const reused = await pay(customer.token, invoiceId, coupon.code, key, 'CASH');
@@ -305,7 +297,7 @@ describe('payInvoice', () => {
   });
 
   test('when a refused payment is retried with its key, then the same refusal is replayed', async () => {
-    const { customer, coupon, invoiceId } = await customerWithCoupon();
+    const { customer, coupon, invoiceId } = await customerWithFreshCoupon();
     await call(app.url, 'POST', `/coupons/${coupon.code}/cancel`, { token: customer.token });
     const key = randomUUID();
     const first = await pay(customer.token, invoiceId, coupon.code, key);
@@ -316,7 +308,7 @@ describe('payInvoice', () => {
   });
 
   test('when storing the idempotent answer fails, then the payment rolls back with it: never a payment without its stored answer', async () => {
-    const { customer, coupon, invoiceId } = await customerWithCoupon();
+    const { customer, coupon, invoiceId } = await customerWithFreshCoupon();
     const request = { userId: customer.id, invoiceId, couponCode: coupon.code, paymentMethod: 'PSE' as const };
     await expect(
       sandbox.payInOneStep(app.services, request, async () => {
@@ -330,8 +322,8 @@ describe('payInvoice', () => {
   });
 
   test('when the same key is used by another user, then it is their own key (scoped per user)', async () => {
-    const a = await customerWithCoupon();
-    const b = await customerWithCoupon();
+    const a = await customerWithFreshCoupon();
+    const b = await customerWithFreshCoupon();
     const key = randomUUID();
     expect((await pay(a.customer.token, a.invoiceId, a.coupon.code, key)).status).toBe(201);
     expect((await pay(b.customer.token, b.invoiceId, b.coupon.code, key)).status).toBe(201);
@@ -367,7 +359,7 @@ describe('payInvoice', () => {
 
   test('when a payment commits, then its receipt email and notification are in the outbox and reach their queues with unique message ids', async () => {
     const before = await outboxCount('invoice-emails');
-    const { customer, coupon, invoiceId } = await customerWithCoupon();
+    const { customer, coupon, invoiceId } = await customerWithFreshCoupon();
     const paid = await pay(customer.token, invoiceId, coupon.code);
     expect(await outboxCount('invoice-emails')).toBe(before + 1);
     const emails = await new QueueClient(app.azurite.connectionString, 'invoice-emails').peekMessages({
@@ -388,7 +380,7 @@ describe('payInvoice', () => {
 
 describe('reversePayment', () => {
   test('when an operator reverses a payment, then the invoice is UNPAID again, a REVERSAL is recorded, and a second reversal is 409', async () => {
-    const { customer, coupon, invoiceId } = await customerWithCoupon();
+    const { customer, coupon, invoiceId } = await customerWithFreshCoupon();
     const paid = await pay(customer.token, invoiceId, coupon.code);
     app.clock.advance(1000);
     const reversed = await call(app.url, 'POST', `/transactions/${paid.body.transaction.id}/reverse`, {
@@ -446,7 +438,7 @@ describe('reversePayment', () => {
 
 describe('history', () => {
   test('users see only their own transactions, and a bad or too-wide range is 400', async () => {
-    const a = await customerWithCoupon();
+    const a = await customerWithFreshCoupon();
     await pay(a.customer.token, a.invoiceId, a.coupon.code);
     const stranger = await newCustomer(app.url);
     expect((await call(app.url, 'GET', '/transactions', { token: stranger.token })).body.items).toEqual([]);
@@ -461,7 +453,7 @@ describe('history', () => {
   });
 
   test('a range in Colombian days includes the whole day', async () => {
-    const a = await customerWithCoupon();
+    const a = await customerWithFreshCoupon();
     await pay(a.customer.token, a.invoiceId, a.coupon.code);
     const today = new Date(app.clock.now().getTime() - 5 * 3600_000).toISOString().slice(0, 10);
     const inRange = await call(app.url, 'GET', `/transactions?from=${today}&to=${today}`, { token: a.customer.token });
@@ -475,7 +467,7 @@ describe('history', () => {
 
 describe('expireCoupons', () => {
   test('when coupons pass their expiry, then the timer expires them once, even when two runs overlap, each with one notice', async () => {
-    const { customer, coupon } = await customerWithCoupon();
+    const { customer, coupon } = await customerWithFreshCoupon();
     app.clock.set(new Date(Date.parse(coupon.expiresAt) + 60_000));
     const noticesBefore = await outboxCount('notifications');
     await Promise.all([app.host.runTimer('expireCoupons'), app.host.runTimer('expireCoupons')]);
@@ -494,7 +486,7 @@ describe('expireCoupons', () => {
   });
 
   test('when the user searches after the coupon expired, then a new ACTIVE coupon is issued', async () => {
-    const { customer, coupon, found } = await customerWithCoupon();
+    const { customer, coupon, found } = await customerWithFreshCoupon();
     app.clock.set(new Date(Date.parse(coupon.expiresAt) + 1000));
     const { token } = await logIn(app.url, customer.email, customer.password);
     const again = await search(token, found.body.contract.number);
@@ -506,7 +498,7 @@ describe('expireCoupons', () => {
 
 describe('the outbox under a queue outage', () => {
   test('when the queue service is down, the payment still succeeds; its messages wait in the outbox and are delivered once it is back', async () => {
-    const { customer, coupon, invoiceId } = await customerWithCoupon();
+    const { customer, coupon, invoiceId } = await customerWithFreshCoupon();
     const port = app.azurite.port;
     await app.azurite.stop();
     const paid = await pay(customer.token, invoiceId, coupon.code);

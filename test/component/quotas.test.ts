@@ -1,6 +1,5 @@
-import { seedDemoData } from '../../scripts/demoData';
 import { newCouponCode } from '../../shared/models/coupon.model';
-import { call, newCustomer, startTestApp, type TestApp } from '../support/app';
+import { call, newCustomer, type SeededApp, startSeededApp } from '../support/app';
 
 // The defaults of DESIGN.md ("Quotas"), small enough to reach in a test: registrations per client
 // per hour, searches per user per minute, distinct contracts per user per day, coupon look-ups.
@@ -9,10 +8,9 @@ process.env.SEARCH_MAX_PER_USER_PER_MINUTE = '5';
 process.env.SEARCH_MAX_CONTRACTS_PER_USER_PER_DAY = '3';
 process.env.COUPON_LOOKUPS_MAX_PER_USER_PER_MINUTE = '4';
 
-let app: TestApp;
+let app: SeededApp;
 beforeAll(async () => {
-  app = await startTestApp({ queues: false });
-  await seedDemoData(app.services.db, { now: app.clock.now() });
+  app = await startSeededApp({ queues: false });
 }, 60_000);
 afterAll(async () => {
   await app.stop();

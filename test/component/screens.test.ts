@@ -1,13 +1,12 @@
 import { randomUUID } from 'node:crypto';
 
-import { DEMO_OPERATOR, seedDemoData } from '../../scripts/demoData';
-import { call, logIn, newCustomer, startTestApp, type TestApp } from '../support/app';
+import { DEMO_OPERATOR } from '../../scripts/demoData';
+import { call, logIn, newCustomer, type SeededApp, startSeededApp } from '../support/app';
 
 /** What the customer screens read in one call each: my contracts, the invoice PDF, labelled and linked items. */
-let app: TestApp;
+let app: SeededApp;
 beforeAll(async () => {
-  app = await startTestApp({ queues: false });
-  await seedDemoData(app.services.db, { now: app.clock.now() });
+  app = await startSeededApp({ queues: false });
 }, 60_000);
 afterAll(async () => {
   await app.stop();

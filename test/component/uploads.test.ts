@@ -1,21 +1,19 @@
 import fs from 'node:fs';
 import path from 'node:path';
 
-import { DEMO_OPERATOR, seedDemoData } from '../../scripts/demoData';
 import type { BlobStore } from '../../shared/clients/blob.client';
 import { collectionFileText } from '../../shared/formats/asobancaria';
 import { projectRoot } from '../../shared/projectFiles';
 import { setServices } from '../../shared/services';
-import { call, logIn, startTestApp, type TestApp, waitFor } from '../support/app';
+import { call, type SeededApp, startSeededApp, waitFor } from '../support/app';
 
 /** The one operator upload path (shared/fileUpload.ts), as each of its three feeds takes it. */
-let app: TestApp;
+let app: SeededApp;
 let operator: { token: string; id: string };
 
 beforeAll(async () => {
-  app = await startTestApp({ queues: true, blobs: true });
-  await seedDemoData(app.services.db, { now: app.clock.now() });
-  operator = await logIn(app.url, DEMO_OPERATOR.email, DEMO_OPERATOR.password);
+  app = await startSeededApp({ queues: true, blobs: true });
+  operator = await app.operator();
 }, 60_000);
 afterAll(async () => {
   await app.stop();

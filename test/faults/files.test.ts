@@ -4,6 +4,7 @@ import net from 'node:net';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 
+import { percentile } from '../../bench/stats';
 import { DEMO_CUSTOMER, DEMO_OPERATOR, seedDemoData, seedUnpaidContracts } from '../../scripts/demoData';
 import { collectionFileText } from '../../shared/formats/asobancaria';
 import { insertCoupon, newCouponCode } from '../../shared/models/coupon.model';
@@ -11,7 +12,7 @@ import { INVOICE_FEED_COLUMNS } from '../../shared/models/invoiceFeed.model';
 import { migrateLatest } from '../../sql/migrator';
 import { call, logIn } from '../support/app';
 import { type CompiledApp, ensureBuilt } from '../support/compiled';
-import { faultEnv, pay, percentile, type PlannedPayment, planPayments, report, sqliteOf, startApp } from './support';
+import { faultEnv, pay, type PlannedPayment, planPayments, report, sqliteOf, startApp } from './support';
 
 /**
  * Bank and billing files as an outsider sends them (#25): bodies far over any limit, a bank file

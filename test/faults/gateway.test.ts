@@ -8,7 +8,7 @@ import fc from 'fast-check';
 
 import { SANDBOX_KEYS } from '../../shared/config';
 import { signedEvent, type WompiTransaction } from '../../shared/formats/wompi';
-import { call, decideAtCheckout, newCustomer, waitFor } from '../support/app';
+import { call, customerWithCoupon, decideAtCheckout, waitFor } from '../support/app';
 import type { CompiledApp } from '../support/compiled';
 import { childPids, preparePayableInvoices, report, sqliteOf, startApp } from './support';
 
@@ -36,9 +36,7 @@ async function start(dataDir: string, extra: NodeJS.ProcessEnv = {}): Promise<Co
 
 /** A customer's PENDING payment of one contract's invoice, approved at the sandbox's checkout without its event. */
 async function approvedWithoutEvent(base: string, contractNumber: string) {
-  const customer = await newCustomer(base);
-  const found = await call(base, 'POST', '/invoices/search', { token: customer.token, body: { contractNumber } });
-  const coupon = found.body.coupons[0] as { code: string; invoiceId: string };
+  const { customer, coupon } = await customerWithCoupon(base, contractNumber);
   const created = await call(base, 'POST', '/payments', {
     token: customer.token,
     body: { couponCodes: [coupon.code], paymentMethod: 'CARD' },

@@ -1,5 +1,6 @@
 import path from 'node:path';
 
+import { percentile } from '../../bench/stats';
 import { type AzuriteProcess, freePort, startAzurite } from '../../local/azurite';
 import { call } from '../support/app';
 import type { CompiledApp } from '../support/compiled';
@@ -8,7 +9,6 @@ import {
   inParallel,
   pay,
   type PayOutcome,
-  percentile,
   planPayments,
   preparePayableInvoices,
   report,

@@ -11,7 +11,7 @@ import { SANDBOX_KEYS } from '../../shared/config';
 import { signedEvent } from '../../shared/formats/wompi';
 import { newId } from '../../shared/models/ids';
 import { migrateLatest } from '../../sql/migrator';
-import { call, logIn, newCustomer, waitFor } from '../support/app';
+import { call, logIn, newCustomer, searchCoupon, waitFor } from '../support/app';
 import { type CompiledApp, startCompiledApp } from '../support/compiled';
 import { createMssqlDatabase, mssqlClient } from '../support/engines';
 import {
@@ -347,12 +347,7 @@ suite('three instances on one database and one storage account', () => {
       searches.map((s, i) => ({ ...s, i })),
       CONCURRENCY,
       async ({ customer, contractNumber, i }) => {
-        const found = await call(nextBase(), 'POST', '/invoices/search', {
-          token: customer.token,
-          body: { contractNumber },
-        });
-        if (found.status !== 200) throw new Error(`search ${contractNumber}: ${found.status} ${found.text}`);
-        const coupon = found.body.coupons[0] as { invoiceId: string; code: string };
+        const { coupon } = await searchCoupon(nextBase(), customer.token, contractNumber);
         planned[i] = {
           token: customer.token,
           userId: customer.id,

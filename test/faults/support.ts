@@ -6,7 +6,7 @@ import { seedDemoData, seedUnpaidContracts } from '../../scripts/demoData';
 import { createSqlClient, type Db } from '../../shared/clients/sql.client';
 import { projectRoot } from '../../shared/projectFiles';
 import { migrateLatest } from '../../sql/migrator';
-import { call, newCustomer } from '../support/app';
+import { call, newCustomer, searchCoupon } from '../support/app';
 import { type CompiledApp, startCompiledApp } from '../support/compiled';
 
 /**
@@ -70,12 +70,7 @@ export async function planPayments(base: string, contracts: string[], perCustome
   for (let start = 0; start < contracts.length; start += perCustomer) {
     const customer = await newCustomer(base);
     for (const contractNumber of contracts.slice(start, start + perCustomer)) {
-      const found = await call(base, 'POST', '/invoices/search', {
-        token: customer.token,
-        body: { contractNumber },
-      });
-      if (found.status !== 200) throw new Error(`search ${contractNumber}: ${found.status} ${found.text}`);
-      const coupon = found.body.coupons[0] as { invoiceId: string; code: string };
+      const { coupon } = await searchCoupon(base, customer.token, contractNumber);
       plan.push({
         token: customer.token,
         userId: customer.id,
@@ -135,11 +130,6 @@ export async function inParallel<T>(items: T[], concurrency: number, work: (item
       while (next < items.length) await work(items[next++] as T);
     }),
   );
-}
-
-export function percentile(values: number[], p: number): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))] ?? 0;
 }
 
 /** The processes a process started (Linux /proc): npm start's Azurite is its child. */

@@ -1,8 +1,9 @@
+import { percentile } from '../../bench/stats';
 import { DEMO_CUSTOMER, DEMO_OPERATOR } from '../../scripts/demoData';
 import { newCouponCode } from '../../shared/models/coupon.model';
 import { call, newCustomer } from '../support/app';
 import type { CompiledApp } from '../support/compiled';
-import { percentile, report, startApp } from './support';
+import { report, startApp } from './support';
 
 /**
  * The attacks of issue #12 against the app as `npm start` runs it, behind one trusted proxy hop

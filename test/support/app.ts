@@ -3,6 +3,7 @@ import path from 'node:path';
 
 import { type AzuriteProcess, freePort, startAzurite } from '../../local/azurite';
 import { type RunningHost, startHost } from '../../local/host';
+import { DEMO_OPERATOR, seedDemoData } from '../../scripts/demoData';
 import { ManualClock } from '../../shared/clients/clock.client';
 import { resetConfig } from '../../shared/config';
 import { requestBodyLimit } from '../../shared/http/bodyLimit';
@@ -86,6 +87,24 @@ export async function startTestApp(
   return testApp;
 }
 
+export interface SeededApp extends TestApp {
+  /** The demo operator's session, logged in on first use (a login counts against the login quotas). */
+  operator(): Promise<{ token: string; id: string }>;
+}
+
+/** startTestApp with the demo data seeded at the app's clock (`history`: the demo's past payments too). */
+export async function startSeededApp(
+  options: Parameters<typeof startTestApp>[0] & { history?: boolean } = {},
+): Promise<SeededApp> {
+  const { history, ...appOptions } = options;
+  const app = await startTestApp(appOptions);
+  await seedDemoData(app.services.db, { now: app.clock.now(), ...(history ? { history } : {}) });
+  let session: Promise<{ token: string; id: string }> | undefined;
+  return Object.assign(app, {
+    operator: () => (session ??= logIn(app.url, DEMO_OPERATOR.email, DEMO_OPERATOR.password)),
+  });
+}
+
 export interface ApiResponse<T = any> {
   // any: test bodies are asserted field by field
   status: number;
@@ -151,6 +170,25 @@ export async function logIn(base: string, email: string, password: string): Prom
   });
   if (res.status !== 200) throw new Error(`login failed: ${res.text}`);
   return { token: res.body.accessToken, id: res.body.user.id };
+}
+
+/** A customer's search of a contract: the answer and the coupon of its newest unpaid invoice. */
+export async function searchCoupon(
+  base: string,
+  token: string,
+  contractNumber: string,
+): Promise<{ found: ApiResponse; coupon: any }> {
+  // any: asserted field by field, as ApiResponse
+  const found = await call(base, 'POST', '/invoices/search', { token, body: { contractNumber } });
+  if (found.status !== 200) throw new Error(`search ${contractNumber}: ${found.status} ${found.text}`);
+  return { found, coupon: found.body.coupons[0] };
+}
+
+/** A fresh customer who searched the contract, with their coupon for its newest unpaid invoice. */
+export async function customerWithCoupon(base: string, contractNumber: string) {
+  const customer = await newCustomer(base);
+  const { found, coupon } = await searchCoupon(base, customer.token, contractNumber);
+  return { customer, found, coupon, invoiceId: coupon.invoiceId as string };
 }
 
 /** Polls until `probe` gives a value (not undefined/false), for effects that happen asynchronously. */
