@@ -7,7 +7,7 @@ import { BlobServiceClient } from '@azure/storage-blob';
 import * as invoiceFeed from '../../shared/controllers/invoiceFeed.controller';
 import { INVOICE_FEED_COLUMNS } from '../../shared/models/invoiceFeed.model';
 import { projectRoot } from '../../shared/projectFiles';
-import { call, newCustomer, type SeededApp, startSeededApp, waitFor } from '../support/app';
+import { call, customerWithCoupon, newCustomer, type SeededApp, startSeededApp, waitFor } from '../support/app';
 
 let app: SeededApp;
 let operator: { token: string; id: string };
@@ -74,11 +74,7 @@ describe('importInvoices', () => {
     expect(report.errors.map((e) => e.line)).toEqual([7, 8]);
     expect(report.errors[1]?.reason).toMatch(/^contract_number: /);
 
-    const customer = await newCustomer(app.url);
-    const found = await call(app.url, 'POST', '/invoices/search', {
-      token: customer.token,
-      body: { contractNumber: '20000003' },
-    });
+    const { found } = await customerWithCoupon(app.url, '20000003');
     expect(found.status).toBe(200);
     expect(found.body.contract.services).toBe('Energía, Gas');
     expect(found.body.invoices[0]).toMatchObject({ number: 'F-20000003-2026-11', amount: 512300, status: 'UNPAID' });
@@ -120,12 +116,7 @@ describe('importInvoices', () => {
     const changing = line();
     const contract = changing.split(',')[0] ?? '';
     await run(feed(changing));
-    const customer = await newCustomer(app.url);
-    const found = await call(app.url, 'POST', '/invoices/search', {
-      token: customer.token,
-      body: { contractNumber: contract },
-    });
-    const coupon = found.body.coupons[0];
+    const { customer, coupon } = await customerWithCoupon(app.url, contract);
     expect(coupon.status).toBe('ACTIVE');
 
     const report = await run(feed(line({ contract_number: contract, amount: '160000', due_date: '2026-12-22' })));

@@ -8,7 +8,7 @@ import { simpleParser } from 'mailparser';
 import { DEMO_OPERATOR } from '../../scripts/demoData';
 import * as emails from '../../shared/controllers/email.controller';
 import * as notifications from '../../shared/controllers/notification.controller';
-import { call, logIn, newCustomer, type SeededApp, startSeededApp, waitFor } from '../support/app';
+import { call, customerWithCoupon, logIn, type SeededApp, startSeededApp, waitFor } from '../support/app';
 
 /**
  * Messages that can't be lost: a queue that dies with a payment's receipt and notification in it
@@ -42,12 +42,7 @@ async function drain(name: string): Promise<unknown[]> {
 }
 
 test('when the queue loses a payment’s messages, then the sweeper sends them again after the lease until the consumers confirm them, and not after', async () => {
-  const customer = await newCustomer(app.url);
-  const found = await call(app.url, 'POST', '/invoices/search', {
-    token: customer.token,
-    body: { contractNumber: '10000031' },
-  });
-  const coupon = found.body.coupons[0];
+  const { customer, coupon } = await customerWithCoupon(app.url, '10000031');
   await drain('invoice-emails');
   await drain('notifications');
   const paid = await call(app.url, 'POST', `/invoices/${coupon.invoiceId}/pay`, {
@@ -100,11 +95,7 @@ test('when the queue loses a payment’s messages, then the sweeper sends them a
 });
 
 test('when a consumer never confirms a message, then the sweeper gives up after a bounded number of sends', async () => {
-  const customer = await newCustomer(app.url);
-  const found = await call(app.url, 'POST', '/invoices/search', {
-    token: customer.token,
-    body: { contractNumber: '10000033' },
-  });
+  const { customer, found } = await customerWithCoupon(app.url, '10000033');
   expect(found.status).toBe(200);
   const sendsPerMessage = new Map<string, number>();
   const count = async () => {
@@ -125,12 +116,7 @@ test('when a consumer never confirms a message, then the sweeper gives up after 
 });
 
 test('when a payment is reversed before its receipt is delivered, then the receipt still tells the payment as it happened (PAID, when, how, which transaction, no barcode)', async () => {
-  const customer = await newCustomer(app.url);
-  const found = await call(app.url, 'POST', '/invoices/search', {
-    token: customer.token,
-    body: { contractNumber: '10000034' },
-  });
-  const coupon = found.body.coupons[0];
+  const { customer, coupon } = await customerWithCoupon(app.url, '10000034');
   const paid = await call(app.url, 'POST', `/invoices/${coupon.invoiceId}/pay`, {
     token: customer.token,
     body: { couponCode: coupon.code, paymentMethod: 'CARD' },

@@ -1,6 +1,6 @@
 import { newId } from '../../shared/models/ids';
 import { addDays, bogotaDay } from '../../shared/models/time';
-import { call, newCustomer, type SeededApp, startSeededApp } from '../support/app';
+import { call, customerWithCoupon, type SeededApp, startSeededApp } from '../support/app';
 
 /**
  * The daily invoice notices: a follower of a contract hears once of a new invoice, once of a
@@ -26,11 +26,7 @@ async function noticesFor(userId: string): Promise<{ kind: string; data: Record<
 }
 
 test('when a followed contract gets a new invoice, its due date comes near and then passes, then each is announced once', async () => {
-  const customer = await newCustomer(app.url);
-  const found = await call(app.url, 'POST', '/invoices/search', {
-    token: customer.token,
-    body: { contractNumber: '10000020' },
-  });
+  const { customer, found } = await customerWithCoupon(app.url, '10000020');
   const current = found.body.invoices.find((i: { status: string }) => i.status === 'UNPAID');
 
   // Nothing to say yet: the current invoice was there before the customer followed the contract.
@@ -86,12 +82,7 @@ test('when a followed contract gets a new invoice, its due date comes near and t
 });
 
 test('when an invoice is paid before its due date, then no "due soon" or "overdue" notice is sent', async () => {
-  const customer = await newCustomer(app.url);
-  const found = await call(app.url, 'POST', '/invoices/search', {
-    token: customer.token,
-    body: { contractNumber: '10000030' },
-  });
-  const coupon = found.body.coupons[0];
+  const { customer, found, coupon } = await customerWithCoupon(app.url, '10000030');
   const invoice = found.body.invoices.find((i: { id: string }) => i.id === coupon.invoiceId);
   await call(app.url, 'POST', `/invoices/${coupon.invoiceId}/pay`, {
     token: customer.token,

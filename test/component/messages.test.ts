@@ -84,11 +84,7 @@ describe('after a payment', () => {
 
 describe('POST /invoices/{id}/email', () => {
   test('when the caller searched the contract, then 202 and then an .eml with the invoice PDF', async () => {
-    const customer = await newCustomer(app.url);
-    const found = await call(app.url, 'POST', '/invoices/search', {
-      token: customer.token,
-      body: { contractNumber: String(nextContract++) },
-    });
+    const { customer, found } = await customerWithCoupon(app.url, String(nextContract++));
     const invoice = found.body.invoices[0];
     const res = await call(app.url, 'POST', `/invoices/${invoice.id}/email`, { token: customer.token });
     expect(res.status).toBe(202);
@@ -112,11 +108,7 @@ describe('POST /invoices/{id}/email', () => {
   });
 
   test('when a user asks for more than the hourly limit, then 429 with Retry-After', async () => {
-    const customer = await newCustomer(app.url);
-    const found = await call(app.url, 'POST', '/invoices/search', {
-      token: customer.token,
-      body: { contractNumber: String(nextContract++) },
-    });
+    const { customer, found } = await customerWithCoupon(app.url, String(nextContract++));
     const id = found.body.invoices[0].id;
     const statuses = [];
     for (let i = 0; i < 4; i++)
@@ -319,12 +311,7 @@ describe('the notifications API', () => {
 
 describe('warnExpiringCoupons', () => {
   test('a coupon ending within 24 h is announced once, however often the timer runs', async () => {
-    const customer = await newCustomer(app.url);
-    const found = await call(app.url, 'POST', '/invoices/search', {
-      token: customer.token,
-      body: { contractNumber: String(nextContract++) },
-    });
-    const coupon = found.body.coupons[0];
+    const { customer, coupon } = await customerWithCoupon(app.url, String(nextContract++));
     app.clock.set(new Date(Date.parse(coupon.expiresAt) - 3 * 3600_000));
     await Promise.all([app.host.runTimer('warnExpiringCoupons'), app.host.runTimer('warnExpiringCoupons')]);
     await app.host.runTimer('warnExpiringCoupons');
@@ -362,12 +349,7 @@ describe('warnExpiringCoupons', () => {
 
 describe('notification links and order', () => {
   test('when notices of a search, a payment and its reversal arrive, then they are ordered by when each happened and their links resolve', async () => {
-    const customer = await newCustomer(app.url);
-    const found = await call(app.url, 'POST', '/invoices/search', {
-      token: customer.token,
-      body: { contractNumber: String(nextContract++) },
-    });
-    const coupon = found.body.coupons[0];
+    const { customer, coupon } = await customerWithCoupon(app.url, String(nextContract++));
     app.clock.advance(60_000);
     const paid = await call(app.url, 'POST', `/invoices/${coupon.invoiceId}/pay`, {
       token: customer.token,

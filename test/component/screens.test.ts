@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 
 import { DEMO_OPERATOR } from '../../scripts/demoData';
-import { call, logIn, newCustomer, type SeededApp, startSeededApp } from '../support/app';
+import { call, customerWithCoupon, logIn, newCustomer, type SeededApp, startSeededApp } from '../support/app';
 
 /** What the customer screens read in one call each: my contracts, the invoice PDF, labelled and linked items. */
 let app: SeededApp;
@@ -49,11 +49,7 @@ test('when a customer looked up two contracts and paid one invoice, then "my con
 });
 
 test('when the invoice PDF is asked for, then its owner gets it and anyone who never looked the contract up gets 404', async () => {
-  const customer = await newCustomer(app.url);
-  const found = await call(app.url, 'POST', '/invoices/search', {
-    token: customer.token,
-    body: { contractNumber: '10000003' },
-  });
+  const { customer, found } = await customerWithCoupon(app.url, '10000003');
   const invoice = found.body.invoices[0];
   const res = await fetch(`${app.url}/invoices/${invoice.id}/pdf`, {
     headers: { Authorization: `Bearer ${customer.token}` },
@@ -74,12 +70,7 @@ test('when the invoice PDF is asked for, then its owner gets it and anyone who n
 });
 
 test('when a payment is reversed, then the history marks it reversed, labels every code in Spanish, and the cuponera says what each coupon pays', async () => {
-  const customer = await newCustomer(app.url);
-  const found = await call(app.url, 'POST', '/invoices/search', {
-    token: customer.token,
-    body: { contractNumber: '10000005' },
-  });
-  const coupon = found.body.coupons[0];
+  const { customer, found, coupon } = await customerWithCoupon(app.url, '10000005');
   expect(coupon.statusLabel).toBe('Activo');
   expect(found.body.invoices[0].statusLabel).toBe('Pendiente de pago');
   const paid = await call(app.url, 'POST', `/invoices/${coupon.invoiceId}/pay`, {

@@ -184,11 +184,11 @@ export async function searchCoupon(
   return { found, coupon: found.body.coupons[0] };
 }
 
-/** A fresh customer who searched the contract, with their coupon for its newest unpaid invoice. */
+/** A fresh customer who searched the contract, with their coupon for its newest unpaid invoice (if it owes one). */
 export async function customerWithCoupon(base: string, contractNumber: string) {
   const customer = await newCustomer(base);
   const { found, coupon } = await searchCoupon(base, customer.token, contractNumber);
-  return { customer, found, coupon, invoiceId: coupon.invoiceId as string };
+  return { customer, found, coupon, invoiceId: coupon?.invoiceId as string };
 }
 
 /** Polls until `probe` gives a value (not undefined/false), for effects that happen asynchronously. */
