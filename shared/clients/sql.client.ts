@@ -66,6 +66,8 @@ interface SqliteConnection {
 }
 
 const STATEMENT_CACHE_SIZE = 500;
+/** Statements with more bindings are a batch's (IN lists, multi-row inserts): their texts vary with the batch. */
+const CACHED_MAX_BINDINGS = 64;
 
 /**
  * knex prepares every query again (a sixth of a search's CPU on SQLite); the app's statements
@@ -77,6 +79,9 @@ function cachePreparedStatements(conn: SqliteConnection): void {
   const prepare = conn.prepare.bind(conn);
   const statements = new Map<string, unknown>();
   conn.prepare = (sql: string) => {
+    // A batch's statement is prepared for it alone: cached, every batch size would hold its own
+    // compiled program (native memory V8 does not see) until the bound pushed it out.
+    if (bindingsOf(sql) > CACHED_MAX_BINDINGS) return prepare(sql);
     let statement = statements.get(sql);
     if (statement === undefined) {
       statement = prepare(sql);
@@ -87,6 +92,12 @@ function cachePreparedStatements(conn: SqliteConnection): void {
     statements.set(sql, statement);
     return statement;
   };
+}
+
+function bindingsOf(sql: string): number {
+  let count = 0;
+  for (let at = sql.indexOf('?'); at !== -1 && count <= CACHED_MAX_BINDINGS; at = sql.indexOf('?', at + 1)) count++;
+  return count;
 }
 
 export function createSqlClient(database: Config['database']): Db {
