@@ -424,7 +424,7 @@ export interface paths {
         };
         /**
          * Estado del servicio
-         * @description Checks the database and the queue service; 503 when either is down.
+         * @description Checks the database and the queue service; 503 when either is down. Up but degraded (200, with reasons) when the outbox owes a message older than 10 minutes, a poison queue holds messages, or a timer’s last run failed.
          */
         get: operations["health"];
         put?: never;
@@ -832,6 +832,86 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/operator/poison/{queue}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Mensajes fallidos de una cola (operador)
+         * @description Up to 32 messages at the front of the queue’s poison queue, each with a summary that carries no personal data. Audited.
+         */
+        get: operations["operatorPoison"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/operator/poison/{queue}/{messageId}/discard": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Descartar un mensaje fallido (operador)
+         * @description Deletes the message from the poison queue, for good. Audited.
+         */
+        post: operations["discardPoisonMessage"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/operator/poison/{queue}/{messageId}/replay": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Reintentar un mensaje fallido (operador)
+         * @description Puts the message back on its queue. Its consumer sends at most once per message id, so a replay of a message whose email went out sends nothing. Audited.
+         */
+        post: operations["replayPoisonMessage"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/operator/system": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Estado del sistema (operador)
+         * @description Each queue’s depth, its poison depth and the age of its oldest message; the outbox’s undelivered messages and the oldest; each timer’s last run; the PENDING gateway payments. Audited.
+         */
+        get: operations["operatorSystem"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/operator/transactions": {
         parameters: {
             query?: never;
@@ -1063,7 +1143,7 @@ export interface components {
             actorId: string;
             actorEmail: string;
             /** @enum {string} */
-            action: "PAYMENT_REVERSED" | "TRANSACTIONS_SEARCHED" | "CONTRACT_VIEWED" | "AUDIT_VIEWED" | "INVOICES_UPLOADED" | "INVOICE_LINES_UPLOADED" | "IMPORT_VIEWED" | "COLLECTION_UPLOADED" | "COLLECTION_VIEWED" | "COLLECTIONS_LISTED" | "COLLECTION_EXCEPTIONS_LISTED" | "COLLECTION_EXCEPTION_RESOLVED" | "PAYMENT_REFUND" | "ACCOUNT_DELETED";
+            action: "PAYMENT_REVERSED" | "TRANSACTIONS_SEARCHED" | "CONTRACT_VIEWED" | "AUDIT_VIEWED" | "INVOICES_UPLOADED" | "INVOICE_LINES_UPLOADED" | "IMPORT_VIEWED" | "COLLECTION_UPLOADED" | "COLLECTION_VIEWED" | "COLLECTIONS_LISTED" | "COLLECTION_EXCEPTIONS_LISTED" | "COLLECTION_EXCEPTION_RESOLVED" | "PAYMENT_REFUND" | "ACCOUNT_DELETED" | "SYSTEM_VIEWED" | "POISON_LISTED" | "POISON_REPLAYED" | "POISON_DISCARDED";
             /** @description transaction, contract, audit, invoice_import, collection, collection_record, user */
             subjectType: string;
             subjectId: string;
@@ -1437,8 +1517,13 @@ export interface components {
             }[];
         };
         Health: {
-            /** @enum {string} */
-            status: "ok" | "unavailable";
+            /**
+             * @description degraded: up (200) but something needs an operator (reasons); unavailable: database or queues down (503)
+             * @enum {string}
+             */
+            status: "ok" | "degraded" | "unavailable";
+            /** @description Why the service is degraded; empty when ok */
+            reasons: string[];
             checks: {
                 database: {
                     /** @enum {string} */
@@ -1746,6 +1831,26 @@ export interface components {
                 sentAt: string | null;
             }[];
         };
+        PoisonList: {
+            items: {
+                /** @description The queue service's id of the poisoned message (replay and discard take it) */
+                messageId: string;
+                /** Format: date-time */
+                insertedAt: string;
+                /** Format: int64 */
+                dequeueCount: number;
+                /** @description What the message is (its kind, version and message id); never its personal data */
+                summary: string;
+            }[];
+        };
+        PoisonMessageReplayed: {
+            /**
+             * @description A queue the app consumes
+             * @enum {string}
+             */
+            queue: "invoice-emails" | "notifications" | "account-emails";
+            messageId: string;
+        };
         PrivacyPolicy: {
             /** @description What registration records as accepted */
             version: string;
@@ -1764,7 +1869,7 @@ export interface components {
             /** @description Spanish (es-CO) explanation for this occurrence */
             detail: string;
             /** @enum {string} */
-            code: "VALIDATION_FAILED" | "MALFORMED_JSON" | "UNSUPPORTED_MEDIA_TYPE" | "PAYLOAD_TOO_LARGE" | "ROUTE_NOT_FOUND" | "METHOD_NOT_ALLOWED" | "UNAUTHENTICATED" | "INVALID_TOKEN" | "INVALID_CREDENTIALS" | "INVALID_REFRESH_TOKEN" | "REFRESH_TOKEN_REUSED" | "FORBIDDEN" | "ACCOUNT_LOCKED" | "TOO_MANY_REQUESTS" | "EMAIL_ALREADY_REGISTERED" | "DOCUMENT_ALREADY_REGISTERED" | "WEAK_PASSWORD" | "USER_NOT_FOUND" | "TERMS_NOT_ACCEPTED" | "INVALID_ACCOUNT_TOKEN" | "EMAIL_ALREADY_VERIFIED" | "INVALID_CURRENT_PASSWORD" | "ACCOUNT_NOT_DELETABLE" | "CONTRACT_NOT_FOUND" | "INVOICE_NOT_FOUND" | "INVOICE_ALREADY_PAID" | "PAYMENT_IN_PROGRESS" | "PAYMENT_NOT_FOUND" | "CHECKOUT_LINK_INVALID" | "DIRECT_PAYMENT_DISABLED" | "GATEWAY_TRANSACTION_NOT_FOUND" | "INVALID_EVENT_SIGNATURE" | "COUPON_NOT_FOUND" | "COUPON_EXPIRED" | "COUPON_CANCELLED" | "COUPON_ALREADY_USED" | "COUPON_INVOICE_MISMATCH" | "COUPON_NOT_ACTIVE" | "IDEMPOTENCY_KEY_REQUIRED" | "IDEMPOTENCY_KEY_REUSED" | "IDEMPOTENCY_REQUEST_IN_PROGRESS" | "TRANSACTION_NOT_FOUND" | "TRANSACTION_NOT_REVERSIBLE" | "ALREADY_REVERSED" | "NOTIFICATION_NOT_FOUND" | "IMPORT_NOT_FOUND" | "IMPORT_FILE_INVALID" | "COLLECTION_NOT_FOUND" | "COLLECTION_RECORD_NOT_FOUND" | "COLLECTION_EXCEPTION_RESOLVED" | "SERVICE_UNAVAILABLE" | "INTERNAL_ERROR";
+            code: "VALIDATION_FAILED" | "MALFORMED_JSON" | "UNSUPPORTED_MEDIA_TYPE" | "PAYLOAD_TOO_LARGE" | "ROUTE_NOT_FOUND" | "METHOD_NOT_ALLOWED" | "UNAUTHENTICATED" | "INVALID_TOKEN" | "INVALID_CREDENTIALS" | "INVALID_REFRESH_TOKEN" | "REFRESH_TOKEN_REUSED" | "FORBIDDEN" | "ACCOUNT_LOCKED" | "TOO_MANY_REQUESTS" | "EMAIL_ALREADY_REGISTERED" | "DOCUMENT_ALREADY_REGISTERED" | "WEAK_PASSWORD" | "USER_NOT_FOUND" | "TERMS_NOT_ACCEPTED" | "INVALID_ACCOUNT_TOKEN" | "EMAIL_ALREADY_VERIFIED" | "INVALID_CURRENT_PASSWORD" | "ACCOUNT_NOT_DELETABLE" | "CONTRACT_NOT_FOUND" | "INVOICE_NOT_FOUND" | "INVOICE_ALREADY_PAID" | "PAYMENT_IN_PROGRESS" | "PAYMENT_NOT_FOUND" | "CHECKOUT_LINK_INVALID" | "DIRECT_PAYMENT_DISABLED" | "GATEWAY_TRANSACTION_NOT_FOUND" | "INVALID_EVENT_SIGNATURE" | "COUPON_NOT_FOUND" | "COUPON_EXPIRED" | "COUPON_CANCELLED" | "COUPON_ALREADY_USED" | "COUPON_INVOICE_MISMATCH" | "COUPON_NOT_ACTIVE" | "IDEMPOTENCY_KEY_REQUIRED" | "IDEMPOTENCY_KEY_REUSED" | "IDEMPOTENCY_REQUEST_IN_PROGRESS" | "TRANSACTION_NOT_FOUND" | "TRANSACTION_NOT_REVERSIBLE" | "ALREADY_REVERSED" | "NOTIFICATION_NOT_FOUND" | "IMPORT_NOT_FOUND" | "IMPORT_FILE_INVALID" | "COLLECTION_NOT_FOUND" | "COLLECTION_RECORD_NOT_FOUND" | "COLLECTION_EXCEPTION_RESOLVED" | "POISON_MESSAGE_NOT_FOUND" | "SERVICE_UNAVAILABLE" | "INTERNAL_ERROR";
             instance?: string;
             requestId?: string;
             errors?: {
@@ -1810,6 +1915,39 @@ export interface components {
             contract: components["schemas"]["Contract"];
             invoices: components["schemas"]["Invoice"][];
             coupons: components["schemas"]["Coupon"][];
+        };
+        SystemView: {
+            queues: {
+                /**
+                 * @description A queue the app consumes
+                 * @enum {string}
+                 */
+                name: "invoice-emails" | "notifications" | "account-emails";
+                /** Format: int64 */
+                messages: number;
+                /** Format: int64 */
+                poisonMessages: number;
+                oldestMessageAgeSeconds: number | null;
+            }[];
+            outbox: {
+                /** Format: int64 */
+                undelivered: number;
+                oldestUndeliveredAgeSeconds: number | null;
+            };
+            timers: {
+                name: string;
+                /** Format: date-time */
+                lastRunAt: string;
+                /** @enum {string} */
+                lastOutcome: "SUCCEEDED" | "FAILED";
+                /** Format: int64 */
+                lastDurationMs: number;
+            }[];
+            payments: {
+                /** Format: int64 */
+                pending: number;
+                oldestPendingAgeSeconds: number | null;
+            };
         };
         TokenPair: {
             /** @description JWT for Authorization: Bearer */
@@ -4552,7 +4690,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Both checks are up (503 with the same body when not) */
+            /** @description Both checks are up, status ok or degraded (503 with the same body when not) */
             200: {
                 headers: {
                     [name: string]: unknown;
@@ -4561,6 +4699,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "status": "ok",
+                     *       "reasons": [],
                      *       "checks": {
                      *         "database": {
                      *           "status": "up",
@@ -7621,6 +7760,538 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"] & {
                         /** @enum {unknown} */
                         code?: "UNSUPPORTED_MEDIA_TYPE";
+                    };
+                };
+            };
+            /** @description `INTERNAL_ERROR`: Error interno del servidor */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://cuponeras.epm.com.co/problems/internal-error",
+                     *       "title": "Error interno del servidor",
+                     *       "status": 500,
+                     *       "detail": "Error interno del servidor",
+                     *       "code": "INTERNAL_ERROR"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        code?: "INTERNAL_ERROR";
+                    };
+                };
+            };
+            /** @description `SERVICE_UNAVAILABLE`: El servicio no está disponible en este momento */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://cuponeras.epm.com.co/problems/service-unavailable",
+                     *       "title": "El servicio no está disponible en este momento",
+                     *       "status": 503,
+                     *       "detail": "El servicio no está disponible en este momento",
+                     *       "code": "SERVICE_UNAVAILABLE"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        code?: "SERVICE_UNAVAILABLE";
+                    };
+                };
+            };
+        };
+    };
+    operatorPoison: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description A queue the app consumes */
+                queue: "invoice-emails" | "notifications" | "account-emails";
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The poisoned messages */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PoisonList"];
+                };
+            };
+            /** @description `VALIDATION_FAILED`: Los datos enviados no son válidos */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://cuponeras.epm.com.co/problems/validation-failed",
+                     *       "title": "Los datos enviados no son válidos",
+                     *       "status": 400,
+                     *       "detail": "Los datos enviados no son válidos",
+                     *       "code": "VALIDATION_FAILED"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        code?: "VALIDATION_FAILED";
+                    };
+                };
+            };
+            /** @description `UNAUTHENTICATED`: Se requiere autenticación; `INVALID_TOKEN`: El token de acceso no es válido o expiró */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://cuponeras.epm.com.co/problems/unauthenticated",
+                     *       "title": "Se requiere autenticación",
+                     *       "status": 401,
+                     *       "detail": "Se requiere autenticación",
+                     *       "code": "UNAUTHENTICATED"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        code?: "UNAUTHENTICATED" | "INVALID_TOKEN";
+                    };
+                };
+            };
+            /** @description `FORBIDDEN`: No tiene permiso para esta operación */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://cuponeras.epm.com.co/problems/forbidden",
+                     *       "title": "No tiene permiso para esta operación",
+                     *       "status": 403,
+                     *       "detail": "No tiene permiso para esta operación",
+                     *       "code": "FORBIDDEN"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        code?: "FORBIDDEN";
+                    };
+                };
+            };
+            /** @description `INTERNAL_ERROR`: Error interno del servidor */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://cuponeras.epm.com.co/problems/internal-error",
+                     *       "title": "Error interno del servidor",
+                     *       "status": 500,
+                     *       "detail": "Error interno del servidor",
+                     *       "code": "INTERNAL_ERROR"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        code?: "INTERNAL_ERROR";
+                    };
+                };
+            };
+            /** @description `SERVICE_UNAVAILABLE`: El servicio no está disponible en este momento */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://cuponeras.epm.com.co/problems/service-unavailable",
+                     *       "title": "El servicio no está disponible en este momento",
+                     *       "status": 503,
+                     *       "detail": "El servicio no está disponible en este momento",
+                     *       "code": "SERVICE_UNAVAILABLE"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        code?: "SERVICE_UNAVAILABLE";
+                    };
+                };
+            };
+        };
+    };
+    discardPoisonMessage: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description A queue the app consumes */
+                queue: "invoice-emails" | "notifications" | "account-emails";
+                /** @description The queue service's id of the message */
+                messageId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Deleted */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description `VALIDATION_FAILED`: Los datos enviados no son válidos */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://cuponeras.epm.com.co/problems/validation-failed",
+                     *       "title": "Los datos enviados no son válidos",
+                     *       "status": 400,
+                     *       "detail": "Los datos enviados no son válidos",
+                     *       "code": "VALIDATION_FAILED"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        code?: "VALIDATION_FAILED";
+                    };
+                };
+            };
+            /** @description `UNAUTHENTICATED`: Se requiere autenticación; `INVALID_TOKEN`: El token de acceso no es válido o expiró */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://cuponeras.epm.com.co/problems/unauthenticated",
+                     *       "title": "Se requiere autenticación",
+                     *       "status": 401,
+                     *       "detail": "Se requiere autenticación",
+                     *       "code": "UNAUTHENTICATED"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        code?: "UNAUTHENTICATED" | "INVALID_TOKEN";
+                    };
+                };
+            };
+            /** @description `FORBIDDEN`: No tiene permiso para esta operación */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://cuponeras.epm.com.co/problems/forbidden",
+                     *       "title": "No tiene permiso para esta operación",
+                     *       "status": 403,
+                     *       "detail": "No tiene permiso para esta operación",
+                     *       "code": "FORBIDDEN"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        code?: "FORBIDDEN";
+                    };
+                };
+            };
+            /** @description `POISON_MESSAGE_NOT_FOUND`: El mensaje no está en la cola de mensajes fallidos */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://cuponeras.epm.com.co/problems/poison-message-not-found",
+                     *       "title": "El mensaje no está en la cola de mensajes fallidos",
+                     *       "status": 404,
+                     *       "detail": "El mensaje no está en la cola de mensajes fallidos",
+                     *       "code": "POISON_MESSAGE_NOT_FOUND"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        code?: "POISON_MESSAGE_NOT_FOUND";
+                    };
+                };
+            };
+            /** @description `INTERNAL_ERROR`: Error interno del servidor */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://cuponeras.epm.com.co/problems/internal-error",
+                     *       "title": "Error interno del servidor",
+                     *       "status": 500,
+                     *       "detail": "Error interno del servidor",
+                     *       "code": "INTERNAL_ERROR"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        code?: "INTERNAL_ERROR";
+                    };
+                };
+            };
+            /** @description `SERVICE_UNAVAILABLE`: El servicio no está disponible en este momento */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://cuponeras.epm.com.co/problems/service-unavailable",
+                     *       "title": "El servicio no está disponible en este momento",
+                     *       "status": 503,
+                     *       "detail": "El servicio no está disponible en este momento",
+                     *       "code": "SERVICE_UNAVAILABLE"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        code?: "SERVICE_UNAVAILABLE";
+                    };
+                };
+            };
+        };
+    };
+    replayPoisonMessage: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description A queue the app consumes */
+                queue: "invoice-emails" | "notifications" | "account-emails";
+                /** @description The queue service's id of the message */
+                messageId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Back on its queue */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PoisonMessageReplayed"];
+                };
+            };
+            /** @description `VALIDATION_FAILED`: Los datos enviados no son válidos */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://cuponeras.epm.com.co/problems/validation-failed",
+                     *       "title": "Los datos enviados no son válidos",
+                     *       "status": 400,
+                     *       "detail": "Los datos enviados no son válidos",
+                     *       "code": "VALIDATION_FAILED"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        code?: "VALIDATION_FAILED";
+                    };
+                };
+            };
+            /** @description `UNAUTHENTICATED`: Se requiere autenticación; `INVALID_TOKEN`: El token de acceso no es válido o expiró */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://cuponeras.epm.com.co/problems/unauthenticated",
+                     *       "title": "Se requiere autenticación",
+                     *       "status": 401,
+                     *       "detail": "Se requiere autenticación",
+                     *       "code": "UNAUTHENTICATED"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        code?: "UNAUTHENTICATED" | "INVALID_TOKEN";
+                    };
+                };
+            };
+            /** @description `FORBIDDEN`: No tiene permiso para esta operación */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://cuponeras.epm.com.co/problems/forbidden",
+                     *       "title": "No tiene permiso para esta operación",
+                     *       "status": 403,
+                     *       "detail": "No tiene permiso para esta operación",
+                     *       "code": "FORBIDDEN"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        code?: "FORBIDDEN";
+                    };
+                };
+            };
+            /** @description `POISON_MESSAGE_NOT_FOUND`: El mensaje no está en la cola de mensajes fallidos */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://cuponeras.epm.com.co/problems/poison-message-not-found",
+                     *       "title": "El mensaje no está en la cola de mensajes fallidos",
+                     *       "status": 404,
+                     *       "detail": "El mensaje no está en la cola de mensajes fallidos",
+                     *       "code": "POISON_MESSAGE_NOT_FOUND"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        code?: "POISON_MESSAGE_NOT_FOUND";
+                    };
+                };
+            };
+            /** @description `INTERNAL_ERROR`: Error interno del servidor */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://cuponeras.epm.com.co/problems/internal-error",
+                     *       "title": "Error interno del servidor",
+                     *       "status": 500,
+                     *       "detail": "Error interno del servidor",
+                     *       "code": "INTERNAL_ERROR"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        code?: "INTERNAL_ERROR";
+                    };
+                };
+            };
+            /** @description `SERVICE_UNAVAILABLE`: El servicio no está disponible en este momento */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://cuponeras.epm.com.co/problems/service-unavailable",
+                     *       "title": "El servicio no está disponible en este momento",
+                     *       "status": 503,
+                     *       "detail": "El servicio no está disponible en este momento",
+                     *       "code": "SERVICE_UNAVAILABLE"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        code?: "SERVICE_UNAVAILABLE";
+                    };
+                };
+            };
+        };
+    };
+    operatorSystem: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The system view */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SystemView"];
+                };
+            };
+            /** @description `UNAUTHENTICATED`: Se requiere autenticación; `INVALID_TOKEN`: El token de acceso no es válido o expiró */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://cuponeras.epm.com.co/problems/unauthenticated",
+                     *       "title": "Se requiere autenticación",
+                     *       "status": 401,
+                     *       "detail": "Se requiere autenticación",
+                     *       "code": "UNAUTHENTICATED"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        code?: "UNAUTHENTICATED" | "INVALID_TOKEN";
+                    };
+                };
+            };
+            /** @description `FORBIDDEN`: No tiene permiso para esta operación */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://cuponeras.epm.com.co/problems/forbidden",
+                     *       "title": "No tiene permiso para esta operación",
+                     *       "status": 403,
+                     *       "detail": "No tiene permiso para esta operación",
+                     *       "code": "FORBIDDEN"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        code?: "FORBIDDEN";
                     };
                 };
             };

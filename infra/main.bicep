@@ -63,6 +63,9 @@ param billerGln string = '7707181010011'
 @description('Public IP of the deployer, to let the post-provision hook reach Azure SQL from outside Azure (empty: only Azure services).')
 param deployerIpAddress string = ''
 
+@description('Email address that receives the operational alerts (docs/operations.md).')
+param alertEmail string
+
 @description('Maximum instances of the Flex Consumption app.')
 param maximumInstanceCount int = 40
 
@@ -104,6 +107,88 @@ resource appInsights 'Microsoft.Insights/components@2020-02-02' = {
     DisableLocalAuth: true
   }
 }
+
+// ---- Alerts (docs/operations.md): log-search rules on Application Insights, evaluated every 5
+// minutes, to one action group emailing `alertEmail`. They read what the app writes: the request
+// log (5xx) and the reportSystem timer's `system-report {json}` line every 5 minutes (outbox age,
+// poison depth, failed timers, PENDING gateway payments).
+
+resource onCall 'Microsoft.Insights/actionGroups@2023-01-01' = {
+  name: 'ag-cuponeras-${suffix}'
+  location: 'global'
+  tags: tags
+  properties: {
+    groupShortName: 'cuponeras'
+    enabled: true
+    emailReceivers: [{ name: 'on-call', emailAddress: alertEmail, useCommonAlertSchema: true }]
+  }
+}
+
+// The latest system report of the window, parsed: one row per report.
+var report = 'traces | where message startswith "system-report " | extend r = parse_json(substring(message, 14))'
+
+var rules = [
+  {
+    name: 'http-5xx-rate'
+    description: 'More than 5 % of requests answered 5xx in 10 minutes (at least 20 requests).'
+    severity: 1
+    query: 'requests | summarize total = count(), failed = countif(toint(resultCode) >= 500) | where total >= 20 and todouble(failed) / total > 0.05'
+  }
+  {
+    name: 'outbox-age'
+    description: 'The outbox has owed a message for more than 10 minutes: receipts and notifications are not leaving.'
+    severity: 2
+    query: '${report} | where toint(r.outboxOldestAgeSeconds) > 600'
+  }
+  {
+    name: 'poison-depth'
+    description: 'A poison queue holds messages: an email or notification failed for good and waits for an operator.'
+    severity: 2
+    query: '${report} | where toint(r.poisonMessages) > 0'
+  }
+  {
+    name: 'timer-failed'
+    description: 'A timer\'s last run failed (expiry, outbox, reconciler, notices, purge).'
+    severity: 2
+    query: '${report} | where array_length(r.failedTimers) > 0'
+  }
+  {
+    name: 'gateway-pending'
+    description: 'A gateway payment has been PENDING for more than 15 minutes: events are not arriving and the reconciler is not closing it.'
+    severity: 2
+    query: '${report} | where toint(r.pendingOldestAgeSeconds) > 900'
+  }
+]
+
+resource alertRules 'Microsoft.Insights/scheduledQueryRules@2026-03-01' = [
+  for rule in rules: {
+    name: 'alert-cuponeras-${rule.name}-${suffix}'
+    location: location
+    tags: tags
+    properties: {
+      displayName: 'Cuponeras: ${rule.name}'
+      description: rule.description
+      severity: rule.severity
+      enabled: true
+      scopes: [appInsights.id]
+      evaluationFrequency: 'PT5M'
+      windowSize: 'PT10M'
+      criteria: {
+        allOf: [
+          {
+            query: rule.query
+            timeAggregation: 'Count'
+            operator: 'GreaterThan'
+            threshold: 0
+            failingPeriods: { numberOfEvaluationPeriods: 1, minFailingPeriodsToAlert: 1 }
+          }
+        ]
+      }
+      autoMitigate: true
+      actions: { actionGroups: [onCall.id] }
+    }
+  }
+]
 
 // ---- Storage: host state, deployment package, queues (identity only) ----
 

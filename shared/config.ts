@@ -120,6 +120,7 @@ const settingsSchema = z
     PAYMENT_TTL_MINUTES: integer(5, 24 * 60).default(30),
     PAYMENT_RECONCILE_AFTER_SECONDS: integer(5, 3600).default(120),
     RECONCILE_PAYMENTS_SCHEDULE: z.string().min(1).default('0 * * * * *'),
+    SYSTEM_REPORT_SCHEDULE: z.string().min(1).default('0 */5 * * * *'),
     ALLOW_LOCAL_DEFAULTS_IN_PRODUCTION: z.enum(['true', 'false']).default('false'),
     /** Set by Azure App Service / Functions on every instance: we are running in Azure. */
     WEBSITE_SITE_NAME: z.string().optional(),
@@ -277,6 +278,7 @@ export interface Config {
     purge: string;
     notifyInvoices: string;
     reconcilePayments: string;
+    reportSystem: string;
   };
   /** How long a consumer has to confirm a message before the outbox sweeper sends it again. */
   delivery: { leaseMs: number };
@@ -408,6 +410,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       purge: s.PURGE_SCHEDULE,
       notifyInvoices: s.NOTIFY_INVOICES_SCHEDULE,
       reconcilePayments: s.RECONCILE_PAYMENTS_SCHEDULE,
+      reportSystem: s.SYSTEM_REPORT_SCHEDULE,
     },
     delivery: { leaseMs: s.OUTBOX_DELIVERY_LEASE_SECONDS * 1000 },
     payments: paymentSettings(s),

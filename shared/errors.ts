@@ -56,6 +56,7 @@ export const ERROR_CATALOG = {
   COLLECTION_NOT_FOUND: { status: 404, title: 'El archivo de recaudo no existe' },
   COLLECTION_RECORD_NOT_FOUND: { status: 404, title: 'El registro de recaudo no es una excepción o no existe' },
   COLLECTION_EXCEPTION_RESOLVED: { status: 409, title: 'La excepción de recaudo ya fue resuelta' },
+  POISON_MESSAGE_NOT_FOUND: { status: 404, title: 'El mensaje no está en la cola de mensajes fallidos' },
   SERVICE_UNAVAILABLE: { status: 503, title: 'El servicio no está disponible en este momento' },
   INTERNAL_ERROR: { status: 500, title: 'Error interno del servidor' },
 } as const satisfies Record<string, { status: number; title: string }>;

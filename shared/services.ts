@@ -3,7 +3,7 @@ import { type BlobStore, createBlobStore } from './clients/blob.client';
 import { type Clock, systemClock } from './clients/clock.client';
 import { createEmailSender, type EmailSender } from './clients/email.client';
 import { createPaymentGateway, type PaymentGateway } from './clients/gateway.client';
-import { createQueuePublisher, type QueuePublisher } from './clients/queue.client';
+import { createQueueAdmin, createQueuePublisher, type QueueAdmin, type QueuePublisher } from './clients/queue.client';
 import { createSqlClient, type Db } from './clients/sql.client';
 import { type Config, config } from './config';
 
@@ -15,13 +15,14 @@ export interface Services {
   config: Config;
   db: Db;
   queue: QueuePublisher;
+  /** The operators' hands on the queues: depths, and the poison queues' messages. */
+  queueAdmin: QueueAdmin;
   clock: Clock;
   email: EmailSender;
   blobs: BlobStore;
   gateway: PaymentGateway;
 }
 
-/** What the billing use cases (coupons, invoices, payments, their emails) need: they change state and publish messages. */
 /**
  * The account a person keeps (Ley 1581 de 2012, habeas data): the privacy policy they accept,
  * their email proven theirs, their password changed or reset, their profile corrected, all their
@@ -31,6 +32,7 @@ export type AccountDeps = Pick<Services, 'db' | 'clock' | 'queue'> & {
   config: Pick<Config, 'jwt' | 'auth' | 'quotas' | 'email' | 'coupons' | 'delivery'>;
 };
 
+/** What the billing use cases (coupons, invoices, payments, their emails) need: they change state and publish messages. */
 export type BillingDeps = Pick<Services, 'db' | 'clock' | 'queue'> & { config: Pick<Config, 'coupons' | 'quotas'> };
 
 let current: Services | undefined;
@@ -43,6 +45,7 @@ export function services(): Services {
       db: createSqlClient(cfg.database),
       // The breaker reads whichever clock the services hold now (tests swap in a manual one).
       queue: createQueuePublisher(cfg.queues, () => (current?.clock ?? systemClock).now().getTime()),
+      queueAdmin: createQueueAdmin(cfg.queues),
       clock: systemClock,
       email: createEmailSender(cfg.email),
       blobs: createBlobStore(cfg.blobs),

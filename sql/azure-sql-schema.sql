@@ -337,3 +337,14 @@ BEGIN
   COMMIT TRANSACTION;
 END
 GO
+
+-- Migration 0014_timer_runs
+IF NOT EXISTS (SELECT 1 FROM [schema_migrations] WHERE [name] = N'0014_timer_runs')
+BEGIN
+  BEGIN TRANSACTION;
+  EXEC(N'CREATE TABLE [timer_runs] ([id] uniqueidentifier not null, [timer] varchar(64) not null, [started_at] datetime2(3) not null, [duration_ms] int not null, [outcome] varchar(9) not null constraint ck_timer_runs_outcome check ([outcome] in (''SUCCEEDED'',''FAILED'')), [error] nvarchar(500) null, CONSTRAINT [pk_timer_runs] PRIMARY KEY ([id]))');
+  EXEC(N'CREATE INDEX [ix_timer_runs_timer_started] ON [timer_runs] ([timer], [started_at])');
+  INSERT INTO [schema_migrations] ([name], [batch], [migration_time]) VALUES (N'0014_timer_runs', 14, SYSUTCDATETIME());
+  COMMIT TRANSACTION;
+END
+GO

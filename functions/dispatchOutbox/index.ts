@@ -1,8 +1,9 @@
-import { app, type InvocationContext, type Timer } from '@azure/functions';
+import type { InvocationContext, Timer } from '@azure/functions';
 
 import { config } from '../../shared/config';
 import * as outbox from '../../shared/outbox';
 import { services } from '../../shared/services';
+import { timerFunction } from '../../shared/timers';
 
 /**
  * Timer (OUTBOX_DISPATCH_SCHEDULE, default every 30 s): sends the outbox messages the request path
@@ -15,4 +16,4 @@ export async function dispatchOutbox(_timer: Timer, context: InvocationContext):
   }
 }
 
-app.timer('dispatchOutbox', { schedule: config().schedules.dispatchOutbox, handler: dispatchOutbox });
+timerFunction('dispatchOutbox', config().schedules.dispatchOutbox, dispatchOutbox);

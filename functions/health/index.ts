@@ -8,14 +8,16 @@ export const health = httpRoute({
   auth: 'none',
   doc: {
     summary: 'Estado del servicio',
-    description: 'Checks the database and the queue service; 503 when either is down.',
+    description:
+      'Checks the database and the queue service; 503 when either is down. Up but degraded (200, with reasons) when the outbox owes a message older than 10 minutes, a poison queue holds messages, or a timer’s last run failed.',
     tag: 'Sistema',
     success: {
       status: 200,
-      description: 'Both checks are up (503 with the same body when not)',
+      description: 'Both checks are up, status ok or degraded (503 with the same body when not)',
       schema: healthChecks.healthReportSchema,
       example: {
         status: 'ok',
+        reasons: [],
         checks: { database: { status: 'up', durationMs: 3 }, queues: { status: 'up', durationMs: 12 } },
       },
     },
@@ -23,7 +25,11 @@ export const health = httpRoute({
   },
   handle: async () => {
     const report = await healthChecks.check(services());
-    return { status: report.status === 'ok' ? 200 : 503, body: report, headers: { 'Cache-Control': 'no-store' } };
+    return {
+      status: report.status === 'unavailable' ? 503 : 200,
+      body: report,
+      headers: { 'Cache-Control': 'no-store' },
+    };
   },
 });
 

@@ -1,8 +1,9 @@
-import { app, type InvocationContext, type Timer } from '@azure/functions';
+import type { InvocationContext, Timer } from '@azure/functions';
 
 import { config } from '../../shared/config';
 import * as invoices from '../../shared/controllers/invoice.controller';
 import { services } from '../../shared/services';
+import { timerFunction } from '../../shared/timers';
 
 /**
  * Timer (NOTIFY_INVOICES_SCHEDULE, default daily 13:00 UTC = 08:00 in Colombia): to the followers
@@ -15,4 +16,4 @@ export async function notifyInvoices(_timer: Timer, context: InvocationContext):
   );
 }
 
-app.timer('notifyInvoices', { schedule: config().schedules.notifyInvoices, handler: notifyInvoices });
+timerFunction('notifyInvoices', config().schedules.notifyInvoices, notifyInvoices);

@@ -1,8 +1,9 @@
-import { app, type InvocationContext, type Timer } from '@azure/functions';
+import type { InvocationContext, Timer } from '@azure/functions';
 
 import { config } from '../../shared/config';
 import * as maintenance from '../../shared/controllers/maintenance.controller';
 import { services } from '../../shared/services';
+import { timerFunction } from '../../shared/timers';
 
 /** Timer (PURGE_SCHEDULE, default daily 08:00 UTC = 03:00 in Medellín): drops expired bookkeeping rows. */
 export async function purgeExpiredRecords(_timer: Timer, context: InvocationContext): Promise<void> {
@@ -12,4 +13,4 @@ export async function purgeExpiredRecords(_timer: Timer, context: InvocationCont
   );
 }
 
-app.timer('purgeExpiredRecords', { schedule: config().schedules.purge, handler: purgeExpiredRecords });
+timerFunction('purgeExpiredRecords', config().schedules.purge, purgeExpiredRecords);

@@ -1,8 +1,9 @@
-import { app, type InvocationContext, type Timer } from '@azure/functions';
+import type { InvocationContext, Timer } from '@azure/functions';
 
 import { config } from '../../shared/config';
 import * as gatewayPayments from '../../shared/controllers/gatewayPayment.controller';
 import { services } from '../../shared/services';
+import { timerFunction } from '../../shared/timers';
 
 /** Timer (RECONCILE_PAYMENTS_SCHEDULE, every minute): PENDING payments without an event asked at the gateway. */
 export async function reconcilePayments(_timer: Timer, context: InvocationContext): Promise<void> {
@@ -12,4 +13,4 @@ export async function reconcilePayments(_timer: Timer, context: InvocationContex
   );
 }
 
-app.timer('reconcilePayments', { schedule: config().schedules.reconcilePayments, handler: reconcilePayments });
+timerFunction('reconcilePayments', config().schedules.reconcilePayments, reconcilePayments);

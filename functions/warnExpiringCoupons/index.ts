@@ -1,8 +1,9 @@
-import { app, type InvocationContext, type Timer } from '@azure/functions';
+import type { InvocationContext, Timer } from '@azure/functions';
 
 import { config } from '../../shared/config';
 import * as coupons from '../../shared/controllers/coupon.controller';
 import { services } from '../../shared/services';
+import { timerFunction } from '../../shared/timers';
 
 /** Timer (WARN_EXPIRING_COUPONS_SCHEDULE, default every 15 minutes): one notice per coupon ending within 24 h. */
 export async function warnExpiringCoupons(_timer: Timer, context: InvocationContext): Promise<void> {
@@ -10,4 +11,4 @@ export async function warnExpiringCoupons(_timer: Timer, context: InvocationCont
   context.log(`warnExpiringCoupons: warned about ${warned} coupons`);
 }
 
-app.timer('warnExpiringCoupons', { schedule: config().schedules.warnExpiringCoupons, handler: warnExpiringCoupons });
+timerFunction('warnExpiringCoupons', config().schedules.warnExpiringCoupons, warnExpiringCoupons);

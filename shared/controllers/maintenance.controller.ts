@@ -8,6 +8,7 @@ import { purgeLoginThrottles } from '../models/loginThrottle.model';
 import { purgeDispatchedOutbox } from '../models/outbox.model';
 import { pruneRateLimits } from '../models/rateLimit.model';
 import { purgeExpiredSessions } from '../models/session.model';
+import { purgeTimerRunsBefore } from '../models/timerRun.model';
 import { MAX_SENDS } from '../outbox';
 
 const DAY_MS = 86_400_000;
@@ -15,6 +16,8 @@ const DAY_MS = 86_400_000;
 export const OUTBOX_RETENTION_DAYS = 7;
 /** How long ended sessions stay after their absolute expiry (support and security questions). */
 export const SESSION_RETENTION_DAYS = 30;
+/** How long each timer run's record stays (the system view reads the latest; the rest is for support). */
+export const TIMER_RUN_RETENTION_DAYS = 30;
 
 export interface PurgeRun {
   rateLimitWindows: number;
@@ -24,6 +27,7 @@ export interface PurgeRun {
   loginThrottles: number;
   accountTokens: number;
   guestEmails: number;
+  timerRuns: number;
 }
 
 /**
@@ -53,5 +57,6 @@ export async function purgeExpiredRecords(deps: {
       new Date(now.getTime() - deps.config.guests.dataRetentionDays * DAY_MS),
       now,
     ),
+    timerRuns: await purgeTimerRunsBefore(deps.db, new Date(now.getTime() - TIMER_RUN_RETENTION_DAYS * DAY_MS)),
   };
 }

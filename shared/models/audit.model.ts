@@ -24,6 +24,10 @@ export const AUDIT_ACTIONS = [
   'COLLECTION_EXCEPTION_RESOLVED',
   'PAYMENT_REFUND',
   'ACCOUNT_DELETED',
+  'SYSTEM_VIEWED',
+  'POISON_LISTED',
+  'POISON_REPLAYED',
+  'POISON_DISCARDED',
 ] as const;
 export type AuditAction = (typeof AUDIT_ACTIONS)[number];
 

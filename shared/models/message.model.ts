@@ -17,6 +17,21 @@ export const QUEUES = {
 } as const;
 export type QueueName = (typeof QUEUES)[keyof typeof QUEUES];
 
+/** The queues the app consumes: a message that fails for good lands in its `<queue>-poison`. */
+export const CONSUMED_QUEUES = Object.values(QUEUES);
+export const consumedQueueSchema = z.enum(CONSUMED_QUEUES).describe('A queue the app consumes');
+export type ConsumedQueue = z.infer<typeof consumedQueueSchema>;
+export const poisonQueueOf = (queue: ConsumedQueue) => `${queue}-poison`;
+/** The queue service's id of a message (a GUID). */
+export const queueMessageIdSchema = z
+  .string()
+  .max(36)
+  .regex(
+    /^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$/,
+    'Identificador de mensaje no válido.',
+  )
+  .describe("The queue service's id of the message");
+
 /** What the bill said then: its lines, the consumption of its last periods (the chart) and DIAN's CUDE. */
 export const invoiceBillSchema = z.object({
   lines: z.array(

@@ -128,3 +128,34 @@ export async function purgeDispatchedOutbox(db: DbOrTx, before: Date, maxSends: 
     })
     .delete();
 }
+
+export interface OutboxBacklog {
+  /** Messages whose consumer has not confirmed their effect: not yet sent, or sent and unconfirmed. */
+  undelivered: number;
+  oldestUndeliveredAt: Date | null;
+}
+
+/**
+ * The messages still owed, in two parts so that each reads its own partial index (ix_outbox_pending,
+ * ix_outbox_unconfirmed): in normal running both are small, whatever a week of sent messages holds.
+ */
+export async function outboxBacklog(db: DbOrTx): Promise<OutboxBacklog> {
+  type Part = { count: unknown; oldest: unknown } | undefined;
+  const [unsent, unconfirmed] = await Promise.all([
+    db('outbox').whereNull('dispatched_at').count({ count: '*' }).min({ oldest: 'created_at' }).first<Part>(),
+    db('outbox')
+      .whereNull('delivered_at')
+      .whereNotNull('dispatched_at')
+      .count({ count: '*' })
+      .min({ oldest: 'created_at' })
+      .first<Part>(),
+  ]);
+  const oldest = [unsent?.oldest, unconfirmed?.oldest]
+    .filter((v) => v !== null && v !== undefined)
+    .map(asDate)
+    .sort((a, b) => a.getTime() - b.getTime())[0];
+  return {
+    undelivered: Number(unsent?.count ?? 0) + Number(unconfirmed?.count ?? 0),
+    oldestUndeliveredAt: oldest ?? null,
+  };
+}

@@ -511,3 +511,13 @@ export async function countPaymentsOf(db: DbOrTx, paymentId: string): Promise<nu
   );
   return Number(row?.n ?? 0);
 }
+
+/** The gateway payments still waiting for the gateway's word, and since when (ix_payments_pending). */
+export async function pendingPaymentsSummary(db: DbOrTx): Promise<{ pending: number; oldestPendingAt: Date | null }> {
+  const row = await db('payments')
+    .where({ status: 'PENDING' })
+    .count({ count: '*' })
+    .min({ oldest: 'created_at' })
+    .first<{ count: unknown; oldest: unknown } | undefined>();
+  return { pending: Number(row?.count ?? 0), oldestPendingAt: asOptionalDate(row?.oldest ?? null) };
+}

@@ -13,6 +13,7 @@ import * as collectionIdentity from './0010_collection_identity';
 import * as gatewayPayments from './0011_gateway_payments';
 import * as guestPayments from './0012_guest_payments';
 import * as invoiceLines from './0013_invoice_lines';
+import * as timerRuns from './0014_timer_runs';
 
 export interface Migration {
   name: string;
@@ -35,4 +36,5 @@ export const MIGRATIONS: Migration[] = [
   gatewayPayments,
   guestPayments,
   invoiceLines,
+  timerRuns,
 ];

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 
+import { QueueClient } from '@azure/storage-queue';
 import Ajv2020 from 'ajv/dist/2020';
 import { simpleParser } from 'mailparser';
 
@@ -172,6 +173,23 @@ test('every route answers as documented, on success and on error', async () => {
   await check('GET', '/operator/contracts/{contractNumber}', '/operator/contracts/99999999', { token: operator.token });
   await check('GET', '/operator/audit', '/operator/audit', { token: operator.token });
   await check('GET', '/operator/audit', '/operator/audit', { token });
+  await check('GET', '/operator/system', '/operator/system', { token: operator.token });
+  await check('GET', '/operator/system', '/operator/system', { token });
+
+  // Poison queues: a message put on one by hand, listed, replayed; another discarded.
+  const poison = new QueueClient(app.azurite.connectionString, 'notifications-poison');
+  await poison.createIfNotExists();
+  const poisoned = async () =>
+    (await poison.sendMessage(Buffer.from('{"v":1,"kind":"PAYMENT_RECEIVED"}').toString('base64'))).messageId;
+  const toReplay = await poisoned();
+  await check('GET', '/operator/poison/{queue}', '/operator/poison/notifications', { token: operator.token });
+  await check('GET', '/operator/poison/{queue}', '/operator/poison/no-existe', { token: operator.token });
+  const replay = '/operator/poison/{queue}/{messageId}/replay';
+  await check('POST', replay, `/operator/poison/notifications/${toReplay}/replay`, { token: operator.token });
+  await check('POST', replay, `/operator/poison/notifications/${randomUUID()}/replay`, { token: operator.token });
+  const discard = '/operator/poison/{queue}/{messageId}/discard';
+  await check('POST', discard, `/operator/poison/notifications/${await poisoned()}/discard`, { token: operator.token });
+  await check('POST', discard, `/operator/poison/notifications/${randomUUID()}/discard`, { token: operator.token });
 
   // The billing feed and a bank's file: the reversed payment's coupon, collected again, is ALREADY_PAID.
   const feed = fs.readFileSync(path.join(projectRoot(), 'docs/examples/facturas.csv'), 'utf8');

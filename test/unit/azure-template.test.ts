@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 
 import { ConfigError, loadConfig, SETTING_NAMES } from '../../shared/config';
+import { SYSTEM_REPORT_PREFIX, systemReport } from '../../shared/controllers/system.controller';
 import { projectRoot } from '../../shared/projectFiles';
 
 /**
@@ -261,5 +262,41 @@ function settingsInAzure(): NodeJS.ProcessEnv {
     expect(String(insights.WorkspaceResourceId)).toMatch(/Microsoft\.OperationalInsights\/workspaces/);
     expect(String(appSettings.APPLICATIONINSIGHTS_CONNECTION_STRING)).toMatch(/Microsoft\.Insights\/components/);
     expect(ofType('Microsoft.OperationalInsights/workspaces')).toHaveLength(1);
+  });
+
+  test('the alerts of the runbook: five rules on Application Insights, to an action group emailing a parameter, reading what the app writes', () => {
+    const rules = template.variables.rules as { name: string; query: string }[];
+    expect(rules.map((r) => r.name)).toEqual([
+      'http-5xx-rate',
+      'outbox-age',
+      'poison-depth',
+      'timer-failed',
+      'gateway-pending',
+    ]);
+    const [group] = ofType('Microsoft.Insights/actionGroups');
+    expect(JSON.stringify(group?.properties)).toContain("[parameters('alertEmail')]");
+    expect(template.parameters.alertEmail?.defaultValue).toBeUndefined();
+    const [ruleResource] = ofType('Microsoft.Insights/scheduledQueryRules');
+    expect(ruleResource?.copy).toEqual({ name: 'alertRules', count: "[length(variables('rules'))]" });
+    expect(JSON.stringify(ruleResource?.properties)).toMatch(/Microsoft\.Insights\/components/);
+    expect(JSON.stringify(ruleResource?.properties)).toMatch(/Microsoft\.Insights\/actionGroups/);
+
+    // The report the rules parse is the one the reportSystem timer writes: its prefix and its fields.
+    const reportQuery = String(template.variables.report);
+    expect(reportQuery).toContain(`startswith "${SYSTEM_REPORT_PREFIX} "`);
+    expect(reportQuery).toContain(`substring(message, ${SYSTEM_REPORT_PREFIX.length + 1})`);
+    const fields = Object.keys(
+      systemReport({
+        queues: [],
+        outbox: { undelivered: 0, oldestUndeliveredAgeSeconds: null },
+        timers: [],
+        payments: { pending: 0, oldestPendingAgeSeconds: null },
+      }),
+    );
+    for (const rule of rules.slice(1)) {
+      const read = [...rule.query.matchAll(/r\.(\w+)/g)].map((m) => m[1]);
+      expect(read.length).toBeGreaterThan(0);
+      for (const field of read) expect(fields).toContain(field);
+    }
   });
 });
