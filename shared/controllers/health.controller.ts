@@ -7,6 +7,7 @@ import { pingDatabase } from '../models/health.model';
 import { CONSUMED_QUEUES, poisonQueueOf } from '../models/message.model';
 import { outboxBacklog } from '../models/outbox.model';
 import { latestTimerRuns } from '../models/timerRun.model';
+import { MAX_SENDS } from '../outbox';
 
 const checkSchema = z.object({
   status: z.enum(['up', 'down']),
@@ -70,7 +71,7 @@ export async function check(deps: HealthDeps): Promise<HealthReport> {
 async function degradedReasons(deps: HealthDeps): Promise<string[]> {
   const now = deps.clock.now();
   const [backlog, poison, timers] = await Promise.all([
-    outboxBacklog(deps.db),
+    outboxBacklog(deps.db, MAX_SENDS),
     Promise.all(
       CONSUMED_QUEUES.map(async (queue) => ({ queue, stats: await deps.queueAdmin.stats(poisonQueueOf(queue)) })),
     ),

@@ -6,6 +6,7 @@ import { CONSUMED_QUEUES, type ConsumedQueue, consumedQueueSchema, poisonQueueOf
 import { outboxBacklog } from '../models/outbox.model';
 import { pendingPaymentsSummary } from '../models/payment.model';
 import { latestTimerRuns } from '../models/timerRun.model';
+import { MAX_SENDS } from '../outbox';
 import type { Services } from '../services';
 
 export type SystemDeps = Pick<Services, 'db' | 'clock' | 'queueAdmin'>;
@@ -72,7 +73,7 @@ export async function readSystem(deps: SystemDeps): Promise<SystemView> {
         }),
       ),
     ),
-    outboxBacklog(deps.db),
+    outboxBacklog(deps.db, MAX_SENDS),
     latestTimerRuns(deps.db),
     pendingPaymentsSummary(deps.db),
   ]);

@@ -130,7 +130,11 @@ export async function purgeDispatchedOutbox(db: DbOrTx, before: Date, maxSends: 
 }
 
 export interface OutboxBacklog {
-  /** Messages whose consumer has not confirmed their effect: not yet sent, or sent and unconfirmed. */
+  /**
+   * Messages whose consumer has not confirmed their effect and that the sweeper still sends: not
+   * yet sent, or sent and unconfirmed with sends left. One given up after its last send is not
+   * owed here any more: its copies are in the poison queue, where the operator deals with it.
+   */
   undelivered: number;
   oldestUndeliveredAt: Date | null;
 }
@@ -139,13 +143,14 @@ export interface OutboxBacklog {
  * The messages still owed, in two parts so that each reads its own partial index (ix_outbox_pending,
  * ix_outbox_unconfirmed): in normal running both are small, whatever a week of sent messages holds.
  */
-export async function outboxBacklog(db: DbOrTx): Promise<OutboxBacklog> {
+export async function outboxBacklog(db: DbOrTx, maxSends: number): Promise<OutboxBacklog> {
   type Part = { count: unknown; oldest: unknown } | undefined;
   const [unsent, unconfirmed] = await Promise.all([
     db('outbox').whereNull('dispatched_at').count({ count: '*' }).min({ oldest: 'created_at' }).first<Part>(),
     db('outbox')
       .whereNull('delivered_at')
       .whereNotNull('dispatched_at')
+      .where('attempts', '<', maxSends)
       .count({ count: '*' })
       .min({ oldest: 'created_at' })
       .first<Part>(),
