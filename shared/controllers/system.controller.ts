@@ -1,7 +1,7 @@
 import { z } from 'zod';
 
 import { AppError } from '../errors';
-import { insertAudit } from '../models/audit.model';
+import { type AuditAction, insertAudit } from '../models/audit.model';
 import { CONSUMED_QUEUES, type ConsumedQueue, consumedQueueSchema, poisonQueueOf } from '../models/message.model';
 import { outboxBacklog } from '../models/outbox.model';
 import { pendingPaymentsSummary } from '../models/payment.model';
@@ -53,6 +53,18 @@ async function onQueues<T>(work: () => Promise<T>): Promise<T> {
   }
 }
 
+/** Every operator action here is audited the same way: who, which action, on which queue (or the system). */
+function audit(deps: SystemDeps, operatorId: string, action: AuditAction, subject: string, details: object) {
+  return insertAudit(deps.db, {
+    actorId: operatorId,
+    action,
+    subjectType: subject === '*' ? 'system' : 'queue',
+    subjectId: subject,
+    details,
+    now: deps.clock.now(),
+  });
+}
+
 /** What the app owes and how its parts last ran: queues, outbox, timers, gateway payments. */
 export async function readSystem(deps: SystemDeps): Promise<SystemView> {
   const now = deps.clock.now();
@@ -96,14 +108,7 @@ export async function readSystem(deps: SystemDeps): Promise<SystemView> {
 /** GET /operator/system, audited as every operator view is. */
 export async function systemView(deps: SystemDeps, operatorId: string): Promise<SystemView> {
   const view = await readSystem(deps);
-  await insertAudit(deps.db, {
-    actorId: operatorId,
-    action: 'SYSTEM_VIEWED',
-    subjectType: 'system',
-    subjectId: '*',
-    details: {},
-    now: deps.clock.now(),
-  });
+  await audit(deps, operatorId, 'SYSTEM_VIEWED', '*', {});
   return view;
 }
 
@@ -139,17 +144,14 @@ export function summarizeMessage(text: string): string {
   return [word(fields.kind) ?? 'unknown kind', version, id ? `message ${id}` : undefined].filter(Boolean).join(' · ');
 }
 
+function notInPoison(queue: ConsumedQueue): never {
+  throw new AppError('POISON_MESSAGE_NOT_FOUND', `La cola ${poisonQueueOf(queue)} no tiene ese mensaje.`);
+}
+
 /** GET /operator/poison/{queue}: the messages at the front of the queue's poison queue. */
 export async function listPoison(deps: SystemDeps, operatorId: string, queue: ConsumedQueue): Promise<PoisonList> {
   const messages = await onQueues(() => deps.queueAdmin.peek(poisonQueueOf(queue), 32));
-  await insertAudit(deps.db, {
-    actorId: operatorId,
-    action: 'POISON_LISTED',
-    subjectType: 'queue',
-    subjectId: queue,
-    details: { count: messages.length },
-    now: deps.clock.now(),
-  });
+  await audit(deps, operatorId, 'POISON_LISTED', queue, { count: messages.length });
   return {
     items: messages.map((m) => ({
       messageId: m.messageId,
@@ -170,16 +172,8 @@ export async function replayPoison(
   queue: ConsumedQueue,
   messageId: string,
 ): Promise<void> {
-  const moved = await onQueues(() => deps.queueAdmin.move(poisonQueueOf(queue), messageId, queue));
-  if (!moved) throw new AppError('POISON_MESSAGE_NOT_FOUND', `La cola ${poisonQueueOf(queue)} no tiene ese mensaje.`);
-  await insertAudit(deps.db, {
-    actorId: operatorId,
-    action: 'POISON_REPLAYED',
-    subjectType: 'queue',
-    subjectId: queue,
-    details: { messageId },
-    now: deps.clock.now(),
-  });
+  if (!(await onQueues(() => deps.queueAdmin.move(poisonQueueOf(queue), messageId, queue)))) notInPoison(queue);
+  await audit(deps, operatorId, 'POISON_REPLAYED', queue, { messageId });
 }
 
 /** POST …/discard: the message is deleted from the poison queue, for good. */
@@ -189,16 +183,8 @@ export async function discardPoison(
   queue: ConsumedQueue,
   messageId: string,
 ): Promise<void> {
-  const removed = await onQueues(() => deps.queueAdmin.remove(poisonQueueOf(queue), messageId));
-  if (!removed) throw new AppError('POISON_MESSAGE_NOT_FOUND', `La cola ${poisonQueueOf(queue)} no tiene ese mensaje.`);
-  await insertAudit(deps.db, {
-    actorId: operatorId,
-    action: 'POISON_DISCARDED',
-    subjectType: 'queue',
-    subjectId: queue,
-    details: { messageId },
-    now: deps.clock.now(),
-  });
+  if (!(await onQueues(() => deps.queueAdmin.remove(poisonQueueOf(queue), messageId)))) notInPoison(queue);
+  await audit(deps, operatorId, 'POISON_DISCARDED', queue, { messageId });
 }
 
 /** The log line the alert rules look for (infra/main.bicep, docs/operations.md). */
