@@ -27,7 +27,10 @@ const doc = JSON.parse(fs.readFileSync(path.join(projectRoot(), 'openapi.json'),
 const ajv = new Ajv2020({ strict: false, allErrors: true });
 // The formats the document uses are checked, not warned about once per schema compiled.
 addFormats(ajv);
-ajv.addFormat('int32', { type: 'number', validate: (n: number) => Number.isInteger(n) && n >= -(2 ** 31) && n < 2 ** 31 });
+ajv.addFormat('int32', {
+  type: 'number',
+  validate: (n: number) => Number.isInteger(n) && n >= -(2 ** 31) && n < 2 ** 31,
+});
 ajv.addFormat('int64', { type: 'number', validate: (n: number) => Number.isSafeInteger(n) });
 ajv.addSchema(doc, 'openapi');
 
