@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 
+import { activeTraceId, emitLog } from '../shared/clients/telemetry.client';
 import {
   type CoreInvocationContext,
   getProgrammingModel,
@@ -52,8 +53,14 @@ export async function invoke(
     },
     metadata: fn.metadata,
     log: (level, category, message) => {
-      if (category === 'user' || level === 'error' || level === 'warning')
-        log(`[${name}] ${level === 'information' ? '' : `${level}: `}${message}`);
+      if (category === 'user' || level === 'error' || level === 'warning') {
+        // Called within the invocation's active span: the line names its trace, when one is recorded.
+        const traceId = activeTraceId();
+        log(
+          `[${name}] ${traceId && !message.includes(traceId) ? `(trace ${traceId}) ` : ''}${level === 'information' ? '' : `${level}: `}${message}`,
+        );
+        emitLog(level === 'error' ? 'ERROR' : level === 'warning' ? 'WARN' : 'INFO', `[${name}] ${message}`);
+      }
     },
   };
   const started = performance.now();

@@ -121,6 +121,18 @@ const settingsSchema = z
     PAYMENT_RECONCILE_AFTER_SECONDS: integer(5, 3600).default(120),
     RECONCILE_PAYMENTS_SCHEDULE: z.string().min(1).default('0 * * * * *'),
     SYSTEM_REPORT_SCHEDULE: z.string().min(1).default('0 */5 * * * *'),
+
+    // Telemetry (docs/operations.md): Application Insights when its connection string is set,
+    // else OTLP when an endpoint is, else off. The OTEL_* settings the SDK reads keep their meaning.
+    APPLICATIONINSIGHTS_CONNECTION_STRING: z.string().min(1).optional(),
+    APPLICATIONINSIGHTS_AUTHENTICATION_STRING: z
+      .string()
+      .regex(
+        /^Authorization=AAD(;ClientId=[\w-]+)?$/,
+        'must be "Authorization=AAD" or "Authorization=AAD;ClientId=<id>"',
+      )
+      .optional(),
+    OTEL_EXPORTER_OTLP_ENDPOINT: z.string().url().optional(),
     ALLOW_LOCAL_DEFAULTS_IN_PRODUCTION: z.enum(['true', 'false']).default('false'),
     /** Set by Azure App Service / Functions on every instance: we are running in Azure. */
     WEBSITE_SITE_NAME: z.string().optional(),
@@ -306,7 +318,14 @@ export interface Config {
     acsEndpoint?: string;
     acsConnectionString?: string;
   };
+  telemetry: TelemetryChoice;
 }
+
+/** Where telemetry goes: Application Insights (with Entra sign-in when asked), an OTLP collector, or nowhere. */
+export type TelemetryChoice =
+  | { exporter: 'azure-monitor'; connectionString: string; entra?: { clientId?: string } }
+  | { exporter: 'otlp'; endpoint: string }
+  | { exporter: 'off' };
 
 export class ConfigError extends Error {
   constructor(readonly problems: string[]) {
@@ -423,7 +442,22 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       acsEndpoint: s.ACS_ENDPOINT,
       acsConnectionString: s.ACS_CONNECTION_STRING,
     },
+    telemetry: telemetryChoice(s),
   };
+}
+
+function telemetryChoice(s: z.output<typeof settingsSchema>): TelemetryChoice {
+  if (s.APPLICATIONINSIGHTS_CONNECTION_STRING) {
+    const auth = s.APPLICATIONINSIGHTS_AUTHENTICATION_STRING;
+    const clientId = auth?.match(/ClientId=([\w-]+)/)?.[1];
+    return {
+      exporter: 'azure-monitor',
+      connectionString: s.APPLICATIONINSIGHTS_CONNECTION_STRING,
+      ...(auth ? { entra: clientId ? { clientId } : {} } : {}),
+    };
+  }
+  if (s.OTEL_EXPORTER_OTLP_ENDPOINT) return { exporter: 'otlp', endpoint: s.OTEL_EXPORTER_OTLP_ENDPOINT };
+  return { exporter: 'off' };
 }
 
 /** The sandbox as `npm start` serves it: the app's own routes on the local host's port (7071). */

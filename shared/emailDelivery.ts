@@ -1,6 +1,7 @@
 import type { Clock } from './clients/clock.client';
 import type { EmailMessage, EmailSender } from './clients/email.client';
 import type { Db } from './clients/sql.client';
+import { appMetrics, inSpan, SpanKind } from './clients/telemetry.client';
 import type { Config } from './config';
 import { giveWay } from './load';
 import { claimEmailDelivery, markEmailSent, releaseEmailDelivery } from './models/emailDelivery.model';
@@ -43,11 +44,21 @@ export async function sendOnce(
   try {
     // Rendering (a PDF) is the heaviest work a consumer does on the event loop: requests go first.
     await giveWay();
-    sent = await deps.email.send(await compose());
+    const message = await compose();
+    sent = await inSpan(
+      'email.send',
+      {
+        kind: SpanKind.CLIENT,
+        attributes: { 'cuponeras.email.kind': delivery.kind, 'messaging.message.id': messageId },
+      },
+      () => deps.email.send(message),
+    );
   } catch (error) {
+    appMetrics().emails.add(1, { kind: delivery.kind, outcome: 'failed' });
     await releaseEmailDelivery(deps.db, messageId, deps.clock.now());
     throw error;
   }
+  appMetrics().emails.add(1, { kind: delivery.kind, outcome: 'sent' });
   await markEmailSent(deps.db, messageId, sent.providerId, deps.clock.now());
   await outbox.confirmDelivered(deps, messageId);
   return 'sent';

@@ -1,6 +1,7 @@
 import type { Clock } from './clients/clock.client';
 import type { QueuePublisher } from './clients/queue.client';
 import type { Db } from './clients/sql.client';
+import { contextOf, inSpan, SpanKind } from './clients/telemetry.client';
 import type { Config } from './config';
 import {
   leaseOutboxRow,
@@ -41,7 +42,20 @@ async function dispatchRow(deps: OutboxDeps, row: OutboxRow): Promise<boolean> {
   const now = deps.clock.now();
   if (!(await leaseOutboxRow(deps.db, row.id, now, new Date(now.getTime() + SEND_LEASE_MS)))) return false;
   try {
-    await deps.queue.send(row.queue, row.body);
+    // Its send belongs to the trace of the request that wrote the row, whoever dispatches it.
+    await inSpan(
+      `send ${row.queue}`,
+      {
+        kind: SpanKind.PRODUCER,
+        parent: contextOf(row.traceparent),
+        attributes: {
+          'messaging.system': 'azure.storage.queue',
+          'messaging.destination.name': row.queue,
+          'messaging.message.id': row.id,
+        },
+      },
+      () => deps.queue.send(row.queue, row.body),
+    );
     await markOutboxDispatched(deps.db, row.id, deps.clock.now());
     return true;
   } catch (error) {

@@ -1,6 +1,8 @@
 import { type InvocationContext, output, type StorageQueueOutput } from '@azure/functions';
 import type { z } from 'zod';
 
+import { contextOf, inSpan, SpanKind } from './clients/telemetry.client';
+
 /**
  * Queue consumers, in one place: how a controller says a message can never succeed, how it reads
  * a message, and the trigger wrapper that turns both into retries or the poison queue.
@@ -43,21 +45,39 @@ export function queueConsumer(poison: StorageQueueOutput, handle: (message: unkn
   return async (message: unknown, context: InvocationContext): Promise<void> => {
     const { id, dequeueCount } = (context.triggerMetadata ?? {}) as { id?: string; dequeueCount?: number };
     const attempt = dequeueCount ?? '?';
-    try {
-      const outcome = await handle(message);
-      context.log(`message ${id ?? '?'} (try ${attempt}): ${outcome}`);
-    } catch (error) {
-      if (error instanceof PermanentMessageError) {
-        context.error(`message ${id ?? '?'} moved to ${poison.queueName}: ${error.message}`);
-        // As one text message: an array would be sent as several messages, and null as none.
-        context.extraOutputs.set(poison, typeof message === 'string' ? message : JSON.stringify(message));
-        return;
-      }
-      context.error(
-        `message ${id ?? '?'} (try ${attempt}) failed, will be retried:`,
-        error instanceof Error ? error.message : String(error),
-      );
-      throw error;
-    }
+    const queue = poison.queueName.replace(/-poison$/, '');
+    const producer =
+      typeof message === 'object' && message !== null ? (message as { traceparent?: unknown }).traceparent : undefined;
+    const attributes = {
+      'messaging.system': 'azure.storage.queue',
+      'messaging.destination.name': queue,
+      'messaging.message.id': id ?? '',
+    };
+    // The producer's trace (the payment, the sign-up…) goes on through this consumer. The Functions
+    // host logs the invocation under a trace of its own, so these lines name this one.
+    await inSpan(
+      `process ${queue}`,
+      { kind: SpanKind.CONSUMER, parent: contextOf(producer), attributes },
+      async (span) => {
+        const traced = span.isRecording() ? ` [trace ${span.spanContext().traceId}]` : '';
+        try {
+          const outcome = await handle(message);
+          context.log(`message ${id ?? '?'} (try ${attempt}): ${outcome}${traced}`);
+        } catch (error) {
+          if (error instanceof PermanentMessageError) {
+            span.setAttribute('cuponeras.poisoned', true);
+            context.error(`message ${id ?? '?'} moved to ${poison.queueName}: ${error.message}${traced}`);
+            // As one text message: an array would be sent as several messages, and null as none.
+            context.extraOutputs.set(poison, typeof message === 'string' ? message : JSON.stringify(message));
+            return;
+          }
+          context.error(
+            `message ${id ?? '?'} (try ${attempt}) failed, will be retried${traced}:`,
+            error instanceof Error ? error.message : String(error),
+          );
+          throw error;
+        }
+      },
+    );
   };
 }

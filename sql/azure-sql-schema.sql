@@ -348,3 +348,13 @@ BEGIN
   COMMIT TRANSACTION;
 END
 GO
+
+-- Migration 0015_outbox_traceparent
+IF NOT EXISTS (SELECT 1 FROM [schema_migrations] WHERE [name] = N'0015_outbox_traceparent')
+BEGIN
+  BEGIN TRANSACTION;
+  EXEC(N'ALTER TABLE [outbox] ADD [traceparent] varchar(55) null');
+  INSERT INTO [schema_migrations] ([name], [batch], [migration_time]) VALUES (N'0015_outbox_traceparent', 15, SYSUTCDATETIME());
+  COMMIT TRANSACTION;
+END
+GO

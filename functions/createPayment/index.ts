@@ -41,6 +41,7 @@ export const createPayment = httpRoute({
   },
   body: gatewayPayments.createPaymentBodySchema,
   idempotency: 'required',
+  payment: true,
   handle: async ({ body, user, beforeCommit }) => ({
     status: 201,
     body: await gatewayPayments.createPayment(

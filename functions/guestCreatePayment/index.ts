@@ -8,6 +8,7 @@ import { services } from '../../shared/services';
 /** POST /api/guest/payments → 201 a PENDING gateway payment of a contract's invoices, without an account. */
 export const guestCreatePayment = httpRoute({
   auth: 'none',
+  payment: true,
   doc: {
     summary: 'Pagar sin cuenta',
     description:

@@ -59,6 +59,7 @@ export const payInvoice = httpRoute({
   params: z.object({ invoiceId: idSchema }),
   body: payInvoiceBodySchema,
   idempotency: 'required',
+  payment: true,
   handle: async ({ params, body, user, beforeCommit }) => ({
     status: 201,
     body: await sandbox.payInOneStep(

@@ -10,6 +10,7 @@ import type * as Tedious from 'tedious';
 import type { Config } from '../config';
 import { azureCredential } from './credential.client';
 import { onFirstUse } from './lazy';
+import { inSpan } from './telemetry.client';
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports -- loaded on first use (cold start, see lazy.ts)
 const knex = (config: Knex.Config): Knex => (require('knex') as typeof KnexModule).knex(config);
@@ -207,8 +208,12 @@ export type BeforeCommit<T = unknown> = (tx: DbOrTx, result: T) => Promise<void>
 
 /** One database transaction, retried whole on a transient error (the work must be re-runnable). */
 export function inTransaction<T>(db: Db, work: (tx: Knex.Transaction) => Promise<T>): Promise<T> {
-  return withTransientRetry(() => db.transaction(work));
+  return inSpan('db.transaction', { attributes: { 'db.system.name': engineName(db) } }, () =>
+    withTransientRetry(() => db.transaction(work)),
+  );
 }
+
+const engineName = (db: Db) => (isTsql(db) ? 'microsoft.sql_server' : 'sqlite');
 
 /**
  * A transaction that can lose a race on a unique index: another instance or run stored the same

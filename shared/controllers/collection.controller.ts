@@ -3,6 +3,7 @@ import type { Readable } from 'node:stream';
 
 import { type BlobStore, CONTAINERS } from '../clients/blob.client';
 import { type DbOrTx, inTransactionRacing } from '../clients/sql.client';
+import { appMetrics } from '../clients/telemetry.client';
 import { storeUpload } from '../fileUpload';
 import {
   CollectionFileError,
@@ -170,14 +171,25 @@ interface FileContext {
 async function applyRecord(deps: BillingDeps, file: FileContext, record: DetailRecord): Promise<string[]> {
   // Another run stored this line (then nothing is left to do), or another file took this bank key
   // (then the record is settled again against that file's record), between our read and insert.
-  return inTransactionRacing(
+  const settled = await inTransactionRacing<{ outcome?: CollectionOutcome; messageIds: string[] }>(
     deps.db,
     (tx) => settleRecord(deps, tx, file, record),
-    async () => ((await storedCollectionLines(deps.db, file.fileId)).has(record.line) ? [] : undefined),
+    async () => ((await storedCollectionLines(deps.db, file.fileId)).has(record.line) ? { messageIds: [] } : undefined),
   );
+  // Counted once committed, by the run that stored the record.
+  if (settled.outcome) {
+    appMetrics().collectionRecords.add(1, { outcome: settled.outcome });
+    if (settled.outcome === 'APPLIED') appMetrics().payments.add(1, { channel: 'bank', outcome: 'APPROVED' });
+  }
+  return settled.messageIds;
 }
 
-async function settleRecord(deps: BillingDeps, tx: DbOrTx, file: FileContext, record: DetailRecord): Promise<string[]> {
+async function settleRecord(
+  deps: BillingDeps,
+  tx: DbOrTx,
+  file: FileContext,
+  record: DetailRecord,
+): Promise<{ outcome?: CollectionOutcome; messageIds: string[] }> {
   const now = deps.clock.now();
   const key: BankKey = {
     bankCode: file.bankCode,
@@ -198,7 +210,7 @@ async function settleRecord(deps: BillingDeps, tx: DbOrTx, file: FileContext, re
   };
   const finish = async (outcome: CollectionOutcome, messageIds: string[] = []) => {
     await insertCollectionRecord(tx, { ...stored, outcome });
-    return messageIds;
+    return { outcome, messageIds };
   };
 
   const code = couponCodeOfReference(record.reference, COUPON_CODE_LENGTH);

@@ -2,6 +2,7 @@ import { z } from 'zod';
 
 import { GatewayError, type PaymentGateway } from '../clients/gateway.client';
 import { type BeforeCommit, type DbOrTx, inTransaction, inTransactionRacing } from '../clients/sql.client';
+import { appMetrics } from '../clients/telemetry.client';
 import type { Config } from '../config';
 import { AppError } from '../errors';
 import {
@@ -91,7 +92,7 @@ export async function createPayment(
     throw new AppError('VALIDATION_FAILED', 'Cada cupón va una sola vez.', {
       errors: [{ path: 'body.couponCodes', message: 'Cupones repetidos.' }],
     });
-  return inTransactionRacing(deps.db, async (tx) => {
+  const opened = await inTransactionRacing(deps.db, async (tx) => {
     const items = [];
     for (const code of request.couponCodes) {
       const coupon = await findCouponByCode(tx, code, request.userId);
@@ -118,6 +119,8 @@ export async function createPayment(
     await beforeCommit?.(tx, json);
     return json;
   });
+  appMetrics().payments.add(1, { channel: 'gateway', outcome: 'PENDING' });
+  return opened;
 }
 
 /**
@@ -207,7 +210,11 @@ export async function receiveEvent(deps: GatewayDeps, body: unknown, headerCheck
   const headerAgrees =
     headerChecksum === undefined ||
     hasValidChecksum({ ...event, signature: { ...event.signature, checksum: headerChecksum } }, secret);
-  if (!hasValidChecksum(event, secret) || !headerAgrees) throw new AppError('INVALID_EVENT_SIGNATURE');
+  if (!hasValidChecksum(event, secret) || !headerAgrees) {
+    appMetrics().gatewayEvents.add(1, { valid: false });
+    throw new AppError('INVALID_EVENT_SIGNATURE');
+  }
+  appMetrics().gatewayEvents.add(1, { valid: true });
   const transaction = event.data.transaction;
   const stored = await insertPaymentEvent(deps.db, {
     checksum: event.signature.checksum,
@@ -245,6 +252,7 @@ export async function applyGatewayTransaction(
   const now = deps.clock.now();
   const applied = await inTransaction(deps.db, (tx) => applyWithin(deps, tx, payment, transaction, now));
   if (applied === undefined) return { outcome: 'NO_CHANGE', paymentId: payment.id };
+  appMetrics().payments.add(1, { channel: payment.userId ? 'gateway' : 'guest', outcome: applied.paymentStatus });
   await dispatchSoon(deps, applied.messageIds);
   return { outcome: 'APPLIED', paymentId: payment.id };
 }
@@ -253,6 +261,8 @@ export async function applyGatewayTransaction(
 export interface Applied {
   messageIds: string[];
   transactionIds: string[];
+  /** How the payment closed: the gateway's status, or ERROR when it charged another amount. */
+  paymentStatus: 'APPROVED' | 'DECLINED' | 'VOIDED' | 'ERROR';
 }
 
 /**
@@ -286,7 +296,7 @@ export async function applyWithin(
       gatewayTransactionId: transaction.id,
       now,
     });
-    return { messageIds: [], transactionIds: [] };
+    return { messageIds: [], transactionIds: [], paymentStatus: 'ERROR' };
   }
   if (status === 'APPROVED') return approve(deps, tx, payment, transaction, now, recordAs);
   if (status === 'PENDING') return undefined;
@@ -297,7 +307,7 @@ export async function applyWithin(
     declineReason: transaction.status_message ?? null,
   });
   if (!closed) return undefined;
-  if (!payment.userId) return { messageIds: [], transactionIds: [] };
+  if (!payment.userId) return { messageIds: [], transactionIds: [], paymentStatus: status };
   const messageIds = await addToOutbox(
     tx,
     [
@@ -315,7 +325,7 @@ export async function applyWithin(
     ],
     now,
   );
-  return { messageIds, transactionIds: [] };
+  return { messageIds, transactionIds: [], paymentStatus: status };
 }
 
 /** APPROVED: each invoice PAID through the rules every channel uses (recordPayment), once. */
@@ -329,7 +339,7 @@ async function approve(
 ): Promise<Applied | undefined> {
   if (!(await closePayment(tx, payment.id, { status: 'APPROVED', now, gatewayTransactionId: transaction.id })))
     return undefined;
-  const applied: Applied = { messageIds: [], transactionIds: [] };
+  const applied: Applied = { messageIds: [], transactionIds: [], paymentStatus: 'APPROVED' };
   for (const item of payment.items) {
     const invoice = await findInvoice(tx, item.invoiceId);
     const coupon = await findCouponById(tx, item.couponId);

@@ -3,6 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { z } from 'zod';
 
 import { inTransactionRacing } from '../clients/sql.client';
+import { appMetrics } from '../clients/telemetry.client';
 import type { Config } from '../config';
 import { AppError } from '../errors';
 import { type Contract, contractNumberSchema, findContractByNumber, maskWords } from '../models/contract.model';
@@ -206,7 +207,7 @@ export async function payAsGuest(
     return winner ? replay(deps, winner.paymentId, winner.requestHash, requestHash) : undefined;
   };
   try {
-    return await inTransactionRacing(
+    const created = await inTransactionRacing(
       deps.db,
       async (tx) => {
         const items = [];
@@ -238,10 +239,16 @@ export async function payAsGuest(
           acceptedAt: now,
           createdAt: now,
         });
-        return { ...toJson(deps, opened), paymentToken: token };
+        return { ...toJson(deps, opened), paymentToken: token, opened: true };
       },
-      sameKeyFirst,
+      async () => {
+        const replayed = await sameKeyFirst();
+        return replayed ? { ...replayed, opened: false } : undefined;
+      },
     );
+    const { opened, ...payment } = created;
+    if (opened) appMetrics().payments.add(1, { channel: 'guest', outcome: 'PENDING' });
+    return payment;
   } catch (error) {
     // A request with the same key committed first (its payment now holds the invoice): answer it.
     if (error instanceof AppError && error.code === 'PAYMENT_IN_PROGRESS') {

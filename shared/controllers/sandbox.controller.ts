@@ -3,6 +3,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 
 import type { Clock } from '../clients/clock.client';
 import { type BeforeCommit, type Db, inTransactionRacing } from '../clients/sql.client';
+import { appMetrics } from '../clients/telemetry.client';
 import type { Config } from '../config';
 import { AppError } from '../errors';
 import { readCheckoutQuery, sameSecret, signedEvent, type WompiTransaction } from '../formats/wompi';
@@ -211,6 +212,7 @@ export async function payInOneStep(
     await beforeCommit?.(tx, paymentResult);
     return { messageIds: applied.messageIds, result: paymentResult };
   });
+  appMetrics().payments.add(1, { channel: 'one-step', outcome: 'APPROVED' });
   await dispatchSoon(deps, messageIds);
   return result;
 }

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 
+import { appMeter } from '../clients/telemetry.client';
 import { AppError } from '../errors';
 import { type AuditAction, insertAudit } from '../models/audit.model';
 import { CONSUMED_QUEUES, type ConsumedQueue, consumedQueueSchema, poisonQueueOf } from '../models/message.model';
@@ -103,6 +104,43 @@ export async function readSystem(deps: SystemDeps): Promise<SystemView> {
     })),
     payments: { pending: payments.pending, oldestPendingAgeSeconds: ageSeconds(payments.oldestPendingAt, now) },
   };
+}
+
+/**
+ * The system view as gauges, read with its own queries each time the SDK collects metrics: the
+ * outbox backlog and its oldest message's age, each queue's depth and poison depth, the PENDING
+ * gateway payments. A collection that fails (the database down) observes nothing that round.
+ */
+export function observeSystem(deps: () => SystemDeps): void {
+  const meter = appMeter();
+  const undelivered = meter.createObservableGauge('cuponeras.outbox.undelivered', {
+    description: 'Outbox messages not yet confirmed by their consumer',
+  });
+  const oldest = meter.createObservableGauge('cuponeras.outbox.oldest_age', {
+    description: "Age of the outbox's oldest undelivered message",
+    unit: 's',
+  });
+  const depth = meter.createObservableGauge('cuponeras.queue.messages', { description: 'Messages on each queue' });
+  const poison = meter.createObservableGauge('cuponeras.queue.poison_messages', {
+    description: "Messages on each queue's poison queue",
+  });
+  const pending = meter.createObservableGauge('cuponeras.payments.pending', {
+    description: 'Gateway payments still PENDING',
+  });
+  meter.addBatchObservableCallback(
+    async (observer) => {
+      const view = await readSystem(deps()).catch(() => undefined);
+      if (!view) return;
+      observer.observe(undelivered, view.outbox.undelivered);
+      observer.observe(oldest, view.outbox.oldestUndeliveredAgeSeconds ?? 0);
+      observer.observe(pending, view.payments.pending);
+      for (const queue of view.queues) {
+        observer.observe(depth, queue.messages, { queue: queue.name });
+        observer.observe(poison, queue.poisonMessages, { queue: queue.name });
+      }
+    },
+    [undelivered, oldest, depth, poison, pending],
+  );
 }
 
 /** GET /operator/system, audited as every operator view is. */

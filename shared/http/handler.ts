@@ -5,6 +5,7 @@ import { z } from 'zod';
 
 import type { BeforeCommit } from '../clients/sql.client';
 import { isDatabaseUnavailable } from '../clients/sql.client';
+import { appMetrics, contextOf, inSpan, SpanKind } from '../clients/telemetry.client';
 import { config } from '../config';
 import { AppError, type FieldError } from '../errors';
 import { requestStarted } from '../load';
@@ -52,6 +53,8 @@ export interface RouteSpec<B extends z.ZodType, Q extends z.ZodType, P extends z
   idempotency?: 'required';
   /** For the OpenAPI document (shared/http/openapi.ts). */
   doc: RouteDoc;
+  /** A route that pays or opens a payment: its durations go to the pay latency histogram. */
+  payment?: true;
   handle: (input: RouteInput<z.output<B>, z.output<Q>, z.output<P>, UserFor<A>>) => Promise<RouteResult>;
 }
 
@@ -68,8 +71,31 @@ export function httpRoute<
   const handler = async (request: HttpRequest, context: InvocationContext): Promise<HttpResponseInit> => {
     const started = performance.now();
     const finished = requestStarted();
+    // The caller's trace: the Functions host's (which read the request's traceparent) or the header's.
+    const parent = context.traceContext?.traceParent
+      ? contextOf(context.traceContext.traceParent, context.traceContext.traceState)
+      : contextOf(request.headers.get('traceparent'), request.headers.get('tracestate'));
     try {
-      return await answer(request, context, started);
+      return await inSpan(
+        `${request.method} ${context.functionName}`,
+        {
+          kind: SpanKind.SERVER,
+          parent,
+          attributes: { 'http.request.method': request.method, 'faas.name': context.functionName },
+        },
+        async (span) => {
+          const response = await answer(request, context, started);
+          const status = response.status ?? 200;
+          span.setAttribute('http.response.status_code', status);
+          if (spec.payment) {
+            appMetrics().payDuration.record((performance.now() - started) / 1000, {
+              function: context.functionName,
+              status,
+            });
+          }
+          return response;
+        },
+      );
     } finally {
       finished();
     }

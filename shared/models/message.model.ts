@@ -97,6 +97,8 @@ export const invoiceEmailMessageSchema = z
     /** Paid without an account: the receipt goes to this guest payment's payer (their email, read at delivery). */
     guestPaymentId: z.string().optional(),
     event: invoiceEventSchema,
+    /** The W3C traceparent of what caused the message (absent when telemetry is off): its consumer's span joins that trace. */
+    traceparent: z.string().max(55).optional(),
   })
   .transform((message) => ({ ...message, v: 2 as const }));
 export type InvoiceEmailMessage = z.output<typeof invoiceEmailMessageSchema>;
@@ -126,6 +128,8 @@ export const notificationMessageSchema = z.object({
   occurredAt: z.iso.datetime().optional(),
   /** What the title and body are rendered from (coupon code, invoice number, amount…), and what it links to. */
   data: z.record(z.string(), z.union([z.string(), z.number()])),
+  /** The W3C traceparent of what caused the message (absent when telemetry is off): its consumer's span joins that trace. */
+  traceparent: z.string().max(55).optional(),
 });
 export type NotificationMessage = z.infer<typeof notificationMessageSchema>;
 
@@ -149,6 +153,8 @@ export const accountEmailMessageSchema = z.object({
   fullName: z.string().optional(),
   /** password-changed: by the person signed in, or through a reset link. */
   via: z.enum(['change', 'reset']).optional(),
+  /** The W3C traceparent of what caused the message (absent when telemetry is off): its consumer's span joins that trace. */
+  traceparent: z.string().max(55).optional(),
 });
 export type AccountEmailMessage = z.infer<typeof accountEmailMessageSchema>;
 

@@ -1,4 +1,5 @@
 import { asDate, type DbOrTx } from '../clients/sql.client';
+import { activeTraceparent } from '../clients/telemetry.client';
 import { isGuestPayer } from './guestPayment.model';
 import { type OutgoingMessage, QUEUES } from './message.model';
 
@@ -13,6 +14,8 @@ export interface OutboxRow {
   body: string;
   attempts: number;
   createdAt: Date;
+  /** The W3C traceparent of what wrote the row (null when telemetry was off). */
+  traceparent: string | null;
 }
 
 export const outboxQueries = {
@@ -22,7 +25,7 @@ export const outboxQueries = {
       .where('available_at', '<=', now)
       .orderBy('created_at')
       .limit(limit)
-      .select('id', 'queue', 'body', 'attempts', 'created_at'),
+      .select('id', 'queue', 'body', 'attempts', 'created_at', 'traceparent'),
   /**
    * Just these rows, by primary key, whatever their state (the caller keeps the pending ones): a
    * filter on the pending columns would let the planner walk ix_outbox_pending instead, whose size
@@ -31,7 +34,7 @@ export const outboxQueries = {
   byIds: (db: DbOrTx, ids: string[]) =>
     db('outbox')
       .whereIn('id', ids)
-      .select('id', 'queue', 'body', 'attempts', 'created_at', 'dispatched_at', 'available_at'),
+      .select('id', 'queue', 'body', 'attempts', 'created_at', 'dispatched_at', 'available_at', 'traceparent'),
   /** Takes a short lease on a row so that two dispatchers don't send it at the same moment. */
   lease: (db: DbOrTx, id: string, now: Date, until: Date) =>
     db('outbox')
@@ -61,14 +64,18 @@ export async function addToOutbox(db: DbOrTx, outgoing: OutgoingMessage[], now: 
   // The guest payer (guestPayment.model) is nobody's account: it has no inbox to notify.
   const messages = outgoing.filter((m) => !(m.queue === QUEUES.notifications && isGuestPayer(m.body.userId ?? '')));
   if (messages.length === 0) return [];
+  // The trace of the request or run that causes them follows the messages to their consumers.
+  const traceparent = activeTraceparent() ?? null;
   await db('outbox').insert(
     messages.map((m) => ({
       id: m.body.messageId,
       queue: m.queue,
-      body: JSON.stringify(m.body),
+      body: JSON.stringify(traceparent ? { ...m.body, traceparent } : m.body),
       created_at: now,
       available_at: now,
       attempts: 0,
+      // Only when traced: a schema before migration 0015 (the upgrade test's live data) has no column.
+      ...(traceparent ? { traceparent } : {}),
     })),
   );
   return messages.map((m) => m.body.messageId);
@@ -88,6 +95,7 @@ export async function pendingOutbox(db: DbOrTx, now: Date, limit: number, ids?: 
     body: String(r.body),
     attempts: Number(r.attempts),
     createdAt: asDate(r.created_at),
+    traceparent: typeof r.traceparent === 'string' ? r.traceparent : null,
   }));
 }
 

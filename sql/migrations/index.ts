@@ -14,6 +14,7 @@ import * as gatewayPayments from './0011_gateway_payments';
 import * as guestPayments from './0012_guest_payments';
 import * as invoiceLines from './0013_invoice_lines';
 import * as timerRuns from './0014_timer_runs';
+import * as outboxTraceparent from './0015_outbox_traceparent';
 
 export interface Migration {
   name: string;
@@ -37,4 +38,5 @@ export const MIGRATIONS: Migration[] = [
   guestPayments,
   invoiceLines,
   timerRuns,
+  outboxTraceparent,
 ];

@@ -27,7 +27,7 @@ import { createMssqlDatabase, createTestDb, mssqlClient, testEngineName } from '
  */
 /** Columns added after 0001, by table (0004: outbox.delivered_at; 0006: what a notification links to; 0008, 0011: transactions; 0013: invoices.cude). */
 const ADDED_COLUMNS: Record<string, Set<string>> = {
-  outbox: new Set(['delivered_at']),
+  outbox: new Set(['delivered_at', 'traceparent']),
   invoices: new Set(['cude']),
   transactions: new Set(['bank_authorization', 'payment_id', 'gateway_transaction_id']),
   users: new Set(['email_verified_at', 'deleted_at']),

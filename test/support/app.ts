@@ -144,23 +144,24 @@ let userCounter = 0;
 /** Registers a fresh customer and logs them in; returns the access token and user id. */
 export async function newCustomer(
   base: string,
-): Promise<{ token: string; id: string; email: string; password: string }> {
+): Promise<{ token: string; id: string; email: string; password: string; documentNumber: string }> {
   userCounter++;
   const email = `cliente.${process.pid}.${userCounter}@example.com`;
   const password = 'clave larga de pruebas en Medellín';
+  const documentNumber = String(70_000_000 + (process.pid % 1000) * 1000 + userCounter);
   const registered = await call(base, 'POST', '/auth/register', {
     body: {
       email,
       password,
       fullName: 'Cliente de Prueba',
       documentType: 'CC',
-      documentNumber: String(70_000_000 + (process.pid % 1000) * 1000 + userCounter),
+      documentNumber,
       acceptTerms: true,
     },
     headers: { 'X-Forwarded-For': `198.51.100.${userCounter % 250}` },
   });
   if (registered.status !== 201) throw new Error(`register failed: ${registered.text}`);
-  return { ...(await logIn(base, email, password)), email, password };
+  return { ...(await logIn(base, email, password)), email, password, documentNumber };
 }
 
 export async function logIn(base: string, email: string, password: string): Promise<{ token: string; id: string }> {
