@@ -1,6 +1,8 @@
 import { spawnSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import fs from 'node:fs';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 
@@ -10,20 +12,51 @@ import { MIGRATIONS } from '../../sql/migrations';
 import { call, waitFor } from '../support/app';
 import { type CompiledApp, startCompiledApp } from '../support/compiled';
 
-// The quick start itself: the compiled app started the way `npm start` starts it, on a fresh data dir.
+// The quick start itself: the compiled app started the way `npm start` starts it, on a fresh data
+// dir, exporting its telemetry over OTLP (HTTP, JSON) to a collector of this test's own.
 let app: CompiledApp;
 let base: string;
 let dataDir: string;
 const output = () => app.output();
 
+interface OtlpSpan {
+  traceId: string;
+  spanId: string;
+  parentSpanId?: string;
+  name: string;
+  attributes?: { key: string; value: Record<string, unknown> }[];
+}
+/** What the collector received, by OTLP path (/v1/traces, /v1/metrics, /v1/logs), as JSON. */
+const received = new Map<string, unknown[]>();
+const collector = http.createServer((req, res) => {
+  const chunks: Buffer[] = [];
+  req.on('data', (chunk: Buffer) => chunks.push(chunk));
+  req.on('end', () => {
+    const list = received.get(req.url ?? '') ?? [];
+    list.push(JSON.parse(Buffer.concat(chunks).toString('utf8')));
+    received.set(req.url ?? '', list);
+    res.writeHead(200, { 'Content-Type': 'application/json' }).end('{}');
+  });
+});
+const exportedSpans = (): OtlpSpan[] =>
+  ((received.get('/v1/traces') ?? []) as { resourceSpans: { scopeSpans: { spans: OtlpSpan[] }[] }[] }[]).flatMap((r) =>
+    r.resourceSpans.flatMap((rs) => rs.scopeSpans.flatMap((ss) => ss.spans)),
+  );
+
 beforeAll(async () => {
   dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'cuponeras-start-'));
+  await new Promise<void>((resolve) => collector.listen(0, '127.0.0.1', resolve));
   const env: NodeJS.ProcessEnv = {
     ...process.env,
     DATA_DIR: dataDir,
     APP_ENV: 'development',
     DB_ENGINE: 'sqlite',
     BCRYPT_COST: '10',
+    OTEL_EXPORTER_OTLP_ENDPOINT: `http://127.0.0.1:${(collector.address() as AddressInfo).port}`,
+    OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json',
+    OTEL_BSP_SCHEDULE_DELAY: '100',
+    OTEL_BLRP_SCHEDULE_DELAY: '100',
+    OTEL_METRIC_EXPORT_INTERVAL: '500',
   };
   delete env.AzureWebJobsStorage;
   delete env.JWT_SECRET;
@@ -34,6 +67,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await app?.stop();
+  collector.close();
 });
 
 test('when started on an empty data dir, then it migrates, seeds and serves /api/health with both checks up', async () => {
@@ -101,6 +135,31 @@ test('when the demo customer pays contract 10000001, then history shows it, a re
     return res.body.items.some((n: { kind: string }) => n.kind === 'PAYMENT_CONFIRMED') ? res.body : undefined;
   });
   expect(notices.unreadCount).toBeGreaterThan(0);
+
+  // The payment is one trace at the collector: the request, its transaction, the receipt's send
+  // to the queue, its consumer and the email.
+  const payTrace = await waitFor(() => {
+    const request = exportedSpans().find((s) => s.name === 'POST payInvoice');
+    const inTrace = request ? exportedSpans().filter((s) => s.traceId === request.traceId) : [];
+    const names = new Set(inTrace.map((s) => s.name));
+    return ['db.transaction', 'send invoice-emails', 'process invoice-emails', 'email.send'].every((n) => names.has(n))
+      ? inTrace
+      : undefined;
+  });
+  const byId = new Map(payTrace.map((s) => [s.spanId, s]));
+  // The email's send leads back, parent by parent, to the request.
+  let span = payTrace.find((s) => s.name === 'email.send');
+  const chain: string[] = [];
+  while (span) {
+    chain.unshift(span.name);
+    span = span.parentSpanId ? byId.get(span.parentSpanId) : undefined;
+  }
+  expect(chain[0]).toBe('POST payInvoice');
+  expect(chain).toEqual(expect.arrayContaining(['process invoice-emails', 'email.send']));
+  expect(output()).toContain(`(trace ${payTrace[0]?.traceId})`);
+  // Metrics and log records arrive too, and nothing exported names the customer.
+  await waitFor(() => (received.get('/v1/metrics')?.length ?? 0) > 0 && (received.get('/v1/logs')?.length ?? 0) > 0);
+  expect(JSON.stringify([...received.values()])).not.toContain(DEMO_CUSTOMER.email);
 
   const operator = await call(base, 'POST', '/auth/login', {
     body: { email: DEMO_OPERATOR.email, password: DEMO_OPERATOR.password },
