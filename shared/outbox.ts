@@ -110,16 +110,35 @@ export async function confirmDelivered(deps: { db: Db; clock: Clock }, messageId
 
 const IMMEDIATE_DISPATCH_BUDGET_MS = 2_000;
 
+/** Dispatches started after a commit and not yet finished (a host that stops waits for them). */
+const inFlight = new Set<Promise<void>>();
+
 /**
- * Right after a commit, try to send that commit's messages at once so they arrive within
- * seconds. Bounded in time and never failing the request: whatever is left, the timer sends.
+ * Right after a commit, starts sending that commit's messages so they arrive within a second,
+ * and returns at once: the answer does not wait for the queue's round trips, since the outbox
+ * row already holds the message. Bounded in time and never failing; whatever is left (the queue
+ * down, the process gone) the dispatch timer sends.
  */
-export async function dispatchSoon(deps: OutboxDeps, messageIds: string[]): Promise<void> {
-  if (messageIds.length === 0) return;
+export function dispatchSoon(deps: OutboxDeps, messageIds: string[]): Promise<void> {
+  if (messageIds.length === 0) return Promise.resolve();
   let timer: NodeJS.Timeout | undefined;
   const budget = new Promise<void>((resolve) => {
     timer = setTimeout(resolve, IMMEDIATE_DISPATCH_BUDGET_MS);
   });
-  await Promise.race([dispatch(deps, messageIds.length, messageIds).catch(() => undefined), budget]);
-  clearTimeout(timer);
+  const run: Promise<void> = Promise.race([
+    dispatch(deps, messageIds.length, messageIds)
+      .then(() => undefined)
+      .catch(() => undefined),
+    budget,
+  ]).finally(() => {
+    clearTimeout(timer);
+    inFlight.delete(run);
+  });
+  inFlight.add(run);
+  return Promise.resolve();
+}
+
+/** Waits for the dispatches under way (at most their 2 s budget): before the database closes. */
+export async function dispatchesSettled(): Promise<void> {
+  await Promise.allSettled([...inFlight]);
 }

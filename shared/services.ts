@@ -6,6 +6,7 @@ import { createPaymentGateway, type PaymentGateway } from './clients/gateway.cli
 import { createQueueAdmin, createQueuePublisher, type QueueAdmin, type QueuePublisher } from './clients/queue.client';
 import { createSqlClient, type Db } from './clients/sql.client';
 import { type Config, config } from './config';
+import { dispatchesSettled } from './outbox';
 
 /**
  * The composition root: the clients every controller receives, built once per process from the
@@ -61,6 +62,8 @@ export function setServices(overrides: Partial<Services>): Services {
 }
 
 export async function disposeServices(): Promise<void> {
+  // The messages a request committed are being sent: let them leave before the pool closes.
+  await dispatchesSettled();
   const db = current?.db;
   current = undefined;
   await Promise.all([db?.destroy(), closePasswordHasher()]);

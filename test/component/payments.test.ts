@@ -4,7 +4,7 @@ import { QueueClient } from '@azure/storage-queue';
 
 import { startAzurite } from '../../local/azurite';
 import * as sandbox from '../../shared/controllers/sandbox.controller';
-import { call, customerWithCoupon, logIn, newCustomer, type SeededApp, startSeededApp } from '../support/app';
+import { call, customerWithCoupon, logIn, newCustomer, type SeededApp, startSeededApp, waitFor } from '../support/app';
 
 let app: SeededApp;
 let operator: { token: string; id: string };
@@ -362,11 +362,14 @@ describe('payInvoice', () => {
     const { customer, coupon, invoiceId } = await customerWithFreshCoupon();
     const paid = await pay(customer.token, invoiceId, coupon.code);
     expect(await outboxCount('invoice-emails')).toBe(before + 1);
-    const emails = await new QueueClient(app.azurite.connectionString, 'invoice-emails').peekMessages({
-      numberOfMessages: 32,
+    // The answer does not wait for the queue: the dispatch that follows the commit sends it.
+    const queue = new QueueClient(app.azurite.connectionString, 'invoice-emails');
+    const { bodies, receipt } = await waitFor(async () => {
+      const emails = await queue.peekMessages({ numberOfMessages: 32 });
+      const bodies = emails.peekedMessageItems.map((m) => JSON.parse(Buffer.from(m.messageText, 'base64').toString()));
+      const receipt = bodies.find((b) => b.transactionId === paid.body.transaction.id);
+      return receipt ? { bodies, receipt } : undefined;
     });
-    const bodies = emails.peekedMessageItems.map((m) => JSON.parse(Buffer.from(m.messageText, 'base64').toString()));
-    const receipt = bodies.find((b) => b.transactionId === paid.body.transaction.id);
     expect(receipt).toMatchObject({
       v: 2,
       kind: 'receipt',

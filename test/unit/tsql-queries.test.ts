@@ -67,7 +67,7 @@ describe('pinned T-SQL', () => {
       'update [outbox] set [available_at] = ?, [attempts] = attempts + 1 where [id] = ? and [dispatched_at] is null and [available_at] <= ?;select @@rowcount',
     );
     expect(sql(outboxQueries.pending(db, now, 200))).toBe(
-      'select top (?) [id], [queue], [body], [attempts], [created_at] from [outbox] where [dispatched_at] is null and [available_at] <= ? order by [created_at] asc',
+      'select top (?) [id], [queue], [body], [attempts], [created_at], [traceparent] from [outbox] where [dispatched_at] is null and [available_at] <= ? order by [created_at] asc',
     );
   });
 
