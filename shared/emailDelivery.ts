@@ -5,6 +5,8 @@ import { appMetrics, inSpan, SpanKind } from './clients/telemetry.client';
 import type { Config } from './config';
 import { giveWay } from './load';
 import { claimEmailDelivery, markEmailSent, releaseEmailDelivery } from './models/emailDelivery.model';
+import { THIS_INSTANCE } from './models/instance.model';
+import { holdOutboxRow } from './models/outbox.model';
 import * as outbox from './outbox';
 
 /** What a consumer did with one email message: sent it, or found it sent already. */
@@ -28,6 +30,8 @@ export async function sendOnce(
   compose: () => Promise<EmailMessage>,
 ): Promise<DeliveryOutcome> {
   const { messageId } = delivery;
+  // This instance has the message in hand now: were it killed, the sweeper resends at once.
+  await holdOutboxRow(deps.db, messageId, THIS_INSTANCE);
   const claim = await claimEmailDelivery(deps.db, {
     ...delivery,
     now: deps.clock.now(),

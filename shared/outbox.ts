@@ -3,6 +3,7 @@ import type { QueuePublisher } from './clients/queue.client';
 import type { Db } from './clients/sql.client';
 import { contextOf, inSpan, SpanKind } from './clients/telemetry.client';
 import type { Config } from './config';
+import { INSTANCE_SILENT_MS, THIS_INSTANCE } from './models/instance.model';
 import {
   leaseOutboxRow,
   markOutboxDelivered,
@@ -56,7 +57,7 @@ async function dispatchRow(deps: OutboxDeps, row: OutboxRow): Promise<boolean> {
       },
       () => deps.queue.send(row.queue, row.body),
     );
-    await markOutboxDispatched(deps.db, row.id, deps.clock.now());
+    await markOutboxDispatched(deps.db, row.id, deps.clock.now(), THIS_INSTANCE);
     return true;
   } catch (error) {
     const reason = error instanceof Error ? error.message : String(error);
@@ -93,14 +94,32 @@ export async function dispatch(deps: OutboxDeps, limit = 200, onlyIds?: string[]
 
 /**
  * The timer's round: messages sent but never confirmed within their lease (a queue that died with
- * them, a consumer killed mid-way) become pending again, then everything pending is sent. Consumers
- * de-duplicate by message id, so a resend has no second effect.
+ * them, a consumer killed mid-way), or held by an instance that stopped beating, become pending
+ * again, then everything pending is sent. Consumers de-duplicate by message id, so a resend has
+ * no second effect.
  */
 export async function sweep(deps: OutboxDeps & { config: Pick<Config, 'delivery'> }): Promise<DispatchRun> {
   const now = deps.clock.now();
   const sentBefore = new Date(now.getTime() - deps.config.delivery.leaseMs);
-  const resent = await requeueUnconfirmedOutbox(deps.db, now, sentBefore, MAX_SENDS);
+  const resent = await requeueUnconfirmedOutbox(deps.db, now, sentBefore, MAX_SENDS, {
+    self: THIS_INSTANCE,
+    aliveSince: new Date(now.getTime() - INSTANCE_SILENT_MS),
+  });
   return { ...(await dispatch(deps)), resent };
+}
+
+/**
+ * Between sweeps (each heartbeat): messages held by an instance that stopped beating (killed with
+ * them in hand) are sent again now, rather than at the next sweep or when their lease lapses.
+ */
+export async function takeOverSilentHolders(deps: OutboxDeps): Promise<number> {
+  const now = deps.clock.now();
+  const taken = await requeueUnconfirmedOutbox(deps.db, now, null, MAX_SENDS, {
+    self: THIS_INSTANCE,
+    aliveSince: new Date(now.getTime() - INSTANCE_SILENT_MS),
+  });
+  if (taken > 0) await dispatch(deps);
+  return taken;
 }
 
 /** A consumer confirms that a message had its effect (or had it before: a duplicate). */

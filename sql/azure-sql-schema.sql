@@ -358,3 +358,15 @@ BEGIN
   COMMIT TRANSACTION;
 END
 GO
+
+-- Migration 0016_instances
+IF NOT EXISTS (SELECT 1 FROM [schema_migrations] WHERE [name] = N'0016_instances')
+BEGIN
+  BEGIN TRANSACTION;
+  EXEC(N'CREATE TABLE [instances] ([id] uniqueidentifier not null, [started_at] datetime2(3) not null, [beat_at] datetime2(3) not null, CONSTRAINT [pk_instances] PRIMARY KEY ([id]))');
+  EXEC(N'ALTER TABLE [outbox] ADD [held_by] uniqueidentifier null');
+  EXEC(N'ALTER TABLE [email_deliveries] ADD [claimed_by] uniqueidentifier null');
+  INSERT INTO [schema_migrations] ([name], [batch], [migration_time]) VALUES (N'0016_instances', 16, SYSUTCDATETIME());
+  COMMIT TRANSACTION;
+END
+GO

@@ -4,6 +4,7 @@ import type { Config } from '../config';
 import { purgeExpiredAccountTokens } from '../models/accountToken.model';
 import { eraseGuestEmailsBefore } from '../models/guestPayment.model';
 import { purgeExpiredIdempotencyKeys } from '../models/idempotency.model';
+import { purgeSilentInstances } from '../models/instance.model';
 import { purgeLoginThrottles } from '../models/loginThrottle.model';
 import { purgeDispatchedOutbox } from '../models/outbox.model';
 import { pruneRateLimits } from '../models/rateLimit.model';
@@ -28,6 +29,8 @@ export interface PurgeRun {
   accountTokens: number;
   guestEmails: number;
   timerRuns: number;
+  /** Heartbeat rows of instances silent for a day (killed, never stopped cleanly). */
+  silentInstances: number;
 }
 
 /**
@@ -58,5 +61,6 @@ export async function purgeExpiredRecords(deps: {
       now,
     ),
     timerRuns: await purgeTimerRunsBefore(deps.db, new Date(now.getTime() - TIMER_RUN_RETENTION_DAYS * DAY_MS)),
+    silentInstances: await purgeSilentInstances(deps.db, new Date(now.getTime() - DAY_MS)),
   };
 }

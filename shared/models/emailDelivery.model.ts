@@ -1,4 +1,6 @@
 import { asDate, asOptionalDate, type DbOrTx, isUniqueViolation } from '../clients/sql.client';
+import { heldByASilentInstance, INSTANCE_SILENT_MS, THIS_INSTANCE } from './instance.model';
+import type { LiveHolders } from './outbox.model';
 
 /**
  * One row per email queue message: PENDING before the send, SENT after it. A sender claims the
@@ -11,11 +13,16 @@ export type ClaimOutcome = 'claimed' | 'already-sent' | 'in-progress';
 
 export const emailDeliveryQueries = {
   status: (db: DbOrTx, messageId: string) => db('email_deliveries').where({ message_id: messageId }).first('status'),
-  reclaim: (db: DbOrTx, messageId: string, now: Date, until: Date) =>
+  /** A PENDING delivery whose lease lapsed, or whose sender stopped beating (killed mid-send). */
+  reclaim: (db: DbOrTx, messageId: string, now: Date, until: Date, holders: LiveHolders) =>
     db('email_deliveries')
       .where({ message_id: messageId, status: 'PENDING' })
-      .where('locked_until', '<=', now)
-      .update({ locked_until: until }),
+      .where((q) => {
+        void q
+          .where('locked_until', '<=', now)
+          .orWhere(heldByASilentInstance(db, 'email_deliveries.claimed_by', holders.aliveSince, holders.self));
+      })
+      .update({ locked_until: until, claimed_by: holders.self }),
   release: (db: DbOrTx, messageId: string, now: Date) =>
     db('email_deliveries').where({ message_id: messageId, status: 'PENDING' }).update({ locked_until: now }),
   markSent: (db: DbOrTx, messageId: string, providerId: string, now: Date) =>
@@ -37,12 +44,14 @@ export async function claimEmailDelivery(
       status: 'PENDING',
       created_at: d.now,
       locked_until: until,
+      claimed_by: THIS_INSTANCE,
     });
     return 'claimed';
   } catch (error) {
     if (!isUniqueViolation(error)) throw error;
   }
-  if ((await emailDeliveryQueries.reclaim(db, d.messageId, d.now, until)) === 1) return 'claimed';
+  const holders = { self: THIS_INSTANCE, aliveSince: new Date(d.now.getTime() - INSTANCE_SILENT_MS) };
+  if ((await emailDeliveryQueries.reclaim(db, d.messageId, d.now, until, holders)) === 1) return 'claimed';
   const row = (await emailDeliveryQueries.status(db, d.messageId)) as { status: string } | undefined;
   return row?.status === 'SENT' ? 'already-sent' : 'in-progress';
 }

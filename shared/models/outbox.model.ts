@@ -1,6 +1,7 @@
 import { asDate, type DbOrTx } from '../clients/sql.client';
 import { activeTraceparent } from '../clients/telemetry.client';
 import { isGuestPayer } from './guestPayment.model';
+import { heldByASilentInstance } from './instance.model';
 import { type OutgoingMessage, QUEUES } from './message.model';
 
 /**
@@ -42,16 +43,26 @@ export const outboxQueries = {
       .whereNull('dispatched_at')
       .where('available_at', '<=', now)
       .update({ available_at: until, attempts: db.raw('attempts + 1') }),
-  markDispatched: (db: DbOrTx, id: string, now: Date) =>
-    db('outbox').where({ id }).update({ dispatched_at: now, last_error: null }),
+  markDispatched: (db: DbOrTx, id: string, now: Date, holder: string) =>
+    db('outbox').where({ id }).update({ dispatched_at: now, last_error: null, held_by: holder }),
+  /** A consumer took the message: if this instance dies, the sweeper need not wait for the lease. */
+  hold: (db: DbOrTx, id: string, holder: string) =>
+    db('outbox').where({ id }).whereNull('delivered_at').update({ held_by: holder }),
   markDelivered: (db: DbOrTx, id: string, now: Date) =>
     db('outbox').where({ id }).whereNull('delivered_at').update({ delivered_at: now }),
-  /** Sent but never confirmed within the lease (the queue lost it, or its consumer died): send again. */
-  requeueUnconfirmed: (db: DbOrTx, now: Date, sentBefore: Date, maxSends: number) =>
+  /**
+   * Sent but never confirmed within the lease (the queue lost it, or its consumer died), or held by
+   * an instance that stopped beating (killed with it in hand): send again.
+   */
+  requeueUnconfirmed: (db: DbOrTx, now: Date, sentBefore: Date | null, maxSends: number, holders: LiveHolders) =>
     db('outbox')
       .whereNull('delivered_at')
       .whereNotNull('dispatched_at')
-      .where('dispatched_at', '<', sentBefore)
+      .where((q) => {
+        const silent = heldByASilentInstance(db, 'outbox.held_by', holders.aliveSince, holders.self);
+        if (sentBefore) void q.where('dispatched_at', '<', sentBefore).orWhere(silent);
+        else void q.where(silent);
+      })
       .where('attempts', '<', maxSends)
       .update({ dispatched_at: null, available_at: now }),
   markFailed: (db: DbOrTx, id: string, error: string, retryAt: Date) =>
@@ -103,8 +114,18 @@ export async function leaseOutboxRow(db: DbOrTx, id: string, now: Date, until: D
   return (await outboxQueries.lease(db, id, now, until)) === 1;
 }
 
-export async function markOutboxDispatched(db: DbOrTx, id: string, now: Date): Promise<void> {
-  await outboxQueries.markDispatched(db, id, now);
+export async function markOutboxDispatched(db: DbOrTx, id: string, now: Date, holder: string): Promise<void> {
+  await outboxQueries.markDispatched(db, id, now, holder);
+}
+
+export async function holdOutboxRow(db: DbOrTx, id: string, holder: string): Promise<void> {
+  await outboxQueries.hold(db, id, holder);
+}
+
+/** This instance, and the time since which another must have beaten to count as alive. */
+export interface LiveHolders {
+  self: string;
+  aliveSince: Date;
 }
 
 export async function markOutboxFailed(db: DbOrTx, id: string, error: string, retryAt: Date): Promise<void> {
@@ -116,14 +137,15 @@ export async function markOutboxDelivered(db: DbOrTx, id: string, now: Date): Pr
   await outboxQueries.markDelivered(db, id, now);
 }
 
-/** Makes unconfirmed messages pending again; returns how many. */
+/** Makes unconfirmed messages pending again (`sentBefore` null: only the silent instances'); returns how many. */
 export async function requeueUnconfirmedOutbox(
   db: DbOrTx,
   now: Date,
-  sentBefore: Date,
+  sentBefore: Date | null,
   maxSends: number,
+  holders: LiveHolders,
 ): Promise<number> {
-  return outboxQueries.requeueUnconfirmed(db, now, sentBefore, maxSends);
+  return outboxQueries.requeueUnconfirmed(db, now, sentBefore, maxSends, holders);
 }
 
 /** Delivered messages (and ones given up after their last send) are kept a while for support, then dropped. */

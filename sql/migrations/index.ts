@@ -15,6 +15,7 @@ import * as guestPayments from './0012_guest_payments';
 import * as invoiceLines from './0013_invoice_lines';
 import * as timerRuns from './0014_timer_runs';
 import * as outboxTraceparent from './0015_outbox_traceparent';
+import * as instances from './0016_instances';
 
 export interface Migration {
   name: string;
@@ -39,4 +40,5 @@ export const MIGRATIONS: Migration[] = [
   invoiceLines,
   timerRuns,
   outboxTraceparent,
+  instances,
 ];

@@ -15,12 +15,20 @@ import {
   newCouponCode,
   pageCoupons,
 } from '../../shared/models/coupon.model';
+import { claimEmailDelivery } from '../../shared/models/emailDelivery.model';
 import { claimIdempotencyKey, completeIdempotencyKey } from '../../shared/models/idempotency.model';
 import { newId } from '../../shared/models/ids';
+import { beat, INSTANCE_SILENT_MS, THIS_INSTANCE } from '../../shared/models/instance.model';
 import { findInvoice, markInvoicePaid, markInvoiceUnpaid } from '../../shared/models/invoice.model';
 import { notificationMessage } from '../../shared/models/message.model';
 import { insertNotification, linksOf, unreadNotificationCount } from '../../shared/models/notification.model';
-import { addToOutbox, leaseOutboxRow, markOutboxDispatched, pendingOutbox } from '../../shared/models/outbox.model';
+import {
+  addToOutbox,
+  leaseOutboxRow,
+  markOutboxDispatched,
+  pendingOutbox,
+  requeueUnconfirmedOutbox,
+} from '../../shared/models/outbox.model';
 import { hitRateLimit } from '../../shared/models/rateLimit.model';
 import { createSession, insertRefreshToken } from '../../shared/models/session.model';
 import { bogotaDay } from '../../shared/models/time';
@@ -240,8 +248,55 @@ describe(`the data layer on ${testEngineName()}`, () => {
       expect((await pendingOutbox(db, t0, 10, [id ?? ''])).map((r) => r.id)).toEqual([id]);
       expect(await leaseOutboxRow(db, id ?? '', t0, later(60_000))).toBe(true);
       expect(await leaseOutboxRow(db, id ?? '', t0, later(60_000))).toBe(false);
-      await markOutboxDispatched(db, id ?? '', t0);
+      await markOutboxDispatched(db, id ?? '', t0, THIS_INSTANCE);
       expect(await pendingOutbox(db, later(120_000), 10, [id ?? ''])).toEqual([]);
+    });
+
+    test('what an instance that stopped beating held is taken over before its lease lapses; what a live one holds waits', async () => {
+      const [live, silent, killed] = [randomUUID(), randomUUID(), randomUUID()];
+      await beat(db, live, later(50_000));
+      await beat(db, silent, t0); // its last beat, 60 s before the sweep below
+      const dispatchedBy = async (holder: string) => {
+        const [id] = await addToOutbox(
+          db,
+          [notificationMessage({ kind: 'COUPON_EXPIRED', userId, occurredAt: t0, data: { couponCode: '2' } })],
+          t0,
+        );
+        await markOutboxDispatched(db, id ?? '', t0, holder);
+        return id ?? '';
+      };
+      const rows = {
+        live: await dispatchedBy(live),
+        silent: await dispatchedBy(silent),
+        neverRegistered: await dispatchedBy(killed),
+        ours: await dispatchedBy(THIS_INSTANCE),
+      };
+      const now = later(60_000);
+      // The lease (300 s) has not lapsed for any of them.
+      const holders = { self: THIS_INSTANCE, aliveSince: new Date(now.getTime() - INSTANCE_SILENT_MS) };
+      expect(await requeueUnconfirmedOutbox(db, now, later(-300_000), 10, holders)).toBe(2);
+      const pending = (await pendingOutbox(db, now, 10, Object.values(rows))).map((r) => r.id).sort();
+      expect(pending).toEqual([rows.silent, rows.neverRegistered].sort());
+
+      // An email's send: a silent sender's claim is taken over, a live sender's is left to it.
+      const claim = (messageId: string) =>
+        claimEmailDelivery(db, { messageId, userId, kind: 'receipt', now, leaseMs: 120_000 });
+      const [bySilent, byLive] = [randomUUID(), randomUUID()];
+      for (const [messageId, holder] of [
+        [bySilent, silent],
+        [byLive, live],
+      ] as const)
+        await db('email_deliveries').insert({
+          message_id: messageId,
+          user_id: userId,
+          kind: 'receipt',
+          status: 'PENDING',
+          created_at: t0,
+          locked_until: later(120_000),
+          claimed_by: holder,
+        });
+      expect(await claim(bySilent)).toBe('claimed');
+      expect(await claim(byLive)).toBe('in-progress');
     });
 
     test('an idempotency key is claimed once, replayed after completion, and taken over only once expired', async () => {

@@ -5,7 +5,6 @@ import { seedDemoData } from '../../scripts/demoData';
 import { asDate, asDay, createSqlClient, type Db, isUniqueViolation } from '../../shared/clients/sql.client';
 import { recordContractAccess } from '../../shared/models/contract.model';
 import { insertCoupon, markCouponUsed, newCouponCode } from '../../shared/models/coupon.model';
-import { claimEmailDelivery, markEmailSent } from '../../shared/models/emailDelivery.model';
 import { GUEST_PAYER_ID } from '../../shared/models/guestPayment.model';
 import { claimIdempotencyKey, completeIdempotencyKey } from '../../shared/models/idempotency.model';
 import { newId } from '../../shared/models/ids';
@@ -25,10 +24,11 @@ import { createMssqlDatabase, createTestDb, mssqlClient, testEngineName } from '
  * An upgrade over live data: a database at 0001 holding the demo data and a day of activity in
  * every table is migrated to the latest schema, and every row comes through unchanged.
  */
-/** Columns added after 0001, by table (0004: outbox.delivered_at; 0006: what a notification links to; 0008, 0011: transactions; 0013: invoices.cude). */
+/** Columns added after 0001, by table (0004: outbox.delivered_at; 0006: what a notification links to; 0008, 0011: transactions; 0013: invoices.cude; 0015, 0016: outbox traceparent and holder, email_deliveries.claimed_by). */
 const ADDED_COLUMNS: Record<string, Set<string>> = {
-  outbox: new Set(['delivered_at', 'traceparent']),
+  outbox: new Set(['delivered_at', 'traceparent', 'held_by']),
   invoices: new Set(['cude']),
+  email_deliveries: new Set(['claimed_by']),
   transactions: new Set(['bank_authorization', 'payment_id', 'gateway_transaction_id']),
   users: new Set(['email_verified_at', 'deleted_at']),
   notifications: new Set([
@@ -151,10 +151,12 @@ test(`when the schema is upgraded over live data on ${testEngineName()}, then ev
     expiresAt: new Date(now.getTime() + 86_400_000),
   });
   await completeIdempotencyKey(db, user.id, key, 201, '{"ok":true}');
-  await claimEmailDelivery(db, { messageId: randomUUID(), userId: user.id, kind: 'receipt', now, leaseMs: 60_000 });
-  const sent = randomUUID();
-  await claimEmailDelivery(db, { messageId: sent, userId: user.id, kind: 'invoice', now, leaseMs: 60_000 });
-  await markEmailSent(db, sent, 'provider-1', now);
+  // Email deliveries as 0001 stored them (today's claims also name their instance, from 0016).
+  const delivery = { user_id: user.id, created_at: now, locked_until: new Date(now.getTime() + 60_000) };
+  await db('email_deliveries').insert([
+    { ...delivery, message_id: randomUUID(), kind: 'receipt', status: 'PENDING' },
+    { ...delivery, message_id: randomUUID(), kind: 'invoice', status: 'SENT', provider_id: 'provider-1', sent_at: now },
+  ]);
 
   const before = await snapshot(db);
   expect(Object.values(before).every((rows) => rows.length > 0)).toBe(true);
