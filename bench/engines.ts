@@ -79,7 +79,7 @@ async function measureEngine(label: string, settings: Record<string, string>, ho
 }
 
 /** An empty database on the T-SQL server of MSSQL_TEST_CONNECTION; dropped by the returned function. */
-async function tsqlDatabase(): Promise<{ name: string; drop: () => Promise<void> }> {
+export async function tsqlDatabase(): Promise<{ name: string; drop: () => Promise<void> }> {
   const name = `cuponeras_bench_${Date.now().toString(36)}`;
   const master = createSqlClient(loadConfig({ ...process.env, ...mssqlSettings('master') }).database);
   await master.raw(`CREATE DATABASE [${name}]`);

@@ -61,6 +61,7 @@ export async function customerClient(baseUrl: string) {
       return answer;
     });
   return {
+    token: accessToken,
     /** The contract's unpaid invoices' coupons, and how long the search took. */
     search: async (contractNumber: string): Promise<[Payable[], number]> => {
       const [answer, ms] = await call('/invoices/search', { contractNumber });
