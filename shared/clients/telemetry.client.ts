@@ -1,45 +1,57 @@
 import type * as AzureMonitor from '@azure/monitor-opentelemetry';
-import {
-  type Attributes,
-  type Context,
-  context,
-  type Counter,
-  type Histogram,
-  type Meter,
-  metrics,
-  propagation,
-  type Span,
-  SpanKind,
-  SpanStatusCode,
-  trace,
-} from '@opentelemetry/api';
-import { logs, SeverityNumber } from '@opentelemetry/api-logs';
+import type * as Api from '@opentelemetry/api';
+import type * as ApiLogs from '@opentelemetry/api-logs';
 import type * as SdkNode from '@opentelemetry/sdk-node';
 
 import type { TelemetryChoice } from '../config';
 import { azureCredential } from './credential.client';
+import { onFirstUse } from './lazy';
 
 /**
  * Telemetry through the OpenTelemetry API: spans, the app's metrics and the W3C trace context that
- * messages carry. Until startTelemetry (telemetrySdk.ts) registers an SDK these are the API's
- * no-ops: no span is recorded, no traceparent exists, nothing is exported, at next to no cost.
+ * messages carry. Off (no exporter configured), the API is not even loaded (it costs a quarter of
+ * a cold start): no span is made, no traceparent exists, the instruments do nothing. Once
+ * startTelemetry registers an SDK, the same calls record and export.
  *
  * What goes in: ids, route and queue names, outcomes, durations. Never an email address, a
  * document number, a token or an error's message (it may quote any of them).
  */
 const SCOPE = 'cuponeras-epm';
 
-export { SpanKind };
+// eslint-disable-next-line @typescript-eslint/no-require-imports -- loaded only when telemetry is on (cold start)
+const api = onFirstUse(() => require('@opentelemetry/api') as typeof Api);
+// eslint-disable-next-line @typescript-eslint/no-require-imports -- loaded only when telemetry is on (cold start)
+const apiLogs = onFirstUse(() => require('@opentelemetry/api-logs') as typeof ApiLogs);
+
+/** The API's span kinds, by value, so that naming one does not load the API. */
+export const SpanKind = { INTERNAL: 0, SERVER: 1, CLIENT: 2, PRODUCER: 3, CONSUMER: 4 } as const satisfies Record<
+  keyof typeof Api.SpanKind,
+  Api.SpanKind
+>;
+type Kind = (typeof SpanKind)[keyof typeof SpanKind];
+
+/** What a span's work may do with its span: the parts that mean something when nothing is recorded. */
+export type TelemetrySpan = Pick<Api.Span, 'setAttribute' | 'isRecording' | 'spanContext'>;
+const NO_SPAN: TelemetrySpan = {
+  setAttribute() {
+    return this as Api.Span;
+  },
+  isRecording: () => false,
+  spanContext: () => ({ traceId: '', spanId: '', traceFlags: 0 }),
+};
 
 /** The active span's W3C traceparent, to store with an outbox row and carry in its message. */
 export function activeTraceparent(): string | undefined {
+  if (!running) return undefined;
   const carrier: Record<string, string> = {};
-  propagation.inject(context.active(), carrier);
+  api().propagation.inject(api().context.active(), carrier);
   return carrier.traceparent;
 }
 
 /** The context a traceparent names (a message's producer, an HTTP caller), or the active one. */
-export function contextOf(traceparent: unknown, tracestate?: unknown): Context {
+export function contextOf(traceparent: unknown, tracestate?: unknown): Api.Context | undefined {
+  if (!running) return undefined;
+  const { context, propagation } = api();
   if (typeof traceparent !== 'string' || traceparent.length > 100) return context.active();
   const carrier: Record<string, string> = { traceparent };
   if (typeof tracestate === 'string' && tracestate.length <= 512) carrier.tracestate = tracestate;
@@ -48,6 +60,8 @@ export function contextOf(traceparent: unknown, tracestate?: unknown): Context {
 
 /** The active trace's id (32 hex), for log lines; undefined when nothing is being traced. */
 export function activeTraceId(): string | undefined {
+  if (!running) return undefined;
+  const { trace } = api();
   const spanContext = trace.getActiveSpan()?.spanContext();
   return spanContext && trace.isSpanContextValid(spanContext) ? spanContext.traceId : undefined;
 }
@@ -58,47 +72,60 @@ export function activeTraceId(): string | undefined {
  */
 export function inSpan<T>(
   name: string,
-  options: { kind?: SpanKind; attributes?: Attributes; parent?: Context },
-  work: (span: Span) => Promise<T>,
+  options: { kind?: Kind; attributes?: Api.Attributes; parent?: Api.Context },
+  work: (span: TelemetrySpan) => Promise<T>,
 ): Promise<T> {
-  const tracer = trace.getTracer(SCOPE);
-  return tracer.startActiveSpan(
-    name,
-    { kind: options.kind ?? SpanKind.INTERNAL, attributes: options.attributes },
-    options.parent ?? context.active(),
-    async (span) => {
-      try {
-        return await work(span);
-      } catch (error) {
-        const kind = error instanceof Error ? error.name : typeof error;
-        span.setStatus({ code: SpanStatusCode.ERROR, message: kind });
-        span.setAttribute('error.type', kind);
-        throw error;
-      } finally {
-        span.end();
-      }
-    },
-  );
+  if (!running) return work(NO_SPAN);
+  const { context, trace, SpanStatusCode } = api();
+  return trace
+    .getTracer(SCOPE)
+    .startActiveSpan(
+      name,
+      { kind: options.kind ?? SpanKind.INTERNAL, attributes: options.attributes },
+      options.parent ?? context.active(),
+      async (span) => {
+        try {
+          return await work(span);
+        } catch (error) {
+          const kind = error instanceof Error ? error.name : typeof error;
+          span.setStatus({ code: SpanStatusCode.ERROR, message: kind });
+          span.setAttribute('error.type', kind);
+          throw error;
+        } finally {
+          span.end();
+        }
+      },
+    );
 }
 
-/** The app's own instruments (docs/operations.md lists them with their attributes). */
+/** The app's own instruments (README, "Telemetry", lists them with their attributes). */
 export interface AppMetrics {
   /** Payments by `channel` (gateway, guest, one-step, bank) and `outcome` (PENDING, APPROVED, DECLINED…). */
-  payments: Counter;
+  payments: Pick<Api.Counter, 'add'>;
   /** Gateway events received, by `valid` (true: signature checked; false: refused). */
-  gatewayEvents: Counter;
+  gatewayEvents: Pick<Api.Counter, 'add'>;
   /** Bank collection records by `outcome` (APPLIED, DUPLICATE, UNKNOWN_REFERENCE…). */
-  collectionRecords: Counter;
+  collectionRecords: Pick<Api.Counter, 'add'>;
   /** Emails by `kind` and `outcome` (sent, failed). */
-  emails: Counter;
+  emails: Pick<Api.Counter, 'add'>;
   /** A pay request's duration in seconds, by `function` and `status`. */
-  payDuration: Histogram;
+  payDuration: Pick<Api.Histogram, 'record'>;
 }
+
+const nothing = () => undefined;
+const NO_METRICS: AppMetrics = {
+  payments: { add: nothing },
+  gatewayEvents: { add: nothing },
+  collectionRecords: { add: nothing },
+  emails: { add: nothing },
+  payDuration: { record: nothing },
+};
 
 let instruments: AppMetrics | undefined;
 
-/** The instruments of the meter provider registered now (no-ops before startTelemetry). */
+/** The instruments of the SDK registered now (ones that do nothing while telemetry is off). */
 export function appMetrics(): AppMetrics {
+  if (!running) return NO_METRICS;
   if (instruments) return instruments;
   const meter = appMeter();
   instruments = {
@@ -119,12 +146,13 @@ export function appMetrics(): AppMetrics {
   return instruments;
 }
 
-export function appMeter(): Meter {
-  return metrics.getMeter(SCOPE);
+/** The meter the system's gauges are made on (only once telemetry runs: see observeSystem's caller). */
+export function appMeter(): Api.Meter {
+  return api().metrics.getMeter(SCOPE);
 }
 
 /** The API's meter is fixed when an instrument is made: a new SDK gets new instruments. */
-export function forgetInstruments(): void {
+function forgetInstruments(): void {
   instruments = undefined;
 }
 
@@ -201,9 +229,9 @@ export function startTelemetry(choice: TelemetryChoice, test?: TelemetryTestExpo
     exporter: test ? 'test' : 'otlp',
     flush: async () => {
       await Promise.all([
-        (trace.getTracerProvider() as Partial<{ forceFlush(): Promise<void> }>).forceFlush?.(),
-        (metrics.getMeterProvider() as Partial<{ forceFlush(): Promise<void> }>).forceFlush?.(),
-        (logs.getLoggerProvider() as Partial<{ forceFlush(): Promise<void> }>).forceFlush?.(),
+        (api().trace.getTracerProvider() as Partial<{ forceFlush(): Promise<void> }>).forceFlush?.(),
+        (api().metrics.getMeterProvider() as Partial<{ forceFlush(): Promise<void> }>).forceFlush?.(),
+        (apiLogs().logs.getLoggerProvider() as Partial<{ forceFlush(): Promise<void> }>).forceFlush?.(),
       ]);
     },
     shutdown: () => sdk.shutdown(),
@@ -224,11 +252,12 @@ export async function stopTelemetry(): Promise<void> {
   try {
     await stopping.shutdown();
   } finally {
+    const { trace, metrics, propagation, context } = api();
     trace.disable();
     metrics.disable();
     propagation.disable();
     context.disable();
-    logs.disable();
+    apiLogs().logs.disable();
     forgetInstruments();
   }
 }
@@ -240,11 +269,12 @@ export function telemetryExporter(): RunningTelemetry['exporter'] | 'off' {
 /** A log line as an OpenTelemetry log record of the active context (its trace and span ids). */
 export function emitLog(severity: 'INFO' | 'WARN' | 'ERROR', body: string): void {
   if (!running) return;
+  const { SeverityNumber, logs } = apiLogs();
   logs.getLogger(SCOPE).emit({
     severityText: severity,
     severityNumber:
       severity === 'ERROR' ? SeverityNumber.ERROR : severity === 'WARN' ? SeverityNumber.WARN : SeverityNumber.INFO,
     body,
-    context: context.active(),
+    context: api().context.active(),
   });
 }
