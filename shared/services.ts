@@ -6,6 +6,7 @@ import { createPaymentGateway, type PaymentGateway } from './clients/gateway.cli
 import { createQueueAdmin, createQueuePublisher, type QueueAdmin, type QueuePublisher } from './clients/queue.client';
 import { createSqlClient, type Db } from './clients/sql.client';
 import { type Config, config } from './config';
+import { useIdLayout } from './models/ids';
 import { dispatchesSettled } from './outbox';
 
 /**
@@ -41,6 +42,7 @@ let current: Services | undefined;
 export function services(): Services {
   if (!current) {
     const cfg = config();
+    useIdLayout(cfg.database.engine === 'sqlite' ? 'time-first' : 'comb');
     current = {
       config: cfg,
       db: createSqlClient(cfg.database),

@@ -17,17 +17,33 @@ function sixteenRandomBytes(): Buffer {
 }
 
 /**
- * Row ids: UUIDs (the API's ids keep their format) laid out as "COMB" GUIDs — version-4 random
- * bits with the last six bytes replaced by the creation time in milliseconds. SQL Server orders
- * `uniqueidentifier` by those last six bytes first, so new rows land at the end of the clustered
- * primary key instead of splitting pages all over it; 74 random bits keep them unguessable
- * enough and unique. On SQLite they are plain text keys.
+ * Row ids: UUIDs (the API's ids keep their format) that sort by creation time in the index of the
+ * engine that stores them, so new rows land at the end of the primary key instead of splitting
+ * pages all over it:
+ * - `comb` (SQL Server, the default): version-4 random bits with the last six bytes replaced by the
+ *   creation time in milliseconds, since SQL Server orders `uniqueidentifier` by those bytes first;
+ * - `time-first` (SQLite, whose keys are the UUID's text): RFC 9562's version 7, the time in the
+ *   first six bytes, so the text sorts by time.
+ * Either way 74 random bits keep them unguessable enough and unique; the layout only moves the time.
  */
-export function newId(now: number = Date.now()): string {
+export type IdLayout = 'comb' | 'time-first';
+let layout: IdLayout = 'comb';
+
+/** Chosen once per process with the database (services.ts); ids of either layout live together. */
+export function useIdLayout(chosen: IdLayout): void {
+  layout = chosen;
+}
+
+export function newId(now: number = Date.now(), as: IdLayout = layout): string {
   const bytes = sixteenRandomBytes();
-  bytes.writeUInt8((bytes.readUInt8(6) & 0x0f) | 0x40, 6); // version 4
+  if (as === 'comb') {
+    bytes.writeUInt8((bytes.readUInt8(6) & 0x0f) | 0x40, 6); // version 4
+    bytes.writeUIntBE(now, 10, 6);
+  } else {
+    bytes.writeUIntBE(now, 0, 6);
+    bytes.writeUInt8((bytes.readUInt8(6) & 0x0f) | 0x70, 6); // version 7
+  }
   bytes.writeUInt8((bytes.readUInt8(8) & 0x3f) | 0x80, 8); // RFC 9562 variant
-  bytes.writeUIntBE(now, 10, 6);
   const hex = bytes.toString('hex');
   return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
 }
