@@ -93,37 +93,44 @@ function rebind(statements: CapturedStatement[], captured: PaymentKeys, keys: Pa
   });
 }
 
-export async function startPayFloor(
-  file: string,
-  statements: CapturedStatement[],
-  captured: PaymentKeys,
-  answer: string,
-): Promise<{ url: string; stop: () => Promise<void> }> {
-  const db = new Database(file);
+/**
+ * A bare node:http server that runs `statements` with better-sqlite3 prepared statements for each
+ * request, with the bindings `bindingsFor` gives for the request's body, and answers `answer`:
+ * the floor of a route whose statements were captured from the app.
+ */
+export async function startStatementFloor(options: {
+  file: string;
+  statements: CapturedStatement[];
+  bindingsFor: (body: string) => unknown[][];
+  answer: string;
+  status: number;
+  /** All in one transaction (a payment), or each statement on its own (a search). */
+  oneTransaction: boolean;
+}): Promise<{ url: string; stop: () => Promise<void> }> {
+  const db = new Database(options.file);
   db.pragma('journal_mode = WAL');
   db.pragma('synchronous = NORMAL');
   db.pragma('foreign_keys = ON');
   db.pragma('busy_timeout = 250');
-  const prepared = statements.map(({ sql }) => db.prepare(sql));
-  const payment = db.transaction((bindings: unknown[][]) =>
+  const prepared = options.statements.map(({ sql }) => db.prepare(sql));
+  const runAll = (bindings: unknown[][]) =>
     prepared.forEach((statement, i) => {
       const values = bindings[i] ?? [];
       if (statement.reader) statement.all(...values);
       else statement.run(...values);
-    }),
-  );
+    });
+  const run = options.oneTransaction ? db.transaction(runAll) : runAll;
   let reported = false;
   const server = http.createServer((req, res) => {
     const chunks: Buffer[] = [];
     req.on('data', (chunk: Buffer) => chunks.push(chunk));
     req.on('end', () => {
       try {
-        const keys = JSON.parse(Buffer.concat(chunks).toString()) as PaymentKeys;
-        payment(rebind(statements, captured, keys));
-        res.writeHead(201, { 'content-type': 'application/json' });
-        res.end(answer);
+        run(options.bindingsFor(Buffer.concat(chunks).toString()));
+        res.writeHead(options.status, { 'content-type': 'application/json' });
+        res.end(options.answer);
       } catch (error) {
-        if (!reported) console.error(`pay floor: ${String(error)}`);
+        if (!reported) console.error(`floor: ${String(error)}`);
         reported = true;
         res.writeHead(500, { 'content-type': 'text/plain' });
         res.end(String(error));
@@ -138,4 +145,38 @@ export async function startPayFloor(
       db.close();
     },
   };
+}
+
+/** The payment's floor: its statements in one transaction, with the keys of the payment asked for. */
+export function startPayFloor(
+  file: string,
+  statements: CapturedStatement[],
+  captured: PaymentKeys,
+  answer: string,
+): Promise<{ url: string; stop: () => Promise<void> }> {
+  return startStatementFloor({
+    file,
+    statements,
+    bindingsFor: (body) => rebind(statements, captured, JSON.parse(body) as PaymentKeys),
+    answer,
+    status: 201,
+    oneTransaction: true,
+  });
+}
+
+/** The search's floor: its statements as captured (the same contract, caller and coupon), one by one. */
+export function startSearchFloor(
+  file: string,
+  statements: CapturedStatement[],
+  answer: string,
+): Promise<{ url: string; stop: () => Promise<void> }> {
+  const bindings = statements.map(({ bindings }) => bindings.map(sqliteValue));
+  return startStatementFloor({
+    file,
+    statements,
+    bindingsFor: () => bindings,
+    answer,
+    status: 200,
+    oneTransaction: false,
+  });
 }

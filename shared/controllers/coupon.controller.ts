@@ -18,6 +18,7 @@ import {
   couponToJson,
   EXPIRY_WARNING_HOURS,
   findActiveCoupon,
+  findActiveCoupons,
   findCouponByCode,
   formatCouponCode,
   insertCoupon,
@@ -77,14 +78,35 @@ async function expireAndAnnounce(tx: DbOrTx, ids: string[], now: Date): Promise<
 }
 
 /**
- * The caller's ACTIVE coupon for an unpaid invoice: the existing one, or a new one. Two requests
- * at once cannot both create one: the filtered unique index lets one insert win and the other
- * reads the winner's coupon.
+ * The caller's ACTIVE coupon for each unpaid invoice, in the invoices' order: the existing one
+ * (all of them read in one statement), or a new one. Two requests at once cannot both create one:
+ * the filtered unique index lets one insert win and the other reads the winner's coupon.
  */
+export async function ensureActiveCoupons(deps: BillingDeps, userId: string, invoices: Invoice[]): Promise<Coupon[]> {
+  if (invoices.length === 0) return [];
+  const active = await findActiveCoupons(
+    deps.db,
+    userId,
+    invoices.map((invoice) => invoice.id),
+  );
+  const coupons: Coupon[] = [];
+  for (const invoice of invoices) coupons.push(await activeOrNewCoupon(deps, userId, invoice, active.get(invoice.id)));
+  return coupons;
+}
+
+/** The caller's ACTIVE coupon for one unpaid invoice (see ensureActiveCoupons). */
 export async function ensureActiveCoupon(deps: BillingDeps, userId: string, invoice: Invoice): Promise<Coupon> {
+  return activeOrNewCoupon(deps, userId, invoice, await findActiveCoupon(deps.db, userId, invoice.id));
+}
+
+async function activeOrNewCoupon(
+  deps: BillingDeps,
+  userId: string,
+  invoice: Invoice,
+  existing: Coupon | undefined,
+): Promise<Coupon> {
   const now = deps.clock.now();
   const messageIds: string[] = [];
-  const existing = await findActiveCoupon(deps.db, userId, invoice.id);
   if (existing && existing.expiresAt > now) return existing;
   if (existing) messageIds.push(...(await inTransaction(deps.db, (tx) => expireAndAnnounce(tx, [existing.id], now))));
 

@@ -25,7 +25,7 @@ import { bogotaDay } from '../models/time';
 import { GATEWAY_PAYMENT_METHODS } from '../models/transaction.model';
 import { emailSchema } from '../models/user.model';
 import { PRIVACY_POLICY } from '../views/privacyPolicy';
-import { couponPdf, couponRefusal, ensureActiveCoupon } from './coupon.controller';
+import { couponPdf, couponRefusal, ensureActiveCoupons } from './coupon.controller';
 import { type GatewayDeps, openPayment, toJson } from './gatewayPayment.controller';
 
 /**
@@ -197,8 +197,7 @@ export async function payAsGuest(
     chosen.push(invoice);
   }
   // The guest coupons first (each in its own short transaction, reused while ACTIVE), then the payment.
-  const couponIds: string[] = [];
-  for (const invoice of chosen) couponIds.push((await ensureActiveCoupon(deps, GUEST_PAYER_ID, invoice)).id);
+  const couponIds = (await ensureActiveCoupons(deps, GUEST_PAYER_ID, chosen)).map((coupon) => coupon.id);
 
   const token = newPaymentToken();
   const now = deps.clock.now();

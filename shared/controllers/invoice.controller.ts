@@ -12,7 +12,7 @@ import {
   recordContractAccess,
 } from '../models/contract.model';
 import { couponJsonSchema, couponToJson } from '../models/coupon.model';
-import { accessibleInvoice, invoiceJsonSchema, invoiceToJson, listContractInvoices } from '../models/invoice.model';
+import { accessibleInvoice, findContractWithInvoices, invoiceJsonSchema, invoiceToJson } from '../models/invoice.model';
 import { invoiceEvent } from '../models/invoiceEvent.model';
 import {
   invoiceLineJsonSchema,
@@ -36,7 +36,7 @@ import { addDays, bogotaDay } from '../models/time';
 import * as outbox from '../outbox';
 import type { BillingDeps } from '../services';
 import { renderInvoiceEventPdf } from '../views/couponPdf';
-import { enforceLookupQuota, ensureActiveCoupon } from './coupon.controller';
+import { enforceLookupQuota, ensureActiveCoupons } from './coupon.controller';
 
 export const searchResultSchema = z
   .object({ contract: contractJsonSchema, invoices: z.array(invoiceJsonSchema), coupons: z.array(couponJsonSchema) })
@@ -55,8 +55,9 @@ export async function search(deps: BillingDeps, userId: string, contractNumber: 
     windowMs: 60_000,
     detail: `Puede consultar hasta ${perMinute} veces por minuto. Espere un momento.`,
   });
-  const contract = await findContractByNumber(deps.db, contractNumber);
-  if (!contract) throw new AppError('CONTRACT_NOT_FOUND', `No existe el contrato ${contractNumber}.`);
+  const found = await findContractWithInvoices(deps.db, contractNumber);
+  if (!found) throw new AppError('CONTRACT_NOT_FOUND', `No existe el contrato ${contractNumber}.`);
+  const { contract, invoices } = found;
   // Each new contract costs a coupon and a notice: a day's distinct contracts are bounded too.
   await enforceDistinctLimit(deps, {
     bucket: `search:contracts:${userId}`,
@@ -67,10 +68,8 @@ export async function search(deps: BillingDeps, userId: string, contractNumber: 
   });
   const now = deps.clock.now();
   await recordContractAccess(deps.db, userId, contract.id, now);
-  const invoices = await listContractInvoices(deps.db, contract.id);
-  const coupons = [];
-  for (const invoice of invoices.filter((i) => i.status === 'UNPAID'))
-    coupons.push(await ensureActiveCoupon(deps, userId, invoice));
+  const unpaid = invoices.filter((invoice) => invoice.status === 'UNPAID');
+  const coupons = await ensureActiveCoupons(deps, userId, unpaid);
   const today = bogotaDay(now);
   return {
     contract: contractToJson(contract),

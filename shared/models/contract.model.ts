@@ -88,7 +88,7 @@ export function operatorContractToJson(contract: Contract): OperatorContractJson
   return fields;
 }
 
-interface ContractRow {
+export interface ContractRow {
   id: string;
   number: string;
   holder_name: string;
@@ -105,7 +105,18 @@ export const contractQueries = {
   byId: (db: DbOrTx, id: string) => db<ContractRow>('contracts').where({ id }).first(),
 };
 
-const fromRow = (row: ContractRow): Contract => ({
+/** A contract's columns besides its id and number, for queries that join contracts as `c`. */
+export const CONTRACT_DETAIL_COLUMNS = [
+  'c.holder_name',
+  'c.holder_document_type',
+  'c.holder_document_number',
+  'c.address',
+  'c.city',
+  'c.stratum',
+  'c.services',
+] as const;
+
+export const contractFromRow = (row: ContractRow): Contract => ({
   id: row.id,
   number: row.number,
   holderName: row.holder_name,
@@ -119,12 +130,12 @@ const fromRow = (row: ContractRow): Contract => ({
 
 export async function findContractByNumber(db: DbOrTx, number: string): Promise<Contract | undefined> {
   const row = await contractQueries.byNumber(db, number);
-  return row ? fromRow(row) : undefined;
+  return row ? contractFromRow(row) : undefined;
 }
 
 export async function findContractById(db: DbOrTx, id: string): Promise<Contract | undefined> {
   const row = await contractQueries.byId(db, id);
-  return row ? fromRow(row) : undefined;
+  return row ? contractFromRow(row) : undefined;
 }
 
 /** Remembers that a user looked up or paid a contract (who may email its invoices). */

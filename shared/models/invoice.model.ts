@@ -2,7 +2,13 @@ import { z } from 'zod';
 
 import { asDay, asOptionalDate, type DbOrTx } from '../clients/sql.client';
 import { AppError } from '../errors';
-import { hasContractAccess } from './contract.model';
+import {
+  type Contract,
+  CONTRACT_DETAIL_COLUMNS,
+  contractFromRow,
+  type ContractRow,
+  hasContractAccess,
+} from './contract.model';
 import { INVOICE_STATUS_LABELS } from './labels';
 
 /** An invoice ("factura"): UNPAID or PAID; overdue is derived (unpaid after its due day). */
@@ -116,6 +122,33 @@ export const invoiceQueries = {
   markUnpaid: (db: DbOrTx, id: string, now: Date) =>
     db('invoices').where({ id, status: 'PAID' }).update({ status: 'UNPAID', paid_at: null, updated_at: now }),
 };
+
+/**
+ * A contract by its number with its invoices, newest period first, in one statement (it is on
+ * every search's path); undefined when no contract has that number.
+ */
+export async function findContractWithInvoices(
+  db: DbOrTx,
+  number: string,
+): Promise<{ contract: Contract; invoices: Invoice[] } | undefined> {
+  const rows: Record<string, unknown>[] = await db('contracts as c')
+    .leftJoin('invoices as i', 'i.contract_id', 'c.id')
+    .where('c.number', number)
+    .orderBy([
+      { column: 'i.period', order: 'desc' },
+      { column: 'i.number', order: 'desc' },
+    ])
+    .select(['c.id as c_id', ...CONTRACT_DETAIL_COLUMNS, ...COLUMNS]);
+  const [first] = rows;
+  if (!first) return undefined;
+  const contract = contractFromRow({
+    ...(first as unknown as ContractRow),
+    id: String(first.c_id),
+    number: String(first.contract_number),
+  });
+  // A contract without invoices is one row whose invoice columns are null.
+  return { contract, invoices: rows.filter((row) => row.id !== null && row.id !== undefined).map(fromRow) };
+}
 
 export async function listContractInvoices(db: DbOrTx, contractId: string): Promise<Invoice[]> {
   return (await invoiceQueries.byContract(db, contractId)).map(fromRow);

@@ -67,15 +67,20 @@ test('when a customer pays, then one trace runs from the pay request through the
   const sent = await waitFor(() =>
     named('email.send').find((s) => traceOf(s) === traceId && s.attributes['messaging.message.id'] === receipt.id),
   );
-  const inTrace = spans.getFinishedSpans().filter((s) => traceOf(s) === traceId);
-  const names = inTrace.map((s) => s.name);
-  expect(names).toEqual(
-    expect.arrayContaining(['POST payInvoice', 'db.transaction', 'send invoice-emails', 'process invoice-emails']),
+  // The email's send is a child of the consumer's span, which the message's traceparent put in this
+  // trace; the consumer's span ends a little after the send's (it confirms the row first).
+  const consumer = await waitFor(() =>
+    named('process invoice-emails').find(
+      (s) => traceOf(s) === traceId && s.spanContext().spanId === sent.parentSpanContext?.spanId,
+    ),
   );
-  // The email's send is a child of the consumer's span, which the message's traceparent put in this trace.
-  const consumer = inTrace.find(
-    (s) => s.name === 'process invoice-emails' && s.spanContext().spanId === sent.parentSpanContext?.spanId,
-  );
+  // Each span is listed once it has ended: the producer's may end after the consumer's began.
+  const expected = ['POST payInvoice', 'db.transaction', 'send invoice-emails', 'process invoice-emails'];
+  const inTrace = await waitFor(() => {
+    const finished = spans.getFinishedSpans().filter((s) => traceOf(s) === traceId);
+    return expected.every((name) => finished.some((s) => s.name === name)) && finished;
+  });
+  expect(inTrace.map((s) => s.name)).toEqual(expect.arrayContaining(expected));
   expect(consumer).toBeDefined();
   expect(consumer?.kind).toBe(SpanKind.CONSUMER);
 

@@ -86,6 +86,7 @@ test('every documented route answers on the local host (no ROUTE_NOT_FOUND)', as
   }
 });
 
+// Every route of the document in turn, with its success and its errors, as one walk (its steps build on each other).
 test('every route answers as documented, on success and on error', async () => {
   const check = async (method: string, template: string, route: string, options: Parameters<typeof call>[3] = {}) => {
     const res = await call(app.url, method, route, options);
@@ -463,4 +464,4 @@ test('every route answers as documented, on success and on error', async () => {
           : ['error', 'success'],
     });
   }
-});
+}, 120_000); // one walk over every route: about 25 s on the T-SQL engine on two busy cores
