@@ -133,11 +133,13 @@ async function main(): Promise<void> {
     answer = JSON.stringify((await payApp(captured)).body);
   });
   const floor = await startPayFloor(path.join(dataDir, 'cuponeras.sqlite'), statements, captured, answer);
-  const payFloor = async (keys: PaymentKeys) => {
-    const res = await fetch(floor.url, { method: 'POST', body: JSON.stringify(keys) });
+  /** A POST whose answer is read whole and only its status kept: the same client work for app and floor. */
+  const postForStatus = async (url: string, body: string, headers: Record<string, string> = {}) => {
+    const res = await fetch(url, { method: 'POST', headers, body });
     await res.text();
     return { status: res.status };
   };
+  const payFloor = (keys: PaymentKeys) => postForStatus(floor.url, JSON.stringify(keys));
   /** `count` requests, `concurrency` at a time: throughput and latencies; a status other than `ok` is a failure. */
   const measured = async (
     count: number,
@@ -190,31 +192,23 @@ async function main(): Promise<void> {
   // The search against its floor: a search whose coupon is reused (the common case: the same
   // customer looking again), its statements captured and replayed by a bare server.
   const searchBody = JSON.stringify({ contractNumber: '10000002' });
-  const searchApp = async () => {
-    const res = await fetch(`${host.url}/invoices/search`, {
-      method: 'POST',
-      headers: { 'Content-Type': 'application/json', Authorization: `Bearer ${token}` },
-      body: searchBody,
+  const searchApp = () =>
+    postForStatus(`${host.url}/invoices/search`, searchBody, {
+      'Content-Type': 'application/json',
+      Authorization: `Bearer ${token}`,
     });
-    await res.text();
-    return { status: res.status };
-  };
   await searchApp(); // its coupon exists from now on
   let searchAnswer = '';
   const searchStatements = await captureStatements(db, async () => {
     searchAnswer = JSON.stringify((await api('POST', '/invoices/search', token, JSON.parse(searchBody))).body);
   });
   const searchFloor = await startSearchFloor(path.join(dataDir, 'cuponeras.sqlite'), searchStatements, searchAnswer);
-  const searchBare = async () => {
-    const res = await fetch(searchFloor.url, { method: 'POST', body: searchBody });
-    await res.text();
-    return { status: res.status };
-  };
-  const searchVersus = async (concurrency: number) => {
-    const app = await measured(SEARCHES, concurrency, 200, searchApp);
-    const bare = await measured(SEARCHES, concurrency, 200, searchBare);
-    return { app, floor: bare, ratio: +(app.throughputPerSecond / bare.throughputPerSecond).toFixed(3) };
-  };
+  const searchBare = () => postForStatus(searchFloor.url, searchBody);
+  const searchVersus = async (concurrency: number) =>
+    versus(
+      await measured(SEARCHES, concurrency, 200, searchApp),
+      await measured(SEARCHES, concurrency, 200, searchBare),
+    );
   const searchSequential = await searchVersus(1);
   const searchConcurrent = await searchVersus(CONCURRENCY);
   await searchFloor.stop();

@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # npm test's checks before jest, side by side: each is one process on one core, so on two cores
 # three lanes take about as long as the longest one instead of all of them in turn.
-#   lane 1: the type checker (npm run typecheck), then the formatter (prettier --check)
-#   lane 2: eslint, then Spectral with the OWASP ruleset on openapi.json (together: npm run lint)
+#   lane 1: the type checker (npm run typecheck), then the formatter (npm run lint:format)
+#   lane 2: eslint (lint:code), then Spectral with the OWASP ruleset (lint:openapi); lint runs all three
 #   lane 3: the Bicep compiler and linter (scripts/azure-tools.sh before-tests)
 # Each lane's output is printed whole once all have ended, in that order; any failure fails the step.
 set -uo pipefail
@@ -17,8 +17,8 @@ lane() {
   echo $? > "$logs/$name.rc"
 }
 
-lane types-and-format bash -c 'npm run --silent typecheck && npx prettier --check .' &
-lane eslint-and-openapi bash -c 'npx eslint . && npx spectral lint openapi.json --fail-severity error --display-only-failures --quiet' &
+lane types-and-format bash -c 'npm run --silent typecheck && npm run --silent lint:format' &
+lane eslint-and-openapi bash -c 'npm run --silent lint:code && npm run --silent lint:openapi' &
 lane bicep scripts/azure-tools.sh before-tests &
 wait
 

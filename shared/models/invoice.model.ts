@@ -103,15 +103,18 @@ function fromRow(row: Record<string, unknown>): Invoice {
   };
 }
 
+/** A contract's invoices as the API lists them: newest period first. */
+const NEWEST_FIRST = [
+  { column: 'i.period', order: 'desc' as const },
+  { column: 'i.number', order: 'desc' as const },
+];
+
 export const invoiceQueries = {
   byContract: (db: DbOrTx, contractId: string) =>
     db('invoices as i')
       .join('contracts as c', 'c.id', 'i.contract_id')
       .where('i.contract_id', contractId)
-      .orderBy([
-        { column: 'i.period', order: 'desc' },
-        { column: 'i.number', order: 'desc' },
-      ])
+      .orderBy(NEWEST_FIRST)
       .select(COLUMNS),
   byId: (db: DbOrTx, id: string) =>
     db('invoices as i').join('contracts as c', 'c.id', 'i.contract_id').where('i.id', id).first(COLUMNS),
@@ -134,10 +137,7 @@ export async function findContractWithInvoices(
   const rows: Record<string, unknown>[] = await db('contracts as c')
     .leftJoin('invoices as i', 'i.contract_id', 'c.id')
     .where('c.number', number)
-    .orderBy([
-      { column: 'i.period', order: 'desc' },
-      { column: 'i.number', order: 'desc' },
-    ])
+    .orderBy(NEWEST_FIRST)
     .select(['c.id as c_id', ...CONTRACT_DETAIL_COLUMNS, ...COLUMNS]);
   const [first] = rows;
   if (!first) return undefined;
