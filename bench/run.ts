@@ -7,6 +7,8 @@ import { seedDemoData, seedUnpaidContracts } from '../scripts/demoData';
 import * as coupons from '../shared/controllers/coupon.controller';
 import { disposeServices, services } from '../shared/services';
 import { migrateLatest } from '../sql/migrator';
+import { benchCrash, type CrashFigures } from './crash';
+import { benchGateway } from './gateway';
 import { benchImports } from './imports';
 import { captureStatements, type PaymentKeys, startPayFloor, startSearchFloor } from './payFloor';
 import { benchRatios, type Ratio, ratioTable } from './ratios';
@@ -23,7 +25,9 @@ import { pool, startBenchHost, timed } from './support';
  * Then the billing feed and bank collections at volume (bench/imports.ts: BENCH_IMPORT_LINES,
  * default 1,000,000; BENCH_COLLECTION_RECORDS, default 100,000; BENCH_IMPORTS=0 skips them).
  * It starts with the ratios of bench/ratios.ts (BENCH_RATIOS=0 skips them; BENCH_SECONDS,
- * BENCH_CONNECTIONS, BENCH_BCRYPT_COST).
+ * BENCH_CONNECTIONS, BENCH_BCRYPT_COST), and ends with the gateway path (bench/gateway.ts, both
+ * engines when MSSQL_TEST_CONNECTION is set; BENCH_GATEWAY=0 skips it) and the fault suite's
+ * crash scenario (bench/crash.ts; BENCH_CRASH=0 skips it).
  */
 const PAYMENTS = Number(process.env.BENCH_PAYMENTS ?? 400);
 const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 16);
@@ -300,7 +304,14 @@ async function main(): Promise<void> {
     memory: { rssBeforeMiB: Math.round(rssBefore / 2 ** 20), rssAfterMiB: Math.round(rssAfter / 2 ** 20) },
     imports: process.env.BENCH_IMPORTS === '0' ? undefined : await benchImports(dataDir),
     ratios,
+    gateway: undefined as Awaited<ReturnType<typeof benchGateway>> | undefined,
+    crash: undefined as CrashFigures | undefined,
   };
+  // The gateway path and the crash scenario bring up hosts of their own: this one goes first.
+  await stop();
+  await disposeServices();
+  if (process.env.BENCH_GATEWAY !== '0') results.gateway = await benchGateway();
+  if (process.env.BENCH_CRASH !== '0') results.crash = benchCrash();
   console.log(JSON.stringify(results, null, 2));
   const inProcess: Ratio[] = [
     ...[results.search.sequential, results.search.concurrent].map((run) => ({
@@ -324,6 +335,33 @@ async function main(): Promise<void> {
       ratio: results.expire.writeMs / Math.max(1, results.expire.rawUpdateMs),
       target: '≤ 2 (ratio is app ÷ floor)',
     },
+    ...(results.gateway ?? []).flatMap((engine) => [
+      {
+        measure: `gateway: signed events applied one at a time (${engine.label})`,
+        app: `${engine.sequential.perSecond}/s, p50 ${engine.sequential.p50} ms, p99 ${engine.sequential.p99} ms`,
+        floor: '—',
+        ratio: NaN,
+        target: 'reported',
+      },
+      {
+        measure: `gateway: webhook while ${engine.burst.events} events arrive at once (${engine.label})`,
+        app: `p99 ${engine.burst.p99} ms, p50 ${engine.burst.p50} ms, ${engine.burst.perSecond}/s, ${engine.approved} APPROVED`,
+        floor: '—',
+        ratio: NaN,
+        target: 'reported',
+      },
+    ]),
+    ...(results.crash
+      ? [
+          {
+            measure: 'after kill -9: every receipt and notification delivered (fault suite crash scenario)',
+            app: `${results.crash.redeliverySeconds} s after the restart, ${results.crash.figures['receipts doubled']} receipts and ${results.crash.figures['notifications doubled']} notifications doubled`,
+            floor: '300 s (the delivery lease)',
+            ratio: NaN,
+            target: '≤ 60 s',
+          },
+        ]
+      : []),
   ];
   console.log(`\nHow far from the floor (one run, this machine):\n${ratioTable([...(ratios ?? []), ...inProcess])}`);
   const outDir = path.join(
@@ -335,9 +373,6 @@ async function main(): Promise<void> {
     path.join(outDir, `${results.date.replace(/[:.]/g, '-')}.json`),
     JSON.stringify(results, null, 2) + '\n',
   );
-
-  await stop();
-  await disposeServices();
 }
 
 main().catch((error: unknown) => {

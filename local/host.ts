@@ -113,6 +113,23 @@ export interface RunningHost {
   stop(): Promise<void>;
 }
 
+/**
+ * As the Functions host does: a function whose `AzureWebJobs.<name>.Disabled` setting is true (or
+ * 1) is not triggered at all (an HTTP one answers 404, a queue is not read, a timer does not fire).
+ */
+export function enabledFunctions<T extends { metadata: { name: string } }>(
+  functions: T[],
+  env: NodeJS.ProcessEnv,
+): T[] {
+  // The host reads its settings without regard to case, so AzureWebJobs.emailinvoice.Disabled counts too.
+  const disabled = new Set(
+    Object.entries(env)
+      .filter(([key, value]) => /^azurewebjobs\..+\.disabled$/i.test(key) && /^\s*(true|1)\s*$/i.test(value ?? ''))
+      .map(([key]) => key.slice('AzureWebJobs.'.length, -'.Disabled'.length).toLowerCase()),
+  );
+  return functions.filter((fn) => !disabled.has(fn.metadata.name.toLowerCase()));
+}
+
 /** Loads the app's function modules, then serves HTTP triggers and runs queue and timer triggers. */
 export async function startHost(options: HostOptions = {}): Promise<RunningHost> {
   const env = options.env ?? process.env;
@@ -120,7 +137,8 @@ export async function startHost(options: HostOptions = {}): Promise<RunningHost>
   installFunctionsCore();
   // The app's own modules register their functions as they load, as under the Functions host.
   for (const file of options.functionFiles ?? functionFilesFromMain()) require(file); // eslint-disable-line @typescript-eslint/no-require-imports -- files known only at run time
-  const functions = [...registry().functions.values()];
+  const registered = [...registry().functions.values()];
+  const functions = enabledFunctions(registered, env);
   await runHooks('appStart');
   const hostJson = readHostJson();
   const queueSettings = { ...hostJson.queues, ...options.queueSettings };
@@ -163,6 +181,8 @@ export async function startHost(options: HostOptions = {}): Promise<RunningHost>
             : `timer ${optionText(trigger.options.schedule, '?')}`;
     log(`  ${fn.metadata.name}: ${what}`);
   }
+  for (const fn of registered)
+    if (!functions.includes(fn)) log(`  ${fn.metadata.name}: disabled (AzureWebJobs.${fn.metadata.name}.Disabled)`);
 
   return {
     url: `http://127.0.0.1:${port}/${hostJson.routePrefix}`,

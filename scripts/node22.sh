@@ -39,7 +39,7 @@ prepare() {
   tar -xzf "$build/$tarball" -C "$build" --strip-components=1
   (cd "$build" && PATH="$NODE22/bin:$PATH" npm_config_nodedir="$NODE22" \
     "$NODE22/bin/node" "$(npm root -g)/npm/node_modules/node-gyp/bin/node-gyp.js" \
-    rebuild --release --nodedir="$NODE22" >/dev/null)
+    rebuild --release --nodedir="$NODE22" --loglevel=error >/dev/null)
   cp "$build/build/Release/better_sqlite3.node" "$ADDON22.partial"
   mv "$ADDON22.partial" "$ADDON22"
   rm -rf "$build"
