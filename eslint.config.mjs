@@ -19,6 +19,7 @@ export default tseslint.config(
   {
     ignores: [
       '.deploy/**',
+      '.tools/', // Node 22, the NuGet tools and the better-sqlite3 copy scripts/node22.sh builds
       'dist/',
       'node_modules/',
       'client/',

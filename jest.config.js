@@ -6,9 +6,13 @@
  */
 const common = require('./test/jest.common.cjs');
 
+// Under scripts/node22.sh the test files load the copy of better-sqlite3 built for Node 22.
+const node22 = process.env.NODE22_BETTER_SQLITE3;
+
 const sqlite = {
   ...common,
   displayName: 'sqlite',
+  ...(node22 ? { moduleNameMapper: { ...common.moduleNameMapper, '^better-sqlite3$': node22 } } : {}),
   setupFiles: ['<rootDir>/test/setup-env.ts'],
   // The T-SQL walk-through and the T-SQL script run only on the T-SQL engine.
   testPathIgnorePatterns: [

@@ -23,7 +23,8 @@ export class GatewayError extends Error {
   }
 }
 
-const TIMEOUT_MS = 10_000;
+/** How long one call to the gateway may take before it counts as unreachable. */
+export const GATEWAY_TIMEOUT_MS = 10_000;
 
 /**
  * Wompi's REST API (`/v1/transactions…`, `{data: …}` answers, the private key as bearer token).
@@ -61,7 +62,7 @@ export class WompiApiGateway implements PaymentGateway {
       response = await this.fetchImpl(this.apiUrl + route, {
         method,
         headers: { Authorization: `Bearer ${this.privateKey}`, Accept: 'application/json' },
-        signal: AbortSignal.timeout(TIMEOUT_MS),
+        signal: AbortSignal.timeout(GATEWAY_TIMEOUT_MS),
       });
     } catch (error) {
       throw new GatewayError(`gateway unreachable: ${(error as Error).message}`);

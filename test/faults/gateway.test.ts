@@ -6,6 +6,8 @@ import path from 'node:path';
 
 import fc from 'fast-check';
 
+import { percentile } from '../../bench/stats';
+import { GATEWAY_TIMEOUT_MS } from '../../shared/clients/gateway.client';
 import { SANDBOX_KEYS } from '../../shared/config';
 import { signedEvent, type WompiTransaction } from '../../shared/formats/wompi';
 import { call, customerWithCoupon, decideAtCheckout, waitFor } from '../support/app';
@@ -155,10 +157,13 @@ test('when the gateway stops answering for 2 minutes, then payments stay PENDING
       'outage seconds': OUTAGE_MS / 1000,
       'reconciler calls left hanging by the gateway': callsDuringOutage,
       'slowest health + search during the outage (ms)': Math.max(...latencies).toFixed(0),
+      'median health + search during the outage (ms)': percentile(latencies, 50).toFixed(0),
       'seconds from the gateway back to all APPROVED': ((Date.now() - backAt) / 1000).toFixed(1),
       'PAYMENT rows': paidRows.length,
     });
-    expect(Math.max(...latencies)).toBeLessThan(2_000);
+    // A request that waited on the gateway would take its whole timeout (the reconciler's calls
+    // hang that long); half of it still leaves room for two busy cores shared with other tests.
+    expect(Math.max(...latencies)).toBeLessThan(GATEWAY_TIMEOUT_MS / 2);
     expect(paidRows).toHaveLength(approved.length);
   } finally {
     gateway.closeAllConnections();
