@@ -18,7 +18,7 @@ import { MIGRATIONS } from '../../sql/migrations';
 import { TABLES } from '../../sql/migrations/0002_dba_schema';
 import { GUEST_PAYER } from '../../sql/migrations/0012_guest_payments';
 import { appliedMigrations, migrateLatest, migrateNext } from '../../sql/migrator';
-import { createMssqlDatabase, createTestDb, mssqlClient, needsBlankDatabase, testEngineName } from '../support/engines';
+import { createMssqlDatabase, createTestDb, mssqlClient, testEngineName } from '../support/engines';
 
 /**
  * An upgrade over live data: a database at 0001 holding the demo data and a day of activity in
@@ -68,9 +68,6 @@ async function snapshot(db: Db): Promise<Record<string, string[]>> {
       .sort();
   return tables;
 }
-
-// From an empty database: the schema is what these tests build.
-needsBlankDatabase();
 
 let db: Db;
 beforeAll(() => {

@@ -6,14 +6,10 @@ import path from 'node:path';
 import { DEMO_OPERATOR } from '../../scripts/demoData';
 import { call, newCustomer, waitFor } from '../support/app';
 import { type CompiledApp, runCompiledScript, startCompiledApp } from '../support/compiled';
-import { needsBlankDatabase } from '../support/engines';
 
 // The whole app on the T-SQL engine, as an operator would run it against Azure SQL: the compiled
 // scripts migrate (twice) and seed this file's own database, then `npm start` serves it with
 // DB_ENGINE=mssql and a journey walks every state change through the real host.
-// From an empty database: the schema is what these tests build.
-needsBlankDatabase();
-
 let app: CompiledApp;
 let base: string;
 let env: NodeJS.ProcessEnv;
