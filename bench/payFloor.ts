@@ -1,4 +1,4 @@
-import { randomUUID } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -63,9 +63,21 @@ function sqliteValue(value: unknown): unknown {
 }
 
 /**
+ * The inserted columns whose values must be new for every payment: the row keys, and the unique
+ * gateway reference (payments.reference, CUP + 32 hex) and event checksum (payment_events, sha-256
+ * hex) of the one-step payment. A later statement that names the captured value gets the new one.
+ */
+const FRESH_PER_PAYMENT: Record<string, () => string> = {
+  id: () => randomUUID(),
+  idempotency_key: () => randomUUID(),
+  reference: () => `CUP${randomUUID().replace(/-/g, '').toUpperCase()}`,
+  checksum: () => randomBytes(32).toString('hex'),
+};
+
+/**
  * The captured payment's statements with this payment's keys: the captured invoice, coupon and
  * contract become this one's, the key of every row the payment inserted (transaction, outbox
- * messages, idempotency key) a fresh one, the rest (user, session, times, message bodies) stays as captured.
+ * messages, idempotency key, gateway payment, its reference and event checksum) a fresh one, the rest (user, session, times, message bodies) stays as captured.
  */
 function rebind(statements: CapturedStatement[], captured: PaymentKeys, keys: PaymentKeys): unknown[][] {
   const ids = new Map<unknown, unknown>([
@@ -83,8 +95,8 @@ function rebind(statements: CapturedStatement[], captured: PaymentKeys, keys: Pa
     return bindings.map((value, i) => {
       if (ids.has(value)) return ids.get(value);
       const column = columns?.[i % columns.length];
-      if (typeof value === 'string' && (column === 'id' || column === 'idempotency_key')) {
-        const fresh = randomUUID();
+      if (typeof value === 'string' && column !== undefined && column in FRESH_PER_PAYMENT) {
+        const fresh = FRESH_PER_PAYMENT[column]?.();
         ids.set(value, fresh);
         return fresh;
       }
