@@ -115,7 +115,8 @@ export interface RunningHost {
 
 /**
  * As the Functions host does: a function whose `AzureWebJobs.<name>.Disabled` setting is true (or
- * 1) is not triggered at all (an HTTP one answers 404, a queue is not read, a timer does not fire).
+ * 1) is not triggered at all (an HTTP one's route falls to the app's catch-all, which answers 405
+ * with Allow for a route the app declares; a queue is not read; a timer does not fire).
  */
 export function enabledFunctions<T extends { metadata: { name: string } }>(
   functions: T[],
