@@ -77,7 +77,8 @@ const FRESH_PER_PAYMENT: Record<string, () => string> = {
 /**
  * The captured payment's statements with this payment's keys: the captured invoice, coupon and
  * contract become this one's, the key of every row the payment inserted (transaction, outbox
- * messages, idempotency key, gateway payment, its reference and event checksum) a fresh one, the rest (user, session, times, message bodies) stays as captured.
+ * messages, idempotency key, gateway payment, its reference and event checksum) a fresh one, the
+ * rest (user, session, times, message bodies) stays as captured.
  */
 function rebind(statements: CapturedStatement[], captured: PaymentKeys, keys: PaymentKeys): unknown[][] {
   const ids = new Map<unknown, unknown>([

@@ -7,7 +7,6 @@
 #
 #   scripts/node22.sh test [jest args]  # npm test's jest suites on Node 22 (SQLite; the T-SQL project is not asked for)
 #   scripts/node22.sh prepare  # only fetch Node 22 and build the addon for it (.ci/run, beside npm ci)
-# NODE22_JEST_WORKERS sets how many jest workers it uses (default: jest.config.js).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 NODE22_VERSION=${NODE22_VERSION:-22}
@@ -57,7 +56,6 @@ case "${1:-test}" in
     # The same jest suites as npm test, on SQLite (the T-SQL project runs on the machine's Node).
     env -u MSSQL_TEST_CONNECTION -u MSSQL_TESTS_REQUIRED PATH="$NODE22/bin:$PATH" \
       NODE22_BETTER_SQLITE3="$(cd "$COPY22" && pwd)" NODE_OPTIONS="--require $(pwd)/scripts/node22-addon.cjs" \
-      "$NODE22/bin/node" node_modules/jest/bin/jest.js --selectProjects sqlite \
-      ${NODE22_JEST_WORKERS:+--maxWorkers="$NODE22_JEST_WORKERS"} "${@:2}" ;;
+      "$NODE22/bin/node" node_modules/jest/bin/jest.js --selectProjects sqlite "${@:2}" ;;
   *) sed -n '2,8p' "$0" >&2; exit 2 ;;
 esac
