@@ -3,7 +3,7 @@ import { randomUUID } from 'node:crypto';
 import { DEMO_CONTRACTS, DEMO_OPERATOR, seedDemoData } from '../../scripts/demoData';
 import { ManualClock } from '../../shared/clients/clock.client';
 import type { Db } from '../../shared/clients/sql.client';
-import { isUniqueViolation } from '../../shared/clients/sql.client';
+import { asDay, isUniqueViolation } from '../../shared/clients/sql.client';
 import { purgeExpiredRecords } from '../../shared/controllers/maintenance.controller';
 import {
   type Coupon,
@@ -26,6 +26,7 @@ import {
   markInvoicePaid,
   markInvoiceUnpaid,
 } from '../../shared/models/invoice.model';
+import { insertRows } from '../../shared/models/invoiceFeed.model';
 import { notificationMessage } from '../../shared/models/message.model';
 import { insertNotification, linksOf, unreadNotificationCount } from '../../shared/models/notification.model';
 import {
@@ -84,6 +85,94 @@ describe(`the data layer on ${testEngineName()}`, () => {
   test('when migrations run twice, then the second run applies nothing and the table records them', async () => {
     expect(await migrateLatest(db)).toEqual([]);
     expect(await appliedMigrations(db)).toEqual(MIGRATIONS.map((m) => m.name));
+  });
+
+  test('when rows are bulk-inserted, then quotes, backslashes, line breaks, emoji, nulls, dates, decimals and big amounts read back as written', async () => {
+    const names = [
+      'Ana Gómez',
+      'Luis "el Mono" Pérez',
+      'C:\\bodega\\2',
+      'Primera línea\nsegunda',
+      'Tienda 🌻',
+      'Tab\there',
+    ];
+    const contracts = names.map((holder, i) => ({
+      id: newId(),
+      number: String(86_000_000 + i),
+      holder_name: holder,
+      holder_document_type: 'CC',
+      holder_document_number: String(1_000_000 + i),
+      address: `Calle ${i} # 1-2`,
+      city: 'Medellín',
+      stratum: 1 + i,
+      services: 'ENERGIA',
+      created_at: now,
+    }));
+    const invoice = {
+      id: newId(),
+      contract_id: contracts[0]!.id,
+      number: 'F-86000000-2026-11',
+      period: '2026-11',
+      issue_date: '2026-11-01',
+      due_date: '2026-11-20',
+      amount: 999_999_999_999,
+      cude: null,
+      status: 'UNPAID',
+      paid_at: null,
+      created_at: now,
+      updated_at: now,
+    };
+    const lines = [
+      { quantity: 123.456, unit: 'kWh', concept: 'Consumo energía activa' },
+      { quantity: null, unit: null, concept: 'Contribución "solidaria"' },
+    ].map((line, i) => ({
+      id: newId(),
+      invoice_id: invoice.id,
+      contract_id: invoice.contract_id,
+      period: '2026-11',
+      line_no: i + 1,
+      service: 'ENERGIA',
+      amount: 1000 * (i + 1),
+      ...line,
+    }));
+    const sent: string[] = [];
+    const record = (query: { sql: string }) => sent.push(query.sql);
+    db.on('query', record);
+    try {
+      await insertRows(db, 'contracts', contracts);
+      await insertRows(db, 'invoices', [invoice]);
+      await insertRows(db, 'invoice_lines', lines);
+    } finally {
+      db.off('query', record);
+    }
+
+    const stored = await db('contracts')
+      .whereIn(
+        'id',
+        contracts.map((c) => c.id),
+      )
+      .orderBy('number')
+      .select('holder_name', 'stratum', 'created_at');
+    expect(stored.map((c) => c.holder_name)).toEqual(names);
+    expect(stored.map((c) => Number(c.stratum))).toEqual([1, 2, 3, 4, 5, 6]);
+    expect(stored.map((c) => new Date(c.created_at).getTime())).toEqual(names.map(() => now.getTime()));
+    const storedInvoice = await db('invoices').where({ id: invoice.id }).first('amount', 'due_date', 'cude', 'paid_at');
+    expect(Number(storedInvoice.amount)).toBe(999_999_999_999);
+    expect(asDay(storedInvoice.due_date)).toBe('2026-11-20');
+    expect([storedInvoice.cude, storedInvoice.paid_at]).toEqual([null, null]);
+    const storedLines = await db('invoice_lines')
+      .where({ invoice_id: invoice.id })
+      .orderBy('line_no')
+      .select('quantity', 'unit', 'concept');
+    expect(storedLines.map((l) => [l.quantity === null ? null : Number(l.quantity), l.unit, l.concept])).toEqual([
+      [123.456, 'kWh', 'Consumo energía activa'],
+      [null, null, 'Contribución "solidaria"'],
+    ]);
+    // On T-SQL the plain rows travel as one JSON document each statement, the rows JSON would
+    // escape as VALUES (Babelfish's OPENJSON does not decode escapes); SQLite has only VALUES.
+    const openJson = sent.filter((sql) => sql.includes('OPENJSON'));
+    expect(openJson.length).toBe(testEngineName() === 'mssql' ? 3 : 0);
+    expect(sent.filter((sql) => /\bVALUES\b/.test(sql)).length).toBe(testEngineName() === 'mssql' ? 2 : 3);
   });
 
   describe('with the demo data', () => {

@@ -5,7 +5,7 @@
 //
 // Prints every parse error with where it is, then a summary: how many statements parsed, and those
 // that parse but behave differently on Babelfish (the test engine) than on SQL Server: locking hints
-// (accepted there, no locks taken) and OUTPUT deleted.*. Exits 1 when any statement fails to parse.
+// (accepted there, no locks taken), OUTPUT deleted.* and OPENJSON. Exits 1 when any statement fails to parse.
 using System.Text.Json;
 using Microsoft.SqlServer.TransactSql.ScriptDom;
 
@@ -102,6 +102,9 @@ sealed class Findings : TSqlFragmentVisitor
             && variable.Name.Equals("@@ROWCOUNT", StringComparison.OrdinalIgnoreCase))
             Kinds.Add("unaliased @@ROWCOUNT (an unnamed column on SQL Server; Babelfish needs its patch 0001 to agree)");
     }
+
+    public override void Visit(OpenJsonTableReference node) =>
+        Kinds.Add("OPENJSON (Babelfish returns strings with their JSON escapes undecoded; the app sends it only strings JSON writes verbatim)");
 
     public override void Visit(SetTransactionIsolationLevelStatement node)
     {
