@@ -7,6 +7,7 @@
 #            sql/azure-sql-schema.sql and every statement the T-SQL test project sent
 #   client   Kiota generates a TypeScript client from openapi.json with no warning, and tsc checks it
 #   all      the three; before-tests = infra, client (and tsql-check built); after-tests = tsql
+#   restore  only fetch the tools and build tsql-check (.ci/run does it beside npm ci: no node needed)
 # Without dotnet (a laptop), each says in one line what it skipped and how to run it, and passes;
 # with INFRA_CHECKS_REQUIRED=true (.ci/run) a check that cannot run fails.
 set -euo pipefail
@@ -116,6 +117,11 @@ case "${1:-all}" in
     # Without dotnet, before-tests already said what is skipped.
     if ! have_dotnet; then [ "${INFRA_CHECKS_REQUIRED:-false}" = "true" ] && skip_or_fail "the T-SQL grammar check"; exit 0; fi
     check_tsql ;;
+  restore)
+    have_dotnet || skip_or_fail "restoring the Bicep CLI, Kiota and the T-SQL checker"
+    restore_bicep
+    restore_kiota
+    restore_tsql_check ;;
   infra) have_dotnet || skip_or_fail "Bicep build and lint"; check_infra ;;
   tsql) have_dotnet || skip_or_fail "the T-SQL grammar check"; check_tsql ;;
   client) have_dotnet || skip_or_fail "the Kiota client"; check_client ;;
@@ -124,5 +130,5 @@ case "${1:-all}" in
     check_infra
     check_tsql
     check_client ;;
-  *) sed -n '2,13p' "$0" >&2; exit 2 ;;
+  *) sed -n '2,14p' "$0" >&2; exit 2 ;;
 esac
