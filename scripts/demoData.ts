@@ -3,7 +3,7 @@ import { createHash } from 'node:crypto';
 import type { Knex } from 'knex';
 
 import { newId } from '../shared/models/ids';
-import { insertRows } from '../shared/models/invoiceFeed.model';
+import { insertRows } from '../shared/models/insertRows';
 import { type InvoiceLine, replaceInvoiceLines } from '../shared/models/invoiceLine.model';
 import { hashPassword } from '../shared/models/password';
 import { addDays, bogotaDay } from '../shared/models/time';

@@ -2,7 +2,7 @@ import { z } from 'zod';
 
 import type { DbOrTx } from '../clients/sql.client';
 import { newId } from './ids';
-import { insertRows } from './invoiceFeed.model';
+import { insertRows } from './insertRows';
 import { SERVICE_LABELS, UNIT_LABELS } from './labels';
 import { MAX_AMOUNT } from './money';
 

@@ -1,6 +1,7 @@
 import { asDate, type DbOrTx } from '../clients/sql.client';
 import { activeTraceparent } from '../clients/telemetry.client';
 import { isGuestPayer } from './guestPayment.model';
+import { insertRows } from './insertRows';
 import { heldByASilentInstance } from './instance.model';
 import { type OutgoingMessage, QUEUES } from './message.model';
 
@@ -77,7 +78,10 @@ export async function addToOutbox(db: DbOrTx, outgoing: OutgoingMessage[], now: 
   if (messages.length === 0) return [];
   // The trace of the request or run that causes them follows the messages to their consumers.
   const traceparent = activeTraceparent() ?? null;
-  await db('outbox').insert(
+  // In statements the engine takes: a timer's batch of 500 notices is 3,000 parameters, over T-SQL's 2,100.
+  await insertRows(
+    db,
+    'outbox',
     messages.map((m) => ({
       id: m.body.messageId,
       queue: m.queue,

@@ -19,6 +19,7 @@ import {
 import { claimEmailDelivery } from '../../shared/models/emailDelivery.model';
 import { claimIdempotencyKey, completeIdempotencyKey } from '../../shared/models/idempotency.model';
 import { newId } from '../../shared/models/ids';
+import { insertRows } from '../../shared/models/insertRows';
 import { beat, INSTANCE_SILENT_MS, THIS_INSTANCE } from '../../shared/models/instance.model';
 import {
   findContractWithInvoices,
@@ -26,7 +27,6 @@ import {
   markInvoicePaid,
   markInvoiceUnpaid,
 } from '../../shared/models/invoice.model';
-import { insertRows } from '../../shared/models/invoiceFeed.model';
 import { notificationMessage } from '../../shared/models/message.model';
 import { insertNotification, linksOf, unreadNotificationCount } from '../../shared/models/notification.model';
 import {
@@ -419,6 +419,24 @@ describe(`the data layer on ${testEngineName()}`, () => {
       expect(await leaseOutboxRow(db, id ?? '', t0, later(60_000))).toBe(false);
       await markOutboxDispatched(db, id ?? '', t0, THIS_INSTANCE);
       expect(await pendingOutbox(db, later(120_000), 10, [id ?? ''])).toEqual([]);
+    });
+
+    test('when a timer’s batch of 500 notices and more goes to the outbox at once, then every one is stored whole (T-SQL takes 2,100 parameters a statement)', async () => {
+      const notices = Array.from({ length: 700 }, (_, i) =>
+        notificationMessage({
+          kind: 'COUPON_EXPIRED',
+          userId,
+          occurredAt: t0,
+          data: { couponCode: String(900_000_000_000 + i) },
+        }),
+      );
+      const ids = await addToOutbox(db, notices, t0);
+      expect(ids).toEqual(notices.map((m) => m.body.messageId));
+      const stored = await pendingOutbox(db, t0, 1000, ids);
+      expect(stored).toHaveLength(700);
+      const codeOf = (body: string) => (JSON.parse(body) as { data: { couponCode: string } }).data.couponCode;
+      const codes = Array.from({ length: 700 }, (_, i) => String(900_000_000_000 + i));
+      expect(stored.map((r) => codeOf(r.body)).sort()).toEqual(codes);
     });
 
     test('what an instance that stopped beating held is taken over before its lease lapses; what a live one holds waits', async () => {
