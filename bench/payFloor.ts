@@ -29,19 +29,19 @@ export interface PaymentKeys {
 
 const CONTROL = /^(begin|commit|rollback|savepoint|release)\b/i;
 
-/** Resolves once the database has had no statement for `ms` (the queue consumers done), or after 20 s. */
-async function quiet(db: Db, ms = 500): Promise<void> {
+/** Resolves once the database has had no statement for `ms` (the queue consumers done), or after `capMs`. */
+export async function untilQuiet(db: Db, ms = 500, capMs = 20_000): Promise<void> {
   let last = performance.now();
   const listener = () => (last = performance.now());
   db.on('query', listener);
   const started = performance.now();
-  while (performance.now() - last < ms && performance.now() - started < 20_000) await sleep(50);
+  while (performance.now() - last < ms && performance.now() - started < capMs) await sleep(50);
   db.off('query', listener);
 }
 
 /** The statements of `work` alone: captured once the app is quiet, so the consumers' work stays out. */
 export async function captureStatements(db: Db, work: () => Promise<unknown>): Promise<CapturedStatement[]> {
-  await quiet(db);
+  await untilQuiet(db);
   const statements: CapturedStatement[] = [];
   const listener = (query: { sql: string; bindings?: unknown[] }) => {
     if (!CONTROL.test(query.sql.trim())) statements.push({ sql: query.sql, bindings: query.bindings ?? [] });
