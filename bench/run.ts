@@ -152,8 +152,8 @@ async function main(): Promise<void> {
     once: (i: number) => Promise<{ status: number }>,
   ) => {
     // Each run starts once the consumers have sent the previous run's receipts: otherwise a floor
-    // run shares the process with the app's leftover PDF rendering (the 14:5x runs: 99.9/s beside
-    // it, 298.5/s alone).
+    // run shares the process with the app's leftover PDF rendering (RESULTS.md, "a floor that runs
+    // alone": 99.9/s beside it, 298.5/s alone).
     await untilQuiet(db, 500, 120_000);
     const times: number[] = [];
     let failures = 0;
