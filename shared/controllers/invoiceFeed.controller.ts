@@ -176,9 +176,11 @@ async function upsertLines(
       newInvoices.set(data.invoice_number, data);
       counts.inserted++;
     }
-    // The line stands: its contract data are the newest the feed has.
+    // The line stands: its contract data are the newest the feed has, so an earlier line's
+    // change is dropped when this one says what is stored (else a second run flip-flopped).
     if (!contract) newContracts.set(data.contract_number, data);
     else if (contractDiffers(contract, data)) changedContracts.set(contract.id, { id: contract.id, line: data });
+    else changedContracts.delete(contract.id);
   }
 
   const newContractIds = await insertContracts(tx, [...newContracts.values()], now);

@@ -179,6 +179,37 @@ describe('importInvoices', () => {
     expect(issued[0]).toMatchObject({ invoiceNumber: `F-${contract}-2026-12`, contractNumber: contract });
   });
 
+  test('when two lines of one contract carry different holder data, then the later line wins, and a second run of the file changes nothing', async () => {
+    const october = line({ address: '"Carrera 80 # 30-15, Belén"', invoice_number: 'PENDING', period: '2026-10' });
+    const contract = october.split(',')[0] ?? '';
+    const file = feed(
+      october.replace('PENDING', `F-${contract}-2026-10`),
+      line({ contract_number: contract }), // the November line: the address of line() ("Calle 45 # 70-12")
+    );
+    const addressOf = async () => {
+      const row: { address: string } | undefined = await app.services
+        .db('contracts')
+        .where({ number: contract })
+        .first('address');
+      return row?.address;
+    };
+    await run(file);
+    expect(await addressOf()).toBe('Calle 45 # 70-12, Laureles');
+    // Again: the October line differs from what is stored, but the November line after it is what is stored.
+    const updates: string[] = [];
+    const listener = (query: { sql: string }) => {
+      if (/^update\s+\W?contracts\W?\s/i.test(query.sql)) updates.push(query.sql);
+    };
+    app.services.db.on('query', listener);
+    try {
+      expect(await run(file)).toMatchObject({ counts: { inserted: 0, updated: 0, unchanged: 2, rejected: 0 } });
+    } finally {
+      app.services.db.off('query', listener);
+    }
+    expect(await addressOf()).toBe('Calle 45 # 70-12, Laureles');
+    expect(updates).toEqual([]);
+  });
+
   test('when the file is not the feed (wrong header), then the run is FAILED with the reason and nothing is imported', async () => {
     await expect(run('numero,valor\n1,2\n')).rejects.toMatchObject({ code: 'IMPORT_FILE_INVALID' });
     const failed = await app.services.db('invoice_imports').where({ status: 'FAILED' }).first();
