@@ -11,10 +11,13 @@ import { type CompiledRoute, compileRoute, matchRoute, sortRoutes } from './rout
  */
 export const HOST_MAX_BODY_BYTES = 100 * 1024 * 1024;
 
-/** What the host answers when a body is over its route's limit (the app's own problem, built by the app). */
+/**
+ * What the host answers when a body is over its route's limit (the app's own problem, built by the
+ * app, and only when a body is refused: building it is most of the rule's cost).
+ */
 export interface BodyRefusal {
   maxBytes: number;
-  tooLarge: { status: number; headers: Record<string, string>; body: string };
+  tooLarge: () => { status: number; headers: Record<string, string>; body: string };
 }
 
 /**
@@ -103,7 +106,7 @@ const LINGER_MS = 2000;
  * LINGER_MS is cut off.
  */
 function refuseBody(req: http.IncomingMessage, res: http.ServerResponse, refusal: BodyRefusal | undefined): void {
-  const answer = refusal?.tooLarge ?? {
+  const answer = refusal?.tooLarge() ?? {
     status: 413,
     headers: { 'Content-Type': 'application/problem+json; charset=utf-8' },
     body: JSON.stringify({ type: 'about:blank', title: 'Payload Too Large', status: 413 }),

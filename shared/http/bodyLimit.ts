@@ -18,22 +18,21 @@ import type { RouteContract } from './openapi';
 export async function requestBodyLimit(
   handler: unknown,
   request: { method: string; url: string; headers: Record<string, string> },
-): Promise<{ maxBytes: number; tooLarge: { status: number; headers: Record<string, string>; body: string } }> {
+): Promise<{ maxBytes: number; tooLarge: () => { status: number; headers: Record<string, string>; body: string } }> {
   const contract = (handler as { contract?: RouteContract } | undefined)?.contract;
   const settings = config().http;
   const upload = contract?.upload !== undefined && (await isOperator(request));
   const maxBytes = upload ? settings.maxUploadBytes : settings.maxBodyBytes;
-  const given = request.headers['x-request-id'];
-  const requestId = given && /^[\w.:-]{1,100}$/.test(given) ? given : randomUUID();
-  const error = new AppError(
-    'PAYLOAD_TOO_LARGE',
-    contract?.upload !== undefined && !upload
-      ? `El cuerpo supera el límite de ${maxBytes} bytes; los archivos los cargan operadores autenticados.`
-      : `El cuerpo supera el límite de ${maxBytes} bytes.`,
-  );
-  return {
-    maxBytes,
-    tooLarge: {
+  const tooLarge = () => {
+    const given = request.headers['x-request-id'];
+    const requestId = given && /^[\w.:-]{1,100}$/.test(given) ? given : randomUUID();
+    const error = new AppError(
+      'PAYLOAD_TOO_LARGE',
+      contract?.upload !== undefined && !upload
+        ? `El cuerpo supera el límite de ${maxBytes} bytes; los archivos los cargan operadores autenticados.`
+        : `El cuerpo supera el límite de ${maxBytes} bytes.`,
+    );
+    return {
       status: error.status,
       headers: {
         'Content-Type': 'application/problem+json; charset=utf-8',
@@ -41,8 +40,9 @@ export async function requestBodyLimit(
         ...corsHeaders(request.headers.origin ?? null, settings.corsOrigins),
       },
       body: JSON.stringify(toProblem(error, requestId, new URL(request.url).pathname)),
-    },
+    };
   };
+  return { maxBytes, tooLarge };
 }
 
 async function isOperator(request: { method: string; url: string; headers: Record<string, string> }): Promise<boolean> {

@@ -3,6 +3,7 @@ import { createHmac, generateKeyPairSync } from 'node:crypto';
 import jwt from 'jsonwebtoken';
 
 import { ManualClock } from '../../shared/clients/clock.client';
+import { verifyJwt } from '../../shared/clients/jwt.client';
 import { type AuthDeps, verifyAccessToken } from '../../shared/controllers/auth.controller';
 import { AppError } from '../../shared/errors';
 
@@ -86,5 +87,52 @@ describe('access tokens with RS256', () => {
       { algorithm: 'RS256' },
     );
     expect(await codeOf(token)).toBe('INVALID_TOKEN');
+  });
+});
+
+describe('tokens already verified (the per-configuration cache)', () => {
+  const hs256 = {
+    ...deps.config.jwt,
+    algorithm: 'HS256' as const,
+    signingKey: 'a-secret-of-at-least-thirty-two-characters',
+    verifyKey: 'a-secret-of-at-least-thirty-two-characters',
+  };
+  const issuedAt = Math.floor(clock.now().getTime() / 1000);
+  const sign = (key = hs256.signingKey, nbf = issuedAt) =>
+    jwt.sign({ ...claims, nbf, exp: issuedAt + 900 }, key, { algorithm: 'HS256' });
+
+  test('when a verified token is used again after its expiry, then it is refused as expired', () => {
+    const settings = { ...hs256 };
+    const token = sign();
+    expect(verifyJwt(settings, token, issuedAt + 10)).toMatchObject({ valid: true });
+    expect(verifyJwt(settings, token, issuedAt + 904)).toMatchObject({ valid: true }); // within the 5 s tolerance
+    expect(verifyJwt(settings, token, issuedAt + 905)).toEqual({ valid: false, expired: true });
+    expect(verifyJwt(settings, token, issuedAt + 10)).toMatchObject({ valid: true }); // checked afresh, not remembered as refused
+  });
+
+  test('when a verified token is used before its not-before (a clock set back), then it is refused', () => {
+    const settings = { ...hs256 };
+    const token = sign(hs256.signingKey, issuedAt + 60);
+    expect(verifyJwt(settings, token, issuedAt + 60)).toMatchObject({ valid: true });
+    expect(verifyJwt(settings, token, issuedAt)).toEqual({ valid: false, expired: false });
+  });
+
+  test('when a verified token is altered by one character, then the copy is checked and refused', () => {
+    const settings = { ...hs256 };
+    const token = sign();
+    expect(verifyJwt(settings, token, issuedAt)).toMatchObject({ valid: true });
+    const last = token.at(-1) === 'A' ? 'B' : 'A';
+    expect(verifyJwt(settings, token.slice(0, -1) + last, issuedAt)).toEqual({ valid: false, expired: false });
+  });
+
+  test('when the key is rotated, then a token verified under the old key is refused', () => {
+    const token = sign();
+    expect(verifyJwt({ ...hs256 }, token, issuedAt)).toMatchObject({ valid: true });
+    const rotated = {
+      ...hs256,
+      signingKey: 'another-secret-of-at-least-thirty-two-chars',
+      verifyKey: 'another-secret-of-at-least-thirty-two-chars',
+    };
+    expect(verifyJwt(rotated, token, issuedAt)).toEqual({ valid: false, expired: false });
   });
 });
