@@ -1,4 +1,4 @@
-import { randomUUID } from 'node:crypto';
+import { randomInt, randomUUID } from 'node:crypto';
 
 import { DEMO_CONTRACTS, DEMO_OPERATOR, seedDemoData } from '../../scripts/demoData';
 import { ManualClock } from '../../shared/clients/clock.client';
@@ -39,6 +39,7 @@ import {
 import { hitRateLimit } from '../../shared/models/rateLimit.model';
 import { createSession, insertRefreshToken } from '../../shared/models/session.model';
 import { bogotaDay } from '../../shared/models/time';
+import { insertUser } from '../../shared/models/user.model';
 import { MIGRATIONS } from '../../sql/migrations';
 import { appliedMigrations, migrateLatest } from '../../sql/migrator';
 import { createTestDb, testEngineName } from '../support/engines';
@@ -276,7 +277,19 @@ describe(`the data layer on ${testEngineName()}`, () => {
 
     test("a user's active coupons of several invoices are read at once, by invoice", async () => {
       const invoices = await db('invoices').where({ status: 'UNPAID' }).orderBy('id').limit(3).select('id', 'amount');
-      const user = await db('users').whereNull('deleted_at').orderBy('id').offset(1).first('id');
+      // A user of its own: a seeded user (picked by id, whose order within a millisecond is random)
+      // may already hold an active coupon of one of these invoices.
+      const user = await insertUser(db, {
+        id: newId(),
+        email: `cupones-${randomUUID()}@example.com`,
+        passwordHash: 'x',
+        fullName: 'Cupones Varios',
+        documentType: 'CC',
+        documentNumber: String(randomInt(1_000_000_000, 2_000_000_000)),
+        phone: null,
+        role: 'customer',
+        now,
+      });
       const issue = (invoice: { id: string; amount: number }) =>
         inserted(
           insertCoupon(db, {
@@ -537,6 +550,16 @@ describe(`the data layer on ${testEngineName()}`, () => {
         }),
       ).toBe('duplicate');
       expect(await unreadNotificationCount(db, userId)).toBeGreaterThanOrEqual(1);
+    });
+
+    test('a rate-limit window counts every hit exactly once, however many arrive at once', async () => {
+      const bucket = `burst:${randomUUID()}`;
+      const counts = await Promise.all(Array.from({ length: 20 }, () => hitRateLimit(db, bucket, t0)));
+      // Each hit is told the count its own increment wrote: 1 to 20, none twice (a read after the
+      // update could see a neighbour's increment too, and two hits would both be told 20).
+      expect([...counts].sort((a, b) => a - b)).toEqual(Array.from({ length: 20 }, (_, i) => i + 1));
+      expect(await hitRateLimit(db, bucket, t0)).toBe(21);
+      expect(await hitRateLimit(db, bucket, later(60_000))).toBe(1);
     });
 
     test('the purge drops only what has expired', async () => {
