@@ -2,29 +2,24 @@ import { type DbOrTx, isUniqueViolation } from '../clients/sql.client';
 
 /**
  * Fixed-window counters kept in the database, so every instance of the app shares them.
- * Returns the number of hits in the current window, this one included: the count the increment
- * itself wrote (RETURNING / OUTPUT), so a concurrent hit is never counted twice and a search pays
- * one statement for its window, not an update and a read.
+ * Returns the number of hits in the current window, this one included.
  */
 export async function hitRateLimit(db: DbOrTx, bucket: string, windowStart: Date): Promise<number> {
-  const counted = await incrementWindow(db, bucket, windowStart);
-  if (counted !== undefined) return counted;
-  try {
-    await db('rate_limits').insert({ bucket, window_start: windowStart, hits: 1 });
-    return 1;
-  } catch (error) {
-    // Another request created the window first: count this hit on it.
-    if (!isUniqueViolation(error)) throw error;
-    return (await incrementWindow(db, bucket, windowStart)) ?? 1;
+  const updated = await db('rate_limits').where({ bucket, window_start: windowStart }).increment('hits', 1);
+  if (updated === 0) {
+    try {
+      await db('rate_limits').insert({ bucket, window_start: windowStart, hits: 1 });
+      return 1;
+    } catch (error) {
+      // Another request created the window first: count this hit on it.
+      if (!isUniqueViolation(error)) throw error;
+      await db('rate_limits').where({ bucket, window_start: windowStart }).increment('hits', 1);
+    }
   }
-}
-
-/** The window's hits after adding one; undefined when the window has no row yet. */
-async function incrementWindow(db: DbOrTx, bucket: string, windowStart: Date): Promise<number | undefined> {
-  const rows: { hits: number | string }[] = await db('rate_limits')
+  const row = await db<{ bucket: string; window_start: Date; hits: number }>('rate_limits')
     .where({ bucket, window_start: windowStart })
-    .update({ hits: db.raw('?? + 1', ['hits']) }, ['hits']);
-  return rows[0] === undefined ? undefined : Number(rows[0].hits);
+    .first('hits');
+  return Number(row?.hits ?? 0);
 }
 
 /** The hits counted so far in a window, without adding one. */
