@@ -10,25 +10,45 @@ const jwt = onFirstUse(() => require('jsonwebtoken') as typeof Jwt);
 
 type JwtSettings = Config['jwt'];
 
-const keyCache = new WeakMap<JwtSettings, { signing: KeyObject; verifying: KeyObject }>();
+interface VerifiedToken {
+  payload: unknown;
+  notBefore: number;
+  expires: number;
+}
+
+/** What is built once per configuration: its keys, and the tokens it has verified. */
+interface JwtState {
+  signing: KeyObject;
+  verifying: KeyObject;
+  /**
+   * Tokens that passed the whole check, by their whole text: a client sends the same token on
+   * every request, and checking its HMAC and parsing it again was ~4 % of a search. A hit is the
+   * very bytes that passed (signature included), so nothing unverified gets in; expiry and
+   * not-before are checked again on every use; a new key (a new configuration) starts empty.
+   */
+  verified: Map<string, VerifiedToken>;
+}
+
+const stateCache = new WeakMap<JwtSettings, JwtState>();
 /**
  * The JWT keys as KeyObjects, built once per configuration: given a string, jsonwebtoken first
  * tries to parse an HS256 secret as a public key on every verify (and catches the failure), which
  * was a sixth of a search's CPU.
  */
-function jwtKeys(settings: JwtSettings): { signing: KeyObject; verifying: KeyObject } {
-  let keys = keyCache.get(settings);
-  if (!keys) {
-    keys =
+function jwtState(settings: JwtSettings): JwtState {
+  let state = stateCache.get(settings);
+  if (!state) {
+    const keys =
       settings.algorithm === 'HS256'
         ? {
             signing: createSecretKey(Buffer.from(settings.signingKey, 'utf8')),
             verifying: createSecretKey(Buffer.from(settings.verifyKey, 'utf8')),
           }
         : { signing: createPrivateKey(settings.signingKey), verifying: createPublicKey(settings.verifyKey) };
-    keyCache.set(settings, keys);
+    state = { ...keys, verified: new Map() };
+    stateCache.set(settings, state);
   }
-  return keys;
+  return state;
 }
 
 /** An access token for `subject`, valid from `nowSeconds` for the configured lifetime, with a fresh jti. */
@@ -40,7 +60,7 @@ export function signJwt(
 ): string {
   return jwt().sign(
     { ...claims, iat: nowSeconds, nbf: nowSeconds, exp: nowSeconds + settings.accessTokenTtlSeconds },
-    jwtKeys(settings).signing,
+    jwtState(settings).signing,
     {
       algorithm: settings.algorithm,
       issuer: settings.issuer,
@@ -56,35 +76,14 @@ export type JwtVerdict = { valid: true; payload: unknown } | { valid: false; exp
 const CLOCK_TOLERANCE_SECONDS = 5;
 const VERIFIED_CACHE_SIZE = 10_000;
 
-interface VerifiedToken {
-  payload: unknown;
-  notBefore: number;
-  expires: number;
-}
-
-const verifiedCache = new WeakMap<JwtSettings, Map<string, VerifiedToken>>();
-/**
- * Tokens that passed the whole check, by their whole text, per configuration: a client sends the
- * same token on every request, and checking its HMAC and parsing it again was ~4 % of a search.
- * A hit is the very bytes that passed (signature included), so nothing unverified gets in; expiry
- * and not-before are checked again on every use; a new key (a new configuration) starts empty.
- */
-function verifiedTokens(settings: JwtSettings): Map<string, VerifiedToken> {
-  let cache = verifiedCache.get(settings);
-  if (!cache) {
-    cache = new Map();
-    verifiedCache.set(settings, cache);
-  }
-  return cache;
-}
-
 /**
  * Verifies a token with the configured algorithm only (never `none`, never a switch to another),
  * its issuer, audience, expiry and not-before (5 s of clock tolerance). What its claims must say
  * is the caller's to check.
  */
 export function verifyJwt(settings: JwtSettings, token: string, nowSeconds: number): JwtVerdict {
-  const cache = verifiedTokens(settings);
+  const state = jwtState(settings);
+  const cache = state.verified;
   const known = cache.get(token);
   if (known && nowSeconds + CLOCK_TOLERANCE_SECONDS >= known.notBefore) {
     if (nowSeconds < known.expires + CLOCK_TOLERANCE_SECONDS) return { valid: true, payload: known.payload };
@@ -92,7 +91,7 @@ export function verifyJwt(settings: JwtSettings, token: string, nowSeconds: numb
     return { valid: false, expired: true };
   }
   try {
-    const payload: unknown = jwt().verify(token, jwtKeys(settings).verifying, {
+    const payload: unknown = jwt().verify(token, state.verifying, {
       algorithms: [settings.algorithm],
       issuer: settings.issuer,
       audience: settings.audience,
