@@ -92,6 +92,10 @@ export async function dispatch(deps: OutboxDeps, limit = 200, onlyIds?: string[]
   return run;
 }
 
+/** Rows per round of a sweep, and how long a sweep goes on sending (the default period is 30 s). */
+const SWEEP_ROUND = 200;
+const SWEEP_BUDGET_MS = 20_000;
+
 /**
  * The timer's round: messages sent but never confirmed within their lease (a queue that died with
  * them, a consumer killed mid-way), or held by an instance that stopped beating, become pending
@@ -105,7 +109,16 @@ export async function sweep(deps: OutboxDeps & { config: Pick<Config, 'delivery'
     self: THIS_INSTANCE,
     aliveSince: new Date(now.getTime() - INSTANCE_SILENT_MS),
   });
-  return { ...(await dispatch(deps)), resent };
+  // A backlog (a queue outage, a bulk run) goes out in this sweep, round after round, not 200 rows
+  // a period; until a round comes back short or fails, within a budget below the timer's period.
+  const started = performance.now();
+  const run: DispatchRun = { sent: 0, failed: 0, resent };
+  for (;;) {
+    const round = await dispatch(deps, SWEEP_ROUND);
+    run.sent += round.sent;
+    run.failed += round.failed;
+    if (round.failed > 0 || round.sent < SWEEP_ROUND || performance.now() - started > SWEEP_BUDGET_MS) return run;
+  }
 }
 
 /**

@@ -30,7 +30,7 @@ import {
 } from '../models/coupon.model';
 import { findInvoice, type Invoice, invoiceJsonSchema, invoiceToJson } from '../models/invoice.model';
 import { COUPON_STATUS_LABELS } from '../models/labels';
-import { notificationMessage } from '../models/message.model';
+import { noticeBatchMessages, notificationMessage } from '../models/message.model';
 import { addToOutbox } from '../models/outbox.model';
 import { decodeCursor, type Page, toPage } from '../models/pagination';
 import { enforceRateLimit } from '../models/throttle';
@@ -67,14 +67,23 @@ const notice = (
     data: { couponCode: coupon.code, invoiceId: coupon.invoiceId, ...extra },
   });
 
-/** ACTIVE → EXPIRED for the given coupons, with one notice per coupon this call actually expired. */
-async function expireAndAnnounce(tx: DbOrTx, ids: string[], now: Date): Promise<string[]> {
+/**
+ * ACTIVE → EXPIRED for the given coupons, with one notice per coupon this call actually expired
+ * (a timer's batch of them in a few batch messages: noticeBatchMessages).
+ */
+async function expireAndAnnounce(tx: DbOrTx, ids: string[], now: Date): Promise<Announced> {
   const expired = await markCouponsExpired(tx, ids, now);
-  return addToOutbox(
-    tx,
-    expired.map((coupon) => notice('COUPON_EXPIRED', coupon, now)),
-    now,
-  );
+  const notices = expired.map((c) => ({ userId: c.userId, data: { couponCode: c.code, invoiceId: c.invoiceId } }));
+  return {
+    changed: expired.length,
+    messageIds: await addToOutbox(tx, noticeBatchMessages('COUPON_EXPIRED', now, notices), now),
+  };
+}
+
+/** What one batch of a timer changed, and the outbox rows of its notices. */
+interface Announced {
+  changed: number;
+  messageIds: string[];
 }
 
 /**
@@ -108,7 +117,8 @@ async function activeOrNewCoupon(
   const now = deps.clock.now();
   const messageIds: string[] = [];
   if (existing && existing.expiresAt > now) return existing;
-  if (existing) messageIds.push(...(await inTransaction(deps.db, (tx) => expireAndAnnounce(tx, [existing.id], now))));
+  if (existing)
+    messageIds.push(...(await inTransaction(deps.db, (tx) => expireAndAnnounce(tx, [existing.id], now))).messageIds);
 
   for (let attempt = 1; ; attempt++) {
     const coupon = await inTransaction(deps.db, async (tx) => {
@@ -288,32 +298,36 @@ export async function expireDue(deps: BillingDeps, batchSize = 500): Promise<Exp
 
 /**
  * The timers' shape: select a bounded batch of ids, change them and write their notices in one
- * short transaction, until a batch comes back short; then send the notices.
+ * short transaction, send that batch's notices, until a batch comes back short. Each batch sends
+ * its own messages: the dispatch timer sends 200 rows a round, which a run of a million coupons
+ * (5,000 batch messages) would otherwise wait on for hours.
  */
 async function announceInBatches(
   deps: BillingDeps,
   batchSize: number,
   select: () => Promise<string[]>,
-  changeAndAnnounce: (tx: DbOrTx, ids: string[]) => Promise<string[]>,
+  changeAndAnnounce: (tx: DbOrTx, ids: string[]) => Promise<Announced>,
 ): Promise<{ announced: number; batches: number; writeMs: number }> {
-  const messageIds: string[] = [];
+  let announced = 0;
   let batches = 0;
   let writeMs = 0;
   for (;;) {
     const started = performance.now();
     const ids = await select();
     if (ids.length === 0) break;
-    messageIds.push(...(await inTransaction(deps.db, (tx) => changeAndAnnounce(tx, ids))));
+    const batch = await inTransaction(deps.db, (tx) => changeAndAnnounce(tx, ids));
+    announced += batch.changed;
     const batchMs = performance.now() - started;
     writeMs += batchMs;
     batches++;
+    // A queue that is down leaves the rows to the dispatch timer; the batches go on.
+    if (batch.messageIds.length > 0) await outbox.dispatch(deps, batch.messageIds.length, batch.messageIds);
     if (ids.length < batchSize) break;
     // Rest as long as the batch took: requests get at least half of the database's time (on
     // SQLite, one connection and this thread), so a million due coupons don't stall payments.
     await sleep(batchMs);
   }
-  if (messageIds.length > 0) await outbox.dispatch(deps);
-  return { announced: messageIds.length, batches, writeMs };
+  return { announced, batches, writeMs };
 }
 
 /**
@@ -329,18 +343,14 @@ export async function warnExpiring(deps: BillingDeps, batchSize = 500): Promise<
     () => couponIdsDueForExpiryWarning(deps.db, now, horizon, batchSize),
     async (tx, ids) => {
       const marked = await markExpiryWarned(tx, ids, now);
-      return addToOutbox(
-        tx,
-        marked.map((c) =>
-          notificationMessage({
-            kind: 'COUPON_EXPIRING',
-            userId: c.userId,
-            occurredAt: now,
-            data: { couponCode: c.code, invoiceId: c.invoiceId, expiresAt: c.expiresAt.toISOString() },
-          }),
-        ),
-        now,
-      );
+      const notices = marked.map((c) => ({
+        userId: c.userId,
+        data: { couponCode: c.code, invoiceId: c.invoiceId, expiresAt: c.expiresAt.toISOString() },
+      }));
+      return {
+        changed: marked.length,
+        messageIds: await addToOutbox(tx, noticeBatchMessages('COUPON_EXPIRING', now, notices), now),
+      };
     },
   );
   return run.announced;

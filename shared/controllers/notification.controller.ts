@@ -3,10 +3,17 @@ import { z } from 'zod';
 import type { Clock } from '../clients/clock.client';
 import type { Db } from '../clients/sql.client';
 import { AppError } from '../errors';
-import { notificationMessageSchema } from '../models/message.model';
+import {
+  batchNoticeSourceId,
+  isNoticeBatch,
+  type NoticeBatchMessage,
+  noticeBatchMessageSchema,
+  notificationMessageSchema,
+} from '../models/message.model';
 import {
   findNotification,
   insertNotification,
+  insertNotifications,
   linksOf,
   markAllNotificationsRead,
   markNotificationRead,
@@ -18,7 +25,7 @@ import {
   unreadNotificationCount,
 } from '../models/notification.model';
 import { decodeCursor, type Page, pageSchema, toPage } from '../models/pagination';
-import { findUserById } from '../models/user.model';
+import { findUserById, findUsersByIds } from '../models/user.model';
 import * as outbox from '../outbox';
 import { parseMessage, PermanentMessageError } from '../queueConsumer';
 import { renderNotification } from '../views/notifications';
@@ -33,7 +40,8 @@ export interface NotificationDeps {
  * under a unique index, so a redelivered or duplicated message has no second effect. Either way
  * the outbox learns the message is delivered, so its sweeper stops sending it.
  */
-export async function store(deps: NotificationDeps, raw: unknown): Promise<'stored' | 'duplicate'> {
+export async function store(deps: NotificationDeps, raw: unknown): Promise<string> {
+  if (isNoticeBatch(raw)) return storeBatch(deps, parseMessage(noticeBatchMessageSchema, raw));
   const message = parseMessage(notificationMessageSchema, raw);
   const user = await findUserById(deps.db, message.userId);
   if (!user) throw new PermanentMessageError(`unknown user ${message.userId}`);
@@ -55,6 +63,39 @@ export async function store(deps: NotificationDeps, raw: unknown): Promise<'stor
   });
   await outbox.confirmDelivered(deps, message.messageId);
   return outcome;
+}
+
+/**
+ * A batch message: one notification per notice, each under its own source id, so a redelivery
+ * adds only the ones still missing. Its people are read in one query; a notice for an account
+ * deleted since (or gone) is skipped, not poisoned, since the batch's others must still arrive.
+ */
+async function storeBatch(deps: NotificationDeps, message: NoticeBatchMessage): Promise<string> {
+  const owners = await findUsersByIds(
+    deps.db,
+    message.notices.map((notice) => notice.userId),
+  );
+  const now = deps.clock.now();
+  const occurredAt = new Date(message.occurredAt);
+  const fresh = message.notices.flatMap((notice, index) => {
+    const owner = owners.get(notice.userId.toLowerCase());
+    if (!owner || owner.deletedAt) return [];
+    return [
+      {
+        userId: notice.userId,
+        kind: message.kind,
+        ...renderNotification(message.kind, notice.data),
+        sourceMessageId: batchNoticeSourceId(message.messageId, index),
+        occurredAt,
+        links: linksOf(notice.data),
+        now,
+      },
+    ];
+  });
+  const stored = await insertNotifications(deps.db, fresh);
+  await outbox.confirmDelivered(deps, message.messageId);
+  const skipped = message.notices.length - fresh.length;
+  return `${stored} of ${message.notices.length} notices stored${skipped > 0 ? ` (${skipped} for accounts deleted or gone)` : ''}`;
 }
 
 export const notificationsPageSchema = pageSchema(notificationJsonSchema)

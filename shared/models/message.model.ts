@@ -133,6 +133,44 @@ export const notificationMessageSchema = z.object({
 });
 export type NotificationMessage = z.infer<typeof notificationMessageSchema>;
 
+/**
+ * Notices per batch message. Each is ~150 bytes of JSON (an id, a coupon code, an invoice id, an
+ * expiry), so 200 stay far below a queue message's 64 KB, base64 included.
+ */
+export const NOTICES_PER_MESSAGE = 200;
+
+/**
+ * Many notices of one kind from one timer batch (coupons expired or about to): one queue message
+ * and one outbox row for up to NOTICES_PER_MESSAGE people instead of one each. The consumer
+ * stores notice i under the source id `<messageId>/<i>`, so a redelivered batch, or one whose
+ * first half was stored before a crash, adds only what is missing.
+ */
+export const noticeBatchMessageSchema = z.object({
+  v: z.literal(1),
+  messageId: z.string().uuid(),
+  kind: z.enum(NOTIFICATION_KINDS),
+  occurredAt: z.iso.datetime(),
+  notices: z
+    .array(
+      z.object({
+        // The shape of a key, any version (the seed's fixed ids too): the consumer looks them up in one query.
+        userId: z.string().regex(/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i),
+        data: notificationMessageSchema.shape.data,
+      }),
+    )
+    .min(1)
+    .max(NOTICES_PER_MESSAGE),
+  /** As in a single notification: the trace of the run that wrote the batch. */
+  traceparent: z.string().max(55).optional(),
+});
+export type NoticeBatchMessage = z.infer<typeof noticeBatchMessageSchema>;
+
+/** Whether a notifications-queue message is a batch (it has `notices`) rather than one notice. */
+export const isNoticeBatch = (raw: unknown): boolean => typeof raw === 'object' && raw !== null && 'notices' in raw;
+
+/** The source id under which a batch's notice is stored: unique per message and position. */
+export const batchNoticeSourceId = (messageId: string, index: number) => `${messageId}/${index}`;
+
 export const ACCOUNT_EMAIL_KINDS = ['verify-email', 'password-reset', 'password-changed'] as const;
 export type AccountEmailKind = (typeof ACCOUNT_EMAIL_KINDS)[number];
 
@@ -160,7 +198,7 @@ export type AccountEmailMessage = z.infer<typeof accountEmailMessageSchema>;
 
 export interface OutgoingMessage {
   queue: QueueName;
-  body: InvoiceEmailMessage | NotificationMessage | AccountEmailMessage;
+  body: InvoiceEmailMessage | NotificationMessage | NoticeBatchMessage | AccountEmailMessage;
 }
 
 export function accountEmailMessage(
@@ -196,6 +234,32 @@ export function invoiceEmailMessage(fields: Omit<InvoiceEmailMessage, 'v' | 'mes
     queue: QUEUES.invoiceEmails,
     body: invoiceEmailMessageSchema.parse({ v: 2, messageId: newId(), ...fields }),
   };
+}
+
+/**
+ * One kind of notice for many people at once, as few messages as NOTICES_PER_MESSAGE allows. A
+ * single notice stays a plain notification message.
+ */
+export function noticeBatchMessages(
+  kind: NotificationKind,
+  occurredAt: Date,
+  notices: NoticeBatchMessage['notices'],
+): OutgoingMessage[] {
+  if (notices.length === 1 && notices[0]) return [notificationMessage({ kind, occurredAt, ...notices[0] })];
+  const messages: OutgoingMessage[] = [];
+  for (let i = 0; i < notices.length; i += NOTICES_PER_MESSAGE) {
+    messages.push({
+      queue: QUEUES.notifications,
+      body: noticeBatchMessageSchema.parse({
+        v: 1,
+        messageId: newId(),
+        kind,
+        occurredAt: occurredAt.toISOString(),
+        notices: notices.slice(i, i + NOTICES_PER_MESSAGE),
+      }),
+    });
+  }
+  return messages;
 }
 
 export function notificationMessage(

@@ -2,6 +2,7 @@ import { z } from 'zod';
 
 import { asDate, asOptionalDate, countOf, type DbOrTx, isUniqueViolation } from '../clients/sql.client';
 import { newId } from './ids';
+import { chunks, insertRows } from './insertRows';
 import { type Keyset, keysetPage, pageOfRows } from './keyset';
 import { NOTIFICATION_KINDS, type NotificationKind } from './message.model';
 
@@ -145,42 +146,73 @@ export const notificationQueries = {
   /** Marks read only what is unread, so reading twice keeps the first read time. */
   markRead: (db: DbOrTx, id: string, userId: string, now: Date) =>
     db('notifications').where({ id, user_id: userId }).whereNull('read_at').update({ read_at: now }),
+  /** Which of these source ids are stored already (a batch delivered again). */
+  storedSources: (db: DbOrTx, sourceIds: string[]) =>
+    db('notifications')
+      .whereIn('source_message_id', sourceIds)
+      .select<{ source_message_id: string }[]>('source_message_id'),
   markAllRead: (db: DbOrTx, userId: string, now: Date) =>
     db('notifications').where({ user_id: userId }).whereNull('read_at').update({ read_at: now }),
 };
 
-export async function insertNotification(
-  db: DbOrTx,
-  n: {
-    userId: string;
-    kind: NotificationKind;
-    title: string;
-    body: string;
-    sourceMessageId: string;
-    occurredAt: Date;
-    links: NotificationLinks;
-    now: Date;
-  },
-): Promise<'stored' | 'duplicate'> {
-  const links = Object.fromEntries(
-    Object.entries(LINK_COLUMNS).map(([key, column]) => [column, n.links[key as keyof NotificationLinks]]),
-  );
+/** A notification to store, and the queue message (or batch position) it comes from. */
+export interface NewNotification {
+  userId: string;
+  kind: NotificationKind;
+  title: string;
+  body: string;
+  sourceMessageId: string;
+  occurredAt: Date;
+  links: NotificationLinks;
+  now: Date;
+}
+
+function toRow(n: NewNotification): Record<string, unknown> {
+  return {
+    id: newId(),
+    user_id: n.userId,
+    kind: n.kind,
+    title: n.title,
+    body: n.body,
+    source_message_id: n.sourceMessageId,
+    occurred_at: n.occurredAt,
+    ...Object.fromEntries(
+      Object.entries(LINK_COLUMNS).map(([key, column]) => [column, n.links[key as keyof NotificationLinks]]),
+    ),
+    created_at: n.now,
+  };
+}
+
+export async function insertNotification(db: DbOrTx, n: NewNotification): Promise<'stored' | 'duplicate'> {
   try {
-    await db('notifications').insert({
-      id: newId(),
-      user_id: n.userId,
-      kind: n.kind,
-      title: n.title,
-      body: n.body,
-      source_message_id: n.sourceMessageId,
-      occurred_at: n.occurredAt,
-      ...links,
-      created_at: n.now,
-    });
+    await db('notifications').insert(toRow(n));
     return 'stored';
   } catch (error) {
     if (isUniqueViolation(error)) return 'duplicate'; // the same message delivered again
     throw error;
+  }
+}
+
+/**
+ * Many notifications at once (a batch message's): the ones whose source id is not stored yet, in
+ * multi-row inserts. Returns how many this call stored. When another consumer stores the same
+ * batch at the same moment, the insert meets its rows; then each is tried on its own.
+ */
+export async function insertNotifications(db: DbOrTx, notifications: NewNotification[]): Promise<number> {
+  const known = new Set<string>();
+  for (const part of chunks(notifications, 500)) {
+    const sourceIds = part.map((n) => n.sourceMessageId);
+    for (const row of await notificationQueries.storedSources(db, sourceIds)) known.add(String(row.source_message_id));
+  }
+  const fresh = notifications.filter((n) => !known.has(n.sourceMessageId));
+  try {
+    await insertRows(db, 'notifications', fresh.map(toRow));
+    return fresh.length;
+  } catch (error) {
+    if (!isUniqueViolation(error)) throw error;
+    let stored = 0;
+    for (const n of fresh) if ((await insertNotification(db, n)) === 'stored') stored++;
+    return stored;
   }
 }
 

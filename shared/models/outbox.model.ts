@@ -74,7 +74,14 @@ export const outboxQueries = {
 
 export async function addToOutbox(db: DbOrTx, outgoing: OutgoingMessage[], now: Date): Promise<string[]> {
   // The guest payer (guestPayment.model) is nobody's account: it has no inbox to notify.
-  const messages = outgoing.filter((m) => !(m.queue === QUEUES.notifications && isGuestPayer(m.body.userId ?? '')));
+  const messages = outgoing.flatMap((m): OutgoingMessage[] => {
+    if (m.queue !== QUEUES.notifications) return [m];
+    if ('notices' in m.body) {
+      const notices = m.body.notices.filter((notice) => !isGuestPayer(notice.userId));
+      return notices.length === 0 ? [] : [{ ...m, body: { ...m.body, notices } }];
+    }
+    return isGuestPayer(m.body.userId ?? '') ? [] : [m];
+  });
   if (messages.length === 0) return [];
   // The trace of the request or run that causes them follows the messages to their consumers.
   const traceparent = activeTraceparent() ?? null;

@@ -2,6 +2,7 @@ import { z } from 'zod';
 
 import { asDate, asOptionalDate, type DbOrTx, isUniqueViolation } from '../clients/sql.client';
 import { AppError } from '../errors';
+import { chunks } from './insertRows';
 
 export const ROLES = ['customer', 'operator'] as const;
 export type Role = (typeof ROLES)[number];
@@ -219,6 +220,16 @@ export async function findUserByEmail(db: DbOrTx, email: string): Promise<UserWi
 export async function findUserById(db: DbOrTx, id: string): Promise<UserWithCredentials | undefined> {
   const row = await userQueries.byId(db, id);
   return row ? fromRow(row) : undefined;
+}
+
+/** The accounts among these ids (a batch of notices' people), by lower-case id; whether each is deleted. */
+export async function findUsersByIds(db: DbOrTx, ids: string[]): Promise<Map<string, { deletedAt: Date | null }>> {
+  const found = new Map<string, { deletedAt: Date | null }>();
+  for (const part of chunks([...new Set(ids.map((id) => id.toLowerCase()))], 500)) {
+    for (const row of await db('users').whereIn('id', part).select<UserRow[]>('id', 'deleted_at'))
+      found.set(String(row.id).toLowerCase(), { deletedAt: asOptionalDate(row.deleted_at) });
+  }
+  return found;
 }
 
 export async function documentTaken(db: DbOrTx, documentType: DocumentType, documentNumber: string): Promise<boolean> {

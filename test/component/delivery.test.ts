@@ -1,4 +1,4 @@
-import { randomUUID } from 'node:crypto';
+import { randomInt, randomUUID } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 
@@ -8,7 +8,11 @@ import { simpleParser } from 'mailparser';
 import { DEMO_OPERATOR } from '../../scripts/demoData';
 import * as emails from '../../shared/controllers/email.controller';
 import * as notifications from '../../shared/controllers/notification.controller';
-import { call, customerWithCoupon, logIn, type SeededApp, startSeededApp, waitFor } from '../support/app';
+import { GUEST_PAYER_ID } from '../../shared/models/guestPayment.model';
+import { newId } from '../../shared/models/ids';
+import { insertRows } from '../../shared/models/insertRows';
+import { type NoticeBatchMessage, notificationMessage } from '../../shared/models/message.model';
+import { call, customerWithCoupon, logIn, newCustomer, type SeededApp, startSeededApp, waitFor } from '../support/app';
 
 /**
  * Messages that can't be lost: a queue that dies with a payment's receipt and notification in it
@@ -150,4 +154,112 @@ test('when a payment is reversed before its receipt is delivered, then the recei
   expect(pdf?.filename).toBe(`comprobante-${paid.body.invoice.number}.pdf`);
   // A receipt has no payable barcode: the PDF embeds no image.
   expect(pdf?.content.includes('/Subtype /Image')).toBe(false);
+});
+
+test('when a timer expires more coupons than one message holds, then their notices leave in batch messages of at most 200, and each owner gets one notification, however often a batch is delivered', async () => {
+  const { db } = app.services;
+  const now = app.clock.now();
+  const invoice = await db('invoices').where({ status: 'UNPAID' }).first('id');
+  // 450 owners, one due coupon each (one ACTIVE coupon per owner and invoice), and the guest payer's.
+  const base = 7_000_000_000 + randomInt(900_000_000);
+  const owners = Array.from({ length: 450 }, (_, i) => ({
+    id: newId(),
+    email: `lote-${base + i}@example.com`,
+    password_hash: 'x',
+    full_name: `Titular ${i}`,
+    document_type: 'CC',
+    document_number: String(base + i),
+    role: 'customer',
+    failed_logins: 0,
+    created_at: now,
+    updated_at: now,
+  }));
+  await insertRows(db, 'users', owners);
+  const deleted = owners[7]?.id as string;
+  await db('users').where({ id: deleted }).update({ deleted_at: now });
+  const coupons = [...owners.map((o) => o.id), GUEST_PAYER_ID].map((userId, i) => ({
+    id: newId(),
+    code: String(base * 100 + i).slice(-12),
+    user_id: userId,
+    invoice_id: invoice.id,
+    amount: 1000,
+    status: 'ACTIVE',
+    issued_at: new Date(now.getTime() - 86_400_000),
+    expires_at: new Date(now.getTime() - 60_000),
+  }));
+  await insertRows(db, 'coupons', coupons);
+  await drain('notifications');
+
+  await app.host.runTimer('expireCoupons');
+  const ours = new Set(owners.map((o) => o.id.toLowerCase()));
+  const batches = ((await drain('notifications')) as NoticeBatchMessage[]).filter(
+    (m) => m.kind === 'COUPON_EXPIRED' && m.notices?.some((n) => ours.has(n.userId.toLowerCase())),
+  );
+  const notices = batches.flatMap((m) => m.notices);
+  // 450 notices (the guest payer has no inbox) in three messages, not 450.
+  expect(batches.map((m) => m.notices.length).sort((a, b) => b - a)).toEqual([200, 200, 50]);
+  expect(notices.filter((n) => ours.has(n.userId.toLowerCase()))).toHaveLength(450);
+  expect(notices.some((n) => n.userId.toLowerCase() === GUEST_PAYER_ID)).toBe(false);
+  const [first, second, third] = batches as [NoticeBatchMessage, NoticeBatchMessage, NoticeBatchMessage];
+
+  // Delivered, delivered again, and half-stored before a crash: each notice is stored once.
+  const inFirst = first.notices.some((n) => n.userId.toLowerCase() === deleted.toLowerCase()) ? 199 : 200;
+  expect(await notifications.store(app.services, first)).toMatch(new RegExp(`^${inFirst} of 200 notices stored`));
+  expect(await notifications.store(app.services, first)).toMatch(/^0 of 200 notices stored/);
+  await notifications.store(app.services, second);
+  const stored = await db('notifications').where('source_message_id', 'like', `${second.messageId}/%`);
+  await db('notifications')
+    .whereIn(
+      'id',
+      stored.slice(0, 60).map((n: { id: string }) => n.id),
+    )
+    .delete();
+  expect(await notifications.store(app.services, second)).toMatch(/^60 of 200 notices stored/);
+  await Promise.all([notifications.store(app.services, third), notifications.store(app.services, third)]);
+
+  const rows = await db('notifications')
+    .whereIn(
+      'user_id',
+      owners.map((o) => o.id),
+    )
+    .where({ kind: 'COUPON_EXPIRED' })
+    .select<{ user_id: string; coupon_code: string; title: string }[]>('user_id', 'coupon_code', 'title');
+  expect(rows).toHaveLength(449);
+  expect(new Set(rows.map((r) => r.user_id.toLowerCase())).size).toBe(449);
+  expect(rows.some((r) => r.user_id.toLowerCase() === deleted.toLowerCase())).toBe(false);
+  const codeOf = new Map(coupons.map((c) => [c.user_id.toLowerCase(), c.code]));
+  expect(rows.every((r) => r.coupon_code === codeOf.get(r.user_id.toLowerCase()) && r.title === 'Cupón vencido')).toBe(
+    true,
+  );
+  const confirmed = await db('outbox')
+    .whereIn(
+      'id',
+      batches.map((m) => m.messageId),
+    )
+    .whereNotNull('delivered_at');
+  expect(confirmed).toHaveLength(3);
+});
+
+test('when the outbox holds more than one round of messages (a queue outage, a bulk run), then one sweep sends them all', async () => {
+  const customer = (await newCustomer(app.url)).id;
+  const now = app.clock.now();
+  await drain('notifications');
+  const backlog = Array.from({ length: 450 }, (_, i) =>
+    notificationMessage({ kind: 'COUPON_EXPIRED', userId: customer, occurredAt: now, data: { couponCode: String(i) } }),
+  );
+  await insertRows(
+    app.services.db,
+    'outbox',
+    backlog.map((m) => ({
+      id: m.body.messageId,
+      queue: m.queue,
+      body: JSON.stringify(m.body),
+      created_at: now,
+      available_at: now,
+      attempts: 0,
+    })),
+  );
+  await app.host.runTimer('dispatchOutbox');
+  const sent = new Set((await drain('notifications')).map((m) => (m as { messageId: string }).messageId));
+  expect(backlog.filter((m) => sent.has(m.body.messageId))).toHaveLength(450);
 });
