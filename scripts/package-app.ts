@@ -3,17 +3,19 @@ import fs from 'node:fs';
 import path from 'node:path';
 
 import { projectRoot } from '../shared/projectFiles';
+import { BUNDLE_FILE } from './bundle-app';
 
 /**
  * npm run package [-- DIR]: the Functions deployment package (default `.deploy/`), what azd zips
- * and uploads. The compiled app (dist/functions, dist/shared, dist/sql), host.json, the files read
+ * and uploads. The app bundled in one file (dist/app.js, its main), host.json, the files read
  * at run time, and node_modules with the production dependencies only — the exact versions
  * installed here, copied as `npm ls --omit=dev` lists them, so nothing is downloaded (the dev tree,
  * Azurite, playwright-core, TypeScript, jest, is left behind).
  */
 const root = projectRoot();
 const RUNTIME_FILES = ['host.json', 'openapi.json', 'package-lock.json', 'shared/data'];
-const COMPILED_DIRS = ['dist/functions', 'dist/shared', 'dist/sql'];
+// The app is one bundle (scripts/bundle-app.ts), the package's main; the map names the sources' lines.
+const COMPILED_FILES = [BUNDLE_FILE, `${BUNDLE_FILE}.map`];
 
 export function productionPackagePaths(): string[] {
   const out = execFileSync('npm', ['ls', '--omit=dev', '--all', '--parseable'], {
@@ -32,16 +34,18 @@ export function productionPackagePaths(): string[] {
 }
 
 export function buildPackage(target: string): { files: number; packages: number } {
-  if (!fs.existsSync(path.join(root, 'dist/functions'))) throw new Error('dist/ is missing: run npm run build first');
+  if (!fs.existsSync(path.join(root, BUNDLE_FILE)))
+    throw new Error(`${BUNDLE_FILE} is missing: run npm run build first`);
   fs.rmSync(target, { recursive: true, force: true });
   fs.mkdirSync(target, { recursive: true });
-  for (const rel of [...COMPILED_DIRS, ...RUNTIME_FILES]) {
+  for (const rel of [...COMPILED_FILES, ...RUNTIME_FILES]) {
     fs.cpSync(path.join(root, rel), path.join(target, rel), { recursive: true });
   }
   // package.json without the dev tree and the scripts that need it.
   const manifest = JSON.parse(fs.readFileSync(path.join(root, 'package.json'), 'utf8')) as Record<string, unknown>;
   delete manifest.devDependencies;
   delete manifest.scripts;
+  manifest.main = BUNDLE_FILE;
   fs.writeFileSync(path.join(target, 'package.json'), JSON.stringify(manifest, null, 2) + '\n');
 
   const packages = productionPackagePaths();

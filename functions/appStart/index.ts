@@ -1,5 +1,6 @@
 import { app } from '@azure/functions';
 import { z } from 'zod';
+import { es } from 'zod/locales';
 
 import { startTelemetry, stopTelemetry } from '../../shared/clients/telemetry.client';
 import { config } from '../../shared/config';
@@ -15,7 +16,7 @@ import { services } from '../../shared/services';
  * instance's heartbeat (shared/heartbeat.ts).
  */
 app.hook.appStart(() => {
-  z.config({ ...z.locales.es(), customError: spanishValidationMessages });
+  z.config({ ...es(), customError: spanishValidationMessages });
   if (startTelemetry(config().telemetry) !== 'off') observeSystem(() => services());
   startHeartbeat(() => services());
 });

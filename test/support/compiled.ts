@@ -7,7 +7,8 @@ import { freePort } from '../../local/azurite';
 import { projectRoot } from '../../shared/projectFiles';
 
 const SOURCE_DIRS = ['functions', 'shared', 'sql', 'scripts', 'local', 'bench'];
-const BUILT_MARK = path.join(projectRoot(), 'dist', 'scripts', 'start.js');
+// The build's last step is the bundle (npm run build: tsc, then scripts/bundle-app.ts).
+const BUILT_MARK = path.join(projectRoot(), 'dist', 'app.js');
 const LOCK = path.join(projectRoot(), '.build-lock');
 
 function newestSourceMs(dir: string): number {
@@ -45,12 +46,17 @@ export async function ensureBuilt(): Promise<void> {
     }
   }
   try {
-    if (!isFresh())
+    if (!isFresh()) {
       execFileSync(
         process.execPath,
         [path.join(projectRoot(), 'node_modules/typescript/bin/tsc'), '-p', 'tsconfig.json'],
         { cwd: projectRoot(), stdio: 'pipe' },
       );
+      execFileSync(process.execPath, [path.join(projectRoot(), 'dist/scripts/bundle-app.js')], {
+        cwd: projectRoot(),
+        stdio: 'pipe',
+      });
+    }
   } finally {
     fs.rmdirSync(LOCK);
   }
