@@ -81,7 +81,7 @@ async function expireAndAnnounce(tx: DbOrTx, ids: string[], now: Date): Promise<
 }
 
 /** What one batch of a timer changed, and the outbox rows of its notices. */
-interface Announced {
+export interface Announced {
   changed: number;
   messageIds: string[];
 }
@@ -302,11 +302,11 @@ export async function expireDue(deps: BillingDeps, batchSize = 500): Promise<Exp
  * its own messages: the dispatch timer sends 200 rows a round, which a run of a million coupons
  * (5,000 batch messages) would otherwise wait on for hours.
  */
-async function announceInBatches(
-  deps: BillingDeps,
+export async function announceInBatches<T>(
+  deps: Pick<BillingDeps, 'db' | 'clock' | 'queue'>,
   batchSize: number,
-  select: () => Promise<string[]>,
-  changeAndAnnounce: (tx: DbOrTx, ids: string[]) => Promise<Announced>,
+  select: () => Promise<T[]>,
+  changeAndAnnounce: (tx: DbOrTx, batch: T[]) => Promise<Announced>,
 ): Promise<{ announced: number; batches: number; writeMs: number }> {
   let announced = 0;
   let batches = 0;

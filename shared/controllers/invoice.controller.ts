@@ -1,6 +1,5 @@
 import { z } from 'zod';
 
-import { inTransaction } from '../clients/sql.client';
 import { AppError } from '../errors';
 import {
   contractJsonSchema,
@@ -23,20 +22,19 @@ import {
   UNITS,
 } from '../models/invoiceLine.model';
 import {
-  insertInvoiceNotice,
+  insertInvoiceNotices,
   INVOICE_NOTICE_KINDS,
   invoiceNoticeCandidates,
   type InvoiceNoticeKind,
 } from '../models/invoiceNotice.model';
 import { SERVICE_LABELS, UNIT_LABELS } from '../models/labels';
-import { notificationMessage } from '../models/message.model';
+import { noticeBatchMessages } from '../models/message.model';
 import { addToOutbox } from '../models/outbox.model';
 import { enforceDistinctLimit, enforceRateLimit } from '../models/throttle';
 import { addDays, bogotaDay } from '../models/time';
-import * as outbox from '../outbox';
 import type { BillingDeps } from '../services';
 import { renderInvoiceEventPdf } from '../views/couponPdf';
-import { enforceLookupQuota, ensureActiveCoupons } from './coupon.controller';
+import { announceInBatches, enforceLookupQuota, ensureActiveCoupons } from './coupon.controller';
 
 export const searchResultSchema = z
   .object({ contract: contractJsonSchema, invoices: z.array(invoiceJsonSchema), coupons: z.array(couponJsonSchema) })
@@ -115,8 +113,9 @@ const DUE_SOON_DAYS = 3;
 /**
  * The daily invoice notices (timer NOTIFY_INVOICES_SCHEDULE): to every follower of a contract, a
  * new unpaid invoice, a due date within three days and an overdue invoice are each announced
- * once. Each notice is recorded with its outbox message in one short transaction; a notice
- * another run recorded first is skipped.
+ * once. Each batch of 500 is recorded with its outbox messages in one short transaction, and its
+ * messages leave right after the commit; a notice another run recorded first is skipped, and the
+ * run rests between batches as the expiry does (announceInBatches).
  */
 export async function announceInvoiceDates(
   deps: Pick<BillingDeps, 'db' | 'clock' | 'queue'>,
@@ -128,26 +127,23 @@ export async function announceInvoiceDates(
   const sent: Record<InvoiceNoticeKind, number> = { INVOICE_ISSUED: 0, INVOICE_DUE_SOON: 0, INVOICE_OVERDUE: 0 };
   for (const kind of kinds) {
     const window = { kind, today, soonUntil: addDays(today, DUE_SOON_DAYS) };
-    for (;;) {
-      const batch = await invoiceNoticeCandidates(deps.db, window, batchSize);
-      for (const candidate of batch) {
-        const ids = await inTransaction(deps.db, async (tx) => {
-          const outcome = await insertInvoiceNotice(tx, {
-            userId: candidate.userId,
-            invoiceId: candidate.invoiceId,
-            kind,
-            now,
-          });
-          if (outcome === 'duplicate') return [];
-          const { userId, ...data } = candidate;
-          return addToOutbox(tx, [notificationMessage({ kind, userId, occurredAt: now, data })], now);
-        });
-        sent[kind] += ids.length;
-      }
-      if (batch.length < batchSize) break;
-    }
+    // A batch of candidates is one transaction: their notices recorded, and sent as batch
+    // messages (up to 200 people each), not one transaction and one message per person.
+    const run = await announceInBatches(
+      deps,
+      batchSize,
+      () => invoiceNoticeCandidates(deps.db, window, batchSize),
+      async (tx, candidates) => {
+        const recorded = await insertInvoiceNotices(tx, kind, candidates, now);
+        const notices = recorded.map(({ userId, ...data }) => ({ userId, data }));
+        return {
+          changed: recorded.length,
+          messageIds: await addToOutbox(tx, noticeBatchMessages(kind, now, notices), now),
+        };
+      },
+    );
+    sent[kind] = run.announced;
   }
-  await outbox.dispatch(deps);
   return sent;
 }
 

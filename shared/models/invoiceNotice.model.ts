@@ -1,4 +1,5 @@
 import { asDay, type DbOrTx, isUniqueViolation } from '../clients/sql.client';
+import { insertRows } from './insertRows';
 
 /**
  * Notices about a user's invoices (of the contracts they follow): a new invoice, a due date three
@@ -87,6 +88,31 @@ export async function insertInvoiceNotice(
   } catch (error) {
     if (isUniqueViolation(error)) return 'duplicate';
     throw error;
+  }
+}
+
+/**
+ * Records a timer batch's notices as sent, in one multi-row insert; the ones it recorded. When
+ * another run recorded one of them first (the insert fails whole), one by one instead, and only
+ * the ones this call recorded come back: each notice is announced by the run that recorded it.
+ */
+export async function insertInvoiceNotices<T extends { userId: string; invoiceId: string }>(
+  db: DbOrTx,
+  kind: InvoiceNoticeKind,
+  notices: T[],
+  now: Date,
+): Promise<T[]> {
+  const rows = notices.map((n) => ({ user_id: n.userId, invoice_id: n.invoiceId, kind, created_at: now }));
+  try {
+    await insertRows(db, 'invoice_notices', rows);
+    return notices;
+  } catch (error) {
+    if (!isUniqueViolation(error)) throw error;
+    const recorded: T[] = [];
+    for (const n of notices)
+      if ((await insertInvoiceNotice(db, { userId: n.userId, invoiceId: n.invoiceId, kind, now })) === 'stored')
+        recorded.push(n);
+    return recorded;
   }
 }
 

@@ -1,4 +1,9 @@
+import { randomInt } from 'node:crypto';
+
+import * as notifications from '../../shared/controllers/notification.controller';
 import { newId } from '../../shared/models/ids';
+import { insertRows } from '../../shared/models/insertRows';
+import type { NoticeBatchMessage } from '../../shared/models/message.model';
 import { addDays, bogotaDay } from '../../shared/models/time';
 import { call, customerWithCoupon, type SeededApp, startSeededApp } from '../support/app';
 
@@ -14,15 +19,24 @@ afterAll(async () => {
   await app.stop();
 });
 
-/** The notices the timer put in the outbox for one user, by kind. */
-async function noticesFor(userId: string): Promise<{ kind: string; data: Record<string, unknown> }[]> {
+type OutboxNotice = { kind: string; userId: string; data: Record<string, unknown> };
+
+/** The invoice notices in the outbox, one per person: a batch message's (`notices`) or a single one's. */
+async function outboxNotices(): Promise<(OutboxNotice & { messageId: string })[]> {
   const rows = await app.services.db('outbox').where({ queue: 'notifications' }).select('body');
   return rows
-    .map(
-      (row: { body: string }) =>
-        JSON.parse(row.body) as { kind: string; userId: string; data: Record<string, unknown> },
-    )
-    .filter((body) => body.userId === userId && body.kind.startsWith('INVOICE_'));
+    .map((row: { body: string }) => JSON.parse(row.body) as (OutboxNotice | NoticeBatchMessage) & { messageId: string })
+    .filter((body) => body.kind.startsWith('INVOICE_'))
+    .flatMap((body) =>
+      'notices' in body
+        ? body.notices.map((n) => ({ kind: body.kind, messageId: body.messageId, userId: n.userId, data: n.data }))
+        : [body],
+    );
+}
+
+/** The notices the timer put in the outbox for one user, by kind. */
+async function noticesFor(userId: string): Promise<OutboxNotice[]> {
+  return (await outboxNotices()).filter((notice) => notice.userId === userId);
 }
 
 test('when a followed contract gets a new invoice, its due date comes near and then passes, then each is announced once', async () => {
@@ -96,5 +110,74 @@ test('when an invoice is paid before its due date, then no "due soon" or "overdu
   expect(await noticesFor(customer.id)).toEqual([]);
   // Not for want of trying: every run succeeded.
   expect(app.logs.filter((line) => line.includes("'Functions.notifyInvoices' (Failed"))).toEqual([]);
+  app.clock.set(new Date());
+});
+
+test('when a new invoice has hundreds of followers, then two runs at once announce it once to each, in batch messages of at most 200', async () => {
+  const { db } = app.services;
+  const now = app.clock.now();
+  const contract = await db('contracts').where({ number: '10000040' }).first('id');
+  const base = 6_000_000_000 + randomInt(900_000_000);
+  const followers = Array.from({ length: 450 }, (_, i) => ({
+    id: newId(),
+    email: `seguidor-${base + i}@example.com`,
+    password_hash: 'x',
+    full_name: `Seguidor ${i}`,
+    document_type: 'CC',
+    document_number: String(base + i),
+    role: 'customer',
+    failed_logins: 0,
+    created_at: now,
+    updated_at: now,
+  }));
+  await insertRows(db, 'users', followers);
+  await insertRows(
+    db,
+    'user_contracts',
+    followers.map((f) => ({ user_id: f.id, contract_id: contract.id, first_seen_at: now })),
+  );
+  app.clock.advance(60_000);
+  const today = bogotaDay(app.clock.now());
+  await db('invoices').insert({
+    id: newId(),
+    contract_id: contract.id,
+    number: 'F100000409999',
+    period: '2099-02',
+    issue_date: today,
+    due_date: addDays(today, 30),
+    amount: 98_760,
+    status: 'UNPAID',
+    created_at: app.clock.now(),
+    updated_at: app.clock.now(),
+  });
+
+  await Promise.all([app.host.runTimer('notifyInvoices'), app.host.runTimer('notifyInvoices')]);
+
+  const ours = new Set(followers.map((f) => f.id.toLowerCase()));
+  const notices = (await outboxNotices()).filter(
+    (n) => ours.has(n.userId.toLowerCase()) && n.data.invoiceNumber === 'F100000409999',
+  );
+  expect(notices).toHaveLength(450);
+  expect(new Set(notices.map((n) => n.userId.toLowerCase())).size).toBe(450);
+  expect(notices.every((n) => n.kind === 'INVOICE_ISSUED' && n.data.amount === 98_760)).toBe(true);
+  // A handful of messages, not 450 (more than three only if the two runs split a batch between them).
+  const messageIds = [...new Set(notices.map((n) => n.messageId))];
+  expect(messageIds.length).toBeGreaterThanOrEqual(3);
+  expect(messageIds.length).toBeLessThan(10);
+  expect(
+    await db('invoice_notices')
+      .where({ kind: 'INVOICE_ISSUED' })
+      .whereIn('user_id', [...ours]),
+  ).toHaveLength(450);
+
+  // The notifications consumer stores each person's notice from the batch messages.
+  const bodies = (await db('outbox').whereIn('id', messageIds).select('body')).map(
+    (row: { body: string }) => JSON.parse(row.body) as NoticeBatchMessage,
+  );
+  for (const body of bodies) await notifications.store(app.services, body);
+  const stored = await db('notifications')
+    .where({ kind: 'INVOICE_ISSUED' })
+    .whereIn('user_id', [...ours]);
+  expect(stored).toHaveLength(450);
   app.clock.set(new Date());
 });
