@@ -8,10 +8,12 @@ import * as coupons from '../shared/controllers/coupon.controller';
 import { disposeServices, services } from '../shared/services';
 import { migrateLatest } from '../sql/migrator';
 import { benchCrash, type CrashFigures } from './crash';
+import { benchEngines } from './engines';
 import { benchGateway } from './gateway';
 import { benchImports } from './imports';
 import { captureStatements, type PaymentKeys, startPayFloor, startSearchFloor, untilQuiet } from './payFloor';
 import { benchRatios, type Ratio, ratioTable } from './ratios';
+import { benchScale } from './scale';
 import { percentile } from './stats';
 import { pool, startBenchHost, timed } from './support';
 
@@ -27,7 +29,10 @@ import { pool, startBenchHost, timed } from './support';
  * It starts with the ratios of bench/ratios.ts (BENCH_RATIOS=0 skips them; BENCH_SECONDS,
  * BENCH_CONNECTIONS, BENCH_BCRYPT_COST), and ends with the gateway path (bench/gateway.ts, both
  * engines when MSSQL_TEST_CONNECTION is set; BENCH_GATEWAY=0 skips it) and the fault suite's
- * crash scenario (bench/crash.ts; BENCH_CRASH=0 skips it).
+ * crash scenario (bench/crash.ts; BENCH_CRASH=0 skips it), then the targets at EPM's size:
+ * expiry of 1,000,000 due coupons and payments while it runs (bench/scale.ts, ~9 minutes;
+ * BENCH_SCALE=0 skips it, BENCH_SCALE_CONTRACTS sizes it), and with MSSQL_TEST_CONNECTION set,
+ * pay on the T-SQL engine beside SQLite (bench/engines.ts; BENCH_ENGINES=0 skips it).
  */
 const PAYMENTS = Number(process.env.BENCH_PAYMENTS ?? 400);
 const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 16);
@@ -329,13 +334,18 @@ async function main(): Promise<void> {
     ratios,
     gateway: undefined as Awaited<ReturnType<typeof benchGateway>> | undefined,
     crash: undefined as CrashFigures | undefined,
+    scale: undefined as Awaited<ReturnType<typeof benchScale>> | undefined,
+    engines: undefined as Awaited<ReturnType<typeof benchEngines>> | undefined,
   };
   // The gateway path and the crash scenario bring up hosts of their own: this one goes first.
   await stop();
   await disposeServices();
   if (process.env.BENCH_GATEWAY !== '0') results.gateway = await benchGateway();
   if (process.env.BENCH_CRASH !== '0') results.crash = benchCrash();
+  if (process.env.BENCH_SCALE !== '0') results.scale = await benchScale();
+  if (process.env.MSSQL_TEST_CONNECTION && process.env.BENCH_ENGINES !== '0') results.engines = await benchEngines();
   console.log(JSON.stringify(results, null, 2));
+  const { imports, scale, engines } = results;
   const inProcess: Ratio[] = [
     ...[results.search.sequential, results.search.concurrent].map((run) => ({
       measure: `search, coupon reused (c=${run.app.concurrency}), in-process host`,
@@ -365,6 +375,45 @@ async function main(): Promise<void> {
       ratio: Number.NaN,
       target: 'reported',
     },
+    ...(imports
+      ? [
+          {
+            measure: `invoice import, ${imports.invoiceImport.lines.toLocaleString('en')} lines (billing feed, SQLite)`,
+            app: `${imports.invoiceImport.importLinesPerSecond} lines/s (${(imports.invoiceImport.importMs / 1000).toFixed(1)} s)`,
+            floor: `${imports.invoiceImport.floorLinesPerSecond} lines/s (raw prepared inserts of the same rows)`,
+            ratio: imports.invoiceImport.ratioToFloor,
+            target: '≥ 0.5 at 1,000,000 lines',
+          },
+        ]
+      : []),
+    ...(scale
+      ? [
+          {
+            measure: `expiry of ${scale.large.expiry.expired.toLocaleString('en')} due coupons among ${scale.large.invoices.toLocaleString('en')} invoices (writes)`,
+            app: `${(scale.large.expiry.writeMs / 1000).toFixed(1)} s in ${scale.large.expiry.batches} batches`,
+            floor: `${(scale.large.expiry.rawUpdateMs / 1000).toFixed(2)} s (one raw set-based UPDATE)`,
+            ratio: scale.large.expiry.ratioToRawUpdate,
+            target: '≤ 2 (ratio is app ÷ floor)',
+          },
+          {
+            measure: `pay p99, one at a time, while those ${scale.large.expiry.expired.toLocaleString('en')} coupons expire`,
+            app: `p99 ${scale.large.payDuringExpiry.p99} ms, p50 ${scale.large.payDuringExpiry.p50} ms (${scale.large.payDuringExpiry.count} payments)`,
+            floor: `p99 ${scale.large.payIdle.p99} ms idle (p50 ${scale.large.payIdle.p50} ms)`,
+            ratio: scale.large.payDuringExpiry.p99 / Math.max(1, scale.large.payIdle.p99),
+            target: '≤ 2 (ratio is app ÷ floor)',
+          },
+        ]
+      : []),
+    // Pay on each engine through the same host and data (bench/engines.ts): the T-SQL engine reported beside SQLite.
+    ...(engines ?? []).flatMap((engine) =>
+      [engine.paySequential, engine.payConcurrent].map((run, i) => ({
+        measure: `pay (c=${i === 0 ? 1 : engine.payConcurrent.concurrency}), ${engine.label}, bench/engines.ts`,
+        app: `${run.perSecond}/s, p50 ${run.p50} ms, p99 ${run.p99} ms`,
+        floor: '—',
+        ratio: NaN,
+        target: 'reported',
+      })),
+    ),
     ...(results.gateway ?? []).flatMap((engine) => [
       {
         measure: `gateway: signed events applied one at a time (${engine.label})`,
