@@ -15,7 +15,7 @@ import { captureStatements, type PaymentKeys, startPayFloor, startSearchFloor, u
 import { benchRatios, type Ratio, ratioTable } from './ratios';
 import { benchScale } from './scale';
 import { percentile } from './stats';
-import { pool, startBenchHost, timed } from './support';
+import { pool, startBenchHost, timed, withSettingsRestored } from './support';
 
 /**
  * npm run bench: on-demand measurements of the paths that matter, on this machine, through the
@@ -340,10 +340,11 @@ async function main(): Promise<void> {
   // The gateway path and the crash scenario bring up hosts of their own: this one goes first.
   await stop();
   await disposeServices();
-  if (process.env.BENCH_GATEWAY !== '0') results.gateway = await benchGateway();
+  if (process.env.BENCH_GATEWAY !== '0') results.gateway = await withSettingsRestored(benchGateway);
   if (process.env.BENCH_CRASH !== '0') results.crash = benchCrash();
-  if (process.env.BENCH_SCALE !== '0') results.scale = await benchScale();
-  if (process.env.MSSQL_TEST_CONNECTION && process.env.BENCH_ENGINES !== '0') results.engines = await benchEngines();
+  if (process.env.BENCH_SCALE !== '0') results.scale = await withSettingsRestored(benchScale);
+  if (process.env.MSSQL_TEST_CONNECTION && process.env.BENCH_ENGINES !== '0')
+    results.engines = await withSettingsRestored(benchEngines);
   console.log(JSON.stringify(results, null, 2));
   const { imports, scale, engines } = results;
   const inProcess: Ratio[] = [

@@ -4,6 +4,7 @@ import path from 'node:path';
 import { startAzurite } from '../local/azurite';
 import { functionFilesFromMain, type RunningHost, startHost } from '../local/host';
 import { DEMO_CUSTOMER } from '../scripts/demoData';
+import { resetConfig } from '../shared/config';
 import { requestBodyLimit } from '../shared/http/bodyLimit';
 import { percentile } from './stats';
 
@@ -115,4 +116,20 @@ export async function startBenchHost(dataDir: string): Promise<{ host: RunningHo
       await azurite.stop();
     },
   };
+}
+
+/**
+ * Runs a part of the bench that points the app's settings elsewhere (DB_ENGINE and SQL_* for the
+ * T-SQL engine, DATA_DIR), then puts the settings back as they were, so the next part starts on
+ * its own (a part that found DB_ENGINE=mssql left behind would open a database already dropped).
+ */
+export async function withSettingsRestored<T>(work: () => Promise<T>): Promise<T> {
+  const saved = { ...process.env };
+  try {
+    return await work();
+  } finally {
+    for (const key of Object.keys(process.env)) if (!(key in saved)) delete process.env[key];
+    Object.assign(process.env, saved);
+    resetConfig();
+  }
 }
