@@ -172,6 +172,18 @@ describe('the packaged bundle, served by the local host', () => {
     expect(await res.json()).toMatchObject({ checks: { database: { status: 'up' }, queues: { status: 'up' } } });
   });
 
+  test('when the API documents are asked, then the files the bundle reads at run time are found from dist/', async () => {
+    // openapi.json through projectRoot() (the folder above dist/app.js), Swagger UI through require.resolve.
+    const spec = await fetch(`${base}/openapi.json`);
+    expect(spec.status).toBe(200);
+    expect(((await spec.json()) as { openapi: string }).openapi).toMatch(/^3\./);
+    const page = await fetch(`${base}/docs`);
+    expect(page.status).toBe(200);
+    expect(await page.text()).toContain('swagger-ui');
+    const asset = await fetch(`${base}/docs/assets/swagger-ui-bundle.js`);
+    expect(asset.status).toBe(200);
+  });
+
   test('when a customer logs in and searches a contract, then the bundle answers as the per-file build does', async () => {
     const login = await fetch(`${base}/auth/login`, {
       method: 'POST',
