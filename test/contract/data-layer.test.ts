@@ -176,6 +176,36 @@ describe(`the data layer on ${testEngineName()}`, () => {
     expect(sent.filter((sql) => /\bVALUES\b/.test(sql)).length).toBe(testEngineName() === 'mssql' ? 2 : 3);
   });
 
+  test('when rows are bulk-inserted inside a transaction, then they read back as written, and a refused row takes back every row of its call', async () => {
+    const contract = (i: number, holder: string) => ({
+      id: newId(),
+      number: String(87_000_000 + i),
+      holder_name: holder,
+      holder_document_type: 'CC',
+      holder_document_number: String(2_000_000 + i),
+      address: `Carrera ${i} # 3-4`,
+      city: 'Envigado',
+      stratum: 3,
+      services: 'ACUEDUCTO',
+      created_at: now,
+    });
+    const first = [contract(0, "O'Brien \\ 🌻"), contract(1, 'Dos\nlíneas'), contract(2, '')];
+    const late = contract(3, 'Llega tarde');
+    const taken = { ...contract(4, 'Repite número'), number: first[0]!.number };
+    await db.transaction(async (tx) => {
+      await insertRows(tx, 'contracts', first);
+      expect(isUniqueViolation(await rejectionOf(insertRows(tx, 'contracts', [late, taken])))).toBe(true);
+      // The row before the refused one went back with it: the call is one statement's worth.
+      expect(await tx('contracts').where({ id: late.id }).first('id')).toBeUndefined();
+    });
+    const stored = await db('contracts')
+      .whereIn('number', ['87000000', '87000001', '87000002', '87000003'])
+      .orderBy('number')
+      .select('holder_name', 'created_at');
+    expect(stored.map((c) => c.holder_name)).toEqual(first.map((c) => c.holder_name));
+    expect(stored.map((c) => new Date(c.created_at).getTime())).toEqual(first.map(() => now.getTime()));
+  });
+
   describe('with the demo data', () => {
     beforeAll(async () => {
       await seedDemoData(db, { now });
