@@ -69,30 +69,39 @@ interface SqliteConnection {
 const STATEMENT_CACHE_SIZE = 500;
 /** Statements with more bindings are a batch's (IN lists, multi-row inserts): their texts vary with the batch. */
 const CACHED_MAX_BINDINGS = 64;
+/** A batch's statements kept apart, only the last few: a feed or a timer repeats its full-size one. */
+const BATCH_STATEMENT_CACHE_SIZE = 4;
 
 /**
  * knex prepares every query again (a sixth of a search's CPU on SQLite); the app's statements
  * are a few hundred fixed texts, so each connection keeps its prepared statements by SQL text,
- * the least recently used dropped past the bound. SQLite re-prepares one itself if the schema
- * changes under it.
+ * the least recently used dropped past the bound. A batch's statement (thousands of bindings in
+ * a feed) is kept in a bound of its own, a few: cached with the others, every batch size would
+ * hold its compiled program (native memory V8 does not see) until the bound pushed it out, and
+ * not cached, SQLite parsed the billing feed's full-size insert afresh for every chunk. SQLite
+ * re-prepares a statement itself if the schema changes under it.
  */
 function cachePreparedStatements(conn: SqliteConnection): void {
   const prepare = conn.prepare.bind(conn);
   const statements = new Map<string, unknown>();
-  conn.prepare = (sql: string) => {
-    // A batch's statement is prepared for it alone: cached, every batch size would hold its own
-    // compiled program (native memory V8 does not see) until the bound pushed it out.
-    if (bindingsOf(sql) > CACHED_MAX_BINDINGS) return prepare(sql);
-    let statement = statements.get(sql);
-    if (statement === undefined) {
-      statement = prepare(sql);
-      if (statements.size >= STATEMENT_CACHE_SIZE) statements.delete(statements.keys().next().value as string);
-    } else {
-      statements.delete(sql);
-    }
-    statements.set(sql, statement);
-    return statement;
-  };
+  const batchStatements = new Map<string, unknown>();
+  conn.prepare = (sql: string) =>
+    bindingsOf(sql) > CACHED_MAX_BINDINGS
+      ? recentlyUsed(batchStatements, BATCH_STATEMENT_CACHE_SIZE, sql, prepare)
+      : recentlyUsed(statements, STATEMENT_CACHE_SIZE, sql, prepare);
+}
+
+/** The entry for `key`, made if missing, moved to the newest end; the oldest dropped past `bound`. */
+function recentlyUsed<T>(entries: Map<string, T>, bound: number, key: string, make: (key: string) => T): T {
+  let entry = entries.get(key);
+  if (entry === undefined) {
+    entry = make(key);
+    if (entries.size >= bound) entries.delete(entries.keys().next().value as string);
+  } else {
+    entries.delete(key);
+  }
+  entries.set(key, entry);
+  return entry;
 }
 
 function bindingsOf(sql: string): number {

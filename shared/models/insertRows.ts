@@ -51,25 +51,9 @@ const isTransaction = (db: DbOrTx): db is Knex.Transaction =>
   (db as { isTransaction?: boolean }).isTransaction === true;
 const IDENTIFIER = /^[a-z_][a-z0-9_]*$/;
 
-/** Per connection, the last few multi-row statements (a feed's batches repeat the same full-size one). */
-const bulkStatements = new WeakMap<SqliteConnection, Map<string, SqliteStatement>>();
-const BULK_STATEMENTS_KEPT = 4;
-
-function bulkStatement(connection: SqliteConnection, sql: string): SqliteStatement {
-  let kept = bulkStatements.get(connection);
-  if (!kept) bulkStatements.set(connection, (kept = new Map<string, SqliteStatement>()));
-  let statement = kept.get(sql);
-  if (!statement) {
-    statement = connection.prepare(sql);
-    if (kept.size >= BULK_STATEMENTS_KEPT) kept.delete(kept.keys().next().value as string);
-    kept.set(sql, statement);
-  }
-  return statement;
-}
-
 /**
  * On SQLite inside a transaction: the same multi-row `INSERT … VALUES` statements, run on the
- * transaction's own connection without knex, and the full-size one prepared once per connection.
+ * transaction's own connection without knex (whose prepare keeps the full-size one, sql.client.ts).
  * knex copied and checked every one of up to 30,000 bindings per statement and SQLite parsed each
  * statement afresh: about a tenth of the billing feed's time (bench/RESULTS.md). One statement per
  * chunk, as before: a chunk fails or succeeds whole. Values are bound as knex binds them.
@@ -89,7 +73,7 @@ async function insertRowsPrepared(
   for (const part of chunks(rows, rowsPerStatement(tx, columns.length))) {
     const values: unknown[] = [];
     for (const row of part) for (const column of columns) values.push(sqliteValue(row[column]));
-    bulkStatement(connection, head + Array.from(part, () => tuple).join(', ')).run(values);
+    connection.prepare(head + Array.from(part, () => tuple).join(', ')).run(values);
   }
 }
 
