@@ -76,17 +76,19 @@ function rawInserts(file: string, lines: number): void {
   bulkLoadInvoices(file, { contracts: lines / 2, periods: ['2026-10', '2026-11'], firstNumber: 40_000_000 });
 }
 
+/** A SQLite database as the app opens it: migrated, and the ids made from now on in its layout. */
 export async function migrated(file: string): Promise<Db> {
+  // The ids services() makes on SQLite (time first in their text, see shared/models/ids.ts), for
+  // the floor and the app alike. Run alone, this bench made COMB ids, whose time sits last in the
+  // text SQLite keys by: every insert landed on a random index page, and the feed ran at half its
+  // speed (bench/RESULTS.md).
+  useIdLayout('time-first');
   const db = createSqlClient({ engine: 'sqlite', file });
   await migrateLatest(db);
   return db;
 }
 
 export function depsOn(db: Db): BillingDeps {
-  // The ids services() makes on SQLite (time first in their text, see shared/models/ids.ts). Run
-  // alone, this bench made COMB ids, whose time sits last in the text SQLite keys by: every insert
-  // landed on a random index page, and the feed ran at half its speed (bench/RESULTS.md).
-  useIdLayout('time-first');
   return {
     db,
     clock: systemClock,
@@ -159,7 +161,6 @@ export async function printCouponsAndBankFile(
 }
 
 export async function benchImports(dir: string) {
-  useIdLayout('time-first'); // the floor's ids too: the same layout as the app's (see depsOn)
   const csv = path.join(dir, 'feed.csv');
   await writeFeed(csv, LINES);
 
