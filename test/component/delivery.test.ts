@@ -12,7 +12,16 @@ import { GUEST_PAYER_ID } from '../../shared/models/guestPayment.model';
 import { newId } from '../../shared/models/ids';
 import { insertRows } from '../../shared/models/insertRows';
 import { type NoticeBatchMessage, notificationMessage } from '../../shared/models/message.model';
-import { call, customerWithCoupon, logIn, newCustomer, type SeededApp, startSeededApp, waitFor } from '../support/app';
+import {
+  call,
+  customerWithCoupon,
+  insertCustomers,
+  logIn,
+  newCustomer,
+  type SeededApp,
+  startSeededApp,
+  waitFor,
+} from '../support/app';
 
 /**
  * Messages that can't be lost: a queue that dies with a payment's receipt and notification in it
@@ -162,19 +171,7 @@ test('when a timer expires more coupons than one message holds, then their notic
   const invoice = await db('invoices').where({ status: 'UNPAID' }).first('id');
   // 450 owners, one due coupon each (one ACTIVE coupon per owner and invoice), and the guest payer's.
   const base = 7_000_000_000 + randomInt(900_000_000);
-  const owners = Array.from({ length: 450 }, (_, i) => ({
-    id: newId(),
-    email: `lote-${base + i}@example.com`,
-    password_hash: 'x',
-    full_name: `Titular ${i}`,
-    document_type: 'CC',
-    document_number: String(base + i),
-    role: 'customer',
-    failed_logins: 0,
-    created_at: now,
-    updated_at: now,
-  }));
-  await insertRows(db, 'users', owners);
+  const owners = await insertCustomers(db, { count: 450, label: 'Titular', now, base });
   const deleted = owners[7]?.id as string;
   await db('users').where({ id: deleted }).update({ deleted_at: now });
   const coupons = [...owners.map((o) => o.id), GUEST_PAYER_ID].map((userId, i) => ({

@@ -1,11 +1,9 @@
-import { randomInt } from 'node:crypto';
-
 import * as notifications from '../../shared/controllers/notification.controller';
 import { newId } from '../../shared/models/ids';
 import { insertRows } from '../../shared/models/insertRows';
 import type { NoticeBatchMessage } from '../../shared/models/message.model';
 import { addDays, bogotaDay } from '../../shared/models/time';
-import { call, customerWithCoupon, type SeededApp, startSeededApp } from '../support/app';
+import { call, customerWithCoupon, insertCustomers, type SeededApp, startSeededApp } from '../support/app';
 
 /**
  * The daily invoice notices: a follower of a contract hears once of a new invoice, once of a
@@ -117,20 +115,7 @@ test('when a new invoice has hundreds of followers, then two runs at once announ
   const { db } = app.services;
   const now = app.clock.now();
   const contract = await db('contracts').where({ number: '10000040' }).first('id');
-  const base = 6_000_000_000 + randomInt(900_000_000);
-  const followers = Array.from({ length: 450 }, (_, i) => ({
-    id: newId(),
-    email: `seguidor-${base + i}@example.com`,
-    password_hash: 'x',
-    full_name: `Seguidor ${i}`,
-    document_type: 'CC',
-    document_number: String(base + i),
-    role: 'customer',
-    failed_logins: 0,
-    created_at: now,
-    updated_at: now,
-  }));
-  await insertRows(db, 'users', followers);
+  const followers = await insertCustomers(db, { count: 450, label: 'Seguidor', now });
   await insertRows(
     db,
     'user_contracts',

@@ -1,3 +1,4 @@
+import { randomInt } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 
@@ -5,8 +6,11 @@ import { type AzuriteProcess, freePort, startAzurite } from '../../local/azurite
 import { type RunningHost, startHost } from '../../local/host';
 import { DEMO_OPERATOR, seedDemoData } from '../../scripts/demoData';
 import { ManualClock } from '../../shared/clients/clock.client';
+import type { DbOrTx } from '../../shared/clients/sql.client';
 import { resetConfig } from '../../shared/config';
 import { requestBodyLimit } from '../../shared/http/bodyLimit';
+import { newId } from '../../shared/models/ids';
+import { insertRows } from '../../shared/models/insertRows';
 import { projectRoot } from '../../shared/projectFiles';
 import { disposeServices, type Services, services, setServices } from '../../shared/services';
 import { migrateLatest } from '../../sql/migrator';
@@ -222,4 +226,30 @@ export async function decideAtCheckout(checkoutUrl: string, decision: string): P
     body: form.toString(),
     redirect: 'manual',
   });
+}
+
+/**
+ * `count` customer accounts written straight to the users table (no API, no bcrypt: they never
+ * log in), for the hundreds of owners or followers a timer's batches need. Emails and document
+ * numbers count up from `base` (random unless given), so runs never collide.
+ */
+export async function insertCustomers(
+  db: DbOrTx,
+  options: { count: number; label: string; now: Date; base?: number },
+): Promise<{ id: string; email: string }[]> {
+  const base = options.base ?? 6_000_000_000 + randomInt(900_000_000);
+  const users = Array.from({ length: options.count }, (_, i) => ({
+    id: newId(),
+    email: `${options.label.toLowerCase()}-${base + i}@example.com`,
+    password_hash: 'x',
+    full_name: `${options.label} ${i}`,
+    document_type: 'CC',
+    document_number: String(base + i),
+    role: 'customer',
+    failed_logins: 0,
+    created_at: options.now,
+    updated_at: options.now,
+  }));
+  await insertRows(db, 'users', users);
+  return users;
 }
