@@ -5,7 +5,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 
 import Database from 'better-sqlite3';
 
-import type { Db } from '../shared/clients/sql.client';
+import { type Db, sqliteValue } from '../shared/clients/sql.client';
 
 /**
  * The floor of a payment (issue #16): the statements one payment runs, captured from the app
@@ -53,13 +53,6 @@ export async function captureStatements(db: Db, work: () => Promise<unknown>): P
     db.off('query', listener);
   }
   return statements;
-}
-
-/** A binding as better-sqlite3 takes it (knex turns dates into epoch milliseconds, booleans into 0/1). */
-function sqliteValue(value: unknown): unknown {
-  if (value instanceof Date) return value.getTime();
-  if (typeof value === 'boolean') return value ? 1 : 0;
-  return value;
 }
 
 /**

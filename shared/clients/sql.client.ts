@@ -150,6 +150,13 @@ export function tsqlCompiler(): Db {
   return knex({ client: 'mssql' });
 }
 
+/** What knex's better-sqlite3 client binds for a value: a Date as its milliseconds, a boolean as 1/0, nothing as NULL. */
+export function sqliteValue(value: unknown): unknown {
+  if (value instanceof Date) return value.valueOf();
+  if (typeof value === 'boolean') return Number(value);
+  return value ?? null;
+}
+
 /** Azure SQL error numbers that mean "try again": throttling, failover, database waking up. */
 export const TRANSIENT_SQL_ERRORS = new Set([
   4060, 4221, 10928, 10929, 40143, 40197, 40501, 40540, 40613, 49918, 49919, 49920, 1205,

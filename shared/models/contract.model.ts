@@ -1,6 +1,7 @@
 import { z } from 'zod';
 
 import { asDay, type DbOrTx } from '../clients/sql.client';
+import { compiledQuery } from './compiledQuery';
 
 /** A service contract ("contrato"): its number is what customers type to find their invoices. */
 export interface Contract {
@@ -138,12 +139,16 @@ export async function findContractById(db: DbOrTx, id: string): Promise<Contract
   return row ? contractFromRow(row) : undefined;
 }
 
+/** On every search's path (recordContractAccess) and every invoice email's (hasContractAccess). */
+const contractAccessQuery = compiledQuery((db, p: { userId: string; contractId: string }) =>
+  db('user_contracts')
+    .where({ user_id: p.userId, contract_id: p.contractId })
+    .first<{ user_id: string } | undefined>('user_id'),
+);
+
 /** Remembers that a user looked up or paid a contract (who may email its invoices). */
 export async function recordContractAccess(db: DbOrTx, userId: string, contractId: string, now: Date): Promise<void> {
-  const known = (await db('user_contracts')
-    .where({ user_id: userId, contract_id: contractId })
-    .first('user_id')) as unknown;
-  if (known) return;
+  if (await contractAccessQuery(db, { userId, contractId })) return;
   try {
     await db('user_contracts').insert({ user_id: userId, contract_id: contractId, first_seen_at: now });
   } catch {
@@ -165,9 +170,7 @@ export async function contractFollowers(db: DbOrTx, contractId: string, limit = 
 
 /** Whether a user looked up or paid a contract: only then may they email its invoices. */
 export async function hasContractAccess(db: DbOrTx, userId: string, contractId: string): Promise<boolean> {
-  return (
-    (await db('user_contracts').where({ user_id: userId, contract_id: contractId }).first('user_id')) !== undefined
-  );
+  return (await contractAccessQuery(db, { userId, contractId })) !== undefined;
 }
 
 // ---- "My contracts": the ones the user looked up or paid, with what they owe ----

@@ -4,6 +4,7 @@ import { z } from 'zod';
 
 import { asDate, asDay, asOptionalDate, type DbOrTx, isUniqueViolation } from '../clients/sql.client';
 import { barcodeSchema, buildBarcode } from '../formats/barcode';
+import { compiledQuery } from './compiledQuery';
 import { newId } from './ids';
 import { type Keyset, keysetPage, pageOfRows } from './keyset';
 import { COUPON_STATUS_LABELS } from './labels';
@@ -199,6 +200,11 @@ export async function findActiveCoupon(db: DbOrTx, userId: string, invoiceId: st
 }
 
 /** The user's ACTIVE coupon of each of these invoices (by invoice id), in one statement per 500 invoices. */
+/** On every search's path: the caller's ACTIVE coupons for a contract's unpaid invoices. */
+const activeCouponsQuery = compiledQuery((db, p: { userId: string; invoiceIds: string[] }) =>
+  db<CouponRow>('coupons').where({ user_id: p.userId, status: 'ACTIVE' }).whereIn('invoice_id', p.invoiceIds),
+);
+
 export async function findActiveCoupons(
   db: DbOrTx,
   userId: string,
@@ -206,9 +212,7 @@ export async function findActiveCoupons(
 ): Promise<Map<string, Coupon>> {
   const found = new Map<string, Coupon>();
   for (let i = 0; i < invoiceIds.length; i += 500) {
-    const rows = await db<CouponRow>('coupons')
-      .where({ user_id: userId, status: 'ACTIVE' })
-      .whereIn('invoice_id', invoiceIds.slice(i, i + 500));
+    const rows = await activeCouponsQuery(db, { userId, invoiceIds: invoiceIds.slice(i, i + 500) });
     for (const coupon of rows.map(couponFromRow)) found.set(coupon.invoiceId, coupon);
   }
   return found;

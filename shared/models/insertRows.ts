@@ -1,6 +1,6 @@
 import type { Knex } from 'knex';
 
-import { type DbOrTx, isTsql } from '../clients/sql.client';
+import { type DbOrTx, isTsql, sqliteValue } from '../clients/sql.client';
 
 /** Rows per statement: T-SQL takes at most 2,100 parameters and 1,000 rows of VALUES; SQLite 32,766 parameters. */
 function rowsPerStatement(db: DbOrTx, columns: number): number {
@@ -75,13 +75,6 @@ async function insertRowsPrepared(
     for (const row of part) for (const column of columns) values.push(sqliteValue(row[column]));
     connection.prepare(head + Array.from(part, () => tuple).join(', ')).run(values);
   }
-}
-
-/** What knex's better-sqlite3 client binds for a value: a Date as its milliseconds, a boolean as 1/0, nothing as NULL. */
-function sqliteValue(value: unknown): unknown {
-  if (value instanceof Date) return value.valueOf();
-  if (typeof value === 'boolean') return Number(value);
-  return value ?? null;
 }
 
 /**

@@ -2,6 +2,7 @@ import { z } from 'zod';
 
 import { asDay, asOptionalDate, type DbOrTx } from '../clients/sql.client';
 import { AppError } from '../errors';
+import { compiledQuery } from './compiledQuery';
 import {
   type Contract,
   CONTRACT_DETAIL_COLUMNS,
@@ -126,6 +127,14 @@ export const invoiceQueries = {
     db('invoices').where({ id, status: 'PAID' }).update({ status: 'UNPAID', paid_at: null, updated_at: now }),
 };
 
+const contractWithInvoicesQuery = compiledQuery((db, p: { number: string }) =>
+  db('contracts as c')
+    .leftJoin('invoices as i', 'i.contract_id', 'c.id')
+    .where('c.number', p.number)
+    .orderBy(NEWEST_FIRST)
+    .select<Record<string, unknown>[]>(['c.id as c_id', ...CONTRACT_DETAIL_COLUMNS, ...COLUMNS]),
+);
+
 /**
  * A contract by its number with its invoices, newest period first, in one statement (it is on
  * every search's path); undefined when no contract has that number.
@@ -134,11 +143,7 @@ export async function findContractWithInvoices(
   db: DbOrTx,
   number: string,
 ): Promise<{ contract: Contract; invoices: Invoice[] } | undefined> {
-  const rows: Record<string, unknown>[] = await db('contracts as c')
-    .leftJoin('invoices as i', 'i.contract_id', 'c.id')
-    .where('c.number', number)
-    .orderBy(NEWEST_FIRST)
-    .select(['c.id as c_id', ...CONTRACT_DETAIL_COLUMNS, ...COLUMNS]);
+  const rows = await contractWithInvoicesQuery(db, { number });
   const [first] = rows;
   if (!first) return undefined;
   const contract = contractFromRow({
