@@ -5,6 +5,7 @@ import { z } from 'zod';
 import { type DbOrTx, inTransaction } from '../clients/sql.client';
 import type { Config } from '../config';
 import { AppError } from '../errors';
+import { batchTimeBudgetMs, nextBatchSize } from '../models/batches';
 import { findContractById } from '../models/contract.model';
 import {
   type ClosedCoupon,
@@ -285,7 +286,7 @@ export async function expireDue(deps: BillingDeps, batchSize = 500): Promise<Exp
   const run = await announceInBatches(
     deps,
     batchSize,
-    () => couponIdsDueForExpiry(deps.db, now, batchSize),
+    (size) => couponIdsDueForExpiry(deps.db, now, size),
     (tx, ids) => expireAndAnnounce(tx, ids, now),
   );
   return {
@@ -305,15 +306,16 @@ export async function expireDue(deps: BillingDeps, batchSize = 500): Promise<Exp
 export async function announceInBatches<T>(
   deps: Pick<BillingDeps, 'db' | 'clock' | 'queue'>,
   batchSize: number,
-  select: () => Promise<T[]>,
+  select: (size: number) => Promise<T[]>,
   changeAndAnnounce: (tx: DbOrTx, batch: T[]) => Promise<Announced>,
 ): Promise<{ announced: number; batches: number; writeMs: number }> {
   let announced = 0;
   let batches = 0;
   let writeMs = 0;
-  for (;;) {
+  const budgetMs = batchTimeBudgetMs(deps.db);
+  for (let size = batchSize; ;) {
     const started = performance.now();
-    const ids = await select();
+    const ids = await select(size);
     if (ids.length === 0) break;
     const batch = await inTransaction(deps.db, (tx) => changeAndAnnounce(tx, ids));
     announced += batch.changed;
@@ -322,7 +324,9 @@ export async function announceInBatches<T>(
     batches++;
     // A queue that is down leaves the rows to the dispatch timer; the batches go on.
     if (batch.messageIds.length > 0) await outbox.dispatch(deps, batch.messageIds.length, batch.messageIds);
-    if (ids.length < batchSize) break;
+    if (ids.length < size) break;
+    // On SQLite each batch holds every request's connection: its size follows its time (models/batches.ts).
+    size = nextBatchSize(budgetMs, size, batchMs, batchSize);
     // Rest as long as the batch took: requests get at least half of the database's time (on
     // SQLite, one connection and this thread), so a million due coupons don't stall payments.
     await sleep(batchMs);
@@ -340,7 +344,7 @@ export async function warnExpiring(deps: BillingDeps, batchSize = 500): Promise<
   const run = await announceInBatches(
     deps,
     batchSize,
-    () => couponIdsDueForExpiryWarning(deps.db, now, horizon, batchSize),
+    (size) => couponIdsDueForExpiryWarning(deps.db, now, horizon, size),
     async (tx, ids) => {
       const marked = await markExpiryWarned(tx, ids, now);
       const notices = marked.map((c) => ({

@@ -132,7 +132,7 @@ export async function announceInvoiceDates(
     const run = await announceInBatches(
       deps,
       batchSize,
-      () => invoiceNoticeCandidates(deps.db, window, batchSize),
+      (size) => invoiceNoticeCandidates(deps.db, window, size),
       async (tx, candidates) => {
         const recorded = await insertInvoiceNotices(tx, kind, candidates, now);
         const notices = recorded.map(({ userId, ...data }) => ({ userId, data }));
