@@ -66,6 +66,38 @@ interface SqliteConnection {
   prepare(sql: string): unknown;
 }
 
+/** A better-sqlite3 prepared statement, as the models run one without knex on the hot paths. */
+export interface SqliteStatement {
+  reader: boolean;
+  all(params: unknown[]): unknown[];
+  get(params: unknown[]): unknown;
+  run(params: unknown[]): { changes: number };
+}
+
+interface PooledClient {
+  acquireConnection(): Promise<unknown>;
+  releaseConnection(connection: unknown): Promise<unknown>;
+}
+
+/**
+ * Runs `work` on the better-sqlite3 connection knex would run a statement of `db` on: a
+ * transaction's own (knex's transaction client hands out the one it holds and keeps it), or else
+ * the pool's one connection, waited for and given back as knex does. `prepare` is the
+ * connection's, with its statement cache (cachePreparedStatements).
+ */
+export async function onSqliteConnection<T>(
+  db: DbOrTx,
+  work: (prepare: (sql: string) => SqliteStatement) => T,
+): Promise<T> {
+  const client = db.client as PooledClient;
+  const connection = (await client.acquireConnection()) as SqliteConnection;
+  try {
+    return work((sql) => connection.prepare(sql) as SqliteStatement);
+  } finally {
+    await client.releaseConnection(connection);
+  }
+}
+
 const STATEMENT_CACHE_SIZE = 500;
 /** Statements with more bindings are a batch's (IN lists, multi-row inserts): their texts vary with the batch. */
 const CACHED_MAX_BINDINGS = 64;
@@ -92,7 +124,7 @@ function cachePreparedStatements(conn: SqliteConnection): void {
 }
 
 /** The entry for `key`, made if missing, moved to the newest end; the oldest dropped past `bound`. */
-function recentlyUsed<T>(entries: Map<string, T>, bound: number, key: string, make: (key: string) => T): T {
+export function recentlyUsed<T>(entries: Map<string, T>, bound: number, key: string, make: (key: string) => T): T {
   let entry = entries.get(key);
   if (entry === undefined) {
     entry = make(key);

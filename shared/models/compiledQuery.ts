@@ -1,6 +1,6 @@
 import type { Knex } from 'knex';
 
-import { type DbOrTx, isTsql, sqliteValue } from '../clients/sql.client';
+import { type DbOrTx, isTsql, onSqliteConnection, recentlyUsed, sqliteValue } from '../clients/sql.client';
 
 /** What a compiled query's parameters may be: values bound as they are, or lists (an IN). */
 type Scalar = string | number | boolean | Date;
@@ -16,21 +16,6 @@ interface Compiled {
   sql: string;
   method: string;
   slots: Slot[];
-}
-
-interface SqliteStatement {
-  reader: boolean;
-  all(params: unknown[]): unknown[];
-  get(params: unknown[]): unknown;
-  run(params: unknown[]): { changes: number };
-}
-interface SqliteConnection {
-  prepare(sql: string): SqliteStatement;
-}
-interface PooledClient {
-  acquireConnection(): Promise<unknown>;
-  releaseConnection(connection: unknown): Promise<unknown>;
-  emit(event: 'query', query: { sql: string; bindings: unknown[]; method: string }): boolean;
 }
 
 /** A list's possible lengths compiled per query, the most recent kept: one text each (an IN of n). */
@@ -64,13 +49,7 @@ export function compiledQuery<P extends QueryParams, R>(
   const shapes = new Map<string, Compiled>();
   return async (db, params) => {
     if (isTsql(db)) return build(db, params);
-    const shape = shapeOf(params);
-    let compiled = shapes.get(shape);
-    if (!compiled) {
-      compiled = compile(db, params, build);
-      if (shapes.size >= SHAPES_PER_QUERY) shapes.delete(shapes.keys().next().value as string);
-      shapes.set(shape, compiled);
-    }
+    const compiled = recentlyUsed(shapes, SHAPES_PER_QUERY, shapeOf(params), () => compile(db, params, build));
     return (await runOnSqlite(db, compiled, params)) as R;
   };
 }
@@ -117,17 +96,17 @@ async function runOnSqlite(db: DbOrTx, compiled: Compiled, params: QueryParams):
     const value = params[slot.param];
     return slot.element === undefined ? value : (value as readonly Scalar[])[slot.element];
   });
-  const client = db.client as PooledClient;
   // Whoever listens to knex's statements (bench/payFloor.ts captures them) hears these too.
-  client.emit('query', { sql: compiled.sql, bindings, method: compiled.method });
-  const connection = (await client.acquireConnection()) as SqliteConnection;
-  try {
-    const statement = connection.prepare(compiled.sql);
-    const values = bindings.map(sqliteValue);
+  (db.client as { emit(event: 'query', query: unknown): boolean }).emit('query', {
+    sql: compiled.sql,
+    bindings,
+    method: compiled.method,
+  });
+  const values = bindings.map(sqliteValue);
+  return onSqliteConnection(db, (prepare) => {
+    const statement = prepare(compiled.sql);
     if (compiled.method === 'first') return statement.get(values);
     if (statement.reader) return statement.all(values);
     return statement.run(values).changes;
-  } finally {
-    await client.releaseConnection(connection);
-  }
+  });
 }

@@ -199,12 +199,12 @@ export async function findActiveCoupon(db: DbOrTx, userId: string, invoiceId: st
   return row ? couponFromRow(row) : undefined;
 }
 
-/** The user's ACTIVE coupon of each of these invoices (by invoice id), in one statement per 500 invoices. */
 /** On every search's path: the caller's ACTIVE coupons for a contract's unpaid invoices. */
 const activeCouponsQuery = compiledQuery((db, p: { userId: string; invoiceIds: string[] }) =>
   db<CouponRow>('coupons').where({ user_id: p.userId, status: 'ACTIVE' }).whereIn('invoice_id', p.invoiceIds),
 );
 
+/** The user's ACTIVE coupon of each of these invoices (by invoice id), in one statement per 500 invoices. */
 export async function findActiveCoupons(
   db: DbOrTx,
   userId: string,

@@ -1,6 +1,6 @@
 import type { Knex } from 'knex';
 
-import { type DbOrTx, isTsql, sqliteValue } from '../clients/sql.client';
+import { type DbOrTx, isTsql, onSqliteConnection, sqliteValue } from '../clients/sql.client';
 
 /** Rows per statement: T-SQL takes at most 2,100 parameters and 1,000 rows of VALUES; SQLite 32,766 parameters. */
 function rowsPerStatement(db: DbOrTx, columns: number): number {
@@ -40,13 +40,6 @@ export async function insertRows(db: DbOrTx, table: string, rows: Record<string,
   }
 }
 
-interface SqliteStatement {
-  run(...params: unknown[]): unknown;
-}
-interface SqliteConnection {
-  prepare(sql: string): SqliteStatement;
-}
-
 const isTransaction = (db: DbOrTx): db is Knex.Transaction =>
   (db as { isTransaction?: boolean }).isTransaction === true;
 const IDENTIFIER = /^[a-z_][a-z0-9_]*$/;
@@ -65,16 +58,15 @@ async function insertRowsPrepared(
   rows: Record<string, unknown>[],
 ): Promise<void> {
   for (const name of [table, ...columns]) if (!IDENTIFIER.test(name)) throw new Error(`not an identifier: ${name}`);
-  // A transaction's client hands out the one connection the transaction holds (knex makeTxClient).
-  const client = tx.client as { acquireConnection(): Promise<unknown> };
-  const connection = (await client.acquireConnection()) as SqliteConnection;
   const head = `INSERT INTO "${table}" (${columns.map((c) => `"${c}"`).join(', ')}) VALUES `;
   const tuple = `(${columns.map(() => '?').join(', ')})`;
-  for (const part of chunks(rows, rowsPerStatement(tx, columns.length))) {
-    const values: unknown[] = [];
-    for (const row of part) for (const column of columns) values.push(sqliteValue(row[column]));
-    connection.prepare(head + Array.from(part, () => tuple).join(', ')).run(values);
-  }
+  await onSqliteConnection(tx, (prepare) => {
+    for (const part of chunks(rows, rowsPerStatement(tx, columns.length))) {
+      const values: unknown[] = [];
+      for (const row of part) for (const column of columns) values.push(sqliteValue(row[column]));
+      prepare(head + Array.from(part, () => tuple).join(', ')).run(values);
+    }
+  });
 }
 
 /**

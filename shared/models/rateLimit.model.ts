@@ -3,7 +3,7 @@ import { compiledQuery } from './compiledQuery';
 
 type Window = { bucket: string; windowStart: Date };
 
-/** On every rate-limited request's path (a search counts three): built once (compiledQuery). */
+/** On every rate-limited request's path (three of a search's six statements): built once (compiledQuery). */
 const windowQueries = {
   increment: compiledQuery((db, w: Window) =>
     db('rate_limits').where({ bucket: w.bucket, window_start: w.windowStart }).increment('hits', 1),

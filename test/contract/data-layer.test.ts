@@ -56,6 +56,23 @@ async function inserted(coupon: Promise<Coupon | 'duplicate'>): Promise<Coupon> 
   return result;
 }
 
+/** A contract row as the bulk-insert tests write it, its number (and the holder's document) `number`. */
+function contractRow(number: number, holder: string, now: Date, overrides: Record<string, unknown> = {}) {
+  return {
+    id: newId(),
+    number: String(number),
+    holder_name: holder,
+    holder_document_type: 'CC',
+    holder_document_number: String(number),
+    address: `Calle ${number % 100} # 1-2`,
+    city: 'Medellín',
+    stratum: 3,
+    services: 'ENERGIA',
+    created_at: now,
+    ...overrides,
+  };
+}
+
 async function rejectionOf(query: PromiseLike<unknown>): Promise<unknown> {
   try {
     await query;
@@ -97,18 +114,7 @@ describe(`the data layer on ${testEngineName()}`, () => {
       'Tienda 🌻',
       'Tab\there',
     ];
-    const contracts = names.map((holder, i) => ({
-      id: newId(),
-      number: String(86_000_000 + i),
-      holder_name: holder,
-      holder_document_type: 'CC',
-      holder_document_number: String(1_000_000 + i),
-      address: `Calle ${i} # 1-2`,
-      city: 'Medellín',
-      stratum: 1 + i,
-      services: 'ENERGIA',
-      created_at: now,
-    }));
+    const contracts = names.map((holder, i) => contractRow(86_000_000 + i, holder, now, { stratum: 1 + i }));
     const invoice = {
       id: newId(),
       contract_id: contracts[0]!.id,
@@ -177,18 +183,8 @@ describe(`the data layer on ${testEngineName()}`, () => {
   });
 
   test('when rows are bulk-inserted inside a transaction, then they read back as written, and a refused row takes back every row of its call', async () => {
-    const contract = (i: number, holder: string) => ({
-      id: newId(),
-      number: String(87_000_000 + i),
-      holder_name: holder,
-      holder_document_type: 'CC',
-      holder_document_number: String(2_000_000 + i),
-      address: `Carrera ${i} # 3-4`,
-      city: 'Envigado',
-      stratum: 3,
-      services: 'ACUEDUCTO',
-      created_at: now,
-    });
+    const contract = (i: number, holder: string) =>
+      contractRow(87_000_000 + i, holder, now, { city: 'Envigado', services: 'ACUEDUCTO' });
     const first = [contract(0, "O'Brien \\ 🌻"), contract(1, 'Dos\nlíneas'), contract(2, '')];
     const late = contract(3, 'Llega tarde');
     const taken = { ...contract(4, 'Repite número'), number: first[0]!.number };
